@@ -1,0 +1,67 @@
+"""peloton-export: get Peloton workouts out as files and into other platforms.
+
+The public API for plugin authors and library users is re-exported here.
+"""
+
+from __future__ import annotations
+
+from peloton_export.errors import (
+    AuthRequired,
+    ConfigError,
+    ExportError,
+    NormalizeError,
+    PelotonExportError,
+    PluginError,
+    PluginLoadError,
+    RegistrationConflict,
+    SkipFormat,
+    SkipWorkout,
+    UploadError,
+)
+from peloton_export.hookspecs import hookimpl
+from peloton_export.model import (
+    ExerciseSet,
+    GpsPoint,
+    HeartRateZone,
+    Lap,
+    Sample,
+    TargetRange,
+    Workout,
+)
+from peloton_export.specs import (
+    ExportContext,
+    FormatSpec,
+    SinkSpec,
+    SummarySpec,
+    UploadResult,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AuthRequired",
+    "ConfigError",
+    "ExerciseSet",
+    "ExportContext",
+    "ExportError",
+    "FormatSpec",
+    "GpsPoint",
+    "HeartRateZone",
+    "Lap",
+    "NormalizeError",
+    "PelotonExportError",
+    "PluginError",
+    "PluginLoadError",
+    "RegistrationConflict",
+    "Sample",
+    "SinkSpec",
+    "SkipFormat",
+    "SkipWorkout",
+    "SummarySpec",
+    "TargetRange",
+    "UploadError",
+    "UploadResult",
+    "Workout",
+    "__version__",
+    "hookimpl",
+]

@@ -1,0 +1,66 @@
+"""Exceptions that carry a one-line message meant for the user."""
+
+from __future__ import annotations
+
+
+class PelotonExportError(Exception):
+    """Base class of every error peloton-export reports without a traceback."""
+
+
+class ConfigError(PelotonExportError):
+    """The configuration or the command line is wrong (exit code 2)."""
+
+
+class SkipWorkout(PelotonExportError):
+    """This workout is deliberately not exported (for example an empty COMPLETE workout)."""
+
+
+class NormalizeError(PelotonExportError):
+    """A raw Peloton body could not be understood.
+
+    The message names the workout id, the file and the field at fault.
+    """
+
+    def __init__(self, message: str, *, workout_id: str | None = None, field: str | None = None):
+        self.workout_id = workout_id
+        self.field = field
+        parts = []
+        if workout_id:
+            parts.append(f"workout {workout_id}")
+        if field:
+            parts.append(f"field {field!r}")
+        prefix = ", ".join(parts)
+        super().__init__(f"{prefix}: {message}" if prefix else message)
+
+
+class ExportError(PelotonExportError):
+    """A format writer could not write a workout. Raised by plugins, reported per workout."""
+
+
+class SkipFormat(PelotonExportError):
+    """A format does not apply to this workout (for example GPX without GPS); not a failure."""
+
+
+class UploadError(PelotonExportError):
+    """A sink could not deliver a file."""
+
+
+class AuthRequired(UploadError):
+    """A sink or the Peloton client needs the user to log in first."""
+
+
+class PluginError(PelotonExportError):
+    """A plugin failed; the message names the plugin and the hook."""
+
+    def __init__(self, message: str, *, plugin: str, hook: str):
+        self.plugin = plugin
+        self.hook = hook
+        super().__init__(f"plugin {plugin!r} failed in {hook}: {message}")
+
+
+class PluginLoadError(PluginError):
+    """A plugin could not be imported or registered."""
+
+
+class RegistrationConflict(PelotonExportError):
+    """Two plugins registered a format or sink with the same name."""

@@ -1,0 +1,118 @@
+"""Records that plugins return from registration hooks, and the context passed to them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO, Literal, Protocol
+
+if TYPE_CHECKING:
+    from peloton_export.model import Workout
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExportContext:
+    """What a writer, sink, filter or transform may know about the run.
+
+    ``options`` holds format options given on the command line or in the config
+    (``--option fit.virtual=true`` becomes ``{"fit.virtual": "true"}``).
+    ``plugin_config`` holds the config-file section of each plugin, keyed by plugin name.
+    """
+
+    output_dir: Path
+    dry_run: bool = False
+    force: bool = False
+    options: Mapping[str, str] = field(default_factory=dict)
+    plugin_config: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    logger: logging.Logger = field(default_factory=lambda: logging.getLogger("peloton_export"))
+
+    def option(self, name: str, default: str | None = None) -> str | None:
+        """Return the option ``name`` (for example ``"fit.virtual"``) or ``default``."""
+        return self.options.get(name, default)
+
+    def flag(self, name: str, default: bool = False) -> bool:
+        """Return the option ``name`` read as a boolean (1/true/yes/on)."""
+        value = self.options.get(name)
+        if value is None:
+            return default
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+
+    def config_for(self, plugin: str) -> Mapping[str, str]:
+        """Return the config section of ``plugin`` (empty when there is none)."""
+        return self.plugin_config.get(plugin, {})
+
+
+class FormatWriter(Protocol):
+    """Writes one workout to a binary stream. Raise ``SkipFormat`` when it does not apply."""
+
+    def __call__(self, workout: Workout, stream: BinaryIO, context: ExportContext) -> None: ...
+
+
+class SummaryRow(Protocol):
+    """Returns the one summary row (column name to text) that describes a workout."""
+
+    def __call__(self, workout: Workout, context: ExportContext) -> Mapping[str, str]: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SummarySpec:
+    """A file with one row per workout across the whole history (for example summary.csv).
+
+    The pipeline keeps the file up to date: rows of workouts exported in earlier runs are
+    kept, the row of each workout exported now is replaced, rows are ordered by workout
+    start time, and the file is rewritten atomically.
+    """
+
+    filename: str
+    columns: tuple[str, ...]
+    row: SummaryRow
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FormatSpec:
+    """A file format a plugin can write; ``name`` is the value of ``--format``."""
+
+    name: str
+    suffix: str
+    write: FormatWriter
+    description: str = ""
+    media_type: str = "application/octet-stream"
+    applies_to: Callable[[Workout], str | None] | None = None
+    summary: SummarySpec | None = None
+
+    def skip_reason(self, workout: Workout) -> str | None:
+        """Why this format does not apply to ``workout``, or ``None`` when it does."""
+        return self.applies_to(workout) if self.applies_to else None
+
+
+UploadState = Literal["uploaded", "duplicate", "failed", "skipped"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UploadResult:
+    """What a sink reports back after delivering one file."""
+
+    state: UploadState
+    remote_id: str | None = None
+    message: str = ""
+
+
+class Uploader(Protocol):
+    """Delivers one written file of one workout to a destination."""
+
+    def __call__(self, path: Path, workout: Workout, context: ExportContext) -> UploadResult: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SinkSpec:
+    """A destination for written files; ``name`` is the value of ``--sink``.
+
+    ``accepts`` lists the format names the destination takes, preferred first.
+    """
+
+    name: str
+    accepts: tuple[str, ...]
+    upload: Uploader
+    description: str = ""
