@@ -80,14 +80,17 @@ class Archive:
         if not self.workouts_dir.is_dir():
             return []
         return sorted(
-            p.name for p in self.workouts_dir.iterdir()
+            p.name
+            for p in self.workouts_dir.iterdir()
             if _SAFE_ID.match(p.name) and (p / "meta.json").is_file()
         )
 
     def __contains__(self, workout_id: object) -> bool:
-        return isinstance(workout_id, str) and bool(_SAFE_ID.match(workout_id)) and (
-            self.workouts_dir / workout_id / "meta.json"
-        ).is_file()
+        return (
+            isinstance(workout_id, str)
+            and bool(_SAFE_ID.match(workout_id))
+            and (self.workouts_dir / workout_id / "meta.json").is_file()
+        )
 
     def __len__(self) -> int:
         return len(self.ids())

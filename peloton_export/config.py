@@ -72,9 +72,7 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     verify = parse_bool(peloton.get("ssl_verify", "true"), what=f"{where} ssl_verify")
     settings = dict(parser["peloton-export"]) if parser.has_section("peloton-export") else {}
     plugins = {
-        name.split(":", 1)[1]: dict(parser[name])
-        for name in parser.sections()
-        if name.startswith("plugin:")
+        name.split(":", 1)[1]: dict(parser[name]) for name in parser.sections() if name.startswith("plugin:")
     }
     return Config(
         path=path if path.is_file() else None,

@@ -58,16 +58,19 @@ class SummaryRow(Protocol):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SummarySpec:
-    """A file with one row per workout across the whole history (for example summary.csv).
+    """A CSV file with one row per workout across the whole history (e.g. ``summary.csv``).
 
     The pipeline keeps the file up to date: rows of workouts exported in earlier runs are
-    kept, the row of each workout exported now is replaced, rows are ordered by workout
-    start time, and the file is rewritten atomically.
+    kept, the row of each workout exported now replaces its old row (matched on the
+    ``key`` column), rows are ordered by the ``order_by`` column, and the file is
+    rewritten atomically.
     """
 
     filename: str
     columns: tuple[str, ...]
     row: SummaryRow
+    key: str = "workout_id"
+    order_by: str = "start_utc"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

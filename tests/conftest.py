@@ -26,3 +26,8 @@ def schemas_dir() -> Path:
     if not SCHEMAS.is_dir():
         pytest.skip("../shared/schemas is not present")
     return SCHEMAS
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--update-golden`` rewrites the golden files instead of comparing with them."""
+    parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden files")

@@ -1,0 +1,405 @@
+"""The ``peloton-export`` command line (thin: parsing and printing; logic lives elsewhere)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from click_default_group import DefaultGroup
+
+from peloton_export import __version__
+from peloton_export.archive import Archive
+from peloton_export.config import Config, load_config
+from peloton_export.errors import ConfigError, PelotonExportError, RegistrationConflict
+from peloton_export.paths import archive_dir
+from peloton_export.pipeline import (
+    Exporter,
+    ExportReport,
+    Selection,
+    Status,
+    WorkoutResult,
+    resolve_formats,
+    resolve_sinks,
+)
+from peloton_export.plugins import PluginHost, create_host
+from peloton_export.specs import ExportContext
+
+EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
+DEFAULT_OUTPUT = "exports"
+
+
+def _parse_date(value: str | None, what: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"expected a date like 2026-01-31 or 2026-01-31T07:00, got {value!r}", param_hint=what
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _parse_options(pairs: Sequence[str]) -> dict[str, str]:
+    options: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--option")
+        options[key.strip()] = value.strip()
+    return options
+
+
+def _split(values: Sequence[str]) -> list[str]:
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+@contextmanager
+def _demo_archive() -> Iterator[Archive]:
+    from peloton_export.demo import demo_workouts
+
+    with tempfile.TemporaryDirectory(prefix="peloton-export-demo-") as tmp:
+        archive = Archive(Path(tmp))
+        for raw in demo_workouts():
+            archive.put_raw(raw)
+        yield archive
+
+
+def _setup_logging(verbose: int) -> None:
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+class _Progress:
+    """A rich progress bar on a terminal; nothing when standard error is not one."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.bar: Any = None
+        self.task: Any = None
+        if enabled:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self.bar = Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), transient=True
+            )
+
+    def __enter__(self) -> _Progress:
+        if self.bar is not None:
+            self.bar.start()
+            self.task = self.bar.add_task("exporting", total=None)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+    def update(self, result: WorkoutResult) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, advance=1, description=f"exporting {result.workout_id[:8]}")
+
+
+def _print_report(report: ExportReport, *, dry_run: bool) -> None:
+    statuses: tuple[Status, ...] = ("exported", "unchanged", "planned", "skipped", "failed")
+    counts = {status: report.count(status) for status in statuses}
+    files = sum(1 for r in report.results for f in r.files if f.status == "exported")
+    parts = [f"{n} {status}" for status, n in counts.items() if n or status in ("exported", "failed")]
+    verb = "Dry run" if dry_run else "Done"
+    click.echo(f"{verb}: {len(report.results)} workouts: " + ", ".join(parts) + f" ({files} files written)")
+    format_skips: Counter[tuple[str, str]] = Counter()
+    for result in report.results:
+        for f in result.files:
+            if dry_run and f.status == "planned" and f.path:
+                click.echo(f"  would write {f.path}")
+            if f.status == "skipped" and result.status != "skipped":
+                format_skips[(f.format, f.reason)] += 1
+        if result.status in ("skipped", "failed"):
+            click.echo(f"  {result.status} {result.workout_id}: {result.reason}")
+        for s in result.sinks:
+            if s.status != "failed":
+                line = f"  {s.sink}: {s.status} {result.workout_id} {s.remote_id or ''} {s.reason}"
+                click.echo(line.rstrip())
+    for (name, reason), n in sorted(format_skips.items()):
+        click.echo(f"  {name} not written for {n} workout{'s' if n != 1 else ''}: {reason}")
+
+
+def export_command(host: PluginHost) -> click.Command:
+    """The default ``export`` command, bound to ``host``."""
+
+    @click.command("export")
+    @click.option(
+        "-f",
+        "--format",
+        "formats",
+        multiple=True,
+        metavar="NAME",
+        help="Format to write (repeatable, or comma-separated; 'all' for every format). "
+        "Default: the config's formats, else all.",
+    )
+    @click.option(
+        "-o",
+        "--output",
+        type=click.Path(file_okay=False, path_type=Path),
+        help=f"Folder for the files (default: the config's output_dir, else ./{DEFAULT_OUTPUT}).",
+    )
+    @click.option(
+        "--sink", "sinks", multiple=True, metavar="NAME", help="Send files to this sink (repeatable)."
+    )
+    @click.option("--since", help="Only workouts that started on or after this date (UTC).")
+    @click.option("--until", help="Only workouts that started before this date (UTC).")
+    @click.option(
+        "--discipline",
+        "disciplines",
+        multiple=True,
+        metavar="NAME",
+        help="Only these disciplines, e.g. cycling, running, caesar (repeatable).",
+    )
+    @click.option("--limit", type=click.IntRange(min=1), help="At most this many workouts, newest first.")
+    @click.option(
+        "--workout", "workout_ids", multiple=True, metavar="ID", help="Only this workout (repeatable)."
+    )
+    @click.option("--demo", is_flag=True, help="Export the bundled demo workouts (no account, no network).")
+    @click.option("--offline", is_flag=True, help="Export from the raw archive only; make no requests.")
+    @click.option(
+        "--archive",
+        "archive_path",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Raw archive folder (default: PELOTON_EXPORT_ARCHIVE or the platform data dir).",
+    )
+    @click.option("--dry-run", is_flag=True, help="Show what would be written; write nothing.")
+    @click.option("--force", is_flag=True, help="Rewrite files even when their content is unchanged.")
+    @click.option(
+        "--merge",
+        "merge_path",
+        type=click.Path(exists=True, path_type=Path),
+        help="Watch recordings (FIT or GPX file or folder) to merge heart rate and GPS from.",
+    )
+    @click.option(
+        "--option",
+        "option_pairs",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="A format or sink option, e.g. fit.virtual=true (repeatable).",
+    )
+    @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+    @click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
+    @click.pass_obj
+    def export(
+        config: Config,
+        formats: tuple[str, ...],
+        output: Path | None,
+        sinks: tuple[str, ...],
+        since: str | None,
+        until: str | None,
+        disciplines: tuple[str, ...],
+        limit: int | None,
+        workout_ids: tuple[str, ...],
+        demo: bool,
+        offline: bool,
+        archive_path: Path | None,
+        dry_run: bool,
+        force: bool,
+        merge_path: Path | None,
+        option_pairs: tuple[str, ...],
+        quiet: bool,
+        verbose: int,
+    ) -> None:
+        """Export workouts to files (and sinks). This is the default command."""
+        _setup_logging(verbose)
+        names = _split(formats) or _split([config.get("formats", "") or ""]) or ["all"]
+        if "all" in names:
+            names = list(host.formats())
+        options = _parse_options(option_pairs)
+        if merge_path is not None:
+            options["merge"] = str(merge_path)
+        selection = Selection(
+            since=_parse_date(since, "--since"),
+            until=_parse_date(until, "--until"),
+            disciplines=frozenset(d.lower() for d in _split(disciplines)) or None,
+            workout_ids=frozenset(workout_ids) or None,
+            limit=limit,
+        )
+        out_dir = output or Path(config.get("output_dir") or DEFAULT_OUTPUT).expanduser()
+        context = ExportContext(
+            output_dir=out_dir, dry_run=dry_run, force=force, options=options, plugin_config=config.plugins
+        )
+        format_specs = resolve_formats(host, names)
+        sink_specs = resolve_sinks(host, _split(sinks) or _split([config.get("sinks", "") or ""]))
+        with _archive_for(demo, archive_path) as archive:
+            if not demo and not offline:
+                _sync(config, archive)
+            exporter = Exporter(
+                host=host, archive=archive, context=context, formats=format_specs, sinks=sink_specs
+            )
+            show_bar = not quiet and sys.stderr.isatty()
+            with _Progress(show_bar) as progress:
+                report = exporter.run(selection, progress=progress.update)
+        _print_report(report, dry_run=dry_run)
+        if report.failed:
+            raise SystemExit(EXIT_FAILURES)
+
+    return export
+
+
+@contextmanager
+def _archive_for(demo: bool, path: Path | None) -> Iterator[Archive]:
+    if demo:
+        with _demo_archive() as archive:
+            yield archive
+    else:
+        yield Archive(path or archive_dir())
+
+
+def _sync(config: Config, archive: Archive) -> None:
+    try:
+        from peloton_export.cli_sync import sync_archive  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        raise ConfigError(
+            "fetching from Peloton is not available in this build; use --offline or --demo"
+        ) from None
+    sync_archive(config, archive)
+
+
+@click.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--archive",
+    "archive_path",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Raw archive folder (default: PELOTON_EXPORT_ARCHIVE or the platform data dir).",
+)
+def import_command(paths: tuple[Path, ...], archive_path: Path | None) -> None:
+    """Add workouts from raw API JSON or peloton-to-garmin JSON files to the archive."""
+    from peloton_export.importers import import_paths
+
+    report = import_paths(list(paths), Archive(archive_path or archive_dir()))
+    for item in report.results:
+        if item.status != "imported":
+            click.echo(f"  {item.status}: {item.line()}")
+    click.echo(f"Import: {report.summary()}")
+    if report.failed:
+        raise SystemExit(EXIT_FAILURES)
+
+
+def plugins_command(host: PluginHost) -> click.Command:
+    """``plugins``: list plugins, their hooks, formats and sinks as JSON."""
+
+    @click.command("plugins")
+    @click.option("--all", "show_all", is_flag=True, help="Include the built-in plugins.")
+    def plugins(show_all: bool) -> None:
+        """List installed plugins with their formats and sinks (JSON)."""
+        data: dict[str, Any] = {"plugins": host.describe(include_builtin=show_all)}
+        if host.failures:
+            data["failed"] = [
+                {"name": f.name, "distribution": f.distribution, "reason": f.reason} for f in host.failures
+            ]
+        click.echo(json.dumps(data, indent=2))
+
+    return plugins
+
+
+def formats_command(host: PluginHost) -> click.Command:
+    """``formats``: one line per format."""
+
+    @click.command("formats")
+    def formats() -> None:
+        """List the formats you can pass to --format."""
+        for name, spec in host.formats().items():
+            click.echo(f"{name:10} {spec.suffix:7} {spec.description} [{host.owner('format', name)}]")
+
+    return formats
+
+
+def sinks_command(host: PluginHost) -> click.Command:
+    """``sinks``: one line per sink."""
+
+    @click.command("sinks")
+    def sinks() -> None:
+        """List the sinks you can pass to --sink."""
+        for name, spec in host.sinks().items():
+            accepts = ",".join(spec.accepts)
+            click.echo(f"{name:10} accepts {accepts:24} {spec.description} [{host.owner('sink', name)}]")
+
+    return sinks
+
+
+def build_cli(host: PluginHost) -> click.Group:
+    """A fresh command group bound to ``host``, with the plugins' commands attached."""
+
+    @click.group(
+        cls=DefaultGroup,
+        default="export",
+        default_if_no_args=True,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    @click.version_option(__version__, prog_name="peloton-export")
+    @click.pass_context
+    def cli(ctx: click.Context) -> None:
+        """Export Peloton workouts to TCX, GPX, FIT, CSV and JSON, and send them on."""
+        if ctx.obj is None:
+            ctx.obj = load_config()
+
+    for command in (
+        export_command(host),
+        import_command,
+        plugins_command(host),
+        formats_command(host),
+        sinks_command(host),
+    ):
+        cli.add_command(command)
+    try:
+        from peloton_export.cli_sync import add_sync_commands  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        pass
+    else:
+        add_sync_commands(cli)
+    host.add_commands(cli)
+    return cli  # type: ignore[no-any-return]
+
+
+def run(
+    args: Sequence[str] | None = None, *, host: PluginHost | None = None, config: Config | None = None
+) -> int:
+    """Run the command line and return its exit code (what tests call)."""
+    try:
+        host = host or create_host()
+        cli = build_cli(host)
+        cli.main(
+            args=list(args) if args is not None else None,
+            prog_name="peloton-export",
+            obj=config,
+            standalone_mode=False,
+        )
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_USAGE
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 130
+    except (ConfigError, RegistrationConflict) as exc:
+        click.echo(f"Error: {exc}", err=True)
+        return EXIT_USAGE
+    except PelotonExportError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        return EXIT_FAILURES
+    except KeyboardInterrupt:
+        click.echo("Interrupted; the next run resumes where this one stopped.", err=True)
+        return 130
+    except SystemExit as exc:
+        return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_FAILURES
+    return EXIT_OK
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(run())

@@ -1,0 +1,33 @@
+"""Built-in ``json`` format: the normalized workout (schema in :mod:`peloton_export.serialize`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from peloton_export.hookspecs import hookimpl
+from peloton_export.model import Workout
+from peloton_export.serialize import workout_to_dict
+from peloton_export.specs import ExportContext, FormatSpec
+
+
+def write_json(workout: Workout, stream: BinaryIO, context: ExportContext) -> None:
+    """Write ``workout`` as UTF-8 JSON with sorted keys (same workout, same bytes)."""
+    text = json.dumps(
+        workout_to_dict(workout), ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+    )
+    stream.write(text.encode("utf-8"))
+    stream.write(b"\n")
+
+
+@hookimpl
+def register_formats() -> Iterator[FormatSpec]:
+    """The ``json`` format."""
+    yield FormatSpec(
+        name="json",
+        suffix=".json",
+        media_type="application/json",
+        write=write_json,
+        description="the normalized workout as JSON (schema peloton-export/workout@1)",
+    )

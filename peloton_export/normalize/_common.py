@@ -1,0 +1,100 @@
+"""Small, defensive readers for Peloton's JSON (shared by the normalize modules).
+
+Peloton bodies are full of ``null``s, and a damaged file can hold any JSON type anywhere.
+These helpers return ``None`` (or an empty container) for a value of the wrong type, so one
+bad field never stops a whole workout. Fields without which a workout makes no sense are
+checked in :mod:`peloton_export.normalize` itself and raise ``NormalizeError``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from peloton_export.units import finite_float
+
+JsonObject = dict[str, Any]
+
+#: Largest offset (seconds) accepted: 7 days. Anything beyond is garbage, not a workout.
+MAX_OFFSET = 7 * 24 * 3600
+ZERO_ID = "0" * 32
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def obj(value: object) -> JsonObject | None:
+    """``value`` if it is a JSON object, else ``None``."""
+    return value if isinstance(value, dict) else None
+
+
+def arr(value: object) -> list[Any]:
+    """``value`` if it is a JSON array, else an empty list."""
+    return value if isinstance(value, list) else []
+
+
+def text(value: object) -> str | None:
+    """A stripped, non-empty string, else ``None``."""
+    if isinstance(value, str):
+        stripped = value.strip()
+        return stripped or None
+    return None
+
+
+def num(value: object) -> float | None:
+    """A finite number (not a bool), else ``None``."""
+    return finite_float(value)
+
+
+def positive(value: object) -> float | None:
+    """A finite number greater than zero, else ``None``."""
+    v = finite_float(value)
+    return v if v is not None and v > 0.0 else None
+
+
+def non_negative(value: object) -> float | None:
+    """A finite number of zero or more, else ``None``."""
+    v = finite_float(value)
+    return v if v is not None and v >= 0.0 else None
+
+
+def offset_value(value: object) -> int | None:
+    """A sample offset: a whole number of seconds in ``0..MAX_OFFSET``, else ``None``.
+
+    Floats are rounded (``12.0`` is fine); booleans, strings and NaN are rejected.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if 0 <= value <= MAX_OFFSET else None
+    f = finite_float(value)
+    if f is None or not 0.0 <= f <= MAX_OFFSET:
+        return None
+    return round(f)
+
+
+def is_zero_id(value: object) -> bool:
+    """True for Peloton's all-zero ride id (freestyle, Just Ride, imported workouts)."""
+    return isinstance(value, str) and value.strip("0- ") == "" and len(value) > 0
+
+
+def at(start: datetime, offset: float) -> datetime:
+    """``start`` plus ``offset`` seconds."""
+    return start + timedelta(seconds=offset)
+
+
+@dataclass(slots=True)
+class Context:
+    """What every step of one workout's normalization shares."""
+
+    workout_id: str
+    start: datetime
+    notes: list[str] = field(default_factory=list)
+
+    def note(self, message: str) -> None:
+        """Record a one-line remark (kept in ``Workout.notes``), once."""
+        if message not in self.notes:
+            self.notes.append(message)
+
+
+def finite_or_none(value: float) -> float | None:
+    """``value`` unless it is NaN or infinite."""
+    return value if math.isfinite(value) else None

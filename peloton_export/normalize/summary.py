@@ -1,0 +1,178 @@
+"""Workout-level facts: summaries, heart-rate zones, class, instructor and origin.
+
+* Calories: the ``calories`` summary, else ``total_calories`` (Apple Watch), in kcal.
+* Total work: ``workout.total_work`` (joules) when above zero, else the ``total_output``
+  summary converted by its unit (kJ). Zero means "no output" (strength) and gives ``None``.
+* Distance: the ``distance`` summary converted by its own ``display_unit`` (mi, km, or m on
+  the Row).
+* FTP: ``ftp_info.ftp`` when above zero.
+* Heart-rate zones: the ``zones`` of the ``heart_rate`` metric (``zoneN``, min/max bpm,
+  seconds spent); else the durations of ``effort_zones.heart_rate_zone_durations`` without
+  bounds. ``max_heart_rate_bpm`` is the user's maximum heart rate as Peloton set up the
+  zones (the top zone's ``max_value``), not the highest reading of the workout.
+* Instructor: ``ride.instructor.name``, except Peloton's pseudo-instructors for classes
+  without one (``JUST RIDE``, ``JUST WALK``, ``GYM WORKOUT``, ``LANEBREAK``, ...: an
+  all-capitals name with no ``instructor_id``, or any name on an all-zero ride).
+* Origin: see :func:`detect_origin`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from peloton_export.model import HeartRateZone
+from peloton_export.normalize._common import JsonObject, arr, is_zero_id, num, obj, positive, text
+from peloton_export.normalize.metrics import find_metric
+from peloton_export.units import distance_to_m, energy_to_j
+
+_PSEUDO_INSTRUCTORS = frozenset({"JUST RIDE", "JUST RUN", "JUST WALK", "JUST ROW", "JUST LIFT",
+                                 "GYM WORKOUT", "LANEBREAK", "SCENIC RIDE"})
+
+#: External services, as they may be spelled in Peloton's source fields, and their names.
+_EXTERNAL: dict[str, str] = {
+    "apple_health": "apple_health",
+    "applehealth": "apple_health",
+    "healthkit": "apple_health",
+    "health_kit": "apple_health",
+    "garmin": "garmin",
+    "strava": "strava",
+    "fitbit": "fitbit",
+    "google_fit": "google_fit",
+    "googlefit": "google_fit",
+    "health_connect": "health_connect",
+    "wahoo": "wahoo",
+    "zwift": "zwift",
+    "polar": "polar",
+    "suunto": "suunto",
+    "coros": "coros",
+}
+#: Fields that say where a workout came from. ``strava_id`` and ``fitbit_id`` are NOT
+#: among them: they are set when Peloton *sent* the workout to Strava or Fitbit.
+_ORIGIN_FIELDS = ("workout_source", "source", "import_source", "external_source", "origin",
+                  "service_id", "platform", "device_type")
+_WORDS = re.compile(r"[^a-z0-9]+")
+
+
+def summaries(graph: JsonObject | None) -> dict[str, tuple[object, object]]:
+    """``slug -> (value, display_unit)`` of the graph's summaries (first one wins)."""
+    out: dict[str, tuple[object, object]] = {}
+    if graph is None:
+        return out
+    for key in ("summaries", "average_summaries"):
+        for raw in arr(graph.get(key)):
+            item = obj(raw)
+            slug = text(item.get("slug")) if item else None
+            if item is not None and slug is not None and slug not in out:
+                out[slug] = (item.get("value"), item.get("display_unit"))
+    return out
+
+
+def calories(sums: dict[str, tuple[object, object]]) -> float | None:
+    """Kilocalories from ``calories`` or ``total_calories``."""
+    for slug in ("calories", "total_calories"):
+        if slug in sums:
+            value = num(sums[slug][0])
+            if value is not None and 0.0 <= value < 100_000.0:
+                return value
+    return None
+
+
+def total_work(workout: JsonObject, sums: dict[str, tuple[object, object]]) -> float | None:
+    """Joules from ``total_work``, else the ``total_output`` summary."""
+    work = positive(workout.get("total_work"))
+    if work is not None and work < 1e9:
+        return work
+    if "total_output" in sums:
+        value, unit = sums["total_output"]
+        joules = energy_to_j(value, unit or "kj")
+        if joules:
+            return joules
+    return None
+
+
+def distance(sums: dict[str, tuple[object, object]]) -> float | None:
+    """Metres from the ``distance`` summary and its own unit."""
+    if "distance" not in sums:
+        return None
+    value, unit = sums["distance"]
+    if value is None:
+        return None
+    metres = distance_to_m(value, unit)
+    return metres if metres is not None and metres < 1e8 else None
+
+
+def heart_rate_zones(graph: JsonObject | None) -> tuple[tuple[HeartRateZone, ...], float | None]:
+    """The heart-rate zones and the user's max heart rate (the top zone's upper bound)."""
+    if graph is None:
+        return (), None
+    metric = find_metric(graph, "heart_rate")
+    zones: list[HeartRateZone] = []
+    if metric is not None:
+        for i, raw in enumerate(arr(metric.raw.get("zones"))):
+            zone = obj(raw)
+            if zone is None:
+                continue
+            slug = text(zone.get("slug")) or ""
+            digits = "".join(ch for ch in slug if ch.isdigit())
+            number = int(digits) if digits and len(digits) < 3 else i + 1
+            duration = num(zone.get("duration"))
+            zones.append(
+                HeartRateZone(
+                    number=number,
+                    name=text(zone.get("display_name")) or f"Zone {number}",
+                    min_bpm=_bpm(zone.get("min_value")),
+                    max_bpm=_bpm(zone.get("max_value")),
+                    duration_s=duration if duration is not None and duration >= 0 else None,
+                )
+            )
+    if not zones:
+        effort = obj(graph.get("effort_zones"))
+        durations = obj(effort.get("heart_rate_zone_durations")) if effort else None
+        for n in range(1, 6):
+            value = num(durations.get(f"heart_rate_z{n}_duration")) if durations else None
+            if value is not None and value >= 0:
+                zones.append(HeartRateZone(number=n, name=f"Zone {n}", min_bpm=None, max_bpm=None,
+                                           duration_s=value))
+    tops = [z.max_bpm for z in zones if z.max_bpm is not None and 100 <= z.max_bpm <= 250]
+    return tuple(zones), (max(tops) if tops else None)
+
+
+def _bpm(value: object) -> float | None:
+    v = num(value)
+    return v if v is not None and 0 <= v <= 300 else None
+
+
+def instructor(ride: JsonObject | None) -> str | None:
+    """The instructor's name, or ``None`` for none and for Peloton's pseudo-instructors."""
+    if ride is None or is_zero_id(ride.get("id")):
+        return None
+    person = obj(ride.get("instructor"))
+    name = text(person.get("name")) if person else None
+    if name is None:
+        return None
+    if name.upper() in _PSEUDO_INSTRUCTORS or (name.isupper() and not text(ride.get("instructor_id"))):
+        return None
+    return name
+
+
+def detect_origin(workout: JsonObject) -> str:
+    """``"peloton"``, or ``"imported:<service>"`` when Peloton imported the workout.
+
+    Conservative on purpose: only an explicit mention of a known outside service
+    (Apple Health/HealthKit, Garmin, Strava, Fitbit, Google Fit, Health Connect, Wahoo,
+    Zwift, Polar, Suunto, COROS) in ``workout_source``, ``source``, ``import_source``,
+    ``external_source``, ``origin``, ``service_id``, ``platform`` or ``device_type`` counts.
+    ``strava_id``/``fitbit_id`` (exports *from* Peloton), Apple Watch heart rate and an
+    all-zero ride id on their own do not.
+    """
+    for key in _ORIGIN_FIELDS:
+        value = workout.get(key)
+        if not isinstance(value, str):
+            continue
+        words = _WORDS.sub("_", value.lower()).strip("_")
+        if not words:
+            continue
+        for token, service in _EXTERNAL.items():
+            if token == words or f"_{token}_" in f"_{words}_" or words.startswith(token):
+                return f"imported:{service}"
+    return "peloton"

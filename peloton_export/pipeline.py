@@ -1,0 +1,336 @@
+"""The export pipeline: archive -> normalize -> filter -> transform -> write -> sinks.
+
+Each workout is handled on its own: a workout that cannot be read, normalized or written
+is recorded as failed with a one-line reason and the run goes on with the next one.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from peloton_export.archive import Archive, ArchiveError
+from peloton_export.atomic import atomic_writer, write_bytes_atomic
+from peloton_export.errors import (
+    ConfigError,
+    NormalizeError,
+    PelotonExportError,
+    PluginError,
+    SkipFormat,
+    SkipWorkout,
+    UploadError,
+)
+from peloton_export.filenames import export_stem
+from peloton_export.model import Workout
+from peloton_export.plugins import PluginHost
+from peloton_export.specs import ExportContext, FormatSpec, SinkSpec, SummarySpec
+
+log = logging.getLogger("peloton_export.pipeline")
+
+Status = Literal["exported", "unchanged", "skipped", "failed", "planned"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Selection:
+    """Which archived workouts a run looks at (all filters are optional)."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    disciplines: frozenset[str] | None = None
+    workout_ids: frozenset[str] | None = None
+    limit: int | None = None
+
+
+@dataclass(slots=True)
+class FileResult:
+    """One format of one workout."""
+
+    format: str
+    status: Status
+    path: Path | None = None
+    reason: str = ""
+
+
+@dataclass(slots=True)
+class SinkResult:
+    """One sink delivery of one workout."""
+
+    sink: str
+    status: Literal["uploaded", "duplicate", "skipped", "failed"]
+    remote_id: str | None = None
+    reason: str = ""
+
+
+@dataclass(slots=True)
+class WorkoutResult:
+    """What happened to one workout in this run."""
+
+    workout_id: str
+    status: Status
+    reason: str = ""
+    title: str = ""
+    start: datetime | None = None
+    files: list[FileResult] = field(default_factory=list)
+    sinks: list[SinkResult] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ExportReport:
+    """Every workout's result, in the order they were handled."""
+
+    results: list[WorkoutResult] = field(default_factory=list)
+
+    def count(self, status: Status) -> int:
+        """How many workouts ended with ``status``."""
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def failed(self) -> list[WorkoutResult]:
+        """Workouts that failed (in whole or in one format or sink)."""
+        return [r for r in self.results if r.status == "failed"]
+
+
+def select_ids(archive: Archive, selection: Selection) -> list[str]:
+    """Archived workout ids matching ``selection``, newest start first.
+
+    Dates are compared with the start time recorded in each entry's ``meta.json``, so
+    unselected workouts are never parsed.
+    """
+    chosen: list[tuple[int, str]] = []
+    for workout_id in archive.ids():
+        if selection.workout_ids is not None and workout_id not in selection.workout_ids:
+            continue
+        try:
+            start = archive.meta(workout_id).start_time
+        except ArchiveError:
+            start = None
+        if start is not None:
+            if selection.since and start < selection.since.timestamp():
+                continue
+            if selection.until and start >= selection.until.timestamp():
+                continue
+        chosen.append((start or 0, workout_id))
+    chosen.sort(key=lambda item: (-item[0], item[1]))
+    return [workout_id for _, workout_id in chosen]
+
+
+@dataclass(slots=True)
+class Exporter:
+    """Runs the pipeline for a set of formats and sinks against one archive."""
+
+    host: PluginHost
+    archive: Archive
+    context: ExportContext
+    formats: tuple[FormatSpec, ...]
+    sinks: tuple[SinkSpec, ...] = ()
+    normalize: Callable[..., Workout] | None = None
+    _summary_rows: dict[str, dict[str, Mapping[str, str]]] = field(default_factory=dict)
+
+    def run(
+        self,
+        selection: Selection,
+        *,
+        progress: Callable[[WorkoutResult], None] | None = None,
+    ) -> ExportReport:
+        """Export every selected workout; never raises for one workout's failure."""
+        report = ExportReport()
+        exported = 0
+        for workout_id in select_ids(self.archive, selection):
+            if selection.limit is not None and exported >= selection.limit:
+                break
+            result = self.export_one(workout_id, selection)
+            if result.status == "skipped" and result.reason.startswith("not selected"):
+                continue
+            exported += 1
+            report.results.append(result)
+            if progress:
+                progress(result)
+        if not self.context.dry_run:
+            self.write_summaries()
+        return report
+
+    # -- one workout --------------------------------------------------------------------
+
+    def export_one(self, workout_id: str, selection: Selection | None = None) -> WorkoutResult:
+        """Load, normalize, filter, transform, write and deliver one workout."""
+        result = WorkoutResult(workout_id=workout_id, status="exported")
+        try:
+            workout = self._load(workout_id)
+        except SkipWorkout as exc:
+            return _done(result, "skipped", str(exc))
+        except (ArchiveError, NormalizeError) as exc:
+            return _done(result, "failed", str(exc))
+        result.title, result.start = workout.title, workout.start
+        if selection and selection.disciplines and workout.discipline not in selection.disciplines:
+            return _done(result, "skipped", f"not selected (discipline {workout.discipline})")
+        try:
+            keep, veto = self.host.keep(workout, self.context)
+            if not keep:
+                return _done(result, "skipped", f"excluded by plugin {veto!r}")
+            workout = self.host.transform(workout, self.context)
+        except PelotonExportError as exc:
+            return _done(result, "failed", f"workout {workout_id}: {exc}")
+        stem = export_stem(workout)
+        for spec in self.formats:
+            result.files.append(self._write(spec, workout, stem))
+        for sink in self.sinks:
+            result.sinks.append(self._deliver(sink, workout, result.files))
+        statuses = {f.status for f in result.files} | {"failed" for s in result.sinks if s.status == "failed"}
+        if "failed" in statuses:
+            failures = [f"{f.format}: {f.reason}" for f in result.files if f.status == "failed"]
+            failures += [f"{s.sink}: {s.reason}" for s in result.sinks if s.status == "failed"]
+            return _done(result, "failed", f"workout {workout_id}: " + "; ".join(failures))
+        if self.context.dry_run:
+            return _done(result, "planned", "")
+        if statuses <= {"skipped"}:
+            reasons = "; ".join(f"{f.format}: {f.reason}" for f in result.files)
+            return _done(result, "skipped", reasons)
+        if statuses <= {"unchanged", "skipped"}:
+            return _done(result, "unchanged", "")
+        return result
+
+    def _load(self, workout_id: str) -> Workout:
+        from peloton_export.normalize import normalize
+
+        raw = self.archive.load(workout_id)
+        return (self.normalize or normalize)(raw)
+
+    def _write(self, spec: FormatSpec, workout: Workout, stem: str) -> FileResult:
+        path = self.context.output_dir / f"{stem}{spec.suffix}"
+        reason = spec.skip_reason(workout)
+        if reason:
+            return FileResult(spec.name, "skipped", None, reason)
+        buffer = io.BytesIO()
+        try:
+            spec.write(workout, buffer, self.context)
+        except SkipFormat as exc:
+            return FileResult(spec.name, "skipped", None, str(exc))
+        except PelotonExportError as exc:
+            return FileResult(spec.name, "failed", None, str(exc))
+        except Exception as exc:  # a plugin's bug: attribute it, keep going
+            owner = self.host.owner("format", spec.name)
+            error = PluginError(f"{type(exc).__name__}: {exc}", plugin=owner, hook="write")
+            return FileResult(spec.name, "failed", None, str(error))
+        if spec.summary:
+            self._summary_rows.setdefault(spec.name, {})[workout.id] = spec.summary.row(workout, self.context)
+        if self.context.dry_run:
+            return FileResult(spec.name, "planned", path)
+        data = buffer.getvalue()
+        if not self.context.force and _same_content(path, data):
+            return FileResult(spec.name, "unchanged", path)
+        try:
+            write_bytes_atomic(path, data)
+        except OSError as exc:
+            return FileResult(spec.name, "failed", path, f"cannot write {path}: {exc.strerror or exc}")
+        return FileResult(spec.name, "exported", path)
+
+    def _deliver(self, sink: SinkSpec, workout: Workout, files: list[FileResult]) -> SinkResult:
+        by_format = {f.format: f for f in files if f.path is not None and f.status != "failed"}
+        chosen = next((by_format[name] for name in sink.accepts if name in by_format), None)
+        if chosen is None or chosen.path is None:
+            wanted = ", ".join(sink.accepts)
+            return SinkResult(sink.name, "skipped", None, f"no file in a format it accepts ({wanted})")
+        if self.context.dry_run:
+            return SinkResult(sink.name, "skipped", None, "dry run")
+        try:
+            outcome = sink.upload(chosen.path, workout, self.context)
+        except UploadError as exc:
+            return SinkResult(sink.name, "failed", None, str(exc))
+        except Exception as exc:
+            owner = self.host.owner("sink", sink.name)
+            error = PluginError(f"{type(exc).__name__}: {exc}", plugin=owner, hook="upload")
+            return SinkResult(sink.name, "failed", None, str(error))
+        state = outcome.state if outcome.state != "failed" else "failed"
+        return SinkResult(sink.name, state, outcome.remote_id, outcome.message)
+
+    # -- summaries ----------------------------------------------------------------------
+
+    def write_summaries(self) -> None:
+        """Merge this run's summary rows into each format's summary file."""
+        for spec in self.formats:
+            rows = self._summary_rows.get(spec.name)
+            if spec.summary and rows:
+                merge_summary(self.context.output_dir / spec.summary.filename, spec.summary, rows)
+
+
+def merge_summary(path: Path, spec: SummarySpec, rows: Mapping[str, Mapping[str, str]]) -> None:
+    """Merge ``rows`` (by workout id) into the CSV at ``path``, atomically."""
+    merged: dict[str, Mapping[str, str]] = {}
+    if path.is_file():
+        with path.open(newline="", encoding="utf-8") as handle:
+            for old in csv.DictReader(handle):
+                key = old.get(spec.key)
+                if key:
+                    merged[key] = old
+    merged.update(rows)
+    ordered = sorted(merged.values(), key=lambda row: (row.get(spec.order_by) or "", row.get(spec.key) or ""))
+    with atomic_writer(path) as stream:
+        text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
+        writer = csv.DictWriter(
+            text, fieldnames=list(spec.columns), extrasaction="ignore", lineterminator="\n"
+        )
+        writer.writeheader()
+        for row in ordered:
+            writer.writerow({column: row.get(column, "") for column in spec.columns})
+        text.flush()
+        text.detach()
+
+
+def _same_content(path: Path, data: bytes) -> bool:
+    try:
+        if path.stat().st_size != len(data):
+            return False
+        return hashlib.sha256(path.read_bytes()).digest() == hashlib.sha256(data).digest()
+    except OSError:
+        return False
+
+
+def _done(result: WorkoutResult, status: Status, reason: str) -> WorkoutResult:
+    result.status = status
+    result.reason = reason
+    return result
+
+
+def resolve_formats(host: PluginHost, names: Iterable[str]) -> tuple[FormatSpec, ...]:
+    """Look up ``--format`` names; an unknown one raises ``ConfigError`` listing the choices."""
+    available = host.formats()
+    chosen: list[FormatSpec] = []
+    for name in names:
+        if name not in available:
+            raise ConfigError(f"unknown format {name!r}; choose one of: {', '.join(available)}")
+        if available[name] not in chosen:
+            chosen.append(available[name])
+    return tuple(chosen)
+
+
+def resolve_sinks(host: PluginHost, names: Iterable[str]) -> tuple[SinkSpec, ...]:
+    """Look up ``--sink`` names; an unknown one raises ``ConfigError`` listing the choices."""
+    available = host.sinks()
+    chosen: list[SinkSpec] = []
+    for name in names:
+        if name not in available:
+            choices = ", ".join(available) or "none installed"
+            raise ConfigError(f"unknown sink {name!r}; choose one of: {choices}")
+        chosen.append(available[name])
+    return tuple(chosen)
+
+
+__all__ = [
+    "ExportReport",
+    "Exporter",
+    "FileResult",
+    "Selection",
+    "SinkResult",
+    "WorkoutResult",
+    "merge_summary",
+    "resolve_formats",
+    "resolve_sinks",
+    "select_ids",
+]

@@ -1,0 +1,68 @@
+"""Every workout file in ../shared/fixtures imports and exports to every format.
+
+TCX and GPX output is validated against the official XSDs, JSON is parsed, CSV is read.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from peloton_export.archive import Archive
+from peloton_export.importers import import_paths
+from peloton_export.pipeline import Exporter, Selection, resolve_formats
+from peloton_export.plugins import create_host
+from peloton_export.specs import ExportContext
+from tests.xsd import validate
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Archive, Path, object]:
+    from tests.conftest import FIXTURES
+
+    if not FIXTURES.is_dir():
+        pytest.skip("../shared/fixtures is not present")
+    root = tmp_path_factory.mktemp("conformance")
+    archive = Archive(root / "archive")
+    report = import_paths([FIXTURES], archive)
+    assert not report.failed, [r.line() for r in report.failed]
+    host = create_host(entry_points=False)
+    formats = resolve_formats(host, list(host.formats()))
+    ctx = ExportContext(output_dir=root / "out")
+    result = Exporter(host=host, archive=archive, context=ctx, formats=formats).run(Selection())
+    return archive, root / "out", result
+
+
+def test_every_workout_exports_or_is_skipped_with_a_reason(exported: tuple[Archive, Path, object]) -> None:
+    archive, _, report = exported
+    results = report.results  # type: ignore[attr-defined]
+    assert len(results) == len(archive.ids()) >= 25
+    failed = [(r.workout_id, r.reason) for r in results if r.status == "failed"]
+    assert failed == []
+    skipped = [r for r in results if r.status == "skipped"]
+    assert all(r.reason for r in skipped)
+    # Only the known empty COMPLETE workout is skipped entirely.
+    assert [r.workout_id for r in skipped] == ["143517e9e0e6493e9532eb1b15b2321c"]
+
+
+def test_every_tcx_and_gpx_is_valid(exported: tuple[Archive, Path, object], schemas_dir: Path) -> None:
+    _, out, _ = exported
+    files = sorted(out.glob("*.tcx")) + sorted(out.glob("*.gpx"))
+    assert len(list(out.glob("*.gpx"))) >= 3  # the outdoor walks and runs
+    for path in files:
+        errors = validate(path.suffix[1:], path.read_bytes())
+        assert errors == [], (path.name, errors[:3])
+
+
+def test_every_json_and_csv_reads_back(exported: tuple[Archive, Path, object]) -> None:
+    _, out, _ = exported
+    for path in out.glob("*.json"):
+        data = json.loads(path.read_bytes())
+        assert data["schema"] == "peloton-export/workout@1"
+        assert len(set(map(len, data["samples"].values()))) <= 1
+    summary = list(csv.DictReader(io.StringIO((out / "summary.csv").read_text(encoding="utf-8"))))
+    assert len(summary) == len(list(out.glob("*.json")))

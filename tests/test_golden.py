@@ -1,0 +1,60 @@
+"""Golden files: every built-in text format for short demo workouts, byte for byte.
+
+Run ``pytest tests/test_golden.py --update-golden`` to rewrite them after an intended
+change, and review the diff.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from peloton_export.demo import STANDARD_KINDS, demo_workout
+from peloton_export.normalize import normalize
+from peloton_export.plugins import create_host
+from peloton_export.specs import ExportContext
+from tests.xsd import validate
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+TEXT_FORMATS = ("tcx", "gpx", "csv", "json")
+DURATION_S = 150
+
+
+def render(kind: str, fmt: str, tmp_path: Path) -> bytes | None:
+    host = create_host(entry_points=False)
+    spec = host.formats()[fmt]
+    workout = normalize(demo_workout(kind, seed=7, duration_s=DURATION_S))
+    if spec.skip_reason(workout):
+        return None
+    buffer = io.BytesIO()
+    spec.write(workout, buffer, ExportContext(output_dir=tmp_path))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("fmt", TEXT_FORMATS)
+@pytest.mark.parametrize("kind", STANDARD_KINDS)
+def test_golden(kind: str, fmt: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    data = render(kind, fmt, tmp_path)
+    path = GOLDEN / kind / f"expected.{fmt}"
+    if request.config.getoption("--update-golden"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if data is None:
+            path.unlink(missing_ok=True)
+        else:
+            path.write_bytes(data)
+        return
+    if data is None:
+        assert not path.exists(), f"{fmt} is now skipped for {kind}; remove {path} with --update-golden"
+        return
+    assert path.exists(), f"no golden file {path}; create it with --update-golden"
+    assert data == path.read_bytes(), f"{path} differs; if intended, rerun with --update-golden"
+
+
+@pytest.mark.parametrize("fmt", ["tcx", "gpx"])
+def test_golden_xml_is_valid(fmt: str, schemas_dir: Path) -> None:
+    files = sorted(GOLDEN.glob(f"*/expected.{fmt}"))
+    assert files
+    for path in files:
+        assert validate(fmt, path.read_bytes()) == [], path

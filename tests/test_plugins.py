@@ -1,0 +1,332 @@
+"""The plugin host: loading, isolation, clashes, ordering and the hook wrapper."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.metadata
+import inspect
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from peloton_export import hookspecs
+from peloton_export.errors import PluginError, PluginLoadError, RegistrationConflict
+from peloton_export.hookspecs import hookimpl
+from peloton_export.plugins import DEFAULT_PLUGINS, create_host
+from peloton_export.specs import ExportContext, FormatSpec, SinkSpec, UploadResult
+from tests.workout_factory import cycling as cycling_workout
+
+HOOK_NAMES = sorted(
+    name
+    for name, value in inspect.getmembers(hookspecs, inspect.isfunction)
+    if hasattr(value, "peloton_export_spec")
+)
+
+
+def _writer(workout: Any, stream: Any, context: Any) -> None:
+    stream.write(b"x")
+
+
+def _format_plugin(name: str) -> object:
+    class Plugin:
+        @hookimpl
+        def register_formats(self) -> list[FormatSpec]:
+            return [FormatSpec(name=name, suffix=f".{name}", write=_writer)]
+
+    return Plugin()
+
+
+@pytest.fixture
+def context(tmp_path: Path) -> ExportContext:
+    return ExportContext(output_dir=tmp_path)
+
+
+# -- meta-tests --------------------------------------------------------------------------
+
+
+def test_every_hookspec_is_documented_and_typed() -> None:
+    assert HOOK_NAMES == [
+        "filter_workout",
+        "register_commands",
+        "register_formats",
+        "register_sinks",
+        "transform_workout",
+    ]
+    for name in HOOK_NAMES:
+        spec = getattr(hookspecs, name)
+        assert spec.__doc__ and len(spec.__doc__.strip()) > 40, name
+        assert "return" in spec.__annotations__, name
+
+
+@pytest.mark.parametrize("name", HOOK_NAMES)
+def test_every_hook_has_a_test(name: str) -> None:
+    tests = [n for n in globals() if n.startswith(f"test_hook_{name}")]
+    assert tests, f"no test_hook_{name}_* test"
+
+
+@pytest.mark.parametrize("name", HOOK_NAMES)
+def test_every_hook_is_in_the_readme(name: str) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    spec = getattr(hookspecs, name)
+    signature = f"{name}({', '.join(inspect.signature(spec).parameters)})"
+    assert signature in readme
+
+
+def test_builtins_pass_strict_validation() -> None:
+    host = create_host(entry_points=False, strict=True)
+    assert set(host.formats()) >= {"tcx", "gpx", "csv", "json"}
+    assert "directory" in host.sinks()
+    assert set(DEFAULT_PLUGINS) <= set(host.plugins)
+
+
+# -- registration hooks --------------------------------------------------------------------
+
+
+def test_hook_register_formats_adds_a_format() -> None:
+    host = create_host(entry_points=False, extra={"extra": _format_plugin("xyz")})
+    assert host.formats()["xyz"].suffix == ".xyz"
+    assert host.owner("format", "xyz") == "extra"
+
+
+def test_hook_register_formats_clash_names_both_plugins() -> None:
+    host = create_host(entry_points=False, extra={"impostor": _format_plugin("tcx")})
+    with pytest.raises(RegistrationConflict, match=r"'tcx'.*'impostor'|'impostor'.*'tcx'") as info:
+        host.formats()
+    assert "tcx" in str(info.value) and "PELOTON_EXPORT_DISABLE_PLUGINS" in str(info.value)
+
+
+def test_hook_register_formats_bad_record_is_reported_not_fatal() -> None:
+    class Bad:
+        @hookimpl
+        def register_formats(self) -> list[str]:
+            return ["not a spec"]
+
+    host = create_host(entry_points=False, extra={"bad": Bad()})
+    assert "tcx" in host.formats()
+    assert any(f.name == "bad" and "FormatSpec" in f.reason for f in host.failures)
+
+
+def test_hook_register_sinks_adds_a_sink() -> None:
+    def upload(path: Path, workout: Any, context: Any) -> UploadResult:
+        return UploadResult(state="uploaded")
+
+    class Sinky:
+        @hookimpl
+        def register_sinks(self) -> list[SinkSpec]:
+            return [SinkSpec(name="void", accepts=("tcx",), upload=upload)]
+
+    host = create_host(entry_points=False, extra={"sinky": Sinky()})
+    assert host.sinks()["void"].accepts == ("tcx",)
+    assert host.describe()[-1]["name"] in host.plugins
+
+
+def test_hook_register_commands_adds_a_command() -> None:
+    import click
+
+    class Commands:
+        @hookimpl
+        def register_commands(self, cli: click.Group) -> None:
+            @cli.command()
+            def hello() -> None:
+                click.echo("hello from a plugin")
+
+    from peloton_export.cli import run
+
+    host = create_host(entry_points=False, extra={"cmds": Commands()})
+    from click.testing import CliRunner
+
+    from peloton_export.cli import build_cli
+
+    result = CliRunner().invoke(build_cli(host), ["hello"])
+    assert result.output.strip() == "hello from a plugin"
+    assert run(["formats"], host=host) == 0
+
+
+def test_hook_register_commands_failure_does_not_break_the_cli() -> None:
+    import click
+
+    class Broken:
+        @hookimpl
+        def register_commands(self, cli: click.Group) -> None:
+            raise RuntimeError("boom")
+
+    host = create_host(entry_points=False, extra={"broken": Broken()})
+    from peloton_export.cli import build_cli
+
+    group = build_cli(host)
+    assert "export" in group.commands
+    assert any("boom" in f.reason for f in host.failures)
+
+
+# -- per-workout hooks ---------------------------------------------------------------------
+
+
+def test_hook_filter_workout_single_veto_excludes(context: ExportContext) -> None:
+    class Yes:
+        @hookimpl
+        def filter_workout(self, workout: Any) -> bool:
+            return True
+
+    class No:
+        @hookimpl
+        def filter_workout(self, workout: Any, context: ExportContext) -> bool:
+            return workout.discipline != "cycling"
+
+    host = create_host(entry_points=False, extra={"yes": Yes(), "no": No()})
+    assert host.keep(cycling_workout(), context) == (False, "no")
+
+
+def test_hook_filter_workout_none_means_keep(context: ExportContext) -> None:
+    class Abstain:
+        @hookimpl
+        def filter_workout(self, workout: Any) -> None:
+            return None
+
+    host = create_host(entry_points=False, extra={"abstain": Abstain()})
+    assert host.keep(cycling_workout(), context) == (True, None)
+
+
+def test_hook_transform_workout_chains_in_name_order(context: ExportContext) -> None:
+    def plugin(tag: str) -> object:
+        class Tagger:
+            @hookimpl
+            def transform_workout(self, workout: Any) -> Any:
+                return dataclasses.replace(workout, title=workout.title + tag)
+
+        return Tagger()
+
+    # Registered in reverse order; the result must not depend on registration order.
+    host = create_host(entry_points=False, extra={"b": plugin("B"), "a": plugin("A")})
+    workout = cycling_workout()
+    assert host.transform(workout, context).title == workout.title + "AB"
+
+
+def test_hook_transform_workout_error_names_the_plugin(context: ExportContext) -> None:
+    class Crashy:
+        @hookimpl
+        def transform_workout(self, workout: Any) -> Any:
+            raise KeyError("id")
+
+    host = create_host(entry_points=False, extra={"crashy": Crashy()})
+    with pytest.raises(PluginError, match="plugin 'crashy' failed in transform_workout: KeyError"):
+        host.transform(cycling_workout(), context)
+
+
+# -- loading from entry points -------------------------------------------------------------
+
+
+class _FakeEntryPoint:
+    def __init__(self, name: str, value: str, loader: Any, dist: str = "peloton-export-fake") -> None:
+        self.name = name
+        self.value = value
+        self._loader = loader
+        self.dist = types.SimpleNamespace(name=dist, version="9.9")
+        self.loads = 0
+
+    def load(self) -> Any:
+        self.loads += 1
+        return self._loader()
+
+
+@pytest.fixture
+def fake_entry_points(monkeypatch: pytest.MonkeyPatch) -> dict[str, _FakeEntryPoint]:
+    def good() -> object:
+        module = types.ModuleType("peloton_export_good")
+        module.register_formats = hookimpl(lambda: [FormatSpec(name="good", suffix=".g", write=_writer)])  # type: ignore[attr-defined]
+        return module
+
+    def broken() -> object:
+        raise ImportError("No module named 'missing_dependency'")
+
+    def typo() -> object:
+        module = types.ModuleType("peloton_export_typo")
+        module.register_format = hookimpl(lambda: [])  # type: ignore[attr-defined]
+        return module
+
+    eps = {
+        "good": _FakeEntryPoint("good", "peloton_export_good", good),
+        "broken": _FakeEntryPoint("broken", "peloton_export_broken", broken, "peloton-export-broken"),
+        "typo": _FakeEntryPoint("typo", "peloton_export_typo", typo),
+    }
+
+    def entry_points(group: str) -> list[_FakeEntryPoint]:
+        assert group == "peloton_export"
+        return list(eps.values())
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
+    for var in (
+        "PELOTON_EXPORT_LOAD_PLUGINS",
+        "PELOTON_EXPORT_DISABLE_PLUGINS",
+        "PELOTON_EXPORT_STRICT_PLUGINS",
+    ):
+        monkeypatch.delenv(var, raising=False)
+    return eps
+
+
+def test_broken_plugin_is_reported_by_name_and_others_load(fake_entry_points: dict[str, Any]) -> None:
+    messages: list[str] = []
+    host = create_host(warn=messages.append)
+    assert "good" in host.formats() and "tcx" in host.formats()
+    assert "broken" not in host.plugins and "typo" not in host.plugins
+    text = "\n".join(messages)
+    assert "Skipping plugin 'broken': ImportError" in text
+    assert "pip uninstall peloton-export-broken" in text
+    assert "Skipping plugin 'typo'" in text and "register_format" in text
+
+
+def test_strict_mode_makes_a_broken_plugin_fatal(fake_entry_points: dict[str, Any]) -> None:
+    with pytest.raises(PluginLoadError, match="broken"):
+        create_host(strict=True, warn=lambda m: None)
+
+
+def test_blocked_plugin_is_never_imported(
+    fake_entry_points: dict[str, _FakeEntryPoint], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PELOTON_EXPORT_DISABLE_PLUGINS", "broken,typo")
+    messages: list[str] = []
+    host = create_host(warn=messages.append)
+    assert fake_entry_points["broken"].loads == 0
+    assert messages == [] and "good" in host.plugins
+
+
+def test_allow_list_loads_only_named_plugins_and_builtins(
+    fake_entry_points: dict[str, _FakeEntryPoint], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PELOTON_EXPORT_LOAD_PLUGINS", "")
+    host = create_host(warn=lambda m: None)
+    assert all(ep.loads == 0 for ep in fake_entry_points.values())
+    assert "tcx" in host.formats() and "good" not in host.formats()
+
+
+def test_builtins_load_even_without_installed_entry_points(fake_entry_points: dict[str, Any]) -> None:
+    host = create_host(warn=lambda m: None)
+    assert all(host.plugins[name].builtin for name in DEFAULT_PLUGINS)
+
+
+def test_plugins_command_lists_failures(
+    fake_entry_points: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from peloton_export.cli import run
+
+    assert run(["plugins"], host=create_host(warn=lambda m: None)) == 0
+    data = json.loads(capsys.readouterr().out)
+    names = [p["name"] for p in data["plugins"]]
+    assert names == ["good"]
+    assert data["plugins"][0]["formats"] == ["good"]
+    assert {f["name"] for f in data["failed"]} == {"broken", "typo"}
+
+
+def test_importing_the_cli_loads_no_plugin() -> None:
+    code = (
+        "import sys, peloton_export.cli, peloton_export; "
+        "print(any(m.startswith('peloton_export.default_plugins.') for m in sys.modules))"
+    )
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
