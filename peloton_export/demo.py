@@ -133,6 +133,7 @@ def _stable_id(name: str) -> str:
 
 
 def _person(seed: int) -> _Person:
+    """The made-up member of ``seed`` (deterministic)."""
     rng = random.Random(f"demo-user:{seed}")
     return _Person(
         user_id=_hex(rng),
@@ -194,6 +195,7 @@ def demo_settings(units: str = "imperial") -> dict[str, Any]:
 
 
 def _check_units(units: str) -> str:
+    """``units`` if it is ``imperial`` or ``metric``, else ``ValueError``."""
     if units not in ("imperial", "metric"):
         raise ValueError(f"units must be 'imperial' or 'metric', not {units!r}")
     return units
@@ -203,9 +205,10 @@ def _check_units(units: str) -> str:
 
 
 _INSTRUCTORS: tuple[str, ...] = ("Avery", "Jordan", "Riley", "Casey", "Morgan", "Quinn", "Rowan", "Skyler")
+_INSTRUCTOR_DISCIPLINES = ("cycling", "running", "caesar", "strength", "yoga", "meditation")
 
 
-def _instructor(first: str, disciplines: list[str]) -> JsonObject:
+def _instructor(first: str) -> JsonObject:
     """A full ``ride.instructor`` object for the made-up instructor ``<first> Demo``."""
     iid = _stable_id(f"instructor:{first}")
     img = f"{_IMG}/instructors/{first.lower()}"
@@ -216,7 +219,6 @@ def _instructor(first: str, disciplines: list[str]) -> JsonObject:
         "coach_type": "peloton_coach",
         "is_filterable": True,
         "is_instructor_group": False,
-        "individual_instructor_ids": [],
         "is_visible": True,
         "is_announced": True,
         "list_order": _INSTRUCTORS.index(first) + 1,
@@ -248,7 +250,7 @@ def _instructor(first: str, disciplines: list[str]) -> JsonObject:
         "web_instructor_list_gif_image_url": None,
         "instructor_hero_image_url": f"{img}/hero.png",
         "workout_share_images": [],
-        "fitness_disciplines": disciplines,
+        "fitness_disciplines": list(_INSTRUCTOR_DISCIPLINES),
     }
 
 
@@ -268,6 +270,7 @@ class _Ctx:
     person: _Person
 
     def hex(self) -> str:
+        """A fresh 32-hex-digit id."""
         return _hex(self.rng)
 
     def minutes(self, *choices: int) -> int:
@@ -299,14 +302,12 @@ class _Block:
     lo: tuple[float, float]
     hi: tuple[float, float]
     segment_type: str
-    effort: float = 0.5
 
 
 @dataclass(slots=True)
 class _Samples:
     """Per-second columns (1 Hz), before gaps and ``every_n`` are applied."""
 
-    first: int
     n: int
     cols: dict[str, Column] = field(default_factory=dict)
 
@@ -341,6 +342,7 @@ def _segments(duration: int, main: tuple[str, str], metrics_type: str, *, warm: 
 
 
 def _segment_json(ctx: _Ctx, seg: _Seg) -> JsonObject:
+    """A ``segment_list`` item."""
     return {
         "id": ctx.hex(),
         "length": seg.length,
@@ -355,13 +357,13 @@ def _segment_json(ctx: _Ctx, seg: _Seg) -> JsonObject:
     }
 
 
-# (name, cadence range, resistance range, effort 0..1, min length, max length)
-_BIKE_MOVES: tuple[tuple[str, tuple[int, int], tuple[int, int], float, int, int], ...] = (
-    ("flat", (80, 90), (30, 40), 0.55, 60, 180),
-    ("climb", (60, 75), (45, 60), 0.75, 60, 180),
-    ("sprint", (100, 110), (38, 48), 0.95, 20, 45),
-    ("recovery", (80, 90), (25, 35), 0.35, 30, 60),
-    ("tempo", (90, 100), (35, 45), 0.7, 60, 150),
+# (name, cadence range, resistance range, min length, max length)
+_BIKE_MOVES: tuple[tuple[str, tuple[int, int], tuple[int, int], int, int], ...] = (
+    ("flat", (80, 90), (30, 40), 60, 180),
+    ("climb", (60, 75), (45, 60), 60, 180),
+    ("sprint", (100, 110), (38, 48), 20, 45),
+    ("recovery", (80, 90), (25, 35), 30, 60),
+    ("tempo", (90, 100), (35, 45), 60, 150),
 )
 
 
@@ -372,17 +374,17 @@ def _bike_blocks(rng: random.Random, segs: list[_Seg]) -> list[_Block]:
         t, end = seg.start, seg.start + seg.length
         while t < end:
             if seg.icon == "warmup":
-                cad, res, effort, lo_len, hi_len = (80, 90), (25, 35), 0.4, 60, 120
+                cad, res, lo_len, hi_len = (80, 90), (25, 35), 60, 120
             elif seg.icon == "cooldown":
-                cad, res, effort, lo_len, hi_len = (70, 80), (20, 30), 0.3, 60, 120
+                cad, res, lo_len, hi_len = (70, 80), (20, 30), 60, 120
             else:
-                _, cad, res, effort, lo_len, hi_len = rng.choice(_BIKE_MOVES)
+                _, cad, res, lo_len, hi_len = rng.choice(_BIKE_MOVES)
             length = min(rng.randint(lo_len, hi_len), end - t)
             if end - t - length < 20:
                 length = end - t
             shift = rng.choice((-5, 0, 0, 5)) if seg.icon not in ("warmup", "cooldown") else 0
             blocks.append(_Block(t, length, (cad[0], res[0] + shift), (cad[1], res[1] + shift),
-                                 "cycling", effort))
+                                 "cycling"))
             t += length
     return blocks
 
@@ -497,7 +499,7 @@ def _bike_samples(ctx: _Ctx, blocks: list[_Block], n: int, *, hr: bool,
             res_c.append(res)
             spd_c.append(round(speed_k * watts ** 0.38, 1) if watts > 0 else 0.0)
             effort.append(watts * effort_k)
-    samples = _Samples(first=0, n=n)
+    samples = _Samples(n=n)
     samples.cols = {"output": out_c, "cadence": cad_c, "resistance": res_c, "speed": spd_c}
     if hr:
         samples.cols["heart_rate"] = _heart_rate(rng, ctx.person, effort)
@@ -594,6 +596,7 @@ def _metric(slug: str, name: str, unit: str, g: _Graph, col: str | None = None, 
 
 
 def _summary(slug: str, name: str, unit: str | None, value: Num | None) -> JsonObject:
+    """A ``summaries[]`` / ``average_summaries[]`` item."""
     return {"display_name": name, "display_unit": unit, "value": value, "slug": slug}
 
 
@@ -625,6 +628,7 @@ def _hr_extras(ctx: _Ctx, g: _Graph) -> tuple[JsonObject, dict[str, int]]:
 
 
 def _effort_zones(durations: dict[str, int] | None) -> JsonObject | None:
+    """``effort_zones``: effort points weighted by HR zone, and the zone durations."""
     if durations is None:
         return None
     weights = (0.3, 0.6, 1.2, 2.0, 3.0)
@@ -688,6 +692,7 @@ _MUSCLES = (("biceps", "Biceps"), ("chest", "Chest"), ("core", "Core"), ("glutes
 
 
 def _muscle_scores(rng: random.Random, focus: tuple[str, ...]) -> list[JsonObject]:
+    """``muscle_group_score``: every group, with the ``focus`` groups scoring highest."""
     scores = {m: rng.randint(200, 600) * (4 if m in focus else 1) for m, _ in _MUSCLES}
     total = sum(scores.values())
     return [{"muscle_group": m, "score": float(scores[m]), "percentage": round(100 * scores[m] / total),
@@ -816,7 +821,9 @@ def _ride(ctx: _Ctx, *, title: str, discipline: str, duration: int, pso: int, in
         "is_outdoor": False,
         "has_tread_pace_target": False,
         "excluded_platforms": [],
-        "instructor": _instructor(instructor, [discipline]) if instructor else None,
+        "class_avg_follow_along_score": 0,
+        "muscle_group_score": [],
+        "instructor": _instructor(instructor) if instructor else None,
     }
 
 
@@ -891,6 +898,7 @@ def _workout(ctx: _Ctx, *, discipline: str, device: str, ride: JsonObject, end: 
 
 
 def _raw(workout: JsonObject, graph: JsonObject | None, details: JsonObject | None = None) -> RawWorkout:
+    """Wrap the bodies as a demo :class:`RawWorkout`."""
     return RawWorkout(workout_id=workout["id"], workout=workout, performance_graph=graph,
                       ride_details=details, source="demo")
 
@@ -939,6 +947,7 @@ def _bike_graph(ctx: _Ctx, *, duration: int, blocks: list[_Block], segs: list[_S
     if targets:
         tm = _target_metrics(blocks, ("cadence", "resistance"), pso)
         tpm = graph["target_performance_metrics"] = _target_graph(blocks, g)
+        graph["target_metrics_compliance"] = {}
         graph["target_metrics_performance_data"] = {
             "target_metrics": tm,
             "time_in_metric": [{"name": name, "value": tpm[f"{name}_time_in_range"]}
@@ -1014,6 +1023,7 @@ def _bike_class(ctx: _Ctx, *, minutes: tuple[int, ...], pause: int | None = None
 
 
 def _cycling_class(ctx: _Ctx) -> RawWorkout:
+    """A 45 or 30 min bike class."""
     return _bike_class(ctx, minutes=(45, 30))
 
 
@@ -1034,9 +1044,9 @@ def _just_ride(ctx: _Ctx) -> RawWorkout:
     rng = ctx.rng
     blocks, t = [], 0
     while t < active:
-        _, cad, res, effort, _, _ = rng.choice((*_BIKE_MOVES[:2], *_BIKE_MOVES[3:]))
+        _, cad, res, _, _ = rng.choice((*_BIKE_MOVES[:2], *_BIKE_MOVES[3:]))
         length = min(rng.randint(120, 420), active - t)
-        blocks.append(_Block(t, length, (cad[0], res[0]), (cad[1], res[1]), "cycling", effort))
+        blocks.append(_Block(t, length, (cad[0], res[0]), (cad[1], res[1]), "cycling"))
         t += length
     graph, work, _ = _bike_graph(ctx, duration=active, blocks=blocks, segs=segs, active=active + 1,
                                  hr=False, first=0, pso=0, targets=False)
@@ -1081,7 +1091,7 @@ def _scenic_ended_early(ctx: _Ctx) -> RawWorkout:
     duration = ctx.duration_s if ctx.duration_s is not None else 1200
     active = min(duration, max(60, duration // 3 + ctx.rng.randint(-20, 20)))
     seg = _Seg("Scenic", "scenic", 0, duration, 5.0, "cycling")
-    blocks = [_Block(0, duration, (78, 30), (90, 40), "cycling", 0.5)]
+    blocks = [_Block(0, duration, (78, 30), (90, 40), "cycling")]
     graph, work, zones = _bike_graph(ctx, duration=duration, blocks=blocks, segs=[seg], active=active,
                                      hr=True, first=1, pso=3, targets=False)
     ride = _ride(ctx, title=f"{duration // 60} min Demo Coast Ride", discipline="cycling", duration=duration,
@@ -1127,28 +1137,30 @@ def _in_progress(ctx: _Ctx) -> RawWorkout:
 # ----------------------------------------------------------------------------- running
 
 
-_TREAD_MOVES: tuple[tuple[str, tuple[float, float], tuple[float, float], float], ...] = (
-    ("jog", (5.0, 6.0), (0.0, 1.0), 0.55),
-    ("run", (6.0, 7.0), (0.5, 1.5), 0.7),
-    ("push", (7.0, 8.5), (0.0, 1.0), 0.9),
-    ("hill", (4.5, 5.5), (3.0, 6.0), 0.75),
-    ("recover", (3.5, 4.5), (0.0, 1.0), 0.3),
+# (name, speed range mph, incline range %)
+_TREAD_MOVES: tuple[tuple[str, tuple[float, float], tuple[float, float]], ...] = (
+    ("jog", (5.0, 6.0), (0.0, 1.0)),
+    ("run", (6.0, 7.0), (0.5, 1.5)),
+    ("push", (7.0, 8.5), (0.0, 1.0)),
+    ("hill", (4.5, 5.5), (3.0, 6.0)),
+    ("recover", (3.5, 4.5), (0.0, 1.0)),
 )
 
 
 def _tread_blocks(rng: random.Random, segs: list[_Seg]) -> list[_Block]:
+    """Speed/incline targets (mph, %) for every second of a run."""
     blocks: list[_Block] = []
     for seg in segs:
         t, end = seg.start, seg.start + seg.length
         while t < end:
             if seg.icon in ("warmup", "cooldown"):
-                speed, inc, effort = (3.0, 4.0), (0.0, 1.0), 0.3
+                speed, inc = (3.0, 4.0), (0.0, 1.0)
             else:
-                _, speed, inc, effort = rng.choice(_TREAD_MOVES)
+                _, speed, inc = rng.choice(_TREAD_MOVES)
             length = min(rng.choice((30, 60, 90, 120, 180)), end - t)
             if end - t - length < 20:
                 length = end - t
-            blocks.append(_Block(t, length, (speed[0], inc[0]), (speed[1], inc[1]), "running", effort))
+            blocks.append(_Block(t, length, (speed[0], inc[0]), (speed[1], inc[1]), "running"))
             t += length
     return blocks
 
@@ -1157,34 +1169,36 @@ def _run_samples(ctx: _Ctx, blocks: list[_Block], n: int, *, stepped: bool,
                  stops: Sequence[tuple[int, int]] = ()) -> tuple[list[float], list[float], list[float]]:
     """(speed mph, incline %, effort) per second. ``stepped``: a tread's 0.1 mph / 0.5 % knobs."""
     rng = ctx.rng
-    noise = _noise(rng, n, 0.15)
-    speed, incline, target_s, target_i, bi = 0.0, 0.0, 0.0, 0.0, -1
+    noise = _noise(rng, n, 0.15)  # drawn for the tread too, so the RNG sequence stays stable
+    speed, incline = 0.0, 0.0
     speeds: list[float] = []
     inclines: list[float] = []
-    effort: list[float] = []
     stop = {s for a, b in stops for s in range(a, b)}
-    for s in range(n):
-        while bi + 1 < len(blocks) and blocks[bi + 1].start <= s:
-            bi += 1
-            b = blocks[bi]
-            target_s = round(rng.uniform(b.lo[0], b.hi[0]), 1)
-            target_i = round(rng.uniform(b.lo[1], b.hi[1]) * 2) / 2
-        if s < 4 or s in stop:
-            speed = 0.0
-        elif stepped:
-            speed = round(speed + max(-0.3, min(0.3, target_s - speed)), 1)
-            incline = round(incline + max(-0.5, min(0.5, target_i - incline)), 1)
-        else:
-            speed = max(0.0, speed + (target_s - speed) * 0.25 + noise[s])
-        speeds.append(speed)
-        inclines.append(incline)
-        effort.append(speed / 8.0 * 0.8 + incline / 12.0 * 0.4 if speed else 0.15)
+    for bi, b in enumerate(blocks):
+        if b.start >= n:
+            break
+        end = n if bi + 1 == len(blocks) else min(n, blocks[bi + 1].start)
+        target_s = round(rng.uniform(b.lo[0], b.hi[0]), 1)
+        target_i = round(rng.uniform(b.lo[1], b.hi[1]) * 2) / 2
+        for s in range(b.start, end):
+            if s < 4 or s in stop:
+                speed = 0.0
+            elif not stepped:
+                speed = max(0.0, speed + (target_s - speed) * 0.25 + noise[s])
+            else:
+                if speed != target_s:  # the belt ramps 0.3 mph per second
+                    speed = round(speed + max(-0.3, min(0.3, target_s - speed)), 1)
+                if incline != target_i:
+                    incline = round(incline + max(-0.5, min(0.5, target_i - incline)), 1)
+            speeds.append(speed)
+            inclines.append(incline)
+    effort = [v * 0.1 + i / 30.0 if v else 0.15 for v, i in zip(speeds, inclines, strict=True)]
     return speeds, inclines, effort
 
 
 def _pace(speed: float) -> float | None:
     """Decimal minutes per distance unit; ``None`` while standing."""
-    return round(60.0 / speed, 2) if speed >= 0.5 else None
+    return int(6000.0 / speed + 0.5) / 100 if speed >= 0.5 else None
 
 
 def _run_columns(ctx: _Ctx, speeds_mph: list[float], inclines: list[float], effort: list[float], *,
@@ -1193,7 +1207,7 @@ def _run_columns(ctx: _Ctx, speeds_mph: list[float], inclines: list[float], effo
     k = 1.0 if ctx.units == "imperial" else _KM_PER_MI
     kg = ctx.person.weight_lb * 0.4536
     cols: dict[str, Column] = {}
-    speed = [round(v * k, 1) for v in speeds_mph]
+    speed = [int(v * k * 10 + 0.5) / 10 for v in speeds_mph]
     cols["speed"] = speed
     cols["pace"] = [_pace(v) for v in speed]
     if output:
@@ -1202,10 +1216,11 @@ def _run_columns(ctx: _Ctx, speeds_mph: list[float], inclines: list[float], effo
     if incline:
         cols["incline"] = list(inclines)
     cols["heart_rate"] = _heart_rate(ctx.rng, ctx.person, effort)
-    return _Samples(first=0, n=len(speeds_mph), cols=cols)
+    return _Samples(n=len(speeds_mph), cols=cols)
 
 
 def _pace_metric(ctx: _Ctx, g: _Graph) -> JsonObject:
+    """The ``pace`` metric with its ``speed`` alternative, in the user's units."""
     speed_unit, dist_unit = ("mph", "mi") if ctx.units == "imperial" else ("kph", "km")
     alt = _metric("speed", "Speed", speed_unit, g)
     return _metric("pace", "Pace", f"min/{dist_unit}", g, extra={"alternatives": [alt]})
@@ -1268,7 +1283,7 @@ def _tread_run(ctx: _Ctx) -> RawWorkout:
 
 # A made-up ellipse on the Great Lawn, Central Park, New York (a public landmark).
 _PARK = (40.78125, -73.96600)
-_PARK_AXES_M = (330.0, 170.0)
+_PARK_AXES_M = (200.0, 100.0)  # a ~1 km oval inside the lawn, clear of the ponds
 _PARK_ALT_M = 32.0
 
 
@@ -1284,12 +1299,32 @@ def _loop_track(distances_m: Sequence[float]) -> tuple[list[float], list[float],
     lons: list[float] = []
     alts: list[float] = []
     cos, sin = math.cos, math.sin
+    per_m = 2 * math.pi / _PERIMETER_M
+    lat_k, lon_k = _B * _LAT_PER_M * 1e6, _A * _LON_PER_M * 1e6
+    lat0, lon0 = _PARK[0] * 1e6 + 0.5, -_PARK[1] * 1e6 + 0.5
     for d in distances_m:
-        theta = 2 * math.pi * d / _PERIMETER_M
-        lats.append(round(_PARK[0] + _B * sin(theta) * _LAT_PER_M, 6))
-        lons.append(round(_PARK[1] + _A * cos(theta) * _LON_PER_M, 6))
-        alts.append(_PARK_ALT_M + 4.0 * sin(theta) + 1.5 * sin(3 * theta))
+        theta = d * per_m
+        st = sin(theta)
+        # Fixed-point rounding to 6 decimals (faster than round(); latitude > 0 > longitude).
+        lats.append(int(lat0 + lat_k * st) / 1e6)
+        lons.append(-int(lon0 - lon_k * cos(theta)) / 1e6)
+        alts.append(_PARK_ALT_M + 4.0 * st + 1.5 * sin(3 * theta))
     return lats, lons, alts
+
+
+def _fixes(rng: random.Random, seconds: range, lats: list[float], lons: list[float],
+           distances: list[float], unit: str) -> list[JsonObject]:
+    """GPS fixes for active ``seconds`` (offset ``s + 1``): ~1 % missed, ~2 % without accuracy."""
+    r = rng.random
+    out: list[JsonObject] = []
+    for s in seconds:
+        draw = r()
+        if s > 5 and draw < 0.01:
+            continue  # an occasional missed fix
+        accuracy = None if draw > 0.98 else int(300 + 1300 * r()) / 100
+        out.append({"seconds_offset_from_start": s + 1, "latitude": lats[s], "longitude": lons[s],
+                    "accuracy": accuracy, "distance": distances[s], "distance_display_unit": unit})
+    return out
 
 
 def _outdoor_run(ctx: _Ctx) -> RawWorkout:
@@ -1320,18 +1355,13 @@ def _outdoor_run(ctx: _Ctx) -> RawWorkout:
     unit_m = 1000.0 if metric else _MI_M
     graph = _base_graph(duration, [_segment_json(ctx, s) for s in segs], g)
     graph["metrics"] = metrics
-    location = []
-    for seg_json, seg in zip(graph["segment_list"], segs, strict=True):
-        coords = []
-        for s in range(seg.start, seg.start + seg.length):
-            if s >= duration or (s > 5 and rng.random() < 0.01):
-                continue  # an occasional missed fix
-            acc = None if rng.random() < 0.02 else round(rng.uniform(3.0, 16.0), 2)
-            coords.append({"seconds_offset_from_start": s + 1, "latitude": lats[s],
-                           "longitude": lons[s], "accuracy": acc,
-                           "distance": round(cum_m[s] / unit_m, 2), "distance_display_unit": dist_unit})
-        location.append({"segment_id": seg_json["id"], "is_gap": False, "coordinates": coords})
-    graph["location_data"] = location
+    distances = [int(d / unit_m * 100 + 0.5) / 100 for d in cum_m]
+    graph["location_data"] = [
+        {"segment_id": seg_json["id"], "is_gap": False,
+         "coordinates": _fixes(rng, range(seg.start, min(seg.start + seg.length, duration)), lats, lons,
+                               distances, dist_unit)}
+        for seg_json, seg in zip(graph["segment_list"], segs, strict=True)
+    ]
     graph["is_location_data_accurate"] = True
     cum = [d / unit_m for d in cum_m]
     climb = sum(max(0, b - a) for a, b in pairwise(alt_ft))
@@ -1396,7 +1426,7 @@ def _row(ctx: _Ctx) -> RawWorkout:
         spm_c.append(round(spm))
         pace_c.append(round(500.0 / (watts / 2.8) ** (1 / 3) / 60.0, 2) if watts else None)
         effort.append(watts / (200.0 * k))
-    samples = _Samples(first=0, n=duration, cols={"output": out, "stroke_rate": spm_c, "split_pace": pace_c})
+    samples = _Samples(n=duration, cols={"output": out, "stroke_rate": spm_c, "split_pace": pace_c})
     samples.cols["heart_rate"] = _heart_rate(rng, ctx.person, effort)
     g = _graph_view(ctx, samples, first=1, gaps=0)
     extra, zones = _hr_extras(ctx, g)
@@ -1445,6 +1475,7 @@ def _row_splits(rng: random.Random, cum_m: list[float], g: _Graph) -> JsonObject
     marker, last_i = 500.0, 0
 
     def close(i: int, meters: float) -> None:
+        """Record the split that ends at sample ``i``."""
         sl = slice(last_i, i + 1)
         spm = g.full["stroke_rate"][sl]
         watts = g.full["output"][sl]
@@ -1495,6 +1526,7 @@ _MOVES: tuple[tuple[str, tuple[str, ...], str, bool], ...] = (
 
 
 def _movement_json(name: str, groups: tuple[str, ...]) -> JsonObject:
+    """A ``movements[]`` item of a class-plan sub-segment."""
     return {
         "id": _stable_id(f"movement:{name}"),
         "name": name,
@@ -1508,6 +1540,8 @@ def _movement_json(name: str, groups: tuple[str, ...]) -> JsonObject:
 
 @dataclass(slots=True)
 class _Set:
+    """One set done: movement index into ``_MOVES``, active-seconds offset and length."""
+
     move: int
     offset: int
     length: int
@@ -1563,7 +1597,7 @@ def _rep_item(rng: random.Random, st: _Set, schema: int) -> JsonObject:
 def _floor_graph(ctx: _Ctx, segs: list[_Seg], duration: int, effort: list[float], *, first: int = 1,
                  apple_watch: bool = False) -> tuple[JsonObject, dict[str, int]]:
     """HR-only graph (strength, yoga, imported) with a calories summary."""
-    samples = _Samples(first=0, n=len(effort), cols={"heart_rate": _heart_rate(ctx.rng, ctx.person, effort)})
+    samples = _Samples(n=len(effort), cols={"heart_rate": _heart_rate(ctx.rng, ctx.person, effort)})
     g = _graph_view(ctx, samples, first=first, gaps=0)
     extra, zones = _hr_extras(ctx, g)
     graph = _base_graph(duration, [_segment_json(ctx, s) for s in segs], g)
@@ -1625,10 +1659,12 @@ def _ride_details(ctx: _Ctx, ride: JsonObject, segs: list[_Seg], subs: list[Json
 
 
 def _strength(ctx: _Ctx) -> RawWorkout:
+    """Strength with Guide tracking, 2025 schema (``tracking_type``, ``completed_reps``...)."""
     return _strength_kind(ctx, 2025)
 
 
 def _strength_2023(ctx: _Ctx) -> RawWorkout:
+    """Strength with Guide tracking, 2023 schema (``is_hold``, ``completed_number``)."""
     return _strength_kind(ctx, 2023)
 
 
@@ -1637,7 +1673,8 @@ def _meditation(ctx: _Ctx) -> RawWorkout:
     duration = ctx.minutes(5, 10)
     seg = _Seg("Meditation", "meditation", 0, duration, 0.0, "floor")
     graph = _base_graph(duration, [_segment_json(ctx, seg)], None)
-    graph["seconds_since_pedaling_start"] = list(range(1, duration - 1, ctx.every_n))
+    offsets = list(range(1, duration - 1))  # phone sessions lose the last second or two
+    graph["seconds_since_pedaling_start"] = [offsets[i] for i in _picks(len(offsets), ctx.every_n)]
     ride = _ride(ctx, title=f"{duration // 60} min Demo Calm Meditation", discipline="meditation",
                  duration=duration, pso=1, instructor=ctx.rng.choice(_INSTRUCTORS), metrics=["heart_rate"])
     workout = _workout(ctx, discipline="meditation", device="android", ride=ride, end=ctx.start + duration,
@@ -1752,6 +1789,7 @@ def demo_workouts(count: int | None = None, *, seed: int = 0, duration_s: int | 
 
 def _iterate(order: tuple[str, ...], total: int, seed: int, duration_s: int | None,
              first: datetime) -> Iterator[RawWorkout]:
+    """The generator behind :func:`demo_workouts` (arguments already checked)."""
     for i in range(total):
         yield demo_workout(order[i % len(order)], seed=seed * 1_000_003 + i, duration_s=duration_s,
                            start=first - timedelta(days=i))
