@@ -38,6 +38,19 @@ from peloton_export.specs import (
 
 __version__ = "0.1.0"
 
+#: Names loaded on first use, so importing the package stays light.
+_LAZY = {"PelotonWorkout": "peloton_export.compat", "PelotonRide": "peloton_export.compat"}
+
+
+def __getattr__(name: str) -> object:
+    """Load the original library's compatible API (``PelotonWorkout``) on first use."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'peloton_export' has no attribute {name!r}")
+
+
 __all__ = [
     "AuthRequired",
     "ConfigError",
@@ -50,6 +63,8 @@ __all__ = [
     "Lap",
     "NormalizeError",
     "PelotonExportError",
+    "PelotonRide",
+    "PelotonWorkout",
     "PluginError",
     "PluginLoadError",
     "RegistrationConflict",

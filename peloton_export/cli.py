@@ -18,8 +18,10 @@ from click_default_group import DefaultGroup
 
 from peloton_export import __version__
 from peloton_export.archive import Archive
+from peloton_export.cli_sync import ledger_group, login_command, logout_command, status_command, sync_archive
 from peloton_export.config import Config, load_config
 from peloton_export.errors import ConfigError, PelotonExportError, RegistrationConflict
+from peloton_export.ledger import Ledger
 from peloton_export.paths import archive_dir
 from peloton_export.pipeline import (
     Exporter,
@@ -234,10 +236,18 @@ def export_command(host: PluginHost) -> click.Command:
         format_specs = resolve_formats(host, names)
         sink_specs = resolve_sinks(host, _split(sinks) or _split([config.get("sinks", "") or ""]))
         with _archive_for(demo, archive_path) as archive:
-            if not demo and not offline:
-                _sync(config, archive)
+            ledger = None if demo else Ledger.default()
+            if not demo:
+                sync = sync_archive(config, offline=offline, archive=archive, ledger=ledger)
+                if not offline:
+                    click.echo(f"Sync: {sync.summary()}")
             exporter = Exporter(
-                host=host, archive=archive, context=context, formats=format_specs, sinks=sink_specs
+                host=host,
+                archive=archive,
+                context=context,
+                formats=format_specs,
+                sinks=sink_specs,
+                ledger=ledger,
             )
             show_bar = not quiet and sys.stderr.isatty()
             with _Progress(show_bar) as progress:
@@ -256,16 +266,6 @@ def _archive_for(demo: bool, path: Path | None) -> Iterator[Archive]:
             yield archive
     else:
         yield Archive(path or archive_dir())
-
-
-def _sync(config: Config, archive: Archive) -> None:
-    try:
-        from peloton_export.cli_sync import sync_archive  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        raise ConfigError(
-            "fetching from Peloton is not available in this build; use --offline or --demo"
-        ) from None
-    sync_archive(config, archive)
 
 
 @click.command("import")
@@ -353,14 +353,12 @@ def build_cli(host: PluginHost) -> click.Group:
         plugins_command(host),
         formats_command(host),
         sinks_command(host),
+        login_command,
+        logout_command,
+        status_command,
+        ledger_group,
     ):
         cli.add_command(command)
-    try:
-        from peloton_export.cli_sync import add_sync_commands  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        pass
-    else:
-        add_sync_commands(cli)
     host.add_commands(cli)
     return cli  # type: ignore[no-any-return]
 

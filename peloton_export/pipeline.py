@@ -28,6 +28,7 @@ from peloton_export.errors import (
     UploadError,
 )
 from peloton_export.filenames import export_stem
+from peloton_export.ledger import Ledger, content_hash
 from peloton_export.model import Workout
 from peloton_export.plugins import PluginHost
 from peloton_export.specs import ExportContext, FormatSpec, SinkSpec, SummarySpec
@@ -130,6 +131,7 @@ class Exporter:
     context: ExportContext
     formats: tuple[FormatSpec, ...]
     sinks: tuple[SinkSpec, ...] = ()
+    ledger: Ledger | None = None
     normalize: Callable[..., Workout] | None = None
     _summary_rows: dict[str, dict[str, Mapping[str, str]]] = field(default_factory=dict)
 
@@ -161,6 +163,8 @@ class Exporter:
     def export_one(self, workout_id: str, selection: Selection | None = None) -> WorkoutResult:
         """Load, normalize, filter, transform, write and deliver one workout."""
         result = WorkoutResult(workout_id=workout_id, status="exported")
+        if self._already_done(workout_id):
+            return _done(result, "unchanged", "already exported and delivered (the ledger says so)")
         try:
             workout = self._load(workout_id)
         except SkipWorkout as exc:
@@ -178,10 +182,10 @@ class Exporter:
         except PelotonExportError as exc:
             return _done(result, "failed", f"workout {workout_id}: {exc}")
         stem = export_stem(workout)
-        for spec in self.formats:
+        for spec in self._formats_to_write():
             result.files.append(self._write(spec, workout, stem))
         for sink in self.sinks:
-            result.sinks.append(self._deliver(sink, workout, result.files))
+            result.sinks.append(self._deliver_once(sink, workout, result.files))
         statuses = {f.status for f in result.files} | {"failed" for s in result.sinks if s.status == "failed"}
         if "failed" in statuses:
             failures = [f"{f.format}: {f.reason}" for f in result.files if f.status == "failed"]
@@ -196,6 +200,39 @@ class Exporter:
             return _done(result, "unchanged", "")
         return result
 
+    def _formats_to_write(self) -> tuple[FormatSpec, ...]:
+        """The requested formats plus each sink's preferred format among those installed."""
+        chosen = list(self.formats)
+        available = self.host.formats()
+        for sink in self.sinks:
+            if not any(spec.name in sink.accepts for spec in chosen):
+                preferred = next((available[n] for n in sink.accepts if n in available), None)
+                if preferred is not None:
+                    chosen.append(preferred)
+        return tuple(chosen)
+
+    def _already_done(self, workout_id: str) -> bool:
+        """True when the ledger shows every file written here since the archive entry was
+        stored, and every sink done: the workout is then not even parsed."""
+        if self.ledger is None or self.context.force or self.context.dry_run:
+            return False
+        try:
+            stored_at = self.archive.meta(workout_id).stored_at
+        except ArchiveError:
+            return False
+        out_dir = self.context.output_dir
+        for spec in self._formats_to_write():
+            record = self.ledger.exported(workout_id, spec.name)
+            if record is None or record.exported_at < stored_at:
+                return False
+            path = Path(record.path)
+            if record.content_hash == "skipped":
+                if path != out_dir:
+                    return False
+            elif path.parent != out_dir or not path.is_file():
+                return False
+        return all(not self.ledger.should_upload(workout_id, sink.name) for sink in self.sinks)
+
     def _load(self, workout_id: str) -> Workout:
         from peloton_export.normalize import normalize
 
@@ -206,12 +243,12 @@ class Exporter:
         path = self.context.output_dir / f"{stem}{spec.suffix}"
         reason = spec.skip_reason(workout)
         if reason:
-            return FileResult(spec.name, "skipped", None, reason)
+            return self._record(workout, FileResult(spec.name, "skipped", None, reason))
         buffer = io.BytesIO()
         try:
             spec.write(workout, buffer, self.context)
         except SkipFormat as exc:
-            return FileResult(spec.name, "skipped", None, str(exc))
+            return self._record(workout, FileResult(spec.name, "skipped", None, str(exc)))
         except PelotonExportError as exc:
             return FileResult(spec.name, "failed", None, str(exc))
         except Exception as exc:  # a plugin's bug: attribute it, keep going
@@ -224,12 +261,39 @@ class Exporter:
             return FileResult(spec.name, "planned", path)
         data = buffer.getvalue()
         if not self.context.force and _same_content(path, data):
-            return FileResult(spec.name, "unchanged", path)
+            return self._record(workout, FileResult(spec.name, "unchanged", path), data)
         try:
             write_bytes_atomic(path, data)
         except OSError as exc:
             return FileResult(spec.name, "failed", path, f"cannot write {path}: {exc.strerror or exc}")
-        return FileResult(spec.name, "exported", path)
+        return self._record(workout, FileResult(spec.name, "exported", path), data)
+
+    def _record(self, workout: Workout, file: FileResult, data: bytes | None = None) -> FileResult:
+        """Write a finished (or deliberately skipped) file to the ledger, after the file itself."""
+        if self.ledger is not None and not self.context.dry_run:
+            if data is None:  # the format does not apply: remember that, with the reason
+                self.ledger.record_export(workout.id, file.format, self.context.output_dir, "skipped")
+            else:
+                assert file.path is not None
+                self.ledger.record_export(workout.id, file.format, file.path, content_hash(data))
+        return file
+
+    def _deliver_once(self, sink: SinkSpec, workout: Workout, files: list[FileResult]) -> SinkResult:
+        """Deliver unless the ledger shows it done (or tombstoned); record the outcome."""
+        ledger = self.ledger
+        if ledger is not None and not ledger.should_upload(workout.id, sink.name, force=self.context.force):
+            record = ledger.upload_state(workout.id, sink.name)
+            if ledger.is_tombstoned(workout.id, sink.name):
+                return SinkResult(sink.name, "skipped", None, "deleted on the platform; never sent again")
+            remote = record.remote_id if record else None
+            return SinkResult(sink.name, "skipped", remote, f"already {record.state if record else 'done'}")
+        outcome = self._deliver(sink, workout, files)
+        if ledger is not None and not self.context.dry_run and outcome.reason != "dry run":
+            if outcome.status == "failed":
+                ledger.record_upload(workout.id, sink.name, "failed", None, outcome.reason)
+            elif not (outcome.status == "skipped" and outcome.reason.startswith("no file")):
+                ledger.record_upload(workout.id, sink.name, outcome.status, outcome.remote_id, None)
+        return outcome
 
     def _deliver(self, sink: SinkSpec, workout: Workout, files: list[FileResult]) -> SinkResult:
         by_format = {f.format: f for f in files if f.path is not None and f.status != "failed"}

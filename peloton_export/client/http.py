@@ -1,0 +1,297 @@
+"""The polite HTTP layer: one requests Session, a rate ceiling, retries with backoff.
+
+* Every request carries the honest ``User-Agent`` (``peloton-export/<version> (+url)``),
+  ``Accept: application/json`` and, for the API, ``Peloton-Platform: web``.
+* A token bucket (``max_rate`` per second, ``burst`` tokens) caps the request rate for
+  all threads together; the sync keeps at most ``concurrency`` requests in flight.
+* ``429``, ``5xx``, Cloudflare's ``error code: 1015``, connection errors, timeouts and
+  empty or truncated JSON bodies are retried with exponential backoff and full jitter,
+  honouring ``Retry-After``, up to ``max_attempts`` tries; then :class:`ServiceUnavailable`
+  says so in one line. A ``Retry-After`` longer than ``max_retry_after`` fails at once.
+* Redirects are followed by hand, and extra headers (``Authorization``) are dropped as
+  soon as a redirect leaves the origin (scheme, host and port) they were meant for.
+* Only the method and the path are logged: never query strings, headers or bodies.
+
+The clock, the sleep and the jitter source are injectable, so tests never sleep.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from peloton_export.client.settings import ClientSettings
+from peloton_export.errors import PelotonExportError
+from peloton_export.raw import JsonObject, parse_json_object
+
+log = logging.getLogger("peloton_export.client")
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
+MAX_REDIRECTS = 10
+
+
+class PelotonHTTPError(PelotonExportError):
+    """An HTTP request to Peloton failed; ``status`` is the HTTP status (0: no answer)."""
+
+    def __init__(self, message: str, *, status: int = 0, body: bytes = b"") -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = body
+
+
+class ServiceUnavailable(PelotonHTTPError):
+    """Peloton kept failing (429/5xx/1015/empty) after every allowed attempt."""
+
+
+class Unauthorized(PelotonHTTPError):
+    """The API answered 401: the token is missing, expired or revoked."""
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """``(scheme, host, port)`` of a URL, with the default port filled in."""
+    parts = urllib.parse.urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
+def path_of(url: str) -> str:
+    """The path of a URL (what we log)."""
+    return urllib.parse.urlsplit(url).path or "/"
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - now)
+
+
+def is_cloudflare_1015(body: bytes) -> bool:
+    """True for Cloudflare's rate-limit page."""
+    return b"error code: 1015" in body[:2000].lower()
+
+
+class RateLimiter:
+    """A thread-safe token bucket: ``rate`` requests per second, ``burst`` at once."""
+
+    def __init__(
+        self, rate: float | None, burst: int, *, clock: Callable[[], float], sleep: Callable[[float], None]
+    ) -> None:
+        self.rate = rate
+        self.burst = max(1, burst)
+        self.clock = clock
+        self.sleep = sleep
+        self._tokens = float(self.burst)
+        self._last = clock()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> float:
+        """Wait for a token; returns the seconds waited."""
+        if not self.rate:
+            return 0.0
+        with self._lock:
+            now = self.clock()
+            self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
+            self._last = now
+            self._tokens -= 1.0
+            wait = 0.0 if self._tokens >= 0 else -self._tokens / self.rate
+        if wait > 0:
+            self.sleep(wait)
+        return wait
+
+
+@dataclass(frozen=True, slots=True)
+class JsonResponse:
+    """A JSON body: the bytes exactly as received and their parse."""
+
+    raw: bytes
+    data: JsonObject
+    status: int = 200
+
+
+class HttpClient:
+    """Requests against Peloton with politeness built in (see the module docstring)."""
+
+    def __init__(
+        self,
+        settings: ClientSettings,
+        *,
+        session: requests.Session | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.wall_clock = wall_clock
+        self.sleep = sleep
+        self.rng = rng
+        self.session = session or self.new_session()
+        self.limiter = RateLimiter(settings.max_rate, settings.burst, clock=clock, sleep=sleep)
+        self.requests_sent = 0
+        self._count_lock = threading.Lock()
+
+    def new_session(self) -> requests.Session:
+        """A Session with our headers, TLS settings and a pool sized for the concurrency."""
+        session = requests.Session()
+        session.headers.update({"User-Agent": self.settings.user_agent, "Accept": "application/json"})
+        session.verify = self.settings.verify
+        adapter = requests.adapters.HTTPAdapter(
+            pool_connections=4, pool_maxsize=max(4, self.settings.concurrency)
+        )
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        return session
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self.session.close()
+
+    # -- one exchange ---------------------------------------------------------------------
+    def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        session: requests.Session | None = None,
+        follow_redirects: bool = True,
+        **kwargs: Any,
+    ) -> requests.Response:
+        """One request (rate-limited), following redirects by hand. No retries.
+
+        ``headers`` are sent to ``url``'s origin only; a redirect elsewhere drops them.
+        """
+        session = session or self.session
+        trusted = origin(url)
+        extra = dict(headers or {})
+        for _ in range(MAX_REDIRECTS + 1):
+            self.limiter.acquire()
+            send_headers = extra if origin(url) == trusted else {}
+            log.debug("%s %s", method, path_of(url))
+            with self._count_lock:
+                self.requests_sent += 1
+            try:
+                response = session.request(
+                    method,
+                    url,
+                    headers=send_headers,
+                    allow_redirects=False,
+                    timeout=(self.settings.connect_timeout, self.settings.timeout),
+                    **kwargs,
+                )
+            except requests.exceptions.SSLError as exc:
+                raise PelotonHTTPError(
+                    f"TLS verification failed for {origin(url)[1]}: {type(exc).__name__}. "
+                    "Set [peloton] ssl_cert to your CA bundle if a proxy intercepts TLS."
+                ) from None
+            log.debug("%s %s -> %s", method, path_of(url), response.status_code)
+            location = response.headers.get("Location")
+            if not follow_redirects or not response.is_redirect or not location:
+                return response
+            url = urllib.parse.urljoin(url, location)
+            kwargs.pop("params", None)  # the Location already carries its own query
+            if response.status_code in (301, 302, 303) and method != "HEAD":
+                method = "GET"
+                kwargs.pop("data", None)
+                kwargs.pop("json", None)
+        raise PelotonHTTPError(f"too many redirects from {path_of(url)}")
+
+    # -- with retries ---------------------------------------------------------------------
+    def backoff(self, attempt: int) -> float:
+        """Full-jitter exponential backoff for the ``attempt``-th retry (1-based)."""
+        ceiling = min(self.settings.backoff_max, self.settings.backoff_base * 2 ** (attempt - 1))
+        return float(ceiling * (0.5 + self.rng() / 2))
+
+    def get_json(
+        self,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        what: str | None = None,
+    ) -> JsonResponse:
+        """GET a JSON object, retrying transient failures (see the module docstring).
+
+        :raises Unauthorized: on 401.
+        :raises ServiceUnavailable: when every attempt failed transiently.
+        :raises PelotonHTTPError: on any other non-2xx answer.
+        """
+        what = what or path_of(url)
+        attempts = self.settings.max_attempts
+        started = self.clock()
+        last_problem = ""
+        for attempt in range(1, attempts + 1):
+            retry_after: float | None = None
+            try:
+                response = self.send("GET", url, params=params, headers=headers)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                last_problem = f"no answer ({type(exc).__name__})"
+            else:
+                body = response.content
+                status = response.status_code
+                if status == 401:
+                    raise Unauthorized(f"Peloton answered 401 for {what}", status=401, body=body)
+                if is_cloudflare_1015(body):
+                    last_problem = "Cloudflare rate limit (error code: 1015)"
+                    retry_after = parse_retry_after(response.headers.get("Retry-After"), self.wall_clock())
+                elif status in RETRY_STATUSES:
+                    last_problem = f"HTTP {status}"
+                    retry_after = parse_retry_after(response.headers.get("Retry-After"), self.wall_clock())
+                elif 200 <= status < 300:
+                    try:
+                        return JsonResponse(body, parse_json_object(body, what=what), status)
+                    except ValueError as exc:
+                        last_problem = str(exc)
+                else:
+                    raise PelotonHTTPError(_http_message(what, status, body), status=status, body=body)
+            if retry_after is not None and retry_after > self.settings.max_retry_after:
+                raise ServiceUnavailable(
+                    f"Peloton asked us to wait {retry_after:.0f} s before {what} ({last_problem}); "
+                    "try again later"
+                )
+            if attempt == attempts:
+                break
+            delay = self.backoff(attempt)
+            if retry_after is not None:
+                delay = max(delay, retry_after)
+            log.info("%s: %s; retry %d of %d in %.1f s", what, last_problem, attempt, attempts - 1, delay)
+            self.sleep(delay)
+        waited = self.clock() - started
+        raise ServiceUnavailable(
+            f"Peloton is not answering {what} properly ({last_problem}) after {attempts} attempts "
+            f"over {waited:.0f} s; try again later"
+        )
+
+
+def _http_message(what: str, status: int, body: bytes) -> str:
+    """A one-line message for an unexpected status, with Peloton's own message if any."""
+    detail = ""
+    try:
+        data = parse_json_object(body, what="body")
+    except ValueError:
+        data = {}
+    for key in ("message", "error_description", "description", "error"):
+        if isinstance(data.get(key), str):
+            detail = f": {data[key][:200]}"
+            break
+    return f"Peloton answered HTTP {status} for {what}{detail}"

@@ -1,0 +1,246 @@
+"""Incremental sync of the Peloton workout list into the raw :class:`Archive`.
+
+The list comes newest first (by creation). For each page:
+
+* workouts already archived *and complete* are left alone;
+* workouts Peloton imported from another platform are skipped (``skip_imported``), so
+  exports never loop back as duplicates (see :mod:`peloton_export.client.origin`);
+* workouts still ``IN_PROGRESS`` are not fetched yet (a later run fetches them);
+* every other workout (new, or archived while incomplete) gets its detail and its
+  performance graph fetched (two requests), with at most ``concurrency`` in flight, and
+  is written to the archive at once, so an interrupted run loses nothing.
+
+Paging stops at the first page whose workouts are all known (archived and complete, or
+skipped before), once one run has walked the whole list (the ledger remembers that), so
+an interrupted first backfill resumes where it was, without refetching anything.
+
+Request budget with a saved login (what the tests assert): a first sync of N workouts makes
+at most ``2N + ceil(N / page_size) + 3`` requests (``/api/me``, the pages, two per
+workout); a run with nothing new makes ``/api/me`` at most plus one or two pages.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from peloton_export.archive import Archive, ArchiveError, check_workout_id
+from peloton_export.client.api import PelotonAPI
+from peloton_export.client.http import PelotonHTTPError, ServiceUnavailable
+from peloton_export.client.origin import PELOTON, workout_origin
+from peloton_export.ledger import Ledger
+from peloton_export.raw import JsonObject
+
+log = logging.getLogger("peloton_export.client")
+
+ZERO_RIDE = "0" * 32
+
+
+@dataclass
+class SyncReport:
+    """What one sync did."""
+
+    user_id: str | None = None
+    offline: bool = False
+    pages: int = 0
+    listed: int = 0
+    new: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    skipped_imported: list[str] = field(default_factory=list)
+    in_progress: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    reached_end: bool = False
+    requests: int = 0
+
+    @property
+    def fetched(self) -> list[str]:
+        """Every workout written to the archive in this run."""
+        return [*self.new, *self.updated]
+
+    def summary(self) -> str:
+        """One line for the terminal."""
+        if self.offline:
+            return "offline: using the archive as it is"
+        parts = [f"{len(self.new)} new", f"{len(self.updated)} updated", f"{self.unchanged} already archived"]
+        if self.skipped_imported:
+            parts.append(f"{len(self.skipped_imported)} imported from other platforms skipped")
+        if self.in_progress:
+            parts.append(f"{len(self.in_progress)} still in progress")
+        if self.failed:
+            parts.append(f"{len(self.failed)} failed")
+        return f"Peloton sync: {', '.join(parts)} ({self.requests} requests)"
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class _Fetcher:
+    """Fetches and archives one workout (runs in the worker threads)."""
+
+    def __init__(self, api: PelotonAPI, archive: Archive, *, skip_imported: bool, ride_details: bool) -> None:
+        self.api = api
+        self.archive = archive
+        self.skip_imported = skip_imported
+        self.ride_details = ride_details
+
+    def __call__(self, workout_id: str, item: JsonObject) -> tuple[str, JsonObject]:
+        detail = self.api.workout(workout_id)
+        if self.skip_imported and workout_origin(item, detail.data) != PELOTON:
+            return "imported", detail.data
+        try:
+            graph: bytes | None = self.api.performance_graph(workout_id).raw
+        except PelotonHTTPError as exc:
+            if exc.status != 404:
+                raise
+            graph = None
+        bodies = {"workout": detail.raw}
+        if graph is not None:
+            bodies["performance_graph"] = graph
+        if self.ride_details:
+            ride = detail.data.get("ride")
+            ride_id = str(ride.get("id")) if isinstance(ride, dict) and ride.get("id") else None
+            if ride_id and ride_id != ZERO_RIDE and detail.data.get("fitness_discipline") == "strength":
+                try:
+                    bodies["ride_details"] = self.api.ride_details(ride_id).raw
+                except PelotonHTTPError as exc:
+                    log.info("no class plan for %s: %s", workout_id, exc)
+        existed = workout_id in self.archive
+        self.archive.put(workout_id, bodies, source="api", replace=True)
+        return ("updated" if existed else "new"), detail.data
+
+
+def sync_workouts(
+    api: PelotonAPI,
+    archive: Archive,
+    *,
+    ledger: Ledger | None = None,
+    page_size: int | None = None,
+    concurrency: int | None = None,
+    skip_imported: bool | None = None,
+    fetch_ride_details: bool | None = None,
+    refetch: bool = False,
+) -> SyncReport:
+    """Bring ``archive`` up to date with the account (see the module docstring).
+
+    Options left ``None`` come from the client settings. ``refetch`` fetches every workout
+    again (and walks the whole list). Transient failures that outlast the retries
+    (:class:`~peloton_export.client.http.ServiceUnavailable`) and login failures abort the
+    sync; what was archived before stays archived.
+    """
+    settings = api.http.settings
+    page_size = max(1, min(100, page_size or settings.page_size))
+    concurrency = max(1, min(4, concurrency or settings.concurrency))
+    skip = settings.skip_imported if skip_imported is None else skip_imported
+    rides = settings.fetch_ride_details if fetch_ride_details is None else fetch_ride_details
+    report = SyncReport()
+    start_count = api.http.requests_sent
+    fetcher = _Fetcher(api, archive, skip_imported=skip, ride_details=rides)
+    try:
+        report.user_id = user_id = api.user_id()
+        may_stop = ledger is not None and ledger.backfill_done(user_id) and not refetch
+        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="peloton-sync") as pool:
+            page_no = 0
+            while True:
+                page = api.workouts_page(page_no, page_size)
+                report.pages += 1
+                report.listed += len(page.items)
+                all_known = _sync_page(
+                    page.items, pool, fetcher, archive, ledger, report, skip=skip, refetch=refetch
+                )
+                if page.is_last:
+                    report.reached_end = True
+                    break
+                if may_stop and all_known:
+                    break
+                page_no += 1
+        if report.reached_end and not report.failed and ledger is not None:
+            ledger.mark_backfill_done(user_id)
+    finally:
+        report.requests = api.http.requests_sent - start_count
+    log.info("%s", report.summary())
+    return report
+
+
+def _sync_page(
+    items: list[JsonObject],
+    pool: ThreadPoolExecutor,
+    fetcher: _Fetcher,
+    archive: Archive,
+    ledger: Ledger | None,
+    report: SyncReport,
+    *,
+    skip: bool,
+    refetch: bool,
+) -> bool:
+    """Sync one page; True when every workout on it was already known."""
+    all_known = bool(items)
+    seen: list[tuple[str, int | None, int | None, str | None, str]] = []
+    jobs: list[tuple[str, Future[tuple[str, JsonObject]]]] = []
+    for item in items:
+        try:
+            workout_id = check_workout_id(str(item.get("id")))
+        except ArchiveError as exc:
+            report.failed[str(item.get("id"))] = str(exc)
+            all_known = False
+            continue
+        status = item.get("status") if isinstance(item.get("status"), str) else None
+        origin = workout_origin(item)
+        if skip and origin != PELOTON:
+            if ledger is None or ledger.workout(workout_id) is None:
+                all_known = False
+            report.skipped_imported.append(workout_id)
+            seen.append(
+                (workout_id, _int(item.get("created_at")), _int(item.get("start_time")), status, origin)
+            )
+            continue
+        if not refetch and archive.is_complete(workout_id):
+            report.unchanged += 1
+            continue
+        all_known = False
+        if status is not None and status != "COMPLETE":
+            report.in_progress.append(workout_id)
+            seen.append(
+                (workout_id, _int(item.get("created_at")), _int(item.get("start_time")), status, origin)
+            )
+            continue
+        jobs.append((workout_id, pool.submit(fetcher, workout_id, item)))
+    try:
+        for workout_id, future in jobs:
+            try:
+                outcome, detail = future.result()
+            except ServiceUnavailable:
+                raise
+            except PelotonHTTPError as exc:
+                if exc.status == 0:
+                    raise
+                report.failed[workout_id] = str(exc)
+                continue
+            except (ArchiveError, ValueError) as exc:
+                report.failed[workout_id] = str(exc)
+                continue
+            status = detail.get("status") if isinstance(detail.get("status"), str) else None
+            origin = workout_origin(detail)
+            seen.append(
+                (workout_id, _int(detail.get("created_at")), _int(detail.get("start_time")), status, origin)
+            )
+            if outcome == "imported":
+                report.skipped_imported.append(workout_id)
+            elif outcome == "updated":
+                report.updated.append(workout_id)
+            else:
+                report.new.append(workout_id)
+            if status is not None and status != "COMPLETE":
+                report.in_progress.append(workout_id)
+    finally:
+        for _, future in jobs:
+            future.cancel()
+        if ledger is not None and seen:
+            ledger.seen_many(seen)
+    return all_known

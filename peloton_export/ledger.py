@@ -1,0 +1,417 @@
+"""The sync ledger: what was seen, exported and uploaded, in SQLite.
+
+One file (``<state dir>/ledger.sqlite3`` by default), WAL journal, one connection per
+process and path (shared by every :class:`Ledger` on that path, guarded by a lock), and a
+``schema_version`` table so later versions can migrate. Tables:
+
+``workouts``
+    every workout the sync saw: created/start time, status, origin, first/last seen.
+``exports``
+    one row per (workout, format): file path and SHA-256 of its content.
+``uploads``
+    one row per (workout, sink): state (``uploaded``, ``failed``, ``duplicate``, ...),
+    remote id, error, attempts, time.
+``tombstones``
+    (workout, sink) pairs never to upload again (the user deleted the remote copy).
+``meta``
+    small key/value facts (for example that the first full backfill finished).
+
+Exports and uploads consult it, so a second run does nothing; ``--force`` bypasses it and
+:meth:`Ledger.forget` lets a user redo one workout.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+SCHEMA_VERSION = 1
+LEDGER_FILE = "ledger.sqlite3"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS workouts (
+    workout_id TEXT PRIMARY KEY,
+    created_at INTEGER,
+    start_time INTEGER,
+    status TEXT,
+    origin TEXT NOT NULL DEFAULT 'peloton',
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS exports (
+    workout_id TEXT NOT NULL,
+    format TEXT NOT NULL,
+    path TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    exported_at TEXT NOT NULL,
+    PRIMARY KEY (workout_id, format)
+);
+CREATE TABLE IF NOT EXISTS uploads (
+    workout_id TEXT NOT NULL,
+    sink TEXT NOT NULL,
+    state TEXT NOT NULL,
+    remote_id TEXT,
+    error TEXT,
+    attempts INTEGER NOT NULL DEFAULT 1,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (workout_id, sink)
+);
+CREATE TABLE IF NOT EXISTS tombstones (
+    workout_id TEXT NOT NULL,
+    sink TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (workout_id, sink)
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS workouts_created ON workouts (created_at);
+"""
+
+#: Upload states that mean "done, do not upload again".
+DONE_STATES = frozenset({"uploaded", "duplicate", "skipped"})
+
+
+class LedgerError(RuntimeError):
+    """The ledger file is unusable (newer schema, corrupt)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRecord:
+    """A file written for one workout in one format."""
+
+    workout_id: str
+    format: str
+    path: str
+    content_hash: str
+    exported_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class UploadRecord:
+    """The state of one workout on one sink."""
+
+    workout_id: str
+    sink: str
+    state: str
+    remote_id: str | None
+    error: str | None
+    attempts: int
+    updated_at: str
+
+    @property
+    def done(self) -> bool:
+        """True when the workout needs no further upload to this sink."""
+        return self.state in DONE_STATES
+
+
+@dataclass(frozen=True, slots=True)
+class WorkoutRecord:
+    """A workout the sync saw."""
+
+    workout_id: str
+    created_at: int | None
+    start_time: int | None
+    status: str | None
+    origin: str
+    first_seen: str
+    last_seen: str
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One event for ``peloton-export status``."""
+
+    time: str
+    workout_id: str
+    kind: str  # "export" or "upload"
+    target: str  # format or sink
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class PendingItem:
+    """Work not done yet for ``peloton-export status``."""
+
+    workout_id: str
+    kind: str  # "export", "upload" or "in_progress"
+    target: str
+    reason: str
+
+
+def content_hash(data: bytes) -> str:
+    """The ``content_hash`` recorded for an exported file: ``sha256:<hex>``."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def _now_text(now: float | None = None) -> str:
+    return datetime.fromtimestamp(time.time() if now is None else now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_CONNECTIONS: dict[str, tuple[sqlite3.Connection, threading.RLock]] = {}
+_CONNECTIONS_LOCK = threading.Lock()
+
+
+def _connect(path: Path) -> tuple[sqlite3.Connection, threading.RLock]:
+    key = str(path.resolve())
+    with _CONNECTIONS_LOCK:
+        if key in _CONNECTIONS:
+            return _CONNECTIONS[key]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(key, check_same_thread=False, isolation_level=None, timeout=30.0)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.DatabaseError as exc:
+            raise LedgerError(f"{path}: cannot open the sync ledger ({exc})") from None
+        pair = (conn, threading.RLock())
+        _CONNECTIONS[key] = pair
+        return pair
+
+
+def close_all() -> None:
+    """Close every ledger connection of this process (tests, shutdown)."""
+    with _CONNECTIONS_LOCK:
+        for conn, _lock in _CONNECTIONS.values():
+            conn.close()
+        _CONNECTIONS.clear()
+
+
+class Ledger:
+    """The sync ledger at ``path`` (see the module docstring)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._conn, self._lock = _connect(self.path)
+        self._migrate()
+
+    @classmethod
+    def default(cls) -> Ledger:
+        """The ledger in the platformdirs state dir (``PELOTON_EXPORT_STATE_DIR``)."""
+        from peloton_export.paths import state_dir
+
+        return cls(state_dir() / LEDGER_FILE)
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def _query(self, sql: str, params: Iterable[object] = ()) -> list[tuple[object, ...]]:
+        with self._lock:
+            return list(self._conn.execute(sql, tuple(params)).fetchall())
+
+    def _migrate(self) -> None:
+        try:
+            with self._lock:
+                self._conn.executescript(_SCHEMA)
+            with self._tx() as conn:
+                row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+                version = row[0] if row else None
+                if version is None:
+                    conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+                elif version > SCHEMA_VERSION:
+                    raise LedgerError(
+                        f"{self.path}: the sync ledger was written by a newer peloton-export "
+                        f"(schema {version}); upgrade peloton-export"
+                    )
+        except sqlite3.DatabaseError as exc:
+            raise LedgerError(f"{self.path}: the sync ledger is unreadable ({exc})") from None
+
+    # -- workouts -------------------------------------------------------------------------
+    def seen(
+        self,
+        workout_id: str,
+        created_at: int | None,
+        start_time: int | None,
+        status: str | None,
+        origin: str = "peloton",
+    ) -> None:
+        """Record that the sync saw a workout (insert or update)."""
+        self.seen_many([(workout_id, created_at, start_time, status, origin)])
+
+    def seen_many(self, rows: Iterable[tuple[str, int | None, int | None, str | None, str]]) -> None:
+        """:meth:`seen` for many workouts in one transaction."""
+        now = _now_text()
+        with self._tx() as conn:
+            conn.executemany(
+                "INSERT INTO workouts"
+                " (workout_id, created_at, start_time, status, origin, first_seen, last_seen)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(workout_id) DO UPDATE SET"
+                " created_at=excluded.created_at, start_time=excluded.start_time, status=excluded.status,"
+                " origin=excluded.origin, last_seen=excluded.last_seen",
+                [(w, c, s, st, o, now, now) for (w, c, s, st, o) in rows],
+            )
+
+    def workout(self, workout_id: str) -> WorkoutRecord | None:
+        """What the ledger knows about one workout."""
+        rows = self._query(
+            "SELECT workout_id, created_at, start_time, status, origin, first_seen, last_seen"
+            " FROM workouts WHERE workout_id = ?",
+            (workout_id,),
+        )
+        return WorkoutRecord(*rows[0]) if rows else None  # type: ignore[arg-type]
+
+    def workouts(self) -> list[WorkoutRecord]:
+        """Every workout seen, newest first."""
+        rows = self._query(
+            "SELECT workout_id, created_at, start_time, status, origin, first_seen, last_seen"
+            " FROM workouts ORDER BY created_at DESC, workout_id"
+        )
+        return [WorkoutRecord(*r) for r in rows]  # type: ignore[arg-type]
+
+    # -- exports --------------------------------------------------------------------------
+    def exported(self, workout_id: str, fmt: str) -> ExportRecord | None:
+        """The export of ``workout_id`` in ``fmt``, if one was recorded."""
+        rows = self._query(
+            "SELECT workout_id, format, path, content_hash, exported_at FROM exports"
+            " WHERE workout_id = ? AND format = ?",
+            (workout_id, fmt),
+        )
+        return ExportRecord(*rows[0]) if rows else None  # type: ignore[arg-type]
+
+    def record_export(self, workout_id: str, fmt: str, path: str | Path, content_hash: str) -> None:
+        """Record that ``workout_id`` was written as ``fmt`` to ``path``."""
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO exports (workout_id, format, path, content_hash, exported_at)"
+                " VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT(workout_id, format) DO UPDATE SET path=excluded.path,"
+                " content_hash=excluded.content_hash, exported_at=excluded.exported_at",
+                (workout_id, fmt, str(path), content_hash, _now_text()),
+            )
+
+    # -- uploads --------------------------------------------------------------------------
+    def upload_state(self, workout_id: str, sink: str) -> UploadRecord | None:
+        """The upload state of ``workout_id`` on ``sink``."""
+        rows = self._query(
+            "SELECT workout_id, sink, state, remote_id, error, attempts, updated_at FROM uploads"
+            " WHERE workout_id = ? AND sink = ?",
+            (workout_id, sink),
+        )
+        return UploadRecord(*rows[0]) if rows else None  # type: ignore[arg-type]
+
+    def record_upload(
+        self, workout_id: str, sink: str, state: str, remote_id: str | None = None, error: str | None = None
+    ) -> None:
+        """Record an upload attempt's outcome (``attempts`` counts the tries)."""
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO uploads (workout_id, sink, state, remote_id, error, attempts, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, 1, ?) ON CONFLICT(workout_id, sink) DO UPDATE SET"
+                " state=excluded.state, remote_id=COALESCE(excluded.remote_id, uploads.remote_id),"
+                " error=excluded.error, attempts=uploads.attempts + 1, updated_at=excluded.updated_at",
+                (workout_id, sink, state, remote_id, error, _now_text()),
+            )
+
+    def should_upload(self, workout_id: str, sink: str, *, force: bool = False) -> bool:
+        """False when the workout is tombstoned or already done on ``sink`` (unless ``force``)."""
+        if self.is_tombstoned(workout_id, sink):
+            return False
+        if force:
+            return True
+        record = self.upload_state(workout_id, sink)
+        return record is None or not record.done
+
+    # -- tombstones -----------------------------------------------------------------------
+    def tombstone(self, workout_id: str, sink: str, reason: str) -> None:
+        """Never upload ``workout_id`` to ``sink`` again (the remote copy was deleted)."""
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO tombstones (workout_id, sink, reason, created_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT(workout_id, sink) DO UPDATE SET reason=excluded.reason",
+                (workout_id, sink, reason, _now_text()),
+            )
+
+    def is_tombstoned(self, workout_id: str, sink: str) -> bool:
+        """True when ``workout_id`` must not be uploaded to ``sink``."""
+        return bool(
+            self._query("SELECT 1 FROM tombstones WHERE workout_id = ? AND sink = ?", (workout_id, sink))
+        )
+
+    # -- redo -----------------------------------------------------------------------------
+    def forget(self, workout_id: str) -> int:
+        """Forget everything about one workout (exports, uploads, tombstones); rows removed."""
+        removed = 0
+        with self._tx() as conn:
+            for table in ("exports", "uploads", "tombstones", "workouts"):
+                removed += conn.execute(f"DELETE FROM {table} WHERE workout_id = ?", (workout_id,)).rowcount
+        return removed
+
+    # -- meta -----------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        """A small persisted fact."""
+        rows = self._query("SELECT value FROM meta WHERE key = ?", (key,))
+        return str(rows[0][0]) if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Persist a small fact."""
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                (key, value),
+            )
+
+    def backfill_done(self, user_id: str) -> bool:
+        """True once a sync walked the whole workout list of ``user_id`` to its end."""
+        return self.get_meta(f"backfill_done:{user_id}") is not None
+
+    def mark_backfill_done(self, user_id: str) -> None:
+        """Record that the whole list of ``user_id`` was walked."""
+        self.set_meta(f"backfill_done:{user_id}", _now_text())
+
+    # -- status ---------------------------------------------------------------------------
+    def history(self, limit: int = 20) -> list[HistoryEntry]:
+        """The most recent exports and uploads, newest first."""
+        rows = self._query(
+            "SELECT exported_at, workout_id, 'export', format, path FROM exports"
+            " UNION ALL SELECT updated_at, workout_id, 'upload', sink,"
+            " state || COALESCE(' ' || remote_id, '') || COALESCE(': ' || error, '') FROM uploads"
+            " ORDER BY 1 DESC, 2 LIMIT ?",
+            (limit,),
+        )
+        return [HistoryEntry(*(str(v) for v in r)) for r in rows]
+
+    def pending(self, formats: Iterable[str] = (), sinks: Iterable[str] = ()) -> list[PendingItem]:
+        """Work not done yet: Peloton-recorded COMPLETE workouts without an export in one of
+        ``formats`` or a finished upload to one of ``sinks``, and workouts still in progress."""
+        out: list[PendingItem] = []
+        fmts, snks = list(formats), list(sinks)
+        for record in self.workouts():
+            if record.origin != "peloton":
+                continue
+            if record.status != "COMPLETE":
+                out.append(PendingItem(record.workout_id, "in_progress", "", f"status {record.status}"))
+                continue
+            for fmt in fmts:
+                if self.exported(record.workout_id, fmt) is None:
+                    out.append(PendingItem(record.workout_id, "export", fmt, "not exported"))
+            for sink in snks:
+                if not self.should_upload(record.workout_id, sink):
+                    continue
+                up = self.upload_state(record.workout_id, sink)
+                reason = "not uploaded" if up is None else f"{up.state}: {up.error or ''}".rstrip(": ")
+                out.append(PendingItem(record.workout_id, "upload", sink, reason))
+        return out
+
+    def counts(self) -> dict[str, int]:
+        """Row counts for the status summary."""
+        return {
+            t: int(self._query(f"SELECT COUNT(*) FROM {t}")[0][0])  # type: ignore[call-overload]
+            for t in ("workouts", "exports", "uploads", "tombstones")
+        }
