@@ -24,7 +24,9 @@ KINDS = ("cycling_class", "tread_run", "outdoor_run", "row")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--workouts", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
@@ -35,7 +37,9 @@ def main() -> None:
     normalize_ms = (time.perf_counter() - t0) * 1000 / len(workouts)
     host = create_host(entry_points=False)
     context = ExportContext(output_dir=__import__("pathlib").Path("."))
-    print(f"{len(workouts)} workouts x 3,600 s ({', '.join(KINDS)}); normalize: {normalize_ms:.1f} ms/workout\n")
+    print(
+        f"{len(workouts)} workouts x 3,600 s ({', '.join(KINDS)}); normalize: {normalize_ms:.1f} ms/workout\n"
+    )
     print("| format | ms per workout (median) | workouts/s | MB written per workout |")
     print("| --- | ---: | ---: | ---: |")
     for name, spec in host.formats().items():
