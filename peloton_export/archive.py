@@ -57,6 +57,7 @@ class EntryMeta:
     start_time: int | None
     created_at: int | None
     has_performance_graph: bool
+    discipline: str | None = None
 
     @property
     def complete(self) -> bool:
@@ -112,6 +113,7 @@ class Archive:
             start_time=data.get("start_time"),
             created_at=data.get("created_at"),
             has_performance_graph=bool(data.get("has_performance_graph")),
+            discipline=data.get("discipline") if isinstance(data.get("discipline"), str) else None,
         )
 
     def is_complete(self, workout_id: str) -> bool:
@@ -165,6 +167,7 @@ class Archive:
             "status": workout.get("status"),
             "start_time": _int_or_none(workout.get("start_time")),
             "created_at": _int_or_none(workout.get("created_at")),
+            "discipline": str(workout.get("fitness_discipline") or "").lower() or None,
             "has_performance_graph": graph_ok or (folder / BODY_FILES["performance_graph"]).is_file(),
             "files": sorted(BODY_FILES[k] for k in bodies),
         }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import tempfile
 from collections import Counter
@@ -25,6 +26,7 @@ from peloton_export.ledger import Ledger
 from peloton_export.paths import archive_dir
 from peloton_export.pipeline import (
     Exporter,
+    ExporterRecipe,
     ExportReport,
     Selection,
     Status,
@@ -191,6 +193,14 @@ def export_command(host: PluginHost) -> click.Command:
         metavar="KEY=VALUE",
         help="A format or sink option, e.g. fit.virtual=true (repeatable).",
     )
+    @click.option(
+        "-j",
+        "--jobs",
+        type=click.IntRange(min=1),
+        default=os.cpu_count() or 1,
+        show_default="the number of cores",
+        help="Worker processes for exporting (used when there are many workouts to write).",
+    )
     @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
     @click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
     @click.pass_obj
@@ -211,6 +221,7 @@ def export_command(host: PluginHost) -> click.Command:
         force: bool,
         merge_path: Path | None,
         option_pairs: tuple[str, ...],
+        jobs: int,
         quiet: bool,
         verbose: int,
     ) -> None:
@@ -251,7 +262,16 @@ def export_command(host: PluginHost) -> click.Command:
             )
             show_bar = not quiet and sys.stderr.isatty()
             with _Progress(show_bar) as progress:
-                report = exporter.run(selection, progress=progress.update)
+                recipe = ExporterRecipe(
+                    archive_root=archive.root,
+                    context=context,
+                    formats=tuple(spec.name for spec in format_specs),
+                    sinks=tuple(spec.name for spec in sink_specs),
+                    ledger_path=ledger.path if ledger else None,
+                    entry_points=host.from_entry_points,
+                )
+                rebuild = recipe if host.rebuildable else None
+                report = exporter.run(selection, progress=progress.update, jobs=jobs, rebuild=rebuild)
         _print_report(report, dry_run=dry_run)
         if report.failed:
             raise SystemExit(EXIT_FAILURES)

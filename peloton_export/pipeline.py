@@ -10,7 +10,9 @@ import csv
 import hashlib
 import io
 import logging
-from collections.abc import Callable, Iterable, Mapping
+import multiprocessing
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -30,12 +32,15 @@ from peloton_export.errors import (
 from peloton_export.filenames import export_stem
 from peloton_export.ledger import Ledger, content_hash
 from peloton_export.model import Workout
-from peloton_export.plugins import PluginHost
+from peloton_export.plugins import PluginHost, create_host
 from peloton_export.specs import ExportContext, FormatSpec, SinkSpec, SummarySpec
 
 log = logging.getLogger("peloton_export.pipeline")
 
 Status = Literal["exported", "unchanged", "skipped", "failed", "planned"]
+
+#: Below this many workouts to export, worker processes cost more than they save.
+PARALLEL_MIN_WORKOUTS = 8
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -57,6 +62,7 @@ class FileResult:
     status: Status
     path: Path | None = None
     reason: str = ""
+    summary: dict[str, str] | None = None
 
 
 @dataclass(slots=True)
@@ -99,27 +105,45 @@ class ExportReport:
 
 
 def select_ids(archive: Archive, selection: Selection) -> list[str]:
-    """Archived workout ids matching ``selection``, newest start first.
+    """Archived workout ids matching ``selection``, newest start first, at most ``limit``.
 
-    Dates are compared with the start time recorded in each entry's ``meta.json``, so
-    unselected workouts are never parsed.
+    Dates and disciplines are compared with what each entry's ``meta.json`` records, so
+    unselected workouts are never parsed (entries stored before ``meta.json`` recorded the
+    discipline fall back to reading ``workout.json``).
     """
     chosen: list[tuple[int, str]] = []
     for workout_id in archive.ids():
         if selection.workout_ids is not None and workout_id not in selection.workout_ids:
             continue
         try:
-            start = archive.meta(workout_id).start_time
+            meta = archive.meta(workout_id)
         except ArchiveError:
-            start = None
+            chosen.append((0, workout_id))  # unreadable: let the export report why
+            continue
+        start = meta.start_time
         if start is not None:
             if selection.since and start < selection.since.timestamp():
                 continue
             if selection.until and start >= selection.until.timestamp():
                 continue
+        if (
+            selection.disciplines
+            and _discipline(archive, workout_id, meta.discipline) not in selection.disciplines
+        ):
+            continue
         chosen.append((start or 0, workout_id))
     chosen.sort(key=lambda item: (-item[0], item[1]))
-    return [workout_id for _, workout_id in chosen]
+    ids = [workout_id for _, workout_id in chosen]
+    return ids if selection.limit is None else ids[: selection.limit]
+
+
+def _discipline(archive: Archive, workout_id: str, recorded: str | None) -> str | None:
+    if recorded is not None:
+        return recorded
+    try:
+        return str(archive.load(workout_id).workout.get("fitness_discipline") or "").lower() or None
+    except ArchiveError:
+        return None
 
 
 @dataclass(slots=True)
@@ -133,38 +157,46 @@ class Exporter:
     sinks: tuple[SinkSpec, ...] = ()
     ledger: Ledger | None = None
     normalize: Callable[..., Workout] | None = None
-    _summary_rows: dict[str, dict[str, Mapping[str, str]]] = field(default_factory=dict)
 
     def run(
         self,
         selection: Selection,
         *,
         progress: Callable[[WorkoutResult], None] | None = None,
+        jobs: int = 1,
+        rebuild: Callable[[], Exporter] | None = None,
     ) -> ExportReport:
-        """Export every selected workout; never raises for one workout's failure."""
+        """Export every selected workout; never raises for one workout's failure.
+
+        With ``jobs > 1`` and a picklable ``rebuild`` callable (which makes an equivalent
+        Exporter in a worker process), workouts are spread over that many processes; the
+        results come back in the same order as with one job.
+        """
+        ids = select_ids(self.archive, selection)
         report = ExportReport()
-        exported = 0
-        for workout_id in select_ids(self.archive, selection):
-            if selection.limit is not None and exported >= selection.limit:
-                break
-            result = self.export_one(workout_id, selection)
-            if result.status == "skipped" and result.reason.startswith("not selected"):
-                continue
-            exported += 1
+        done = {workout_id for workout_id in ids if self._already_done(workout_id)}
+        todo = [workout_id for workout_id in ids if workout_id not in done]
+        if jobs > 1 and rebuild is not None and len(todo) >= PARALLEL_MIN_WORKOUTS:
+            fresh: Iterator[WorkoutResult] = _run_parallel(todo, jobs, rebuild)
+        else:
+            fresh = (self.export_one(workout_id) for workout_id in todo)
+        for workout_id in ids:
+            if workout_id in done:
+                result = WorkoutResult(workout_id, "unchanged", "already exported and delivered")
+            else:
+                result = next(fresh)
             report.results.append(result)
             if progress:
                 progress(result)
         if not self.context.dry_run:
-            self.write_summaries()
+            self.write_summaries(report)
         return report
 
     # -- one workout --------------------------------------------------------------------
 
-    def export_one(self, workout_id: str, selection: Selection | None = None) -> WorkoutResult:
+    def export_one(self, workout_id: str) -> WorkoutResult:
         """Load, normalize, filter, transform, write and deliver one workout."""
         result = WorkoutResult(workout_id=workout_id, status="exported")
-        if self._already_done(workout_id):
-            return _done(result, "unchanged", "already exported and delivered (the ledger says so)")
         try:
             workout = self._load(workout_id)
         except SkipWorkout as exc:
@@ -172,8 +204,6 @@ class Exporter:
         except (ArchiveError, NormalizeError) as exc:
             return _done(result, "failed", str(exc))
         result.title, result.start = workout.title, workout.start
-        if selection and selection.disciplines and workout.discipline not in selection.disciplines:
-            return _done(result, "skipped", f"not selected (discipline {workout.discipline})")
         try:
             keep, veto = self.host.keep(workout, self.context)
             if not keep:
@@ -255,18 +285,17 @@ class Exporter:
             owner = self.host.owner("format", spec.name)
             error = PluginError(f"{type(exc).__name__}: {exc}", plugin=owner, hook="write")
             return FileResult(spec.name, "failed", None, str(error))
-        if spec.summary:
-            self._summary_rows.setdefault(spec.name, {})[workout.id] = spec.summary.row(workout, self.context)
+        row = dict(spec.summary.row(workout, self.context)) if spec.summary else None
         if self.context.dry_run:
             return FileResult(spec.name, "planned", path)
         data = buffer.getvalue()
         if not self.context.force and _same_content(path, data):
-            return self._record(workout, FileResult(spec.name, "unchanged", path), data)
+            return self._record(workout, FileResult(spec.name, "unchanged", path, summary=row), data)
         try:
             write_bytes_atomic(path, data)
         except OSError as exc:
             return FileResult(spec.name, "failed", path, f"cannot write {path}: {exc.strerror or exc}")
-        return self._record(workout, FileResult(spec.name, "exported", path), data)
+        return self._record(workout, FileResult(spec.name, "exported", path, summary=row), data)
 
     def _record(self, workout: Workout, file: FileResult, data: bytes | None = None) -> FileResult:
         """Write a finished (or deliberately skipped) file to the ledger, after the file itself."""
@@ -316,12 +345,65 @@ class Exporter:
 
     # -- summaries ----------------------------------------------------------------------
 
-    def write_summaries(self) -> None:
+    def write_summaries(self, report: ExportReport) -> None:
         """Merge this run's summary rows into each format's summary file."""
-        for spec in self.formats:
-            rows = self._summary_rows.get(spec.name)
-            if spec.summary and rows:
+        for spec in self._formats_to_write():
+            if spec.summary is None:
+                continue
+            rows = {
+                r.workout_id: f.summary
+                for r in report.results
+                for f in r.files
+                if f.format == spec.name and f.summary is not None
+            }
+            if rows:
                 merge_summary(self.context.output_dir / spec.summary.filename, spec.summary, rows)
+
+
+@dataclass(frozen=True, slots=True)
+class ExporterRecipe:
+    """Everything needed to build an equivalent :class:`Exporter` in a worker process."""
+
+    archive_root: Path
+    context: ExportContext
+    formats: tuple[str, ...]
+    sinks: tuple[str, ...] = ()
+    ledger_path: Path | None = None
+    entry_points: bool = True
+
+    def __call__(self) -> Exporter:
+        """Build the exporter (plugins are loaded again, quietly: the parent reported them)."""
+        host = create_host(entry_points=self.entry_points, warn=lambda message: None)
+        return Exporter(
+            host=host,
+            archive=Archive(self.archive_root),
+            context=self.context,
+            formats=resolve_formats(host, self.formats),
+            sinks=resolve_sinks(host, self.sinks),
+            ledger=Ledger(self.ledger_path) if self.ledger_path else None,
+        )
+
+
+_WORKER: Exporter | None = None
+
+
+def _init_worker(rebuild: Callable[[], Exporter]) -> None:
+    global _WORKER
+    _WORKER = rebuild()
+
+
+def _export_in_worker(workout_id: str) -> WorkoutResult:
+    assert _WORKER is not None
+    return _WORKER.export_one(workout_id)
+
+
+def _run_parallel(ids: list[str], jobs: int, rebuild: Callable[[], Exporter]) -> Iterator[WorkoutResult]:
+    """Export ``ids`` in ``jobs`` worker processes (spawned: no state shared by fork)."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(rebuild,)
+    ) as pool:
+        yield from pool.map(_export_in_worker, ids, chunksize=2)
 
 
 def merge_summary(path: Path, spec: SummarySpec, rows: Mapping[str, Mapping[str, str]]) -> None:

@@ -83,6 +83,8 @@ class PluginHost:
     _sinks: dict[str, SinkSpec] | None = None
     _owners: dict[str, str] = field(default_factory=dict)
     trace: Callable[[str], None] | None = None
+    from_entry_points: bool = True
+    rebuildable: bool = True
 
     # -- registration hooks -------------------------------------------------------------
 
@@ -256,7 +258,9 @@ def create_host(
 
     pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
-    host = PluginHost(pm)
+    # A worker process can rebuild this host from the environment unless objects were
+    # handed in directly (``extra``), which only exist in this process.
+    host = PluginHost(pm, from_entry_points=entry_points, rebuildable=not extra)
 
     def fail(name: str, dist: str | None, exc: BaseException) -> None:
         reason = f"{type(exc).__name__}: {exc}"

@@ -206,3 +206,60 @@ def test_directory_sink_without_a_folder_fails_each_workout_clearly(
     ).run(Selection())
     assert report.count("failed") == 3
     assert "directory sink needs a folder" in report.failed[0].reason
+
+
+def test_parallel_jobs_give_the_same_files_and_order(tmp_path: Path) -> None:
+    from peloton_export.demo import demo_workouts
+    from peloton_export.pipeline import PARALLEL_MIN_WORKOUTS, ExporterRecipe
+
+    archive = Archive(tmp_path / "archive")
+    for raw in demo_workouts(PARALLEL_MIN_WORKOUTS + 2):
+        archive.put_raw(raw)
+    results = {}
+    for jobs in (1, 2):
+        out = tmp_path / f"out{jobs}"
+        recipe = ExporterRecipe(
+            archive_root=archive.root,
+            context=ExportContext(output_dir=out),
+            formats=("tcx", "csv", "json"),
+            entry_points=False,
+        )
+        report = recipe().run(Selection(), jobs=jobs, rebuild=recipe)
+        results[jobs] = [(r.workout_id, r.status) for r in report.results]
+    assert results[1] == results[2]
+    files = sorted(p.name for p in (tmp_path / "out1").iterdir())
+    assert files == sorted(p.name for p in (tmp_path / "out2").iterdir())
+    for name in files:
+        assert (tmp_path / "out1" / name).read_bytes() == (tmp_path / "out2" / name).read_bytes(), name
+
+
+def test_ledger_short_circuit_never_parses_done_workouts(
+    host: PluginHost, archive: Archive, tmp_path: Path
+) -> None:
+    from peloton_export.ledger import Ledger
+
+    ledger = Ledger(tmp_path / "ledger.sqlite3")
+    out = tmp_path / "out"
+    ctx = ExportContext(output_dir=out)
+    first = Exporter(
+        host=host, archive=archive, context=ctx, formats=resolve_formats(host, ["tcx", "gpx"]), ledger=ledger
+    ).run(Selection())
+    assert first.count("exported") == 3
+
+    def explode(raw: Any) -> Any:
+        raise AssertionError("a done workout was parsed again")
+
+    second = Exporter(
+        host=host,
+        archive=archive,
+        context=ctx,
+        formats=resolve_formats(host, ["tcx", "gpx"]),
+        ledger=ledger,
+        normalize=explode,
+    ).run(Selection())
+    assert second.count("unchanged") == 3
+    next(out.glob("*.tcx")).unlink()  # a file removed by hand is written again
+    third = Exporter(
+        host=host, archive=archive, context=ctx, formats=resolve_formats(host, ["tcx", "gpx"]), ledger=ledger
+    ).run(Selection())
+    assert third.count("exported") == 1 and third.count("unchanged") == 2
