@@ -147,5 +147,6 @@ def main() -> None:
     print(f"  ours / bare SDK  = {ours_vs_bare:5.2f}x  (target <= 2: {verdict_bare})")
     print(f"  fit-tool / ours  = {tool_vs_ours:5.2f}x  (target >= 8: {verdict_tool})")
 
+
 if __name__ == "__main__":
     main()

@@ -225,5 +225,5 @@ def _dump(obj: JsonObject) -> bytes:
 def _int_or_none(value: object) -> int | None:
     try:
         return int(value)  # type: ignore[call-overload,no-any-return]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None

@@ -272,6 +272,10 @@ def export_command(host: PluginHost) -> click.Command:
                 )
                 rebuild = recipe if host.rebuildable else None
                 report = exporter.run(selection, progress=progress.update, jobs=jobs, rebuild=rebuild)
+        if merge_path is not None:
+            from peloton_export.default_plugins.merge import finish
+
+            finish(context)  # report watch recordings that matched no workout
         _print_report(report, dry_run=dry_run)
         if report.failed:
             raise SystemExit(EXIT_FAILURES)

@@ -307,6 +307,9 @@ def _classify(value: Any) -> tuple[str, str]:
     return "none", "no workout fields found"
 
 
+_INFINITE = (float("inf"), float("-inf"))
+
+
 def _list_page(workouts: int) -> str:
     return f"list page: {workouts} workout{'' if workouts == 1 else 's'}, no samples"
 
@@ -324,7 +327,8 @@ def _workout_id(workout: JsonObject) -> str:
     except ArchiveError as exc:
         raise _Bad(f"wrong shape: {exc}") from None
     start = workout.get("start_time")
-    if isinstance(start, bool) or not isinstance(start, (int, float)):
+    # Python's JSON reader accepts NaN and Infinity: they are not times either.
+    if isinstance(start, bool) or not isinstance(start, (int, float)) or start != start or start in _INFINITE:
         raise _Bad(f"workout {value}: wrong shape: start_time is not a number")
     return value
 

@@ -211,7 +211,10 @@ class Exporter:
             workout = self.host.transform(workout, self.context)
         except PelotonExportError as exc:
             return _done(result, "failed", f"workout {workout_id}: {exc}")
-        stem = export_stem(workout)
+        try:
+            stem = export_stem(workout)
+        except Exception as exc:  # a transform may have left a field no name can be built from
+            return _done(result, "failed", f"workout {workout_id}: cannot name its files: {exc}")
         for spec in self._formats_to_write():
             result.files.append(self._write(spec, workout, stem))
         for sink in self.sinks:
@@ -285,7 +288,12 @@ class Exporter:
             owner = self.host.owner("format", spec.name)
             error = PluginError(f"{type(exc).__name__}: {exc}", plugin=owner, hook="write")
             return FileResult(spec.name, "failed", None, str(error))
-        row = dict(spec.summary.row(workout, self.context)) if spec.summary else None
+        try:
+            row = dict(spec.summary.row(workout, self.context)) if spec.summary else None
+        except Exception as exc:
+            owner = self.host.owner("format", spec.name)
+            error = PluginError(f"{type(exc).__name__}: {exc}", plugin=owner, hook="summary row")
+            return FileResult(spec.name, "failed", None, str(error))
         if self.context.dry_run:
             return FileResult(spec.name, "planned", path)
         data = buffer.getvalue()

@@ -44,6 +44,8 @@ DEFAULT_PLUGINS: dict[str, str] = {
     "csv": "peloton_export.default_plugins.csv_format",
     "json": "peloton_export.default_plugins.json_format",
     "directory": "peloton_export.default_plugins.directory",
+    "fit": "peloton_export.default_plugins.fit",
+    "merge": "peloton_export.default_plugins.merge",
 }
 
 T = TypeVar("T", FormatSpec, SinkSpec)

@@ -21,6 +21,8 @@ def parse_json_object(data: bytes, *, what: str) -> JsonObject:
         value = json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         raise ValueError(f"{what} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except RecursionError:
+        raise ValueError(f"{what} is nested too deeply") from None
     except json.JSONDecodeError as exc:
         raise ValueError(
             f"{what} is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"

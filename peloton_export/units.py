@@ -9,7 +9,8 @@ anything it cannot convert:
   warning, and recorded in :data:`UNKNOWN_UNITS`; it never raises);
 * a value that is not a finite number (``None``, strings, booleans, NaN, infinity);
 * a negative value where one is impossible (distance, speed, pace, energy, weight), and a
-  pace of zero (it would be an infinite speed).
+  pace of zero (it would be an infinite speed);
+* a value so large (or a pace so small) that the result would not be finite.
 
 Units are matched without regard to case and surrounding spaces (``"KPH"``, ``" mi "``).
 
@@ -137,6 +138,11 @@ def _non_negative(value: object) -> float | None:
     return v if v is not None and v >= 0.0 else None
 
 
+def _finite(result: float) -> float | None:
+    """``result`` of a conversion, or ``None`` when it overflowed to infinity."""
+    return result if math.isfinite(result) else None
+
+
 def is_known(unit: object) -> bool:
     """True when ``unit`` is any unit this module converts (speed, pace, length, ...)."""
     key = _key(unit)
@@ -170,7 +176,7 @@ def pace_to_mps(value: object, unit: object) -> float | None:
     v = finite_float(value)
     if v is None or v <= 0.0:
         return None
-    return metres / (v * seconds_per_unit)
+    return _finite(metres / (v * seconds_per_unit))
 
 
 def to_mps(value: object, unit: object) -> float | None:
@@ -205,7 +211,7 @@ def speed_converter(unit: object) -> Converter | None:
 
         def pace(value: object) -> float | None:
             v = finite_float(value)
-            return None if v is None or v <= 0.0 else metres / (v * scale)
+            return None if v is None or v <= 0.0 else _finite(metres / (v * scale))
 
         return pace
     _report("speed", unit)
@@ -224,14 +230,14 @@ def distance_to_m(value: object, unit: object) -> float | None:
     """A distance (never negative) in metres."""
     factor = distance_factor(unit)
     v = _non_negative(value)
-    return None if factor is None or v is None else v * factor
+    return None if factor is None or v is None else _finite(v * factor)
 
 
 def length_to_m(value: object, unit: object) -> float | None:
     """A length that may be negative (altitude, elevation change) in metres."""
     factor = distance_factor(unit)
     v = finite_float(value)
-    return None if factor is None or v is None else v * factor
+    return None if factor is None or v is None else _finite(v * factor)
 
 
 def energy_to_j(value: object, unit: object) -> float | None:
@@ -241,7 +247,7 @@ def energy_to_j(value: object, unit: object) -> float | None:
         _report("energy", unit)
         return None
     v = _non_negative(value)
-    return None if v is None else v * factor
+    return None if v is None else _finite(v * factor)
 
 
 def weight_to_kg(value: object, unit: object) -> float | None:
@@ -251,7 +257,7 @@ def weight_to_kg(value: object, unit: object) -> float | None:
         _report("weight", unit)
         return None
     v = _non_negative(value)
-    return None if v is None else v * factor
+    return None if v is None else _finite(v * factor)
 
 
 def unit_system(unit: object) -> UnitSystem | None:

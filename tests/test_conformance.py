@@ -58,6 +58,18 @@ def test_every_tcx_and_gpx_is_valid(exported: tuple[Archive, Path, object], sche
         assert errors == [], (path.name, errors[:3])
 
 
+def test_every_fit_decodes_and_matches_the_workout(exported: tuple[Archive, Path, object]) -> None:
+    from peloton_export.normalize import normalize
+    from tests.fit_decode import compare, decode
+
+    archive, out, report = exported
+    fits = {p.stem.rsplit("_", 1)[1]: p for p in out.glob("*.fit")}
+    exported_ids = [r.workout_id for r in report.results if r.status == "exported"]  # type: ignore[attr-defined]
+    assert sorted(fits) == sorted(exported_ids)
+    for workout_id, path in fits.items():
+        compare(normalize(archive.load(workout_id)), decode(path.read_bytes()))
+
+
 def test_every_json_and_csv_reads_back(exported: tuple[Archive, Path, object]) -> None:
     _, out, _ = exported
     for path in out.glob("*.json"):

@@ -1,8 +1,9 @@
 """Realistic :class:`Workout` values built in code, for writer tests and benchmarks.
 
 Every builder is deterministic (a seeded ``random.Random``), so tests can compare bytes.
-Import it with ``from tests.workout_factory import ...`` or, from a script, after putting
-the project root on ``sys.path``.
+Import it as ``tests.workout_factory`` (with the project root on ``sys.path``) or, as the
+TCX/GPX tests and ``benchmarks/bench_xml_writers.py`` do, put ``tests/`` on ``sys.path`` and
+``import workout_factory``. It defines no classes, so loading it twice is harmless.
 """
 
 from __future__ import annotations

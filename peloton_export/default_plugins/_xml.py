@@ -52,9 +52,11 @@ def xml_text(text: str) -> str:
     """Escape ``text`` for use as element content (``&``, ``<``, ``>``; illegal chars dropped).
 
     ``>`` is escaped too, so a title containing ``]]>`` cannot end a CDATA section or
-    confuse a naive reader.
+    confuse a naive reader. A carriage return is written as ``&#13;``: a literal one would
+    be turned into a line feed by every XML reader (end-of-line normalization).
     """
-    return sanitize_text(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    escaped = sanitize_text(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return escaped.replace("\r", "&#13;") if "\r" in escaped else escaped
 
 
 def xml_attr(text: str) -> str:
@@ -65,7 +67,6 @@ def xml_attr(text: str) -> str:
         .replace("'", "&apos;")
         .replace("\t", "&#9;")
         .replace("\n", "&#10;")
-        .replace("\r", "&#13;")
     )
 
 

@@ -6,9 +6,10 @@ The per-workout file has one row per instant (samples and GPS fixes joined by of
     altitude_m, heart_rate_bpm, distance_m, latitude, longitude
 
 ``summary.csv`` in the output folder has one row per workout ever exported there (columns
-in :data:`SUMMARY_COLUMNS`). Text that came from Peloton (titles, instructor names) is
-protected against spreadsheet formula injection: a cell starting with ``= + - @`` or a
-control character gets a leading apostrophe.
+in :data:`SUMMARY_COLUMNS`). Text that came from Peloton (titles, instructor names,
+discipline, workout type, timezone, device type) is protected against spreadsheet formula
+injection: a cell starting with ``= + - @`` or a control character gets a leading
+apostrophe.
 """
 
 from __future__ import annotations
@@ -71,10 +72,17 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 def safe_cell(text: str | None) -> str:
-    """Text for a CSV cell that a spreadsheet will never run as a formula."""
+    """Text for a CSV cell that a spreadsheet will never run as a formula.
+
+    A leading control character counts too (``"\x00=1+1"``): spreadsheets drop some of
+    them on import, which would leave the formula first.
+    """
     if not text:
         return ""
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    first = text[0]
+    if first in _FORMULA_START or first < " " or first == "\x7f":
+        return "'" + text
+    return text
 
 
 def _f(value: float | None, spec: str) -> str:
@@ -121,9 +129,9 @@ def summary_row(workout: Workout, context: ExportContext) -> Mapping[str, str]:
         "workout_id": workout.id,
         "start_utc": iso_utc(workout.start),
         "start_local": local_time(workout.start, workout.timezone).isoformat(),
-        "timezone": workout.timezone or "",
-        "discipline": workout.discipline,
-        "workout_type": workout.workout_type or "",
+        "timezone": safe_cell(workout.timezone),
+        "discipline": safe_cell(workout.discipline),
+        "workout_type": safe_cell(workout.workout_type),
         "title": safe_cell(workout.title),
         "instructor": safe_cell(workout.instructor),
         "is_outdoor": "true" if workout.is_outdoor else "false",
@@ -144,7 +152,7 @@ def summary_row(workout: Workout, context: ExportContext) -> Mapping[str, str]:
         "gps_points": str(len(workout.track)),
         "sets": str(sum(1 for s in workout.sets if s.kind == "active")),
         "device_type": safe_cell(workout.device_type),
-        "origin": workout.origin,
+        "origin": safe_cell(workout.origin),
     }
 
 

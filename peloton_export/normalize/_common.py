@@ -9,6 +9,7 @@ checked in :mod:`peloton_export.normalize` itself and raise ``NormalizeError``.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,6 +22,9 @@ JsonObject = dict[str, Any]
 MAX_OFFSET = 7 * 24 * 3600
 ZERO_ID = "0" * 32
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# JSON can escape half of a surrogate pair on its own ("\ud83d"); Python keeps it, but no
+# UTF-8 file can hold it, so it would break every writer (and summary.csv) later on.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def obj(value: object) -> JsonObject | None:
@@ -34,10 +38,16 @@ def arr(value: object) -> list[Any]:
 
 
 def text(value: object) -> str | None:
-    """A stripped, non-empty string, else ``None``."""
+    """A stripped, non-empty string, else ``None``.
+
+    Lone surrogates (half of an escaped pair) become U+FFFD, so every string in the model
+    can be written as UTF-8.
+    """
     if isinstance(value, str):
         stripped = value.strip()
-        return stripped or None
+        if not stripped:
+            return None
+        return stripped if stripped.isascii() else _LONE_SURROGATE.sub("\ufffd", stripped)
     return None
 
 
@@ -69,6 +79,16 @@ def offset_value(value: object) -> int | None:
     if f is None or not 0.0 <= f <= MAX_OFFSET:
         return None
     return round(f)
+
+
+def duration_value(value: object) -> float | None:
+    """A length of time in seconds: a finite number in ``0..MAX_OFFSET``, else ``None``.
+
+    Like :func:`offset_value` but not rounded; anything longer than the longest workout
+    is garbage (and would overflow date arithmetic later), not a duration.
+    """
+    f = finite_float(value)
+    return f if f is not None and 0.0 <= f <= MAX_OFFSET else None
 
 
 def is_zero_id(value: object) -> bool:

@@ -71,7 +71,7 @@ def read_track(
             raw_distance = num(point.get("distance"))
             distance = (
                 raw_distance * factor
-                if factor is not None and raw_distance is not None and raw_distance >= 0.0
+                if factor is not None and raw_distance is not None and 0.0 <= raw_distance * factor < 1e8
                 else None
             )
             if distance is not None:

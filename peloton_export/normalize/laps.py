@@ -23,7 +23,17 @@ kept as Peloton gives them.
 from __future__ import annotations
 
 from peloton_export.model import Lap, LapTrigger, TargetRange
-from peloton_export.normalize._common import Context, JsonObject, arr, at, num, obj, offset_value, text
+from peloton_export.normalize._common import (
+    MAX_OFFSET,
+    Context,
+    JsonObject,
+    arr,
+    at,
+    num,
+    obj,
+    offset_value,
+    text,
+)
 from peloton_export.units import speed_converter
 
 
@@ -89,8 +99,8 @@ def read_targets(
             continue
         start = num(offsets.get("start"))
         end = num(offsets.get("end"))
-        if start is None or end is None:
-            continue
+        if start is None or end is None or not (abs(start) <= MAX_OFFSET and abs(end) <= MAX_OFFSET):
+            continue  # missing, or not a time within any workout
         a = max(int(start) - pedaling_start_offset, 0)
         b = int(end) - pedaling_start_offset
         if b < a:

@@ -33,7 +33,7 @@ from peloton_export.normalize._common import (
     JsonObject,
     arr,
     at,
-    non_negative,
+    duration_value,
     num,
     obj,
     offset_value,
@@ -87,20 +87,20 @@ def _tracked(workout: JsonObject) -> list[_Set]:
         start = offset_value(item.get("offset"))
         if start is None:
             continue
-        length = non_negative(item.get("length")) or 0.0
+        length = duration_value(item.get("length")) or 0.0
         tracking = text(item.get("tracking_type"))
         reps: int | None
         if tracking is not None:  # 2025 schema
-            completed = non_negative(item.get("completed_duration"))
+            completed = duration_value(item.get("completed_duration"))
             duration = completed if completed else length
             reps = None if tracking == "time_based" else _reps(item.get("completed_reps"))
         else:  # 2023 schema
             hold = item.get("is_hold") is True
             tracking = "time_based" if hold else "rep_counting"
-            number = non_negative(item.get("completed_number"))
+            number = item.get("completed_number")
             if hold:
                 reps = None
-                duration = number if number else length
+                duration = duration_value(number) or length
             else:
                 reps = _reps(number)
                 duration = length
@@ -137,7 +137,7 @@ def _planned(ride_details: JsonObject | None, graph: JsonObject | None) -> list[
             if sub is None:
                 continue
             start = offset_value(sub.get("offset"))
-            length = non_negative(sub.get("length"))
+            length = duration_value(sub.get("length"))
             if start is None or not length:
                 continue
             if text(sub.get("type")) == "rest":

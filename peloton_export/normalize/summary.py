@@ -85,7 +85,7 @@ def total_work(workout: JsonObject, sums: dict[str, tuple[object, object]]) -> f
     if "total_output" in sums:
         value, unit = sums["total_output"]
         joules = energy_to_j(value, unit or "kj")
-        if joules:
+        if joules is not None and 0.0 < joules < 1e9:
             return joules
     return None
 
