@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -23,7 +24,7 @@ from peloton_export.cli_sync import ledger_group, login_command, logout_command,
 from peloton_export.config import Config, load_config
 from peloton_export.errors import ConfigError, PelotonExportError, RegistrationConflict
 from peloton_export.ledger import Ledger
-from peloton_export.paths import archive_dir
+from peloton_export.paths import archive_dir, state_dir
 from peloton_export.pipeline import (
     Exporter,
     ExporterRecipe,
@@ -35,7 +36,9 @@ from peloton_export.pipeline import (
     resolve_sinks,
 )
 from peloton_export.plugins import PluginHost, create_host
+from peloton_export.runlock import run_lock
 from peloton_export.specs import ExportContext
+from peloton_export.uploads import install_redaction, protect
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
 DEFAULT_OUTPUT = "exports"
@@ -81,6 +84,7 @@ def _demo_archive() -> Iterator[Archive]:
 def _setup_logging(verbose: int) -> None:
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    install_redaction()  # secrets registered by plugins or the client never reach a log line
 
 
 class _Progress:
@@ -246,7 +250,9 @@ def export_command(host: PluginHost) -> click.Command:
         )
         format_specs = resolve_formats(host, names)
         sink_specs = resolve_sinks(host, _split(sinks) or _split([config.get("sinks", "") or ""]))
-        with _archive_for(demo, archive_path) as archive:
+        protect(config.password)
+        lock = contextlib.nullcontext() if demo else run_lock(state_dir())
+        with lock, _archive_for(demo, archive_path) as archive:
             ledger = None if demo else Ledger.default()
             if not demo:
                 sync = sync_archive(config, offline=offline, archive=archive, ledger=ledger)

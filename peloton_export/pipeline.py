@@ -21,6 +21,7 @@ from typing import Literal
 from peloton_export.archive import Archive, ArchiveError
 from peloton_export.atomic import atomic_writer, write_bytes_atomic
 from peloton_export.errors import (
+    AuthRequired,
     ConfigError,
     NormalizeError,
     PelotonExportError,
@@ -157,6 +158,7 @@ class Exporter:
     sinks: tuple[SinkSpec, ...] = ()
     ledger: Ledger | None = None
     normalize: Callable[..., Workout] | None = None
+    _sinks_down: dict[str, str] = field(default_factory=dict)
 
     def run(
         self,
@@ -316,14 +318,20 @@ class Exporter:
         return file
 
     def _deliver_once(self, sink: SinkSpec, workout: Workout, files: list[FileResult]) -> SinkResult:
-        """Deliver unless the ledger shows it done (or tombstoned); record the outcome."""
+        """Deliver unless the ledger shows it done or tombstoned; record the outcome."""
         ledger = self.ledger
-        if ledger is not None and not ledger.should_upload(workout.id, sink.name, force=self.context.force):
-            record = ledger.upload_state(workout.id, sink.name)
+        if sink.name in self._sinks_down:
+            return SinkResult(sink.name, "skipped", None, self._sinks_down[sink.name])
+        if ledger is not None:
             if ledger.is_tombstoned(workout.id, sink.name):
                 return SinkResult(sink.name, "skipped", None, "deleted on the platform; never sent again")
-            remote = record.remote_id if record else None
-            return SinkResult(sink.name, "skipped", remote, f"already {record.state if record else 'done'}")
+            record = ledger.upload_state(workout.id, sink.name)
+            if record is not None and record.done:
+                if not self.context.force:
+                    return SinkResult(sink.name, "skipped", record.remote_id, f"already {record.state}")
+                if record.remote_id and self._deleted_remotely(sink, record.remote_id):
+                    ledger.tombstone(workout.id, sink.name, f"deleted on {sink.name}")
+                    return SinkResult(sink.name, "skipped", None, "deleted on the platform; never sent again")
         outcome = self._deliver(sink, workout, files)
         if ledger is not None and not self.context.dry_run and outcome.reason != "dry run":
             if outcome.status == "failed":
@@ -331,6 +339,16 @@ class Exporter:
             elif not (outcome.status == "skipped" and outcome.reason.startswith("no file")):
                 ledger.record_upload(workout.id, sink.name, outcome.status, outcome.remote_id, None)
         return outcome
+
+    def _deleted_remotely(self, sink: SinkSpec, remote_id: str) -> bool:
+        """True only when the sink positively says the earlier upload is gone."""
+        if sink.exists is None:
+            return False
+        try:
+            return sink.exists(remote_id, self.context) is False
+        except Exception as exc:  # unknown is not deleted: never drop an upload on a guess
+            log.warning("sink %s could not check %s: %s: %s", sink.name, remote_id, type(exc).__name__, exc)
+            return False
 
     def _deliver(self, sink: SinkSpec, workout: Workout, files: list[FileResult]) -> SinkResult:
         by_format = {f.format: f for f in files if f.path is not None and f.status != "failed"}
@@ -342,6 +360,10 @@ class Exporter:
             return SinkResult(sink.name, "skipped", None, "dry run")
         try:
             outcome = sink.upload(chosen.path, workout, self.context)
+        except AuthRequired as exc:
+            # Every later upload would fail the same way: stop using this sink for the run.
+            self._sinks_down[sink.name] = f"not attempted: {exc}"
+            return SinkResult(sink.name, "failed", None, str(exc))
         except UploadError as exc:
             return SinkResult(sink.name, "failed", None, str(exc))
         except Exception as exc:

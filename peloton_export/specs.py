@@ -113,9 +113,16 @@ class SinkSpec:
     """A destination for written files; ``name`` is the value of ``--sink``.
 
     ``accepts`` lists the format names the destination takes, preferred first.
+    ``upload`` may be called again for a workout it already delivered (after a crash
+    between the upload and the ledger write): it must then answer ``state="duplicate"``
+    (or its earlier result) rather than upload twice. ``exists(remote_id, context)``, when
+    given, says whether an earlier upload is still there (``False`` when the user deleted
+    it, ``None`` when unknown); the core asks it before a ``--force`` re-upload and never
+    sends a deleted workout again.
     """
 
     name: str
     accepts: tuple[str, ...]
     upload: Uploader
     description: str = ""
+    exists: Callable[[str, ExportContext], bool | None] | None = None

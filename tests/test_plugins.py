@@ -330,3 +330,28 @@ def test_importing_the_cli_loads_no_plugin() -> None:
 
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_every_first_party_plugin_is_installed_by_the_test_requirements() -> None:
+    root = Path(__file__).resolve().parent.parent
+    listed = (root / "requirements-dev.txt").read_text(encoding="utf-8")
+    for folder in sorted((root / "plugins").iterdir()):
+        if (folder / "pyproject.toml").is_file():
+            assert f"-e plugins/{folder.name}\n" in listed, folder.name
+
+
+def test_installed_example_plugin_is_listed_and_can_be_hidden() -> None:
+    import json
+    import os
+    import subprocess
+
+    code = "from peloton_export.cli import main; main()"
+    env = {**os.environ, "PELOTON_EXPORT_LOAD_PLUGINS": "example"}
+    listed = subprocess.run([sys.executable, "-c", code, "plugins"], capture_output=True, text=True, env=env)
+    names = [p["name"] for p in json.loads(listed.stdout)["plugins"]]
+    if "example" not in names:
+        pytest.skip("peloton-export-example is not installed (pip install -r requirements-dev.txt)")
+    assert names == ["example"]
+    env["PELOTON_EXPORT_LOAD_PLUGINS"] = ""
+    hidden = subprocess.run([sys.executable, "-c", code, "plugins"], capture_output=True, text=True, env=env)
+    assert json.loads(hidden.stdout)["plugins"] == []

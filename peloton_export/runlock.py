@@ -1,0 +1,42 @@
+"""One export run at a time per state folder (an advisory lock on ``run.lock``)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from peloton_export.errors import PelotonExportError
+
+
+class RunInProgress(PelotonExportError):
+    """Another peloton-export run holds the lock."""
+
+
+@contextlib.contextmanager
+def run_lock(state_dir: Path) -> Iterator[None]:
+    """Hold ``<state dir>/run.lock`` for the block, or raise ``RunInProgress`` at once.
+
+    The lock is released by the operating system when the process ends, however it ends,
+    so a crashed run never leaves a stale lock behind. Where ``fcntl`` is missing
+    (Windows) runs are not serialised.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    state_dir.mkdir(parents=True, exist_ok=True)
+    path = state_dir / "run.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunInProgress(
+                f"another peloton-export run is in progress (it holds {path}); try again when it ends"
+            ) from None
+        yield
+    finally:
+        os.close(fd)

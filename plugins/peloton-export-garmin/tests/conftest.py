@@ -1,0 +1,350 @@
+"""Fakes for the garmin plugin.
+
+* :class:`FakeConnectApi`: a loopback fake of ``connectapi.garmin.com`` serving what the
+  real ``garminconnect.Garmin`` asks for after a token sign-in (``socialProfile``,
+  ``user-settings``) and ``POST /upload-service/upload`` (201 with
+  ``detailedImportResult.successes[].internalId``; 409 with ``failures[].messages`` code 202
+  "Duplicate Activity." for a file it has; 401 without the bearer token), with queued faults.
+* :class:`StubGarmin`: a stand-in for ``garminconnect.Garmin``'s sign-in (password, MFA
+  prompt, token dump), since Garmin's SSO cannot be reached offline.
+"""
+
+from __future__ import annotations
+
+import base64
+import email.parser
+import email.policy
+import hashlib
+import json
+import re
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import peloton_export_garmin
+import pytest
+
+from peloton_export import ExportContext, Workout
+
+
+def jwt(exp: int) -> str:
+    def b64(data: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    return f"{b64({'alg': 'none'})}.{b64({'exp': exp, 'sub': 'di-user'})}.c2lnbmF0dXJlLXNlY3JldA"
+
+
+DI_TOKEN = jwt(4_102_444_800)  # 2100-01-01
+DI_REFRESH = "di-refresh-token-0123456789abcdef"
+
+
+@dataclass
+class Fault:
+    path: str
+    status: int
+    body: bytes
+    times: int = 1
+
+
+class FakeConnectApi:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.requests: list[tuple[str, str, dict[str, str], dict[str, tuple[str, bytes]]]] = []
+        self.faults: list[Fault] = []
+        self.by_content: dict[str, int] = {}
+        self.next_id = 21_000_000_001
+        self.token = DI_TOKEN
+        self.refresh = DI_REFRESH
+        self.refreshes = 0
+        self.issued = {DI_TOKEN, DI_REFRESH}  # every secret the fake ever handed out
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                fake.handle(self, "GET")
+
+            def do_POST(self) -> None:
+                fake.handle(self, "POST")
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def fault(self, path: str, status: int, body: Any = b"", times: int = 1) -> None:
+        data = json.dumps(body).encode() if isinstance(body, dict) else body
+        self.faults.append(Fault(path, status, data, times))
+
+    def uploads(self) -> list[Any]:
+        return [r for r in self.requests if r[0] == "POST"]
+
+    @property
+    def created(self) -> int:
+        return len(self.by_content)
+
+    def handle(self, h: BaseHTTPRequestHandler, method: str) -> None:
+        length = int(h.headers.get("Content-Length") or 0)
+        raw = h.rfile.read(length) if length else b""
+        files: dict[str, tuple[str, bytes]] = {}
+        ctype = h.headers.get("Content-Type", "")
+        if ctype.startswith("multipart/form-data"):
+            message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+                f"Content-Type: {ctype}\r\n\r\n".encode() + raw
+            )
+            for part in message.iter_parts():
+                name = str(part.get_param("name", header="content-disposition"))
+                files[name] = (str(part.get_filename()), part.get_payload(decode=True) or b"")
+        with self.lock:
+            self.requests.append((method, h.path, dict(h.headers), files))
+            fault = next((f for f in self.faults if re.fullmatch(f.path, h.path)), None)
+            if fault:
+                fault.times -= 1
+                if fault.times <= 0:
+                    self.faults.remove(fault)
+                return self._send(h, fault.status, fault.body)
+            status, body = self._route(method, h.path, h.headers, files)
+            self._send(h, status, json.dumps(body).encode())
+
+    def _send(self, h: BaseHTTPRequestHandler, status: int, body: bytes) -> None:
+        h.send_response(status)
+        h.send_header("Content-Type", "application/json;charset=UTF-8")
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        h.wfile.write(body)
+
+    def expire_token(self) -> None:
+        """Garmin no longer accepts the saved access token (the refresh token still works)."""
+        self.token = jwt(4_102_444_801)
+
+    def _route(self, method: str, path: str, headers: Any, files: Any) -> tuple[int, Any]:
+        if path == "/di-oauth2-service/oauth/token" and method == "POST":
+            self.refreshes += 1
+            self.token = jwt(4_102_444_800 + 100 + self.refreshes)
+            self.refresh = f"di-refresh-token-rotated-{self.refreshes:04d}"
+            self.issued |= {self.token, self.refresh}
+            return 200, {"access_token": self.token, "refresh_token": self.refresh, "expires_in": 86400}
+        if headers.get("Authorization") != f"Bearer {self.token}":
+            return 401, {"message": "Unauthorized"}
+        if path == "/userprofile-service/socialProfile":
+            return 200, {"displayName": "peloton-rider", "fullName": "Pat Rider"}
+        if path == "/userprofile-service/userprofile/user-settings":
+            return 200, {"userData": {"measurementSystem": "metric"}}
+        if path == "/upload-service/upload" and method == "POST":
+            filename, data = files["file"]
+            digest = hashlib.sha256(data).hexdigest()
+            result: dict[str, Any] = {"uploadId": 1, "fileName": filename, "successes": [], "failures": []}
+            if digest in self.by_content:
+                result["failures"] = [
+                    {
+                        "internalId": self.by_content[digest],
+                        "externalId": None,
+                        "messages": [{"code": 202, "content": "Duplicate Activity."}],
+                    }
+                ]
+                return 409, {"detailedImportResult": result}
+            self.by_content[digest] = self.next_id
+            result["successes"] = [{"internalId": self.next_id, "externalId": None, "messages": None}]
+            self.next_id += 1
+            return 201, {"detailedImportResult": result}
+        match = re.fullmatch(r"/activity-service/activity/(\d+)", path)
+        if match and method == "GET":
+            if int(match.group(1)) in self.by_content.values():
+                return 200, {"activityId": int(match.group(1)), "activityName": "Ride"}
+            return 404, {"message": "Not Found"}
+        return 404, {"message": "Not Found"}
+
+
+@dataclass
+class StubGarmin:
+    """Behaves like ``garminconnect.Garmin`` for sign-in; uploads go to ``on_upload``."""
+
+    email: str | None = None
+    password: str | None = None
+    is_cn: bool = False
+    prompt_mfa: Callable[[], str] | None = None
+    return_on_mfa: bool = False
+    world: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.client = self  # garminconnect keeps the session in .client
+
+    def login(self, /, tokenstore: str | None = None) -> tuple[None, None]:
+        world = self.world
+        world.setdefault("logins", []).append(tokenstore)
+        if world.get("login_error"):
+            raise world["login_error"]
+        if tokenstore:
+            data = json.loads(Path(tokenstore).read_text())
+            if data.get("di_token") != DI_TOKEN:
+                raise StubAuthError("Authentication failed (401 Unauthorized)")
+            return None, None
+        if (self.email, self.password) != ("rider@example.com", "correct horse"):
+            raise StubAuthError("Authentication failed (401 Unauthorized). Incorrect email or password")
+        if world.get("mfa"):
+            if self.prompt_mfa is None:
+                raise StubAuthError("MFA Required but no prompt_mfa mechanism supplied")
+            if self.prompt_mfa() != world["mfa"]:
+                raise StubAuthError("MFA code rejected")
+        return None, None
+
+    def dumps(self) -> str:
+        return json.dumps({"di_token": DI_TOKEN, "di_refresh_token": DI_REFRESH, "di_client_id": "stub"})
+
+    def upload_activity(self, activity_path: str) -> Any:
+        return self.world["on_upload"](activity_path)
+
+
+class StubAuthError(Exception):
+    pass
+
+
+StubAuthError.__name__ = "GarminConnectAuthenticationError"
+
+
+class _NoSleep:
+    """Stands in for the ``time`` module inside garminconnect (its retries must not sleep)."""
+
+    def __getattr__(self, name: str) -> Any:
+        import time
+
+        return getattr(time, name)
+
+    def sleep(self, seconds: float) -> None:
+        pass
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 23, 10, 5, tzinfo=UTC).timestamp()
+        self.sleeps: list[float] = []
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    clock = FakeClock()
+    monkeypatch.setattr(peloton_export_garmin, "CLOCK", clock)
+    peloton_export_garmin.reset_sessions()
+    yield clock
+    peloton_export_garmin.reset_sessions()
+
+
+@pytest.fixture
+def fake_garmin() -> Iterator[FakeConnectApi]:
+    fake = FakeConnectApi()
+    fake.thread.start()
+    yield fake
+    fake.server.shutdown()
+    fake.server.server_close()
+
+
+@pytest.fixture
+def section(tmp_path: Path) -> dict[str, str]:
+    return {
+        "token_dir": str(tmp_path / "config" / "garmin"),
+        "cooldown_file": str(tmp_path / "state" / "garmin-login-cooldown.json"),
+        "journal_file": str(tmp_path / "state" / "garmin-journal.json"),
+    }
+
+
+@pytest.fixture
+def context(section: dict[str, str], tmp_path: Path) -> ExportContext:
+    return ExportContext(output_dir=tmp_path / "exports", plugin_config={"garmin": section})
+
+
+@pytest.fixture
+def saved_tokens(section: dict[str, str]) -> Path:
+    path = Path(section["token_dir"]) / "garmin_tokens.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"di_token": DI_TOKEN, "di_refresh_token": DI_REFRESH, "di_client_id": "x"}))
+    path.chmod(0o600)
+    return path
+
+
+@pytest.fixture
+def real_library(fake_garmin: FakeConnectApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real garminconnect.Garmin, talking to the loopback fake."""
+    import garminconnect
+    from garminconnect import Garmin
+
+    monkeypatch.setattr(garminconnect, "time", _NoSleep())  # its sign-in retries sleep 1 s
+    monkeypatch.setattr(
+        "garminconnect.client.DI_TOKEN_URL", f"{fake_garmin.url}/di-oauth2-service/oauth/token"
+    )
+
+    def factory(**kwargs: Any) -> Any:
+        garmin = Garmin(**kwargs)
+        garmin.client._connectapi = fake_garmin.url  # where connectapi.garmin.com would be
+        return garmin
+
+    monkeypatch.setattr(peloton_export_garmin, "FACTORY", factory)
+
+
+@pytest.fixture
+def workout() -> Workout:
+    start = datetime(2026, 11, 20, 7, 0, tzinfo=UTC)
+    return Workout(
+        id="9a4d00000001",
+        discipline="cycling",
+        start=start,
+        end=start + timedelta(minutes=45),
+        elapsed_s=2700.0,
+        timer_s=2700.0,
+        title="45 min Climb Ride",
+        instructor="Denis Morton",
+    )
+
+
+@pytest.fixture
+def fit_file(tmp_path: Path) -> Path:
+    path = tmp_path / "exports" / "ride.fit"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\x0e\x20FIT-climb-ride")
+    return path
+
+
+@pytest.fixture
+def stub_world(monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> dict[str, Any]:
+    """Replace garminconnect.Garmin by :class:`StubGarmin`; the dict steers its behaviour."""
+    world: dict[str, Any] = {"created": []}
+
+    def factory(**kwargs: Any) -> StubGarmin:
+        stub = StubGarmin(world=world, **kwargs)
+        world["created"].append(stub)
+        return stub
+
+    world["factory"] = factory
+    monkeypatch.setattr(peloton_export_garmin, "FACTORY", factory)
+    return world
+
+
+@pytest.fixture(autouse=True)
+def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test may reach a real service: name look-ups other than the loopback fail."""
+    import socket
+
+    real = socket.getaddrinfo
+
+    def guarded(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host not in ("127.0.0.1", "localhost", b"127.0.0.1", b"localhost"):
+            raise OSError(f"test tried to reach {host!r}; only 127.0.0.1 is allowed")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", guarded)

@@ -1,0 +1,265 @@
+"""Upload one file to intervals.icu, exactly once.
+
+``POST /api/v1/athlete/{id}/activities`` (``{id}`` = ``0``: the key's owner) with HTTP Basic
+auth (user ``API_KEY``, the key as password), a multipart ``file`` and the query parameters
+``name``, ``description`` and ``external_id`` (``peloton-<workout id>``).
+
+Exactly once on intervals.icu's side: the upload journal records the attempt before the
+POST and the activity id after it. A run that crashed in between looks the workout up by
+``external_id`` among the activities of its day before sending again; a 409, or an error
+that says the activity already exists, is a duplicate, not a failure.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from peloton_export.errors import AuthRequired, ConfigError, UploadError
+from peloton_export.model import Workout
+from peloton_export.paths import state_dir
+from peloton_export.specs import ExportContext, UploadResult, UploadState
+from peloton_export.uploads import (
+    Clock,
+    UploadJournal,
+    json_object,
+    plugin_setting,
+    protect,
+    render_template,
+    send,
+)
+
+log = logging.getLogger("peloton_export.intervals")
+
+DEFAULT_BASE_URL = "https://intervals.icu"
+DEFAULT_NAME = "{title} with {instructor}"
+DEFAULT_DESCRIPTION = (
+    "{duration} · {calories} kcal\nAvg {avg_power} W\nExported from Peloton with peloton-export"
+)
+KEY_HINT = (
+    "set api_key in [plugin:intervals] or INTERVALS_API_KEY (Settings > Developer Settings on intervals.icu)"
+)
+DUPLICATE = re.compile(r"duplicate|already exists", re.IGNORECASE)
+SUFFIXES = (".fit", ".tcx", ".gpx")
+
+
+@dataclass(frozen=True, slots=True)
+class IntervalsSettings:
+    """``[plugin:intervals]`` keys, ``--option intervals.KEY`` and the environment."""
+
+    api_key: str | None = field(default=None, repr=False)
+    athlete_id: str = "0"
+    base_url: str = DEFAULT_BASE_URL
+    journal_file: Path = field(default_factory=lambda: state_dir() / "intervals-journal.json")
+
+    @classmethod
+    def from_context(cls, context: ExportContext) -> IntervalsSettings:
+        """Read the settings of one run."""
+
+        def get(key: str, env: str | None = None) -> str | None:
+            return plugin_setting(context, "intervals", key, env=env)
+
+        journal = get("journal_file")
+        settings = cls(
+            api_key=get("api_key", "INTERVALS_API_KEY"),
+            athlete_id=get("athlete_id", "INTERVALS_ATHLETE_ID") or "0",
+            base_url=(get("base_url", "PELOTON_EXPORT_INTERVALS_URL") or DEFAULT_BASE_URL).rstrip("/"),
+            **({"journal_file": Path(journal).expanduser()} if journal else {}),
+        )
+        if not re.fullmatch(r"i?\d+", settings.athlete_id):
+            raise ConfigError(
+                f"[plugin:intervals] athlete_id: expected 0 or an id like i12345, got {settings.athlete_id!r}"
+            )
+        protect(settings.api_key)
+        return settings
+
+
+def external_id(workout: Workout) -> str:
+    """``peloton-<workout id>``."""
+    return f"peloton-{workout.id}"
+
+
+class IntervalsUploader:
+    """Uploads with one HTTP session; :meth:`__call__` is the sink's ``upload``."""
+
+    def __init__(
+        self,
+        settings: IntervalsSettings,
+        *,
+        clock: Clock | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        if not settings.api_key:
+            raise AuthRequired(f"intervals.icu needs an API key: {KEY_HINT}")
+        self.settings = settings
+        self.clock = clock or Clock()
+        self.session = session or requests.Session()
+        self.session.auth = ("API_KEY", settings.api_key)
+        self.session.headers["User-Agent"] = "peloton-export-intervals"
+        self.journal = UploadJournal(settings.journal_file, clock=self.clock)
+
+    def close(self) -> None:
+        """Close the HTTP session."""
+        self.session.close()
+
+    @property
+    def athlete_url(self) -> str:
+        """``<base>/api/v1/athlete/<id>``."""
+        return f"{self.settings.base_url}/api/v1/athlete/{self.settings.athlete_id}"
+
+    def _check_auth(self, response: requests.Response, what: str) -> None:
+        if response.status_code in (401, 403):
+            raise AuthRequired(
+                f"{what}: intervals.icu refused the API key (HTTP {response.status_code}); {KEY_HINT}"
+            )
+
+    def __call__(self, path: Path, workout: Workout, context: ExportContext) -> UploadResult:
+        """Upload ``path`` unless an earlier attempt already did."""
+        entry = self.journal.get(workout.id)
+        if entry and not context.force:
+            if entry.get("phase") == "done" and entry.get("remote_id"):
+                state: UploadState = "duplicate" if entry.get("state") == "duplicate" else "uploaded"
+                return UploadResult(
+                    state=state, remote_id=str(entry["remote_id"]), message="uploaded by an earlier run"
+                )
+            found = self.find(workout)
+            if found:
+                return self._finish(workout, UploadResult(state="uploaded", remote_id=found))
+        if path.suffix.lower() not in SUFFIXES:
+            raise UploadError(f"intervals.icu takes FIT, TCX or GPX files, not {path.name}")
+        params = {
+            "name": render_template(
+                plugin_setting(context, "intervals", "name_template")
+                or (DEFAULT_NAME if workout.instructor else "{title}"),
+                workout,
+                setting="[plugin:intervals] name_template",
+            )[:80],
+            "description": render_template(
+                plugin_setting(context, "intervals", "description_template", default=DEFAULT_DESCRIPTION)
+                or "",
+                workout,
+                setting="[plugin:intervals] description_template",
+            ),
+            "external_id": external_id(workout),
+        }
+        data = gzip.compress(path.read_bytes(), mtime=0)
+        files = {"file": (f"{external_id(workout)}{path.suffix.lower()}.gz", data, "application/gzip")}
+        self.journal.begin(workout.id)
+        response = send(
+            self.session,
+            "POST",
+            f"{self.athlete_url}/activities",
+            what="intervals.icu upload",
+            clock=self.clock,
+            idempotent=False,
+            params=params,
+            files=files,
+        )
+        status = response.status_code
+        if status in (401, 403):
+            self.journal.drop(workout.id)
+        self._check_auth(response, "intervals.icu upload")
+        if status in (200, 201):
+            body = json_object(response, "intervals.icu upload")
+            remote = body.get("id") or _first_id(body)
+            if not remote:
+                raise UploadError("intervals.icu upload: the answer has no activity id")
+            return self._finish(workout, UploadResult(state="uploaded", remote_id=str(remote)))
+        message = _error_text(response)
+        if status == 409 or (400 <= status < 500 and DUPLICATE.search(message)):
+            remote = _remote_from_error(response) or self.find(workout)
+            return self._finish(
+                workout, UploadResult(state="duplicate", remote_id=remote, message="already on intervals.icu")
+            )
+        if status >= 500:
+            # it may have been stored: leave the journal at "sending" so the next run looks first
+            raise UploadError(
+                f"intervals.icu upload: server error (HTTP {status}); the next run checks and retries"
+            )
+        self.journal.drop(workout.id)
+        raise UploadError(f"intervals.icu upload: HTTP {status}" + (f": {message[:200]}" if message else ""))
+
+    def _finish(self, workout: Workout, result: UploadResult) -> UploadResult:
+        self.journal.finish(workout.id, result.remote_id, result.state)
+        return result
+
+    def find(self, workout: Workout) -> str | None:
+        """The id of the activity with our ``external_id`` on the workout's day, if any."""
+        day = workout.start.date()
+        response = send(
+            self.session,
+            "GET",
+            f"{self.athlete_url}/activities",
+            what="intervals.icu activity look-up",
+            clock=self.clock,
+            idempotent=True,
+            params={
+                "oldest": (day - timedelta(days=1)).isoformat(),
+                "newest": (day + timedelta(days=1)).isoformat(),
+            },
+        )
+        self._check_auth(response, "intervals.icu activity look-up")
+        if response.status_code != 200:
+            log.warning("could not look up earlier uploads on intervals.icu (HTTP %s)", response.status_code)
+            return None
+        try:
+            items = response.json()
+        except ValueError:
+            return None
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, dict) and item.get("external_id") == external_id(workout) and item.get("id"):
+                return str(item["id"])
+        return None
+
+    def activity_exists(self, activity_id: str) -> bool:
+        """True when the activity is on intervals.icu, False when it was deleted (404)."""
+        response = send(
+            self.session,
+            "GET",
+            f"{self.settings.base_url}/api/v1/activity/{activity_id}",
+            what="intervals.icu activity check",
+            clock=self.clock,
+            idempotent=True,
+        )
+        self._check_auth(response, "intervals.icu activity check")
+        if response.status_code == 404:
+            return False
+        if response.status_code == 200:
+            return True
+        raise UploadError(f"intervals.icu activity check: HTTP {response.status_code}")
+
+
+def _first_id(body: dict[str, Any]) -> str | None:
+    activities = body.get("activities")
+    if isinstance(activities, list) and activities and isinstance(activities[0], dict):
+        value = activities[0].get("id")
+        return str(value) if value else None
+    return None
+
+
+def _error_text(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if isinstance(body, dict):
+        return str(body.get("error") or body.get("message") or "")
+    return ""
+
+
+def _remote_from_error(response: requests.Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if isinstance(body, dict):
+        value = body.get("id") or body.get("activity_id")
+        return str(value) if value else None
+    return None

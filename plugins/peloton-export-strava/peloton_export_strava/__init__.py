@@ -1,0 +1,133 @@
+"""peloton-export-strava: the ``strava`` sink and the ``peloton-export strava`` commands.
+
+Configure the plugin in the ``[plugin:strava]`` section of the config file (see README.md),
+log in once with ``peloton-export strava login``, then ``peloton-export --sink strava``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import click
+
+from peloton_export import ExportContext, SinkSpec, UploadResult, Workout, hookimpl
+from peloton_export.errors import PelotonExportError
+from peloton_export.uploads import Clock
+from peloton_export_strava.api import StravaApi, StravaSettings
+from peloton_export_strava.login import login
+from peloton_export_strava.ratelimit import RateLimits
+from peloton_export_strava.upload import StravaUploader
+
+__all__ = [
+    "StravaApi",
+    "StravaSettings",
+    "StravaUploader",
+    "exists",
+    "register_commands",
+    "register_sinks",
+    "upload",
+]
+
+
+#: Time and sleeping for the sink (tests replace it).
+CLOCK = Clock()
+_LIMITS: dict[str, RateLimits] = {}
+
+
+def upload(path: Path, workout: Workout, context: ExportContext) -> UploadResult:
+    """The sink's ``upload``: one file of one workout to Strava (see :mod:`.upload`)."""
+    settings = StravaSettings.from_context(context)
+    # what Strava said about the rate limits outlives one upload (it is per app, per window)
+    limits = _LIMITS.setdefault(f"{settings.base_url} {settings.client_id}", RateLimits())
+    api = StravaApi(settings, clock=CLOCK, limits=limits)
+    try:
+        return StravaUploader(api)(path, workout, context)
+    finally:
+        api.close()
+
+
+def exists(remote_id: str, context: ExportContext) -> bool:
+    """Whether Strava still has activity ``remote_id`` (False: the user deleted it).
+
+    Not called by the core yet: meant for a ``SinkSpec.exists`` check (see the README).
+    """
+    settings = StravaSettings.from_context(context)
+    limits = _LIMITS.setdefault(f"{settings.base_url} {settings.client_id}", RateLimits())
+    api = StravaApi(settings, clock=CLOCK, limits=limits)
+    try:
+        return api.activity_exists(remote_id)
+    finally:
+        api.close()
+
+
+@hookimpl
+def register_sinks() -> Iterator[SinkSpec]:
+    """The ``strava`` sink; FIT preferred (gzipped on the way), then TCX, then GPX."""
+    yield SinkSpec(
+        name="strava",
+        accepts=("fit", "tcx", "gpx"),
+        upload=upload,
+        exists=exists,
+        description="upload to Strava (log in first: peloton-export strava login)",
+    )
+
+
+def _section() -> Mapping[str, str]:
+    """The ``[plugin:strava]`` section of the config the CLI loaded."""
+    ctx = click.get_current_context(silent=True)
+    config = ctx.find_root().obj if ctx else None
+    if config is None:
+        from peloton_export.config import load_config
+
+        config = load_config()
+    plugins: Mapping[str, Mapping[str, str]] = getattr(config, "plugins", {}) or {}
+    return plugins.get("strava", {})
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    """``peloton-export strava login`` and ``peloton-export strava logout``."""
+
+    @cli.group("strava")
+    def strava() -> None:
+        """Log in to Strava for the strava sink."""
+
+    @strava.command("login")
+    @click.option(
+        "--code",
+        help="The code (or the whole address) from Strava's redirect, if the browser "
+        "cannot reach this machine.",
+    )
+    @click.option(
+        "--port", type=int, default=0, show_default=True, help="Local port for the redirect (0: any)."
+    )
+    @click.option("--no-browser", is_flag=True, help="Only print the address to open.")
+    @click.option(
+        "--timeout", type=float, default=300.0, show_default=True, help="Seconds to wait for Strava."
+    )
+    def login_command(code: str | None, port: int, no_browser: bool, timeout: float) -> None:
+        """Authorize peloton-export to upload to your Strava account."""
+        api = StravaApi(StravaSettings.from_mapping(_section()))
+        try:
+            record = login(
+                api,
+                code=code,
+                port=port,
+                timeout=timeout,
+                open_browser=(lambda url: None) if no_browser else __import__("webbrowser").open,
+                echo=click.echo,
+            )
+        except PelotonExportError as exc:
+            raise click.ClickException(str(exc)) from None
+        finally:
+            api.close()
+        who = f" as athlete {record['athlete_id']}" if record.get("athlete_id") else ""
+        click.echo(f"Logged in to Strava{who}; tokens saved to {api.tokens.path} (readable only by you).")
+
+    @strava.command("logout")
+    def logout_command() -> None:
+        """Forget the saved Strava tokens."""
+        settings = StravaSettings.from_mapping(_section())
+        settings.token_file.unlink(missing_ok=True)
+        click.echo(f"Removed {settings.token_file}.")

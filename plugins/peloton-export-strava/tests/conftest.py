@@ -1,0 +1,454 @@
+"""A loopback fake of Strava's API (OAuth token, uploads, upload status, activities).
+
+It implements the documented shapes: ``POST /oauth/token`` (authorization_code and
+refresh_token grants, rotating the refresh token), ``POST /api/v3/uploads`` (multipart,
+201 with ``id``/``id_str``), ``GET /api/v3/uploads/{id}`` (processing, then
+``activity_id`` or ``error: "... duplicate of activity N"``), ``GET
+/api/v3/athlete/activities`` and ``GET /api/v3/activities/{id}``; 401 bodies
+``{"message": "Authorization Error", "errors": [...]}``; the ``X-RateLimit-*`` and
+``X-ReadRateLimit-*`` headers on every answer; and faults queued by the test.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import hashlib
+import json
+import re
+import threading
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from peloton_export_strava.api import StravaApi, StravaSettings
+
+from peloton_export import ExportContext, Sample, Workout
+from peloton_export.uploads import TokenStore
+
+CLIENT_ID = "424242"
+CLIENT_SECRET = "client-secret-0f1e2d3c4b5a"
+START = datetime(2026, 11, 20, 7, 0, tzinfo=UTC)
+
+
+@dataclass
+class Fault:
+    """An answer served instead of the real one, ``times`` times, for matching requests."""
+
+    method: str
+    path: str
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    times: int = 1
+    after: bool = False  # process the request first, then answer with the fault
+
+
+@dataclass
+class Recorded:
+    """One request the fake received."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    form: dict[str, str]
+    files: dict[str, tuple[str, bytes]]
+
+
+class FakeStrava:
+    """The fake service; ``url`` is its base URL."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.requests: list[Recorded] = []
+        self.statuses: list[int] = []
+        self.faults: list[Fault] = []
+        self.access_token = "access-token-aaaaaaaa"
+        self.refresh_token = "refresh-token-rrrrrrr0"
+        self.generation = 0
+        self.uploads: dict[int, dict[str, Any]] = {}
+        self.activities: dict[int, dict[str, Any]] = {}
+        self.by_content: dict[str, int] = {}
+        self.polls_before_ready = 2
+        self.next_upload = 9_000_000_001
+        self.next_activity = 12_000_000_001
+        self.usage = [0, 0]
+        self.read_usage = [0, 0]
+        self.limit = (200, 2000)
+        self.read_limit = (100, 1000)
+        self.clock: FakeClock | None = None
+        self.quarter = self.day = -1
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                fake.handle(self, "GET")
+
+            def do_POST(self) -> None:
+                fake.handle(self, "POST")
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    # -- helpers for tests ------------------------------------------------------------------
+
+    def fault(self, method: str, path: str, status: int, body: Any = b"", **kw: Any) -> None:
+        data = json.dumps(body).encode() if isinstance(body, dict | list) else body
+        self.faults.append(Fault(method, path, status, data, **kw))
+
+    def posts(self, path: str = "/api/v3/uploads") -> list[Recorded]:
+        return [r for r in self.requests if r.method == "POST" and r.path == path]
+
+    def count(self, method: str, pattern: str) -> int:
+        return sum(1 for r in self.requests if r.method == method and re.search(pattern, r.path))
+
+    # -- the service ------------------------------------------------------------------------
+
+    def handle(self, h: BaseHTTPRequestHandler, method: str) -> None:
+        length = int(h.headers.get("Content-Length") or 0)
+        raw = h.rfile.read(length) if length else b""
+        split = urllib.parse.urlsplit(h.path)
+        form, files = self._parse_body(h.headers.get("Content-Type", ""), raw)
+        query = {k: v[0] for k, v in urllib.parse.parse_qs(split.query).items()}
+        with self.lock:
+            self.requests.append(Recorded(method, split.path, dict(h.headers), {**query, **form}, files))
+            fault = next(
+                (f for f in self.faults if f.method == method and re.fullmatch(f.path, split.path)), None
+            )
+            if fault:
+                fault.times -= 1
+                if fault.times <= 0:
+                    self.faults.remove(fault)
+            if fault and not fault.after:
+                return self._send(h, fault.status, fault.body, fault.headers)
+            status, body = self._route(method, split.path, h.headers, {**query, **form}, files)
+            if fault:
+                return self._send(h, fault.status, fault.body, fault.headers)
+            self._send(h, status, json.dumps(body).encode() if not isinstance(body, bytes) else body, {})
+
+    def _parse_body(self, ctype: str, raw: bytes) -> tuple[dict[str, str], dict[str, tuple[str, bytes]]]:
+        form: dict[str, str] = {}
+        files: dict[str, tuple[str, bytes]] = {}
+        if ctype.startswith("multipart/form-data"):
+            message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+                f"Content-Type: {ctype}\r\n\r\n".encode() + raw
+            )
+            for part in message.iter_parts():
+                name = part.get_param("name", header="content-disposition")
+                payload = part.get_payload(decode=True) or b""
+                filename = part.get_filename()
+                if filename is not None:
+                    files[str(name)] = (filename, payload)
+                else:
+                    form[str(name)] = payload.decode()
+        elif ctype.startswith("application/x-www-form-urlencoded"):
+            form = {k: v[0] for k, v in urllib.parse.parse_qs(raw.decode()).items()}
+        return form, files
+
+    def _send(self, h: BaseHTTPRequestHandler, status: int, body: bytes, headers: dict[str, str]) -> None:
+        self.statuses.append(status)
+        h.send_response(status)
+        merged = {
+            "Content-Type": "application/json; charset=utf-8",
+            "Content-Length": str(len(body)),
+            "X-RateLimit-Limit": f"{self.limit[0]},{self.limit[1]}",
+            "X-RateLimit-Usage": f"{self.usage[0]},{self.usage[1]}",
+            "X-ReadRateLimit-Limit": f"{self.read_limit[0]},{self.read_limit[1]}",
+            "X-ReadRateLimit-Usage": f"{self.read_usage[0]},{self.read_usage[1]}",
+            **headers,
+        }
+        for key, value in merged.items():
+            h.send_header(key, value)
+        h.end_headers()
+        h.wfile.write(body)
+
+    def _route(
+        self, method: str, path: str, headers: Any, form: dict[str, str], files: Any
+    ) -> tuple[int, Any]:
+        if path == "/oauth/token" and method == "POST":
+            return self._token(form)
+        if headers.get("Authorization") != f"Bearer {self.access_token}":
+            return 401, {
+                "message": "Authorization Error",
+                "errors": [{"resource": "Athlete", "field": "access_token", "code": "invalid"}],
+            }
+        if self.clock is not None:  # windows reset at :00/:15/:30/:45 and at midnight UTC
+            quarter, day = int(self.clock.now // 900), int(self.clock.now // 86400)
+            if quarter != self.quarter:
+                self.usage[0] = self.read_usage[0] = 0
+            if day != self.day:
+                self.usage[1] = self.read_usage[1] = 0
+            self.quarter, self.day = quarter, day
+        if self.usage[0] >= self.limit[0] or self.usage[1] >= self.limit[1]:
+            return 429, {
+                "message": "Rate Limit Exceeded",
+                "errors": [{"resource": "Application", "code": "exceeded"}],
+            }
+        self.usage = [self.usage[0] + 1, self.usage[1] + 1]
+        if method == "GET":
+            self.read_usage = [self.read_usage[0] + 1, self.read_usage[1] + 1]
+        if path == "/api/v3/uploads" and method == "POST":
+            return self._upload(form, files)
+        match = re.fullmatch(r"/api/v3/uploads/(\d+)", path)
+        if match and method == "GET":
+            return self._status(int(match.group(1)))
+        if path == "/api/v3/athlete/activities" and method == "GET":
+            after, before = int(form.get("after", 0)), int(form.get("before", 2**40))
+            found = [a for a in self.activities.values() if after <= a["start"] <= before]
+            return 200, [{k: v for k, v in a.items() if k != "start"} for a in found]
+        match = re.fullmatch(r"/api/v3/activities/(\d+)", path)
+        if match and method == "GET":
+            activity = self.activities.get(int(match.group(1)))
+            if activity is None:
+                return 404, {
+                    "message": "Record Not Found",
+                    "errors": [{"resource": "Activity", "code": "not found"}],
+                }
+            return 200, {k: v for k, v in activity.items() if k != "start"}
+        return 404, {"message": "Record Not Found", "errors": []}
+
+    def _token(self, form: dict[str, str]) -> tuple[int, Any]:
+        if form.get("client_id") != CLIENT_ID or form.get("client_secret") != CLIENT_SECRET:
+            return 401, {"message": "Bad Request", "errors": [{"resource": "Application", "code": "invalid"}]}
+        grant = form.get("grant_type")
+        if grant == "authorization_code" and form.get("code") != "good-code":
+            return 400, {"message": "Bad Request", "errors": [{"field": "code", "code": "invalid"}]}
+        if grant == "refresh_token" and form.get("refresh_token") != self.refresh_token:
+            return 400, {"message": "Bad Request", "errors": [{"field": "refresh_token", "code": "invalid"}]}
+        if grant not in ("authorization_code", "refresh_token"):
+            return 400, {"message": "Bad Request", "errors": []}
+        self.generation += 1
+        self.access_token = f"access-token-gen{self.generation:04d}"
+        self.refresh_token = f"refresh-token-gen{self.generation:04d}"  # Strava may rotate it
+        body: dict[str, Any] = {
+            "token_type": "Bearer",
+            "access_token": self.access_token,
+            "refresh_token": self.refresh_token,
+            "expires_at": 1_900_000_000,
+            "expires_in": 21600,
+        }
+        if grant == "authorization_code":
+            body["athlete"] = {"id": 777}
+        return 200, body
+
+    def _upload(self, form: dict[str, str], files: dict[str, tuple[str, bytes]]) -> tuple[int, Any]:
+        if "file" not in files or form.get("data_type") not in {
+            "fit",
+            "fit.gz",
+            "tcx",
+            "tcx.gz",
+            "gpx",
+            "gpx.gz",
+        }:
+            return 400, {
+                "message": "Bad Request",
+                "errors": [{"resource": "Upload", "field": "data", "code": "empty"}],
+            }
+        upload_id = self.next_upload
+        self.next_upload += 1
+        digest = hashlib.sha256(files["file"][1]).hexdigest()
+        self.uploads[upload_id] = {
+            "form": form,
+            "digest": digest,
+            "polls": 0,
+            "activity_id": None,
+            "error": None,
+        }
+        return 201, self._upload_body(upload_id, "Your activity is still being processed.")
+
+    def _upload_body(self, upload_id: int, status: str) -> dict[str, Any]:
+        up = self.uploads[upload_id]
+        return {
+            "id": upload_id,
+            "id_str": str(upload_id),
+            "external_id": up["form"].get("external_id"),
+            "error": up["error"],
+            "status": status,
+            "activity_id": up["activity_id"],
+        }
+
+    def _status(self, upload_id: int) -> tuple[int, Any]:
+        up = self.uploads.get(upload_id)
+        if up is None:
+            return 404, {"message": "Record Not Found", "errors": []}
+        up["polls"] += 1
+        if up["activity_id"] is None and up["error"] is None and up["polls"] >= self.polls_before_ready:
+            existing = self.by_content.get(up["digest"])
+            if existing is not None and existing in self.activities:
+                up["error"] = f"{up['form']['external_id']}.fit duplicate of activity {existing}"
+            else:
+                activity_id = self.next_activity
+                self.next_activity += 1
+                self.by_content[up["digest"]] = activity_id
+                self.activities[activity_id] = {
+                    "id": activity_id,
+                    "external_id": up["form"].get("external_id"),
+                    "name": up["form"].get("name"),
+                    "start": int(START.timestamp()),
+                }
+                up["activity_id"] = activity_id
+        if up["error"]:
+            return 200, self._upload_body(upload_id, "There was an error processing your activity.")
+        if up["activity_id"]:
+            return 200, self._upload_body(upload_id, "Your activity is ready.")
+        return 200, self._upload_body(upload_id, "Your activity is still being processed.")
+
+    def process_all(self) -> None:
+        """Finish processing every pending upload (time passing on Strava's side)."""
+        with self.lock:
+            for upload_id, up in self.uploads.items():
+                while up["activity_id"] is None and up["error"] is None:
+                    self._status(upload_id)
+
+    @property
+    def created(self) -> int:
+        """Activities created (what 'exactly one upload' is about)."""
+        return len(self.activities)
+
+
+class FakeClock:
+    """Time that moves only when slept; records every sleep."""
+
+    def __init__(self, start: float) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def fake_strava(clock: FakeClock) -> Iterator[FakeStrava]:
+    fake = FakeStrava()
+    fake.clock = clock
+    fake.quarter, fake.day = int(clock.now // 900), int(clock.now // 86400)
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    # 10:05:00 UTC: the next 15-minute window starts at 10:15:00
+    return FakeClock(datetime(2026, 11, 23, 10, 5, tzinfo=UTC).timestamp())
+
+
+@pytest.fixture
+def settings(fake_strava: FakeStrava, tmp_path: Path) -> StravaSettings:
+    return StravaSettings(
+        base_url=fake_strava.url,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        token_file=tmp_path / "config" / "strava-token.json",
+        journal_file=tmp_path / "state" / "strava-journal.json",
+    )
+
+
+@pytest.fixture
+def logged_in(fake_strava: FakeStrava, settings: StravaSettings, clock: FakeClock) -> StravaSettings:
+    TokenStore(settings.token_file).save(
+        {
+            "access_token": fake_strava.access_token,
+            "refresh_token": fake_strava.refresh_token,
+            "expires_at": int(clock.now + 6 * 3600),
+        }
+    )
+    return settings
+
+
+@pytest.fixture
+def api(logged_in: StravaSettings, clock: FakeClock) -> Iterator[StravaApi]:
+    api = StravaApi(logged_in, clock=clock)
+    yield api
+    api.close()
+
+
+def make_workout(workout_id: str = "f00dcafe0001", **changes: Any) -> Workout:
+    samples = tuple(
+        Sample(
+            offset=i,
+            time=START + timedelta(seconds=i),
+            power_w=150.0 + i % 7,
+            cadence_rpm=85.0,
+            heart_rate_bpm=130,
+        )
+        for i in range(0, 1800, 5)
+    )
+    values: dict[str, Any] = {
+        "id": workout_id,
+        "discipline": "cycling",
+        "start": START,
+        "end": START + timedelta(minutes=30),
+        "elapsed_s": 1800.0,
+        "timer_s": 1800.0,
+        "title": "30 min Power Zone Ride",
+        "instructor": "Matt Wilpers",
+        "calories_kcal": 412.0,
+        "total_work_j": 280_000.0,
+        "samples": samples,
+    }
+    values.update(changes)
+    return Workout(**values)
+
+
+@pytest.fixture
+def workout() -> Workout:
+    return make_workout()
+
+
+@pytest.fixture
+def fit_file(tmp_path: Path, workout: Workout) -> Path:
+    path = tmp_path / "exports" / f"{workout.id}.fit"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\x0e\x10FIT-bytes-of-" + workout.id.encode())
+    return path
+
+
+@pytest.fixture
+def context(tmp_path: Path) -> ExportContext:
+    return ExportContext(output_dir=tmp_path / "exports")
+
+
+@pytest.fixture
+def new_workout():
+    return make_workout
+
+
+@pytest.fixture(autouse=True)
+def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test may reach a real service: name look-ups other than the loopback fail."""
+    import socket
+
+    real = socket.getaddrinfo
+
+    def guarded(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host not in ("127.0.0.1", "localhost", b"127.0.0.1", b"localhost"):
+            raise OSError(f"test tried to reach {host!r}; only 127.0.0.1 is allowed")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", guarded)

@@ -1,0 +1,122 @@
+"""``peloton-export strava login``: loopback redirect catcher, pasted code, token storage."""
+
+from __future__ import annotations
+
+import json
+import stat
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+import peloton_export_strava
+import pytest
+import requests
+from peloton_export_strava.api import StravaApi
+from peloton_export_strava.login import authorize_url, login, parse_redirect
+
+from peloton_export.cli import run
+from peloton_export.config import Config
+from peloton_export.errors import AuthRequired
+from peloton_export.plugins import create_host
+
+
+@pytest.fixture
+def fresh_api(settings: Any, clock: Any) -> Any:
+    api = StravaApi(settings, clock=clock)
+    yield api
+    api.close()
+
+
+def browser_that_approves(scope: str = "read,activity:write,activity:read_all", state: str | None = None):
+    """A stand-in for the user's browser: follows the authorize URL's redirect_uri."""
+    seen: dict[str, str] = {}
+
+    def open_browser(url: str) -> None:
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
+        seen.update(query)
+        back = {"state": state or query["state"], "code": "good-code", "scope": scope}
+        requests.get(f"{query['redirect_uri']}?{urllib.parse.urlencode(back)}", timeout=5).close()
+
+    return open_browser, seen
+
+
+def test_loopback_login_stores_tokens_0600(fake_strava, fresh_api, settings) -> None:
+    open_browser, seen = browser_that_approves()
+    lines: list[str] = []
+    record = login(fresh_api, open_browser=open_browser, echo=lines.append, timeout=10)
+    assert seen["scope"] == "activity:write,activity:read_all"
+    assert seen["response_type"] == "code"
+    assert seen["redirect_uri"].startswith("http://127.0.0.1:")
+    assert record["athlete_id"] == 777
+    stored = json.loads(settings.token_file.read_text())
+    assert stored["refresh_token"] == fake_strava.refresh_token
+    assert stat.S_IMODE(settings.token_file.stat().st_mode) == 0o600
+    assert "good-code" not in "".join(lines)
+
+
+def test_loopback_login_rejects_a_foreign_state(fake_strava, fresh_api, settings) -> None:
+    open_browser, _ = browser_that_approves(state="forged")
+    with pytest.raises(AuthRequired, match="state"):
+        login(fresh_api, open_browser=open_browser, echo=lambda _: None, timeout=10)
+    assert not settings.token_file.exists()
+
+
+def test_login_without_upload_scope_is_refused(fake_strava, fresh_api) -> None:
+    with pytest.raises(AuthRequired, match="activity:write"):
+        login(fresh_api, code="http://127.0.0.1/callback?code=good-code&scope=read")
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    ["good-code", "http://127.0.0.1:8080/callback?state=x&code=good-code&scope=read,activity:write"],
+)
+def test_pasted_code_or_address(fake_strava, fresh_api, settings, pasted: str) -> None:
+    login(fresh_api, code=pasted)
+    assert json.loads(settings.token_file.read_text())["access_token"] == fake_strava.access_token
+
+
+def test_bad_code(fake_strava, fresh_api) -> None:
+    with pytest.raises(AuthRequired, match="refused"):
+        login(fresh_api, code="stale-code")
+
+
+def test_denied_in_the_browser(fake_strava, fresh_api) -> None:
+    with pytest.raises(AuthRequired, match="access_denied"):
+        login(fresh_api, code="http://127.0.0.1/callback?state=x&error=access_denied")
+
+
+def test_missing_app_credentials(settings, clock) -> None:
+    import dataclasses
+
+    api = StravaApi(dataclasses.replace(settings, client_secret=None), clock=clock)
+    with pytest.raises(AuthRequired, match="client_id and client_secret"):
+        login(api, code="good-code")
+    api.close()
+
+
+def test_parse_redirect_and_authorize_url(settings) -> None:
+    assert parse_redirect(" abc ").code == "abc"
+    parsed = parse_redirect("/callback?state=s&code=c&scope=a,b")
+    assert (parsed.code, parsed.state, parsed.scope) == ("c", "s", "a,b")
+    url = authorize_url(settings, "http://127.0.0.1:1/callback", "st")
+    assert url.startswith(f"{settings.base_url}/oauth/authorize?client_id=424242&")
+
+
+def test_cli_login_and_logout(fake_strava, settings, capsys) -> None:
+    section = {
+        "base_url": settings.base_url,
+        "client_id": settings.client_id,
+        "client_secret": settings.client_secret,
+        "token_file": str(settings.token_file),
+    }
+    host = create_host(entry_points=False, extra={"strava": peloton_export_strava})
+    config = Config(plugins={"strava": section})
+    assert run(["strava", "login", "--code", "good-code"], host=host, config=config) == 0
+    out = capsys.readouterr()
+    assert "Logged in to Strava as athlete 777" in out.out
+    for secret in (fake_strava.access_token, fake_strava.refresh_token, settings.client_secret, "good-code"):
+        assert secret not in out.out + out.err
+    assert run(["strava", "login", "--code", "wrong"], host=host, config=config) == 2
+    assert "refused" in capsys.readouterr().err
+    assert run(["strava", "logout"], host=host, config=config) == 0
+    assert not Path(section["token_file"]).exists()
