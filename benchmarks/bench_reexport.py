@@ -1,0 +1,115 @@
+"""Re-export a whole history from the archive: throughput, 1 job against all cores, memory.
+
+    python benchmarks/bench_reexport.py [--workouts 2000] [--jobs 1,2] [--keep DIR]
+
+Builds an archive of ``--workouts`` demo workouts of 60 minutes at 1 Hz (a mix of cycling
+classes, Tread runs, outdoor runs with GPS and rows), then runs the real command line once
+per ``--jobs`` value in a fresh subprocess:
+
+    peloton-export --offline --archive A -o OUT -f fit -f tcx -f gpx -f csv --jobs N
+
+with a fresh ledger each time (so every file is written). For each run it reports wall
+time, workouts per second, the speed-up against one job, and peak memory: of the main
+process and of the largest worker process (``ru_maxrss``). Prints a Markdown table.
+``--keep DIR`` reuses (or builds once) the archive in DIR, which saves the generation time
+on a second run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+KINDS = ("cycling_class", "tread_run", "outdoor_run", "row")
+FORMATS = ("fit", "tcx", "gpx", "csv")
+
+_CHILD = """
+import json, resource, sys, time
+from peloton_export.cli import run
+start = time.perf_counter()
+code = run(sys.argv[1:])
+wall = time.perf_counter() - start
+own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({"code": code, "wall": wall, "own_kb": own, "worker_kb": workers}), file=sys.stderr)
+"""
+
+
+def build_archive(root: Path, count: int) -> float:
+    """Fill ``root`` with ``count`` demo workouts; returns seconds taken (0 when reused)."""
+    from peloton_export.archive import Archive
+    from peloton_export.demo import demo_workouts
+
+    archive = Archive(root)
+    if len(archive) >= count:
+        return 0.0
+    start = time.perf_counter()
+    for raw in demo_workouts(count, duration_s=3600, kinds=KINDS):
+        archive.put_raw(raw)
+    return time.perf_counter() - start
+
+
+def export(archive: Path, jobs: int, work: Path) -> dict[str, float]:
+    """One full re-export in a fresh subprocess with a fresh ledger and output folder."""
+    out, state = work / f"out-{jobs}", work / f"state-{jobs}"
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.rmtree(state, ignore_errors=True)
+    env = {**os.environ, "PELOTON_EXPORT_STATE_DIR": str(state), "PELOTON_CONFIG": str(work / "none.ini")}
+    args = ["--offline", "--archive", str(archive), "-o", str(out), "--jobs", str(jobs), "-q"]
+    for fmt in FORMATS:
+        args += ["-f", fmt]
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD, *args], env=env, capture_output=True, text=True, check=False
+    )
+    stats = json.loads(done.stderr.strip().splitlines()[-1])
+    if stats["code"] != 0:
+        raise SystemExit(f"export with --jobs {jobs} failed:\n{done.stdout[-2000:]}")
+    files = sum(1 for _ in out.iterdir())
+    return {**stats, "files": files}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--workouts", type=int, default=2000)
+    parser.add_argument("--jobs", default=f"1,{os.cpu_count() or 1}")
+    parser.add_argument("--keep", type=Path, help="build (or reuse) the archive in this folder")
+    args = parser.parse_args()
+    jobs_list = [int(j) for j in args.jobs.split(",")]
+
+    with tempfile.TemporaryDirectory(prefix="bench-reexport-") as tmp:
+        work = Path(tmp)
+        archive = args.keep or work / "archive"
+        built = build_archive(archive, args.workouts)
+        size_mb = sum(p.stat().st_size for p in archive.rglob("*") if p.is_file()) / 1e6
+        print(
+            f"archive: {args.workouts} workouts x 3,600 s ({', '.join(KINDS)}), {size_mb:,.0f} MB"
+            + (f", built in {built:.0f} s" if built else ", reused")
+        )
+        print(f"formats: {', '.join(FORMATS)}; cores: {os.cpu_count()}\n")
+        print(
+            "| jobs | wall time | workouts/s | speed-up vs 1 job | files | peak RSS main | peak RSS worker |"
+        )
+        print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        base: float | None = None
+        for jobs in jobs_list:
+            stats = export(archive, jobs, work)
+            base = base or stats["wall"]
+            worker = f"{stats['worker_kb'] / 1024:.0f} MB" if jobs > 1 else "-"  # ru_maxrss is KiB
+            main_mb = stats["own_kb"] / 1024
+            print(
+                f"| {jobs} | {stats['wall']:.1f} s | {args.workouts / stats['wall']:.1f} | "
+                f"{base / stats['wall']:.2f}x | {int(stats['files'])} | {main_mb:.0f} MB | {worker} |"
+            )
+
+
+if __name__ == "__main__":
+    main()
