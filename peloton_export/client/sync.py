@@ -29,8 +29,8 @@ from typing import Any
 from peloton_export.archive import Archive, ArchiveError, check_workout_id
 from peloton_export.client.api import PelotonAPI
 from peloton_export.client.http import PelotonHTTPError, ServiceUnavailable
-from peloton_export.client.origin import PELOTON, workout_origin
 from peloton_export.ledger import Ledger
+from peloton_export.origin import PELOTON, workout_origin
 from peloton_export.raw import JsonObject
 
 log = logging.getLogger("peloton_export.client")

@@ -18,39 +18,15 @@
 
 from __future__ import annotations
 
-import re
-
 from peloton_export.model import HeartRateZone
 from peloton_export.normalize._common import JsonObject, arr, is_zero_id, num, obj, positive, text
 from peloton_export.normalize.metrics import find_metric
+from peloton_export.origin import PELOTON, workout_origin
 from peloton_export.units import distance_to_m, energy_to_j
 
 _PSEUDO_INSTRUCTORS = frozenset({"JUST RIDE", "JUST RUN", "JUST WALK", "JUST ROW", "JUST LIFT",
                                  "GYM WORKOUT", "LANEBREAK", "SCENIC RIDE"})
 
-#: External services, as they may be spelled in Peloton's source fields, and their names.
-_EXTERNAL: dict[str, str] = {
-    "apple_health": "apple_health",
-    "applehealth": "apple_health",
-    "healthkit": "apple_health",
-    "health_kit": "apple_health",
-    "garmin": "garmin",
-    "strava": "strava",
-    "fitbit": "fitbit",
-    "google_fit": "google_fit",
-    "googlefit": "google_fit",
-    "health_connect": "health_connect",
-    "wahoo": "wahoo",
-    "zwift": "zwift",
-    "polar": "polar",
-    "suunto": "suunto",
-    "coros": "coros",
-}
-#: Fields that say where a workout came from. ``strava_id`` and ``fitbit_id`` are NOT
-#: among them: they are set when Peloton *sent* the workout to Strava or Fitbit.
-_ORIGIN_FIELDS = ("workout_source", "source", "import_source", "external_source", "origin",
-                  "service_id", "platform", "device_type")
-_WORDS = re.compile(r"[^a-z0-9]+")
 
 
 def summaries(graph: JsonObject | None) -> dict[str, tuple[object, object]]:
@@ -158,21 +134,10 @@ def instructor(ride: JsonObject | None) -> str | None:
 def detect_origin(workout: JsonObject) -> str:
     """``"peloton"``, or ``"imported:<service>"`` when Peloton imported the workout.
 
-    Conservative on purpose: only an explicit mention of a known outside service
-    (Apple Health/HealthKit, Garmin, Strava, Fitbit, Google Fit, Health Connect, Wahoo,
-    Zwift, Polar, Suunto, COROS) in ``workout_source``, ``source``, ``import_source``,
-    ``external_source``, ``origin``, ``service_id``, ``platform`` or ``device_type`` counts.
-    ``strava_id``/``fitbit_id`` (exports *from* Peloton), Apple Watch heart rate and an
-    all-zero ride id on their own do not.
+    The rules are :func:`peloton_export.origin.workout_origin`'s (the same ones the sync
+    uses to skip imported workouts): only an explicit mention of a known outside service in
+    a source, platform or device field counts; ``strava_id``/``fitbit_id`` (exports *from*
+    Peloton) and an all-zero ride id on their own do not.
     """
-    for key in _ORIGIN_FIELDS:
-        value = workout.get(key)
-        if not isinstance(value, str):
-            continue
-        words = _WORDS.sub("_", value.lower()).strip("_")
-        if not words:
-            continue
-        for token, service in _EXTERNAL.items():
-            if token == words or f"_{token}_" in f"_{words}_" or words.startswith(token):
-                return f"imported:{service}"
-    return "peloton"
+    origin = workout_origin(workout)
+    return PELOTON if origin == PELOTON else f"imported:{origin}"

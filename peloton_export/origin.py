@@ -2,13 +2,14 @@
 
 Peloton imports workouts from Apple Health, Garmin, Strava and others. Exporting those
 back out (to Strava or Garmin) would loop them back as duplicates, so the sync skips them
-by default (``[peloton-export] skip_imported = false`` keeps them).
+by default (``[peloton-export] skip_imported = false`` keeps them), and the normalizer
+records it as ``Workout.origin`` (``"imported:<service>"``).
 
 The API does not document a flag for this. :func:`workout_origin` reads the fields that
 name a source, on the list item or the detail body:
 
 * ``workout_source``, ``source``, ``import_source``, ``external_source``, ``origin``,
-  ``service`` / ``service_name``, ``platform`` and ``device_type``: if one of them names an
+  ``service`` / ``service_name`` / ``service_id``, ``platform`` and ``device_type``: if one of them names an
   external service (``apple_health``, ``healthkit``, ``garmin``, ``strava``, ``fitbit``,
   ``google_fit``, ``health_connect``, ``wahoo``, ``zwift``, ``polar``, ``suunto``,
   ``coros``), that service is the origin;
@@ -55,6 +56,7 @@ SOURCE_FIELDS = (
     "origin",
     "service",
     "service_name",
+    "service_id",
     "platform",
     "device_type",
 )
