@@ -6,7 +6,6 @@ import io
 import sys
 from dataclasses import replace
 from datetime import timedelta
-from functools import cache
 from pathlib import Path
 
 import gpxpy
@@ -17,6 +16,7 @@ from lxml import etree
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import workout_factory as wf
+import xsd
 
 from peloton_export import __version__
 from peloton_export.default_plugins import gpx
@@ -28,27 +28,6 @@ GPX_NS = "http://www.topografix.com/GPX/1/1"
 TPX = "http://www.garmin.com/xmlschemas/TrackPointExtension/v2"
 PWR = "http://www.garmin.com/xmlschemas/PowerExtension/v1"
 NS = {"g": GPX_NS, "tpx": TPX, "pwr": PWR}
-
-
-@cache
-def _schema(schemas_dir: Path) -> etree.XMLSchema:
-    """GPX 1.1 plus the Garmin extension schemas, so ``gpxtpx``/``pwr`` are checked strictly."""
-    pairs = [
-        (GPX_NS, "gpx.xsd"),
-        (TPX, "TrackPointExtensionv2.xsd"),
-        ("http://www.garmin.com/xmlschemas/TrackPointExtension/v1", "TrackPointExtensionv1.xsd"),
-        (PWR, "PowerExtensionv1.xsd"),
-    ]
-    imports = "".join(
-        f'<xsd:import namespace="{ns}" schemaLocation="{(schemas_dir / name).resolve().as_uri()}"/>'
-        for ns, name in pairs
-    )
-    driver = (
-        '<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema" '
-        f'targetNamespace="urn:peloton-export:test-driver">{imports}</xsd:schema>'
-    )
-    parser = etree.XMLParser(no_network=True)
-    return etree.XMLSchema(etree.fromstring(driver.encode(), parser))
 
 
 def spec() -> FormatSpec:
@@ -66,7 +45,7 @@ def parse(data: bytes) -> etree._Element:
 
 
 def assert_valid(schemas_dir: Path, data: bytes) -> etree._Element:
-    schema = _schema(schemas_dir)
+    schema = xsd.schema("gpx", schemas_dir)
     root = parse(data)
     assert schema.validate(root), "\n".join(str(e) for e in schema.error_log)
     return root

@@ -6,7 +6,6 @@ import io
 import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
-from functools import cache
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from lxml import etree
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import workout_factory as wf
+import xsd
 
 from peloton_export.default_plugins import tcx
 from peloton_export.default_plugins._xml import (
@@ -35,21 +35,6 @@ NS = {"t": TCD, "x": AX}
 WORKOUTS = wf.all_workouts()
 
 
-@cache
-def _schema(schemas_dir: Path) -> etree.XMLSchema:
-    """TCX v2 plus ActivityExtension v2, so ``ns3:TPX``/``ns3:LX`` are checked strictly."""
-    imports = "".join(
-        f'<xsd:import namespace="{ns}" schemaLocation="{(schemas_dir / name).resolve().as_uri()}"/>'
-        for ns, name in [(TCD, "TrainingCenterDatabasev2.xsd"), (AX, "ActivityExtensionv2.xsd")]
-    )
-    driver = (
-        '<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema" '
-        f'targetNamespace="urn:peloton-export:test-driver">{imports}</xsd:schema>'
-    )
-    parser = etree.XMLParser(no_network=True)
-    return etree.XMLSchema(etree.fromstring(driver.encode(), parser))
-
-
 def write(workout: Workout) -> bytes:
     stream = io.BytesIO()
     spec = next(iter(tcx.register_formats()))
@@ -62,7 +47,7 @@ def parse(data: bytes) -> etree._Element:
 
 
 def assert_valid(schemas_dir: Path, data: bytes) -> etree._Element:
-    schema = _schema(schemas_dir)
+    schema = xsd.schema("tcx", schemas_dir)
     root = parse(data)
     assert schema.validate(root), "\n".join(str(e) for e in schema.error_log)
     return root
