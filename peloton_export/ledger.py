@@ -318,6 +318,33 @@ class Ledger:
                 (workout_id, sink, state, remote_id, error, _now_text()),
             )
 
+    def exports_for(self, formats: Iterable[str]) -> dict[tuple[str, str], ExportRecord]:
+        """Every export record in ``formats``, keyed by (workout id, format): one query."""
+        names = list(formats)
+        if not names:
+            return {}
+        marks = ",".join("?" * len(names))
+        rows = self._query(
+            "SELECT workout_id, format, path, content_hash, exported_at FROM exports"
+            f" WHERE format IN ({marks})",
+            names,
+        )
+        return {(str(r[0]), str(r[1])): ExportRecord(*r) for r in rows}  # type: ignore[arg-type]
+
+    def settled_uploads(self, sinks: Iterable[str]) -> set[tuple[str, str]]:
+        """(workout id, sink) pairs needing no upload: done or tombstoned. One query each."""
+        names = list(sinks)
+        if not names:
+            return set()
+        marks = ",".join("?" * len(names))
+        done = ",".join("?" * len(DONE_STATES))
+        rows = self._query(
+            f"SELECT workout_id, sink FROM uploads WHERE sink IN ({marks}) AND state IN ({done})"
+            f" UNION SELECT workout_id, sink FROM tombstones WHERE sink IN ({marks})",
+            [*names, *sorted(DONE_STATES), *names],
+        )
+        return {(str(r[0]), str(r[1])) for r in rows}
+
     def should_upload(self, workout_id: str, sink: str, *, force: bool = False) -> bool:
         """False when the workout is tombstoned or already done on ``sink`` (unless ``force``)."""
         if self.is_tombstoned(workout_id, sink):

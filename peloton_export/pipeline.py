@@ -11,6 +11,7 @@ import hashlib
 import io
 import logging
 import multiprocessing
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from peloton_export.archive import Archive, ArchiveError
+from peloton_export.archive import Archive, ArchiveError, EntryMeta
 from peloton_export.atomic import atomic_writer, write_bytes_atomic
 from peloton_export.errors import (
     AuthRequired,
@@ -31,7 +32,7 @@ from peloton_export.errors import (
     UploadError,
 )
 from peloton_export.filenames import export_stem
-from peloton_export.ledger import Ledger, content_hash
+from peloton_export.ledger import ExportRecord, Ledger, content_hash
 from peloton_export.model import Workout
 from peloton_export.plugins import PluginHost, create_host
 from peloton_export.specs import ExportContext, FormatSpec, SinkSpec, SummarySpec
@@ -112,14 +113,19 @@ def select_ids(archive: Archive, selection: Selection) -> list[str]:
     unselected workouts are never parsed (entries stored before ``meta.json`` recorded the
     discipline fall back to reading ``workout.json``).
     """
-    chosen: list[tuple[int, str]] = []
+    return [workout_id for workout_id, _ in select_entries(archive, selection)]
+
+
+def select_entries(archive: Archive, selection: Selection) -> list[tuple[str, EntryMeta | None]]:
+    """Like :func:`select_ids`, with each entry's metadata (``None`` when unreadable)."""
+    chosen: list[tuple[int, str, EntryMeta | None]] = []
     for workout_id in archive.ids():
         if selection.workout_ids is not None and workout_id not in selection.workout_ids:
             continue
         try:
             meta = archive.meta(workout_id)
         except ArchiveError:
-            chosen.append((0, workout_id))  # unreadable: let the export report why
+            chosen.append((0, workout_id, None))  # unreadable: let the export report why
             continue
         start = meta.start_time
         if start is not None:
@@ -132,10 +138,10 @@ def select_ids(archive: Archive, selection: Selection) -> list[str]:
             and _discipline(archive, workout_id, meta.discipline) not in selection.disciplines
         ):
             continue
-        chosen.append((start or 0, workout_id))
+        chosen.append((start or 0, workout_id, meta))
     chosen.sort(key=lambda item: (-item[0], item[1]))
-    ids = [workout_id for _, workout_id in chosen]
-    return ids if selection.limit is None else ids[: selection.limit]
+    entries = [(workout_id, meta) for _, workout_id, meta in chosen]
+    return entries if selection.limit is None else entries[: selection.limit]
 
 
 def _discipline(archive: Archive, workout_id: str, recorded: str | None) -> str | None:
@@ -174,9 +180,10 @@ class Exporter:
         Exporter in a worker process), workouts are spread over that many processes; the
         results come back in the same order as with one job.
         """
-        ids = select_ids(self.archive, selection)
+        entries = select_entries(self.archive, selection)
+        ids = [workout_id for workout_id, _ in entries]
         report = ExportReport()
-        done = {workout_id for workout_id in ids if self._already_done(workout_id)}
+        done = self._already_done(entries)
         todo = [workout_id for workout_id in ids if workout_id not in done]
         if jobs > 1 and rebuild is not None and len(todo) >= PARALLEL_MIN_WORKOUTS:
             fresh: Iterator[WorkoutResult] = _run_parallel(todo, jobs, rebuild)
@@ -246,27 +253,30 @@ class Exporter:
                     chosen.append(preferred)
         return tuple(chosen)
 
-    def _already_done(self, workout_id: str) -> bool:
-        """True when the ledger shows every file written here since the archive entry was
-        stored, and every sink done: the workout is then not even parsed."""
-        if self.ledger is None or self.context.force or self.context.dry_run:
-            return False
-        try:
-            stored_at = self.archive.meta(workout_id).stored_at
-        except ArchiveError:
-            return False
+    def _already_done(self, entries: list[tuple[str, EntryMeta | None]]) -> set[str]:
+        """Workouts the ledger shows fully done: every file written in this output folder
+        since the archive entry was stored (and still there), every sink delivered. Those
+        are not even parsed. One ledger query per table and one folder listing in all."""
+        if self.ledger is None or self.context.force or self.context.dry_run or not entries:
+            return set()
+        formats = [spec.name for spec in self._formats_to_write()]
+        records = self.ledger.exports_for(formats)
+        settled = self.ledger.settled_uploads(sink.name for sink in self.sinks)
         out_dir = self.context.output_dir
-        for spec in self._formats_to_write():
-            record = self.ledger.exported(workout_id, spec.name)
-            if record is None or record.exported_at < stored_at:
-                return False
-            path = Path(record.path)
-            if record.content_hash == "skipped":
-                if path != out_dir:
-                    return False
-            elif path.parent != out_dir or not path.is_file():
-                return False
-        return all(not self.ledger.should_upload(workout_id, sink.name) for sink in self.sinks)
+        try:
+            present = {entry.name for entry in os.scandir(out_dir) if entry.is_file()}
+        except OSError:
+            present = set()
+        done: set[str] = set()
+        for workout_id, meta in entries:
+            if meta is None:
+                continue
+            if all(
+                _export_current(records.get((workout_id, fmt)), meta.stored_at, out_dir, present)
+                for fmt in formats
+            ) and all((workout_id, sink.name) in settled for sink in self.sinks):
+                done.add(workout_id)
+        return done
 
     def _load(self, workout_id: str) -> Workout:
         from peloton_export.normalize import normalize
@@ -457,6 +467,17 @@ def merge_summary(path: Path, spec: SummarySpec, rows: Mapping[str, Mapping[str,
             writer.writerow({column: row.get(column, "") for column in spec.columns})
         text.flush()
         text.detach()
+
+
+def _export_current(record: ExportRecord | None, stored_at: str, out_dir: Path, present: set[str]) -> bool:
+    """True when ``record`` is a file written in ``out_dir`` after the entry was stored and
+    still there (or a format recorded as not applying to the workout)."""
+    if record is None or record.exported_at < stored_at:
+        return False
+    path = Path(record.path)
+    if record.content_hash == "skipped":
+        return path == out_dir
+    return path.parent == out_dir and path.name in present
 
 
 def _same_content(path: Path, data: bytes) -> bool:
