@@ -54,6 +54,9 @@ What it emulates
   :meth:`FakePeloton.clear_requests`).
 
 From the command line: ``python -m peloton_export.testing --port 8080 --workouts 2000``.
+
+To fake another service (the one your sink uploads to), subclass :class:`FakeService`
+(:mod:`.service`): a loopback server recording every :class:`RecordedRequest`, with faults.
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ from peloton_export.testing.server import (
     FakePeloton,
     start_fake,
 )
+from peloton_export.testing.service import FakeService, RecordedRequest, Response, ServiceFault
 from peloton_export.testing.workouts import simple_workout, simple_workouts
 
 __all__ = [
@@ -74,9 +78,13 @@ __all__ = [
     "DEFAULT_USERNAME",
     "DEFAULT_USER_ID",
     "FakePeloton",
+    "FakeService",
     "Fault",
     "FaultPlan",
+    "RecordedRequest",
     "RequestRecord",
+    "Response",
+    "ServiceFault",
     "simple_workout",
     "simple_workouts",
     "start_fake",

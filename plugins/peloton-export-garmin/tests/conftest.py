@@ -12,16 +12,12 @@
 from __future__ import annotations
 
 import base64
-import email.parser
-import email.policy
 import hashlib
 import json
 import re
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +25,7 @@ import peloton_export_garmin
 import pytest
 
 from peloton_export import ExportContext, Workout
+from peloton_export.testing import FakeService, RecordedRequest, Response, ServiceFault
 
 
 def jwt(exp: int) -> str:
@@ -42,99 +39,45 @@ DI_TOKEN = jwt(4_102_444_800)  # 2100-01-01
 DI_REFRESH = "di-refresh-token-0123456789abcdef"
 
 
-@dataclass
-class Fault:
-    path: str
-    status: int
-    body: bytes
-    times: int = 1
+class FakeConnectApi(FakeService):
+    content_type = "application/json;charset=UTF-8"
 
-
-class FakeConnectApi:
     def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.requests: list[tuple[str, str, dict[str, str], dict[str, tuple[str, bytes]]]] = []
-        self.faults: list[Fault] = []
+        super().__init__()
         self.by_content: dict[str, int] = {}
         self.next_id = 21_000_000_001
         self.token = DI_TOKEN
         self.refresh = DI_REFRESH
         self.refreshes = 0
         self.issued = {DI_TOKEN, DI_REFRESH}  # every secret the fake ever handed out
-        fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+    def fault(self, path: str, status: int, body: Any = b"", times: int = 1) -> ServiceFault:  # type: ignore[override]
+        """Garmin's faults match any method."""
+        return super().fault(None, path, status, body, times=times)
 
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                fake.handle(self, "GET")
-
-            def do_POST(self) -> None:
-                fake.handle(self, "POST")
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def fault(self, path: str, status: int, body: Any = b"", times: int = 1) -> None:
-        data = json.dumps(body).encode() if isinstance(body, dict) else body
-        self.faults.append(Fault(path, status, data, times))
-
-    def uploads(self) -> list[Any]:
-        return [r for r in self.requests if r[0] == "POST"]
+    def uploads(self) -> list[tuple[str, str, dict[str, str], dict[str, tuple[str, bytes]]]]:
+        return [(r.method, r.path, r.headers, r.files) for r in self.find("POST")]
 
     @property
     def created(self) -> int:
         return len(self.by_content)
 
-    def handle(self, h: BaseHTTPRequestHandler, method: str) -> None:
-        length = int(h.headers.get("Content-Length") or 0)
-        raw = h.rfile.read(length) if length else b""
-        files: dict[str, tuple[str, bytes]] = {}
-        ctype = h.headers.get("Content-Type", "")
-        if ctype.startswith("multipart/form-data"):
-            message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-                f"Content-Type: {ctype}\r\n\r\n".encode() + raw
-            )
-            for part in message.iter_parts():
-                name = str(part.get_param("name", header="content-disposition"))
-                files[name] = (str(part.get_filename()), part.get_payload(decode=True) or b"")
-        with self.lock:
-            self.requests.append((method, h.path, dict(h.headers), files))
-            fault = next((f for f in self.faults if re.fullmatch(f.path, h.path)), None)
-            if fault:
-                fault.times -= 1
-                if fault.times <= 0:
-                    self.faults.remove(fault)
-                return self._send(h, fault.status, fault.body)
-            status, body = self._route(method, h.path, h.headers, files)
-            self._send(h, status, json.dumps(body).encode())
-
-    def _send(self, h: BaseHTTPRequestHandler, status: int, body: bytes) -> None:
-        h.send_response(status)
-        h.send_header("Content-Type", "application/json;charset=UTF-8")
-        h.send_header("Content-Length", str(len(body)))
-        h.end_headers()
-        h.wfile.write(body)
+    def route(self, request: RecordedRequest) -> Response:
+        status, body = self._route(request.method, request.path, request, request.files)
+        return Response.json(body, status)
 
     def expire_token(self) -> None:
         """Garmin no longer accepts the saved access token (the refresh token still works)."""
         self.token = jwt(4_102_444_801)
 
-    def _route(self, method: str, path: str, headers: Any, files: Any) -> tuple[int, Any]:
+    def _route(self, method: str, path: str, request: RecordedRequest, files: Any) -> tuple[int, Any]:
         if path == "/di-oauth2-service/oauth/token" and method == "POST":
             self.refreshes += 1
             self.token = jwt(4_102_444_800 + 100 + self.refreshes)
             self.refresh = f"di-refresh-token-rotated-{self.refreshes:04d}"
             self.issued |= {self.token, self.refresh}
             return 200, {"access_token": self.token, "refresh_token": self.refresh, "expires_in": 86400}
-        if headers.get("Authorization") != f"Bearer {self.token}":
+        if request.header("Authorization") != f"Bearer {self.token}":
             return 401, {"message": "Unauthorized"}
         if path == "/userprofile-service/socialProfile":
             return 200, {"displayName": "peloton-rider", "fullName": "Pat Rider"}
@@ -248,11 +191,8 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
 
 @pytest.fixture
 def fake_garmin() -> Iterator[FakeConnectApi]:
-    fake = FakeConnectApi()
-    fake.thread.start()
-    yield fake
-    fake.server.shutdown()
-    fake.server.server_close()
+    with FakeConnectApi() as fake:
+        yield fake
 
 
 @pytest.fixture

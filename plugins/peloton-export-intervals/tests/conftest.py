@@ -11,129 +11,42 @@ query ``name``/``description``/``external_id``) answers 200 with the activity id
 from __future__ import annotations
 
 import base64
-import email.parser
-import email.policy
 import gzip
 import hashlib
-import json
 import re
-import threading
-import urllib.parse
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from peloton_export import ExportContext, Workout
+from peloton_export.testing import FakeService, RecordedRequest, Response
 
 API_KEY = "icu-api-key-5up3r53cr3t"
 START = datetime(2026, 11, 20, 7, 0, tzinfo=UTC)
 
 
-@dataclass
-class Fault:
-    method: str
-    path: str
-    status: int
-    body: bytes
-    headers: dict[str, str] = field(default_factory=dict)
-    times: int = 1
-    after: bool = False
-
-
-@dataclass
-class Recorded:
-    method: str
-    path: str
-    headers: dict[str, str]
-    query: dict[str, str]
-    files: dict[str, tuple[str, bytes]]
-
-
-class FakeIntervals:
+class FakeIntervals(FakeService):
     def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.requests: list[Recorded] = []
-        self.faults: list[Fault] = []
+        super().__init__()
         self.activities: dict[str, dict[str, Any]] = {}
         self.by_content: dict[str, str] = {}
         self.next_id = 1001
-        fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+    def posts(self) -> list[RecordedRequest]:
+        return self.find("POST")
 
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                fake.handle(self, "GET")
-
-            def do_POST(self) -> None:
-                fake.handle(self, "POST")
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def fault(self, method: str, path: str, status: int, body: Any = b"", **kw: Any) -> None:
-        data = json.dumps(body).encode() if isinstance(body, dict | list) else body
-        self.faults.append(Fault(method, path, status, data, **kw))
-
-    def posts(self) -> list[Recorded]:
-        return [r for r in self.requests if r.method == "POST"]
-
-    def handle(self, h: BaseHTTPRequestHandler, method: str) -> None:
-        length = int(h.headers.get("Content-Length") or 0)
-        raw = h.rfile.read(length) if length else b""
-        split = urllib.parse.urlsplit(h.path)
-        query = {k: v[0] for k, v in urllib.parse.parse_qs(split.query).items()}
-        files: dict[str, tuple[str, bytes]] = {}
-        ctype = h.headers.get("Content-Type", "")
-        if ctype.startswith("multipart/form-data"):
-            message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-                f"Content-Type: {ctype}\r\n\r\n".encode() + raw
-            )
-            for part in message.iter_parts():
-                if part.get_filename() is not None:
-                    name = str(part.get_param("name", header="content-disposition"))
-                    files[name] = (str(part.get_filename()), part.get_payload(decode=True) or b"")
-        with self.lock:
-            self.requests.append(Recorded(method, split.path, dict(h.headers), query, files))
-            fault = next(
-                (f for f in self.faults if f.method == method and re.fullmatch(f.path, split.path)), None
-            )
-            if fault:
-                fault.times -= 1
-                if fault.times <= 0:
-                    self.faults.remove(fault)
-            if fault and not fault.after:
-                return self._send(h, fault.status, fault.body, fault.headers)
-            status, body = self._route(method, split.path, h.headers, query, files)
-            if fault:
-                return self._send(h, fault.status, fault.body, fault.headers)
-            self._send(h, status, json.dumps(body).encode(), {})
-
-    def _send(self, h: BaseHTTPRequestHandler, status: int, body: bytes, headers: dict[str, str]) -> None:
-        h.send_response(status)
-        merged = {"Content-Type": "application/json", "Content-Length": str(len(body)), **headers}
-        for key, value in merged.items():
-            h.send_header(key, value)
-        h.end_headers()
-        h.wfile.write(body)
+    def route(self, request: RecordedRequest) -> Response:
+        status, body = self._route(request.method, request.path, request, request.query, request.files)
+        return Response.json(body, status)
 
     def _route(
-        self, method: str, path: str, headers: Any, query: dict[str, str], files: Any
+        self, method: str, path: str, request: RecordedRequest, query: dict[str, str], files: Any
     ) -> tuple[int, Any]:
         expected = "Basic " + base64.b64encode(f"API_KEY:{API_KEY}".encode()).decode()
-        if headers.get("Authorization") != expected:
+        if request.header("Authorization") != expected:
             return 401, {"status": 401, "error": "Unauthorized"}
         if re.fullmatch(r"/api/v1/athlete/(0|i\d+)/activities", path):
             if method == "POST":
@@ -191,11 +104,8 @@ class FakeClock:
 
 @pytest.fixture
 def fake_icu() -> Iterator[FakeIntervals]:
-    fake = FakeIntervals()
-    fake.thread.start()
-    yield fake
-    fake.server.shutdown()
-    fake.server.server_close()
+    with FakeIntervals() as fake:
+        yield fake
 
 
 @pytest.fixture

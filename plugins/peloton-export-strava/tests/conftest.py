@@ -11,17 +11,10 @@ refresh_token grants, rotating the refresh token), ``POST /api/v3/uploads`` (mul
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
 import hashlib
-import json
 import re
-import threading
-import urllib.parse
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +22,7 @@ import pytest
 from peloton_export_strava.api import StravaApi, StravaSettings
 
 from peloton_export import ExportContext, Sample, Workout
+from peloton_export.testing import FakeService, RecordedRequest, Response
 from peloton_export.uploads import TokenStore
 
 CLIENT_ID = "424242"
@@ -36,38 +30,13 @@ CLIENT_SECRET = "client-secret-0f1e2d3c4b5a"
 START = datetime(2026, 11, 20, 7, 0, tzinfo=UTC)
 
 
-@dataclass
-class Fault:
-    """An answer served instead of the real one, ``times`` times, for matching requests."""
-
-    method: str
-    path: str
-    status: int
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-    times: int = 1
-    after: bool = False  # process the request first, then answer with the fault
-
-
-@dataclass
-class Recorded:
-    """One request the fake received."""
-
-    method: str
-    path: str
-    headers: dict[str, str]
-    form: dict[str, str]
-    files: dict[str, tuple[str, bytes]]
-
-
-class FakeStrava:
+class FakeStrava(FakeService):
     """The fake service; ``url`` is its base URL."""
 
+    content_type = "application/json; charset=utf-8"
+
     def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.requests: list[Recorded] = []
-        self.statuses: list[int] = []
-        self.faults: list[Fault] = []
+        super().__init__()
         self.access_token = "access-token-aaaaaaaa"
         self.refresh_token = "refresh-token-rrrrrrr0"
         self.generation = 0
@@ -83,112 +52,33 @@ class FakeStrava:
         self.read_limit = (100, 1000)
         self.clock: FakeClock | None = None
         self.quarter = self.day = -1
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                fake.handle(self, "GET")
-
-            def do_POST(self) -> None:
-                fake.handle(self, "POST")
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     # -- helpers for tests ------------------------------------------------------------------
 
-    def fault(self, method: str, path: str, status: int, body: Any = b"", **kw: Any) -> None:
-        data = json.dumps(body).encode() if isinstance(body, dict | list) else body
-        self.faults.append(Fault(method, path, status, data, **kw))
-
-    def posts(self, path: str = "/api/v3/uploads") -> list[Recorded]:
-        return [r for r in self.requests if r.method == "POST" and r.path == path]
-
-    def count(self, method: str, pattern: str) -> int:
-        return sum(1 for r in self.requests if r.method == method and re.search(pattern, r.path))
+    def posts(self, path: str = "/api/v3/uploads") -> list[RecordedRequest]:
+        return [r for r in self.find("POST") if r.path == path]
 
     # -- the service ------------------------------------------------------------------------
 
-    def handle(self, h: BaseHTTPRequestHandler, method: str) -> None:
-        length = int(h.headers.get("Content-Length") or 0)
-        raw = h.rfile.read(length) if length else b""
-        split = urllib.parse.urlsplit(h.path)
-        form, files = self._parse_body(h.headers.get("Content-Type", ""), raw)
-        query = {k: v[0] for k, v in urllib.parse.parse_qs(split.query).items()}
-        with self.lock:
-            self.requests.append(Recorded(method, split.path, dict(h.headers), {**query, **form}, files))
-            fault = next(
-                (f for f in self.faults if f.method == method and re.fullmatch(f.path, split.path)), None
-            )
-            if fault:
-                fault.times -= 1
-                if fault.times <= 0:
-                    self.faults.remove(fault)
-            if fault and not fault.after:
-                return self._send(h, fault.status, fault.body, fault.headers)
-            status, body = self._route(method, split.path, h.headers, {**query, **form}, files)
-            if fault:
-                return self._send(h, fault.status, fault.body, fault.headers)
-            self._send(h, status, json.dumps(body).encode() if not isinstance(body, bytes) else body, {})
+    def route(self, request: RecordedRequest) -> Response:
+        form = {**request.query, **request.form}
+        status, body = self._route(request.method, request.path, request, form, request.files)
+        return Response(status, {}, body) if isinstance(body, bytes) else Response.json(body, status)
 
-    def _parse_body(self, ctype: str, raw: bytes) -> tuple[dict[str, str], dict[str, tuple[str, bytes]]]:
-        form: dict[str, str] = {}
-        files: dict[str, tuple[str, bytes]] = {}
-        if ctype.startswith("multipart/form-data"):
-            message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-                f"Content-Type: {ctype}\r\n\r\n".encode() + raw
-            )
-            for part in message.iter_parts():
-                name = part.get_param("name", header="content-disposition")
-                payload = part.get_payload(decode=True) or b""
-                filename = part.get_filename()
-                if filename is not None:
-                    files[str(name)] = (filename, payload)
-                else:
-                    form[str(name)] = payload.decode()
-        elif ctype.startswith("application/x-www-form-urlencoded"):
-            form = {k: v[0] for k, v in urllib.parse.parse_qs(raw.decode()).items()}
-        return form, files
-
-    def _send(self, h: BaseHTTPRequestHandler, status: int, body: bytes, headers: dict[str, str]) -> None:
-        self.statuses.append(status)
-        h.send_response(status)
-        merged = {
-            "Content-Type": "application/json; charset=utf-8",
-            "Content-Length": str(len(body)),
+    def default_headers(self) -> dict[str, str]:
+        return {
             "X-RateLimit-Limit": f"{self.limit[0]},{self.limit[1]}",
             "X-RateLimit-Usage": f"{self.usage[0]},{self.usage[1]}",
             "X-ReadRateLimit-Limit": f"{self.read_limit[0]},{self.read_limit[1]}",
             "X-ReadRateLimit-Usage": f"{self.read_usage[0]},{self.read_usage[1]}",
-            **headers,
         }
-        for key, value in merged.items():
-            h.send_header(key, value)
-        h.end_headers()
-        h.wfile.write(body)
 
     def _route(
-        self, method: str, path: str, headers: Any, form: dict[str, str], files: Any
+        self, method: str, path: str, request: RecordedRequest, form: dict[str, str], files: Any
     ) -> tuple[int, Any]:
         if path == "/oauth/token" and method == "POST":
             return self._token(form)
-        if headers.get("Authorization") != f"Bearer {self.access_token}":
+        if request.header("Authorization") != f"Bearer {self.access_token}":
             return 401, {
                 "message": "Authorization Error",
                 "errors": [{"resource": "Athlete", "field": "access_token", "code": "invalid"}],
@@ -347,9 +237,8 @@ def fake_strava(clock: FakeClock) -> Iterator[FakeStrava]:
     fake = FakeStrava()
     fake.clock = clock
     fake.quarter, fake.day = int(clock.now // 900), int(clock.now // 86400)
-    fake.start()
-    yield fake
-    fake.stop()
+    with fake:
+        yield fake
 
 
 @pytest.fixture
