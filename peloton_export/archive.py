@@ -27,6 +27,8 @@ from peloton_export.atomic import write_bytes_atomic
 from peloton_export.raw import JsonObject, RawWorkout, parse_json_object
 
 ARCHIVE_FORMAT = 1
+#: Raw bodies carry the member's user id and profile fields: only the owner may read them.
+PRIVATE = 0o600
 BODY_FILES = {
     "workout": "workout.json",
     "performance_graph": "performance_graph.json",
@@ -158,7 +160,7 @@ class Archive:
             # Replacing: drop the old marker first so a crash mid-replace reads as incomplete.
             meta_path.unlink()
         for kind, data in bodies.items():
-            write_bytes_atomic(folder / BODY_FILES[kind], data)
+            write_bytes_atomic(folder / BODY_FILES[kind], data, mode=PRIVATE)
         meta: dict[str, Any] = {
             "format": ARCHIVE_FORMAT,
             "workout_id": workout_id,
@@ -171,7 +173,7 @@ class Archive:
             "has_performance_graph": graph_ok or (folder / BODY_FILES["performance_graph"]).is_file(),
             "files": sorted(BODY_FILES[k] for k in bodies),
         }
-        write_bytes_atomic(meta_path, json.dumps(meta, indent=1, sort_keys=True).encode())
+        write_bytes_atomic(meta_path, json.dumps(meta, indent=1, sort_keys=True).encode(), mode=PRIVATE)
         return True
 
     def put_raw(self, raw: RawWorkout, *, replace: bool = False) -> bool:

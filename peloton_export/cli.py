@@ -42,6 +42,7 @@ from peloton_export.uploads import install_redaction, protect
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
 DEFAULT_OUTPUT = "exports"
+INTERRUPTED = "Interrupted; the next run resumes where this one stopped."
 
 
 def _parse_date(value: str | None, what: str) -> datetime | None:
@@ -135,6 +136,8 @@ def _print_report(report: ExportReport, *, dry_run: bool) -> None:
             if s.status != "failed":
                 line = f"  {s.sink}: {s.status} {result.workout_id} {s.remote_id or ''} {s.reason}"
                 click.echo(line.rstrip())
+    for problem in report.problems:
+        click.echo(f"  failed {problem}")
     for (name, reason), n in sorted(format_skips.items()):
         click.echo(f"  {name} not written for {n} workout{'s' if n != 1 else ''}: {reason}")
 
@@ -283,7 +286,7 @@ def export_command(host: PluginHost) -> click.Command:
 
             finish(context)  # report watch recordings that matched no workout
         _print_report(report, dry_run=dry_run)
-        if report.failed:
+        if not report.ok:
             raise SystemExit(EXIT_FAILURES)
 
     return export
@@ -411,8 +414,12 @@ def run(
     except click.ClickException as exc:
         exc.show()
         return EXIT_USAGE
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
+    except click.exceptions.Abort as exc:
+        # click turns Ctrl-C into Abort; say what a person needs to know about it.
+        if isinstance(exc.__context__ or exc.__cause__, KeyboardInterrupt):
+            click.echo(INTERRUPTED, err=True)
+        else:
+            click.echo("Aborted.", err=True)
         return 130
     except (ConfigError, RegistrationConflict) as exc:
         click.echo(f"Error: {exc}", err=True)
@@ -421,7 +428,7 @@ def run(
         click.echo(f"Error: {exc}", err=True)
         return EXIT_FAILURES
     except KeyboardInterrupt:
-        click.echo("Interrupted; the next run resumes where this one stopped.", err=True)
+        click.echo(INTERRUPTED, err=True)
         return 130
     except SystemExit as exc:
         return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_FAILURES

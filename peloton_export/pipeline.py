@@ -95,6 +95,7 @@ class ExportReport:
     """Every workout's result, in the order they were handled."""
 
     results: list[WorkoutResult] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # run-level failures (summary files)
 
     def count(self, status: Status) -> int:
         """How many workouts ended with ``status``."""
@@ -104,6 +105,11 @@ class ExportReport:
     def failed(self) -> list[WorkoutResult]:
         """Workouts that failed (in whole or in one format or sink)."""
         return [r for r in self.results if r.status == "failed"]
+
+    @property
+    def ok(self) -> bool:
+        """True when no workout failed and every summary file was written."""
+        return not self.failed and not self.problems
 
 
 def select_ids(archive: Archive, selection: Selection) -> list[str]:
@@ -397,7 +403,12 @@ class Exporter:
                 if f.format == spec.name and f.summary is not None
             }
             if rows:
-                merge_summary(self.context.output_dir / spec.summary.filename, spec.summary, rows)
+                path = self.context.output_dir / spec.summary.filename
+                try:
+                    merge_summary(path, spec.summary, rows)
+                except (OSError, ValueError) as exc:
+                    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+                    report.problems.append(f"{spec.summary.filename}: cannot write {path}: {reason}")
 
 
 @dataclass(frozen=True, slots=True)

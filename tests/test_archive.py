@@ -101,3 +101,25 @@ def test_no_temporary_files_are_left_behind(tmp_path: Path) -> None:
         archive.put(f"{i:032x}", bodies(f"{i:032x}"))
     leftovers = [p for p in tmp_path.rglob("*") if p.name.startswith(".")]
     assert leftovers == []
+
+
+def test_archive_files_are_private_and_exports_follow_the_umask(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from peloton_export.atomic import write_bytes_atomic
+
+    archive = Archive(tmp_path / "a")
+    archive.put("a" * 32, bodies("a" * 32))
+    for path in (tmp_path / "a").rglob("*.json"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    old = os.umask(0o027)
+    try:
+        import peloton_export.atomic as atomic
+
+        atomic._umask = None  # read the umask again in this test
+        write_bytes_atomic(tmp_path / "export.tcx", b"x")
+        assert stat.S_IMODE((tmp_path / "export.tcx").stat().st_mode) == 0o640
+    finally:
+        os.umask(old)
+        atomic._umask = None

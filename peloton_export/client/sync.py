@@ -192,23 +192,22 @@ def _sync_page(
             continue
         status = item.get("status") if isinstance(item.get("status"), str) else None
         origin = workout_origin(item)
+        row = (workout_id, _int(item.get("created_at")), _int(item.get("start_time")), status, origin)
         if skip and origin != PELOTON:
             if ledger is None or ledger.workout(workout_id) is None:
                 all_known = False
             report.skipped_imported.append(workout_id)
-            seen.append(
-                (workout_id, _int(item.get("created_at")), _int(item.get("start_time")), status, origin)
-            )
+            seen.append(row)
             continue
         if not refetch and archive.is_complete(workout_id):
+            # Recorded again: a run killed before its page's ledger write left no row.
             report.unchanged += 1
+            seen.append(row)
             continue
         all_known = False
         if status is not None and status != "COMPLETE":
             report.in_progress.append(workout_id)
-            seen.append(
-                (workout_id, _int(item.get("created_at")), _int(item.get("start_time")), status, origin)
-            )
+            seen.append(row)
             continue
         jobs.append((workout_id, pool.submit(fetcher, workout_id, item)))
     try:
