@@ -280,3 +280,14 @@ def test_public_names_are_exported() -> None:
         assert name in testing.__all__
     body: Any = json.loads(Response.json({"k": "v"}).body)
     assert body == {"k": "v"}
+
+
+def test_loopback_only_refuses_every_other_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    from peloton_export.testing import loopback_only
+
+    loopback_only(monkeypatch.setattr)
+    with pytest.raises(OSError, match=r"only 127\.0\.0\.1 is allowed"):
+        socket.getaddrinfo("www.strava.com", 443)
+    assert socket.getaddrinfo("127.0.0.1", 80)

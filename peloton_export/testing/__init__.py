@@ -70,7 +70,13 @@ from peloton_export.testing.server import (
     FakePeloton,
     start_fake,
 )
-from peloton_export.testing.service import FakeService, RecordedRequest, Response, ServiceFault
+from peloton_export.testing.service import (
+    FakeService,
+    RecordedRequest,
+    Response,
+    ServiceFault,
+    loopback_only,
+)
 from peloton_export.testing.workouts import simple_workout, simple_workouts
 
 __all__ = [
@@ -85,6 +91,7 @@ __all__ = [
     "RequestRecord",
     "Response",
     "ServiceFault",
+    "loopback_only",
     "simple_workout",
     "simple_workouts",
     "start_fake",

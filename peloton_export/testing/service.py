@@ -46,7 +46,7 @@ from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
-__all__ = ["FakeService", "RecordedRequest", "Response", "ServiceFault"]
+__all__ = ["FakeService", "RecordedRequest", "Response", "ServiceFault", "loopback_only"]
 
 
 def _encode(body: Any) -> bytes:
@@ -433,3 +433,25 @@ def _read_body(handler: BaseHTTPRequestHandler) -> bytes:
             handler.rfile.readline()
     length = int(handler.headers.get("Content-Length") or 0)
     return handler.rfile.read(length) if length > 0 else b""
+
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", b"127.0.0.1", b"localhost", b"::1"})
+
+
+def loopback_only(setattr: Any) -> None:
+    """Make every name look-up other than the loopback fail, so no test reaches a real service.
+
+    Pass ``monkeypatch.setattr`` (pytest undoes it after the test)::
+
+        @pytest.fixture(autouse=True)
+        def _no_network(monkeypatch):
+            loopback_only(monkeypatch.setattr)
+    """
+    real = socket.getaddrinfo
+
+    def guarded(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host not in LOOPBACK_HOSTS:
+            raise OSError(f"test tried to reach {host!r}; only 127.0.0.1 is allowed")
+        return real(host, *args, **kwargs)
+
+    setattr(socket, "getaddrinfo", guarded)

@@ -25,7 +25,7 @@ import peloton_export_garmin
 import pytest
 
 from peloton_export import ExportContext, Workout
-from peloton_export.testing import FakeService, RecordedRequest, Response, ServiceFault
+from peloton_export.testing import FakeService, RecordedRequest, Response, ServiceFault, loopback_only
 
 
 def jwt(exp: int) -> str:
@@ -278,13 +278,4 @@ def stub_world(monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> dict[str, A
 @pytest.fixture(autouse=True)
 def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test may reach a real service: name look-ups other than the loopback fail."""
-    import socket
-
-    real = socket.getaddrinfo
-
-    def guarded(host: Any, *args: Any, **kwargs: Any) -> Any:
-        if host not in ("127.0.0.1", "localhost", b"127.0.0.1", b"localhost"):
-            raise OSError(f"test tried to reach {host!r}; only 127.0.0.1 is allowed")
-        return real(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", guarded)
+    loopback_only(monkeypatch.setattr)

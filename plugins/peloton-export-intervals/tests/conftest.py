@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from peloton_export import ExportContext, Workout
-from peloton_export.testing import FakeService, RecordedRequest, Response
+from peloton_export.testing import FakeService, RecordedRequest, Response, loopback_only
 
 API_KEY = "icu-api-key-5up3r53cr3t"
 START = datetime(2026, 11, 20, 7, 0, tzinfo=UTC)
@@ -149,13 +149,4 @@ def fit_file(tmp_path: Path) -> Path:
 @pytest.fixture(autouse=True)
 def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test may reach a real service: name look-ups other than the loopback fail."""
-    import socket
-
-    real = socket.getaddrinfo
-
-    def guarded(host: Any, *args: Any, **kwargs: Any) -> Any:
-        if host not in ("127.0.0.1", "localhost", b"127.0.0.1", b"localhost"):
-            raise OSError(f"test tried to reach {host!r}; only 127.0.0.1 is allowed")
-        return real(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", guarded)
+    loopback_only(monkeypatch.setattr)

@@ -22,7 +22,7 @@ import pytest
 from peloton_export_strava.api import StravaApi, StravaSettings
 
 from peloton_export import ExportContext, Sample, Workout
-from peloton_export.testing import FakeService, RecordedRequest, Response
+from peloton_export.testing import FakeService, RecordedRequest, Response, loopback_only
 from peloton_export.uploads import TokenStore
 
 CLIENT_ID = "424242"
@@ -331,13 +331,4 @@ def new_workout():
 @pytest.fixture(autouse=True)
 def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test may reach a real service: name look-ups other than the loopback fail."""
-    import socket
-
-    real = socket.getaddrinfo
-
-    def guarded(host: Any, *args: Any, **kwargs: Any) -> Any:
-        if host not in ("127.0.0.1", "localhost", b"127.0.0.1", b"localhost"):
-            raise OSError(f"test tried to reach {host!r}; only 127.0.0.1 is allowed")
-        return real(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", guarded)
+    loopback_only(monkeypatch.setattr)
