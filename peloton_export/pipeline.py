@@ -171,6 +171,7 @@ class Exporter:
     ledger: Ledger | None = None
     normalize: Callable[..., Workout] | None = None
     _sinks_down: dict[str, str] = field(default_factory=dict)
+    _write_formats: tuple[FormatSpec, ...] | None = None
 
     def run(
         self,
@@ -250,6 +251,11 @@ class Exporter:
 
     def _formats_to_write(self) -> tuple[FormatSpec, ...]:
         """The requested formats plus each sink's preferred format among those installed."""
+        if self._write_formats is None:
+            self._write_formats = self._choose_formats()
+        return self._write_formats
+
+    def _choose_formats(self) -> tuple[FormatSpec, ...]:
         chosen = list(self.formats)
         available = self.host.formats()
         for sink in self.sinks:
