@@ -240,6 +240,7 @@ def export_command(host: PluginHost) -> click.Command:
         options = _parse_options(option_pairs)
         if merge_path is not None:
             options["merge"] = str(merge_path)
+            jobs = 1  # matching recordings to workouts needs one view of every workout
         selection = Selection(
             since=_parse_date(since, "--since"),
             until=_parse_date(until, "--until"),
