@@ -134,6 +134,9 @@ def status_command(formats: tuple[str, ...], sinks: tuple[str, ...], limit: int)
         f"Ledger {ledger.path}: {counts['workouts']} workouts seen, {counts['exports']} files exported, "
         f"{counts['uploads']} uploads, {counts['tombstones']} tombstones"
     )
+    for sink, states in ledger.sink_states().items():
+        parts = ", ".join(f"{count} {state}" for state, count in sorted(states.items()))
+        click.echo(f"Sink {sink}: {parts}")
     history = ledger.history(limit)
     if history:
         click.echo("Recent:")

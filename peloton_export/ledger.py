@@ -331,6 +331,17 @@ class Ledger:
         )
         return {(str(r[0]), str(r[1])): ExportRecord(*r) for r in rows}  # type: ignore[arg-type]
 
+    def sink_states(self) -> dict[str, dict[str, int]]:
+        """Per sink, how many workouts are in each upload state (and ``tombstoned``)."""
+        states: dict[str, dict[str, int]] = {}
+        for sink, state, count in self._query(
+            "SELECT sink, state, COUNT(*) FROM uploads GROUP BY sink, state"
+        ):
+            states.setdefault(str(sink), {})[str(state)] = int(count)  # type: ignore[call-overload]
+        for sink, count in self._query("SELECT sink, COUNT(*) FROM tombstones GROUP BY sink"):
+            states.setdefault(str(sink), {})["tombstoned"] = int(count)  # type: ignore[call-overload]
+        return dict(sorted(states.items()))
+
     def settled_uploads(self, sinks: Iterable[str]) -> set[tuple[str, str]]:
         """(workout id, sink) pairs needing no upload: done or tombstoned. One query each."""
         names = list(sinks)

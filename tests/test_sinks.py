@@ -161,3 +161,24 @@ def test_sink_crash_is_attributed_to_its_plugin(archive: Archive, ledger: Ledger
     host = create_host(entry_points=False, extra={"crashy": sink})
     report = run(host, archive, ledger, tmp_path / "out", ["fake"])
     assert "plugin 'crashy' failed in upload: KeyError" in report.failed[0].reason
+
+
+def test_status_shows_each_sinks_state(
+    archive: Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from peloton_export.cli_sync import status_command
+
+    monkeypatch.setenv("PELOTON_EXPORT_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("PELOTON_EXPORT_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("PELOTON_CONFIG", str(tmp_path / "none.ini"))
+    ledger = Ledger.default()
+    good, bad = FakeSink("good"), FakeSink("bad")
+    bad.fail_with = UploadError("the service answered 500")
+    host = create_host(entry_points=False, extra={"good": good, "bad": bad})
+    run(host, archive, ledger, tmp_path / "out", ["good", "bad"])
+    ledger.tombstone(f"{0:032x}", "good", "deleted on good")
+    output = CliRunner().invoke(status_command, []).output
+    assert "Sink bad: 3 failed" in output
+    assert "Sink good: 1 tombstoned, 3 uploaded" in output
