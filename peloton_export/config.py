@@ -84,3 +84,18 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
         settings=settings,
         plugins=plugins,
     )
+
+
+def plugin_section(name: str) -> Mapping[str, str]:
+    """The ``[plugin:NAME]`` section of the config, for a plugin's own subcommands.
+
+    Inside a ``peloton-export`` command it is the config the command line loaded; outside
+    one it is read from the config file.
+    """
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    config = ctx.find_root().obj if ctx else None
+    if not isinstance(config, Config):
+        config = load_config()
+    return config.plugins.get(name, {})

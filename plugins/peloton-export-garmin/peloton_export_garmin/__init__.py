@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from peloton_export import ExportContext, SinkSpec, UploadResult, Workout, hookimpl
+from peloton_export.config import plugin_section
 from peloton_export.errors import PelotonExportError
 from peloton_export.uploads import Clock, UploadJournal
 from peloton_export_garmin.cooldown import LoginCooldown
@@ -80,14 +81,8 @@ def register_sinks() -> Iterator[SinkSpec]:
 
 
 def _section() -> Mapping[str, str]:
-    ctx = click.get_current_context(silent=True)
-    config = ctx.find_root().obj if ctx else None
-    if config is None:
-        from peloton_export.config import load_config
-
-        config = load_config()
-    plugins: Mapping[str, Mapping[str, str]] = getattr(config, "plugins", {}) or {}
-    return plugins.get("garmin", {})
+    """The ``[plugin:garmin]`` section of the config the CLI loaded."""
+    return plugin_section("garmin")
 
 
 def _settings() -> GarminSettings:

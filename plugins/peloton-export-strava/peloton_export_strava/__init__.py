@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from peloton_export import ExportContext, SinkSpec, UploadResult, Workout, hookimpl
+from peloton_export.config import plugin_section
 from peloton_export.errors import PelotonExportError
 from peloton_export.uploads import Clock
 from peloton_export_strava.api import StravaApi, StravaSettings
@@ -75,14 +76,7 @@ def register_sinks() -> Iterator[SinkSpec]:
 
 def _section() -> Mapping[str, str]:
     """The ``[plugin:strava]`` section of the config the CLI loaded."""
-    ctx = click.get_current_context(silent=True)
-    config = ctx.find_root().obj if ctx else None
-    if config is None:
-        from peloton_export.config import load_config
-
-        config = load_config()
-    plugins: Mapping[str, Mapping[str, str]] = getattr(config, "plugins", {}) or {}
-    return plugins.get("strava", {})
+    return plugin_section("strava")
 
 
 @hookimpl
