@@ -291,3 +291,13 @@ def test_loopback_only_refuses_every_other_host(monkeypatch: pytest.MonkeyPatch)
     with pytest.raises(OSError, match=r"only 127\.0\.0\.1 is allowed"):
         socket.getaddrinfo("www.strava.com", 443)
     assert socket.getaddrinfo("127.0.0.1", 80)
+
+
+def test_fake_clock_moves_only_when_slept() -> None:
+    from peloton_export.testing import FakeClock
+
+    clock = FakeClock(1000.0)
+    assert clock.time() == 1000.0
+    clock.sleep(2.5)
+    clock.sleep(0.5)
+    assert clock.time() == 1003.0 and clock.sleeps == [2.5, 0.5]

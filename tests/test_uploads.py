@@ -15,6 +15,7 @@ import requests
 from peloton_export.errors import ConfigError, UploadError
 from peloton_export.model import Sample, Workout
 from peloton_export.specs import ExportContext
+from peloton_export.testing import FakeClock
 from peloton_export.uploads import (
     Clock,
     TokenStore,
@@ -30,19 +31,6 @@ from peloton_export.uploads import (
 )
 
 NOW = datetime(2026, 11, 23, 10, 5, tzinfo=UTC).timestamp()
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = NOW
-        self.sleeps: list[float] = []
-
-    def time(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def response(status: int, body: bytes = b"{}", headers: dict[str, str] | None = None) -> requests.Response:

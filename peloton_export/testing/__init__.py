@@ -62,6 +62,7 @@ To fake another service (the one your sink uploads to), subclass :class:`FakeSer
 from __future__ import annotations
 
 from peloton_export.testing._types import RequestRecord
+from peloton_export.testing.clock import FakeClock
 from peloton_export.testing.faults import Fault, FaultPlan
 from peloton_export.testing.server import (
     DEFAULT_PASSWORD,
@@ -83,6 +84,7 @@ __all__ = [
     "DEFAULT_PASSWORD",
     "DEFAULT_USERNAME",
     "DEFAULT_USER_ID",
+    "FakeClock",
     "FakePeloton",
     "FakeService",
     "Fault",

@@ -25,7 +25,14 @@ import peloton_export_garmin
 import pytest
 
 from peloton_export import ExportContext, Workout
-from peloton_export.testing import FakeService, RecordedRequest, Response, ServiceFault, loopback_only
+from peloton_export.testing import (
+    FakeClock,
+    FakeService,
+    RecordedRequest,
+    Response,
+    ServiceFault,
+    loopback_only,
+)
 
 
 def jwt(exp: int) -> str:
@@ -165,19 +172,6 @@ class _NoSleep:
 
     def sleep(self, seconds: float) -> None:
         pass
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 23, 10, 5, tzinfo=UTC).timestamp()
-        self.sleeps: list[float] = []
-
-    def time(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from peloton_export import ExportContext, Workout
-from peloton_export.testing import FakeService, RecordedRequest, Response, loopback_only
+from peloton_export.testing import FakeClock, FakeService, RecordedRequest, Response, loopback_only
 
 API_KEY = "icu-api-key-5up3r53cr3t"
 START = datetime(2026, 11, 20, 7, 0, tzinfo=UTC)
@@ -87,19 +87,6 @@ class FakeIntervals(FakeService):
     @property
     def created(self) -> int:
         return len(self.activities)
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 23, 10, 5, tzinfo=UTC).timestamp()
-        self.sleeps: list[float] = []
-
-    def time(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ import pytest
 from peloton_export_strava.api import StravaApi, StravaSettings
 
 from peloton_export import ExportContext, Sample, Workout
-from peloton_export.testing import FakeService, RecordedRequest, Response, loopback_only
+from peloton_export.testing import FakeClock, FakeService, RecordedRequest, Response, loopback_only
 from peloton_export.uploads import TokenStore
 
 CLIENT_ID = "424242"
@@ -215,21 +215,6 @@ class FakeStrava(FakeService):
     def created(self) -> int:
         """Activities created (what 'exactly one upload' is about)."""
         return len(self.activities)
-
-
-class FakeClock:
-    """Time that moves only when slept; records every sleep."""
-
-    def __init__(self, start: float) -> None:
-        self.now = start
-        self.sleeps: list[float] = []
-
-    def time(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture
