@@ -91,9 +91,22 @@ DEMO_KINDS: tuple[str, ...] = (
 )
 #: The default mix of :func:`demo_workouts` with a count (weights of a typical member).
 _MIX: tuple[str, ...] = (
-    "cycling_class", "cycling_class", "cycling_class", "just_ride", "tread_run",
-    "outdoor_run", "cycling_class", "row", "strength", "cycling_class", "metric_ride",
-    "meditation", "tread_run", "paused_ride", "strength_2023", "cycling_class",
+    "cycling_class",
+    "cycling_class",
+    "cycling_class",
+    "just_ride",
+    "tread_run",
+    "outdoor_run",
+    "cycling_class",
+    "row",
+    "strength",
+    "cycling_class",
+    "metric_ride",
+    "meditation",
+    "tread_run",
+    "paused_ride",
+    "strength_2023",
+    "cycling_class",
 )
 
 _MI_M = 1609.344
@@ -325,8 +338,9 @@ def _tz_offset(epoch: int) -> int:
 # ----------------------------------------------------------------------------- class plans
 
 
-def _segments(duration: int, main: tuple[str, str], metrics_type: str, *, warm: str = "Warm Up",
-              rng: random.Random) -> list[_Seg]:
+def _segments(
+    duration: int, main: tuple[str, str], metrics_type: str, *, warm: str = "Warm Up", rng: random.Random
+) -> list[_Seg]:
     """Warm Up / main / Cool Down, sized like real classes."""
     w = min(max(round(duration * 0.12 / 10) * 10, 60), 480) if duration >= 300 else 0
     c = min(max(round(duration * 0.08 / 10) * 10, 60), 300) if duration >= 600 else 0
@@ -334,8 +348,9 @@ def _segments(duration: int, main: tuple[str, str], metrics_type: str, *, warm: 
     segs = []
     if w:
         segs.append(_Seg(warm, "warmup", 0, w, 3.5, metrics_type))
-    segs.append(_Seg(main[0], main[1], w, duration - w - c, 6.0 if metrics_type != "floor" else 4.0,
-                     metrics_type))
+    segs.append(
+        _Seg(main[0], main[1], w, duration - w - c, 6.0 if metrics_type != "floor" else 4.0, metrics_type)
+    )
     if c:
         segs.append(_Seg("Cool Down", "cooldown", duration - c, c, 3.5, metrics_type))
     return segs
@@ -383,27 +398,32 @@ def _bike_blocks(rng: random.Random, segs: list[_Seg]) -> list[_Block]:
             if end - t - length < 20:
                 length = end - t
             shift = rng.choice((-5, 0, 0, 5)) if seg.icon not in ("warmup", "cooldown") else 0
-            blocks.append(_Block(t, length, (cad[0], res[0] + shift), (cad[1], res[1] + shift),
-                                 "cycling"))
+            blocks.append(_Block(t, length, (cad[0], res[0] + shift), (cad[1], res[1] + shift), "cycling"))
             t += length
     return blocks
 
 
-def _target_metrics(blocks: list[_Block], names: tuple[str, str], pso: int,
-                    scale: float = 1.0, digits: int = 0) -> list[JsonObject]:
+def _target_metrics(
+    blocks: list[_Block], names: tuple[str, str], pso: int, scale: float = 1.0, digits: int = 0
+) -> list[JsonObject]:
     """``target_metrics_performance_data.target_metrics``: class-video time, inclusive ends."""
     out: list[JsonObject] = []
     for i, b in enumerate(blocks):
         metrics = [
-            {"name": names[k], "upper": _r(b.hi[k] * (scale if k == 0 else 1.0), digits),
-             "lower": _r(b.lo[k] * (scale if k == 0 else 1.0), digits)}
+            {
+                "name": names[k],
+                "upper": _r(b.hi[k] * (scale if k == 0 else 1.0), digits),
+                "lower": _r(b.lo[k] * (scale if k == 0 else 1.0), digits),
+            }
             for k in (1, 0)
         ]
-        out.append({
-            "offsets": {"start": pso + b.start + (1 if i else 0), "end": pso + b.start + b.length},
-            "segment_type": b.segment_type,
-            "metrics": metrics,
-        })
+        out.append(
+            {
+                "offsets": {"start": pso + b.start + (1 if i else 0), "end": pso + b.start + b.length},
+                "segment_type": b.segment_type,
+                "metrics": metrics,
+            }
+        )
     return out
 
 
@@ -432,8 +452,9 @@ def _noise(rng: random.Random, n: int, sigma: float) -> list[float]:
     return [(r() + r() + r() + r() - 2.0) * k for _ in range(n)]
 
 
-def _heart_rate(rng: random.Random, person: _Person, effort: Sequence[float], *,
-                dropouts: int = 2, tau: float = 25.0) -> list[int]:
+def _heart_rate(
+    rng: random.Random, person: _Person, effort: Sequence[float], *, dropouts: int = 2, tau: float = 25.0
+) -> list[int]:
     """HR (bpm) following ``effort`` (0..1 per second) with lag, noise and 0-dropouts."""
     rest, span = person.rest_hr + 20, person.max_hr - person.rest_hr - 20
     hr = float(person.rest_hr + 25)
@@ -456,8 +477,9 @@ def _heart_rate(rng: random.Random, person: _Person, effort: Sequence[float], *,
 _RES_FACTOR = tuple(_bike_power(1.0, r, 1.0) for r in range(101))
 
 
-def _bike_samples(ctx: _Ctx, blocks: list[_Block], n: int, *, hr: bool,
-                  floor: Sequence[bool] | None = None) -> _Samples:
+def _bike_samples(
+    ctx: _Ctx, blocks: list[_Block], n: int, *, hr: bool, floor: Sequence[bool] | None = None
+) -> _Samples:
     """1 Hz bike columns (output, cadence, resistance, speed, HR) following ``blocks``."""
     rng = ctx.rng
     k = ctx.person.ftp / 200.0 * rng.uniform(1.0, 1.2)
@@ -497,7 +519,7 @@ def _bike_samples(ctx: _Ctx, blocks: list[_Block], n: int, *, hr: bool,
             out_c.append(int(watts + 0.5))
             cad_c.append(int(cad + 0.5))
             res_c.append(res)
-            spd_c.append(round(speed_k * watts ** 0.38, 1) if watts > 0 else 0.0)
+            spd_c.append(round(speed_k * watts**0.38, 1) if watts > 0 else 0.0)
             effort.append(watts * effort_k)
     samples = _Samples(n=n)
     samples.cols = {"output": out_c, "cadence": cad_c, "resistance": res_c, "speed": spd_c}
@@ -525,14 +547,13 @@ def _picks(n: int, every_n: int) -> list[int]:
     return picks
 
 
-def _sample_down(values: Column, picks: list[int], every_n: int, digits: int,
-                 zero_missing: bool) -> Column:
+def _sample_down(values: Column, picks: list[int], every_n: int, digits: int, zero_missing: bool) -> Column:
     """``every_n`` values: the mean of each window (``None`` when it has no value)."""
     if every_n == 1:
         return values
     out: Column = []
     for p in picks:
-        window = [v for v in values[p:p + every_n] if v is not None and not (zero_missing and v == 0)]
+        window = [v for v in values[p : p + every_n] if v is not None and not (zero_missing and v == 0)]
         if not window:
             out.append(None if not zero_missing else 0)
         else:
@@ -540,8 +561,18 @@ def _sample_down(values: Column, picks: list[int], every_n: int, digits: int,
     return out
 
 
-_DIGITS = {"output": 0, "cadence": 0, "resistance": 0, "speed": 1, "heart_rate": 0, "pace": 2,
-           "incline": 1, "altitude": 0, "stroke_rate": 0, "split_pace": 2}
+_DIGITS = {
+    "output": 0,
+    "cadence": 0,
+    "resistance": 0,
+    "speed": 1,
+    "heart_rate": 0,
+    "pace": 2,
+    "incline": 1,
+    "altitude": 0,
+    "stroke_rate": 0,
+    "split_pace": 2,
+}
 
 
 @dataclass(slots=True)
@@ -566,13 +597,15 @@ def _graph_view(ctx: _Ctx, samples: _Samples, *, first: int, gaps: int) -> _Grap
         full = {k: [v[i] for i in keep] for k, v in samples.cols.items()}
     picks = _picks(len(offsets), ctx.every_n)
     shown_offsets = offsets if ctx.every_n == 1 else [offsets[p] for p in picks]
-    shown = {k: _sample_down(v, picks, ctx.every_n, _DIGITS.get(k, 2), k == "heart_rate")
-             for k, v in full.items()}
+    shown = {
+        k: _sample_down(v, picks, ctx.every_n, _DIGITS.get(k, 2), k == "heart_rate") for k, v in full.items()
+    }
     return _Graph(offsets, full, shown_offsets, shown, picks)
 
 
-def _stats(values: Column, *, zero_missing: bool = False, low_is_max: bool = False,
-           digits: int = 0) -> tuple[Num | None, Num | None]:
+def _stats(
+    values: Column, *, zero_missing: bool = False, low_is_max: bool = False, digits: int = 0
+) -> tuple[Num | None, Num | None]:
     """(max_value, average_value) like the API (pace: the *fastest*, i.e. lowest, is max)."""
     nums = [v for v in values if v is not None and not (zero_missing and v == 0)]
     if not nums:
@@ -581,15 +614,23 @@ def _stats(values: Column, *, zero_missing: bool = False, low_is_max: bool = Fal
     return _r(best, digits), _r(sum(nums) / len(nums), digits)
 
 
-def _metric(slug: str, name: str, unit: str, g: _Graph, col: str | None = None, *,
-            extra: JsonObject | None = None) -> JsonObject:
+def _metric(
+    slug: str, name: str, unit: str, g: _Graph, col: str | None = None, *, extra: JsonObject | None = None
+) -> JsonObject:
     """A ``metrics[]`` item; stats come from the full 1 Hz data."""
     col = col or slug
     hr = slug == "heart_rate"
-    mx, avg = _stats(g.full[col], zero_missing=hr, low_is_max=slug in ("pace", "split_pace"),
-                     digits=_DIGITS.get(col, 2))
-    item: JsonObject = {"display_name": name, "display_unit": unit, "max_value": mx,
-                        "average_value": avg, "values": g.shown[col], "slug": slug}
+    mx, avg = _stats(
+        g.full[col], zero_missing=hr, low_is_max=slug in ("pace", "split_pace"), digits=_DIGITS.get(col, 2)
+    )
+    item: JsonObject = {
+        "display_name": name,
+        "display_unit": unit,
+        "max_value": mx,
+        "average_value": avg,
+        "values": g.shown[col],
+        "slug": slug,
+    }
     if extra:
         item.update(extra)
     return item
@@ -621,8 +662,16 @@ def _hr_extras(ctx: _Ctx, g: _Graph) -> tuple[JsonObject, dict[str, int]]:
         lo = bounds[z]
         hi = bounds[z + 1] - 1 if z < 4 else max_hr
         rng_text = f"<{bounds[1]} bpm" if z == 0 else (f">={lo} bpm" if z == 4 else f"{lo}-{hi} bpm")
-        zones.append({"display_name": f"Zone {z + 1}", "slug": f"zone{z + 1}", "range": rng_text,
-                      "duration": durations[z], "max_value": hi, "min_value": lo})
+        zones.append(
+            {
+                "display_name": f"Zone {z + 1}",
+                "slug": f"zone{z + 1}",
+                "range": rng_text,
+                "duration": durations[z],
+                "max_value": hi,
+                "min_value": lo,
+            }
+        )
     names = {f"heart_rate_z{z + 1}_duration": durations[z] for z in range(5)}
     return {"zones": zones, "missing_data_duration": missing}, names
 
@@ -648,8 +697,9 @@ def _integrate(values: Column, offsets: list[int], per_hour: float = 1.0) -> lis
     return out
 
 
-def _splits(cum: list[float], offsets: list[int], unit: str, *,
-            elevation: list[float] | None = None) -> tuple[JsonObject, JsonObject]:
+def _splits(
+    cum: list[float], offsets: list[int], unit: str, *, elevation: list[float] | None = None
+) -> tuple[JsonObject, JsonObject]:
     """``splits_data`` and ``splits_metrics`` per whole distance unit, plus the remainder."""
     rows: list[tuple[float, int, float | None]] = []
     marker, last_t, last_e = 1, offsets[0] if offsets else 0, elevation[0] if elevation else 0.0
@@ -664,39 +714,79 @@ def _splits(cum: list[float], offsets: list[int], unit: str, *,
         rows.append((round(cum[-1] - (marker - 1), 2), offsets[-1] - last_t, e))
     whole = [r for r in rows if r[0] == int(r[0])]
     best = min(range(len(whole)), key=lambda i: whole[i][1]) if whole else -1
-    splits = [{"distance_marker": int(m) if m == int(m) else m, "order": i + 1, "seconds": s,
-               "elevation_change": None if e is None else round(e), "has_floor_segment": False,
-               "is_best": i == best} for i, (m, s, e) in enumerate(rows)]
+    splits = [
+        {
+            "distance_marker": int(m) if m == int(m) else m,
+            "order": i + 1,
+            "seconds": s,
+            "elevation_change": None if e is None else round(e),
+            "has_floor_segment": False,
+            "is_best": i == best,
+        }
+        for i, (m, s, e) in enumerate(rows)
+    ]
     elevation_unit = "ft" if unit == "mi" else "m"
-    data = {"distance_marker_display_unit": unit, "elevation_change_display_unit": elevation_unit,
-            "splits": splits}
+    data = {
+        "distance_marker_display_unit": unit,
+        "elevation_change_display_unit": elevation_unit,
+        "splits": splits,
+    }
     elapsed = 0
     metrics = []
     for i, (m, s, e) in enumerate(rows):
         elapsed += s
-        metrics.append({"is_best": i == best, "has_floor_segment": False, "data": [
-            {"slug": unit, "value": int(m) if m == int(m) else m, "unit": unit},
-            {"slug": "total_time", "value": round(elapsed / 60, 2), "unit": "min"},
-            {"slug": "pace", "value": round(s / 60 / m, 2) if m else None, "unit": f"min/{unit}"},
-            {"slug": "elevation", "value": None if e is None else round(e), "unit": data[
-                "elevation_change_display_unit"]},
-        ]})
-    header = [{"slug": unit, "display_name": unit}, {"slug": "total_time", "display_name": "Total Time"},
-              {"slug": "pace", "display_name": "Pace"}, {"slug": "elevation", "display_name": "Elevation"}]
+        metrics.append(
+            {
+                "is_best": i == best,
+                "has_floor_segment": False,
+                "data": [
+                    {"slug": unit, "value": int(m) if m == int(m) else m, "unit": unit},
+                    {"slug": "total_time", "value": round(elapsed / 60, 2), "unit": "min"},
+                    {"slug": "pace", "value": round(s / 60 / m, 2) if m else None, "unit": f"min/{unit}"},
+                    {
+                        "slug": "elevation",
+                        "value": None if e is None else round(e),
+                        "unit": data["elevation_change_display_unit"],
+                    },
+                ],
+            }
+        )
+    header = [
+        {"slug": unit, "display_name": unit},
+        {"slug": "total_time", "display_name": "Total Time"},
+        {"slug": "pace", "display_name": "Pace"},
+        {"slug": "elevation", "display_name": "Elevation"},
+    ]
     return data, {"header": header, "metrics": metrics}
 
 
-_MUSCLES = (("biceps", "Biceps"), ("chest", "Chest"), ("core", "Core"), ("glutes", "Glutes"),
-            ("hamstrings", "Hamstrings"), ("quads", "Quads"), ("calves", "Calves"),
-            ("lats", "Lats"), ("shoulders", "Shoulders"))
+_MUSCLES = (
+    ("biceps", "Biceps"),
+    ("chest", "Chest"),
+    ("core", "Core"),
+    ("glutes", "Glutes"),
+    ("hamstrings", "Hamstrings"),
+    ("quads", "Quads"),
+    ("calves", "Calves"),
+    ("lats", "Lats"),
+    ("shoulders", "Shoulders"),
+)
 
 
 def _muscle_scores(rng: random.Random, focus: tuple[str, ...]) -> list[JsonObject]:
     """``muscle_group_score``: every group, with the ``focus`` groups scoring highest."""
     scores = {m: rng.randint(200, 600) * (4 if m in focus else 1) for m, _ in _MUSCLES}
     total = sum(scores.values())
-    return [{"muscle_group": m, "score": float(scores[m]), "percentage": round(100 * scores[m] / total),
-             "bucket": min(3, 1 + 3 * scores[m] // total), "display_name": name} for m, name in _MUSCLES]
+    return [
+        {
+            "muscle_group": m,
+            "score": float(scores[m]),
+            "percentage": round(100 * scores[m] / total),
+            "bucket": min(3, 1 + 3 * scores[m] // total),
+            "display_name": name,
+        }
+        for m, name in _MUSCLES
+    ]
 
 
 def _base_graph(duration: int, segs: list[JsonObject], g: _Graph | None) -> JsonObject:
@@ -721,9 +811,16 @@ def _base_graph(duration: int, segs: list[JsonObject], g: _Graph | None) -> Json
 # ----------------------------------------------------------------------------- workout body
 
 
-_DISCIPLINE_NAMES = {"cycling": "Cycling", "running": "Running", "walking": "Walking", "caesar": "Rowing",
-                     "strength": "Strength", "meditation": "Meditation", "yoga": "Yoga",
-                     "bike_bootcamp": "Bike Bootcamp"}
+_DISCIPLINE_NAMES = {
+    "cycling": "Cycling",
+    "running": "Running",
+    "walking": "Walking",
+    "caesar": "Rowing",
+    "strength": "Strength",
+    "meditation": "Meditation",
+    "yoga": "Yoga",
+    "bike_bootcamp": "Bike Bootcamp",
+}
 _DEVICES = {  # device_type -> (platform, device_type_display_name)
     "home_bike_v1": ("home_bike", "Bike"),
     "home_tread": ("home_tread", "Tread"),
@@ -734,8 +831,18 @@ _DEVICES = {  # device_type -> (platform, device_type_display_name)
 }
 
 
-def _ride(ctx: _Ctx, *, title: str, discipline: str, duration: int, pso: int, instructor: str | None,
-          metrics: list[str], content_provider: str = "peloton", pedaling: bool = False) -> JsonObject:
+def _ride(
+    ctx: _Ctx,
+    *,
+    title: str,
+    discipline: str,
+    duration: int,
+    pso: int,
+    instructor: str | None,
+    metrics: list[str],
+    content_provider: str = "peloton",
+    pedaling: bool = False,
+) -> JsonObject:
     """A full class (``ride``) object with its instructor joined."""
     rid = ctx.hex()
     aired = ctx.start - ctx.rng.randint(30, 900) * 86_400
@@ -753,7 +860,7 @@ def _ride(ctx: _Ctx, *, title: str, discipline: str, duration: int, pso: int, in
         "content_provider": content_provider,
         "content_format": "video" if discipline not in ("meditation",) and pso >= 60 else "audio",
         "description": f"A made-up {_DISCIPLINE_NAMES.get(discipline, discipline).lower()} class "
-                       "for peloton-export demos.",
+        "for peloton-export demos.",
         "difficulty_estimate": round(ctx.rng.uniform(5.0, 8.5), 4),
         "overall_estimate": round(ctx.rng.uniform(0.97, 0.999), 4),
         "difficulty_rating_avg": round(ctx.rng.uniform(5.0, 8.5), 4),
@@ -829,16 +936,34 @@ def _ride(ctx: _Ctx, *, title: str, discipline: str, duration: int, pso: int, in
 
 def _pseudo_ride(ctx: _Ctx, title: str, duration: int, name: str | None, image: str) -> JsonObject:
     """The minimal ride of freestyle and imported workouts (all-zero id)."""
-    ride: JsonObject = {"id": ZERO_ID, "is_archived": False, "title": title,
-                        "scheduled_start_time": ctx.start, "duration": duration}
+    ride: JsonObject = {
+        "id": ZERO_ID,
+        "is_archived": False,
+        "title": title,
+        "scheduled_start_time": ctx.start,
+        "duration": duration,
+    }
     ride["instructor"] = {"name": name, "image_url": f"{_IMG}/{image}.png"} if name else None
     return ride
 
 
-def _workout(ctx: _Ctx, *, discipline: str, device: str, ride: JsonObject, end: int | None,
-             total_work: float, metrics_type: str | None, workout_type: str = "class",
-             pedaling: bool = False, outdoor: bool = False, hr_zones: dict[str, int] | None = None,
-             pause: int | None = None, intro: int = 60, status: str = "COMPLETE") -> JsonObject:
+def _workout(
+    ctx: _Ctx,
+    *,
+    discipline: str,
+    device: str,
+    ride: JsonObject,
+    end: int | None,
+    total_work: float,
+    metrics_type: str | None,
+    workout_type: str = "class",
+    pedaling: bool = False,
+    outdoor: bool = False,
+    hr_zones: dict[str, int] | None = None,
+    pause: int | None = None,
+    intro: int = 60,
+    status: str = "COMPLETE",
+) -> JsonObject:
     """The workout detail body (``joins=ride,ride.instructor``)."""
     platform, device_name = _DEVICES[device]
     created = ctx.start - intro - ctx.rng.randint(0, 5)
@@ -891,16 +1016,20 @@ def _workout(ctx: _Ctx, *, discipline: str, device: str, ride: JsonObject, end: 
         "achievement_templates": [],
         "leaderboard_rank": ctx.rng.randint(100, 9000) if ranked else None,
         "total_leaderboard_users": ctx.rng.randint(9000, 30000) if ranked else 0,
-        "ftp_info": {"ftp": ftp, "ftp_source": "ftp_workout_source" if ftp else None,
-                     "ftp_workout_id": None},
+        "ftp_info": {"ftp": ftp, "ftp_source": "ftp_workout_source" if ftp else None, "ftp_workout_id": None},
         "device_type_display_name": device_name,
     }
 
 
 def _raw(workout: JsonObject, graph: JsonObject | None, details: JsonObject | None = None) -> RawWorkout:
     """Wrap the bodies as a demo :class:`RawWorkout`."""
-    return RawWorkout(workout_id=workout["id"], workout=workout, performance_graph=graph,
-                      ride_details=details, source="demo")
+    return RawWorkout(
+        workout_id=workout["id"],
+        workout=workout,
+        performance_graph=graph,
+        ride_details=details,
+        source="demo",
+    )
 
 
 # ----------------------------------------------------------------------------- bike kinds
@@ -910,9 +1039,20 @@ _RIDE_THEMES = ("Demo Hits", "Demo Climb", "Demo Intervals", "Demo Endurance", "
 _BIKE_METRICS_CLASS = ["heart_rate", "cadence", "calories"]
 
 
-def _bike_graph(ctx: _Ctx, *, duration: int, blocks: list[_Block], segs: list[_Seg], active: int,
-                hr: bool, first: int, pso: int, targets: bool, gaps: int = 2,
-                floor: Sequence[bool] | None = None) -> tuple[JsonObject, float, dict[str, int] | None]:
+def _bike_graph(
+    ctx: _Ctx,
+    *,
+    duration: int,
+    blocks: list[_Block],
+    segs: list[_Seg],
+    active: int,
+    hr: bool,
+    first: int,
+    pso: int,
+    targets: bool,
+    gaps: int = 2,
+    floor: Sequence[bool] | None = None,
+) -> tuple[JsonObject, float, dict[str, int] | None]:
     """The performance graph of a bike workout; returns (graph, total work J, HR zones)."""
     samples = _bike_samples(ctx, blocks, active, hr=hr, floor=floor)
     g = _graph_view(ctx, samples, first=first, gaps=gaps)
@@ -950,8 +1090,9 @@ def _bike_graph(ctx: _Ctx, *, duration: int, blocks: list[_Block], segs: list[_S
         graph["target_metrics_compliance"] = {}
         graph["target_metrics_performance_data"] = {
             "target_metrics": tm,
-            "time_in_metric": [{"name": name, "value": tpm[f"{name}_time_in_range"]}
-                               for name in ("resistance", "cadence")],
+            "time_in_metric": [
+                {"name": name, "value": tpm[f"{name}_time_in_range"]} for name in ("resistance", "cadence")
+            ],
         }
     graph["effort_zones"] = _effort_zones(zones)
     graph["muscle_group_score"] = _muscle_scores(ctx.rng, ("quads", "glutes", "hamstrings"))
@@ -983,20 +1124,26 @@ def _target_graph(blocks: list[_Block], g: _Graph) -> JsonObject:
         upper = [his[i] for i in shown]
         lower = [los[i] for i in shown]
         values = g.full[kind]
-        in_range = sum(1 for v, i in zip(values, full, strict=True)
-                       if v is not None and los[i] <= v <= his[i])
+        in_range = sum(
+            1 for v, i in zip(values, full, strict=True) if v is not None and los[i] <= v <= his[i]
+        )
         avg = [(u + lo) // 2 for u, lo in zip(upper, lower, strict=True)]
-        out["target_graph_metrics"].append({
-            "graph_data": {"upper": upper, "lower": lower, "average": avg},
-            "max": max(upper) if upper else None, "min": min(lower) if lower else None,
-            "average": round(sum(avg) / len(avg)) if avg else None, "type": kind,
-        })
+        out["target_graph_metrics"].append(
+            {
+                "graph_data": {"upper": upper, "lower": lower, "average": avg},
+                "max": max(upper) if upper else None,
+                "min": min(lower) if lower else None,
+                "average": round(sum(avg) / len(avg)) if avg else None,
+                "type": kind,
+            }
+        )
         out[f"{kind}_time_in_range"] = round(100 * in_range / len(values)) if values else 0
     return out
 
 
-def _bike_class(ctx: _Ctx, *, minutes: tuple[int, ...], pause: int | None = None,
-                in_progress: bool = False) -> RawWorkout:
+def _bike_class(
+    ctx: _Ctx, *, minutes: tuple[int, ...], pause: int | None = None, in_progress: bool = False
+) -> RawWorkout:
     """An instructor-led bike class with HR, targets and splits.
 
     ``in_progress``: the member is still riding (40 % done): ``IN_PROGRESS``, no ``end_time``.
@@ -1006,16 +1153,43 @@ def _bike_class(ctx: _Ctx, *, minutes: tuple[int, ...], pause: int | None = None
     pso = 60
     segs = _segments(duration, ("Cycling", "cycling"), "cycling", rng=ctx.rng)
     blocks = _bike_blocks(ctx.rng, segs)
-    graph, work, zones = _bike_graph(ctx, duration=duration, blocks=blocks, segs=segs, active=active,
-                                     hr=True, first=1, pso=pso, targets=True)
+    graph, work, zones = _bike_graph(
+        ctx,
+        duration=duration,
+        blocks=blocks,
+        segs=segs,
+        active=active,
+        hr=True,
+        first=1,
+        pso=pso,
+        targets=True,
+    )
     title = f"{duration // 60} min {ctx.rng.choice(_RIDE_THEMES)} Ride"
-    ride = _ride(ctx, title=title, discipline="cycling", duration=duration, pso=pso,
-                 instructor=ctx.rng.choice(_INSTRUCTORS), metrics=list(_BIKE_METRICS_CLASS), pedaling=True)
+    ride = _ride(
+        ctx,
+        title=title,
+        discipline="cycling",
+        duration=duration,
+        pso=pso,
+        instructor=ctx.rng.choice(_INSTRUCTORS),
+        metrics=list(_BIKE_METRICS_CLASS),
+        pedaling=True,
+    )
     ride["muscle_group_score"] = graph["muscle_group_score"]
     end = None if in_progress else ctx.start + active + (pause or 0)
-    workout = _workout(ctx, discipline="cycling", device="home_bike_v1", ride=ride, end=end,
-                       total_work=work, metrics_type="cycling", pedaling=True, hr_zones=zones, pause=pause,
-                       status="IN_PROGRESS" if in_progress else "COMPLETE")
+    workout = _workout(
+        ctx,
+        discipline="cycling",
+        device="home_bike_v1",
+        ride=ride,
+        end=end,
+        total_work=work,
+        metrics_type="cycling",
+        pedaling=True,
+        hr_zones=zones,
+        pause=pause,
+        status="IN_PROGRESS" if in_progress else "COMPLETE",
+    )
     if in_progress:
         graph["summary_available"] = False
         workout["leaderboard_rank"] = None
@@ -1048,12 +1222,30 @@ def _just_ride(ctx: _Ctx) -> RawWorkout:
         length = min(rng.randint(120, 420), active - t)
         blocks.append(_Block(t, length, (cad[0], res[0]), (cad[1], res[1]), "cycling"))
         t += length
-    graph, work, _ = _bike_graph(ctx, duration=active, blocks=blocks, segs=segs, active=active + 1,
-                                 hr=False, first=0, pso=0, targets=False)
+    graph, work, _ = _bike_graph(
+        ctx,
+        duration=active,
+        blocks=blocks,
+        segs=segs,
+        active=active + 1,
+        hr=False,
+        first=0,
+        pso=0,
+        targets=False,
+    )
     ride = _pseudo_ride(ctx, f"{round(active / 60)} min Just Ride", active, "JUST RIDE", "just-ride")
-    workout = _workout(ctx, discipline="cycling", device="home_bike_v1", ride=ride, end=ctx.start + active,
-                       total_work=work, metrics_type="cycling", workout_type="freestyle", pedaling=True,
-                       intro=0)
+    workout = _workout(
+        ctx,
+        discipline="cycling",
+        device="home_bike_v1",
+        ride=ride,
+        end=ctx.start + active,
+        total_work=work,
+        metrics_type="cycling",
+        workout_type="freestyle",
+        pedaling=True,
+        intro=0,
+    )
     return _raw(workout, graph)
 
 
@@ -1065,24 +1257,52 @@ def _bike_bootcamp(ctx: _Ctx) -> RawWorkout:
     t, on_bike = 300, False
     while t < duration - 180:
         length = min(rng.choice((300, 420, 480)), duration - 180 - t)
-        segs.append(_Seg("Cycling", "cycling", t, length, 6.0, "cycling") if on_bike
-                    else _Seg("Strength", "strength", t, length, 4.5, "floor"))
+        segs.append(
+            _Seg("Cycling", "cycling", t, length, 6.0, "cycling")
+            if on_bike
+            else _Seg("Strength", "strength", t, length, 4.5, "floor")
+        )
         t += length
         on_bike = not on_bike
     segs.append(_Seg("Cool Down", "cooldown", t, duration - t, 2.5, "floor"))
     floor = [False] * duration
     for s in segs:
         if s.metrics_type == "floor":
-            floor[s.start:s.start + s.length] = [True] * s.length
+            floor[s.start : s.start + s.length] = [True] * s.length
     blocks = _bike_blocks(rng, [s for s in segs])
-    graph, work, zones = _bike_graph(ctx, duration=duration, blocks=blocks, segs=segs, active=duration,
-                                     hr=True, first=1, pso=60, targets=False, floor=floor)
-    ride = _ride(ctx, title=f"{duration // 60} min Demo Bootcamp", discipline="bike_bootcamp",
-                 duration=duration, pso=60, instructor=rng.choice(_INSTRUCTORS),
-                 metrics=list(_BIKE_METRICS_CLASS), pedaling=True)
-    workout = _workout(ctx, discipline="bike_bootcamp", device="home_bike_v1", ride=ride,
-                       end=ctx.start + duration, total_work=work, metrics_type="cycling", pedaling=True,
-                       hr_zones=zones)
+    graph, work, zones = _bike_graph(
+        ctx,
+        duration=duration,
+        blocks=blocks,
+        segs=segs,
+        active=duration,
+        hr=True,
+        first=1,
+        pso=60,
+        targets=False,
+        floor=floor,
+    )
+    ride = _ride(
+        ctx,
+        title=f"{duration // 60} min Demo Bootcamp",
+        discipline="bike_bootcamp",
+        duration=duration,
+        pso=60,
+        instructor=rng.choice(_INSTRUCTORS),
+        metrics=list(_BIKE_METRICS_CLASS),
+        pedaling=True,
+    )
+    workout = _workout(
+        ctx,
+        discipline="bike_bootcamp",
+        device="home_bike_v1",
+        ride=ride,
+        end=ctx.start + duration,
+        total_work=work,
+        metrics_type="cycling",
+        pedaling=True,
+        hr_zones=zones,
+    )
     return _raw(workout, graph)
 
 
@@ -1092,14 +1312,41 @@ def _scenic_ended_early(ctx: _Ctx) -> RawWorkout:
     active = min(duration, max(60, duration // 3 + ctx.rng.randint(-20, 20)))
     seg = _Seg("Scenic", "scenic", 0, duration, 5.0, "cycling")
     blocks = [_Block(0, duration, (78, 30), (90, 40), "cycling")]
-    graph, work, zones = _bike_graph(ctx, duration=duration, blocks=blocks, segs=[seg], active=active,
-                                     hr=True, first=1, pso=3, targets=False)
-    ride = _ride(ctx, title=f"{duration // 60} min Demo Coast Ride", discipline="cycling", duration=duration,
-                 pso=3, instructor=None, metrics=["heart_rate", "cadence", "calories"],
-                 content_provider="virtual_active", pedaling=True)
-    workout = _workout(ctx, discipline="cycling", device="home_bike_v1", ride=ride,
-                       end=ctx.start + active, total_work=work, metrics_type="cycling",
-                       workout_type="scenic", pedaling=True, hr_zones=zones, intro=3)
+    graph, work, zones = _bike_graph(
+        ctx,
+        duration=duration,
+        blocks=blocks,
+        segs=[seg],
+        active=active,
+        hr=True,
+        first=1,
+        pso=3,
+        targets=False,
+    )
+    ride = _ride(
+        ctx,
+        title=f"{duration // 60} min Demo Coast Ride",
+        discipline="cycling",
+        duration=duration,
+        pso=3,
+        instructor=None,
+        metrics=["heart_rate", "cadence", "calories"],
+        content_provider="virtual_active",
+        pedaling=True,
+    )
+    workout = _workout(
+        ctx,
+        discipline="cycling",
+        device="home_bike_v1",
+        ride=ride,
+        end=ctx.start + active,
+        total_work=work,
+        metrics_type="cycling",
+        workout_type="scenic",
+        pedaling=True,
+        hr_zones=zones,
+        intro=3,
+    )
     workout["name"] = "Scenic Ride"
     return _raw(workout, graph)
 
@@ -1107,21 +1354,52 @@ def _scenic_ended_early(ctx: _Ctx) -> RawWorkout:
 def _empty(ctx: _Ctx) -> RawWorkout:
     """A COMPLETE workout with nothing in it (end == start, empty arrays, null summaries)."""
     duration = ctx.minutes(30, 20)
-    ride = _ride(ctx, title=f"{duration // 60} min {ctx.rng.choice(_RIDE_THEMES)} Ride", discipline="cycling",
-                 duration=duration, pso=60, instructor=ctx.rng.choice(_INSTRUCTORS),
-                 metrics=list(_BIKE_METRICS_CLASS), pedaling=True)
-    workout = _workout(ctx, discipline="cycling", device="home_bike_v1", ride=ride, end=ctx.start,
-                       total_work=0, metrics_type="cycling", pedaling=True, intro=2)
+    ride = _ride(
+        ctx,
+        title=f"{duration // 60} min {ctx.rng.choice(_RIDE_THEMES)} Ride",
+        discipline="cycling",
+        duration=duration,
+        pso=60,
+        instructor=ctx.rng.choice(_INSTRUCTORS),
+        metrics=list(_BIKE_METRICS_CLASS),
+        pedaling=True,
+    )
+    workout = _workout(
+        ctx,
+        discipline="cycling",
+        device="home_bike_v1",
+        ride=ride,
+        end=ctx.start,
+        total_work=0,
+        metrics_type="cycling",
+        pedaling=True,
+        intro=2,
+    )
     workout["total_work"] = 0
     graph = _base_graph(duration, [], None)
-    slugs = (("output", "Output", "watts"), ("cadence", "Cadence", "rpm"), ("resistance", "Resistance", "%"),
-             ("speed", "Speed", "mph"))
-    graph["metrics"] = [{"display_name": n, "display_unit": u, "max_value": None, "average_value": None,
-                         "values": [], "slug": s} for s, n, u in slugs]
+    slugs = (
+        ("output", "Output", "watts"),
+        ("cadence", "Cadence", "rpm"),
+        ("resistance", "Resistance", "%"),
+        ("speed", "Speed", "mph"),
+    )
+    graph["metrics"] = [
+        {
+            "display_name": n,
+            "display_unit": u,
+            "max_value": None,
+            "average_value": None,
+            "values": [],
+            "slug": s,
+        }
+        for s, n, u in slugs
+    ]
     graph["average_summaries"] = [_summary(f"avg_{s}", f"Avg {n}", u, None) for s, n, u in slugs]
-    graph["summaries"] = [_summary("total_output", "Total Output", "kj", None),
-                          _summary("distance", "Distance", "mi", None),
-                          _summary("calories", "Calories", "kcal", None)]
+    graph["summaries"] = [
+        _summary("total_output", "Total Output", "kj", None),
+        _summary("distance", "Distance", "mi", None),
+        _summary("calories", "Calories", "kcal", None),
+    ]
     graph["splits_data"], graph["splits_metrics"] = _splits([], [], "mi")
     graph["muscle_group_score"] = []
     graph["summary_available"] = True
@@ -1165,8 +1443,9 @@ def _tread_blocks(rng: random.Random, segs: list[_Seg]) -> list[_Block]:
     return blocks
 
 
-def _run_samples(ctx: _Ctx, blocks: list[_Block], n: int, *, stepped: bool,
-                 stops: Sequence[tuple[int, int]] = ()) -> tuple[list[float], list[float], list[float]]:
+def _run_samples(
+    ctx: _Ctx, blocks: list[_Block], n: int, *, stepped: bool, stops: Sequence[tuple[int, int]] = ()
+) -> tuple[list[float], list[float], list[float]]:
     """(speed mph, incline %, effort) per second. ``stepped``: a tread's 0.1 mph / 0.5 % knobs."""
     rng = ctx.rng
     noise = _noise(rng, n, 0.15)  # drawn for the tread too, so the RNG sequence stays stable
@@ -1201,8 +1480,15 @@ def _pace(speed: float) -> float | None:
     return int(6000.0 / speed + 0.5) / 100 if speed >= 0.5 else None
 
 
-def _run_columns(ctx: _Ctx, speeds_mph: list[float], inclines: list[float], effort: list[float], *,
-                 output: bool, incline: bool) -> _Samples:
+def _run_columns(
+    ctx: _Ctx,
+    speeds_mph: list[float],
+    inclines: list[float],
+    effort: list[float],
+    *,
+    output: bool,
+    incline: bool,
+) -> _Samples:
     """Graph columns for a run: speed/pace in the user's unit, output, incline, HR."""
     k = 1.0 if ctx.units == "imperial" else _KM_PER_MI
     kg = ctx.person.weight_lb * 0.4536
@@ -1211,8 +1497,10 @@ def _run_columns(ctx: _Ctx, speeds_mph: list[float], inclines: list[float], effo
     cols["speed"] = speed
     cols["pace"] = [_pace(v) for v in speed]
     if output:
-        cols["output"] = [round(kg * v * 0.44704 * (1.0 + 9.81 * i / 100 * 1.2)) if v else 0
-                          for v, i in zip(speeds_mph, inclines, strict=True)]
+        cols["output"] = [
+            round(kg * v * 0.44704 * (1.0 + 9.81 * i / 100 * 1.2)) if v else 0
+            for v, i in zip(speeds_mph, inclines, strict=True)
+        ]
     if incline:
         cols["incline"] = list(inclines)
     cols["heart_rate"] = _heart_rate(ctx.rng, ctx.person, effort)
@@ -1233,14 +1521,19 @@ def _tread_run(ctx: _Ctx) -> RawWorkout:
     segs = _segments(duration, ("Running", "running"), "running", warm="Warmup", rng=ctx.rng)
     blocks = _tread_blocks(ctx.rng, segs)
     speeds, inclines, effort = _run_samples(ctx, blocks, duration, stepped=True)
-    g = _graph_view(ctx, _run_columns(ctx, speeds, inclines, effort, output=True, incline=True),
-                    first=1, gaps=1)
+    g = _graph_view(
+        ctx, _run_columns(ctx, speeds, inclines, effort, output=True, incline=True), first=1, gaps=1
+    )
     metric = ctx.units == "metric"
     dist_unit = "km" if metric else "mi"
     extra, zones = _hr_extras(ctx, g)
     pace = _pace_metric(ctx, g)
-    metrics = [_metric("output", "Output", "watts", g), pace, _metric("incline", "Incline", "%", g),
-               _metric("heart_rate", "Heart Rate", "bpm", g, extra=extra)]
+    metrics = [
+        _metric("output", "Output", "watts", g),
+        pace,
+        _metric("incline", "Incline", "%", g),
+        _metric("heart_rate", "Heart Rate", "bpm", g, extra=extra),
+    ]
     cum = _integrate(g.full["speed"], g.offsets)
     speed_mps = [v * 0.44704 for v in speeds]
     climb_m = sum(v * i / 100 for v, i in zip(speed_mps, inclines, strict=True))
@@ -1262,8 +1555,12 @@ def _tread_run(ctx: _Ctx) -> RawWorkout:
         _summary("avg_output", "Avg Output", "watts", metrics[0]["average_value"]),
         _summary("avg_pace", "Avg Pace", pace["display_unit"], pace["average_value"]),
         _summary("avg_incline", "Avg Incline", "%", metrics[2]["average_value"]),
-        _summary("avg_speed", "Avg Speed", pace["alternatives"][0]["display_unit"],
-                 pace["alternatives"][0]["average_value"]),
+        _summary(
+            "avg_speed",
+            "Avg Speed",
+            pace["alternatives"][0]["display_unit"],
+            pace["alternatives"][0]["average_value"],
+        ),
     ]
     graph["splits_data"], graph["splits_metrics"] = _splits(cum, g.offsets, dist_unit, elevation=elev_kept)
     speed_scale = 1.0 if not metric else _KM_PER_MI
@@ -1273,11 +1570,25 @@ def _tread_run(ctx: _Ctx) -> RawWorkout:
     }
     graph["effort_zones"] = _effort_zones(zones)
     title = f"{duration // 60} min {ctx.rng.choice(('Demo Tempo', 'Demo Intervals', 'Demo Hills'))} Run"
-    ride = _ride(ctx, title=title, discipline="running", duration=duration, pso=pso,
-                 instructor=ctx.rng.choice(_INSTRUCTORS),
-                 metrics=["heart_rate", "calories", "speed", "distance", "elevation"])
-    workout = _workout(ctx, discipline="running", device="home_tread", ride=ride, end=ctx.start + duration,
-                       total_work=work, metrics_type="running", hr_zones=zones)
+    ride = _ride(
+        ctx,
+        title=title,
+        discipline="running",
+        duration=duration,
+        pso=pso,
+        instructor=ctx.rng.choice(_INSTRUCTORS),
+        metrics=["heart_rate", "calories", "speed", "distance", "elevation"],
+    )
+    workout = _workout(
+        ctx,
+        discipline="running",
+        device="home_tread",
+        ride=ride,
+        end=ctx.start + duration,
+        total_work=work,
+        metrics_type="running",
+        hr_zones=zones,
+    )
     return _raw(workout, graph)
 
 
@@ -1312,8 +1623,14 @@ def _loop_track(distances_m: Sequence[float]) -> tuple[list[float], list[float],
     return lats, lons, alts
 
 
-def _fixes(rng: random.Random, seconds: range, lats: list[float], lons: list[float],
-           distances: list[float], unit: str) -> list[JsonObject]:
+def _fixes(
+    rng: random.Random,
+    seconds: range,
+    lats: list[float],
+    lons: list[float],
+    distances: list[float],
+    unit: str,
+) -> list[JsonObject]:
     """GPS fixes for active ``seconds`` (offset ``s + 1``): ~1 % missed, ~2 % without accuracy."""
     r = rng.random
     out: list[JsonObject] = []
@@ -1322,8 +1639,16 @@ def _fixes(rng: random.Random, seconds: range, lats: list[float], lons: list[flo
         if s > 5 and draw < 0.01:
             continue  # an occasional missed fix
         accuracy = None if draw > 0.98 else int(300 + 1300 * r()) / 100
-        out.append({"seconds_offset_from_start": s + 1, "latitude": lats[s], "longitude": lons[s],
-                    "accuracy": accuracy, "distance": distances[s], "distance_display_unit": unit})
+        out.append(
+            {
+                "seconds_offset_from_start": s + 1,
+                "latitude": lats[s],
+                "longitude": lons[s],
+                "accuracy": accuracy,
+                "distance": distances[s],
+                "distance_display_unit": unit,
+            }
+        )
     return out
 
 
@@ -1334,8 +1659,9 @@ def _outdoor_run(ctx: _Ctx) -> RawWorkout:
     segs = _segments(duration, ("Running", "running"), "running", rng=rng)
     blocks = _tread_blocks(rng, segs)
     stop_at = rng.randint(duration // 3, duration // 2)
-    speeds, inclines, effort = _run_samples(ctx, blocks, duration, stepped=False,
-                                            stops=[(stop_at, stop_at + rng.randint(6, 15))])
+    speeds, inclines, effort = _run_samples(
+        ctx, blocks, duration, stepped=False, stops=[(stop_at, stop_at + rng.randint(6, 15))]
+    )
     cols = _run_columns(ctx, speeds, inclines, effort, output=False, incline=False)
     metric = ctx.units == "metric"
     dist_unit = "km" if metric else "mi"
@@ -1357,9 +1683,13 @@ def _outdoor_run(ctx: _Ctx) -> RawWorkout:
     graph["metrics"] = metrics
     distances = [int(d / unit_m * 100 + 0.5) / 100 for d in cum_m]
     graph["location_data"] = [
-        {"segment_id": seg_json["id"], "is_gap": False,
-         "coordinates": _fixes(rng, range(seg.start, min(seg.start + seg.length, duration)), lats, lons,
-                               distances, dist_unit)}
+        {
+            "segment_id": seg_json["id"],
+            "is_gap": False,
+            "coordinates": _fixes(
+                rng, range(seg.start, min(seg.start + seg.length, duration)), lats, lons, distances, dist_unit
+            ),
+        }
         for seg_json, seg in zip(graph["segment_list"], segs, strict=True)
     ]
     graph["is_location_data_accurate"] = True
@@ -1372,19 +1702,48 @@ def _outdoor_run(ctx: _Ctx) -> RawWorkout:
     ]
     graph["average_summaries"] = [
         _summary("avg_pace", "Avg Pace", pace["display_unit"], pace["average_value"]),
-        _summary("avg_speed", "Avg Speed", pace["alternatives"][0]["display_unit"],
-                 pace["alternatives"][0]["average_value"]),
+        _summary(
+            "avg_speed",
+            "Avg Speed",
+            pace["alternatives"][0]["display_unit"],
+            pace["alternatives"][0]["average_value"],
+        ),
     ]
-    graph["splits_data"], _ = _splits(cum, list(range(1, duration + 1)), dist_unit,
-                                      elevation=[float(a) for a in alt_ft])
+    graph["splits_data"], _ = _splits(
+        cum, list(range(1, duration + 1)), dist_unit, elevation=[float(a) for a in alt_ft]
+    )
     graph["effort_zones"] = _effort_zones(zones)
-    ride = _ride(ctx, title=f"{duration // 60} min Demo Park Run", discipline="running", duration=duration,
-                 pso=1, instructor=rng.choice(_INSTRUCTORS),
-                 metrics=["heart_rate", "calories", "speed", "distance", "gps", "gps_accuracy", "altitude",
-                          "elevation"])
+    ride = _ride(
+        ctx,
+        title=f"{duration // 60} min Demo Park Run",
+        discipline="running",
+        duration=duration,
+        pso=1,
+        instructor=rng.choice(_INSTRUCTORS),
+        metrics=[
+            "heart_rate",
+            "calories",
+            "speed",
+            "distance",
+            "gps",
+            "gps_accuracy",
+            "altitude",
+            "elevation",
+        ],
+    )
     ride["is_outdoor"] = True
-    workout = _workout(ctx, discipline="running", device="iPhone", ride=ride, end=ctx.start + duration,
-                       total_work=0.0, metrics_type=None, outdoor=True, hr_zones=zones, intro=1)
+    workout = _workout(
+        ctx,
+        discipline="running",
+        device="iPhone",
+        ride=ride,
+        end=ctx.start + duration,
+        total_work=0.0,
+        metrics_type=None,
+        outdoor=True,
+        hr_zones=zones,
+        intro=1,
+    )
     return _raw(workout, graph)
 
 
@@ -1419,8 +1778,15 @@ def _row(ctx: _Ctx) -> RawWorkout:
             spm = max(10.0, rng.gauss(base_spm, 1.5))
             base_w = (60 if seg.icon in ("warmup", "cooldown") else (90 if seg.is_drill else 150)) * k
             watts = max(5.0, rng.gauss(base_w, base_w * 0.08))
-            strokes.append({"id": len(strokes) + 1, "seconds_since_pedaling_start": s + 1,
-                            "output": round(watts, 3), "stroke_rate": float(round(spm)), "errors": []})
+            strokes.append(
+                {
+                    "id": len(strokes) + 1,
+                    "seconds_since_pedaling_start": s + 1,
+                    "output": round(watts, 3),
+                    "stroke_rate": float(round(spm)),
+                    "errors": [],
+                }
+            )
             next_stroke += 60.0 / spm
         out.append(round(watts))
         spm_c.append(round(spm))
@@ -1430,10 +1796,12 @@ def _row(ctx: _Ctx) -> RawWorkout:
     samples.cols["heart_rate"] = _heart_rate(rng, ctx.person, effort)
     g = _graph_view(ctx, samples, first=1, gaps=0)
     extra, zones = _hr_extras(ctx, g)
-    metrics = [_metric("output", "Stroke Output", "watts", g),
-               _metric("stroke_rate", "Stroke Rate", "spm", g),
-               _metric("split_pace", "Pace", "min/500m", g),
-               _metric("heart_rate", "Heart Rate", "bpm", g, extra=extra)]
+    metrics = [
+        _metric("output", "Stroke Output", "watts", g),
+        _metric("stroke_rate", "Stroke Rate", "spm", g),
+        _metric("split_pace", "Pace", "min/500m", g),
+        _metric("heart_rate", "Heart Rate", "bpm", g, extra=extra),
+    ]
     meters = [(v / 2.8) ** (1 / 3) if v else 0.0 for v in g.full["output"]]
     cum_m = _integrate(meters, g.offsets, per_hour=3600.0)
     work = float(sum(g.full["output"]))
@@ -1454,18 +1822,37 @@ def _row(ctx: _Ctx) -> RawWorkout:
     ]
     graph["splits_metrics"] = _row_splits(rng, cum_m, g)
     graph["caesar_metrics"] = {
-        "output": {"slug": "stroke_output", "display_name": "Stroke Output", "display_unit": "watts",
-                   "max_value": max(st["output"] for st in strokes),
-                   "average_value": round(sum(st["output"] for st in strokes) / len(strokes), 2),
-                   "data": strokes},
+        "output": {
+            "slug": "stroke_output",
+            "display_name": "Stroke Output",
+            "display_unit": "watts",
+            "max_value": max(st["output"] for st in strokes),
+            "average_value": round(sum(st["output"] for st in strokes) / len(strokes), 2),
+            "data": strokes,
+        },
         "detail": {"score": rng.randint(75, 98), "user_avg_score": None, "segments": []},
     }
     graph["effort_zones"] = _effort_zones(zones)
     graph["muscle_group_score"] = _muscle_scores(rng, ("lats", "quads", "core"))
-    ride = _ride(ctx, title=f"{duration // 60} min Demo Power Row", discipline="caesar", duration=duration,
-                 pso=60, instructor=rng.choice(_INSTRUCTORS), metrics=["heart_rate", "calories"])
-    workout = _workout(ctx, discipline="caesar", device="caesar", ride=ride, end=ctx.start + duration,
-                       total_work=work, metrics_type="caesar", hr_zones=zones)
+    ride = _ride(
+        ctx,
+        title=f"{duration // 60} min Demo Power Row",
+        discipline="caesar",
+        duration=duration,
+        pso=60,
+        instructor=rng.choice(_INSTRUCTORS),
+        metrics=["heart_rate", "calories"],
+    )
+    workout = _workout(
+        ctx,
+        discipline="caesar",
+        device="caesar",
+        ride=ride,
+        end=ctx.start + duration,
+        total_work=work,
+        metrics_type="caesar",
+        hr_zones=zones,
+    )
     return _raw(workout, graph)
 
 
@@ -1479,8 +1866,9 @@ def _row_splits(rng: random.Random, cum_m: list[float], g: _Graph) -> JsonObject
         sl = slice(last_i, i + 1)
         spm = g.full["stroke_rate"][sl]
         watts = g.full["output"][sl]
-        rows.append((meters, g.offsets[i] - g.offsets[0], round(sum(spm) / len(spm)),
-                     round(sum(watts) / len(watts))))
+        rows.append(
+            (meters, g.offsets[i] - g.offsets[0], round(sum(spm) / len(spm)), round(sum(watts) / len(watts)))
+        )
 
     for i, d in enumerate(cum_m):
         if d >= marker:
@@ -1488,9 +1876,17 @@ def _row_splits(rng: random.Random, cum_m: list[float], g: _Graph) -> JsonObject
             last_i, marker = i + 1, marker + 500.0
     if cum_m and last_i < len(cum_m) - 1:
         close(len(cum_m) - 1, round(cum_m[-1] - (marker - 500.0), 2))
-    header = [{"slug": slug, "display_name": name} for slug, name in (
-        ("meter", "Meters"), ("total_time", "Total Time"), ("pace", "min/500m"), ("spm", "spm"),
-        ("avg_output", "Avg Output"), ("form_score", "Form Rating"))]
+    header = [
+        {"slug": slug, "display_name": name}
+        for slug, name in (
+            ("meter", "Meters"),
+            ("total_time", "Total Time"),
+            ("pace", "min/500m"),
+            ("spm", "spm"),
+            ("avg_output", "Avg Output"),
+            ("form_score", "Form Rating"),
+        )
+    ]
     metrics, prev_t = [], 0
     ends = [r[1] for r in rows]
     split_times = [t - p for t, p in zip(ends, [0, *ends[:-1]], strict=True)]
@@ -1498,14 +1894,20 @@ def _row_splits(rng: random.Random, cum_m: list[float], g: _Graph) -> JsonObject
     for i, (meters, t, spm, watts) in enumerate(rows):
         pace = (t - prev_t) / 60 / (meters / 500) if meters else 0.0
         prev_t = t
-        metrics.append({"is_best": i == best, "has_floor_segment": False, "data": [
-            {"slug": "meter", "value": meters, "unit": "m"},
-            {"slug": "total_time", "value": round(t / 60, 2), "unit": "min"},
-            {"slug": "pace", "value": round(pace, 2), "unit": "min/500m"},
-            {"slug": "spm", "value": spm, "unit": None},
-            {"slug": "avg_output", "value": watts, "unit": "w"},
-            {"slug": "form_score", "value": round(rng.uniform(80, 98), 2), "unit": "%"},
-        ]})
+        metrics.append(
+            {
+                "is_best": i == best,
+                "has_floor_segment": False,
+                "data": [
+                    {"slug": "meter", "value": meters, "unit": "m"},
+                    {"slug": "total_time", "value": round(t / 60, 2), "unit": "min"},
+                    {"slug": "pace", "value": round(pace, 2), "unit": "min/500m"},
+                    {"slug": "spm", "value": spm, "unit": None},
+                    {"slug": "avg_output", "value": watts, "unit": "w"},
+                    {"slug": "form_score", "value": round(rng.uniform(80, 98), 2), "unit": "%"},
+                ],
+            }
+        )
     return {"header": header, "metrics": metrics}
 
 
@@ -1532,8 +1934,9 @@ def _movement_json(name: str, groups: tuple[str, ...]) -> JsonObject:
         "name": name,
         "slug": name.lower().replace(" ", "_"),
         "skill_level": "beginner",
-        "muscle_groups": [{"muscle_group": m, "display_name": m.title(), "ranking": i + 1}
-                          for i, m in enumerate(groups)],
+        "muscle_groups": [
+            {"muscle_group": m, "display_name": m.title(), "ranking": i + 1} for i, m in enumerate(groups)
+        ],
         "talkback_description": f"{name}, a demo movement.",
     }
 
@@ -1547,8 +1950,9 @@ class _Set:
     length: int
 
 
-def _strength_plan(rng: random.Random, duration: int, warm: int,
-                   cool: int) -> tuple[list[JsonObject], list[_Set]]:
+def _strength_plan(
+    rng: random.Random, duration: int, warm: int, cool: int
+) -> tuple[list[JsonObject], list[_Set]]:
     """Sub-segments (``subsegments_v2``) of the main block, and the sets done in them."""
     subs: list[JsonObject] = []
     sets: list[_Set] = []
@@ -1556,21 +1960,42 @@ def _strength_plan(rng: random.Random, duration: int, warm: int,
     while t < end:
         length = min(rng.choice((40, 45, 60)), end - t)
         moves = rng.sample(range(len(_MOVES)), 2 if length >= 60 else 1)
-        subs.append({"id": _hex(rng), "type": "movement",
-                     "display_name": " + ".join(_MOVES[m][0] for m in moves),
-                     "scheduled_offset": t, "offset": t, "length": length, "rounds": rng.choice((8, 10, 12)),
-                     "trackable_movements_disabled": False,
-                     "movements": [_movement_json(_MOVES[m][0], _MOVES[m][1]) | (
-                         {"weight_level": "medium"} if _MOVES[m][3] else {}) for m in moves]})
+        subs.append(
+            {
+                "id": _hex(rng),
+                "type": "movement",
+                "display_name": " + ".join(_MOVES[m][0] for m in moves),
+                "scheduled_offset": t,
+                "offset": t,
+                "length": length,
+                "rounds": rng.choice((8, 10, 12)),
+                "trackable_movements_disabled": False,
+                "movements": [
+                    _movement_json(_MOVES[m][0], _MOVES[m][1])
+                    | ({"weight_level": "medium"} if _MOVES[m][3] else {})
+                    for m in moves
+                ],
+            }
+        )
         per = length // len(moves)
         for j, m in enumerate(moves):
             sets.append(_Set(m, t + j * per, per))
         t += length
         if t < end - 20:
             rest = min(rng.choice((15, 20, 30)), end - t)
-            subs.append({"id": _hex(rng), "type": "rest", "display_name": "Rest", "scheduled_offset": t,
-                         "offset": t, "length": rest, "rounds": 0, "trackable_movements_disabled": True,
-                         "movements": []})
+            subs.append(
+                {
+                    "id": _hex(rng),
+                    "type": "rest",
+                    "display_name": "Rest",
+                    "scheduled_offset": t,
+                    "offset": t,
+                    "length": rest,
+                    "rounds": 0,
+                    "trackable_movements_disabled": True,
+                    "movements": [],
+                }
+            )
             t += rest
     return subs, sets
 
@@ -1578,8 +2003,14 @@ def _strength_plan(rng: random.Random, duration: int, warm: int,
 def _rep_item(rng: random.Random, st: _Set, schema: int) -> JsonObject:
     """One ``repetition_summary_data`` item in the 2025 (``schema=2025``) or 2023 schema."""
     name, _, tracking, weighted = _MOVES[st.move]
-    weight = [{"weight_data": {"weight_value": rng.choice((10, 15, 20, 25)) if weighted else 0,
-                               "weight_unit": "lb"}}]
+    weight = [
+        {
+            "weight_data": {
+                "weight_value": rng.choice((10, 15, 20, 25)) if weighted else 0,
+                "weight_unit": "lb",
+            }
+        }
+    ]
     reps = max(1, round(st.length / rng.uniform(2.6, 4.0)))
     item: JsonObject = {"movement_id": _stable_id(f"movement:{name}"), "movement_name": name}
     if schema == 2025:
@@ -1594,8 +2025,15 @@ def _rep_item(rng: random.Random, st: _Set, schema: int) -> JsonObject:
     return item
 
 
-def _floor_graph(ctx: _Ctx, segs: list[_Seg], duration: int, effort: list[float], *, first: int = 1,
-                 apple_watch: bool = False) -> tuple[JsonObject, dict[str, int]]:
+def _floor_graph(
+    ctx: _Ctx,
+    segs: list[_Seg],
+    duration: int,
+    effort: list[float],
+    *,
+    first: int = 1,
+    apple_watch: bool = False,
+) -> tuple[JsonObject, dict[str, int]]:
     """HR-only graph (strength, yoga, imported) with a calories summary."""
     samples = _Samples(n=len(effort), cols={"heart_rate": _heart_rate(ctx.rng, ctx.person, effort)})
     g = _graph_view(ctx, samples, first=first, gaps=0)
@@ -1618,10 +2056,18 @@ def _strength_kind(ctx: _Ctx, schema: int) -> RawWorkout:
     duration = ctx.minutes(20, 30, 10)
     rng = ctx.rng
     warm, cool = min(180, duration // 6), min(120, duration // 8)
-    segs = [_Seg("Warm Up", "warmup", 0, warm, 3.0, "floor"),
-            _Seg(rng.choice(("Upper Body", "Lower Body", "Full Body")), "strength", warm,
-                 duration - warm - cool, 5.0, "floor"),
-            _Seg("Cool Down", "cooldown", duration - cool, cool, 2.5, "floor")]
+    segs = [
+        _Seg("Warm Up", "warmup", 0, warm, 3.0, "floor"),
+        _Seg(
+            rng.choice(("Upper Body", "Lower Body", "Full Body")),
+            "strength",
+            warm,
+            duration - warm - cool,
+            5.0,
+            "floor",
+        ),
+        _Seg("Cool Down", "cooldown", duration - cool, cool, 2.5, "floor"),
+    ]
     subs, sets = _strength_plan(rng, duration, warm, cool)
     effort = [0.3] * duration
     for st in sets:
@@ -1629,12 +2075,30 @@ def _strength_kind(ctx: _Ctx, schema: int) -> RawWorkout:
             effort[s] = 0.6 + 0.1 * (st.move % 3)
     graph, zones = _floor_graph(ctx, segs, duration, effort)
     title = f"{duration // 60} min {segs[1].name} Demo Strength"
-    ride = _ride(ctx, title=title, discipline="strength", duration=duration, pso=60,
-                 instructor=rng.choice(_INSTRUCTORS), metrics=["heart_rate", "calories"])
-    workout = _workout(ctx, discipline="strength", device="android" if schema == 2023 else "iPhone",
-                       ride=ride, end=ctx.start + duration, total_work=0.0, metrics_type=None, hr_zones=zones)
-    workout["movement_tracker_data"] = {"completed_movements_summary_data": {
-        "repetition_summary_data": [_rep_item(rng, st, schema) for st in sets]}}
+    ride = _ride(
+        ctx,
+        title=title,
+        discipline="strength",
+        duration=duration,
+        pso=60,
+        instructor=rng.choice(_INSTRUCTORS),
+        metrics=["heart_rate", "calories"],
+    )
+    workout = _workout(
+        ctx,
+        discipline="strength",
+        device="android" if schema == 2023 else "iPhone",
+        ride=ride,
+        end=ctx.start + duration,
+        total_work=0.0,
+        metrics_type=None,
+        hr_zones=zones,
+    )
+    workout["movement_tracker_data"] = {
+        "completed_movements_summary_data": {
+            "repetition_summary_data": [_rep_item(rng, st, schema) for st in sets]
+        }
+    }
     details = _ride_details(ctx, ride, segs, subs)
     return _raw(workout, graph, details)
 
@@ -1644,8 +2108,11 @@ def _ride_details(ctx: _Ctx, ride: JsonObject, segs: list[_Seg], subs: list[Json
     seg_list = []
     for seg in segs:
         item = _segment_json(ctx, seg)
-        item["subsegments_v2"] = [s for s in subs if seg.start <= s["offset"] < seg.start + seg.length] \
-            if seg.icon == "strength" else []
+        item["subsegments_v2"] = (
+            [s for s in subs if seg.start <= s["offset"] < seg.start + seg.length]
+            if seg.icon == "strength"
+            else []
+        )
         seg_list.append(item)
     return {
         "ride": ride,
@@ -1675,10 +2142,25 @@ def _meditation(ctx: _Ctx) -> RawWorkout:
     graph = _base_graph(duration, [_segment_json(ctx, seg)], None)
     offsets = list(range(1, duration - 1))  # phone sessions lose the last second or two
     graph["seconds_since_pedaling_start"] = [offsets[i] for i in _picks(len(offsets), ctx.every_n)]
-    ride = _ride(ctx, title=f"{duration // 60} min Demo Calm Meditation", discipline="meditation",
-                 duration=duration, pso=1, instructor=ctx.rng.choice(_INSTRUCTORS), metrics=["heart_rate"])
-    workout = _workout(ctx, discipline="meditation", device="android", ride=ride, end=ctx.start + duration,
-                       total_work=0.0, metrics_type=None, intro=13)
+    ride = _ride(
+        ctx,
+        title=f"{duration // 60} min Demo Calm Meditation",
+        discipline="meditation",
+        duration=duration,
+        pso=1,
+        instructor=ctx.rng.choice(_INSTRUCTORS),
+        metrics=["heart_rate"],
+    )
+    workout = _workout(
+        ctx,
+        discipline="meditation",
+        device="android",
+        ride=ride,
+        end=ctx.start + duration,
+        total_work=0.0,
+        metrics_type=None,
+        intro=13,
+    )
     return _raw(workout, graph)
 
 
@@ -1689,10 +2171,25 @@ def _yoga(ctx: _Ctx) -> RawWorkout:
     effort = [0.25 + 0.15 * math.sin(s / 90.0) ** 2 for s in range(duration)]
     graph, zones = _floor_graph(ctx, segs, duration, effort)
     graph["has_apple_watch_metrics"] = True
-    ride = _ride(ctx, title=f"{duration // 60} min Demo Flow", discipline="yoga", duration=duration, pso=60,
-                 instructor=ctx.rng.choice(_INSTRUCTORS), metrics=["heart_rate", "calories"])
-    workout = _workout(ctx, discipline="yoga", device="iPhone", ride=ride, end=ctx.start + duration,
-                       total_work=0.0, metrics_type=None, hr_zones=zones)
+    ride = _ride(
+        ctx,
+        title=f"{duration // 60} min Demo Flow",
+        discipline="yoga",
+        duration=duration,
+        pso=60,
+        instructor=ctx.rng.choice(_INSTRUCTORS),
+        metrics=["heart_rate", "calories"],
+    )
+    workout = _workout(
+        ctx,
+        discipline="yoga",
+        device="iPhone",
+        ride=ride,
+        end=ctx.start + duration,
+        total_work=0.0,
+        metrics_type=None,
+        hr_zones=zones,
+    )
     return _raw(workout, graph)
 
 
@@ -1705,9 +2202,19 @@ def _imported(ctx: _Ctx) -> RawWorkout:
     dist = (miles, "mi") if ctx.units == "imperial" else (round(miles * _KM_PER_MI, 2), "km")
     graph["summaries"].insert(0, _summary("distance", "Distance", dist[1], dist[0]))
     ride = _pseudo_ride(ctx, "Outdoor Walk", duration, None, "")
-    workout = _workout(ctx, discipline="walking", device="apple_watch", ride=ride, end=ctx.start + duration,
-                       total_work=0.0, metrics_type=None, workout_type="freestyle", outdoor=True,
-                       hr_zones=zones, intro=0)
+    workout = _workout(
+        ctx,
+        discipline="walking",
+        device="apple_watch",
+        ride=ride,
+        end=ctx.start + duration,
+        total_work=0.0,
+        metrics_type=None,
+        workout_type="freestyle",
+        outdoor=True,
+        hr_zones=zones,
+        intro=0,
+    )
     # Imported later than it happened: the list (sorted by creation) shows it out of order.
     workout["created_at"] = workout["created"] = ctx.start + duration + ctx.rng.randint(2, 3) * 86_400
     workout["device_time_created_at"] = workout["created_at"] + _tz_offset(workout["created_at"])
@@ -1739,8 +2246,15 @@ _BUILDERS: dict[str, Callable[[_Ctx], RawWorkout]] = {
 _DEFAULT_UNITS = {"metric_ride": "metric"}
 
 
-def demo_workout(kind: str, *, seed: int = 0, start: datetime | None = None, duration_s: int | None = None,
-                 every_n: int = 1, units: str | None = None) -> RawWorkout:
+def demo_workout(
+    kind: str,
+    *,
+    seed: int = 0,
+    start: datetime | None = None,
+    duration_s: int | None = None,
+    every_n: int = 1,
+    units: str | None = None,
+) -> RawWorkout:
     """One synthetic workout of ``kind`` (see :data:`DEMO_KINDS`).
 
     :param seed: picks every random choice; the same arguments give the same JSON.
@@ -1760,14 +2274,26 @@ def demo_workout(kind: str, *, seed: int = 0, start: datetime | None = None, dur
     when = start if start is not None else DEFAULT_START
     if when.tzinfo is None:
         raise ValueError("start must be timezone-aware")
-    ctx = _Ctx(kind=kind, rng=random.Random(f"peloton-export-demo:{kind}:{seed}"),
-               start=int(when.timestamp()), duration_s=duration_s, every_n=every_n,
-               units=_check_units(units or _DEFAULT_UNITS.get(kind, "imperial")), person=_person(0))
+    ctx = _Ctx(
+        kind=kind,
+        rng=random.Random(f"peloton-export-demo:{kind}:{seed}"),
+        start=int(when.timestamp()),
+        duration_s=duration_s,
+        every_n=every_n,
+        units=_check_units(units or _DEFAULT_UNITS.get(kind, "imperial")),
+        person=_person(0),
+    )
     return builder(ctx)
 
 
-def demo_workouts(count: int | None = None, *, seed: int = 0, duration_s: int | None = None,
-                  kinds: Sequence[str] | None = None, start: datetime | None = None) -> Iterator[RawWorkout]:
+def demo_workouts(
+    count: int | None = None,
+    *,
+    seed: int = 0,
+    duration_s: int | None = None,
+    kinds: Sequence[str] | None = None,
+    start: datetime | None = None,
+) -> Iterator[RawWorkout]:
     """Synthetic workouts, newest first, one day apart going back from ``start``.
 
     ``count=None`` gives :data:`STANDARD_KINDS` once; ``count=N`` gives N workouts cycling
@@ -1787,23 +2313,54 @@ def demo_workouts(count: int | None = None, *, seed: int = 0, duration_s: int | 
     return _iterate(order, total, seed, duration_s, first)
 
 
-def _iterate(order: tuple[str, ...], total: int, seed: int, duration_s: int | None,
-             first: datetime) -> Iterator[RawWorkout]:
+def _iterate(
+    order: tuple[str, ...], total: int, seed: int, duration_s: int | None, first: datetime
+) -> Iterator[RawWorkout]:
     """The generator behind :func:`demo_workouts` (arguments already checked)."""
     for i in range(total):
-        yield demo_workout(order[i % len(order)], seed=seed * 1_000_003 + i, duration_s=duration_s,
-                           start=first - timedelta(days=i))
+        yield demo_workout(
+            order[i % len(order)],
+            seed=seed * 1_000_003 + i,
+            duration_s=duration_s,
+            start=first - timedelta(days=i),
+        )
 
 
 #: Workout keys that the list endpoint returns (a subset of the detail object).
 _LIST_KEYS = (
-    "created_at", "device_type", "end_time", "fitness_discipline", "has_pedaling_metrics",
-    "has_leaderboard_metrics", "id", "is_total_work_personal_record", "is_outdoor", "metrics_type", "name",
-    "peloton_id", "platform", "start_time", "status", "timezone", "title", "total_work", "user_id",
-    "workout_type", "total_video_watch_time_seconds", "total_video_buffering_seconds",
-    "v2_total_video_watch_time_seconds", "v2_total_video_buffering_seconds",
-    "total_music_audio_play_seconds", "total_music_audio_buffer_seconds", "service_id", "created",
-    "device_time_created_at", "strava_id", "fitbit_id", "effort_zones", "ride",
+    "created_at",
+    "device_type",
+    "end_time",
+    "fitness_discipline",
+    "has_pedaling_metrics",
+    "has_leaderboard_metrics",
+    "id",
+    "is_total_work_personal_record",
+    "is_outdoor",
+    "metrics_type",
+    "name",
+    "peloton_id",
+    "platform",
+    "start_time",
+    "status",
+    "timezone",
+    "title",
+    "total_work",
+    "user_id",
+    "workout_type",
+    "total_video_watch_time_seconds",
+    "total_video_buffering_seconds",
+    "v2_total_video_watch_time_seconds",
+    "v2_total_video_buffering_seconds",
+    "total_music_audio_play_seconds",
+    "total_music_audio_buffer_seconds",
+    "service_id",
+    "created",
+    "device_time_created_at",
+    "strava_id",
+    "fitbit_id",
+    "effort_zones",
+    "ride",
 )
 
 

@@ -60,8 +60,17 @@ ImportStatus = Literal["imported", "unchanged", "skipped", "failed"]
 MAX_FILE_BYTES = 256 * 1024 * 1024
 _GRAPH_KEYS = ("seconds_since_pedaling_start", "metrics", "summaries", "segment_list")
 #: P2G-DTO fields whose values P2G re-cased (an enum): lower-cased again on import.
-_ENUM_KEYS = frozenset({"fitness_discipline", "ftp_source", "workout_type", "metrics_type",
-                        "tracking_type", "weight_unit", "content_provider"})
+_ENUM_KEYS = frozenset(
+    {
+        "fitness_discipline",
+        "ftp_source",
+        "workout_type",
+        "metrics_type",
+        "tracking_type",
+        "weight_unit",
+        "content_provider",
+    }
+)
 #: P2G-DTO spellings that differ from Peloton's.
 _RENAMED = {
     "display_unites": "display_unit",
@@ -121,8 +130,10 @@ class ImportReport:
 
     def summary(self) -> str:
         """``"3 imported, 1 unchanged, 2 not workouts, 1 failed"``."""
-        return (f"{len(self.imported)} imported, {len(self.unchanged)} unchanged, "
-                f"{len(self.skipped)} not workouts, {len(self.failed)} failed")
+        return (
+            f"{len(self.imported)} imported, {len(self.unchanged)} unchanged, "
+            f"{len(self.skipped)} not workouts, {len(self.failed)} failed"
+        )
 
 
 class _Bad(Exception):
@@ -251,19 +262,31 @@ def _import_file(
     except _Bad as exc:
         return ImportResult(path, "failed", _reason(exc, workout_id), workout_id=workout_id)
     except RecursionError:
-        return ImportResult(path, "failed", _reason("the JSON is nested too deeply", workout_id),
-                            workout_id=workout_id)
+        return ImportResult(
+            path, "failed", _reason("the JSON is nested too deeply", workout_id), workout_id=workout_id
+        )
     except (ArchiveError, ValueError) as exc:
         return ImportResult(path, "failed", _reason(exc, workout_id), workout_id=workout_id)
     except OSError as exc:
-        return ImportResult(path, "failed", _reason(f"cannot write to the archive ({exc})", workout_id),
-                            workout_id=workout_id)
+        return ImportResult(
+            path, "failed", _reason(f"cannot write to the archive ({exc})", workout_id), workout_id=workout_id
+        )
     graph_note = "" if "performance_graph" in bodies else ", without a performance graph"
     if not stored:
-        return ImportResult(path, "unchanged", f"workout {workout_id} is already in the archive",
-                            workout_id=workout_id, kind=kind)
-    return ImportResult(path, "imported", f"imported workout {workout_id} ({what}{note}{graph_note})",
-                        workout_id=workout_id, kind=kind)
+        return ImportResult(
+            path,
+            "unchanged",
+            f"workout {workout_id} is already in the archive",
+            workout_id=workout_id,
+            kind=kind,
+        )
+    return ImportResult(
+        path,
+        "imported",
+        f"imported workout {workout_id} ({what}{note}{graph_note})",
+        workout_id=workout_id,
+        kind=kind,
+    )
 
 
 def _reason(exc: object, workout_id: str | None) -> str:
@@ -339,13 +362,17 @@ def companion_names(path: Path, workout_id: str, kind: str) -> list[str]:
     ``kind`` is ``performance_graph`` or ``ride_details``. See the module docstring.
     """
     stem = path.stem
-    names = [f"{workout_id}_{kind}.json", f"{workout_id}.{kind}.json", f"{workout_id}-{kind}.json",
-             f"{stem}_{kind}.json"]
+    names = [
+        f"{workout_id}_{kind}.json",
+        f"{workout_id}.{kind}.json",
+        f"{workout_id}-{kind}.json",
+        f"{stem}_{kind}.json",
+    ]
     at = stem.rfind("workout")
     if at >= 0:
-        names.append(f"{stem[:at]}{kind}{stem[at + len('workout'):]}.json")
+        names.append(f"{stem[:at]}{kind}{stem[at + len('workout') :]}.json")
         if kind == "performance_graph":
-            names.append(f"{stem[:at]}workoutsamples{stem[at + len('workout'):]}.json")
+            names.append(f"{stem[:at]}workoutsamples{stem[at + len('workout') :]}.json")
     out: list[str] = []
     for name in names:
         if name not in out and name != path.name:
@@ -365,8 +392,9 @@ def _raw_bodies(
                 continue
             body = _read(candidate)
             parsed = _parse(body, f"{kind.replace('_', ' ')} file {name}")
-            if not isinstance(parsed, dict) or (kind == "performance_graph"
-                                                and not any(k in parsed for k in _GRAPH_KEYS)):
+            if not isinstance(parsed, dict) or (
+                kind == "performance_graph" and not any(k in parsed for k in _GRAPH_KEYS)
+            ):
                 raise _Bad(f"workout {workout_id}: {name} is not a {kind.replace('_', ' ')}")
             bodies[kind] = body
             used.add(_safe_resolve(candidate))

@@ -33,8 +33,15 @@ from peloton_export.demo import (
 from peloton_export.raw import RawWorkout
 
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
-BIKE_KINDS = ("cycling_class", "just_ride", "paused_ride", "metric_ride", "bike_bootcamp",
-              "scenic_ended_early", "in_progress")
+BIKE_KINDS = (
+    "cycling_class",
+    "just_ride",
+    "paused_ride",
+    "metric_ride",
+    "bike_bootcamp",
+    "scenic_ended_early",
+    "in_progress",
+)
 WITH_SAMPLES = tuple(k for k in DEMO_KINDS if k not in ("empty", "meditation"))
 
 
@@ -107,8 +114,18 @@ class Real:
         self.km_graph = _load(legacy / "peloton_workoutsamples_cycling_km.json")
         self.list_item = _load(p2g / "rower_sample.json")["data"][0]
         self.strength_dto = _lower_keys(_load(p2g / "strength_guide_with_exercise.json"))
-        self.all = [self.newest_class, self.paused_class, self.just_ride_paused, self.empty, self.cycling,
-                    self.tread, self.outdoor, self.row, self.meditation, self.no_metrics]
+        self.all = [
+            self.newest_class,
+            self.paused_class,
+            self.just_ride_paused,
+            self.empty,
+            self.cycling,
+            self.tread,
+            self.outdoor,
+            self.row,
+            self.meditation,
+            self.no_metrics,
+        ]
 
     def workout_keys(self) -> set[str]:
         return set().union(*(set(w) for w, _ in self.all))
@@ -151,8 +168,15 @@ def test_kind_lists() -> None:
     assert len(set(DEMO_KINDS)) == len(DEMO_KINDS)
     assert STANDARD_KINDS[:6] == ("cycling_class", "just_ride", "tread_run", "outdoor_run", "row", "strength")
     assert STANDARD_KINDS[-3:] == ("meditation", "paused_ride", "metric_ride")
-    assert {"bike_bootcamp", "scenic_ended_early", "empty", "in_progress", "imported", "yoga",
-            "strength_2023"} <= set(DEMO_KINDS)
+    assert {
+        "bike_bootcamp",
+        "scenic_ended_early",
+        "empty",
+        "in_progress",
+        "imported",
+        "yoga",
+        "strength_2023",
+    } <= set(DEMO_KINDS)
 
 
 def test_unknown_arguments_are_rejected() -> None:
@@ -308,8 +332,9 @@ def test_item_shapes_match(kind: str, real: Real, every_kind: dict[str, RawWorko
             assert set(split) == set(newest["splits_data"]["splits"][0])
     if "splits_metrics" in g:
         ref_sm = real.row[1]["splits_metrics"] if kind == "row" else newest["splits_metrics"]
-        assert [h["slug"] for h in g["splits_metrics"]["header"]][1:] == \
-            [h["slug"] for h in ref_sm["header"]][1:]
+        assert [h["slug"] for h in g["splits_metrics"]["header"]][1:] == [
+            h["slug"] for h in ref_sm["header"]
+        ][1:]
         for row in g["splits_metrics"]["metrics"]:
             assert set(row) == set(ref_sm["metrics"][0])
             assert [set(d) for d in row["data"]] == [set(d) for d in ref_sm["metrics"][0]["data"]]
@@ -324,8 +349,9 @@ def test_item_shapes_match(kind: str, real: Real, every_kind: dict[str, RawWorko
             assert set(t) == set(ref_tpm["target_graph_metrics"][0])
     if g["effort_zones"] is not None:
         assert set(g["effort_zones"]) == set(newest["effort_zones"])
-        assert set(g["effort_zones"]["heart_rate_zone_durations"]) == \
-            set(newest["effort_zones"]["heart_rate_zone_durations"])
+        assert set(g["effort_zones"]["heart_rate_zone_durations"]) == set(
+            newest["effort_zones"]["heart_rate_zone_durations"]
+        )
 
 
 def test_outdoor_location_shape(real: Real, every_kind: dict[str, RawWorkout]) -> None:
@@ -350,8 +376,9 @@ def test_row_shape(real: Real, every_kind: dict[str, RawWorkout]) -> None:
     for stroke in g["caesar_metrics"]["output"]["data"]:
         assert set(stroke) == set(ref["caesar_metrics"]["output"]["data"][0])
     assert [s["slug"] for s in g["summaries"]] == [s["slug"] for s in ref["summaries"]]
-    assert [(s["slug"], s["display_unit"]) for s in g["average_summaries"]] == \
-        [(s["slug"], s["display_unit"]) for s in ref["average_summaries"]]
+    assert [(s["slug"], s["display_unit"]) for s in g["average_summaries"]] == [
+        (s["slug"], s["display_unit"]) for s in ref["average_summaries"]
+    ]
     assert raw.workout["fitness_discipline"] == raw.workout["device_type"] == "caesar"
 
 
@@ -373,8 +400,16 @@ def test_strength_2025_schema(every_kind: dict[str, RawWorkout]) -> None:
     raw = every_kind["strength"]
     tracker = raw.workout["movement_tracker_data"]
     items = tracker["completed_movements_summary_data"]["repetition_summary_data"]
-    keys = {"movement_id", "movement_name", "tracking_type", "completed_reps", "completed_duration",
-            "offset", "length", "weight"}
+    keys = {
+        "movement_id",
+        "movement_name",
+        "tracking_type",
+        "completed_reps",
+        "completed_duration",
+        "offset",
+        "length",
+        "weight",
+    }
     assert items
     assert {i["tracking_type"] for i in items} <= {"rep_counting", "time_tracked_rep", "time_based", "rounds"}
     offsets = [i["offset"] for i in items]
@@ -396,8 +431,17 @@ def test_strength_ride_details(kind: str, every_kind: dict[str, RawWorkout]) -> 
     assert details["ride"]["id"] == raw.workout["ride"]["id"]
     subs = [s for seg in details["segments"]["segment_list"] for s in seg["subsegments_v2"]]
     assert subs
-    sub_keys = {"id", "type", "display_name", "scheduled_offset", "offset", "length", "rounds",
-                "trackable_movements_disabled", "movements"}
+    sub_keys = {
+        "id",
+        "type",
+        "display_name",
+        "scheduled_offset",
+        "offset",
+        "length",
+        "rounds",
+        "trackable_movements_disabled",
+        "movements",
+    }
     movement_ids = set()
     for sub in subs:
         assert set(sub) == sub_keys
@@ -422,8 +466,15 @@ def test_user_and_settings() -> None:
     user = demo_user()
     assert user == demo_user(0)
     assert user["id"] != demo_user(1)["id"]
-    for key in ("id", "username", "total_workouts", "cycling_ftp", "cycling_ftp_source",
-                "default_max_heart_rate", "default_heart_rate_zones"):
+    for key in (
+        "id",
+        "username",
+        "total_workouts",
+        "cycling_ftp",
+        "cycling_ftp_source",
+        "default_max_heart_rate",
+        "default_heart_rate_zones",
+    ):
         assert key in user
     for pii in ("email", "first_name", "last_name", "name", "birthday", "phone_number"):
         assert pii not in user
@@ -652,8 +703,9 @@ def test_splits_add_up(every_kind: dict[str, RawWorkout]) -> None:
     g = graph(every_kind["cycling_class"])
     splits = g["splits_data"]["splits"]
     distance = next(s["value"] for s in g["summaries"] if s["slug"] == "distance")
-    assert sum(s["distance_marker"] if s["distance_marker"] < 1 else 1 for s in splits) == \
-        pytest.approx(distance, abs=0.02)
+    assert sum(s["distance_marker"] if s["distance_marker"] < 1 else 1 for s in splits) == pytest.approx(
+        distance, abs=0.02
+    )
     assert sum(s["seconds"] for s in splits) <= g["seconds_since_pedaling_start"][-1]
     assert sum(1 for s in splits if s["is_best"]) == 1
 
@@ -710,7 +762,8 @@ def test_count_mixes_kinds_and_dates() -> None:
     raws = list(demo_workouts(5, kinds=["row", "yoga"], start=start, seed=9))
     assert [r.workout["fitness_discipline"] for r in raws] == ["caesar", "yoga", "caesar", "yoga", "caesar"]
     assert [r.workout["start_time"] for r in raws] == [
-        int((start - timedelta(days=i)).timestamp()) for i in range(5)]
+        int((start - timedelta(days=i)).timestamp()) for i in range(5)
+    ]
     default_mix = {r.workout["fitness_discipline"] for r in demo_workouts(16)}
     assert {"cycling", "running", "caesar", "strength"} <= default_mix
 

@@ -76,22 +76,25 @@ def normalize(raw: RawWorkout) -> Workout:
     workout_id = str(raw.workout_id)
     workout = raw.workout
     if not isinstance(workout, dict):
-        raise NormalizeError(f"the workout body is a {type(workout).__name__}, not an object",
-                             workout_id=workout_id)
+        raise NormalizeError(
+            f"the workout body is a {type(workout).__name__}, not an object", workout_id=workout_id
+        )
     try:
         return _normalize(workout_id, workout, raw)
     except (NormalizeError, SkipWorkout):
         raise
     except (TypeError, ValueError, AttributeError, OverflowError, KeyError, IndexError) as exc:
         # A shape nobody has seen yet: report it on one line rather than crash the run.
-        raise NormalizeError(f"unexpected data ({type(exc).__name__}: {exc})",
-                             workout_id=workout_id) from None
+        raise NormalizeError(
+            f"unexpected data ({type(exc).__name__}: {exc})", workout_id=workout_id
+        ) from None
 
 
 def _expect(value: object, kind: type, workout_id: str, field: str, what: str) -> Any:
     if value is not None and not isinstance(value, kind):
-        raise NormalizeError(f"expected {what}, got {type(value).__name__}",
-                             workout_id=workout_id, field=field)
+        raise NormalizeError(
+            f"expected {what}, got {type(value).__name__}", workout_id=workout_id, field=field
+        )
     return value
 
 
@@ -101,8 +104,9 @@ def _epoch(value: object, workout_id: str, field: str) -> float:
         shown = "null" if value is None else f"{type(value).__name__} {value!r:.40}"
         raise NormalizeError(f"expected epoch seconds, got {shown}", workout_id=workout_id, field=field)
     if not _MIN_EPOCH <= seconds <= _MAX_EPOCH:
-        raise NormalizeError(f"{seconds:.0f} is not a plausible time in epoch seconds",
-                             workout_id=workout_id, field=field)
+        raise NormalizeError(
+            f"{seconds:.0f} is not a plausible time in epoch seconds", workout_id=workout_id, field=field
+        )
     return seconds
 
 
@@ -130,7 +134,8 @@ def _normalize(workout_id: str, workout: JsonObject, raw: RawWorkout) -> Workout
     if graph is not None and columns is not None:
         altitude_by_offset = (
             {o: a for o, a in zip(columns.offsets, columns.altitude, strict=False) if a is not None}
-            if columns.altitude else {}
+            if columns.altitude
+            else {}
         )
         track, gps_distance = read_track(graph, ctx, altitude_by_offset)
         if gps_distance:
@@ -152,8 +157,10 @@ def _normalize(workout_id: str, workout: JsonObject, raw: RawWorkout) -> Workout
         # end_time is often a second or more before the last sample: keep every sample
         # inside [start, end] so that timer_s <= elapsed_s.
         if start_s + last_seen - end_s > 5:
-            ctx.note(f"end_time is {start_s + last_seen - end_s:.0f} s before the last sample; "
-                     "the end was moved to the last sample")
+            ctx.note(
+                f"end_time is {start_s + last_seen - end_s:.0f} s before the last sample; "
+                "the end was moved to the last sample"
+            )
         end_s = start_s + last_seen
     end = datetime.fromtimestamp(end_s, UTC)
     elapsed = end_s - start_s
@@ -174,15 +181,18 @@ def _normalize(workout_id: str, workout: JsonObject, raw: RawWorkout) -> Workout
     sets = read_sets(workout, ride_details, graph, ctx)
 
     if not samples and elapsed <= 0 and not (calories or distance or work or sets):
-        raise SkipWorkout(f"workout {workout_id}: empty workout (COMPLETE, but no samples, "
-                          "end_time equals start_time and no summary)")
+        raise SkipWorkout(
+            f"workout {workout_id}: empty workout (COMPLETE, but no samples, "
+            "end_time equals start_time and no summary)"
+        )
 
     zones, max_hr = _summary.heart_rate_zones(graph)
     speed_unit = columns.speed_unit if columns is not None else None
     units = infer_units(graph, speed_unit)
     pso = num(ride.get("pedaling_start_offset")) if ride else None
-    targets = read_targets(graph, int(pso) if pso is not None and 0 <= pso < 86_400 else 0,
-                           _target_speed_unit(graph, units), ctx)
+    targets = read_targets(
+        graph, int(pso) if pso is not None and 0 <= pso < 86_400 else 0, _target_speed_unit(graph, units), ctx
+    )
     ride_id = text(ride.get("id")) if ride else None
     if ride_id is not None and is_zero_id(ride_id):
         ride_id = None
@@ -276,4 +286,3 @@ def _target_speed_unit(graph: JsonObject | None, units: str | None) -> str | Non
     if units == "imperial":
         return "mph"
     return None
-

@@ -56,8 +56,12 @@ def read_track(
             lon = num(point.get("longitude"))
             off = offset_value(point.get("seconds_offset_from_start"))
             if (
-                lat is None or lon is None or off is None or off <= last_offset
-                or not -90.0 <= lat <= 90.0 or not -180.0 <= lon <= 180.0
+                lat is None
+                or lon is None
+                or off is None
+                or off <= last_offset
+                or not -90.0 <= lat <= 90.0
+                or not -180.0 <= lon <= 180.0
                 or (lat == 0.0 and lon == 0.0)
             ):
                 dropped += 1

@@ -181,8 +181,16 @@ class Columns:
         """True when at least one metric column exists."""
         return any(
             c is not None
-            for c in (self.power, self.cadence, self.resistance, self.speed, self.incline,
-                      self.altitude, self.heart_rate, self.distance)
+            for c in (
+                self.power,
+                self.cadence,
+                self.resistance,
+                self.speed,
+                self.incline,
+                self.altitude,
+                self.heart_rate,
+                self.distance,
+            )
         )
 
 

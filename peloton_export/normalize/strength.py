@@ -182,8 +182,16 @@ def read_sets(
             gap = current.start - previous_end
             if gap >= REST_GAP_S:
                 with_rests.append(
-                    _Set(round(previous_end), float(current.start - round(previous_end)),
-                         None, None, None, None, None, kind="rest")
+                    _Set(
+                        round(previous_end),
+                        float(current.start - round(previous_end)),
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        kind="rest",
+                    )
                 )
         with_rests.append(current)
     return tuple(

@@ -24,9 +24,9 @@ from peloton_export.normalize.metrics import find_metric
 from peloton_export.origin import PELOTON, workout_origin
 from peloton_export.units import distance_to_m, energy_to_j
 
-_PSEUDO_INSTRUCTORS = frozenset({"JUST RIDE", "JUST RUN", "JUST WALK", "JUST ROW", "JUST LIFT",
-                                 "GYM WORKOUT", "LANEBREAK", "SCENIC RIDE"})
-
+_PSEUDO_INSTRUCTORS = frozenset(
+    {"JUST RIDE", "JUST RUN", "JUST WALK", "JUST ROW", "JUST LIFT", "GYM WORKOUT", "LANEBREAK", "SCENIC RIDE"}
+)
 
 
 def summaries(graph: JsonObject | None) -> dict[str, tuple[object, object]]:
@@ -107,8 +107,9 @@ def heart_rate_zones(graph: JsonObject | None) -> tuple[tuple[HeartRateZone, ...
         for n in range(1, 6):
             value = num(durations.get(f"heart_rate_z{n}_duration")) if durations else None
             if value is not None and value >= 0:
-                zones.append(HeartRateZone(number=n, name=f"Zone {n}", min_bpm=None, max_bpm=None,
-                                           duration_s=value))
+                zones.append(
+                    HeartRateZone(number=n, name=f"Zone {n}", min_bpm=None, max_bpm=None, duration_s=value)
+                )
     tops = [z.max_bpm for z in zones if z.max_bpm is not None and 100 <= z.max_bpm <= 250]
     return tuple(zones), (max(tops) if tops else None)
 
