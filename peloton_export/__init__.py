@@ -39,11 +39,22 @@ from peloton_export.specs import (
 __version__ = "0.1.0"
 
 #: Names loaded on first use, so importing the package stays light.
-_LAZY = {"PelotonWorkout": "peloton_export.compat", "PelotonRide": "peloton_export.compat"}
+_LAZY = {
+    "PelotonWorkout": "peloton_export.compat",
+    "PelotonRide": "peloton_export.compat",
+    "ExportRequest": "peloton_export.run",
+    "ProgressEvent": "peloton_export.run",
+    "run_export": "peloton_export.run",
+    "sync_archive": "peloton_export.run",
+    "ExportReport": "peloton_export.pipeline",
+    "Selection": "peloton_export.pipeline",
+    "RunContext": "peloton_export.pipeline",
+    "ExportPlan": "peloton_export.plan",
+}
 
 
 def __getattr__(name: str) -> object:
-    """Load the original library's compatible API (``PelotonWorkout``) on first use."""
+    """Load the run API and the original library's compatible API on first use."""
     if name in _LAZY:
         import importlib
 
@@ -57,6 +68,9 @@ __all__ = [
     "ExerciseSet",
     "ExportContext",
     "ExportError",
+    "ExportPlan",
+    "ExportReport",
+    "ExportRequest",
     "FormatSpec",
     "GpsPoint",
     "HeartRateZone",
@@ -67,8 +81,11 @@ __all__ = [
     "PelotonWorkout",
     "PluginError",
     "PluginLoadError",
+    "ProgressEvent",
     "RegistrationConflict",
+    "RunContext",
     "Sample",
+    "Selection",
     "SinkSpec",
     "SkipFormat",
     "SkipWorkout",
@@ -79,4 +96,6 @@ __all__ = [
     "Workout",
     "__version__",
     "hookimpl",
+    "run_export",
+    "sync_archive",
 ]

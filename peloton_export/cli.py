@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
 import sys
-import tempfile
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,28 +18,15 @@ from click_default_group import DefaultGroup
 
 from peloton_export import __version__
 from peloton_export.archive import Archive
-from peloton_export.cli_sync import ledger_group, login_command, logout_command, status_command, sync_archive
+from peloton_export.cli_sync import ledger_group, login_command, logout_command, status_command
 from peloton_export.config import Config, load_config
 from peloton_export.errors import ConfigError, PelotonExportError, RegistrationConflict
-from peloton_export.ledger import Ledger
-from peloton_export.paths import archive_dir, state_dir
-from peloton_export.pipeline import (
-    Exporter,
-    ExporterRecipe,
-    ExportReport,
-    Selection,
-    Status,
-    WorkoutResult,
-    resolve_formats,
-    resolve_sinks,
-)
+from peloton_export.paths import archive_dir
+from peloton_export.pipeline import ExportReport, Selection, Status
 from peloton_export.plugins import PluginHost, create_host
-from peloton_export.runlock import run_lock
-from peloton_export.specs import ExportContext
-from peloton_export.uploads import install_redaction, protect
+from peloton_export.run import DEFAULT_OUTPUT, ExportRequest, ProgressEvent, run_export
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
-DEFAULT_OUTPUT = "exports"
 INTERRUPTED = "Interrupted; the next run resumes where this one stopped."
 
 
@@ -71,20 +56,11 @@ def _split(values: Sequence[str]) -> list[str]:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
-@contextmanager
-def _demo_archive() -> Iterator[Archive]:
-    from peloton_export.demo import demo_workouts
-
-    with tempfile.TemporaryDirectory(prefix="peloton-export-demo-") as tmp:
-        archive = Archive(Path(tmp))
-        for raw in demo_workouts():
-            archive.put_raw(raw)
-        yield archive
-
-
 def _setup_logging(verbose: int) -> None:
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    from peloton_export.uploads import install_redaction
+
     install_redaction()  # secrets registered by plugins or the client never reach a log line
 
 
@@ -111,9 +87,9 @@ class _Progress:
         if self.bar is not None:
             self.bar.stop()
 
-    def update(self, result: WorkoutResult) -> None:
+    def update(self, event: ProgressEvent) -> None:
         if self.bar is not None:
-            self.bar.update(self.task, advance=1, description=f"exporting {result.workout_id[:8]}")
+            self.bar.update(self.task, advance=1, description=f"exporting {event.description[:40]}")
 
 
 def _print_report(report: ExportReport, *, dry_run: bool) -> None:
@@ -133,7 +109,9 @@ def _print_report(report: ExportReport, *, dry_run: bool) -> None:
         if result.status in ("skipped", "failed"):
             click.echo(f"  {result.status} {result.workout_id}: {result.reason}")
         for s in result.sinks:
-            if s.status != "failed":
+            if s.status == "planned":
+                click.echo(f"  {s.sink}: {s.reason}")
+            elif s.status != "failed":
                 line = f"  {s.sink}: {s.status} {result.workout_id} {s.remote_id or ''} {s.reason}"
                 click.echo(line.rstrip())
     for problem in report.problems:
@@ -234,72 +212,36 @@ def export_command(host: PluginHost) -> click.Command:
     ) -> None:
         """Export workouts to files (and sinks). This is the default command."""
         _setup_logging(verbose)
-        names = _split(formats) or _split([config.get("formats", "") or ""]) or ["all"]
-        if "all" in names:
-            names = list(host.formats())
-        options = _parse_options(option_pairs)
-        if merge_path is not None:
-            options["merge"] = str(merge_path)
-            jobs = 1  # matching recordings to workouts needs one view of every workout
-        selection = Selection(
-            since=_parse_date(since, "--since"),
-            until=_parse_date(until, "--until"),
-            disciplines=frozenset(d.lower() for d in _split(disciplines)) or None,
-            workout_ids=frozenset(workout_ids) or None,
-            limit=limit,
+        request = ExportRequest(
+            formats=tuple(formats),
+            sinks=tuple(_split(sinks)),
+            selection=Selection(
+                since=_parse_date(since, "--since"),
+                until=_parse_date(until, "--until"),
+                disciplines=frozenset(d.lower() for d in _split(disciplines)) or None,
+                workout_ids=frozenset(workout_ids) or None,
+                limit=limit,
+            ),
+            output_dir=output,
+            archive_dir=archive_path,
+            offline=offline,
+            demo=demo,
+            dry_run=dry_run,
+            force=force,
+            options=_parse_options(option_pairs),
+            merge=merge_path,
+            jobs=jobs,
+            config=config,
         )
-        out_dir = output or Path(config.get("output_dir") or DEFAULT_OUTPUT).expanduser()
-        context = ExportContext(
-            output_dir=out_dir, dry_run=dry_run, force=force, options=options, plugin_config=config.plugins
-        )
-        format_specs = resolve_formats(host, names)
-        sink_specs = resolve_sinks(host, _split(sinks) or _split([config.get("sinks", "") or ""]))
-        protect(config.password)
-        lock = contextlib.nullcontext() if demo else run_lock(state_dir())
-        with lock, _archive_for(demo, archive_path) as archive:
-            ledger = None if demo else Ledger.default()
-            if not demo:
-                sync = sync_archive(config, offline=offline, archive=archive, ledger=ledger)
-                if not offline:
-                    click.echo(f"Sync: {sync.summary()}")
-            exporter = Exporter(
-                host=host,
-                archive=archive,
-                context=context,
-                formats=format_specs,
-                sinks=sink_specs,
-                ledger=ledger,
-            )
-            show_bar = not quiet and sys.stderr.isatty()
-            with _Progress(show_bar) as progress:
-                recipe = ExporterRecipe(
-                    archive_root=archive.root,
-                    context=context,
-                    formats=tuple(spec.name for spec in format_specs),
-                    sinks=tuple(spec.name for spec in sink_specs),
-                    ledger_path=ledger.path if ledger else None,
-                    entry_points=host.from_entry_points,
-                )
-                rebuild = recipe if host.rebuildable else None
-                report = exporter.run(selection, progress=progress.update, jobs=jobs, rebuild=rebuild)
-        if merge_path is not None:
-            from peloton_export.default_plugins.merge import finish
-
-            finish(context)  # report watch recordings that matched no workout
+        with _Progress(not quiet and sys.stderr.isatty()) as progress:
+            report = run_export(replace(request, progress=progress.update), host)
+        if report.sync is not None:
+            click.echo(f"Sync: {report.sync.summary()}")
         _print_report(report, dry_run=dry_run)
         if not report.ok:
             raise SystemExit(EXIT_FAILURES)
 
     return export
-
-
-@contextmanager
-def _archive_for(demo: bool, path: Path | None) -> Iterator[Archive]:
-    if demo:
-        with _demo_archive() as archive:
-            yield archive
-    else:
-        yield Archive(path or archive_dir())
 
 
 @click.command("import")
@@ -389,7 +331,7 @@ def build_cli(host: PluginHost) -> click.Group:
         sinks_command(host),
         login_command,
         logout_command,
-        status_command,
+        status_command(host),
         ledger_group,
     ):
         cli.add_command(command)

@@ -1,7 +1,8 @@
-"""Commands for the Peloton login, the sync status and the ledger, and :func:`sync_archive`.
+"""Commands for the Peloton login, the sync status and the ledger.
 
 The main CLI attaches :data:`login_command`, :data:`logout_command`, :data:`status_command`
-and :data:`ledger_group`; the export command calls :func:`sync_archive` before exporting.
+and :data:`ledger_group`. (:func:`sync_archive` now lives in :mod:`peloton_export.run`; it is
+imported here for older callers.)
 """
 
 from __future__ import annotations
@@ -12,46 +13,13 @@ from pathlib import Path
 
 import click
 
-from peloton_export.archive import Archive
-from peloton_export.client.api import PelotonAPI
 from peloton_export.client.factory import login_cooldown, make_client, token_store
 from peloton_export.client.settings import client_settings
-from peloton_export.client.sync import SyncReport, sync_workouts
-from peloton_export.config import Config, load_config
+from peloton_export.config import load_config
 from peloton_export.errors import PelotonExportError
 from peloton_export.ledger import Ledger
-from peloton_export.paths import archive_dir
-
-
-def sync_archive(
-    config: Config,
-    *,
-    offline: bool,
-    archive: Archive | None = None,
-    ledger: Ledger | None = None,
-    api: PelotonAPI | None = None,
-    refetch: bool = False,
-) -> SyncReport:
-    """Bring the raw archive up to date with Peloton before exporting.
-
-    ``offline`` makes no request at all and returns an empty report. Otherwise logs in
-    (saved token first), lists the workouts newest first and fetches only new or
-    incomplete ones (see :mod:`peloton_export.client.sync`). ``archive`` and ``ledger``
-    default to the platformdirs locations. ``refetch`` fetches everything again.
-
-    :raises PelotonExportError: (one-line message) when login or the service fails.
-    """
-    if offline:
-        return SyncReport(offline=True)
-    archive = Archive(archive_dir()) if archive is None else archive
-    ledger = Ledger.default() if ledger is None else ledger
-    own = api is None
-    api = api or make_client(config)
-    try:
-        return sync_workouts(api, archive, ledger=ledger, refetch=refetch)
-    finally:
-        if own:
-            api.http.close()
+from peloton_export.pipeline import Selection
+from peloton_export.plugins import PluginHost
 
 
 def _fail(exc: PelotonExportError) -> None:
@@ -107,51 +75,103 @@ def _fmt_time(epoch: float | None) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-@click.command("status")
-@click.option("--format", "formats", multiple=True, help="Count workouts not yet exported in this format.")
-@click.option("--sink", "sinks", multiple=True, help="Count workouts not yet uploaded to this sink.")
-@click.option("--limit", default=10, show_default=True, help="How many recent events to show.")
-def status_command(formats: tuple[str, ...], sinks: tuple[str, ...], limit: int) -> None:
-    """Show the login, the sync history and the work still pending. Makes no request."""
-    config = load_config()
-    try:
-        settings = client_settings(config)
-        token = token_store(settings).load()
-        cooldown = login_cooldown().active()
-        ledger = Ledger.default()
-    except PelotonExportError as exc:
-        _fail(exc)
-        return
-    if token is None:
-        click.echo("Login: none saved (run `peloton-export login`)")
-    else:
-        refresh = ", renewable" if token.refresh_token else ""
-        click.echo(f"Login: saved ({token.source}), access expires {_fmt_time(token.expires_at)}{refresh}")
-    if cooldown is not None:
-        click.echo(f"Login cooldown until {_fmt_time(cooldown.until)} ({cooldown.reason})")
-    counts = ledger.counts()
-    click.echo(
-        f"Ledger {ledger.path}: {counts['workouts']} workouts seen, {counts['exports']} files exported, "
-        f"{counts['uploads']} uploads, {counts['tombstones']} tombstones"
+def status_command(host: PluginHost) -> click.Command:
+    """``status``, bound to ``host`` (for the installed formats)."""
+
+    @click.command("status")
+    @click.option(
+        "-f",
+        "--format",
+        "formats",
+        multiple=True,
+        help="Formats to check (default: the config's formats, else all).",
     )
-    for sink, states in ledger.sink_states().items():
-        parts = ", ".join(f"{count} {state}" for state, count in sorted(states.items()))
-        click.echo(f"Sink {sink}: {parts}")
-    history = ledger.history(limit)
-    if history:
-        click.echo("Recent:")
-        for entry in history:
+    @click.option("--sink", "sinks", multiple=True, help="Sinks to check (default: the config's sinks).")
+    @click.option(
+        "-o",
+        "--output",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="The export folder to check (default: the config's output_dir, else ./exports).",
+    )
+    @click.option("--limit", default=10, show_default=True, help="How many recent events and pending items.")
+    def status(formats: tuple[str, ...], sinks: tuple[str, ...], output: Path | None, limit: int) -> None:
+        """Show the login, the last sync, and what the next run would do. Makes no request."""
+        from peloton_export.archive import Archive
+        from peloton_export.paths import archive_dir
+        from peloton_export.pipeline import select_entries
+        from peloton_export.plan import make_plan, pending_summary
+        from peloton_export.run import DEFAULT_OUTPUT, split_names
+
+        config = load_config()
+        try:
+            settings = client_settings(config)
+            token = token_store(settings).load()
+            cooldown = login_cooldown().active()
+            ledger = Ledger.default()
+            format_names = split_names(formats) or split_names([config.get("formats") or ""]) or ["all"]
+            if "all" in format_names:
+                format_names = list(host.formats())
+            sink_names = split_names(sinks) or split_names([config.get("sinks") or ""])
+        except PelotonExportError as exc:
+            _fail(exc)
+            return
+        if token is None:
+            click.echo("Login: none saved (run `peloton-export login`)")
+        else:
+            refresh = ", renewable" if token.refresh_token else ""
+            expires = _fmt_time(token.expires_at)
+            click.echo(f"Login: saved ({token.source}), access expires {expires}{refresh}")
+        if cooldown is not None:
+            click.echo(f"Login cooldown until {_fmt_time(cooldown.until)} ({cooldown.reason})")
+        last_sync = ledger.get_meta("last_sync")
+        detail = f" ({ledger.get_meta('last_sync_summary')})" if last_sync else ""
+        click.echo(f"Last sync: {last_sync or 'never'}{detail}")
+        archive = Archive(archive_dir())
+        entries = select_entries(archive, Selection())
+        counts = ledger.counts()
+        click.echo(
+            f"Archive {archive.root}: {len(entries)} workouts. Ledger {ledger.path}: {counts['workouts']} "
+            f"workouts seen, {counts['exports']} files exported, {counts['uploads']} uploads, "
+            f"{counts['tombstones']} tombstones"
+        )
+        for sink, states in ledger.sink_states().items():
+            parts = ", ".join(f"{count} {state}" for state, count in sorted(states.items()))
+            click.echo(f"Sink {sink}: {parts}")
+        history = ledger.history(limit)
+        if history:
+            click.echo("Recent:")
+            for entry in history:
+                click.echo(
+                    f"  {entry.time}  {entry.kind:<6} {entry.target:<10} {entry.workout_id}  {entry.detail}"
+                )
+        out_dir = output or Path(config.get("output_dir") or DEFAULT_OUTPUT).expanduser()
+        plan = make_plan(ledger, entries, formats=format_names, sinks=sink_names, output_dir=out_dir)
+        todo = plan.todo
+        archived = {workout_id for workout_id, _ in entries}
+        # seen by the sync but not (yet) in the archive, or still in progress at Peloton
+        unarchived = [
+            p
+            for p in ledger.pending(format_names, sink_names)
+            if p.kind == "in_progress" or p.workout_id not in archived
+        ]
+        if not todo and not unarchived:
+            click.echo(f"Pending in {out_dir}: nothing")
+            return
+        click.echo(f"Pending in {out_dir}: {len(todo)} archived workouts")
+        for line in pending_summary(plan):
+            click.echo(f"  {line}")
+        for item in todo[:limit]:
+            actions = [f"{n} {a}" for n, a in {**item.formats, **item.sinks}.items() if a.pending]
+            click.echo(f"  {item.workout_id}: " + ", ".join(actions))
+        if unarchived:
             click.echo(
-                f"  {entry.time}  {entry.kind:<6} {entry.target:<10} {entry.workout_id}  {entry.detail}"
+                f"Seen at Peloton, not archived yet: {len({p.workout_id for p in unarchived})} workouts"
             )
-    pending = ledger.pending(formats, sinks)
-    if pending:
-        click.echo(f"Pending: {len(pending)}")
-        for item in pending[:limit]:
-            target = f" {item.target}" if item.target else ""
-            click.echo(f"  {item.kind}{target} {item.workout_id}: {item.reason}")
-    else:
-        click.echo("Pending: nothing")
+        for pending in unarchived[:limit]:
+            target = f" {pending.target}" if pending.target else ""
+            click.echo(f"  {pending.kind}{target} {pending.workout_id}: {pending.reason}")
+
+    return status
 
 
 @click.group("ledger")
@@ -170,8 +190,3 @@ def forget_command(workout_id: str) -> None:
         )
     else:
         click.echo(f"The ledger has nothing about workout {workout_id}.")
-
-
-def archive_path() -> Path:
-    """Where :func:`sync_archive` writes by default."""
-    return archive_dir()

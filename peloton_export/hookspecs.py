@@ -7,6 +7,11 @@ a hook without breaking existing plugins. Never give an implementation parameter
 value: pluggy does not pass parameters that have defaults.
 
 Only :mod:`peloton_export.plugins` calls these hooks.
+
+The run's lifecycle, in order: ``register_formats``/``register_sinks``/``register_commands``
+when the host is built; then for each run ``export_started`` once (after the plan is made),
+for each workout with work left ``filter_workout`` -> ``transform_workout`` -> the formats'
+writers -> the sinks' uploads, and ``export_finished`` once at the end.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ if TYPE_CHECKING:
     import click
 
     from peloton_export.model import Workout
+    from peloton_export.pipeline import ExportReport, RunContext
+    from peloton_export.plan import ExportPlan
     from peloton_export.specs import ExportContext, FormatSpec, SinkSpec
 
 PROJECT_NAME = "peloton_export"
@@ -76,4 +83,25 @@ def transform_workout(workout: Workout, context: ExportContext) -> Workout | Non
     Implementations run one after another, each receiving the previous one's output:
     built-in plugins first, then the others in order of plugin name. ``Workout`` is frozen:
     build the new value with :func:`dataclasses.replace`.
+    """
+
+
+@hookspec
+def export_started(context: RunContext, plan: ExportPlan) -> None:
+    """Called once per run, after the plan is made and before any workout is exported.
+
+    ``context.state(plugin_name)`` is a dict that lives for this run only: prepare what your
+    transforms or writers need there (they see it as ``ExportContext.state``). Call
+    ``plan.run_in_one_process(reason)`` when your plugin needs one view of every workout.
+    An exception is reported naming the plugin; the run goes on.
+    """
+
+
+@hookspec
+def export_finished(context: RunContext, report: ExportReport) -> None:
+    """Called once per run after every workout was handled (also after dry runs).
+
+    Write history-wide files here (``summary.csv``, an index page), report what matched
+    nothing. Not called when the run stopped before exporting (interrupted, lock held).
+    An exception is reported naming the plugin, and the run ends with exit code 1.
     """

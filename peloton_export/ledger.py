@@ -7,7 +7,10 @@ process and path (shared by every :class:`Ledger` on that path, guarded by a loc
 ``workouts``
     every workout the sync saw: created/start time, status, origin, first/last seen.
 ``exports``
-    one row per (workout, format): file path and SHA-256 of its content.
+    one row per (workout, format): ``status`` (``written``, or ``not_applicable`` with the
+    ``reason``), file path (the output folder for ``not_applicable``), SHA-256 of the
+    content, and the workout's summary row as JSON for formats with a summary file (so a
+    summary file is rebuilt from the ledger and a killed run never loses rows).
 ``uploads``
     one row per (workout, sink): state (``uploaded``, ``failed``, ``duplicate``, ...),
     remote id, error, attempts, time.
@@ -23,16 +26,17 @@ Exports and uploads consult it, so a second run does nothing; ``--force`` bypass
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 LEDGER_FILE = "ledger.sqlite3"
 
 _SCHEMA = """
@@ -52,6 +56,9 @@ CREATE TABLE IF NOT EXISTS exports (
     path TEXT NOT NULL,
     content_hash TEXT NOT NULL,
     exported_at TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'written',
+    reason TEXT,
+    summary TEXT,
     PRIMARY KEY (workout_id, format)
 );
 CREATE TABLE IF NOT EXISTS uploads (
@@ -78,6 +85,20 @@ CREATE INDEX IF NOT EXISTS workouts_created ON workouts (created_at);
 #: Upload states that mean "done, do not upload again".
 DONE_STATES = frozenset({"uploaded", "duplicate", "skipped"})
 
+#: ``exports.status`` values.
+WRITTEN, NOT_APPLICABLE = "written", "not_applicable"
+
+#: Schema upgrades, applied in order to older ledgers in place: version -> statements.
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    2: (
+        "ALTER TABLE exports ADD COLUMN status TEXT NOT NULL DEFAULT 'written'",
+        "ALTER TABLE exports ADD COLUMN reason TEXT",
+        "ALTER TABLE exports ADD COLUMN summary TEXT",
+        # version 1 marked "the format does not apply" with a "skipped" hash
+        "UPDATE exports SET status = 'not_applicable', content_hash = '' WHERE content_hash = 'skipped'",
+    ),
+}
+
 
 class LedgerError(RuntimeError):
     """The ledger file is unusable (newer schema, corrupt)."""
@@ -92,6 +113,13 @@ class ExportRecord:
     path: str
     content_hash: str
     exported_at: str
+    status: str = WRITTEN
+    reason: str | None = None
+
+    @property
+    def written(self) -> bool:
+        """True for a file that was written (not a format recorded as not applying)."""
+        return self.status == WRITTEN
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,18 +245,28 @@ class Ledger:
 
     def _migrate(self) -> None:
         try:
-            with self._lock:
-                self._conn.executescript(_SCHEMA)
             with self._tx() as conn:
-                row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
-                version = row[0] if row else None
-                if version is None:
-                    conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
-                elif version > SCHEMA_VERSION:
+                tables = {
+                    str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+                }
+                version = None
+                if "schema_version" in tables:
+                    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+                    version = row[0] if row else None
+                if version is not None and version > SCHEMA_VERSION:
                     raise LedgerError(
                         f"{self.path}: the sync ledger was written by a newer peloton-export "
                         f"(schema {version}); upgrade peloton-export"
                     )
+                if version is not None and "exports" in tables:
+                    for target in range(int(version) + 1, SCHEMA_VERSION + 1):
+                        for statement in _MIGRATIONS.get(target, ()):
+                            conn.execute(statement)
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute("DELETE FROM schema_version")
+                conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
         except sqlite3.DatabaseError as exc:
             raise LedgerError(f"{self.path}: the sync ledger is unreadable ({exc})") from None
 
@@ -275,25 +313,72 @@ class Ledger:
         return [WorkoutRecord(*r) for r in rows]  # type: ignore[arg-type]
 
     # -- exports --------------------------------------------------------------------------
+    _EXPORT_COLUMNS = "workout_id, format, path, content_hash, exported_at, status, reason"
+
     def exported(self, workout_id: str, fmt: str) -> ExportRecord | None:
         """The export of ``workout_id`` in ``fmt``, if one was recorded."""
         rows = self._query(
-            "SELECT workout_id, format, path, content_hash, exported_at FROM exports"
-            " WHERE workout_id = ? AND format = ?",
+            f"SELECT {self._EXPORT_COLUMNS} FROM exports WHERE workout_id = ? AND format = ?",
             (workout_id, fmt),
         )
         return ExportRecord(*rows[0]) if rows else None  # type: ignore[arg-type]
 
-    def record_export(self, workout_id: str, fmt: str, path: str | Path, content_hash: str) -> None:
-        """Record that ``workout_id`` was written as ``fmt`` to ``path``."""
+    def record_export(
+        self,
+        workout_id: str,
+        fmt: str,
+        path: str | Path,
+        content_hash: str,
+        *,
+        summary: Mapping[str, str] | None = None,
+    ) -> None:
+        """Record that ``workout_id`` was written as ``fmt`` to ``path`` (with its summary row)."""
+        self._put_export(workout_id, fmt, str(path), content_hash, WRITTEN, None, summary)
+
+    def record_not_applicable(self, workout_id: str, fmt: str, output_dir: str | Path, reason: str) -> None:
+        """Record that ``fmt`` does not apply to ``workout_id`` (for example GPX without GPS)."""
+        self._put_export(workout_id, fmt, str(output_dir), "", NOT_APPLICABLE, reason, None)
+
+    def _put_export(
+        self,
+        workout_id: str,
+        fmt: str,
+        path: str,
+        digest: str,
+        status: str,
+        reason: str | None,
+        summary: Mapping[str, str] | None,
+    ) -> None:
+        row = json.dumps(dict(summary), sort_keys=True) if summary is not None else None
         with self._tx() as conn:
             conn.execute(
-                "INSERT INTO exports (workout_id, format, path, content_hash, exported_at)"
-                " VALUES (?, ?, ?, ?, ?)"
+                "INSERT INTO exports"
+                " (workout_id, format, path, content_hash, exported_at, status, reason, summary)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT(workout_id, format) DO UPDATE SET path=excluded.path,"
-                " content_hash=excluded.content_hash, exported_at=excluded.exported_at",
-                (workout_id, fmt, str(path), content_hash, _now_text()),
+                " content_hash=excluded.content_hash, exported_at=excluded.exported_at,"
+                " status=excluded.status, reason=excluded.reason, summary=excluded.summary",
+                (workout_id, fmt, path, digest, _now_text(), status, reason, row),
             )
+
+    def summary_rows(self, fmt: str, output_dir: Path) -> dict[str, dict[str, str]]:
+        """The summary rows recorded for files written as ``fmt`` into ``output_dir``, by workout."""
+        rows = self._query(
+            "SELECT workout_id, path, summary FROM exports"
+            " WHERE format = ? AND status = ? AND summary IS NOT NULL",
+            (fmt, WRITTEN),
+        )
+        out: dict[str, dict[str, str]] = {}
+        for workout_id, path, summary in rows:
+            if Path(str(path)).parent != output_dir:
+                continue
+            try:
+                data = json.loads(str(summary))
+            except ValueError:
+                continue
+            if isinstance(data, dict):
+                out[str(workout_id)] = {str(k): str(v) for k, v in data.items()}
+        return out
 
     # -- uploads --------------------------------------------------------------------------
     def upload_state(self, workout_id: str, sink: str) -> UploadRecord | None:
@@ -324,11 +409,7 @@ class Ledger:
         if not names:
             return {}
         marks = ",".join("?" * len(names))
-        rows = self._query(
-            "SELECT workout_id, format, path, content_hash, exported_at FROM exports"
-            f" WHERE format IN ({marks})",
-            names,
-        )
+        rows = self._query(f"SELECT {self._EXPORT_COLUMNS} FROM exports WHERE format IN ({marks})", names)
         return {(str(r[0]), str(r[1])): ExportRecord(*r) for r in rows}  # type: ignore[arg-type]
 
     def sink_states(self) -> dict[str, dict[str, int]]:
@@ -342,28 +423,36 @@ class Ledger:
             states.setdefault(str(sink), {})["tombstoned"] = int(count)  # type: ignore[call-overload]
         return dict(sorted(states.items()))
 
-    def settled_uploads(self, sinks: Iterable[str]) -> set[tuple[str, str]]:
-        """(workout id, sink) pairs needing no upload: done or tombstoned. One query each."""
+    def uploads_for(self, sinks: Iterable[str]) -> dict[tuple[str, str], UploadRecord]:
+        """Every upload record on ``sinks``, keyed by (workout id, sink): one query."""
+        names = list(sinks)
+        if not names:
+            return {}
+        marks = ",".join("?" * len(names))
+        rows = self._query(
+            "SELECT workout_id, sink, state, remote_id, error, attempts, updated_at FROM uploads"
+            f" WHERE sink IN ({marks})",
+            names,
+        )
+        return {(str(r[0]), str(r[1])): UploadRecord(*r) for r in rows}  # type: ignore[arg-type]
+
+    def tombstones_for(self, sinks: Iterable[str]) -> set[tuple[str, str]]:
+        """(workout id, sink) pairs never to upload again, on ``sinks``: one query."""
         names = list(sinks)
         if not names:
             return set()
         marks = ",".join("?" * len(names))
-        done = ",".join("?" * len(DONE_STATES))
-        rows = self._query(
-            f"SELECT workout_id, sink FROM uploads WHERE sink IN ({marks}) AND state IN ({done})"
-            f" UNION SELECT workout_id, sink FROM tombstones WHERE sink IN ({marks})",
-            [*names, *sorted(DONE_STATES), *names],
-        )
+        rows = self._query(f"SELECT workout_id, sink FROM tombstones WHERE sink IN ({marks})", names)
         return {(str(r[0]), str(r[1])) for r in rows}
 
     def should_upload(self, workout_id: str, sink: str, *, force: bool = False) -> bool:
-        """False when the workout is tombstoned or already done on ``sink`` (unless ``force``)."""
-        if self.is_tombstoned(workout_id, sink):
-            return False
-        if force:
-            return True
-        record = self.upload_state(workout_id, sink)
-        return record is None or not record.done
+        """True when the plan would send ``workout_id`` to ``sink`` (see :mod:`peloton_export.plan`)."""
+        from peloton_export.plan import sink_action
+
+        action = sink_action(
+            self.upload_state(workout_id, sink), self.is_tombstoned(workout_id, sink), force=force
+        )
+        return action.pending
 
     # -- tombstones -----------------------------------------------------------------------
     def tombstone(self, workout_id: str, sink: str, reason: str) -> None:
@@ -426,10 +515,17 @@ class Ledger:
         return [HistoryEntry(*(str(v) for v in r)) for r in rows]
 
     def pending(self, formats: Iterable[str] = (), sinks: Iterable[str] = ()) -> list[PendingItem]:
-        """Work not done yet: Peloton-recorded COMPLETE workouts without an export in one of
-        ``formats`` or a finished upload to one of ``sinks``, and workouts still in progress."""
+        """Work not done yet, from the ledger alone: Peloton-recorded COMPLETE workouts with
+        no export recorded in one of ``formats`` or still to deliver to one of ``sinks``
+        (the plan's rule), and workouts still in progress. ``status`` uses the full plan
+        (archive and output folder too); this is its ledger-only part."""
+        from peloton_export.plan import sink_action
+
         out: list[PendingItem] = []
         fmts, snks = list(formats), list(sinks)
+        exports = self.exports_for(fmts)
+        uploads = self.uploads_for(snks)
+        tombstones = self.tombstones_for(snks)
         for record in self.workouts():
             if record.origin != "peloton":
                 continue
@@ -437,12 +533,13 @@ class Ledger:
                 out.append(PendingItem(record.workout_id, "in_progress", "", f"status {record.status}"))
                 continue
             for fmt in fmts:
-                if self.exported(record.workout_id, fmt) is None:
+                if (record.workout_id, fmt) not in exports:
                     out.append(PendingItem(record.workout_id, "export", fmt, "not exported"))
             for sink in snks:
-                if not self.should_upload(record.workout_id, sink):
+                key = (record.workout_id, sink)
+                up = uploads.get(key)
+                if not sink_action(up, key in tombstones, force=False).pending:
                     continue
-                up = self.upload_state(record.workout_id, sink)
                 reason = "not uploaded" if up is None else f"{up.state}: {up.error or ''}".rstrip(": ")
                 out.append(PendingItem(record.workout_id, "upload", sink, reason))
         return out

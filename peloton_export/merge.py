@@ -45,9 +45,7 @@ __all__ = [
     "MIN_OVERLAP_FRACTION",
     "MergeSource",
     "Recording",
-    "clear_cache",
     "find_match",
-    "get_source",
     "load_recording",
     "merge_recording",
 ]
@@ -336,23 +334,3 @@ class MergeSource:
                 rec.start.strftime("%Y-%m-%d %H:%M"),
                 rec.end.strftime("%H:%M"),
             )
-
-
-_CACHE: dict[str, MergeSource] = {}
-
-
-def get_source(path: Path) -> tuple[MergeSource, bool]:
-    """The cached :class:`MergeSource` of ``path``, and whether it was loaded just now."""
-    key = str(Path(path).expanduser().resolve())
-    source = _CACHE.get(key)
-    if source is not None:
-        return source, False
-    source = _CACHE[key] = MergeSource.load(Path(key))
-    return source, True
-
-
-def clear_cache() -> None:
-    """Forget every loaded source (marking them reported, so nothing is logged later)."""
-    for source in _CACHE.values():
-        source.reported = True
-    _CACHE.clear()

@@ -1,26 +1,26 @@
-"""The export pipeline: archive -> normalize -> filter -> transform -> write -> sinks.
+"""The export phase: plan -> archive -> normalize -> filter -> transform -> write -> sinks.
 
-Each workout is handled on its own: a workout that cannot be read, normalized or written
+:func:`peloton_export.run.run_export` owns the whole run (lock, sync, this phase); the
+:class:`Exporter` here plans (:mod:`peloton_export.plan`), calls the lifecycle hooks and
+exports. Each workout is handled on its own: a workout that cannot be read, normalized or written
 is recorded as failed with a one-line reason and the run goes on with the next one.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import logging
 import multiprocessing
-import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from peloton_export.archive import Archive, ArchiveError, EntryMeta
-from peloton_export.atomic import atomic_writer, write_bytes_atomic
+from peloton_export.atomic import write_bytes_atomic
 from peloton_export.errors import (
     AuthRequired,
     ConfigError,
@@ -32,10 +32,14 @@ from peloton_export.errors import (
     UploadError,
 )
 from peloton_export.filenames import export_stem
-from peloton_export.ledger import ExportRecord, Ledger, content_hash
+from peloton_export.ledger import Ledger, content_hash
 from peloton_export.model import Workout
+from peloton_export.plan import Action, ExportPlan, WorkoutPlan, make_plan
 from peloton_export.plugins import PluginHost, create_host
-from peloton_export.specs import ExportContext, FormatSpec, SinkSpec, SummarySpec
+from peloton_export.specs import ExportContext, FormatSpec, SinkSpec
+
+if TYPE_CHECKING:
+    from peloton_export.client.sync import SyncReport
 
 log = logging.getLogger("peloton_export.pipeline")
 
@@ -72,7 +76,7 @@ class SinkResult:
     """One sink delivery of one workout."""
 
     sink: str
-    status: Literal["uploaded", "duplicate", "skipped", "failed"]
+    status: Literal["uploaded", "duplicate", "skipped", "failed", "planned"]
     remote_id: str | None = None
     reason: str = ""
 
@@ -95,7 +99,8 @@ class ExportReport:
     """Every workout's result, in the order they were handled."""
 
     results: list[WorkoutResult] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)  # run-level failures (summary files)
+    problems: list[str] = field(default_factory=list)  # run-level failures (plugins, summary files)
+    sync: SyncReport | None = None  # what the sync before the export did (None: no sync)
 
     def count(self, status: Status) -> int:
         """How many workouts ended with ``status``."""
@@ -160,8 +165,44 @@ def _discipline(archive: Archive, workout_id: str, recorded: str | None) -> str 
 
 
 @dataclass(slots=True)
+class RunContext:
+    """What lifecycle hooks (``export_started``, ``export_finished``) may know about the run.
+
+    ``export`` is the :class:`~peloton_export.specs.ExportContext` that writers, sinks and
+    transforms see; ``formats`` and ``sinks`` name what this run writes and delivers;
+    ``ledger`` is ``None`` only when the run keeps no ledger (the demo, a bare
+    :class:`Exporter`). :meth:`state` is a plugin's dict for this run only.
+    """
+
+    export: ExportContext
+    archive: Archive
+    ledger: Ledger | None
+    host: PluginHost
+    formats: tuple[str, ...] = ()
+    sinks: tuple[str, ...] = ()
+
+    @property
+    def output_dir(self) -> Path:
+        """The folder files are written to."""
+        return self.export.output_dir
+
+    @property
+    def logger(self) -> logging.Logger:
+        """Where plugins log (``peloton_export``)."""
+        return self.export.logger
+
+    def state(self, plugin: str) -> dict[str, Any]:
+        """The run-scoped dict of ``plugin`` (also ``ExportContext.state[plugin]``)."""
+        return self.export.state.setdefault(plugin, {})
+
+
+@dataclass(slots=True)
 class Exporter:
-    """Runs the pipeline for a set of formats and sinks against one archive."""
+    """Runs the export phase for a set of formats and sinks against one archive.
+
+    :meth:`run` plans (see :mod:`peloton_export.plan`), calls the ``export_started`` hooks,
+    exports every workout with work left, then calls the ``export_finished`` hooks.
+    """
 
     host: PluginHost
     archive: Archive
@@ -172,6 +213,18 @@ class Exporter:
     normalize: Callable[..., Workout] | None = None
     _sinks_down: dict[str, str] = field(default_factory=dict)
     _write_formats: tuple[FormatSpec, ...] | None = None
+
+    def plan(self, selection: Selection) -> ExportPlan:
+        """What :meth:`run` would do for ``selection``; reads no workout body."""
+        return make_plan(
+            self.ledger,
+            select_entries(self.archive, selection),
+            formats=[spec.name for spec in self._formats_to_write()],
+            sinks=[sink.name for sink in self.sinks],
+            output_dir=self.context.output_dir,
+            force=self.context.force,
+            dry_run=self.context.dry_run,
+        )
 
     def run(
         self,
@@ -184,34 +237,56 @@ class Exporter:
         """Export every selected workout; never raises for one workout's failure.
 
         With ``jobs > 1`` and a picklable ``rebuild`` callable (which makes an equivalent
-        Exporter in a worker process), workouts are spread over that many processes; the
-        results come back in the same order as with one job.
+        Exporter in a worker process), workouts are spread over that many processes unless
+        a plugin or format asked for one process; results come back in the same order.
         """
-        entries = select_entries(self.archive, selection)
-        ids = [workout_id for workout_id, _ in entries]
+        plan = self.plan(selection)
+        run = RunContext(
+            self.context,
+            self.archive,
+            self.ledger,
+            self.host,
+            formats=plan.formats,
+            sinks=plan.sinks,
+        )
         report = ExportReport()
-        done = self._already_done(entries)
-        todo = [workout_id for workout_id in ids if workout_id not in done]
-        if jobs > 1 and rebuild is not None and len(todo) >= PARALLEL_MIN_WORKOUTS:
-            fresh: Iterator[WorkoutResult] = _run_parallel(todo, jobs, rebuild)
+        report.problems.extend(self.host.export_started(run, plan))
+        todo = plan.todo
+        if self._parallel(plan, jobs, rebuild, len(todo)):
+            assert rebuild is not None
+            fresh: Iterator[WorkoutResult] = _run_parallel(todo, jobs, rebuild, self.context)
         else:
-            fresh = (self.export_one(workout_id) for workout_id in todo)
-        for workout_id in ids:
-            if workout_id in done:
-                result = WorkoutResult(workout_id, "unchanged", "already exported and delivered")
+            fresh = (self.export_one(item.workout_id, item) for item in todo)
+        for item in plan.workouts:
+            if item.done:
+                result = WorkoutResult(item.workout_id, "unchanged", "already exported and delivered")
             else:
                 result = next(fresh)
             report.results.append(result)
             if progress:
                 progress(result)
-        if not self.context.dry_run:
-            self.write_summaries(report)
+        report.problems.extend(self.host.export_finished(run, report))
         return report
+
+    def _parallel(
+        self, plan: ExportPlan, jobs: int, rebuild: Callable[[], Exporter] | None, todo: int
+    ) -> bool:
+        if jobs <= 1 or rebuild is None or todo < PARALLEL_MIN_WORKOUTS:
+            return False
+        serial = [f"format {spec.name}" for spec in self._formats_to_write() if not spec.parallel_safe]
+        reasons = plan.one_process_reasons + serial
+        if reasons:
+            log.info("exporting in one process: %s", "; ".join(reasons))
+            return False
+        return True
 
     # -- one workout --------------------------------------------------------------------
 
-    def export_one(self, workout_id: str) -> WorkoutResult:
-        """Load, normalize, filter, transform, write and deliver one workout."""
+    def export_one(self, workout_id: str, plan: WorkoutPlan | None = None) -> WorkoutResult:
+        """Load, normalize, filter, transform, write and deliver one workout.
+
+        ``plan`` says what to do for each sink; without one, every sink is delivered to.
+        """
         result = WorkoutResult(workout_id=workout_id, status="exported")
         try:
             workout = self._load(workout_id)
@@ -234,20 +309,9 @@ class Exporter:
         for spec in self._formats_to_write():
             result.files.append(self._write(spec, workout, stem))
         for sink in self.sinks:
-            result.sinks.append(self._deliver_once(sink, workout, result.files))
-        statuses = {f.status for f in result.files} | {"failed" for s in result.sinks if s.status == "failed"}
-        if "failed" in statuses:
-            failures = [f"{f.format}: {f.reason}" for f in result.files if f.status == "failed"]
-            failures += [f"{s.sink}: {s.reason}" for s in result.sinks if s.status == "failed"]
-            return _done(result, "failed", f"workout {workout_id}: " + "; ".join(failures))
-        if self.context.dry_run:
-            return _done(result, "planned", "")
-        if statuses <= {"skipped"}:
-            reasons = "; ".join(f"{f.format}: {f.reason}" for f in result.files)
-            return _done(result, "skipped", reasons)
-        if statuses <= {"unchanged", "skipped"}:
-            return _done(result, "unchanged", "")
-        return result
+            action = plan.sinks.get(sink.name, Action.DELIVER) if plan else Action.DELIVER
+            result.sinks.append(self._deliver_once(sink, workout, result.files, action))
+        return _conclude(result, dry_run=self.context.dry_run)
 
     def _formats_to_write(self) -> tuple[FormatSpec, ...]:
         """The requested formats plus each sink's preferred format among those installed."""
@@ -265,31 +329,6 @@ class Exporter:
                     chosen.append(preferred)
         return tuple(chosen)
 
-    def _already_done(self, entries: list[tuple[str, EntryMeta | None]]) -> set[str]:
-        """Workouts the ledger shows fully done: every file written in this output folder
-        since the archive entry was stored (and still there), every sink delivered. Those
-        are not even parsed. One ledger query per table and one folder listing in all."""
-        if self.ledger is None or self.context.force or self.context.dry_run or not entries:
-            return set()
-        formats = [spec.name for spec in self._formats_to_write()]
-        records = self.ledger.exports_for(formats)
-        settled = self.ledger.settled_uploads(sink.name for sink in self.sinks)
-        out_dir = self.context.output_dir
-        try:
-            present = {entry.name for entry in os.scandir(out_dir) if entry.is_file()}
-        except OSError:
-            present = set()
-        done: set[str] = set()
-        for workout_id, meta in entries:
-            if meta is None:
-                continue
-            if all(
-                _export_current(records.get((workout_id, fmt)), meta.stored_at, out_dir, present)
-                for fmt in formats
-            ) and all((workout_id, sink.name) in settled for sink in self.sinks):
-                done.add(workout_id)
-        return done
-
     def _load(self, workout_id: str) -> Workout:
         from peloton_export.normalize import normalize
 
@@ -300,121 +339,128 @@ class Exporter:
         path = self.context.output_dir / f"{stem}{spec.suffix}"
         reason = spec.skip_reason(workout)
         if reason:
-            return self._record(workout, FileResult(spec.name, "skipped", None, reason))
+            return self._record_not_applicable(workout, FileResult(spec.name, "skipped", None, reason))
         buffer = io.BytesIO()
         try:
             spec.write(workout, buffer, self.context)
         except SkipFormat as exc:
-            return self._record(workout, FileResult(spec.name, "skipped", None, str(exc)))
+            return self._record_not_applicable(workout, FileResult(spec.name, "skipped", None, str(exc)))
         except PelotonExportError as exc:
             return FileResult(spec.name, "failed", None, str(exc))
         except Exception as exc:  # a plugin's bug: attribute it, keep going
-            owner = self.host.owner("format", spec.name)
-            error = PluginError(f"{type(exc).__name__}: {exc}", plugin=owner, hook="write")
-            return FileResult(spec.name, "failed", None, str(error))
+            return FileResult(spec.name, "failed", None, str(self._plugin_error(spec, exc, "write")))
         try:
             row = dict(spec.summary.row(workout, self.context)) if spec.summary else None
         except Exception as exc:
-            owner = self.host.owner("format", spec.name)
-            error = PluginError(f"{type(exc).__name__}: {exc}", plugin=owner, hook="summary row")
-            return FileResult(spec.name, "failed", None, str(error))
-        if self.context.dry_run:
-            return FileResult(spec.name, "planned", path)
+            return FileResult(spec.name, "failed", None, str(self._plugin_error(spec, exc, "summary row")))
         data = buffer.getvalue()
         if not self.context.force and _same_content(path, data):
             return self._record(workout, FileResult(spec.name, "unchanged", path, summary=row), data)
+        if self.context.dry_run:
+            return FileResult(spec.name, "planned", path, summary=row)
         try:
             write_bytes_atomic(path, data)
         except OSError as exc:
             return FileResult(spec.name, "failed", path, f"cannot write {path}: {exc.strerror or exc}")
         return self._record(workout, FileResult(spec.name, "exported", path, summary=row), data)
 
-    def _record(self, workout: Workout, file: FileResult, data: bytes | None = None) -> FileResult:
-        """Write a finished (or deliberately skipped) file to the ledger, after the file itself."""
+    def _plugin_error(self, spec: FormatSpec, exc: Exception, hook: str) -> PluginError:
+        owner = self.host.owner("format", spec.name)
+        return PluginError(f"{type(exc).__name__}: {exc}", plugin=owner, hook=hook)
+
+    def _record(self, workout: Workout, file: FileResult, data: bytes) -> FileResult:
+        """Write a finished file to the ledger, after the file itself."""
         if self.ledger is not None and not self.context.dry_run:
-            if data is None:  # the format does not apply: remember that, with the reason
-                self.ledger.record_export(workout.id, file.format, self.context.output_dir, "skipped")
-            else:
-                assert file.path is not None
-                self.ledger.record_export(workout.id, file.format, file.path, content_hash(data))
+            assert file.path is not None
+            self.ledger.record_export(
+                workout.id, file.format, file.path, content_hash(data), summary=file.summary
+            )
         return file
 
-    def _deliver_once(self, sink: SinkSpec, workout: Workout, files: list[FileResult]) -> SinkResult:
-        """Deliver unless the ledger shows it done or tombstoned; record the outcome."""
-        ledger = self.ledger
+    def _record_not_applicable(self, workout: Workout, file: FileResult) -> FileResult:
+        """Remember that a format does not apply to the workout, with the reason."""
+        if self.ledger is not None and not self.context.dry_run:
+            self.ledger.record_not_applicable(workout.id, file.format, self.context.output_dir, file.reason)
+        return file
+
+    def _deliver_once(
+        self, sink: SinkSpec, workout: Workout, files: list[FileResult], action: Action
+    ) -> SinkResult:
+        """Act on the plan's ``action`` for one sink; record what the sink answered."""
+        if action is Action.TOMBSTONED:
+            return SinkResult(sink.name, "skipped", None, DELETED_REMOTELY)
+        if action is Action.SETTLED:
+            record = self.ledger.upload_state(workout.id, sink.name) if self.ledger else None
+            state = record.state if record else "uploaded"
+            return SinkResult(sink.name, "skipped", record.remote_id if record else None, f"already {state}")
         if sink.name in self._sinks_down:
             return SinkResult(sink.name, "skipped", None, self._sinks_down[sink.name])
-        if ledger is not None:
-            if ledger.is_tombstoned(workout.id, sink.name):
-                return SinkResult(sink.name, "skipped", None, "deleted on the platform; never sent again")
-            record = ledger.upload_state(workout.id, sink.name)
-            if record is not None and record.done:
-                if not self.context.force:
-                    return SinkResult(sink.name, "skipped", record.remote_id, f"already {record.state}")
-                if record.remote_id and self._deleted_remotely(sink, record.remote_id):
-                    ledger.tombstone(workout.id, sink.name, f"deleted on {sink.name}")
-                    return SinkResult(sink.name, "skipped", None, "deleted on the platform; never sent again")
-        outcome = self._deliver(sink, workout, files)
-        if ledger is not None and not self.context.dry_run and outcome.reason != "dry run":
-            if outcome.status == "failed":
-                ledger.record_upload(workout.id, sink.name, "failed", None, outcome.reason)
-            elif not (outcome.status == "skipped" and outcome.reason.startswith("no file")):
-                ledger.record_upload(workout.id, sink.name, outcome.status, outcome.remote_id, None)
+        if action is Action.REDELIVER and self._deleted_remotely(sink, workout.id):
+            if self.ledger is not None and not self.context.dry_run:
+                self.ledger.tombstone(workout.id, sink.name, f"deleted on {sink.name}")
+            return SinkResult(sink.name, "skipped", None, DELETED_REMOTELY)
+        outcome, record_it = self._deliver(sink, workout, files)
+        if record_it and self.ledger is not None:
+            error = outcome.reason if outcome.status == "failed" else None
+            remote_id = None if outcome.status == "failed" else outcome.remote_id
+            self.ledger.record_upload(workout.id, sink.name, outcome.status, remote_id, error)
         return outcome
 
-    def _deleted_remotely(self, sink: SinkSpec, remote_id: str) -> bool:
+    def _deleted_remotely(self, sink: SinkSpec, workout_id: str) -> bool:
         """True only when the sink positively says the earlier upload is gone."""
-        if sink.exists is None:
+        record = self.ledger.upload_state(workout_id, sink.name) if self.ledger else None
+        if sink.exists is None or record is None or not record.remote_id:
             return False
         try:
-            return sink.exists(remote_id, self.context) is False
+            return sink.exists(record.remote_id, self.context) is False
         except Exception as exc:  # unknown is not deleted: never drop an upload on a guess
-            log.warning("sink %s could not check %s: %s: %s", sink.name, remote_id, type(exc).__name__, exc)
+            log.warning(
+                "sink %s could not check %s: %s: %s", sink.name, record.remote_id, type(exc).__name__, exc
+            )
             return False
 
-    def _deliver(self, sink: SinkSpec, workout: Workout, files: list[FileResult]) -> SinkResult:
+    def _deliver(self, sink: SinkSpec, workout: Workout, files: list[FileResult]) -> tuple[SinkResult, bool]:
+        """Send the best accepted file; the flag says whether the outcome goes in the ledger."""
         by_format = {f.format: f for f in files if f.path is not None and f.status != "failed"}
         chosen = next((by_format[name] for name in sink.accepts if name in by_format), None)
         if chosen is None or chosen.path is None:
             wanted = ", ".join(sink.accepts)
-            return SinkResult(sink.name, "skipped", None, f"no file in a format it accepts ({wanted})")
+            return SinkResult(sink.name, "skipped", None, f"no file in a format it accepts ({wanted})"), False
         if self.context.dry_run:
-            return SinkResult(sink.name, "skipped", None, "dry run")
+            return SinkResult(sink.name, "planned", None, f"would send {chosen.path.name}"), False
         try:
             outcome = sink.upload(chosen.path, workout, self.context)
         except AuthRequired as exc:
             # Every later upload would fail the same way: stop using this sink for the run.
             self._sinks_down[sink.name] = f"not attempted: {exc}"
-            return SinkResult(sink.name, "failed", None, str(exc))
+            return SinkResult(sink.name, "failed", None, str(exc)), True
         except UploadError as exc:
-            return SinkResult(sink.name, "failed", None, str(exc))
+            return SinkResult(sink.name, "failed", None, str(exc)), True
         except Exception as exc:
             owner = self.host.owner("sink", sink.name)
             error = PluginError(f"{type(exc).__name__}: {exc}", plugin=owner, hook="upload")
-            return SinkResult(sink.name, "failed", None, str(error))
-        state = outcome.state if outcome.state != "failed" else "failed"
-        return SinkResult(sink.name, state, outcome.remote_id, outcome.message)
+            return SinkResult(sink.name, "failed", None, str(error)), True
+        return SinkResult(sink.name, outcome.state, outcome.remote_id, outcome.message), True
 
-    # -- summaries ----------------------------------------------------------------------
 
-    def write_summaries(self, report: ExportReport) -> None:
-        """Merge this run's summary rows into each format's summary file."""
-        for spec in self._formats_to_write():
-            if spec.summary is None:
-                continue
-            rows = {
-                r.workout_id: f.summary
-                for r in report.results
-                for f in r.files
-                if f.format == spec.name and f.summary is not None
-            }
-            if rows:
-                path = self.context.output_dir / spec.summary.filename
-                try:
-                    merge_summary(path, spec.summary, rows)
-                except (OSError, ValueError) as exc:
-                    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-                    report.problems.append(f"{spec.summary.filename}: cannot write {path}: {reason}")
+DELETED_REMOTELY = "deleted on the platform; never sent again"
+
+
+def _conclude(result: WorkoutResult, *, dry_run: bool) -> WorkoutResult:
+    """Set a workout's overall status from its files and sinks."""
+    statuses = {f.status for f in result.files} | {"failed" for s in result.sinks if s.status == "failed"}
+    if "failed" in statuses:
+        failures = [f"{f.format}: {f.reason}" for f in result.files if f.status == "failed"]
+        failures += [f"{s.sink}: {s.reason}" for s in result.sinks if s.status == "failed"]
+        return _done(result, "failed", f"workout {result.workout_id}: " + "; ".join(failures))
+    if "planned" in statuses or (dry_run and any(s.status == "planned" for s in result.sinks)):
+        return _done(result, "planned", "")
+    if statuses <= {"skipped"}:
+        reasons = "; ".join(f"{f.format}: {f.reason}" for f in result.files)
+        return _done(result, "skipped", reasons)
+    if statuses <= {"unchanged", "skipped"}:
+        return _done(result, "unchanged", "")
+    return result
 
 
 @dataclass(frozen=True, slots=True)
@@ -444,57 +490,26 @@ class ExporterRecipe:
 _WORKER: Exporter | None = None
 
 
-def _init_worker(rebuild: Callable[[], Exporter]) -> None:
+def _init_worker(rebuild: Callable[[], Exporter], context: ExportContext) -> None:
     global _WORKER
     _WORKER = rebuild()
+    _WORKER.context = context  # with what export_started prepared in ``context.state``
 
 
-def _export_in_worker(workout_id: str) -> WorkoutResult:
+def _export_in_worker(item: WorkoutPlan) -> WorkoutResult:
     assert _WORKER is not None
-    return _WORKER.export_one(workout_id)
+    return _WORKER.export_one(item.workout_id, item)
 
 
-def _run_parallel(ids: list[str], jobs: int, rebuild: Callable[[], Exporter]) -> Iterator[WorkoutResult]:
-    """Export ``ids`` in ``jobs`` worker processes (spawned: no state shared by fork)."""
-    context = multiprocessing.get_context("spawn")
+def _run_parallel(
+    items: list[WorkoutPlan], jobs: int, rebuild: Callable[[], Exporter], context: ExportContext
+) -> Iterator[WorkoutResult]:
+    """Export ``items`` in ``jobs`` worker processes (spawned: no state shared by fork)."""
+    mp = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
-        max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(rebuild,)
+        max_workers=jobs, mp_context=mp, initializer=_init_worker, initargs=(rebuild, context)
     ) as pool:
-        yield from pool.map(_export_in_worker, ids, chunksize=2)
-
-
-def merge_summary(path: Path, spec: SummarySpec, rows: Mapping[str, Mapping[str, str]]) -> None:
-    """Merge ``rows`` (by workout id) into the CSV at ``path``, atomically."""
-    merged: dict[str, Mapping[str, str]] = {}
-    if path.is_file():
-        with path.open(newline="", encoding="utf-8") as handle:
-            for old in csv.DictReader(handle):
-                key = old.get(spec.key)
-                if key:
-                    merged[key] = old
-    merged.update(rows)
-    ordered = sorted(merged.values(), key=lambda row: (row.get(spec.order_by) or "", row.get(spec.key) or ""))
-    with atomic_writer(path) as stream:
-        text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
-        writer = csv.DictWriter(
-            text, fieldnames=list(spec.columns), extrasaction="ignore", lineterminator="\n"
-        )
-        writer.writeheader()
-        for row in ordered:
-            writer.writerow({column: row.get(column, "") for column in spec.columns})
-        text.flush()
-        text.detach()
-
-
-def _export_current(record: ExportRecord | None, stored_at: str, out_dir: Path, present: set[str]) -> bool:
-    """True when ``record`` is a file written in ``out_dir`` after the entry was stored and
-    still there (or a format recorded as not applying to the workout)."""
-    if record is None or record.exported_at < stored_at:
-        return False
-    path = Path(record.path)
-    if record.content_hash == "skipped":
-        return path == out_dir
-    return path.parent == out_dir and path.name in present
+        yield from pool.map(_export_in_worker, items, chunksize=2)
 
 
 def _same_content(path: Path, data: bytes) -> bool:
@@ -540,10 +555,10 @@ __all__ = [
     "ExportReport",
     "Exporter",
     "FileResult",
+    "RunContext",
     "Selection",
     "SinkResult",
     "WorkoutResult",
-    "merge_summary",
     "resolve_formats",
     "resolve_sinks",
     "select_ids",

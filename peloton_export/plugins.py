@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     import click
 
     from peloton_export.model import Workout
+    from peloton_export.pipeline import ExportReport, RunContext
+    from peloton_export.plan import ExportPlan
     from peloton_export.specs import ExportContext
 
 ENTRY_POINT_GROUP = hookspecs.PROJECT_NAME
@@ -134,6 +136,24 @@ class PluginHost:
             if result is not None:
                 workout = result
         return workout
+
+    def export_started(self, context: RunContext, plan: ExportPlan) -> list[str]:
+        """Call every ``export_started``; returns one line per plugin that failed."""
+        return self._lifecycle("export_started", {"context": context, "plan": plan})
+
+    def export_finished(self, context: RunContext, report: ExportReport) -> list[str]:
+        """Call every ``export_finished``; returns one line per plugin that failed."""
+        return self._lifecycle("export_finished", {"context": context, "report": report})
+
+    def _lifecycle(self, hook: str, kwargs: Mapping[str, Any]) -> list[str]:
+        problems = []
+        for impl in self._impls(hook):
+            try:
+                self._call(impl, kwargs)
+            except PelotonExportError as exc:
+                named = isinstance(exc, PluginError)
+                problems.append(str(exc) if named else f"plugin {impl.plugin_name!r} in {hook}: {exc}")
+        return problems
 
     # -- introspection ------------------------------------------------------------------
 

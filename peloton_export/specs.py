@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Literal, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, Protocol
 
 if TYPE_CHECKING:
     from peloton_export.model import Workout
@@ -19,6 +19,9 @@ class ExportContext:
     ``options`` holds format options given on the command line or in the config
     (``--option fit.virtual=true`` becomes ``{"fit.virtual": "true"}``).
     ``plugin_config`` holds the config-file section of each plugin, keyed by plugin name.
+    ``state`` is run-scoped plugin state, keyed by plugin name: what a plugin prepared in
+    its ``export_started`` hook (see ``RunContext.state``). Worker processes (``--jobs``)
+    get a copy made after ``export_started``; what they change there is not seen elsewhere.
     """
 
     output_dir: Path
@@ -27,6 +30,7 @@ class ExportContext:
     options: Mapping[str, str] = field(default_factory=dict)
     plugin_config: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("peloton_export"))
+    state: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False, repr=False)
 
     def option(self, name: str, default: str | None = None) -> str | None:
         """Return the option ``name`` (for example ``"fit.virtual"``) or ``default``."""
@@ -60,10 +64,12 @@ class SummaryRow(Protocol):
 class SummarySpec:
     """A CSV file with one row per workout across the whole history (e.g. ``summary.csv``).
 
-    The pipeline keeps the file up to date: rows of workouts exported in earlier runs are
-    kept, the row of each workout exported now replaces its old row (matched on the
-    ``key`` column), rows are ordered by the ``order_by`` column, and the file is
-    rewritten atomically.
+    The pipeline computes ``row`` for every file it writes and records it in the ledger
+    beside the file. The format's plugin writes the file in its ``export_finished`` hook
+    with :func:`peloton_export.summaries.update_summary_file`: rows already in the file are
+    kept, rows recorded in the ledger for this output folder and rows of this run replace
+    theirs (matched on the ``key`` column), rows are ordered by ``order_by``, and the file
+    is rewritten atomically, so a killed run never loses rows.
     """
 
     filename: str
@@ -75,7 +81,12 @@ class SummarySpec:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FormatSpec:
-    """A file format a plugin can write; ``name`` is the value of ``--format``."""
+    """A file format a plugin can write; ``name`` is the value of ``--format``.
+
+    ``applies_to`` returns why the format does not apply to a workout (or ``None``);
+    ``summary`` declares a history-wide summary file; ``parallel_safe = False`` keeps the
+    run in one process (for a writer that needs one view of every workout).
+    """
 
     name: str
     suffix: str
@@ -84,6 +95,7 @@ class FormatSpec:
     media_type: str = "application/octet-stream"
     applies_to: Callable[[Workout], str | None] | None = None
     summary: SummarySpec | None = None
+    parallel_safe: bool = True
 
     def skip_reason(self, workout: Workout) -> str | None:
         """Why this format does not apply to ``workout``, or ``None`` when it does."""

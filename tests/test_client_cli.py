@@ -12,8 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 from peloton_export import ledger as ledger_module
-from peloton_export.cli_sync import ledger_group, login_command, logout_command, status_command
+from peloton_export.cli_sync import ledger_group, login_command, logout_command
+from peloton_export.cli_sync import status_command as status_for
 from peloton_export.ledger import Ledger
+from peloton_export.plugins import create_host
 from peloton_export.testing import FakePeloton
 from peloton_export.testing.pytest_plugin import (  # noqa: F401 (fixtures)
     fake_peloton,
@@ -67,6 +69,7 @@ def test_login_with_pasted_token(env: FakePeloton, tmp_path: Path) -> None:
 
 def test_status_logout_and_forget(env: FakePeloton, tmp_path: Path) -> None:
     runner = CliRunner()
+    status_command = status_for(create_host(entry_points=False))
     runner.invoke(login_command, ["--token"], input=env.issue_token() + "\n")
     ledger = Ledger(tmp_path / "state" / "ledger.sqlite3")
     ledger.seen("w1", 1, 2, "COMPLETE")
@@ -88,9 +91,9 @@ def test_status_logout_and_forget(env: FakePeloton, tmp_path: Path) -> None:
 
 def test_peloton_env_fixture_drives_a_sync(peloton_env: FakePeloton, tmp_path: Path) -> None:
     from peloton_export.archive import Archive
-    from peloton_export.cli_sync import sync_archive
     from peloton_export.config import load_config
     from peloton_export.paths import archive_dir
+    from peloton_export.run import sync_archive
 
     report = sync_archive(load_config(), offline=False)
     assert len(report.new) + len(report.skipped_imported) == 25

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import logging
 import sys
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -29,13 +28,6 @@ from peloton_export.specs import ExportContext
 
 START = wf.START
 M = Profile["mesg_num"]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> Iterator[None]:
-    merge.clear_cache()
-    yield
-    merge.clear_cache()
 
 
 def watch_fit(path: Path, start: datetime, seconds: int, *, hr: int = 100, gps: bool = False) -> Path:
@@ -197,9 +189,12 @@ def test_recordings_are_read_once_per_path(tmp_path: Path, monkeypatch: pytest.M
     calls: list[Path] = []
     real = merge.load_recording
     monkeypatch.setattr(merge, "load_recording", lambda p: calls.append(p) or real(p))
+    run = context(path)  # one run: the recordings live in its plugin state
     for _ in range(3):
-        merge_plugin.transform_workout(workout=wf.strength(), context=context(path))
+        merge_plugin.transform_workout(workout=wf.strength(), context=run)
     assert calls == [path.resolve()]
+    merge_plugin.transform_workout(workout=wf.strength(), context=context(path))
+    assert len(calls) == 2  # a new run reads them again: no module cache outlives a run
 
 
 def test_no_merge_option_means_no_change() -> None:

@@ -49,6 +49,8 @@ def context(tmp_path: Path) -> ExportContext:
 
 def test_every_hookspec_is_documented_and_typed() -> None:
     assert HOOK_NAMES == [
+        "export_finished",
+        "export_started",
         "filter_workout",
         "register_commands",
         "register_formats",
@@ -355,3 +357,71 @@ def test_installed_example_plugin_is_listed_and_can_be_hidden() -> None:
     env["PELOTON_EXPORT_LOAD_PLUGINS"] = ""
     hidden = subprocess.run([sys.executable, "-c", code, "plugins"], capture_output=True, text=True, env=env)
     assert json.loads(hidden.stdout)["plugins"] == []
+
+
+# -- lifecycle hooks -----------------------------------------------------------------------
+
+
+class _Lifecycle:
+    """Records the lifecycle calls and passes run-scoped state to its transform."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    @hookimpl
+    def export_started(self, context: Any, plan: Any) -> None:
+        self.calls.append(f"started {len(plan.workouts)}")
+        context.state("life")["marker"] = "prepared"
+        plan.run_in_one_process("the test wants one process")
+
+    @hookimpl
+    def transform_workout(self, workout: Any, context: ExportContext) -> None:
+        self.calls.append(f"transform {context.state['life']['marker']}")
+
+    @hookimpl
+    def export_finished(self, context: Any, report: Any) -> None:
+        self.calls.append(f"finished {len(report.results)}")
+
+
+def _two_workout_archive(tmp_path: Path) -> Any:
+    from peloton_export.archive import Archive
+    from tests.raw_factory import BASE_START, put
+
+    archive = Archive(tmp_path / "archive")
+    for day in range(2):
+        put(archive, f"{day:032x}", start=BASE_START + day * 86400, title=f"Ride {day}")
+    return archive
+
+
+def test_hook_export_started_prepares_run_state_for_transforms(tmp_path: Path) -> None:
+    from peloton_export.pipeline import Exporter, Selection, resolve_formats
+
+    plugin = _Lifecycle()
+    host = create_host(entry_points=False, extra={"life": plugin})
+    ctx = ExportContext(output_dir=tmp_path / "out")
+    archive = _two_workout_archive(tmp_path)
+    exporter = Exporter(host=host, archive=archive, context=ctx, formats=resolve_formats(host, ["json"]))
+    report = exporter.run(Selection(), jobs=2, rebuild=lambda: exporter)
+    assert report.ok and report.count("exported") == 2
+    assert plugin.calls == ["started 2", "transform prepared", "transform prepared", "finished 2"]
+
+
+def test_hook_export_finished_failure_is_named_and_fails_the_run(tmp_path: Path) -> None:
+    from peloton_export.pipeline import Exporter, Selection, resolve_formats
+
+    class Broken:
+        @hookimpl
+        def export_finished(self, context: Any, report: Any) -> None:
+            raise RuntimeError("index page exploded")
+
+    host = create_host(entry_points=False, extra={"broken-index": Broken()})
+    ctx = ExportContext(output_dir=tmp_path / "out")
+    exporter = Exporter(
+        host=host, archive=_two_workout_archive(tmp_path), context=ctx, formats=resolve_formats(host, ["csv"])
+    )
+    report = exporter.run(Selection())
+    assert report.count("exported") == 2 and not report.ok
+    assert report.problems == [
+        "plugin 'broken-index' failed in export_finished: RuntimeError: index page exploded"
+    ]
+    assert (tmp_path / "out" / "summary.csv").is_file()  # the other plugins' hooks still ran

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 
 from peloton_export.archive import Archive
-from peloton_export.cli_sync import sync_archive
 from peloton_export.client.api import PelotonAPI
 from peloton_export.client.http import ServiceUnavailable
 from peloton_export.client.sync import SyncReport, sync_workouts
 from peloton_export.config import Config
 from peloton_export.ledger import Ledger
 from peloton_export.origin import is_imported, workout_origin
+from peloton_export.run import sync_archive
 from peloton_export.testing import FakePeloton, simple_workout, simple_workouts
 from peloton_export.testing.clients import make_test_client
 from peloton_export.testing.pytest_plugin import (

@@ -16,14 +16,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from math import isfinite
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from peloton_export.default_plugins._xml import Point, format_utc_many, iter_points
 from peloton_export.hookspecs import hookimpl
 from peloton_export.model import Workout
 from peloton_export.specs import ExportContext, FormatSpec, SummarySpec
 from peloton_export.stats import summarize
+from peloton_export.summaries import update_summary_file
 from peloton_export.timeutil import iso_utc, local_time
+
+if TYPE_CHECKING:
+    from peloton_export.pipeline import ExportReport, RunContext
 
 SAMPLE_COLUMNS = (
     "time_utc",
@@ -156,6 +160,9 @@ def summary_row(workout: Workout, context: ExportContext) -> Mapping[str, str]:
     }
 
 
+SUMMARY = SummarySpec(filename="summary.csv", columns=SUMMARY_COLUMNS, row=summary_row)
+
+
 @hookimpl
 def register_formats() -> Iterator[FormatSpec]:
     """The ``csv`` format and its ``summary.csv``."""
@@ -165,8 +172,22 @@ def register_formats() -> Iterator[FormatSpec]:
         media_type="text/csv",
         write=write_csv,
         description="per-second CSV per workout, plus summary.csv with one row per workout",
-        summary=SummarySpec(filename="summary.csv", columns=SUMMARY_COLUMNS, row=summary_row),
+        summary=SUMMARY,
     )
 
 
-__all__ = ["SAMPLE_COLUMNS", "SUMMARY_COLUMNS", "register_formats", "safe_cell", "summary_row", "write_csv"]
+@hookimpl
+def export_finished(context: RunContext, report: ExportReport) -> None:
+    """Rewrite ``summary.csv`` with every workout exported as CSV into the output folder."""
+    update_summary_file(context, report, "csv", SUMMARY)
+
+
+__all__ = [
+    "SAMPLE_COLUMNS",
+    "SUMMARY_COLUMNS",
+    "export_finished",
+    "register_formats",
+    "safe_cell",
+    "summary_row",
+    "write_csv",
+]
