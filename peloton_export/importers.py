@@ -299,12 +299,22 @@ def _reason(exc: object, workout_id: str | None) -> str:
 def _classify(value: Any) -> tuple[str, str]:
     """``(kind, description)`` of a parsed file."""
     if isinstance(value, list):
-        workouts = sum(1 for item in value if isinstance(item, dict) and _looks_like_workout(item))
-        if workouts:
-            return "none", _list_page(workouts)
-        return "none", "a JSON array, not a workout"
+        return _classify_array(value)
     if not isinstance(value, dict):
         return "none", "not a JSON object"
+    return _classify_workout_file(value) or _classify_other_object(value)
+
+
+def _classify_array(value: list[Any]) -> tuple[str, str]:
+    """A bare array: a list page of workouts, or nothing to import."""
+    workouts = sum(1 for item in value if isinstance(item, dict) and _looks_like_workout(item))
+    if workouts:
+        return "none", _list_page(workouts)
+    return "none", "a JSON array, not a workout"
+
+
+def _classify_workout_file(value: JsonObject) -> tuple[str, str] | None:
+    """The kind of an object holding a workout (cyrii42, P2G, bundle, raw), else ``None``."""
     if "summary_raw" in value or "metrics_raw" in value:
         return "cyrii42", "cyrii42/peloton file"
     if "Workout" in value:
@@ -316,6 +326,11 @@ def _classify(value: Any) -> tuple[str, str]:
         return "bundle", "workout + performance graph bundle"
     if _looks_like_workout(value):
         return "raw", "Peloton workout"
+    return None
+
+
+def _classify_other_object(value: JsonObject) -> tuple[str, str]:
+    """What an object without a workout is: a list page, a graph, ride details, or nothing."""
     data = value.get("data")
     if isinstance(data, list):
         workouts = sum(1 for item in data if isinstance(item, dict) and _looks_like_workout(item))

@@ -23,12 +23,6 @@ def local_time(moment: datetime, zone_name: str | None) -> datetime:
     return moment.astimezone(zone(zone_name))
 
 
-def utc_offset_s(moment: datetime, zone_name: str | None) -> int:
-    """Seconds to add to UTC to get the workout's local wall clock at ``moment``."""
-    offset = local_time(moment, zone_name).utcoffset()
-    return int(offset.total_seconds()) if offset else 0
-
-
 def iso_utc(moment: datetime) -> str:
     """``YYYY-MM-DDTHH:MM:SSZ`` in UTC."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

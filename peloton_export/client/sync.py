@@ -168,6 +168,10 @@ def sync_workouts(
     return report
 
 
+#: A ledger row of a listed workout: id, created_at, start_time, status, origin.
+_Seen = tuple[str, int | None, int | None, str | None, str]
+
+
 def _sync_page(
     items: list[JsonObject],
     pool: ThreadPoolExecutor,
@@ -181,7 +185,7 @@ def _sync_page(
 ) -> bool:
     """Sync one page; True when every workout on it was already known."""
     all_known = bool(items)
-    seen: list[tuple[str, int | None, int | None, str | None, str]] = []
+    seen: list[_Seen] = []
     jobs: list[tuple[str, Future[tuple[str, JsonObject]]]] = []
     for item in items:
         try:
@@ -190,56 +194,89 @@ def _sync_page(
             report.failed[str(item.get("id"))] = str(exc)
             all_known = False
             continue
-        status = item.get("status") if isinstance(item.get("status"), str) else None
-        origin = workout_origin(item)
-        row = (workout_id, _int(item.get("created_at")), _int(item.get("start_time")), status, origin)
-        if skip and origin != PELOTON:
-            if ledger is None or ledger.workout(workout_id) is None:
-                all_known = False
-            report.skipped_imported.append(workout_id)
+        row = _seen_row(workout_id, item)
+        fetch, known = _triage(row, archive, ledger, report, skip=skip, refetch=refetch)
+        all_known = all_known and known
+        if fetch:
+            jobs.append((workout_id, pool.submit(fetcher, workout_id, item)))
+        else:
             seen.append(row)
-            continue
-        if not refetch and archive.is_complete(workout_id):
-            # Recorded again: a run killed before its page's ledger write left no row.
-            report.unchanged += 1
-            seen.append(row)
-            continue
-        all_known = False
-        if status is not None and status != "COMPLETE":
-            report.in_progress.append(workout_id)
-            seen.append(row)
-            continue
-        jobs.append((workout_id, pool.submit(fetcher, workout_id, item)))
     try:
         for workout_id, future in jobs:
-            try:
-                outcome, detail = future.result()
-            except ServiceUnavailable:
-                raise
-            except PelotonHTTPError as exc:
-                if exc.status == 0:
-                    raise
-                report.failed[workout_id] = str(exc)
+            fetched = _fetched(workout_id, future, report)
+            if fetched is None:
                 continue
-            except (ArchiveError, ValueError) as exc:
-                report.failed[workout_id] = str(exc)
-                continue
-            status = detail.get("status") if isinstance(detail.get("status"), str) else None
-            origin = workout_origin(detail)
-            seen.append(
-                (workout_id, _int(detail.get("created_at")), _int(detail.get("start_time")), status, origin)
-            )
-            if outcome == "imported":
-                report.skipped_imported.append(workout_id)
-            elif outcome == "updated":
-                report.updated.append(workout_id)
-            else:
-                report.new.append(workout_id)
-            if status is not None and status != "COMPLETE":
-                report.in_progress.append(workout_id)
+            outcome, detail = fetched
+            row = _seen_row(workout_id, detail)
+            seen.append(row)
+            _count_fetched(report, workout_id, outcome, status=row[3])
     finally:
         for _, future in jobs:
             future.cancel()
         if ledger is not None and seen:
             ledger.seen_many(seen)
     return all_known
+
+
+def _seen_row(workout_id: str, body: JsonObject) -> _Seen:
+    """The ledger row of a workout from its list item or detail body."""
+    status = body.get("status") if isinstance(body.get("status"), str) else None
+    return (
+        workout_id,
+        _int(body.get("created_at")),
+        _int(body.get("start_time")),
+        status,
+        workout_origin(body),
+    )
+
+
+def _triage(
+    row: _Seen, archive: Archive, ledger: Ledger | None, report: SyncReport, *, skip: bool, refetch: bool
+) -> tuple[bool, bool]:
+    """``(fetch it, already known)`` for a listed workout; what is not fetched is counted."""
+    workout_id, _, _, status, origin = row
+    if skip and origin != PELOTON:
+        known = ledger is not None and ledger.workout(workout_id) is not None
+        report.skipped_imported.append(workout_id)
+        return False, known
+    if not refetch and archive.is_complete(workout_id):
+        # Recorded again: a run killed before its page's ledger write left no row.
+        report.unchanged += 1
+        return False, True
+    if status is not None and status != "COMPLETE":
+        report.in_progress.append(workout_id)
+        return False, False
+    return True, False
+
+
+def _fetched(
+    workout_id: str, future: Future[tuple[str, JsonObject]], report: SyncReport
+) -> tuple[str, JsonObject] | None:
+    """The fetch's outcome and detail, or ``None`` when it failed (recorded in the report).
+
+    :raises ServiceUnavailable: the service stayed unavailable (aborts the sync).
+    :raises PelotonHTTPError: a request that never got an answer (status 0).
+    """
+    try:
+        return future.result()
+    except ServiceUnavailable:
+        raise
+    except PelotonHTTPError as exc:
+        if exc.status == 0:
+            raise
+        report.failed[workout_id] = str(exc)
+    except (ArchiveError, ValueError) as exc:
+        report.failed[workout_id] = str(exc)
+    return None
+
+
+def _count_fetched(report: SyncReport, workout_id: str, outcome: str, *, status: str | None) -> None:
+    """Count a fetched workout as imported (skipped), updated or new, and in progress."""
+    if outcome == "imported":
+        report.skipped_imported.append(workout_id)
+    elif outcome == "updated":
+        report.updated.append(workout_id)
+    else:
+        report.new.append(workout_id)
+    if status is not None and status != "COMPLETE":
+        report.in_progress.append(workout_id)

@@ -200,22 +200,32 @@ def cumulative_distances(points: Sequence[Point]) -> list[float | None]:
         or (p.gps is not None and p.gps.distance_m is not None)
         for p in points
     )
+    if has_distance:
+        return _recorded_distances(points)
+    if any(p.sample is not None and p.sample.speed_mps is not None for p in points):
+        return _distances_from_speed(points)
+    return [None] * len(points)
+
+
+def _recorded_distances(points: Sequence[Point]) -> list[float | None]:
+    """The sample's, else the fix's, distance; the last known one carried forward."""
     isfinite = math.isfinite
     result: list[float | None] = []
-    if has_distance:
-        last: float | None = None
-        for p in points:
-            value = p.sample.distance_m if p.sample is not None else None
-            if value is None and p.gps is not None:
-                value = p.gps.distance_m
-            if value is not None and isfinite(value) and value >= 0:
-                last = value if last is None or value > last else last
-            result.append(last)
-        return result
+    last: float | None = None
+    for p in points:
+        value = p.sample.distance_m if p.sample is not None else None
+        if value is None and p.gps is not None:
+            value = p.gps.distance_m
+        if value is not None and isfinite(value) and value >= 0:
+            last = value if last is None or value > last else last
+        result.append(last)
+    return result
 
-    has_speed = any(p.sample is not None and p.sample.speed_mps is not None for p in points)
-    if not has_speed:
-        return [None] * len(points)
+
+def _distances_from_speed(points: Sequence[Point]) -> list[float | None]:
+    """Speed integrated over the offset steps, each step capped at 5 s."""
+    isfinite = math.isfinite
+    result: list[float | None] = []
     total = 0.0
     prev_offset: int | None = None
     for p in points:

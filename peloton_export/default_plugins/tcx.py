@@ -53,7 +53,7 @@ from peloton_export.stats import Stats, apportion, summarize
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from peloton_export.model import Lap, Workout
+    from peloton_export.model import Lap, Sample, Workout
 
 __all__ = ["render_tcx", "tcx_sport", "write_tcx"]
 
@@ -65,6 +65,7 @@ BIKING_DISCIPLINES = frozenset({"cycling", "bike_bootcamp", "outdoor_cycling", "
 RUNNING_DISCIPLINES = frozenset({"running", "walking", "outdoor_running", "outdoor_walking"})
 
 _CREATOR_NAME = "peloton-export"
+_isfinite = math.isfinite  # a module global: cheaper than math.isfinite in the per-sample helper
 _HEADER = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
     f'<TrainingCenterDatabase xmlns="{TCX_NS}" xmlns:ns3="{AX_NS}" xmlns:xsi="{XSI_NS}" '
@@ -206,8 +207,9 @@ def _trackpoints(
 ) -> None:
     """Append one ``<Trackpoint>`` string per point to ``out``.
 
-    This is the hot loop (3,600 iterations for an hour at 1 Hz), so it is written inline:
-    no helper calls per point except for the rare cases (non-UTC times, odd positions).
+    This is the hot loop (3,600 iterations for an hour at 1 Hz): the time, altitude and
+    distance are written inline; the position (outdoor only) and the sample's readings each
+    take one helper call.
     """
     isfinite = math.isfinite
     append = out.append
@@ -217,17 +219,7 @@ def _trackpoints(
         buf = f"     <Trackpoint>\n      <Time>{times[i]}</Time>\n"
         alt = None
         if g is not None:
-            lat = g.latitude
-            lon = g.longitude
-            # Fast path: in range and cannot round up to 180.0000000 when formatted.
-            if not (-90.0 <= lat <= 90.0 and -180.0 <= lon < 179.9999999):
-                pos = valid_position(lat, lon)
-                lat, lon = pos if pos is not None else (math.nan, math.nan)
-            if lat == lat:
-                buf += (
-                    f"      <Position><LatitudeDegrees>{lat:.7f}</LatitudeDegrees>"
-                    f"<LongitudeDegrees>{lon:.7f}</LongitudeDegrees></Position>\n"
-                )
+            buf += _position_xml(g.latitude, g.longitude)
             alt = g.altitude_m
         if alt is None and s is not None:
             alt = s.altitude_m
@@ -236,33 +228,49 @@ def _trackpoints(
         dist = distances[i]
         if dist is not None:
             buf += f"      <DistanceMeters>{dist:.1f}</DistanceMeters>\n"
-        if s is None:
-            append(buf + "     </Trackpoint>\n")
-            continue
-        hr = s.heart_rate_bpm
-        if hr is not None and 1 <= hr <= 255:
-            buf += f"      <HeartRateBpm><Value>{hr:.0f}</Value></HeartRateBpm>\n"
-        cad = s.cadence_rpm
-        cad_text = ""
-        if cad is not None and isfinite(cad):
-            c = round(cad)
-            cad_text = str(0 if c < 0 else 254 if c > 254 else c)
-            if not running:
-                buf += f"      <Cadence>{cad_text}</Cadence>\n"
-        ext = ""
-        speed = s.speed_mps
-        if speed is not None and isfinite(speed) and speed >= 0:
-            ext = f"<ns3:Speed>{speed:.3f}</ns3:Speed>"
-        if running and cad_text:
-            ext += f"<ns3:RunCadence>{cad_text}</ns3:RunCadence>"
-        power = s.power_w
-        if power is not None and isfinite(power):
-            w = round(power)
-            ext += f"<ns3:Watts>{0 if w < 0 else 65535 if w > 65535 else w}</ns3:Watts>"
-        if ext:
-            append(f"{buf}      <Extensions><ns3:TPX>{ext}</ns3:TPX></Extensions>\n     </Trackpoint>\n")
-        else:
-            append(buf + "     </Trackpoint>\n")
+        append(buf + ("     </Trackpoint>\n" if s is None else _readings_xml(s, running)))
+
+
+def _position_xml(lat: float, lon: float) -> str:
+    """The ``<Position>`` line of a fix, or ``""`` when it is not a valid position."""
+    # Fast path: in range and cannot round up to 180.0000000 when formatted.
+    if not (-90.0 <= lat <= 90.0 and -180.0 <= lon < 179.9999999):
+        pos = valid_position(lat, lon)
+        if pos is None:
+            return ""
+        lat, lon = pos
+    return (
+        f"      <Position><LatitudeDegrees>{lat:.7f}</LatitudeDegrees>"
+        f"<LongitudeDegrees>{lon:.7f}</LongitudeDegrees></Position>\n"
+    )
+
+
+def _readings_xml(s: Sample, running: bool) -> str:
+    """A sample's heart rate, cadence and ``TPX`` extension lines, and the closing tag."""
+    buf = ""
+    hr = s.heart_rate_bpm
+    if hr is not None and 1 <= hr <= 255:
+        buf += f"      <HeartRateBpm><Value>{hr:.0f}</Value></HeartRateBpm>\n"
+    cad = s.cadence_rpm
+    cad_text = ""
+    if cad is not None and _isfinite(cad):
+        c = round(cad)
+        cad_text = str(0 if c < 0 else 254 if c > 254 else c)
+        if not running:
+            buf += f"      <Cadence>{cad_text}</Cadence>\n"
+    ext = ""
+    speed = s.speed_mps
+    if speed is not None and _isfinite(speed) and speed >= 0:
+        ext = f"<ns3:Speed>{speed:.3f}</ns3:Speed>"
+    if running and cad_text:
+        ext += f"<ns3:RunCadence>{cad_text}</ns3:RunCadence>"
+    power = s.power_w
+    if power is not None and _isfinite(power):
+        w = round(power)
+        ext += f"<ns3:Watts>{0 if w < 0 else 65535 if w > 65535 else w}</ns3:Watts>"
+    if ext:
+        return f"{buf}      <Extensions><ns3:TPX>{ext}</ns3:TPX></Extensions>\n     </Trackpoint>\n"
+    return buf + "     </Trackpoint>\n"
 
 
 def _notes(workout: Workout) -> str:

@@ -33,19 +33,20 @@ import logging
 import math
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from peloton_export.errors import ConfigError
 from peloton_export.fit.adapter import FIT_EPOCH_S, FitWriter
-from peloton_export.fit.devices import device_for
+from peloton_export.fit.devices import DeviceIdentity, device_for
 from peloton_export.fit.laps import LapSpan, plan_laps
 from peloton_export.fit.sports import SportChoice, fit_sport
 from peloton_export.fit.strength import ExerciseMap, load_exercise_map
 from peloton_export.fit.zones import heart_rate_zone_times, power_zone_times
-from peloton_export.model import Sample, Workout
+from peloton_export.model import GpsPoint, Sample, Workout
 from peloton_export.specs import ExportContext
 from peloton_export.stats import Stats, apportion, summarize
 
@@ -115,39 +116,54 @@ def _finite(value: float | None) -> bool:
     return value is not None and math.isfinite(value)
 
 
+def _between(lo: float, hi: float) -> Callable[[float], bool]:
+    """A check that a value is finite and in ``lo..hi``."""
+
+    def check(value: float) -> bool:
+        return math.isfinite(value) and lo <= value <= hi
+
+    return check
+
+
+def _cadence_fits(divisor: float) -> Callable[[float], bool]:
+    """A check that a cadence, divided into the unit written, fits FIT's ``0..254``."""
+
+    def check(value: float) -> bool:
+        return math.isfinite(value) and 0 <= value / divisor <= 254.4
+
+    return check
+
+
+def _heart_rate_fits(value: object) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value) and 1 <= value <= 254.4
+
+
 class _Cleaner:
     """Leaves out values a FIT record cannot hold, counting them per field."""
 
     def __init__(self, running: bool) -> None:
-        self.cadence_div = 2.0 if running else 1.0
+        cadence_div = 2.0 if running else 1.0
         self.dropped: Counter[str] = Counter()
+        # (sample field, whether a present value fits its FIT field); cadence is checked
+        # in the unit written (strides per minute when running).
+        self._checks: tuple[tuple[str, Callable[[Any], bool]], ...] = (
+            ("power_w", _between(0, 65534.4)),
+            ("cadence_rpm", _cadence_fits(cadence_div)),
+            ("heart_rate_bpm", _heart_rate_fits),
+            ("resistance_pct", _between(0, 100)),
+            ("speed_mps", _between(0, 65.534)),
+            ("incline_pct", _between(-327.68, 327.66)),
+            ("altitude_m", _between(-500, 12606.8)),
+            ("distance_m", _between(0, 42_949_672.9)),
+        )
 
     def sample(self, s: Sample) -> Sample:
+        """``s``, or a copy with the values no FIT field can hold set to ``None``."""
         bad: dict[str, None] = {}
-        p = s.power_w
-        if p is not None and not (math.isfinite(p) and 0 <= p <= 65534.4):
-            bad["power_w"] = None
-        c = s.cadence_rpm
-        if c is not None and not (math.isfinite(c) and 0 <= c / self.cadence_div <= 254.4):
-            bad["cadence_rpm"] = None
-        h = s.heart_rate_bpm
-        if h is not None and not (isinstance(h, int | float) and math.isfinite(h) and 1 <= h <= 254.4):
-            bad["heart_rate_bpm"] = None
-        r = s.resistance_pct
-        if r is not None and not (math.isfinite(r) and 0 <= r <= 100):
-            bad["resistance_pct"] = None
-        v = s.speed_mps
-        if v is not None and not (math.isfinite(v) and 0 <= v <= 65.534):
-            bad["speed_mps"] = None
-        g = s.incline_pct
-        if g is not None and not (math.isfinite(g) and -327.68 <= g <= 327.66):
-            bad["incline_pct"] = None
-        a = s.altitude_m
-        if a is not None and not (math.isfinite(a) and -500 <= a <= 12606.8):
-            bad["altitude_m"] = None
-        d = s.distance_m
-        if d is not None and not (math.isfinite(d) and 0 <= d <= 42_949_672.9):
-            bad["distance_m"] = None
+        for name, fits in self._checks:
+            value = getattr(s, name)
+            if value is not None and not fits(value):
+                bad[name] = None
         if not bad:
             return s
         self.dropped.update(bad.keys())
@@ -232,67 +248,91 @@ def _valid_position(lat: float, lon: float) -> bool:
     return math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon < 180
 
 
-def _records(
-    workout: Workout, samples: Sequence[Sample], family: str
-) -> tuple[list[tuple[datetime, int, dict[str, object]]], float | None]:
+#: A record message's fields, with its time and offset (s) for ordering.
+_Row = tuple[datetime, int, dict[str, object]]
+
+
+def _records(workout: Workout, samples: Sequence[Sample], family: str) -> tuple[list[_Row], float | None]:
     """Record messages with their times and offsets, and the largest distance seen."""
     running = family in ("running", "walking")
     fixes = {p.offset: p for p in workout.track}
-    rows: list[tuple[datetime, int, dict[str, object]]] = []
+    rows: list[_Row] = []
     max_distance: float | None = None
-    semi = SEMICIRCLES_PER_DEGREE
     for s in samples:
-        rec: dict[str, object] = {"timestamp": s.time}
-        fix = fixes.pop(s.offset, None)
-        if fix is not None and not _valid_position(fix.latitude, fix.longitude):
-            fix = None
-        if fix is not None:
-            rec["position_lat"] = round(fix.latitude * semi)
-            rec["position_long"] = round(fix.longitude * semi)
-        distance = s.distance_m if s.distance_m is not None else (fix.distance_m if fix else None)
-        if distance is not None and not (math.isfinite(distance) and 0 <= distance <= 42_949_672.9):
-            distance = None
-        if distance is not None:
-            rec["distance"] = distance
-            if max_distance is None or distance > max_distance:
-                max_distance = distance
-        altitude = s.altitude_m if s.altitude_m is not None else (fix.altitude_m if fix else None)
-        if altitude is not None and math.isfinite(altitude) and -500 <= altitude <= 12606.8:
-            rec["altitude"] = altitude
-            rec["enhanced_altitude"] = altitude
-        if s.speed_mps is not None:
-            rec["speed"] = s.speed_mps
-            rec["enhanced_speed"] = s.speed_mps
-        if s.power_w is not None:
-            rec["power"] = round(s.power_w)
-        if s.cadence_rpm is not None:
-            rec["cadence"] = round(s.cadence_rpm / 2) if running else round(s.cadence_rpm)
-        if s.heart_rate_bpm is not None:
-            rec["heart_rate"] = round(s.heart_rate_bpm)
-        if s.incline_pct is not None:
-            rec["grade"] = s.incline_pct
-        if s.resistance_pct is not None:
-            rec["resistance"] = round(s.resistance_pct * 2.54)
+        rec, distance = _sample_record(s, fixes.pop(s.offset, None), running)
+        max_distance = _further(max_distance, distance)
         rows.append((s.time, s.offset, rec))
     for fix in fixes.values():
         if not _valid_position(fix.latitude, fix.longitude):
             continue
-        rec = {
-            "timestamp": fix.time,
-            "position_lat": round(fix.latitude * semi),
-            "position_long": round(fix.longitude * semi),
-        }
-        if _finite(fix.altitude_m) and -500 <= (fix.altitude_m or 0.0) <= 12606.8:
-            rec["altitude"] = fix.altitude_m
-            rec["enhanced_altitude"] = fix.altitude_m
-        if _finite(fix.distance_m) and 0 <= (fix.distance_m or 0.0) <= 42_949_672.9:
-            rec["distance"] = fix.distance_m
-            if max_distance is None or (fix.distance_m or 0.0) > max_distance:
-                max_distance = fix.distance_m
+        rec, distance = _fix_record(fix)
+        max_distance = _further(max_distance, distance)
         rows.append((fix.time, fix.offset, rec))
     if workout.track:
         rows.sort(key=lambda row: (row[0], row[1]))
     return rows, max_distance
+
+
+def _further(known: float | None, distance: float | None) -> float | None:
+    """The larger of two distances, either of which may be ``None``."""
+    if distance is not None and (known is None or distance > known):
+        return distance
+    return known
+
+
+def _sample_record(s: Sample, fix: GpsPoint | None, running: bool) -> tuple[dict[str, object], float | None]:
+    """The record of one sample (with the GPS fix at its offset), and its distance in m."""
+    rec: dict[str, object] = {"timestamp": s.time}
+    if fix is not None and not _valid_position(fix.latitude, fix.longitude):
+        fix = None
+    if fix is not None:
+        rec["position_lat"] = round(fix.latitude * SEMICIRCLES_PER_DEGREE)
+        rec["position_long"] = round(fix.longitude * SEMICIRCLES_PER_DEGREE)
+    distance = s.distance_m if s.distance_m is not None else (fix.distance_m if fix else None)
+    if distance is not None and not (math.isfinite(distance) and 0 <= distance <= 42_949_672.9):
+        distance = None
+    if distance is not None:
+        rec["distance"] = distance
+    altitude = s.altitude_m if s.altitude_m is not None else (fix.altitude_m if fix else None)
+    if altitude is not None and math.isfinite(altitude) and -500 <= altitude <= 12606.8:
+        rec["altitude"] = altitude
+        rec["enhanced_altitude"] = altitude
+    _add_sample_metrics(rec, s, running)
+    return rec, distance
+
+
+def _add_sample_metrics(rec: dict[str, object], s: Sample, running: bool) -> None:
+    """Speed, power, cadence (strides per minute when running), heart rate, grade, resistance."""
+    if s.speed_mps is not None:
+        rec["speed"] = s.speed_mps
+        rec["enhanced_speed"] = s.speed_mps
+    if s.power_w is not None:
+        rec["power"] = round(s.power_w)
+    if s.cadence_rpm is not None:
+        rec["cadence"] = round(s.cadence_rpm / 2) if running else round(s.cadence_rpm)
+    if s.heart_rate_bpm is not None:
+        rec["heart_rate"] = round(s.heart_rate_bpm)
+    if s.incline_pct is not None:
+        rec["grade"] = s.incline_pct
+    if s.resistance_pct is not None:
+        rec["resistance"] = round(s.resistance_pct * 2.54)
+
+
+def _fix_record(fix: GpsPoint) -> tuple[dict[str, object], float | None]:
+    """The record of a valid GPS fix that has no sample, and its distance in m."""
+    rec: dict[str, object] = {
+        "timestamp": fix.time,
+        "position_lat": round(fix.latitude * SEMICIRCLES_PER_DEGREE),
+        "position_long": round(fix.longitude * SEMICIRCLES_PER_DEGREE),
+    }
+    if _finite(fix.altitude_m) and -500 <= (fix.altitude_m or 0.0) <= 12606.8:
+        rec["altitude"] = fix.altitude_m
+        rec["enhanced_altitude"] = fix.altitude_m
+    distance: float | None = None
+    if _finite(fix.distance_m) and 0 <= (fix.distance_m or 0.0) <= 42_949_672.9:
+        distance = fix.distance_m
+        rec["distance"] = distance
+    return rec, distance
 
 
 def _ascent_descent(altitudes: Sequence[float], threshold: float = 1.0) -> tuple[float, float]:
@@ -417,14 +457,47 @@ def build_messages(
 ) -> list[Message]:
     """Return the FIT messages of ``workout`` as ``(message name, fields)`` pairs.
 
+    One step per message group, in file order (see the module docstring).
+
     :raises ConfigError: an unknown device preset or lap strategy, or a bad exercise map.
     """
     options = options or FitOptions()
     logger = logger or log
     sport: SportChoice = fit_sport(workout, virtual=options.virtual)
-    running = sport.family in ("running", "walking")
     device = device_for(options.device, sport.family)
-    cleaner = _Cleaner(running)
+    activity = _prepare(workout, sport, logger)
+    messages = _file_header(activity, device)
+    messages.extend(_timed_messages(activity, options, logger))
+    messages.append(_timer_event(activity.timeline.stop, "stop_all"))
+    laps = _lap_messages(activity, options)
+    messages.extend(laps)
+    if options.zones:
+        messages.extend(("time_in_zone", m) for m in _zone_messages(workout, activity.timeline.end))
+    messages.append(("session", _session(activity, num_laps=len(laps))))
+    messages.append(("activity", _activity(activity)))
+    return messages
+
+
+@dataclass(frozen=True, slots=True)
+class _Activity:
+    """What the message groups of one file share."""
+
+    workout: Workout
+    sport: SportChoice
+    samples: list[Sample]  # cleaned, in offset order
+    rows: list[_Row]  # the record messages, in file order
+    max_distance: float | None  # the largest record distance (m)
+    timeline: _Timeline
+
+    @property
+    def running(self) -> bool:
+        """True for running and walking (cadence in strides per minute)."""
+        return self.sport.family in ("running", "walking")
+
+
+def _prepare(workout: Workout, sport: SportChoice, logger: logging.Logger) -> _Activity:
+    """Clean the samples, build the records and find the pauses (warns of dropped values)."""
+    cleaner = _Cleaner(sport.family in ("running", "walking"))
     samples = sorted((cleaner.sample(s) for s in workout.samples), key=lambda s: s.offset)
     rows, max_distance = _records(workout, samples, sport.family)
     if cleaner.dropped:
@@ -433,10 +506,18 @@ def build_messages(
             "workout %s: left out of the FIT records values no FIT field can hold: %s", workout.id, detail
         )
     timeline = _timeline(workout, [(t, o) for t, o, _ in rows])
-    start, end = timeline.start, timeline.end
-    serial = serial_number(workout.id)
+    return _Activity(workout, sport, samples, rows, max_distance, timeline)
 
-    messages: list[Message] = [
+
+def _timer_event(when: datetime, event_type: str) -> Message:
+    return ("event", {"timestamp": when, "event": "timer", "event_type": event_type})
+
+
+def _file_header(activity: _Activity, device: DeviceIdentity) -> list[Message]:
+    """``file_id``, the creator's ``device_info`` and the timer start."""
+    start = activity.timeline.start
+    serial = serial_number(activity.workout.id)
+    return [
         (
             "file_id",
             {
@@ -460,82 +541,129 @@ def build_messages(
                 "serial_number": serial,
             },
         ),
-        ("event", {"timestamp": start, "event": "timer", "event_type": "start"}),
+        _timer_event(start, "start"),
     ]
-    body: list[tuple[datetime, int, Message]] = [(t, 0, ("record", rec)) for t, _, rec in rows]
+
+
+def _timed_messages(activity: _Activity, options: FitOptions, logger: logging.Logger) -> list[Message]:
+    """Records, timer stop/start around pauses and strength sets, in time order.
+
+    At one instant a pause's timer start comes first, then the record, the timer stop and
+    the set.
+    """
+    workout, timeline = activity.workout, activity.timeline
+    body: list[tuple[datetime, int, Message]] = [(t, 0, ("record", rec)) for t, _, rec in activity.rows]
     for p0, p1 in timeline.pauses:
-        body.append((p0, 1, ("event", {"timestamp": p0, "event": "timer", "event_type": "stop"})))
-        body.append((p1, -1, ("event", {"timestamp": p1, "event": "timer", "event_type": "start"})))
-    unmapped: list[str] = []
+        body.append((p0, 1, _timer_event(p0, "stop")))
+        body.append((p1, -1, _timer_event(p1, "start")))
     if workout.sets:
-        exercises = load_exercise_map(options.exercise_map)
-        for when, mesg in _set_messages(workout, exercises, unmapped):
-            body.append((when, 2, ("set", mesg)))
-        if unmapped:
-            names = ", ".join(sorted(set(unmapped)))
-            logger.info("workout %s: movements without a Garmin exercise mapping: %s", workout.id, names)
+        body.extend((when, 2, ("set", mesg)) for when, mesg in _sets(workout, options, logger))
     if timeline.pauses or workout.sets:
         body.sort(key=lambda item: (item[0], item[1]))
-    messages.extend(m for _, _, m in body)
-    messages.append(("event", {"timestamp": timeline.stop, "event": "timer", "event_type": "stop_all"}))
+    return [m for _, _, m in body]
 
-    # Laps
-    last_offset = max([o for _, o, _ in rows], default=0)
+
+def _sets(
+    workout: Workout, options: FitOptions, logger: logging.Logger
+) -> list[tuple[datetime, dict[str, object]]]:
+    """The ``set`` messages with their end times; logs the movements without a mapping."""
+    exercises = load_exercise_map(options.exercise_map)
+    unmapped: list[str] = []
+    sets = _set_messages(workout, exercises, unmapped)
+    if unmapped:
+        names = ", ".join(sorted(set(unmapped)))
+        logger.info("workout %s: movements without a Garmin exercise mapping: %s", workout.id, names)
+    return sets
+
+
+def _lap_messages(activity: _Activity, options: FitOptions) -> list[Message]:
+    """One ``lap`` per span of the lap strategy; the first starts at the start, the last ends at the end."""
+    workout, timeline, samples = activity.workout, activity.timeline, activity.samples
+    last_offset = max([o for _, o, _ in activity.rows], default=0)
     active_end = max(last_offset, math.ceil(workout.timer_s) if _finite(workout.timer_s) else 0)
-    spans: list[LapSpan] = plan_laps(workout, active_end, strategy=options.laps, family=sport.family)
-    lap_bounds = [(timeline.at(span.start), timeline.at(span.end)) for span in spans]
-    lap_bounds[0] = (start, lap_bounds[0][1])
-    lap_bounds[-1] = (lap_bounds[-1][0], end)
+    spans: list[LapSpan] = plan_laps(workout, active_end, strategy=options.laps, family=activity.sport.family)
+    bounds = [(timeline.at(span.start), timeline.at(span.end)) for span in spans]
+    bounds[0] = (timeline.start, bounds[0][1])
+    bounds[-1] = (bounds[-1][0], timeline.end)
     calories = apportion(
-        _within(workout.calories_kcal, 0, 1e6) or 0.0, [(b - a).total_seconds() for a, b in lap_bounds]
+        _within(workout.calories_kcal, 0, 1e6) or 0.0, [(b - a).total_seconds() for a, b in bounds]
     )
     distance_before = 0.0
     offsets = [s.offset for s in samples]
-    for index, (span, (lap_start, lap_end)) in enumerate(zip(spans, lap_bounds, strict=True)):
+    messages: list[Message] = []
+    for index, span in enumerate(spans):
         last = index == len(spans) - 1
         lo = 0 if index == 0 else bisect_left(offsets, span.start)
         hi = len(samples) if last else bisect_left(offsets, span.end)
         lap_samples = samples[lo:hi]
         stats = summarize(lap_samples, distance_start_m=distance_before)
-        lap_distances = [s.distance_m for s in lap_samples if s.distance_m is not None]
-        if not lap_distances and workout.track:
-            lap_distances = [
-                p.distance_m
-                for p in workout.track
-                if p.distance_m is not None
-                and (span.start <= p.offset < span.end or (last and p.offset >= span.end))
-            ]
-        lap_distances = [d for d in lap_distances if _within(d, 0, 42_949_672.9) is not None]
-        lap_distance = max(max(lap_distances) - distance_before, 0.0) if lap_distances else None
-        if lap_distances:
-            distance_before = max(distance_before, max(lap_distances))
-        timer = timeline.timer_between(lap_start, lap_end)
-        lap: dict[str, object] = {
-            "message_index": index,
-            "timestamp": lap_end,
-            "event": "lap",
-            "event_type": "stop",
-            "start_time": lap_start,
-            "total_elapsed_time": (lap_end - lap_start).total_seconds(),
-            "total_timer_time": timer,
-            "total_distance": lap_distance,
-            "total_calories": _int_within(calories[index], 0, 65534) if workout.calories_kcal else None,
-            "avg_speed": _avg_speed(lap_distance, timer, stats),
-            "lap_trigger": "session_end" if last and span.trigger == "session_end" else span.trigger,
-            "sport": sport.sport,
-            "sub_sport": sport.sub_sport,
-            **_summary_fields(stats, running),
-        }
-        lap["enhanced_avg_speed"] = lap["avg_speed"]
-        messages.append(("lap", lap))
+        distances = _lap_distances(workout, lap_samples, span, last)
+        distance = max(max(distances) - distance_before, 0.0) if distances else None
+        if distances:
+            distance_before = max(distance_before, max(distances))
+        lap = _Lap(index, span, bounds[index][0], bounds[index][1], last, distance, calories[index], stats)
+        messages.append(("lap", _lap_fields(activity, lap)))
+    return messages
 
-    # Zones, session, activity
-    if options.zones:
-        messages.extend(("time_in_zone", m) for m in _zone_messages(workout, end))
-    stats = summarize(samples)
+
+def _lap_distances(workout: Workout, lap_samples: Sequence[Sample], span: LapSpan, last: bool) -> list[float]:
+    """The cumulative distances (m) in a lap: its samples', else its GPS fixes'; FIT range only."""
+    distances = [s.distance_m for s in lap_samples if s.distance_m is not None]
+    if not distances and workout.track:
+        distances = [
+            p.distance_m
+            for p in workout.track
+            if p.distance_m is not None
+            and (span.start <= p.offset < span.end or (last and p.offset >= span.end))
+        ]
+    return [d for d in distances if _within(d, 0, 42_949_672.9) is not None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Lap:
+    """One lap to write: its span, wall-clock bounds, distance (m), calories (kcal), stats."""
+
+    index: int
+    span: LapSpan
+    start: datetime
+    end: datetime
+    last: bool
+    distance_m: float | None
+    calories_kcal: float
+    stats: Stats
+
+
+def _lap_fields(activity: _Activity, lap: _Lap) -> dict[str, object]:
+    workout, sport = activity.workout, activity.sport
+    timer = activity.timeline.timer_between(lap.start, lap.end)
+    fields: dict[str, object] = {
+        "message_index": lap.index,
+        "timestamp": lap.end,
+        "event": "lap",
+        "event_type": "stop",
+        "start_time": lap.start,
+        "total_elapsed_time": (lap.end - lap.start).total_seconds(),
+        "total_timer_time": timer,
+        "total_distance": lap.distance_m,
+        "total_calories": _int_within(lap.calories_kcal, 0, 65534) if workout.calories_kcal else None,
+        "avg_speed": _avg_speed(lap.distance_m, timer, lap.stats),
+        "lap_trigger": "session_end" if lap.last and lap.span.trigger == "session_end" else lap.span.trigger,
+        "sport": sport.sport,
+        "sub_sport": sport.sub_sport,
+        **_summary_fields(lap.stats, activity.running),
+    }
+    fields["enhanced_avg_speed"] = fields["avg_speed"]
+    return fields
+
+
+def _session(activity: _Activity, num_laps: int) -> dict[str, object]:
+    """The ``session`` message: totals over the whole workout."""
+    workout, sport, timeline = activity.workout, activity.sport, activity.timeline
+    start, end = timeline.start, timeline.end
+    stats = summarize(activity.samples)
     distance = _within(workout.distance_m, 0, 42_949_672.9)
     if distance is None:
-        distance = max_distance
+        distance = activity.max_distance
     total_timer = timeline.timer_between(start, end)
     session: dict[str, object] = {
         "message_index": 0,
@@ -552,45 +680,64 @@ def build_messages(
         "total_work": _int_within(workout.total_work_j, 0, 4_294_967_294),
         "avg_speed": _avg_speed(distance, total_timer, stats),
         "first_lap_index": 0,
-        "num_laps": len(spans),
+        "num_laps": num_laps,
         "trigger": "activity_end",
-        **_summary_fields(stats, running),
+        **_summary_fields(stats, activity.running),
     }
     session["enhanced_avg_speed"] = session["avg_speed"]
     if workout.ftp_w and workout.ftp_w > 0:
         session["threshold_power"] = _int_within(workout.ftp_w, 1, 65534)
-    altitudes = [float(r["altitude"]) for _, _, r in rows if "altitude" in r]  # type: ignore[arg-type]
-    if len(altitudes) > 1:
-        ascent, descent = _ascent_descent(altitudes)
-        session["total_ascent"] = round(ascent)
-        session["total_descent"] = round(descent)
+    session.update(_elevation_fields(activity.rows))
     if sport.family == "rowing":
-        strokes = _strokes(samples)
-        if strokes:
-            session["total_cycles"] = strokes
-            if distance:
-                session["avg_stroke_distance"] = min(distance / strokes, 655.34)
+        session.update(_rowing_fields(activity.samples, distance))
+    session.update(_start_position_fields(workout))
+    return session
+
+
+def _elevation_fields(rows: Sequence[_Row]) -> dict[str, object]:
+    """``total_ascent`` and ``total_descent`` (m) from the records' altitudes."""
+    altitudes = [float(r["altitude"]) for _, _, r in rows if "altitude" in r]  # type: ignore[arg-type]
+    if len(altitudes) <= 1:
+        return {}
+    ascent, descent = _ascent_descent(altitudes)
+    return {"total_ascent": round(ascent), "total_descent": round(descent)}
+
+
+def _rowing_fields(samples: Sequence[Sample], distance: float | None) -> dict[str, object]:
+    """``total_cycles`` (strokes) and ``avg_stroke_distance`` (m) of a row."""
+    strokes = _strokes(samples)
+    if not strokes:
+        return {}
+    fields: dict[str, object] = {"total_cycles": strokes}
+    if distance:
+        fields["avg_stroke_distance"] = min(distance / strokes, 655.34)
+    return fields
+
+
+def _start_position_fields(workout: Workout) -> dict[str, object]:
+    """The first valid GPS fix as ``start_position_lat``/``_long`` (semicircles)."""
     valid_fixes = [p for p in workout.track if _valid_position(p.latitude, p.longitude)]
-    if valid_fixes:
-        first = min(valid_fixes, key=lambda p: p.offset)
-        session["start_position_lat"] = round(first.latitude * SEMICIRCLES_PER_DEGREE)
-        session["start_position_long"] = round(first.longitude * SEMICIRCLES_PER_DEGREE)
-    messages.append(("session", session))
-    messages.append(
-        (
-            "activity",
-            {
-                "timestamp": end,
-                "total_timer_time": total_timer,
-                "num_sessions": 1,
-                "type": "manual",
-                "event": "activity",
-                "event_type": "stop",
-                "local_timestamp": _local_timestamp(workout, end),
-            },
-        )
-    )
-    return messages
+    if not valid_fixes:
+        return {}
+    first = min(valid_fixes, key=lambda p: p.offset)
+    return {
+        "start_position_lat": round(first.latitude * SEMICIRCLES_PER_DEGREE),
+        "start_position_long": round(first.longitude * SEMICIRCLES_PER_DEGREE),
+    }
+
+
+def _activity(activity: _Activity) -> dict[str, object]:
+    """The closing ``activity`` message (with the workout's local time when its zone is known)."""
+    timeline = activity.timeline
+    return {
+        "timestamp": timeline.end,
+        "total_timer_time": timeline.timer_between(timeline.start, timeline.end),
+        "num_sessions": 1,
+        "type": "manual",
+        "event": "activity",
+        "event_type": "stop",
+        "local_timestamp": _local_timestamp(activity.workout, timeline.end),
+    }
 
 
 def write_messages(workout_id: str, messages: Sequence[Message]) -> bytes:

@@ -32,6 +32,12 @@ had not happened.
 Samples: one per usable offset, but none at all when the graph has no metric (meditation,
 classes on a TV without sensors); ``timer_s`` still comes from the offsets then.
 
+The work runs as small steps, in this order (their checks and notes happen in it): the
+status and start; the bodies (ride, graph, ride details, shape-checked); the series
+(samples and track); the clock (end, elapsed, timer); the totals (calories, work, distance,
+sets); the assembly of the :class:`Workout` (zones, units, targets, laps, class facts). A new
+field belongs to one of them.
+
 See the submodules for the details of each part: :mod:`.metrics` (samples, units,
 distance), :mod:`.gps`, :mod:`.laps` (laps and targets), :mod:`.strength` and
 :mod:`.summary` (calories, work, zones, instructor, origin).
@@ -39,16 +45,18 @@ distance), :mod:`.gps`, :mod:`.laps` (laps and targets), :mod:`.strength` and
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from peloton_export.errors import NormalizeError, SkipWorkout
-from peloton_export.model import GpsPoint, Workout
+from peloton_export.model import ExerciseSet, GpsPoint, Sample, Workout
 from peloton_export.normalize import summary as _summary
 from peloton_export.normalize._common import Context, JsonObject, is_zero_id, num, obj, positive, text
 from peloton_export.normalize.gps import read_track
 from peloton_export.normalize.laps import read_laps, read_targets
 from peloton_export.normalize.metrics import (
+    Columns,
     build_samples,
     find_metric,
     infer_units,
@@ -111,127 +119,270 @@ def _epoch(value: object, workout_id: str, field: str) -> float:
 
 
 def _normalize(workout_id: str, workout: JsonObject, raw: RawWorkout) -> Workout:
+    """The steps, in the order their checks and notes must happen."""
+    start_s = _start_of_complete(workout_id, workout)
+    ctx = Context(workout_id=workout_id, start=datetime.fromtimestamp(start_s, UTC))
+    bodies = _read_bodies(workout_id, workout, raw)
+    discipline = _discipline(workout, bodies.ride, workout_id, ctx)
+    series = _read_series(bodies.graph, ctx)
+    clock = _read_clock(bodies, start_s, series, ctx)
+    totals = _read_totals(bodies, series.samples, ctx)
+    if not series.samples and clock.elapsed_s <= 0 and totals.empty:
+        raise SkipWorkout(
+            f"workout {workout_id}: empty workout (COMPLETE, but no samples, "
+            "end_time equals start_time and no summary)"
+        )
+    return _assemble(workout_id, discipline, bodies, series, clock, totals, ctx)
+
+
+# Step 1: the checks without which the workout makes no sense.
+
+
+def _start_of_complete(workout_id: str, workout: JsonObject) -> float:
+    """The start in epoch seconds of a COMPLETE workout.
+
+    :raises SkipWorkout: the status is not ``COMPLETE``.
+    :raises NormalizeError: the status is not a string, or ``start_time`` is no epoch time.
+    """
     status = _expect(workout.get("status"), str, workout_id, "status", "a string")
     if status is not None and status.strip().upper() != "COMPLETE":
         raise SkipWorkout(f"workout {workout_id}: status is {status!r}, not COMPLETE")
-    start_s = _epoch(workout.get("start_time"), workout_id, "start_time")
-    start = datetime.fromtimestamp(start_s, UTC)
-    ctx = Context(workout_id=workout_id, start=start)
+    return _epoch(workout.get("start_time"), workout_id, "start_time")
 
+
+@dataclass(frozen=True, slots=True)
+class _Bodies:
+    """The JSON objects a workout is read from (``None`` where absent)."""
+
+    workout: JsonObject
+    ride: JsonObject | None
+    graph: JsonObject | None
+    ride_details: JsonObject | None
+
+
+def _read_bodies(workout_id: str, workout: JsonObject, raw: RawWorkout) -> _Bodies:
+    """The class, the performance graph and the ride details, shape-checked.
+
+    :raises NormalizeError: ``ride`` or the graph is not an object, or the graph's offsets
+        or metrics are not arrays.
+    """
     ride = _ride(workout, workout_id)
     graph = _expect(raw.performance_graph, dict, workout_id, "performance_graph", "an object")
     ride_details = obj(raw.ride_details)
     if graph is not None:
         for key in ("seconds_since_pedaling_start", "metrics"):
             _expect(graph.get(key), list, workout_id, key, "an array")
+    return _Bodies(workout, ride, graph, ride_details)
 
-    discipline = _discipline(workout, ride, workout_id, ctx)
 
-    # Samples.
-    offsets = read_offsets(graph, ctx) if graph is not None else None
-    columns = read_columns(graph, offsets, ctx) if graph is not None and offsets is not None else None
+# Step 2: the series (samples and GPS track).
+
+
+@dataclass(frozen=True, slots=True)
+class _Series:
+    """The per-second data: samples, GPS track, last usable offset (s), speed unit."""
+
+    samples: tuple[Sample, ...] = ()
     track: tuple[GpsPoint, ...] = ()
-    if graph is not None and columns is not None:
-        altitude_by_offset = (
-            {o: a for o, a in zip(columns.offsets, columns.altitude, strict=False) if a is not None}
-            if columns.altitude
-            else {}
-        )
-        track, gps_distance = read_track(graph, ctx, altitude_by_offset)
-        if gps_distance:
-            columns.distance = join_distance(columns.offsets, gps_distance)
-        elif columns.speed is not None and any(v is not None for v in columns.speed):
-            columns.distance = integrate_distance(columns.offsets, columns.speed)
-    samples = build_samples(columns, ctx) if columns is not None else ()
-    last_offset = offsets.offsets[-1] if offsets is not None and offsets.offsets else None
+    last_offset: int | None = None
+    speed_unit: str | None = None
 
-    # Times.
-    duration = _class_duration(ride, graph)
-    end_s = num(workout.get("end_time"))
-    if end_s is None or end_s < start_s or end_s > _MAX_EPOCH:
-        if workout.get("end_time") is not None:
-            ctx.note("end_time is not a valid time after start_time; using start + duration")
-        end_s = start_s + (duration if duration is not None else float(last_offset or 0))
-    last_seen = max(last_offset or 0, track[-1].offset if track else 0)
-    if start_s + last_seen > end_s:
-        # end_time is often a second or more before the last sample: keep every sample
-        # inside [start, end] so that timer_s <= elapsed_s.
-        if start_s + last_seen - end_s > 5:
-            ctx.note(
-                f"end_time is {start_s + last_seen - end_s:.0f} s before the last sample; "
-                "the end was moved to the last sample"
-            )
-        end_s = start_s + last_seen
-    end = datetime.fromtimestamp(end_s, UTC)
+
+def _read_series(graph: JsonObject | None, ctx: Context) -> _Series:
+    """Samples and track of ``graph`` (none without a graph)."""
+    if graph is None:
+        return _Series()
+    offsets = read_offsets(graph, ctx)
+    columns = read_columns(graph, offsets, ctx)
+    track = _read_track_and_distance(graph, columns, ctx)
+    return _Series(
+        samples=build_samples(columns, ctx),
+        track=track,
+        last_offset=offsets.offsets[-1] if offsets.offsets else None,
+        speed_unit=columns.speed_unit,
+    )
+
+
+def _read_track_and_distance(graph: JsonObject, columns: Columns, ctx: Context) -> tuple[GpsPoint, ...]:
+    """The GPS track; fills ``columns.distance`` from the fixes, else from the speed."""
+    altitude_by_offset = (
+        {o: a for o, a in zip(columns.offsets, columns.altitude, strict=False) if a is not None}
+        if columns.altitude
+        else {}
+    )
+    track, gps_distance = read_track(graph, ctx, altitude_by_offset)
+    if gps_distance:
+        columns.distance = join_distance(columns.offsets, gps_distance)
+    elif columns.speed is not None and any(v is not None for v in columns.speed):
+        columns.distance = integrate_distance(columns.offsets, columns.speed)
+    return track
+
+
+# Step 3: the clock (end, elapsed and timer time).
+
+
+@dataclass(frozen=True, slots=True)
+class _Clock:
+    """The end (UTC), elapsed (wall-clock) seconds and timer (active) seconds."""
+
+    end: datetime
+    elapsed_s: float
+    timer_s: float
+
+
+def _read_clock(bodies: _Bodies, start_s: float, series: _Series, ctx: Context) -> _Clock:
+    """End, elapsed and timer time (see the module docstring)."""
+    duration = _class_duration(bodies.ride, bodies.graph)
+    end_s = _stated_end(bodies.workout, start_s, duration, series.last_offset, ctx)
+    end_s = _end_at_last_sample(start_s, end_s, series, ctx)
     elapsed = end_s - start_s
-    if last_offset is not None:
-        timer = float(last_offset)
-    elif duration is not None:
-        timer = min(duration, elapsed) if elapsed > 0 else duration
-    else:
-        timer = elapsed
+    return _Clock(
+        end=datetime.fromtimestamp(end_s, UTC),
+        elapsed_s=elapsed,
+        timer_s=_timer(series.last_offset, duration, elapsed),
+    )
 
-    # Summaries.
-    sums = _summary.summaries(graph)
+
+def _stated_end(
+    workout: JsonObject, start_s: float, duration: float | None, last_offset: int | None, ctx: Context
+) -> float:
+    """``end_time`` in epoch seconds, or start + class duration (else last offset) when invalid."""
+    end_s = num(workout.get("end_time"))
+    if end_s is not None and start_s <= end_s <= _MAX_EPOCH:
+        return end_s
+    if workout.get("end_time") is not None:
+        ctx.note("end_time is not a valid time after start_time; using start + duration")
+    return start_s + (duration if duration is not None else float(last_offset or 0))
+
+
+def _end_at_last_sample(start_s: float, end_s: float, series: _Series, ctx: Context) -> float:
+    """``end_s``, moved to the last sample or fix when that is later (noted when over 5 s)."""
+    last_seen = max(series.last_offset or 0, series.track[-1].offset if series.track else 0)
+    if start_s + last_seen <= end_s:
+        return end_s
+    # end_time is often a second or more before the last sample: keep every sample
+    # inside [start, end] so that timer_s <= elapsed_s.
+    if start_s + last_seen - end_s > 5:
+        ctx.note(
+            f"end_time is {start_s + last_seen - end_s:.0f} s before the last sample; "
+            "the end was moved to the last sample"
+        )
+    return start_s + last_seen
+
+
+def _timer(last_offset: int | None, duration: float | None, elapsed: float) -> float:
+    """Timer seconds: the last offset, else the class duration (at most elapsed), else elapsed."""
+    if last_offset is not None:
+        return float(last_offset)
+    if duration is not None:
+        return min(duration, elapsed) if elapsed > 0 else duration
+    return elapsed
+
+
+# Step 4: the totals.
+
+
+@dataclass(frozen=True, slots=True)
+class _Totals:
+    """Calories (kcal), work (J), distance (m) and strength sets of the workout."""
+
+    calories_kcal: float | None
+    total_work_j: float | None
+    distance_m: float | None
+    sets: tuple[ExerciseSet, ...]
+
+    @property
+    def empty(self) -> bool:
+        """True when there is no calorie, distance, work or set to show."""
+        return not (self.calories_kcal or self.distance_m or self.total_work_j or self.sets)
+
+
+def _read_totals(bodies: _Bodies, samples: tuple[Sample, ...], ctx: Context) -> _Totals:
+    """Totals from Peloton's summaries; the distance falls back to the last sample's."""
+    sums = _summary.summaries(bodies.graph)
     calories = _summary.calories(sums)
-    work = _summary.total_work(workout, sums)
+    work = _summary.total_work(bodies.workout, sums)
     distance = _summary.distance(sums)
     if distance is None and samples and samples[-1].distance_m is not None:
         distance = samples[-1].distance_m
-    sets = read_sets(workout, ride_details, graph, ctx)
+    sets = read_sets(bodies.workout, bodies.ride_details, bodies.graph, ctx)
+    return _Totals(calories_kcal=calories, total_work_j=work, distance_m=distance, sets=sets)
 
-    if not samples and elapsed <= 0 and not (calories or distance or work or sets):
-        raise SkipWorkout(
-            f"workout {workout_id}: empty workout (COMPLETE, but no samples, "
-            "end_time equals start_time and no summary)"
-        )
 
+# Step 5: assembly (class facts, zones, targets, laps).
+
+
+def _assemble(
+    workout_id: str,
+    discipline: str,
+    bodies: _Bodies,
+    series: _Series,
+    clock: _Clock,
+    totals: _Totals,
+    ctx: Context,
+) -> Workout:
+    """The :class:`Workout`, with the class facts read last (targets and laps may add notes)."""
+    workout, ride, graph = bodies.workout, bodies.ride, bodies.graph
     zones, max_hr = _summary.heart_rate_zones(graph)
-    speed_unit = columns.speed_unit if columns is not None else None
-    units = infer_units(graph, speed_unit)
-    pso = num(ride.get("pedaling_start_offset")) if ride else None
-    targets = read_targets(
-        graph, int(pso) if pso is not None and 0 <= pso < 86_400 else 0, _target_speed_unit(graph, units), ctx
-    )
-    ride_id = text(ride.get("id")) if ride else None
-    if ride_id is not None and is_zero_id(ride_id):
-        ride_id = None
-    ftp_info = obj(workout.get("ftp_info"))
-    ftp = positive(ftp_info.get("ftp")) if ftp_info else None
-    pause = positive(workout.get("pause_time_elapsed"))
-    laps = read_laps(graph, timer, ctx)
-
+    units = infer_units(graph, series.speed_unit)
+    targets = read_targets(graph, _pedaling_start_offset(ride), _target_speed_unit(graph, units), ctx)
+    laps = read_laps(graph, clock.timer_s, ctx)
     return Workout(
         id=workout_id,
         discipline=discipline,
-        start=start,
-        end=end,
-        elapsed_s=elapsed,
-        timer_s=timer,
+        start=ctx.start,
+        end=clock.end,
+        elapsed_s=clock.elapsed_s,
+        timer_s=clock.timer_s,
         title=_title(workout, ride, discipline),
         workout_type=text(workout.get("workout_type")),
-        is_outdoor=_is_outdoor(workout, track),
+        is_outdoor=_is_outdoor(workout, series.track),
         instructor=_summary.instructor(ride),
         device_type=text(workout.get("device_type")),
         platform=text(workout.get("platform")),
         timezone=text(workout.get("timezone")),
-        calories_kcal=calories,
-        total_work_j=work,
-        distance_m=distance,
-        ftp_w=ftp if ftp is not None and ftp < 2000 else None,
+        calories_kcal=totals.calories_kcal,
+        total_work_j=totals.total_work_j,
+        distance_m=totals.distance_m,
+        ftp_w=_ftp(workout),
         max_heart_rate_bpm=max_hr,
         heart_rate_zones=zones,
-        pause_s=pause if pause is not None and pause < 7 * 86_400 else 0.0,
-        ride_id=ride_id,
+        pause_s=_pause(workout),
+        ride_id=_ride_id(ride),
         origin=_summary.detect_origin(workout),
         units=units or "imperial",
-        samples=samples,
+        samples=series.samples,
         laps=laps,
-        track=track,
-        sets=sets,
+        track=series.track,
+        sets=totals.sets,
         targets=targets,
         notes=tuple(ctx.notes),
     )
+
+
+def _pedaling_start_offset(ride: JsonObject | None) -> int:
+    """Seconds from the class video's start to pedaling start (0 when unknown or absurd)."""
+    pso = num(ride.get("pedaling_start_offset")) if ride else None
+    return int(pso) if pso is not None and 0 <= pso < 86_400 else 0
+
+
+def _ride_id(ride: JsonObject | None) -> str | None:
+    """The class id, or ``None`` for none and for Peloton's all-zero id."""
+    ride_id = text(ride.get("id")) if ride else None
+    return None if ride_id is None or is_zero_id(ride_id) else ride_id
+
+
+def _ftp(workout: JsonObject) -> float | None:
+    """``ftp_info.ftp`` in watts when it is above zero and under 2,000."""
+    ftp_info = obj(workout.get("ftp_info"))
+    ftp = positive(ftp_info.get("ftp")) if ftp_info else None
+    return ftp if ftp is not None and ftp < 2000 else None
+
+
+def _pause(workout: JsonObject) -> float:
+    """``pause_time_elapsed`` in seconds (0 when missing, not positive or over a week)."""
+    pause = positive(workout.get("pause_time_elapsed"))
+    return pause if pause is not None and pause < 7 * 86_400 else 0.0
 
 
 def _ride(workout: JsonObject, workout_id: str) -> JsonObject | None:

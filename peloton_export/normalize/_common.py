@@ -8,10 +8,9 @@ checked in :mod:`peloton_export.normalize` itself and raise ``NormalizeError``.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from peloton_export.units import finite_float
@@ -20,8 +19,6 @@ JsonObject = dict[str, Any]
 
 #: Largest offset (seconds) accepted: 7 days. Anything beyond is garbage, not a workout.
 MAX_OFFSET = 7 * 24 * 3600
-ZERO_ID = "0" * 32
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # JSON can escape half of a surrogate pair on its own ("\ud83d"); Python keeps it, but no
 # UTF-8 file can hold it, so it would break every writer (and summary.csv) later on.
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -60,12 +57,6 @@ def positive(value: object) -> float | None:
     """A finite number greater than zero, else ``None``."""
     v = finite_float(value)
     return v if v is not None and v > 0.0 else None
-
-
-def non_negative(value: object) -> float | None:
-    """A finite number of zero or more, else ``None``."""
-    v = finite_float(value)
-    return v if v is not None and v >= 0.0 else None
 
 
 def offset_value(value: object) -> int | None:
@@ -113,8 +104,3 @@ class Context:
         """Record a one-line remark (kept in ``Workout.notes``), once."""
         if message not in self.notes:
             self.notes.append(message)
-
-
-def finite_or_none(value: float) -> float | None:
-    """``value`` unless it is NaN or infinite."""
-    return value if math.isfinite(value) else None

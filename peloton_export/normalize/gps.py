@@ -18,7 +18,7 @@ which is the same clock as the sample offsets, so fixes are joined to samples by
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from peloton_export.model import GpsPoint
 from peloton_export.normalize._common import Context, JsonObject, arr, num, obj, offset_value
@@ -29,71 +29,92 @@ def read_track(
     graph: JsonObject, ctx: Context, altitude_by_offset: dict[int, float]
 ) -> tuple[tuple[GpsPoint, ...], dict[int, float]]:
     """The track, and the cumulative distance in metres of each fix by offset."""
-    points: list[GpsPoint] = []
-    distances: dict[int, float] = {}
-    segment = 0
-    after_gap = False
-    last_offset = -1
-    factors: dict[object, float | None] = {}
-    dropped = 0
+    reader = _TrackReader(ctx.start, altitude_by_offset)
     for raw_segment in arr(graph.get("location_data")):
         seg = obj(raw_segment)
-        if seg is None:
-            continue
+        if seg is not None:
+            reader.add_segment(seg)
+    if reader.dropped:
+        ctx.note(f"{reader.dropped} GPS fix(es) without a valid position or offset were left out")
+    if reader.points and graph.get("is_location_data_accurate") is False:
+        ctx.note("Peloton marks this workout's location data as inaccurate")
+    return tuple(reader.points), reader.distances
+
+
+class _TrackReader:
+    """Collects the fixes of one track, segment by segment (see the module docstring)."""
+
+    def __init__(self, start: datetime, altitude_by_offset: dict[int, float]) -> None:
+        self.start = start
+        self.altitude_by_offset = altitude_by_offset
+        self.points: list[GpsPoint] = []
+        self.distances: dict[int, float] = {}  # metres by offset
+        self.dropped = 0
+        self._segment = 0
+        self._after_gap = False
+        self._last_offset = -1
+        self._factors: dict[object, float | None] = {}  # metres per distance unit
+
+    def add_segment(self, seg: JsonObject) -> None:
+        """Add the fixes of one ``location_data`` segment (none for a gap)."""
         coordinates = arr(seg.get("coordinates"))
         if seg.get("is_gap") is True:
-            after_gap = bool(points) or after_gap
-            continue
-        if after_gap and points:
-            segment += 1
-            after_gap = False
+            self._after_gap = bool(self.points) or self._after_gap
+            return
+        if self._after_gap and self.points:
+            self._segment += 1
+            self._after_gap = False
         for raw_point in coordinates:
-            point = obj(raw_point)
-            if point is None:
-                dropped += 1
-                continue
-            lat = num(point.get("latitude"))
-            lon = num(point.get("longitude"))
-            off = offset_value(point.get("seconds_offset_from_start"))
-            if (
-                lat is None
-                or lon is None
-                or off is None
-                or off <= last_offset
-                or not -90.0 <= lat <= 90.0
-                or not -180.0 <= lon <= 180.0
-                or (lat == 0.0 and lon == 0.0)
-            ):
-                dropped += 1
-                continue
-            last_offset = off
-            accuracy = num(point.get("accuracy"))
-            unit = point.get("distance_display_unit")
-            if unit not in factors:
-                factors[unit] = distance_factor(unit) if unit is not None else None
-            factor = factors[unit]
-            raw_distance = num(point.get("distance"))
-            distance = (
-                raw_distance * factor
-                if factor is not None and raw_distance is not None and 0.0 <= raw_distance * factor < 1e8
-                else None
+            self._add_fix(obj(raw_point))
+
+    def _add_fix(self, point: JsonObject | None) -> None:
+        place = self._place(point) if point is not None else None
+        if point is None or place is None:
+            self.dropped += 1
+            return
+        lat, lon, off = place
+        self._last_offset = off
+        accuracy = num(point.get("accuracy"))
+        distance = self._distance(point)
+        if distance is not None:
+            self.distances[off] = distance
+        self.points.append(
+            GpsPoint(
+                offset=off,
+                time=self.start + timedelta(seconds=off),
+                latitude=lat,
+                longitude=lon,
+                altitude_m=self.altitude_by_offset.get(off),
+                accuracy_m=accuracy if accuracy is not None and accuracy >= 0.0 else None,
+                distance_m=distance,
+                segment=self._segment,
             )
-            if distance is not None:
-                distances[off] = distance
-            points.append(
-                GpsPoint(
-                    offset=off,
-                    time=ctx.start + timedelta(seconds=off),
-                    latitude=lat,
-                    longitude=lon,
-                    altitude_m=altitude_by_offset.get(off),
-                    accuracy_m=accuracy if accuracy is not None and accuracy >= 0.0 else None,
-                    distance_m=distance,
-                    segment=segment,
-                )
-            )
-    if dropped:
-        ctx.note(f"{dropped} GPS fix(es) without a valid position or offset were left out")
-    if points and graph.get("is_location_data_accurate") is False:
-        ctx.note("Peloton marks this workout's location data as inaccurate")
-    return tuple(points), distances
+        )
+
+    def _place(self, point: JsonObject) -> tuple[float, float, int] | None:
+        """``(latitude, longitude, offset)`` of a usable fix, else ``None``."""
+        lat = num(point.get("latitude"))
+        lon = num(point.get("longitude"))
+        off = offset_value(point.get("seconds_offset_from_start"))
+        if (
+            lat is None
+            or lon is None
+            or off is None
+            or off <= self._last_offset
+            or not -90.0 <= lat <= 90.0
+            or not -180.0 <= lon <= 180.0
+            or (lat == 0.0 and lon == 0.0)
+        ):
+            return None
+        return lat, lon, off
+
+    def _distance(self, point: JsonObject) -> float | None:
+        """The fix's cumulative distance in metres, or ``None`` (no, unknown-unit or absurd value)."""
+        unit = point.get("distance_display_unit")
+        if unit not in self._factors:
+            self._factors[unit] = distance_factor(unit) if unit is not None else None
+        factor = self._factors[unit]
+        raw_distance = num(point.get("distance"))
+        if factor is None or raw_distance is None or not 0.0 <= raw_distance * factor < 1e8:
+            return None
+        return raw_distance * factor

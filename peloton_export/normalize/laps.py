@@ -22,6 +22,8 @@ kept as Peloton gives them.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from peloton_export.model import Lap, LapTrigger, TargetRange
 from peloton_export.normalize._common import (
     MAX_OFFSET,
@@ -34,7 +36,7 @@ from peloton_export.normalize._common import (
     offset_value,
     text,
 )
-from peloton_export.units import speed_converter
+from peloton_export.units import Converter, speed_converter
 
 
 def read_laps(graph: JsonObject | None, timer_s: float, ctx: Context) -> tuple[Lap, ...]:
@@ -94,30 +96,56 @@ def read_targets(
     targets: list[TargetRange] = []
     for raw in arr(data.get("target_metrics")):
         item = obj(raw)
-        offsets = obj(item.get("offsets")) if item else None
-        if item is None or offsets is None:
+        span = _target_span(item, pedaling_start_offset) if item is not None else None
+        if item is None or span is None:
             continue
-        start = num(offsets.get("start"))
-        end = num(offsets.get("end"))
-        if start is None or end is None or not (abs(start) <= MAX_OFFSET and abs(end) <= MAX_OFFSET):
-            continue  # missing, or not a time within any workout
-        a = max(int(start) - pedaling_start_offset, 0)
-        b = int(end) - pedaling_start_offset
-        if b < a:
-            continue
-        for raw_metric in arr(item.get("metrics")):
-            metric = obj(raw_metric)
-            name = text(metric.get("name")) if metric else None
-            if metric is None or name is None:
-                continue
-            lower, upper = num(metric.get("lower")), num(metric.get("upper"))
-            if name == "speed":
-                if to_speed is None:
-                    ctx.note("speed targets were left out: the workout's speed unit is unknown")
-                    continue
-                lower = None if lower is None else to_speed(lower)
-                upper = None if upper is None else to_speed(upper)
-            if lower is None and upper is None:
-                continue
-            targets.append(TargetRange(start_offset=a, end_offset=b, metric=name, lower=lower, upper=upper))
+        targets.extend(_item_targets(item, span, to_speed, ctx))
     return tuple(targets)
+
+
+def _target_span(item: JsonObject, pedaling_start_offset: int) -> tuple[int, int] | None:
+    """The inclusive ``(start, end)`` sample offsets of one target entry, or ``None``.
+
+    ``None`` when an end is missing, not a time within any workout, or the range is empty.
+    """
+    offsets = obj(item.get("offsets"))
+    if offsets is None:
+        return None
+    start = num(offsets.get("start"))
+    end = num(offsets.get("end"))
+    if start is None or end is None or not (abs(start) <= MAX_OFFSET and abs(end) <= MAX_OFFSET):
+        return None
+    a = max(int(start) - pedaling_start_offset, 0)
+    b = int(end) - pedaling_start_offset
+    return (a, b) if b >= a else None
+
+
+def _item_targets(
+    item: JsonObject, span: tuple[int, int], to_speed: Converter | None, ctx: Context
+) -> Iterator[TargetRange]:
+    """One :class:`TargetRange` per usable metric of a target entry."""
+    a, b = span
+    for raw_metric in arr(item.get("metrics")):
+        metric = obj(raw_metric)
+        name = text(metric.get("name")) if metric else None
+        if metric is None or name is None:
+            continue
+        bounds = _target_bounds(metric, name, to_speed, ctx)
+        if bounds is not None:
+            yield TargetRange(start_offset=a, end_offset=b, metric=name, lower=bounds[0], upper=bounds[1])
+
+
+def _target_bounds(
+    metric: JsonObject, name: str, to_speed: Converter | None, ctx: Context
+) -> tuple[float | None, float | None] | None:
+    """``(lower, upper)`` of one target metric (speed in m/s), or ``None`` when it has neither."""
+    lower, upper = num(metric.get("lower")), num(metric.get("upper"))
+    if name == "speed":
+        if to_speed is None:
+            ctx.note("speed targets were left out: the workout's speed unit is unknown")
+            return None
+        lower = None if lower is None else to_speed(lower)
+        upper = None if upper is None else to_speed(upper)
+    if lower is None and upper is None:
+        return None
+    return lower, upper

@@ -82,36 +82,52 @@ def heart_rate_zones(graph: JsonObject | None) -> tuple[tuple[HeartRateZone, ...
     if graph is None:
         return (), None
     metric = find_metric(graph, "heart_rate")
-    zones: list[HeartRateZone] = []
-    if metric is not None:
-        for i, raw in enumerate(arr(metric.raw.get("zones"))):
-            zone = obj(raw)
-            if zone is None:
-                continue
-            slug = text(zone.get("slug")) or ""
-            digits = "".join(ch for ch in slug if ch.isdigit())
-            number = int(digits) if digits and len(digits) < 3 else i + 1
-            duration = num(zone.get("duration"))
-            zones.append(
-                HeartRateZone(
-                    number=number,
-                    name=text(zone.get("display_name")) or f"Zone {number}",
-                    min_bpm=_bpm(zone.get("min_value")),
-                    max_bpm=_bpm(zone.get("max_value")),
-                    duration_s=duration if duration is not None and duration >= 0 else None,
-                )
-            )
+    zones = _metric_zones(metric.raw) if metric is not None else []
     if not zones:
-        effort = obj(graph.get("effort_zones"))
-        durations = obj(effort.get("heart_rate_zone_durations")) if effort else None
-        for n in range(1, 6):
-            value = num(durations.get(f"heart_rate_z{n}_duration")) if durations else None
-            if value is not None and value >= 0:
-                zones.append(
-                    HeartRateZone(number=n, name=f"Zone {n}", min_bpm=None, max_bpm=None, duration_s=value)
-                )
+        zones = _effort_zones(graph)
     tops = [z.max_bpm for z in zones if z.max_bpm is not None and 100 <= z.max_bpm <= 250]
     return tuple(zones), (max(tops) if tops else None)
+
+
+def _metric_zones(metric: JsonObject) -> list[HeartRateZone]:
+    """The ``zones`` of the heart-rate metric, with their bounds and durations."""
+    zones: list[HeartRateZone] = []
+    for i, raw in enumerate(arr(metric.get("zones"))):
+        zone = obj(raw)
+        if zone is not None:
+            zones.append(_metric_zone(zone, i + 1))
+    return zones
+
+
+def _metric_zone(zone: JsonObject, position: int) -> HeartRateZone:
+    """One zone; its number comes from its slug (``zone3``), else its 1-based ``position``."""
+    slug = text(zone.get("slug")) or ""
+    digits = "".join(ch for ch in slug if ch.isdigit())
+    number = int(digits) if digits and len(digits) < 3 else position
+    duration = num(zone.get("duration"))
+    return HeartRateZone(
+        number=number,
+        name=text(zone.get("display_name")) or f"Zone {number}",
+        min_bpm=_bpm(zone.get("min_value")),
+        max_bpm=_bpm(zone.get("max_value")),
+        duration_s=duration if duration is not None and duration >= 0 else None,
+    )
+
+
+def _effort_zones(graph: JsonObject) -> list[HeartRateZone]:
+    """Zones 1-5 from ``effort_zones.heart_rate_zone_durations``: durations, no bounds."""
+    effort = obj(graph.get("effort_zones"))
+    durations = obj(effort.get("heart_rate_zone_durations")) if effort else None
+    if durations is None:
+        return []
+    zones: list[HeartRateZone] = []
+    for n in range(1, 6):
+        value = num(durations.get(f"heart_rate_z{n}_duration"))
+        if value is not None and value >= 0:
+            zones.append(
+                HeartRateZone(number=n, name=f"Zone {n}", min_bpm=None, max_bpm=None, duration_s=value)
+            )
+    return zones
 
 
 def _bpm(value: object) -> float | None:
