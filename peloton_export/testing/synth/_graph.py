@@ -249,69 +249,6 @@ def integrate(values: Column, offsets: list[int], per_hour: float = 1.0) -> list
     return out
 
 
-def distance_splits(
-    cum: list[float], offsets: list[int], unit: str, *, elevation: list[float] | None = None
-) -> tuple[JsonObject, JsonObject]:
-    """``splits_data`` and ``splits_metrics`` per whole distance unit, plus the remainder."""
-    rows: list[tuple[float, int, float | None]] = []
-    marker, last_t, last_e = 1, offsets[0] if offsets else 0, elevation[0] if elevation else 0.0
-    for i, d in enumerate(cum):
-        if d >= marker:
-            e = elevation[i] - last_e if elevation else None
-            rows.append((float(marker), offsets[i] - last_t, e))
-            last_t, last_e = offsets[i], elevation[i] if elevation else 0.0
-            marker += 1
-    if cum and cum[-1] - (marker - 1) >= 0.01:
-        e = elevation[-1] - last_e if elevation else None
-        rows.append((round(cum[-1] - (marker - 1), 2), offsets[-1] - last_t, e))
-    whole = [r for r in rows if r[0] == int(r[0])]
-    best = min(range(len(whole)), key=lambda i: whole[i][1]) if whole else -1
-    splits = [
-        {
-            "distance_marker": int(m) if m == int(m) else m,
-            "order": i + 1,
-            "seconds": s,
-            "elevation_change": None if e is None else round(e),
-            "has_floor_segment": False,
-            "is_best": i == best,
-        }
-        for i, (m, s, e) in enumerate(rows)
-    ]
-    elevation_unit = "ft" if unit == "mi" else "m"
-    data = {
-        "distance_marker_display_unit": unit,
-        "elevation_change_display_unit": elevation_unit,
-        "splits": splits,
-    }
-    elapsed = 0
-    metrics = []
-    for i, (m, s, e) in enumerate(rows):
-        elapsed += s
-        metrics.append(
-            {
-                "is_best": i == best,
-                "has_floor_segment": False,
-                "data": [
-                    {"slug": unit, "value": int(m) if m == int(m) else m, "unit": unit},
-                    {"slug": "total_time", "value": round(elapsed / 60, 2), "unit": "min"},
-                    {"slug": "pace", "value": round(s / 60 / m, 2) if m else None, "unit": f"min/{unit}"},
-                    {
-                        "slug": "elevation",
-                        "value": None if e is None else round(e),
-                        "unit": data["elevation_change_display_unit"],
-                    },
-                ],
-            }
-        )
-    header = [
-        {"slug": unit, "display_name": unit},
-        {"slug": "total_time", "display_name": "Total Time"},
-        {"slug": "pace", "display_name": "Pace"},
-        {"slug": "elevation", "display_name": "Elevation"},
-    ]
-    return data, {"header": header, "metrics": metrics}
-
-
 _MUSCLES = (
     ("biceps", "Biceps"),
     ("chest", "Chest"),

@@ -28,7 +28,6 @@ from peloton_export.testing.synth._graph import (
     Graph,
     base_graph,
     class_segments,
-    distance_splits,
     effort_zones,
     graph_view,
     hr_extras,
@@ -39,6 +38,7 @@ from peloton_export.testing.synth._graph import (
     summary_item,
     target_metrics,
 )
+from peloton_export.testing.synth._splits import distance_splits
 
 # (name, cadence range, resistance range, min length, max length)
 _BIKE_MOVES: tuple[tuple[str, tuple[int, int], tuple[int, int], int, int], ...] = (

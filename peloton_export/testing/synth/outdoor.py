@@ -22,7 +22,6 @@ from peloton_export.testing.synth._common import (
 from peloton_export.testing.synth._graph import (
     base_graph,
     class_segments,
-    distance_splits,
     effort_zones,
     graph_view,
     hr_extras,
@@ -30,6 +29,7 @@ from peloton_export.testing.synth._graph import (
     segment_json,
     summary_item,
 )
+from peloton_export.testing.synth._splits import distance_splits
 from peloton_export.testing.synth.running import pace_metric, run_columns, run_samples, tread_blocks
 
 # A made-up ellipse on the Great Lawn, Central Park, New York (a public landmark).

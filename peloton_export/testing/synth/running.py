@@ -27,7 +27,6 @@ from peloton_export.testing.synth._graph import (
     Graph,
     base_graph,
     class_segments,
-    distance_splits,
     effort_zones,
     graph_view,
     hr_extras,
@@ -37,6 +36,7 @@ from peloton_export.testing.synth._graph import (
     summary_item,
     target_metrics,
 )
+from peloton_export.testing.synth._splits import distance_splits
 
 # ----------------------------------------------------------------------------- running
 
