@@ -24,7 +24,7 @@ from peloton_export.testing.synth import (
     DEFAULT_START,
     KINDS,
     STANDARD_KINDS,
-    cycling,
+    bike,
     kinds,
     list_item,
     member_profile,
@@ -639,7 +639,7 @@ def test_bike_values_are_plausible(kind: str, every_kind: dict[str, RawWorkout])
             continue
         assert 0 <= r <= 100 and 0 <= c <= 130 and 0 <= w <= 1500
         # Speed follows power like the Bike's virtual speed.
-        assert v == pytest.approx(cycling.bike_speed_mph(w) * factor, abs=0.25)
+        assert v == pytest.approx(bike.bike_speed_mph(w) * factor, abs=0.25)
 
 
 @pytest.mark.parametrize("kind", [k for k in WITH_SAMPLES if k != "just_ride"])

@@ -20,10 +20,10 @@ belong to one made-up person (:func:`member_profile` with seed 0).
 Layout, one module per discipline over two shared ones:
 
 * :mod:`~._common` (the member, ids, units, the per-workout context, the HR model),
-  :mod:`~._graph` (sampling, metrics, summaries, zones, splits) and :mod:`~._bodies`
-  (workout, class, instructor, member and list-item bodies);
-* :mod:`.cycling`, :mod:`.running`, :mod:`.outdoor`, :mod:`.rowing`, :mod:`.strength`,
-  :mod:`.floor`: the kinds, each module's ``BUILDERS``;
+  :mod:`~._graph` (sampling, metrics, summaries, zones), :mod:`~._splits` (mile/km
+  splits) and :mod:`~._bodies` (workout, class, instructor, member and list-item bodies);
+* :mod:`.cycling` (over the Bike model in :mod:`.bike`), :mod:`.running`, :mod:`.outdoor`,
+  :mod:`.rowing`, :mod:`.strength`, :mod:`.floor`: the kinds, each module's ``BUILDERS``;
 * :mod:`.kinds`: :func:`synth_workout` and :func:`synth_workouts`;
 * :mod:`.tiny`: small hand-shaped workouts for plumbing tests (sync, fake API, archive);
 * :mod:`.files`: the checked-in demo and golden inputs, written by

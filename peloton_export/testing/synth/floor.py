@@ -6,19 +6,8 @@ import math
 from collections.abc import Callable
 
 from peloton_export.raw import RawWorkout
-from peloton_export.testing.synth._bodies import (
-    INSTRUCTORS,
-    class_ride,
-    pseudo_ride,
-    workout_body,
-    wrap_raw,
-)
-from peloton_export.testing.synth._common import (
-    KM_PER_MI,
-    Ctx,
-    Seg,
-    tz_offset,
-)
+from peloton_export.testing.synth._bodies import INSTRUCTORS, class_ride, pseudo_ride, workout_body, wrap_raw
+from peloton_export.testing.synth._common import KM_PER_MI, Ctx, Seg, tz_offset
 from peloton_export.testing.synth._graph import (
     base_graph,
     class_segments,

@@ -8,17 +8,8 @@ from collections.abc import Callable, Sequence
 from itertools import pairwise
 
 from peloton_export.raw import JsonObject, RawWorkout
-from peloton_export.testing.synth._bodies import (
-    INSTRUCTORS,
-    class_ride,
-    workout_body,
-    wrap_raw,
-)
-from peloton_export.testing.synth._common import (
-    FT_PER_M,
-    MI_M,
-    Ctx,
-)
+from peloton_export.testing.synth._bodies import INSTRUCTORS, class_ride, workout_body, wrap_raw
+from peloton_export.testing.synth._common import FT_PER_M, MI_M, Ctx
 from peloton_export.testing.synth._graph import (
     base_graph,
     class_segments,

@@ -6,19 +6,8 @@ import random
 from collections.abc import Callable
 
 from peloton_export.raw import JsonObject, RawWorkout
-from peloton_export.testing.synth._bodies import (
-    INSTRUCTORS,
-    class_ride,
-    workout_body,
-    wrap_raw,
-)
-from peloton_export.testing.synth._common import (
-    Column,
-    Ctx,
-    Samples,
-    Seg,
-    simulate_heart_rate,
-)
+from peloton_export.testing.synth._bodies import INSTRUCTORS, class_ride, workout_body, wrap_raw
+from peloton_export.testing.synth._common import Column, Ctx, Samples, Seg, simulate_heart_rate
 from peloton_export.testing.synth._graph import (
     Graph,
     base_graph,

@@ -6,12 +6,7 @@ import random
 from collections.abc import Callable, Sequence
 
 from peloton_export.raw import JsonObject, RawWorkout
-from peloton_export.testing.synth._bodies import (
-    INSTRUCTORS,
-    class_ride,
-    workout_body,
-    wrap_raw,
-)
+from peloton_export.testing.synth._bodies import INSTRUCTORS, class_ride, workout_body, wrap_raw
 from peloton_export.testing.synth._common import (
     FT_PER_M,
     KM_PER_MI,

@@ -7,22 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from peloton_export.raw import JsonObject, RawWorkout
-from peloton_export.testing.synth._bodies import (
-    INSTRUCTORS,
-    class_ride,
-    workout_body,
-    wrap_raw,
-)
-from peloton_export.testing.synth._common import (
-    Ctx,
-    Seg,
-    new_id,
-    stable_id,
-)
-from peloton_export.testing.synth._graph import (
-    floor_graph,
-    segment_json,
-)
+from peloton_export.testing.synth._bodies import INSTRUCTORS, class_ride, workout_body, wrap_raw
+from peloton_export.testing.synth._common import Ctx, Seg, new_id, stable_id
+from peloton_export.testing.synth._graph import floor_graph, segment_json
 
 # ----------------------------------------------------------------------------- floor kinds
 
