@@ -16,10 +16,10 @@ import time
 from datetime import UTC
 
 from peloton_export.default_plugins.csv_format import SAMPLE_COLUMNS, write_csv
-from peloton_export.demo import demo_workout
 from peloton_export.model import Workout
 from peloton_export.normalize import normalize
 from peloton_export.specs import ExportContext
+from peloton_export.testing.synth import synth_workout
 
 
 def _f(value: float | None, spec: str) -> str:
@@ -45,7 +45,7 @@ def main() -> None:
     )
     parser.add_argument("--repeats", type=int, default=21)
     args = parser.parse_args()
-    workout = normalize(demo_workout("cycling_class", duration_s=3600))
+    workout = normalize(synth_workout("cycling_class", duration_s=3600))
     context = ExportContext(output_dir=__import__("pathlib").Path("."))
 
     def ours() -> bytes:

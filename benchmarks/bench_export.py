@@ -15,10 +15,10 @@ import io
 import statistics
 import time
 
-from peloton_export.demo import demo_workouts
 from peloton_export.normalize import normalize
 from peloton_export.plugins import create_host
 from peloton_export.specs import ExportContext
+from peloton_export.testing.synth import synth_workouts
 
 KINDS = ("cycling_class", "tread_run", "outdoor_run", "row")
 
@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
-    raws = list(demo_workouts(args.workouts, duration_s=3600, kinds=KINDS))
+    raws = list(synth_workouts(args.workouts, duration_s=3600, kinds=KINDS))
     t0 = time.perf_counter()
     workouts = [normalize(raw) for raw in raws]
     normalize_ms = (time.perf_counter() - t0) * 1000 / len(workouts)

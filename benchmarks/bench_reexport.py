@@ -45,13 +45,13 @@ print(json.dumps({"code": code, "wall": wall, "own_kb": own, "worker_kb": worker
 def build_archive(root: Path, count: int) -> float:
     """Fill ``root`` with ``count`` demo workouts; returns seconds taken (0 when reused)."""
     from peloton_export.archive import Archive
-    from peloton_export.demo import demo_workouts
+    from peloton_export.testing.synth import synth_workouts
 
     archive = Archive(root)
     if len(archive) >= count:
         return 0.0
     start = time.perf_counter()
-    for raw in demo_workouts(count, duration_s=3600, kinds=KINDS):
+    for raw in synth_workouts(count, duration_s=3600, kinds=KINDS):
         archive.put_raw(raw)
     return time.perf_counter() - start
 

@@ -121,9 +121,9 @@ def demo_history(count: int, duration_s: int) -> list[Any]:
     whichever contender reads the history second. Holding every body (about 0.3 MiB
     each at 1,800 s, in this parent process only) keeps the fake's cost the same for all.
     """
-    from peloton_export.demo import demo_workouts
+    from peloton_export.testing.synth import synth_workouts
 
-    return list(demo_workouts(count, duration_s=duration_s))
+    return list(synth_workouts(count, duration_s=duration_s))
 
 
 def missing_requirement(name: str) -> str | None:

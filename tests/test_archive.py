@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from peloton_export.archive import Archive, ArchiveError
-from tests.raw_factory import raw_bodies
+from peloton_export.testing.synth.tiny import tiny_bodies
 
 
 def bodies(workout_id: str) -> dict[str, bytes]:
-    raw = raw_bodies(workout_id)
+    raw = tiny_bodies(workout_id)
     return {
         "workout": b"\xef\xbb\xbf" + json.dumps(raw["workout"], indent=3).encode(),  # BOM + odd spacing
         "performance_graph": json.dumps(raw["performance_graph"]).encode(),
@@ -42,7 +42,7 @@ def test_complete_entry_is_immutable_unless_replaced(tmp_path: Path) -> None:
 
 def test_in_progress_entry_is_replaced_by_a_later_fetch(tmp_path: Path) -> None:
     archive = Archive(tmp_path)
-    raw = raw_bodies("b" * 32)
+    raw = tiny_bodies("b" * 32)
     raw["workout"]["status"] = "IN_PROGRESS"
     archive.put("b" * 32, {"workout": json.dumps(raw["workout"]).encode()})
     assert not archive.is_complete("b" * 32)

@@ -12,7 +12,7 @@ import pytest
 from peloton_export.archive import Archive
 from peloton_export.cli import run
 from peloton_export.plugins import create_host
-from tests.raw_factory import put
+from peloton_export.testing.synth.tiny import put_tiny
 
 
 @pytest.fixture(autouse=True)
@@ -29,8 +29,8 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def archive(tmp_path: Path) -> Archive:
     archive = Archive(tmp_path / "archive")
-    put(archive, "1" * 32, title="Morning Ride")
-    put(archive, "2" * 32, start=1_767_337_200, title="Evening Ride")
+    put_tiny(archive, "1" * 32, title="Morning Ride")
+    put_tiny(archive, "2" * 32, start=1_767_337_200, title="Evening Ride")
     return archive
 
 
@@ -113,9 +113,9 @@ def test_gpx_skip_is_summarised_not_a_failure(
 def test_import_command_reports_each_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     good = tmp_path / "in" / "good.json"
     good.parent.mkdir()
-    from tests.raw_factory import raw_bodies
+    from peloton_export.testing.synth.tiny import tiny_bodies
 
-    good.write_text(json.dumps(raw_bodies("3" * 32)))
+    good.write_text(json.dumps(tiny_bodies("3" * 32)))
     (tmp_path / "in" / "broken.json").write_text('{"id": "x", "fitness_')
     code = cli("import", str(tmp_path / "in"), "--archive", str(tmp_path / "arch"))
     out = capsys.readouterr().out

@@ -17,7 +17,7 @@ from peloton_export.client.http import (
 from peloton_export.client.settings import USER_AGENT, ClientSettings, client_settings
 from peloton_export.config import load_config
 from peloton_export.errors import ConfigError
-from peloton_export.testing import FakePeloton, simple_workouts
+from peloton_export.testing import FakePeloton, tiny_workouts
 from peloton_export.testing.clients import FakeSleep, make_test_client
 from peloton_export.testing.pytest_plugin import (
     FakeFactory,
@@ -27,7 +27,7 @@ from peloton_export.testing.pytest_plugin import (
 
 @pytest.fixture
 def fake(fake_peloton_factory: FakeFactory) -> FakePeloton:
-    return fake_peloton_factory(list(simple_workouts(3)))
+    return fake_peloton_factory(list(tiny_workouts(3)))
 
 
 def _api(fake: FakePeloton, tmp_path: Path, sleep: FakeSleep | None = None, **settings: object):  # type: ignore[no-untyped-def]

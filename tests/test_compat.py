@@ -11,7 +11,7 @@ import pytest
 
 from peloton_export import compat
 from peloton_export.compat import PelotonRide, PelotonWorkout, PelotonWorkoutMetrics
-from peloton_export.testing import FakePeloton, simple_workouts
+from peloton_export.testing import FakePeloton, tiny_workouts
 from peloton_export.testing.clients import make_test_client
 from peloton_export.testing.pytest_plugin import (
     FakeFactory,
@@ -39,7 +39,7 @@ README_DIR = [
 
 @pytest.fixture
 def fake(fake_peloton_factory: FakeFactory, tmp_path: Path) -> Iterator[FakePeloton]:
-    fake = fake_peloton_factory(lambda: simple_workouts(23), count=23)
+    fake = fake_peloton_factory(lambda: tiny_workouts(23), count=23)
     api = make_test_client(fake, tmp_path, env_token=fake.issue_token())
     compat.use_client(api)
     fake.clear_requests()
@@ -49,7 +49,7 @@ def fake(fake_peloton_factory: FakeFactory, tmp_path: Path) -> Iterator[FakePelo
 
 def test_list_pages_lazily(fake: FakePeloton) -> None:
     workouts = PelotonWorkout.list()
-    assert [w.id for w in workouts] == [w.workout_id for w in simple_workouts(23)]
+    assert [w.id for w in workouts] == [w.workout_id for w in tiny_workouts(23)]
     assert fake.count("/workouts$") == 3 and fake.count("^/api/workout/") == 0  # page size 10
     assert len(PelotonWorkout.list(results_per_page=100)) == 23
 
@@ -81,7 +81,7 @@ def test_lazy_detail_and_metrics(fake: FakePeloton) -> None:
 
 
 def test_get_and_latest(fake: FakePeloton) -> None:
-    newest = next(iter(simple_workouts(23))).workout_id
+    newest = next(iter(tiny_workouts(23))).workout_id
     latest = PelotonWorkout.latest()
     assert latest is not None and latest.id == newest
     assert fake.requests[-1].query["limit"] == "1"
@@ -104,7 +104,7 @@ def test_serialize(fake: FakePeloton) -> None:
 def test_config_file_and_env_of_the_original(
     fake_peloton_factory: FakeFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake = fake_peloton_factory(lambda: simple_workouts(2), count=2)
+    fake = fake_peloton_factory(lambda: tiny_workouts(2), count=2)
     ini = tmp_path / "peloton.ini"
     ini.write_text(
         f"[peloton]\nusername = {fake.user.username}\npassword = {fake.user.password}\n"

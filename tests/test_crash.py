@@ -43,8 +43,8 @@ from crash_helpers import (
     leftovers,
 )
 
-from peloton_export.demo import demo_workouts
 from peloton_export.testing import FakePeloton
+from peloton_export.testing.synth import synth_workouts
 
 SEED = 20261123
 WORKOUTS = 40
@@ -57,7 +57,7 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "killpg"), reason="needs POSIX s
 @contextmanager
 def fake_peloton(count: int = WORKOUTS, latency: float = 0.004) -> Iterator[FakePeloton]:
     """A fake with ``count`` short demo workouts and a little latency on every API request."""
-    fake = FakePeloton(lambda: demo_workouts(count, duration_s=600), count=count).start()
+    fake = FakePeloton(lambda: synth_workouts(count, duration_s=600), count=count).start()
     try:
         if latency:
             fake.fault("latency", delay=latency, times=None)

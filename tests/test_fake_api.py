@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from peloton_export.raw import RawWorkout
-from peloton_export.testing import FakePeloton, simple_workout, simple_workouts
+from peloton_export.testing import FakePeloton, tiny_workout, tiny_workouts
 from peloton_export.testing.pytest_plugin import FakeFactory, fake_peloton, fake_peloton_factory  # noqa: F401 (fixtures)
 
 
@@ -36,7 +36,7 @@ def _list(fake: FakePeloton, **params: Any) -> dict[str, Any]:
     [(0, 10, 0), (100, 100, 1), (101, 100, 2), (25, 10, 3)],
 )
 def test_list_envelope(fake_peloton_factory: FakeFactory, count: int, limit: int, pages: int) -> None:
-    fake = fake_peloton_factory(list(simple_workouts(count)))
+    fake = fake_peloton_factory(list(tiny_workouts(count)))
     first = _list(fake, limit=limit, page=0, sort_by="-created", joins="ride,ride.instructor")
     assert first["total"] == count
     assert first["page_count"] == pages
@@ -46,18 +46,18 @@ def test_list_envelope(fake_peloton_factory: FakeFactory, count: int, limit: int
         body = _list(fake, limit=limit, page=page)
         assert body["page"] == page
         seen += [w["id"] for w in body["data"]]
-    assert seen == [w.workout_id for w in simple_workouts(count)]
+    assert seen == [w.workout_id for w in tiny_workouts(count)]
     assert len(set(seen)) == count
 
 
 def test_limit_is_capped_at_100(fake_peloton_factory: FakeFactory) -> None:
-    fake = fake_peloton_factory(lambda: simple_workouts(150))
+    fake = fake_peloton_factory(lambda: tiny_workouts(150))
     body = _list(fake, limit=500, page=0)
     assert body["limit"] == 100 and body["count"] == 100 and body["page_count"] == 2
 
 
 def test_list_items_are_a_subset_and_joins_apply(fake_peloton_factory: FakeFactory) -> None:
-    fake = fake_peloton_factory(list(simple_workouts(3)))
+    fake = fake_peloton_factory(list(tiny_workouts(3)))
     item = _list(fake, limit=10, joins="ride")["data"][0]
     assert "leaderboard_rank" not in item
     assert "instructor" not in item["ride"]
@@ -72,7 +72,7 @@ def test_list_items_are_a_subset_and_joins_apply(fake_peloton_factory: FakeFacto
 
 
 def test_auth_and_platform_header(fake_peloton_factory: FakeFactory) -> None:
-    fake = fake_peloton_factory([simple_workout(0, outdoor=True)])
+    fake = fake_peloton_factory([tiny_workout(0, outdoor=True)])
     me = requests.get(f"{fake.api_url}/api/me", timeout=10)
     assert me.status_code == 401 and me.json()["error_code"] == 3020
     assert (
@@ -83,7 +83,7 @@ def test_auth_and_platform_header(fake_peloton_factory: FakeFactory) -> None:
     )
     other = requests.get(f"{fake.api_url}/api/user/someone-else/workouts", headers=_headers(fake), timeout=10)
     assert other.status_code == 403
-    wid = simple_workout(0).workout_id
+    wid = tiny_workout(0).workout_id
     graph = f"{fake.api_url}/api/workout/{wid}/performance_graph"
     with_gps = requests.get(graph, headers=_headers(fake), timeout=10).json()
     without = requests.get(graph, headers=_headers(fake, False), timeout=10).json()
@@ -91,15 +91,15 @@ def test_auth_and_platform_header(fake_peloton_factory: FakeFactory) -> None:
 
 
 def test_every_n_thins_the_graph(fake_peloton_factory: FakeFactory) -> None:
-    fake = fake_peloton_factory([simple_workout(0, samples=30)])
-    url = f"{fake.api_url}/api/workout/{simple_workout(0).workout_id}/performance_graph"
+    fake = fake_peloton_factory([tiny_workout(0, samples=30)])
+    url = f"{fake.api_url}/api/workout/{tiny_workout(0).workout_id}/performance_graph"
     body = requests.get(url, params={"every_n": 5}, headers=_headers(fake), timeout=10).json()
-    assert body["seconds_since_pedaling_start"] == [0, 5, 10, 15, 20, 25]
+    assert body["seconds_since_pedaling_start"] == [1, 6, 11, 16, 21, 26]
     assert len(body["metrics"][0]["values"]) == 6
 
 
 def test_unknown_workout_and_zero_ride(fake_peloton_factory: FakeFactory) -> None:
-    fake = fake_peloton_factory([simple_workout(0)])
+    fake = fake_peloton_factory([tiny_workout(0)])
     assert (
         requests.get(f"{fake.api_url}/api/workout/nope", headers=_headers(fake), timeout=10).status_code
         == 404
@@ -109,7 +109,7 @@ def test_unknown_workout_and_zero_ride(fake_peloton_factory: FakeFactory) -> Non
 
 
 def test_ride_details_served_for_a_class_with_a_plan(fake_peloton_factory: FakeFactory) -> None:
-    base = simple_workout(1, discipline="strength")
+    base = tiny_workout(1, discipline="strength")
     raw = RawWorkout(
         workout_id=base.workout_id,
         workout=base.workout,
@@ -195,7 +195,7 @@ def test_fault_after_and_times_and_latency(fake_peloton_factory: FakeFactory) ->
 
 
 def test_request_record_and_count(fake_peloton_factory: FakeFactory) -> None:
-    fake = fake_peloton_factory(list(simple_workouts(2)))
+    fake = fake_peloton_factory(list(tiny_workouts(2)))
     _list(fake, limit=1)
     _list(fake, limit=1, page=1)
     assert fake.count("/workouts$") == 2
@@ -210,7 +210,7 @@ def test_factory_is_consumed_lazily(fake_peloton_factory: FakeFactory) -> None:
     made = {"n": 0}
 
     def factory() -> Iterator[RawWorkout]:
-        for raw in simple_workouts(2000):
+        for raw in tiny_workouts(2000):
             made["n"] += 1
             yield raw
 
@@ -232,11 +232,11 @@ def test_factory_is_consumed_lazily(fake_peloton_factory: FakeFactory) -> None:
 
 
 def test_add_replace_remove(fake_peloton_factory: FakeFactory) -> None:
-    fake = fake_peloton_factory(lambda: simple_workouts(3))
-    new = simple_workout(99, created_at=2_000_000_000, status="IN_PROGRESS")
+    fake = fake_peloton_factory(lambda: tiny_workouts(3))
+    new = tiny_workout(99, created_at=2_000_000_000, status="IN_PROGRESS")
     fake.add_workout(new)
     assert _list(fake, limit=10)["data"][0]["status"] == "IN_PROGRESS"
-    fake.replace_workout(simple_workout(99, created_at=2_000_000_000))
+    fake.replace_workout(tiny_workout(99, created_at=2_000_000_000))
     assert _list(fake, limit=10)["data"][0]["status"] == "COMPLETE"
     fake.remove_workout(new.workout_id)
     body = _list(fake, limit=10)
@@ -244,7 +244,6 @@ def test_add_replace_remove(fake_peloton_factory: FakeFactory) -> None:
 
 
 def test_demo_backed_fake(fake_peloton_factory: FakeFactory) -> None:
-    pytest.importorskip("peloton_export.demo")
     fake = fake_peloton_factory(count=12)
     body = _list(fake, limit=5, page=0, joins="ride,ride.instructor")
     assert body["total"] == 12 and body["page_count"] == 3

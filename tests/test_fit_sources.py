@@ -16,7 +16,6 @@ from fit_decode import compare, decode
 
 from peloton_export.archive import Archive
 from peloton_export.default_plugins import fit as fit_plugin
-from peloton_export.demo import DEMO_KINDS, demo_workout
 from peloton_export.errors import ConfigError, SkipWorkout
 from peloton_export.fit.encode import FitOptions, encode_workout
 from peloton_export.fit.strength import load_exercise_map, movement_key
@@ -24,6 +23,7 @@ from peloton_export.importers import import_path
 from peloton_export.model import Workout
 from peloton_export.normalize import normalize
 from peloton_export.raw import RawWorkout
+from peloton_export.testing.synth import KINDS, synth_workout
 
 
 def _normalized(raw: RawWorkout) -> Workout | None:
@@ -33,9 +33,9 @@ def _normalized(raw: RawWorkout) -> Workout | None:
         return None
 
 
-@pytest.mark.parametrize("kind", DEMO_KINDS)
+@pytest.mark.parametrize("kind", KINDS)
 def test_every_demo_kind_encodes_decodes_and_matches(kind: str) -> None:
-    workout = _normalized(demo_workout(kind))
+    workout = _normalized(synth_workout(kind))
     if workout is None:
         pytest.skip(f"the demo kind {kind} is skipped by the normalizer (not exportable)")
     decoded = decode(encode_workout(workout))
@@ -88,7 +88,7 @@ def _cat(message: dict[str, object]) -> object:
 
 @pytest.mark.parametrize("kind", ["strength", "strength_2023"])
 def test_strength_sets_from_both_tracker_schemas(kind: str) -> None:
-    raw = demo_workout(kind)
+    raw = synth_workout(kind)
     tracker = raw.workout["movement_tracker_data"]["completed_movements_summary_data"]
     items = tracker["repetition_summary_data"]
     schema_2025 = any("completed_reps" in item for item in items)
@@ -107,7 +107,7 @@ def test_strength_sets_from_both_tracker_schemas(kind: str) -> None:
 
 
 def test_strength_sets_from_the_class_plan_without_tracker_data() -> None:
-    raw = demo_workout("strength")
+    raw = synth_workout("strength")
     body = copy.deepcopy(raw.workout)
     body.pop("movement_tracker_data")
     workout = normalize(replace(raw, workout=body))
@@ -135,7 +135,7 @@ def test_users_extend_the_map_with_an_option_or_the_config_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PELOTON_EXPORT_CONFIG_DIR", str(tmp_path / "config"))
-    workout = normalize(demo_workout("strength"))
+    workout = normalize(synth_workout("strength"))
     renamed = tuple(
         replace(s, movement_name="Zombie Walk", movement_id="zz") if s.kind == "active" else s
         for s in workout.sets
@@ -180,14 +180,14 @@ def test_unmapped_command_lists_movements_without_mapping(
 ) -> None:
     monkeypatch.setenv("PELOTON_EXPORT_CONFIG_DIR", str(tmp_path / "config"))
     archive = Archive(tmp_path / "archive")
-    raw = demo_workout("strength", seed=3)
+    raw = synth_workout("strength", seed=3)
     body = copy.deepcopy(raw.workout)
     items = body["movement_tracker_data"]["completed_movements_summary_data"]["repetition_summary_data"]
     for item in items[:2]:
         item["movement_name"] = "Zombie Walk"
         item["movement_id"] = "zz" * 16
     archive.put_raw(replace(raw, workout=body))
-    archive.put_raw(demo_workout("cycling_class"))
+    archive.put_raw(synth_workout("cycling_class"))
 
     import click
 

@@ -40,7 +40,6 @@ from lxml import etree
 from peloton_export.archive import Archive, ArchiveError
 from peloton_export.default_plugins._xml import sanitize_text
 from peloton_export.default_plugins.csv_format import SAMPLE_COLUMNS, SUMMARY_COLUMNS, safe_cell
-from peloton_export.demo import DEMO_KINDS, demo_workout
 from peloton_export.importers import import_paths
 from peloton_export.normalize import normalize
 from peloton_export.normalize._common import MAX_OFFSET
@@ -48,8 +47,9 @@ from peloton_export.pipeline import Exporter, ExportReport, Selection, resolve_f
 from peloton_export.plugins import PluginHost, create_host
 from peloton_export.raw import RawWorkout
 from peloton_export.specs import ExportContext
+from peloton_export.testing.synth import KINDS, synth_workout
+from peloton_export.testing.synth.tiny import tiny_bodies
 from tests.conftest import FIXTURES, SCHEMAS
-from tests.raw_factory import raw_bodies
 from tests.xsd import validate
 
 Bodies = dict[str, Any]
@@ -97,10 +97,9 @@ def _demo_bases() -> tuple[tuple[str, str], ...]:
     class without rep tracking whose plan has several movements per sub-segment (so the
     class-plan reader is exercised too)."""
     bases = [
-        (f"demo:{kind}", json.dumps(_bodies(demo_workout(kind, seed=7, duration_s=60))))
-        for kind in DEMO_KINDS
+        (f"demo:{kind}", json.dumps(_bodies(synth_workout(kind, seed=7, duration_s=60)))) for kind in KINDS
     ]
-    plan = _bodies(demo_workout("strength", seed=8, duration_s=120))
+    plan = _bodies(synth_workout("strength", seed=8, duration_s=120))
     plan["workout"].pop("movement_tracker_data", None)
     for segment in plan["ride_details"]["segments"]["segment_list"]:
         for sub in segment.get("subsegments_v2") or []:
@@ -541,7 +540,7 @@ def _run(archive: Archive, out: Path) -> tuple[ExportReport, list[str]]:
 
 
 def _put_control(archive: Archive) -> None:
-    bodies = raw_bodies(CONTROL_ID, n=30, title="Control Ride")
+    bodies = tiny_bodies(CONTROL_ID, samples=30, title="Control Ride")
     archive.put(CONTROL_ID, {k: _dump(v) for k, v in bodies.items()}, source="test")
 
 
@@ -628,12 +627,12 @@ HOSTILE_TITLES = {
 
 
 def _put_titled(archive: Archive, workout_id: str, title: str) -> None:
-    bodies = raw_bodies(workout_id, n=30, title=title)
+    bodies = tiny_bodies(workout_id, samples=30, title=title)
     archive.put(workout_id, {k: _dump(v) for k, v in bodies.items()}, source="test")
 
 
 def _put_titled_outdoor(archive: Archive, title: str) -> str:
-    raw = demo_workout("outdoor_run", seed=3, duration_s=60)
+    raw = synth_workout("outdoor_run", seed=3, duration_s=60)
     bodies = _bodies(raw)
     bodies["workout"]["ride"]["title"] = title
     archive.put(raw.workout_id, {k: _dump(v) for k, v in bodies.items()}, source="test")
@@ -744,7 +743,7 @@ def test_hostile_title_in_gpx_is_escaped_and_valid(
 
 
 def test_megabyte_title_is_bounded() -> None:
-    bodies = raw_bodies("ab" * 16, title="M" * 1_000_000)
+    bodies = tiny_bodies("ab" * 16, title="M" * 1_000_000)
     workout = _normalize_bodies(bodies)
     assert len(workout.title) <= 500
 
@@ -765,7 +764,7 @@ def _normalize_bodies(bodies: Bodies) -> Any:
 
 
 def test_lone_surrogates_in_text_become_replacement_characters() -> None:
-    bodies = raw_bodies("ab" * 16, title="Ride \ud83d alone")
+    bodies = tiny_bodies("ab" * 16, title="Ride \ud83d alone")
     bodies["workout"]["ride"]["instructor"]["name"] = "\udc00 Demo"
     workout = _normalize_bodies(bodies)
     assert workout.title == "Ride \ufffd alone" and workout.instructor == "\ufffd Demo"
@@ -789,7 +788,7 @@ def test_a_leading_control_character_is_neutralised(text: str) -> None:
 def test_every_summary_text_column_is_neutralised() -> None:
     from peloton_export.default_plugins.csv_format import summary_row
 
-    bodies = raw_bodies("ab" * 16)
+    bodies = tiny_bodies("ab" * 16)
     bodies["workout"].update(
         timezone="=cmd|' /C calc'!A0", workout_type="+1", fitness_discipline="@x", device_type="-2"
     )
@@ -808,7 +807,7 @@ def test_a_carriage_return_in_tcx_notes_survives_parsing() -> None:
 
 @pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
 def test_import_rejects_a_non_finite_start_time(tmp_path: Path, literal: str) -> None:
-    bodies = raw_bodies("ab" * 16)
+    bodies = tiny_bodies("ab" * 16)
     text = json.dumps(bodies["workout"]).replace(
         f'"start_time": {bodies["workout"]["start_time"]}', f'"start_time": {literal}'
     )
@@ -822,7 +821,7 @@ def test_import_rejects_a_non_finite_start_time(tmp_path: Path, literal: str) ->
 
 
 def test_archive_put_with_an_infinite_start_time(tmp_path: Path) -> None:
-    bodies = raw_bodies("ab" * 16)
+    bodies = tiny_bodies("ab" * 16)
     workout = json.dumps(bodies["workout"]).replace(
         f'"start_time": {bodies["workout"]["start_time"]}', '"start_time": Infinity'
     )
@@ -832,7 +831,7 @@ def test_archive_put_with_an_infinite_start_time(tmp_path: Path) -> None:
 
 
 def _strength() -> Bodies:
-    return _bodies(demo_workout("strength", seed=1, duration_s=60))
+    return _bodies(synth_workout("strength", seed=1, duration_s=60))
 
 
 def test_a_huge_class_plan_length_is_left_out_not_a_failure() -> None:
@@ -861,7 +860,7 @@ def test_a_huge_tracked_set_duration_is_left_out(field: str) -> None:
 
 
 def test_target_offsets_beyond_any_workout_are_left_out() -> None:
-    bodies = _bodies(demo_workout("cycling_class", seed=1, duration_s=60))
+    bodies = _bodies(synth_workout("cycling_class", seed=1, duration_s=60))
     targets = bodies["performance_graph"]["target_metrics_performance_data"]["target_metrics"]
     targets[0]["offsets"] = {"start": 0, "end": 1e308}
     workout = _normalize_bodies(bodies)
@@ -869,7 +868,7 @@ def test_target_offsets_beyond_any_workout_are_left_out() -> None:
 
 
 def test_a_huge_total_output_or_gps_distance_is_not_infinite() -> None:
-    bodies = _bodies(demo_workout("outdoor_run", seed=1, duration_s=60))
+    bodies = _bodies(synth_workout("outdoor_run", seed=1, duration_s=60))
     bodies["workout"].pop("total_work", None)
     graph = bodies["performance_graph"]
     graph["summaries"] = [{"slug": "total_output", "display_unit": "kj", "value": 1e308}]

@@ -16,14 +16,14 @@ from peloton_export.hookspecs import hookimpl
 from peloton_export.pipeline import Exporter, Selection, resolve_formats, resolve_sinks, select_ids
 from peloton_export.plugins import PluginHost, create_host
 from peloton_export.specs import ExportContext, FormatSpec
-from tests.raw_factory import BASE_START, put
+from peloton_export.testing.synth.tiny import BASE_START, put_tiny
 
 
 @pytest.fixture
 def archive(tmp_path: Path) -> Archive:
     archive = Archive(tmp_path / "archive")
     for day in range(3):
-        put(archive, f"{day:032x}", start=BASE_START + day * 86400, title=f"Ride {day}")
+        put_tiny(archive, f"{day:032x}", start=BASE_START + day * 86400, title=f"Ride {day}")
     return archive
 
 
@@ -209,11 +209,11 @@ def test_directory_sink_without_a_folder_fails_each_workout_clearly(
 
 
 def test_parallel_jobs_give_the_same_files_and_order(tmp_path: Path) -> None:
-    from peloton_export.demo import demo_workouts
     from peloton_export.pipeline import PARALLEL_MIN_WORKOUTS, ExporterRecipe
+    from peloton_export.testing.synth import synth_workouts
 
     archive = Archive(tmp_path / "archive")
-    for raw in demo_workouts(PARALLEL_MIN_WORKOUTS + 2):
+    for raw in synth_workouts(PARALLEL_MIN_WORKOUTS + 2):
         archive.put_raw(raw)
     results = {}
     for jobs in (1, 2):

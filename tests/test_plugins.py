@@ -385,7 +385,8 @@ class _Lifecycle:
 
 def _two_workout_archive(tmp_path: Path) -> Any:
     from peloton_export.archive import Archive
-    from tests.raw_factory import BASE_START, put
+    from peloton_export.testing.synth.tiny import BASE_START
+    from peloton_export.testing.synth.tiny import put_tiny as put
 
     archive = Archive(tmp_path / "archive")
     for day in range(2):

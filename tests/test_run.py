@@ -26,7 +26,8 @@ from peloton_export.testing.pytest_plugin import (  # noqa: F401 (fixtures)
     fake_peloton_factory,
     peloton_env,
 )
-from tests.raw_factory import BASE_START, put
+from peloton_export.testing.synth.tiny import BASE_START
+from peloton_export.testing.synth.tiny import put_tiny as put
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,7 @@ from peloton_export.ledger import Ledger
 from peloton_export.pipeline import Exporter, Selection, resolve_formats, resolve_sinks
 from peloton_export.plugins import PluginHost, create_host
 from peloton_export.specs import ExportContext, SinkSpec, UploadResult
-from tests.raw_factory import BASE_START, put
+from peloton_export.testing.synth.tiny import BASE_START, put_tiny
 
 
 class FakeSink:
@@ -51,7 +51,7 @@ class FakeSink:
 def archive(tmp_path: Path) -> Archive:
     archive = Archive(tmp_path / "archive")
     for day in range(3):
-        put(archive, f"{day:032x}", start=BASE_START + day * 86400, title=f"Ride {day}")
+        put_tiny(archive, f"{day:032x}", start=BASE_START + day * 86400, title=f"Ride {day}")
     return archive
 
 

@@ -17,7 +17,7 @@ from peloton_export.config import Config
 from peloton_export.ledger import Ledger
 from peloton_export.origin import is_imported, workout_origin
 from peloton_export.run import sync_archive
-from peloton_export.testing import FakePeloton, simple_workout, simple_workouts
+from peloton_export.testing import FakePeloton, tiny_workout, tiny_workouts
 from peloton_export.testing.clients import make_test_client
 from peloton_export.testing.pytest_plugin import (
     FakeFactory,
@@ -53,14 +53,14 @@ def budget(n: int, page_size: int) -> int:
 def test_first_sync_within_budget_and_second_is_a_no_op(
     fake_peloton_factory: FakeFactory, tmp_path: Path, n: int, page_size: int
 ) -> None:
-    fake = fake_peloton_factory(lambda: simple_workouts(n), count=n)
+    fake = fake_peloton_factory(lambda: tiny_workouts(n), count=n)
     env = Env(fake, tmp_path, page_size=page_size)
     first = env.sync()
     assert len(first.new) == n and not first.failed
     assert fake.count(host=None) <= budget(n, page_size)
     assert first.requests == fake.count(host=None)
     assert fake.count("/workouts$") == max(1, math.ceil(n / page_size))  # exactly 100: one page; empty: one
-    assert sorted(env.archive.ids()) == sorted(w.workout_id for w in simple_workouts(n))
+    assert sorted(env.archive.ids()) == sorted(w.workout_id for w in tiny_workouts(n))
     assert all(env.archive.is_complete(w) for w in env.archive.ids())
     fake.clear_requests()
     second = env.sync()
@@ -72,7 +72,7 @@ def test_first_sync_within_budget_and_second_is_a_no_op(
 def test_first_sync_budget_counts_login_me_and_pages(
     fake_peloton_factory: FakeFactory, tmp_path: Path
 ) -> None:
-    fake = fake_peloton_factory(lambda: simple_workouts(30), count=30)
+    fake = fake_peloton_factory(lambda: tiny_workouts(30), count=30)
     env = Env(fake, tmp_path, page_size=10)
     env.sync()
     paths = [r.path for r in fake.requests]
@@ -85,7 +85,7 @@ def test_first_sync_budget_counts_login_me_and_pages(
 
 
 def test_offline_makes_no_request(fake_peloton_factory: FakeFactory, tmp_path: Path) -> None:
-    fake = fake_peloton_factory(lambda: simple_workouts(5), count=5)
+    fake = fake_peloton_factory(lambda: tiny_workouts(5), count=5)
     report = sync_archive(
         Config(), offline=True, archive=Archive(tmp_path / "a"), ledger=Ledger(tmp_path / "l")
     )
@@ -96,7 +96,7 @@ def test_offline_makes_no_request(fake_peloton_factory: FakeFactory, tmp_path: P
 def test_sync_archive_uses_the_environment(
     fake_peloton_factory: FakeFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake = fake_peloton_factory(lambda: simple_workouts(4), count=4)
+    fake = fake_peloton_factory(lambda: tiny_workouts(4), count=4)
     monkeypatch.setenv("PELOTON_EXPORT_API_URL", fake.api_url)
     monkeypatch.setenv("PELOTON_EXPORT_AUTH_URL", fake.auth_url)
     monkeypatch.setenv("PELOTON_EXPORT_CONFIG_DIR", str(tmp_path / "cfg"))
@@ -116,11 +116,11 @@ def test_sync_archive_uses_the_environment(
 
 
 def test_only_new_workouts_are_fetched(fake_peloton_factory: FakeFactory, tmp_path: Path) -> None:
-    fake = fake_peloton_factory(lambda: simple_workouts(25), count=25)
+    fake = fake_peloton_factory(lambda: tiny_workouts(25), count=25)
     env = Env(fake, tmp_path, page_size=10)
     env.sync()
     for i in range(3):
-        fake.add_workout(simple_workout(1000 + i, created_at=2_000_000_000 + i))
+        fake.add_workout(tiny_workout(1000 + i, created_at=2_000_000_000 + i))
     fake.clear_requests()
     report = env.sync()
     assert len(report.new) == 3
@@ -131,11 +131,11 @@ def test_only_new_workouts_are_fetched(fake_peloton_factory: FakeFactory, tmp_pa
 
 
 def test_new_workouts_spanning_pages(fake_peloton_factory: FakeFactory, tmp_path: Path) -> None:
-    fake = fake_peloton_factory(lambda: simple_workouts(25), count=25)
+    fake = fake_peloton_factory(lambda: tiny_workouts(25), count=25)
     env = Env(fake, tmp_path, page_size=10)
     env.sync()
     for i in range(12):
-        fake.add_workout(simple_workout(2000 + i, created_at=2_000_000_000 + i))
+        fake.add_workout(tiny_workout(2000 + i, created_at=2_000_000_000 + i))
     fake.clear_requests()
     report = env.sync()
     assert len(report.new) == 12
@@ -145,17 +145,17 @@ def test_new_workouts_spanning_pages(fake_peloton_factory: FakeFactory, tmp_path
 
 
 def test_in_progress_is_fetched_once_complete(fake_peloton_factory: FakeFactory, tmp_path: Path) -> None:
-    fake = fake_peloton_factory(lambda: simple_workouts(5), count=5)
+    fake = fake_peloton_factory(lambda: tiny_workouts(5), count=5)
     env = Env(fake, tmp_path, page_size=10)
     env.sync()
-    live = simple_workout(77, created_at=2_000_000_000, status="IN_PROGRESS")
+    live = tiny_workout(77, created_at=2_000_000_000, status="IN_PROGRESS")
     fake.add_workout(live)
     fake.clear_requests()
     report = env.sync()
     assert report.in_progress == [live.workout_id] and report.new == []
     assert fake.count("^/api/workout/") == 0
     assert env.ledger.workout(live.workout_id).status == "IN_PROGRESS"  # type: ignore[union-attr]
-    fake.replace_workout(simple_workout(77, created_at=2_000_000_000))
+    fake.replace_workout(tiny_workout(77, created_at=2_000_000_000))
     report = env.sync()
     assert report.new == [live.workout_id]
     assert env.archive.is_complete(live.workout_id)
@@ -165,13 +165,13 @@ def test_workout_incomplete_in_detail_is_refetched_later(
     fake_peloton_factory: FakeFactory, tmp_path: Path
 ) -> None:
     # the list says COMPLETE but the detail is still IN_PROGRESS (a race): archived incomplete
-    racing = simple_workout(5, created_at=2_000_000_000, extra={"status": "IN_PROGRESS"})
+    racing = tiny_workout(5, created_at=2_000_000_000, extra={"status": "IN_PROGRESS"})
     fake = fake_peloton_factory([racing], list_item=lambda raw: {**raw.workout, "status": "COMPLETE"})
     env = Env(fake, tmp_path)
     first = env.sync()
     assert first.new == [racing.workout_id] and first.in_progress == [racing.workout_id]
     assert not env.archive.is_complete(racing.workout_id)
-    fake.replace_workout(simple_workout(5, created_at=2_000_000_000))
+    fake.replace_workout(tiny_workout(5, created_at=2_000_000_000))
     second = env.sync()
     assert second.updated == [racing.workout_id]
     assert env.archive.is_complete(racing.workout_id)
@@ -179,9 +179,9 @@ def test_workout_incomplete_in_detail_is_refetched_later(
 
 def test_resume_after_an_interrupted_run(fake_peloton_factory: FakeFactory, tmp_path: Path) -> None:
     n, size = 40, 10
-    fake = fake_peloton_factory(lambda: simple_workouts(n), count=n)
+    fake = fake_peloton_factory(lambda: tiny_workouts(n), count=n)
     env = Env(fake, tmp_path, page_size=size, max_attempts=2, concurrency=1)
-    victim = list(simple_workouts(n))[23].workout_id
+    victim = list(tiny_workouts(n))[23].workout_id
     fake.fault("5xx", path=f"^/api/workout/{victim}/performance_graph$", times=None)
     with pytest.raises(ServiceUnavailable):
         env.sync()
@@ -190,7 +190,7 @@ def test_resume_after_an_interrupted_run(fake_peloton_factory: FakeFactory, tmp_
     fake.faults.clear()
     fake.clear_requests()
     report = env.sync()
-    assert set(report.new) == {w.workout_id for w in simple_workouts(n)} - archived
+    assert set(report.new) == {w.workout_id for w in tiny_workouts(n)} - archived
     refetched = {r.path.split("/")[3] for r in fake.requests if r.path.startswith("/api/workout/")}
     assert not refetched & archived  # nothing archived before is fetched again
     assert len(env.archive) == n
@@ -200,17 +200,17 @@ def test_resume_after_an_interrupted_run(fake_peloton_factory: FakeFactory, tmp_
 def test_interrupted_first_backfill_walks_on_past_known_pages(
     fake_peloton_factory: FakeFactory, tmp_path: Path
 ) -> None:
-    fake = fake_peloton_factory(lambda: simple_workouts(30), count=30)
+    fake = fake_peloton_factory(lambda: tiny_workouts(30), count=30)
     env = Env(fake, tmp_path, page_size=10)
     api = env.api()
-    for raw in list(simple_workouts(30))[:10]:  # as if a first run stopped after page 0
+    for raw in list(tiny_workouts(30))[:10]:  # as if a first run stopped after page 0
         env.archive.put_raw(raw)
     report = sync_workouts(api, env.archive, ledger=env.ledger)
     assert len(report.new) == 20 and fake.count("/workouts$") == 3
 
 
 def test_revoked_token_mid_run(fake_peloton_factory: FakeFactory, tmp_path: Path) -> None:
-    fake = fake_peloton_factory(lambda: simple_workouts(20), count=20)
+    fake = fake_peloton_factory(lambda: tiny_workouts(20), count=20)
     env = Env(fake, tmp_path, page_size=10, concurrency=3)
     fake.fault("revoke", path="/performance_graph$", after=5)
     report = env.sync()
@@ -220,7 +220,7 @@ def test_revoked_token_mid_run(fake_peloton_factory: FakeFactory, tmp_path: Path
 
 @pytest.mark.parametrize("kind", ["429", "5xx", "1015", "empty", "truncated", "latency"])
 def test_every_fault_kind_during_sync(fake_peloton_factory: FakeFactory, tmp_path: Path, kind: str) -> None:
-    fake = fake_peloton_factory(lambda: simple_workouts(12), count=12)
+    fake = fake_peloton_factory(lambda: tiny_workouts(12), count=12)
     env = Env(fake, tmp_path, page_size=5)
     fake.fault(kind, path="/api/", times=3, retry_after=0, delay=0.002)  # type: ignore[arg-type]
     report = env.sync()
@@ -230,7 +230,7 @@ def test_every_fault_kind_during_sync(fake_peloton_factory: FakeFactory, tmp_pat
 
 
 def test_service_down_gives_a_clear_error(fake_peloton_factory: FakeFactory, tmp_path: Path) -> None:
-    fake = fake_peloton_factory(lambda: simple_workouts(3), count=3)
+    fake = fake_peloton_factory(lambda: tiny_workouts(3), count=3)
     env = Env(fake, tmp_path, max_attempts=3)
     fake.fault("5xx", path="/workouts$", times=None)
     with pytest.raises(ServiceUnavailable, match="after 3 attempts"):
@@ -238,7 +238,7 @@ def test_service_down_gives_a_clear_error(fake_peloton_factory: FakeFactory, tmp
 
 
 def test_requests_in_flight_are_bounded(fake_peloton_factory: FakeFactory, tmp_path: Path) -> None:
-    fake = fake_peloton_factory(lambda: simple_workouts(24), count=24)
+    fake = fake_peloton_factory(lambda: tiny_workouts(24), count=24)
     env = Env(fake, tmp_path, page_size=12, concurrency=3)
     fake.fault("latency", path="/api/workout/", delay=0.005, times=None)
     env.sync()
@@ -246,9 +246,9 @@ def test_requests_in_flight_are_bounded(fake_peloton_factory: FakeFactory, tmp_p
 
 
 def test_deleted_workout_is_a_per_workout_failure(fake_peloton_factory: FakeFactory, tmp_path: Path) -> None:
-    fake = fake_peloton_factory(lambda: simple_workouts(4), count=4)
+    fake = fake_peloton_factory(lambda: tiny_workouts(4), count=4)
     env = Env(fake, tmp_path)
-    gone = list(simple_workouts(4))[1].workout_id
+    gone = list(tiny_workouts(4))[1].workout_id
     fake.fault("5xx", path=f"^/api/workout/{gone}$", status=404, times=None)
     report = env.sync()
     assert list(report.failed) == [gone] and len(report.new) == 3
@@ -256,7 +256,7 @@ def test_deleted_workout_is_a_per_workout_failure(fake_peloton_factory: FakeFact
 
 
 def _imported(index: int) -> Any:
-    return simple_workout(
+    return tiny_workout(
         index,
         extra={
             "platform": "apple_health",
@@ -267,7 +267,7 @@ def _imported(index: int) -> Any:
 
 
 def test_imported_workouts_are_skipped_by_default(fake_peloton_factory: FakeFactory, tmp_path: Path) -> None:
-    workouts = list(simple_workouts(6))
+    workouts = list(tiny_workouts(6))
     workouts.insert(2, _imported(500))
     fake = fake_peloton_factory(workouts)
     env = Env(fake, tmp_path)
@@ -282,14 +282,14 @@ def test_imported_workouts_are_skipped_by_default(fake_peloton_factory: FakeFact
 
 
 def test_imported_workouts_kept_when_configured(fake_peloton_factory: FakeFactory, tmp_path: Path) -> None:
-    fake = fake_peloton_factory([_imported(500), *simple_workouts(2)])
+    fake = fake_peloton_factory([_imported(500), *tiny_workouts(2)])
     env = Env(fake, tmp_path, skip_imported=False)
     report = env.sync()
     assert len(report.new) == 3 and report.skipped_imported == []
 
 
 def test_import_only_visible_in_detail_is_skipped(fake_peloton_factory: FakeFactory, tmp_path: Path) -> None:
-    hidden = simple_workout(3, extra={"workout_source": "Garmin Connect"})
+    hidden = tiny_workout(3, extra={"workout_source": "Garmin Connect"})
     fake = fake_peloton_factory(
         [hidden], list_item=lambda raw: {k: v for k, v in raw.workout.items() if k != "workout_source"}
     )
@@ -317,7 +317,6 @@ def test_origin(body: dict[str, Any], origin: str) -> None:
 
 
 def test_demo_generator_sync_budget(fake_peloton_factory: FakeFactory, tmp_path: Path) -> None:
-    pytest.importorskip("peloton_export.demo")
     n = 30
     fake = fake_peloton_factory(count=n)
     env = Env(fake, tmp_path, page_size=10)

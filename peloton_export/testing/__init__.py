@@ -11,9 +11,8 @@ With peloton-export installed, pytest loads :mod:`peloton_export.testing.pytest_
 (entry point ``pytest11``), which provides:
 
 ``fake_peloton``
-    a started :class:`FakePeloton` with 25 workouts (the demo generator when it is
-    available, else :func:`~peloton_export.testing.workouts.simple_workouts`), stopped after
-    the test.
+    a started :class:`FakePeloton` with 25 synthetic workouts
+    (:func:`~peloton_export.testing.synth.synth_workouts`), stopped after the test.
 ``fake_peloton_factory``
     ``fake_peloton_factory(workouts=None, *, count=None, **options)`` starts more fakes with
     your own workouts (an iterable of :class:`~peloton_export.raw.RawWorkout`, newest first,
@@ -78,7 +77,7 @@ from peloton_export.testing.service import (
     ServiceFault,
     loopback_only,
 )
-from peloton_export.testing.workouts import simple_workout, simple_workouts
+from peloton_export.testing.synth.tiny import tiny_workout, tiny_workouts
 
 __all__ = [
     "DEFAULT_PASSWORD",
@@ -94,7 +93,7 @@ __all__ = [
     "Response",
     "ServiceFault",
     "loopback_only",
-    "simple_workout",
-    "simple_workouts",
     "start_fake",
+    "tiny_workout",
+    "tiny_workouts",
 ]

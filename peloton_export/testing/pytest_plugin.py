@@ -14,18 +14,14 @@ import pytest
 
 from peloton_export.raw import RawWorkout
 from peloton_export.testing.server import FakePeloton
-from peloton_export.testing.workouts import simple_workouts
+from peloton_export.testing.synth import synth_workouts
 
 DEFAULT_COUNT = 25
 FakeFactory = Callable[..., FakePeloton]
 
 
 def _default_workouts(count: int) -> Callable[[], Iterator[RawWorkout]]:
-    try:
-        from peloton_export.demo import demo_workouts
-    except ImportError:
-        return lambda: simple_workouts(count)
-    return lambda: iter(demo_workouts(count))
+    return lambda: synth_workouts(count)
 
 
 @pytest.fixture

@@ -37,27 +37,17 @@ _RIDE = re.compile(r"^/api/ride/([^/]+)/details$")
 
 
 def _demo_user(user_id: str, username: str) -> dict[str, Any]:
-    try:
-        from peloton_export.demo import demo_user
-    except ImportError:
-        body: dict[str, Any] = {"total_workouts": 0, "cycling_ftp": 200, "default_max_heart_rate": 185}
-    else:
-        body = dict(demo_user())
+    from peloton_export.testing.synth import member_profile
+
+    body = member_profile()
     body.update({"id": user_id, "username": username.split("@")[0]})
     return body
 
 
 def _demo_settings() -> dict[str, Any]:
-    try:
-        from peloton_export.demo import demo_settings
-    except ImportError:
-        return {
-            "distance_unit": "imperial",
-            "weight_unit": "lb",
-            "height_unit": "in",
-            "workout_maps_private": False,
-        }
-    return dict(demo_settings())
+    from peloton_export.testing.synth import member_settings
+
+    return member_settings()
 
 
 def _thin_graph(graph: dict[str, Any], every_n: int, platform: bool) -> dict[str, Any]:
@@ -147,9 +137,9 @@ class FakePeloton:
             raise ValueError("FakePeloton needs workouts or a count for the demo generator")
 
         def factory() -> Iterator[RawWorkout]:
-            from peloton_export.demo import demo_workouts
+            from peloton_export.testing.synth import synth_workouts
 
-            return iter(demo_workouts(count, seed=seed))
+            return synth_workouts(count, seed=seed)
 
         return factory
 

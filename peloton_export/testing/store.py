@@ -2,7 +2,7 @@
 
 A :class:`WorkoutStore` takes either a finite iterable of :class:`RawWorkout` (kept as is:
 hand-made test data) or a *factory*, a callable that returns a fresh iterator of the same
-workouts each time (``lambda: demo_workouts(2000, seed=1)``). From a factory it keeps only
+workouts each time (``lambda: synth_workouts(2000, seed=1)``). From a factory it keeps only
 the list items and a small window of recent bodies; a body outside the window is made
 again by restarting the factory. Syncs read pages and then the bodies of that page, so
 the window almost always hits and 2,000+ workouts stay cheap.
@@ -21,32 +21,15 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from peloton_export.raw import RawWorkout
+from peloton_export.testing.synth import list_item as synth_list_item
 
 ListItemFn = Callable[[RawWorkout], dict[str, Any]]
 Factory = Callable[[], Iterator[RawWorkout]]
 
-#: Keys of the detail body that the list form leaves out (docs/peloton-api.md §2.1).
-DETAIL_ONLY_KEYS = frozenset(
-    {
-        "leaderboard_rank",
-        "total_leaderboard_users",
-        "achievement_templates",
-        "ftp_info",
-        "movement_tracker_data",
-        "device_time_created_at",
-        "user",
-        "average_effort_score",
-    }
-)
-
 
 def default_list_item(raw: RawWorkout) -> dict[str, Any]:
-    """The list-page form of a workout: the detail minus its detail-only fields."""
-    try:
-        from peloton_export.demo import list_item
-    except ImportError:
-        return {k: v for k, v in raw.workout.items() if k not in DETAIL_ONLY_KEYS}
-    return list_item(raw)
+    """The list-page form of a workout (:func:`peloton_export.testing.synth.list_item`)."""
+    return synth_list_item(raw)
 
 
 class WorkoutStore:
