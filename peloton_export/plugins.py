@@ -307,13 +307,18 @@ def _remedy(name: str, dist: str | None) -> str:
 Source = tuple[str, Callable[[], object], PluginInfo]
 
 
-@dataclass(frozen=True, slots=True)
 class LoadPolicy:
-    """Which plugins to import and whether a failure is fatal (arguments, else environment)."""
+    """Which plugins to import and whether a failure is fatal (arguments, else environment).
 
-    allowed: frozenset[str] | None
-    blocked: frozenset[str]
-    strict: bool
+    A plain class: a dataclass costs a few milliseconds to build at every start-up.
+    """
+
+    __slots__ = ("allowed", "blocked", "strict")
+
+    def __init__(self, allowed: frozenset[str] | None, blocked: frozenset[str], strict: bool) -> None:
+        self.allowed = allowed
+        self.blocked = blocked
+        self.strict = strict
 
     @classmethod
     def resolve(
