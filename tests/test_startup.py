@@ -100,8 +100,8 @@ def test_writing_imports_the_writer_library_only_then(tmp_path: Path) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="plugins/: peloton_export_strava (api.py, ratelimit.py) and peloton_export_intervals "
-    "(sink.py) import requests at module level",
+    reason="plugins/ import requests at module level: peloton_export_strava (api.py, ratelimit.py), "
+    "peloton_export_intervals (sink.py), peloton_export_garmin (__init__.py via peloton_export.uploads)",
 )
 def test_installed_first_party_plugins_import_no_heavy_module_at_load(tmp_path: Path) -> None:
     code = """
