@@ -6,12 +6,22 @@ implementation may accept only the parameters it needs, so new parameters can be
 a hook without breaking existing plugins. Never give an implementation parameter a default
 value: pluggy does not pass parameters that have defaults.
 
-Only :mod:`peloton_export.plugins` calls these hooks.
-
 The run's lifecycle, in order: ``register_formats``/``register_sinks``/``register_commands``
 when the host is built; then for each run ``export_started`` once (after the plan is made),
 for each workout with work left ``filter_workout`` -> ``transform_workout`` -> the formats'
 writers -> the sinks' uploads, and ``export_finished`` once at the end.
+
+Only :mod:`peloton_export.plugins` calls these hooks, one implementation at a time: that
+is how an error names its plugin, how ``transform_workout`` results chain and how a single
+``filter_workout`` veto works. The order is the one each hook documents, so pluggy's hook
+wrappers (``@hookimpl(wrapper=True)`` or ``hookwrapper=True``) and ordering markers
+(``tryfirst=True``, ``trylast=True``) have nothing to act on: a plugin that uses any of
+them is refused at load, reported on standard error by name and listed under ``failed`` in
+``peloton-export plugins``.
+
+A registration hook (``register_formats``, ``register_sinks``, ``register_commands``) that
+raises is reported once on standard error by plugin name; only what it would have added is
+left out, and the other plugins keep working.
 """
 
 from __future__ import annotations

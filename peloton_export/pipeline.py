@@ -533,7 +533,7 @@ def resolve_formats(host: PluginHost, names: Iterable[str]) -> tuple[FormatSpec,
     chosen: list[FormatSpec] = []
     for name in names:
         if name not in available:
-            raise ConfigError(f"unknown format {name!r}; choose one of: {', '.join(available)}")
+            raise ConfigError(host.unknown_message("format", name))
         if available[name] not in chosen:
             chosen.append(available[name])
     return tuple(chosen)
@@ -545,8 +545,7 @@ def resolve_sinks(host: PluginHost, names: Iterable[str]) -> tuple[SinkSpec, ...
     chosen: list[SinkSpec] = []
     for name in names:
         if name not in available:
-            choices = ", ".join(available) or "none installed"
-            raise ConfigError(f"unknown sink {name!r}; choose one of: {choices}")
+            raise ConfigError(host.unknown_message("sink", name))
         chosen.append(available[name])
     return tuple(chosen)
 

@@ -4,6 +4,13 @@ Built-in formats and the directory sink are ordinary plugins in
 ``peloton_export.default_plugins`` and arrive through the same ``peloton_export``
 entry-point group as third-party plugins. A plugin that fails to import, register or
 validate is reported by name and left out; the others keep working.
+
+The host calls every hook implementation itself, one plugin at a time, so that an error
+names its plugin, ``transform_workout`` results chain, a single ``filter_workout`` veto
+excludes a workout and every format and sink has a known owner. pluggy's hook wrappers
+(``wrapper=True``, ``hookwrapper=True``) and ordering markers (``tryfirst``, ``trylast``)
+only have a meaning inside pluggy's own call loop, so a plugin that uses them is refused
+at load with a message naming it, instead of being called in a way it did not expect.
 """
 
 from __future__ import annotations
@@ -50,6 +57,12 @@ DEFAULT_PLUGINS: dict[str, str] = {
     "merge": "peloton_export.default_plugins.merge",
 }
 
+#: Hook-implementation options the host cannot honour (see the module docstring).
+UNSUPPORTED_MARKERS = ("wrapper", "hookwrapper", "tryfirst", "trylast")
+
+#: What a failing registration hook leaves out, for the message.
+_LOST = {"register_formats": "formats", "register_sinks": "sinks", "register_commands": "commands"}
+
 T = TypeVar("T", FormatSpec, SinkSpec)
 
 
@@ -66,7 +79,7 @@ class PluginInfo:
 
 @dataclass(slots=True)
 class LoadFailure:
-    """A plugin that was left out, and why."""
+    """A plugin that was left out (or a registration hook of it that failed), and why."""
 
     name: str
     distribution: str | None
@@ -78,6 +91,10 @@ class PluginHost:
     """A plugin manager plus the typed methods through which the core calls hooks.
 
     Build one per run with :func:`create_host`. Nothing else calls ``pm.hook``.
+    A plugin whose registration hook (``register_formats``, ``register_sinks``,
+    ``register_commands``) raises is reported once through ``warn`` (by plugin name) and
+    listed in ``failures``; the other plugins keep working. With ``strict`` it raises
+    :class:`~peloton_export.errors.PluginLoadError` instead.
     """
 
     pm: pluggy.PluginManager
@@ -89,6 +106,9 @@ class PluginHost:
     trace: Callable[[str], None] | None = None
     from_entry_points: bool = True
     rebuildable: bool = True
+    strict: bool = False
+    warn: Callable[[str], None] | None = None
+    _reported: set[tuple[str, str]] = field(default_factory=set)
 
     # -- registration hooks -------------------------------------------------------------
 
@@ -112,16 +132,34 @@ class PluginHost:
         """Let every plugin attach subcommands; a failing plugin is reported and skipped."""
         for impl in self._impls("register_commands"):
             try:
-                self._call(impl, {"cli": cli})
+                self._call(impl, "register_commands", {"cli": cli})
             except PluginError as exc:
-                self.failures.append(LoadFailure(impl.plugin_name, None, str(exc)))
+                self.hook_failed(impl.plugin_name, "register_commands", exc)
+
+    def unknown_message(self, kind: str, name: str) -> str:
+        """What to tell a user whose ``--format`` or ``--sink`` ``name`` no plugin registered.
+
+        ``kind`` is ``"format"`` or ``"sink"``. The message lists the choices and names
+        every plugin whose ``register_formats`` / ``register_sinks`` failed, since ``name``
+        may have been one of its.
+        """
+        hook = f"register_{kind}s"
+        available = self.formats() if kind == "format" else self.sinks()
+        message = f"unknown {kind} {name!r}; choose one of: {', '.join(available) or 'none installed'}"
+        broken = [f for f in self.failures if f.reason.startswith(f"{hook}: ")]
+        for failure in broken:
+            reason = failure.reason.removeprefix(f"{hook}: ")
+            message += f". Plugin {failure.name!r} failed to register its {kind}s ({reason})"
+        if broken:
+            message += f"; {name!r} may be one of them"
+        return message
 
     # -- per-workout hooks --------------------------------------------------------------
 
     def keep(self, workout: Workout, context: ExportContext) -> tuple[bool, str | None]:
         """Ask every ``filter_workout``; returns (keep, name of the vetoing plugin)."""
         for impl in self._impls("filter_workout"):
-            if self._call(impl, {"workout": workout, "context": context}) is False:
+            if self._call(impl, "filter_workout", {"workout": workout, "context": context}) is False:
                 return False, impl.plugin_name
         return True, None
 
@@ -132,7 +170,7 @@ class PluginHost:
             key=lambda i: (not self._is_builtin(i.plugin_name), i.plugin_name),
         )
         for impl in impls:
-            result = self._call(impl, {"workout": workout, "context": context})
+            result = self._call(impl, "transform_workout", {"workout": workout, "context": context})
             if result is not None:
                 workout = result
         return workout
@@ -182,6 +220,43 @@ class PluginHost:
             )
         return out
 
+    # -- failures -----------------------------------------------------------------------
+
+    def load_failed(self, name: str, dist: str | None, reason: str, exc: BaseException | None = None) -> None:
+        """Record that plugin ``name`` is left out and report it by name.
+
+        :raises PluginLoadError: instead, in strict mode.
+        """
+        self.failures.append(LoadFailure(name, dist, reason))
+        if self.strict:
+            raise PluginLoadError(reason, plugin=name, hook="load") from exc
+        self._report(f"Skipping plugin {name!r}: {reason} ({_remedy(name, dist)})")
+
+    def hook_failed(self, name: str, hook: str, exc: Exception) -> None:
+        """Record that plugin ``name``'s registration ``hook`` raised, and report it once.
+
+        The plugin stays registered; only what ``hook`` would have added is missing.
+
+        :raises PluginLoadError: instead, in strict mode.
+        """
+        if (name, hook) in self._reported:
+            return
+        self._reported.add((name, hook))
+        cause = exc.__cause__ if isinstance(exc, PluginError) and exc.__cause__ else exc
+        reason = f"{type(cause).__name__}: {cause}"
+        info = self.plugins.get(name)
+        dist = info.distribution if info else None
+        self.failures.append(LoadFailure(name, dist, f"{hook}: {reason}"))
+        if self.strict:
+            raise PluginLoadError(reason, plugin=name, hook=hook) from exc
+        lost = _LOST.get(hook, "hooks")
+        self._report(
+            f"Plugin {name!r} failed in {hook} ({reason}); its {lost} are left out ({_remedy(name, dist)})"
+        )
+
+    def _report(self, message: str) -> None:
+        (self.warn or _stderr)(message)
+
     # -- internals ----------------------------------------------------------------------
 
     def _is_builtin(self, plugin_name: str) -> bool:
@@ -194,15 +269,14 @@ class PluginHost:
         # transforms, which sort themselves.
         return list(reversed(caller.get_hookimpls()))
 
-    def _call(self, impl: pluggy.HookImpl, kwargs: Mapping[str, Any]) -> Any:
+    def _call(self, impl: pluggy.HookImpl, hook: str, kwargs: Mapping[str, Any]) -> Any:
         if self.trace:
-            self.trace(f"hook {impl.function.__name__} -> plugin {impl.plugin_name}")
+            self.trace(f"hook {hook} -> plugin {impl.plugin_name}")
         try:
             return impl.function(*[kwargs[arg] for arg in impl.argnames])
         except PelotonExportError:
             raise
         except Exception as exc:
-            hook = impl.function.__name__
             raise PluginError(f"{type(exc).__name__}: {exc}", plugin=impl.plugin_name, hook=hook) from exc
 
     def _collect(self, hook_name: str, record_type: type[T]) -> dict[str, T]:
@@ -210,12 +284,12 @@ class PluginHost:
         found: dict[str, T] = {}
         for impl in self._impls(hook_name):
             try:
-                records = list(self._call(impl, {}) or ())
+                records = list(self._call(impl, hook_name, {}) or ())
                 for record in records:
                     if not isinstance(record, record_type):
                         raise TypeError(f"returned {type(record).__name__}, expected {record_type.__name__}")
             except (PluginError, TypeError) as exc:
-                self.failures.append(LoadFailure(impl.plugin_name, None, f"{hook_name}: {exc}"))
+                self.hook_failed(impl.plugin_name, hook_name, exc)
                 continue
             for record in records:
                 key = f"{kind}:{record.name}"
@@ -238,14 +312,142 @@ class PluginHost:
             return {}
 
 
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _remedy(name: str, dist: str | None) -> str:
+    hint = f"pip uninstall {dist}" if dist and dist != "peloton-export" else "fix or remove it"
+    return f"disable it with PELOTON_EXPORT_DISABLE_PLUGINS={name}, or {hint}"
+
+
+# -- loading ---------------------------------------------------------------------------------
+
+#: (plugin name, how to import it, what is known about it before importing)
+Source = tuple[str, Callable[[], object], PluginInfo]
+
+
+class LoadPolicy:
+    """Which plugins to import and whether a failure is fatal (arguments, else environment).
+
+    A plain class: a dataclass costs a few milliseconds to build at every start-up.
+    """
+
+    __slots__ = ("allowed", "blocked", "strict")
+
+    def __init__(self, allowed: frozenset[str] | None, blocked: frozenset[str], strict: bool) -> None:
+        self.allowed = allowed
+        self.blocked = blocked
+        self.strict = strict
+
+    @classmethod
+    def resolve(
+        cls,
+        allow: Iterable[str] | None,
+        block: Iterable[str],
+        strict: bool | None,
+        env: Mapping[str, str],
+    ) -> LoadPolicy:
+        """Fill in what the caller left open from the ``PELOTON_EXPORT_*_PLUGINS`` variables."""
+        if allow is None:
+            allow = _split_names(env.get("PELOTON_EXPORT_LOAD_PLUGINS"))
+        blocked = set(block) | (_split_names(env.get("PELOTON_EXPORT_DISABLE_PLUGINS")) or set())
+        if strict is None:
+            strict = _flag(env, "PELOTON_EXPORT_STRICT_PLUGINS")
+        return cls(frozenset(allow) if allow is not None else None, frozenset(blocked), strict)
+
+    def wants(self, name: str, info: PluginInfo) -> bool:
+        """Whether to import plugin ``name`` at all (built-ins unless blocked)."""
+        if name in self.blocked:
+            return False
+        return self.allowed is None or info.builtin or name in self.allowed
+
+
 def _split_names(value: str | None) -> set[str] | None:
     if value is None:
         return None
     return {part.strip() for part in value.split(",") if part.strip()}
 
 
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    return env.get(name, "") not in ("", "0")
+
+
 def _entry_points() -> list[importlib.metadata.EntryPoint]:
     return sorted(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name)
+
+
+def _sources(entry_points: bool) -> list[Source]:
+    """Installed plugins (when ``entry_points``), then every built-in not installed as one."""
+    sources: list[Source] = []
+    if entry_points:
+        for ep in _entry_points():
+            dist = ep.dist.name if ep.dist else None
+            version = ep.dist.version if ep.dist else None
+            info = PluginInfo(ep.name, ep.value, dist, version, ep.value.startswith(BUILTIN_PREFIX))
+            sources.append((ep.name, ep.load, info))
+    seen = {name for name, _, _ in sources}
+    for name, module in DEFAULT_PLUGINS.items():
+        if name not in seen:
+            info = PluginInfo(name, module, "peloton-export", None, True)
+            sources.append((name, lambda m=module: importlib.import_module(m), info))  # type: ignore[misc]
+    return sources
+
+
+def unsupported_markers(pm: pluggy.PluginManager, plugin: object) -> list[str]:
+    """``"HOOK (MARKER=True)"`` for each of ``plugin``'s implementations the host cannot honour."""
+    found: list[str] = []
+    for caller in pm.get_hookcallers(plugin) or []:
+        for impl in caller.get_hookimpls():
+            marks = [m for m in UNSUPPORTED_MARKERS if impl.plugin is plugin and getattr(impl, m)]
+            if marks:
+                found.append(f"{caller.name} ({', '.join(f'{m}=True' for m in marks)})")
+    return found
+
+
+def _register(host: PluginHost, name: str, plugin: object, info: PluginInfo) -> None:
+    pm = host.pm
+    try:
+        pm.register(plugin, name=name)
+    except Exception as exc:
+        if pm.get_plugin(name) is not None or name in dict(pm.list_name_plugin()):
+            pm.unregister(name=name)
+        host.load_failed(name, info.distribution, f"{type(exc).__name__}: {exc}", exc)
+        return
+    refused = unsupported_markers(pm, plugin)
+    if refused:
+        pm.unregister(name=name)
+        host.load_failed(
+            name,
+            info.distribution,
+            f"{'; '.join(refused)}: hook wrappers and tryfirst/trylast are not supported, because "
+            "peloton-export calls each plugin's hooks itself in a documented order; remove the option",
+        )
+        return
+    host.plugins[name] = info
+
+
+def _load(host: PluginHost, source: Source) -> None:
+    name, load, info = source
+    try:
+        plugin = load()
+    except Exception as exc:
+        host.load_failed(name, info.distribution, f"{type(exc).__name__}: {exc}", exc)
+        return
+    _register(host, name, plugin, info)
+
+
+def _drop_unspecced(host: PluginHost) -> None:
+    """Leave out each plugin that implements a hook with no spec (a typo: ``register_format``)."""
+    while True:
+        try:
+            host.pm.check_pending()
+            return
+        except pluggy.PluginValidationError as exc:
+            bad = host.pm.get_name(exc.plugin) or "?"
+            host.pm.unregister(plugin=exc.plugin)
+            info = host.plugins.pop(bad, None)
+            host.load_failed(bad, info.distribution if info else None, f"{type(exc).__name__}: {exc}", exc)
 
 
 def create_host(
@@ -267,84 +469,23 @@ def create_host(
     :param strict: any load failure raises ``PluginLoadError``
         (``PELOTON_EXPORT_STRICT_PLUGINS=1``).
     :param extra: more plugin objects to register, by name (tests, embedding).
-    :param warn: where to report a skipped plugin (default: standard error).
+    :param warn: where to report a skipped or failing plugin (default: standard error).
+    :raises PluginLoadError: in strict mode, for the first plugin that fails to load.
     """
-    env = os.environ
-    if allow is None:
-        allow = _split_names(env.get("PELOTON_EXPORT_LOAD_PLUGINS"))
-    allowed = set(allow) if allow is not None else None
-    blocked = set(block) | (_split_names(env.get("PELOTON_EXPORT_DISABLE_PLUGINS")) or set())
-    if strict is None:
-        strict = env.get("PELOTON_EXPORT_STRICT_PLUGINS", "") not in ("", "0")
-    report = warn or (lambda message: print(message, file=sys.stderr))
-
+    policy = LoadPolicy.resolve(allow, block, strict, os.environ)
     pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
     # A worker process can rebuild this host from the environment unless objects were
     # handed in directly (``extra``), which only exist in this process.
-    host = PluginHost(pm, from_entry_points=entry_points, rebuildable=not extra)
-
-    def fail(name: str, dist: str | None, exc: BaseException) -> None:
-        reason = f"{type(exc).__name__}: {exc}"
-        failure = LoadFailure(name, dist, reason)
-        host.failures.append(failure)
-        if strict:
-            raise PluginLoadError(reason, plugin=name, hook="load") from exc
-        hint = f"pip uninstall {dist}" if dist and dist != "peloton-export" else "fix or remove it"
-        report(
-            f"Skipping plugin {name!r}: {reason} (disable it with "
-            f"PELOTON_EXPORT_DISABLE_PLUGINS={name}, or {hint})"
-        )
-
-    def register(name: str, plugin: object, info: PluginInfo) -> None:
-        try:
-            pm.register(plugin, name=name)
-        except Exception as exc:
-            if pm.get_plugin(name) is not None or name in dict(pm.list_name_plugin()):
-                pm.unregister(name=name)
-            fail(name, info.distribution, exc)
-            return
-        host.plugins[name] = info
-
-    sources: list[tuple[str, Callable[[], object], PluginInfo]] = []
-    seen: set[str] = set()
-    if entry_points:
-        for ep in _entry_points():
-            dist = ep.dist.name if ep.dist else None
-            version = ep.dist.version if ep.dist else None
-            builtin = ep.value.startswith(BUILTIN_PREFIX)
-            seen.add(ep.name)
-            info = PluginInfo(ep.name, ep.value, dist, version, builtin)
-            sources.append((ep.name, ep.load, info))
-    for name, module in DEFAULT_PLUGINS.items():
-        if name not in seen:
-            info = PluginInfo(name, module, "peloton-export", None, True)
-            sources.append((name, lambda m=module: importlib.import_module(m), info))  # type: ignore[misc]
-
-    for name, load, info in sources:
-        if name in blocked:
-            continue
-        if allowed is not None and not info.builtin and name not in allowed:
-            continue
-        try:
-            plugin = load()
-        except Exception as exc:
-            fail(name, info.distribution, exc)
-            continue
-        register(name, plugin, info)
+    host = PluginHost(
+        pm, from_entry_points=entry_points, rebuildable=not extra, strict=policy.strict, warn=warn
+    )
+    for source in _sources(entry_points):
+        if policy.wants(source[0], source[2]):
+            _load(host, source)
     for name, plugin in (extra or {}).items():
-        register(name, plugin, PluginInfo(name, getattr(plugin, "__name__", type(plugin).__name__)))
-
-    # A hook implementation without a spec (a typo like ``register_format``) is an error.
-    while True:
-        try:
-            pm.check_pending()
-            break
-        except pluggy.PluginValidationError as exc:
-            bad = pm.get_name(exc.plugin) or "?"
-            pm.unregister(plugin=exc.plugin)
-            host.plugins.pop(bad, None)
-            fail(bad, None, exc)
-    if env.get("PELOTON_EXPORT_TRACE_PLUGINS", "") not in ("", "0"):
-        host.trace = report
+        _register(host, name, plugin, PluginInfo(name, getattr(plugin, "__name__", type(plugin).__name__)))
+    _drop_unspecced(host)
+    if _flag(os.environ, "PELOTON_EXPORT_TRACE_PLUGINS"):
+        host.trace = host._report
     return host

@@ -92,6 +92,8 @@ class FormatSpec:
     suffix: str
     write: FormatWriter
     description: str = ""
+    #: The file's MIME type, for a sink that needs a Content-Type. The core never reads it;
+    #: it stays because plugins pass it (removing it would make their FormatSpec raise).
     media_type: str = "application/octet-stream"
     applies_to: Callable[[Workout], str | None] | None = None
     summary: SummarySpec | None = None

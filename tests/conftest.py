@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 from pathlib import Path
 
 import pytest
+
+FIXTURES_PLUGIN = "peloton_export.testing.pytest_plugin"
+
+
+def _opt_in(module: str) -> list[str]:
+    """``[module]``, unless an older install still loads it through a ``pytest11`` entry point.
+
+    That install registers the same module under another name, and pytest would then
+    refuse to register it twice; ``pip install -e .`` removes that stale entry point.
+    """
+    stale = any(ep.value == module for ep in importlib.metadata.entry_points(group="pytest11"))
+    return [] if stale else [module]
+
+
+# The fake Peloton fixtures (fake_peloton, fake_peloton_factory, peloton_env) are opt-in.
+# pytest accepts ``pytest_plugins`` only in a conftest it loads at start-up (this one is:
+# ``tests`` is in ``testpaths``), never in the plugins' tests/conftest.py files, which are
+# found during collection; a plugin's tests that need the fixtures import them instead.
+pytest_plugins = _opt_in(FIXTURES_PLUGIN)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED = PROJECT_ROOT.parent / "shared"

@@ -163,6 +163,172 @@ def test_hook_register_commands_failure_does_not_break_the_cli() -> None:
     assert any("boom" in f.reason for f in host.failures)
 
 
+def _raising_formats_plugin() -> object:
+    class Raising:
+        @hookimpl
+        def register_formats(self) -> list[FormatSpec]:
+            raise RuntimeError("no spec for you")
+
+        @hookimpl
+        def register_sinks(self) -> list[SinkSpec]:
+            return []
+
+    return Raising()
+
+
+def test_hook_register_formats_raising_is_reported_once_on_stderr(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    host = create_host(
+        entry_points=False, extra={"raising": _raising_formats_plugin(), "fine": _format_plugin("xyz")}
+    )
+    assert capsys.readouterr().err == ""  # registration hooks run on first use
+    assert {"xyz", "tcx", "csv"} <= set(host.formats())
+    host._formats = None  # a second collection (as after a clash) must not report again
+    host.formats()
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert err.startswith("Plugin 'raising' failed in register_formats (RuntimeError: no spec for you)")
+    assert "its formats are left out" in err and "PELOTON_EXPORT_DISABLE_PLUGINS=raising" in err
+    assert "raising" in host.plugins  # its other hooks keep working
+    assert [f.reason for f in host.failures if f.name == "raising"] == [
+        "register_formats: RuntimeError: no spec for you"
+    ]
+
+
+def test_hook_register_formats_raising_is_fatal_in_strict_mode() -> None:
+    host = create_host(entry_points=False, strict=True, extra={"raising": _raising_formats_plugin()})
+    with pytest.raises(PluginLoadError, match="plugin 'raising' failed in register_formats: RuntimeError"):
+        host.formats()
+
+
+def test_hook_register_sinks_raising_is_reported_and_others_stay() -> None:
+    class Raising:
+        @hookimpl
+        def register_sinks(self) -> list[SinkSpec]:
+            raise ValueError("bad token file")
+
+    messages: list[str] = []
+    host = create_host(entry_points=False, extra={"raising": Raising()}, warn=messages.append)
+    assert "directory" in host.sinks()
+    assert messages == [
+        "Plugin 'raising' failed in register_sinks (ValueError: bad token file); its sinks are left out "
+        "(disable it with PELOTON_EXPORT_DISABLE_PLUGINS=raising, or fix or remove it)"
+    ]
+    assert "failed to register its sinks (ValueError: bad token file)" in host.unknown_message("sink", "x")
+
+
+def test_unknown_format_of_a_broken_plugin_says_the_plugin_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from peloton_export.cli import run
+
+    for var, sub in (
+        ("PELOTON_CONFIG", "no-config"),
+        ("PELOTON_EXPORT_DATA_DIR", "data"),
+        ("PELOTON_EXPORT_STATE_DIR", "state"),
+        ("PELOTON_EXPORT_CONFIG_DIR", "config"),
+    ):
+        monkeypatch.setenv(var, str(tmp_path / sub))
+    host = create_host(entry_points=False, extra={"fancy": _raising_formats_plugin()})
+    archive = tmp_path / "archive"
+    code = run(
+        ["--offline", "--archive", str(archive), "-o", str(tmp_path / "out"), "-f", "fancy"], host=host
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("Plugin 'fancy' failed in register_formats") == 1  # the warning, once
+    assert "Error: unknown format 'fancy'; choose one of: csv, fit, gpx, json, tcx. " in err
+    assert (
+        "Plugin 'fancy' failed to register its formats (RuntimeError: no spec for you); 'fancy' may be" in err
+    )
+    assert "Traceback" not in err
+
+
+def test_hook_register_commands_failure_is_reported_once_across_builds(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import click
+
+    class Broken:
+        @hookimpl
+        def register_commands(self, cli: click.Group) -> None:
+            raise RuntimeError("boom")
+
+    from peloton_export.cli import build_cli
+
+    host = create_host(entry_points=False, extra={"broken": Broken()})
+    build_cli(host)
+    build_cli(host)
+    err = capsys.readouterr().err
+    assert err.count("Plugin 'broken' failed in register_commands (RuntimeError: boom)") == 1
+    assert len([f for f in host.failures if f.name == "broken"]) == 1
+
+
+# -- hook wrappers and ordering markers: refused at load -------------------------------------
+
+
+def _marked_transform(**marker: bool) -> object:
+    class Marked:
+        @hookimpl(**marker)
+        def transform_workout(self, workout: Any) -> Any:
+            result = yield
+            return result
+
+    return Marked()
+
+
+@pytest.mark.parametrize("marker", ["wrapper", "hookwrapper"])
+def test_wrapper_transform_is_refused_by_name_and_never_reaches_writers(
+    marker: str, context: ExportContext
+) -> None:
+    messages: list[str] = []
+    host = create_host(
+        entry_points=False, extra={"wrapped": _marked_transform(**{marker: True})}, warn=messages.append
+    )
+    assert "wrapped" not in host.plugins
+    assert messages == [
+        f"Skipping plugin 'wrapped': transform_workout ({marker}=True): hook wrappers and tryfirst/trylast "
+        "are not supported, because peloton-export calls each plugin's hooks itself in a documented order; "
+        "remove the option (disable it with PELOTON_EXPORT_DISABLE_PLUGINS=wrapped, or fix or remove it)"
+    ]
+    workout = cycling_workout()
+    assert host.transform(workout, context) is workout  # not a generator object
+
+
+def test_tryfirst_plugin_is_refused_and_the_others_still_run(context: ExportContext) -> None:
+    class Early:
+        @hookimpl(tryfirst=True)
+        def transform_workout(self, workout: Any) -> Any:
+            return dataclasses.replace(workout, title="early")
+
+        @hookimpl
+        def register_formats(self) -> list[FormatSpec]:
+            return [FormatSpec(name="early", suffix=".e", write=_writer)]
+
+    class Late:
+        @hookimpl
+        def transform_workout(self, workout: Any) -> Any:
+            return dataclasses.replace(workout, title=workout.title + "+late")
+
+    messages: list[str] = []
+    host = create_host(entry_points=False, extra={"early": Early(), "late": Late()}, warn=messages.append)
+    assert len(messages) == 1 and "Skipping plugin 'early': transform_workout (tryfirst=True)" in messages[0]
+    workout = cycling_workout()
+    assert host.transform(workout, context).title == workout.title + "+late"
+    assert "early" not in host.formats()  # refused whole, not half-registered
+    assert [f.name for f in host.failures] == ["early"]
+
+
+def test_trylast_on_a_module_plugin_is_fatal_in_strict_mode() -> None:
+    module = types.ModuleType("peloton_export_trylast")
+    module.filter_workout = hookimpl(trylast=True)(lambda workout: True)  # type: ignore[attr-defined]
+    with pytest.raises(
+        PluginLoadError, match=r"plugin 'late' failed in load: filter_workout \(trylast=True\)"
+    ):
+        create_host(entry_points=False, strict=True, extra={"late": module})
+
+
 # -- per-workout hooks ---------------------------------------------------------------------
 
 
@@ -248,10 +414,20 @@ def fake_entry_points(monkeypatch: pytest.MonkeyPatch) -> dict[str, _FakeEntryPo
         module.register_format = hookimpl(lambda: [])  # type: ignore[attr-defined]
         return module
 
+    def wrapping() -> object:
+        module = types.ModuleType("peloton_export_wrapping")
+
+        def transform_workout(workout: Any) -> Any:
+            return (yield)
+
+        module.transform_workout = hookimpl(wrapper=True)(transform_workout)  # type: ignore[attr-defined]
+        return module
+
     eps = {
         "good": _FakeEntryPoint("good", "peloton_export_good", good),
         "broken": _FakeEntryPoint("broken", "peloton_export_broken", broken, "peloton-export-broken"),
         "typo": _FakeEntryPoint("typo", "peloton_export_typo", typo),
+        "wrapping": _FakeEntryPoint("wrapping", "peloton_export_wrapping", wrapping),
     }
 
     def entry_points(group: str) -> list[_FakeEntryPoint]:
@@ -287,7 +463,7 @@ def test_strict_mode_makes_a_broken_plugin_fatal(fake_entry_points: dict[str, An
 def test_blocked_plugin_is_never_imported(
     fake_entry_points: dict[str, _FakeEntryPoint], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("PELOTON_EXPORT_DISABLE_PLUGINS", "broken,typo")
+    monkeypatch.setenv("PELOTON_EXPORT_DISABLE_PLUGINS", "broken,typo,wrapping")
     messages: list[str] = []
     host = create_host(warn=messages.append)
     assert fake_entry_points["broken"].loads == 0
@@ -320,7 +496,10 @@ def test_plugins_command_lists_failures(
     names = [p["name"] for p in data["plugins"]]
     assert names == ["good"]
     assert data["plugins"][0]["formats"] == ["good"]
-    assert {f["name"] for f in data["failed"]} == {"broken", "typo"}
+    assert {f["name"] for f in data["failed"]} == {"broken", "typo", "wrapping"}
+    wrapping = next(f for f in data["failed"] if f["name"] == "wrapping")
+    assert wrapping["distribution"] == "peloton-export-fake"
+    assert wrapping["reason"].startswith("transform_workout (wrapper=True): hook wrappers")
 
 
 def test_importing_the_cli_loads_no_plugin() -> None:

@@ -33,14 +33,15 @@ import time
 import urllib.parse
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
-
-import requests
+from typing import TYPE_CHECKING, Any
 
 from peloton_export.client.http import HttpClient, PelotonHTTPError, path_of
 from peloton_export.client.settings import ClientSettings
 from peloton_export.client.tokens import Cooldown, Token, TokenStore, access_expiry, looks_like_jwt
 from peloton_export.errors import AuthRequired
+
+if TYPE_CHECKING:
+    import requests
 
 log = logging.getLogger("peloton_export.client")
 
@@ -306,6 +307,8 @@ class Authenticator:
 
     def login_password(self) -> Token:
         """The Auth0 authorization-code + PKCE login with username and password."""
+        import requests  # here, not at the top: commands that never go online stay fast
+
         if not (self.username and self._password):
             raise AuthRequired(f"No Peloton username and password: {LOGIN_HINT}")
         self._check_cooldown()
@@ -493,6 +496,8 @@ class Authenticator:
 
         :raises LoginExpired: when Peloton no longer accepts the refresh token.
         """
+        import requests
+
         if not token.refresh_token:
             raise LoginExpired(f"The saved Peloton login has expired: {LOGIN_HINT}")
         form = {"grant_type": "refresh_token", "client_id": CLIENT_ID, "refresh_token": token.refresh_token}
@@ -535,6 +540,8 @@ class Authenticator:
 
     def login_legacy(self) -> Token:
         """The retired ``POST /auth/login`` (session cookie), for servers that still take it."""
+        import requests
+
         if not (self.username and self._password):
             raise AuthRequired(f"No Peloton username and password: {LOGIN_HINT}")
         self._check_cooldown()

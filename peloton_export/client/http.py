@@ -25,13 +25,14 @@ import time
 import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import requests
+from typing import TYPE_CHECKING, Any
 
 from peloton_export.client.settings import ClientSettings
 from peloton_export.errors import PelotonExportError
 from peloton_export.raw import JsonObject, parse_json_object
+
+if TYPE_CHECKING:
+    import requests
 
 log = logging.getLogger("peloton_export.client")
 
@@ -152,6 +153,8 @@ class HttpClient:
 
     def new_session(self) -> requests.Session:
         """A Session with our headers, TLS settings and a pool sized for the concurrency."""
+        import requests  # here, not at the top: commands that never go online stay fast
+
         session = requests.Session()
         session.headers.update({"User-Agent": self.settings.user_agent, "Accept": "application/json"})
         session.verify = self.settings.verify
@@ -181,6 +184,8 @@ class HttpClient:
 
         ``headers`` are sent to ``url``'s origin only; a redirect elsewhere drops them.
         """
+        import requests
+
         session = session or self.session
         trusted = origin(url)
         extra = dict(headers or {})
@@ -236,6 +241,8 @@ class HttpClient:
         :raises ServiceUnavailable: when every attempt failed transiently.
         :raises PelotonHTTPError: on any other non-2xx answer.
         """
+        import requests
+
         what = what or path_of(url)
         attempts = self.settings.max_attempts
         started = self.clock()

@@ -7,8 +7,9 @@ peloton-export: ``PELOTON_EXPORT_API_URL`` / ``PELOTON_EXPORT_AUTH_URL``).
 
 Using the fixture
 -----------------
-With peloton-export installed, pytest loads :mod:`peloton_export.testing.pytest_plugin`
-(entry point ``pytest11``), which provides:
+Enable :mod:`peloton_export.testing.pytest_plugin` in the conftest.py at the root of your
+tests with ``pytest_plugins = ["peloton_export.testing.pytest_plugin"]`` (or run
+``pytest -p peloton_export.testing.pytest_plugin``); it is not loaded otherwise. It provides:
 
 ``fake_peloton``
     a started :class:`FakePeloton` with 25 synthetic workouts

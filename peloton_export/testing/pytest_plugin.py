@@ -1,6 +1,11 @@
-"""pytest fixtures for the fake Peloton API (entry point ``pytest11``).
+"""pytest fixtures for the fake Peloton API: ``fake_peloton``, ``fake_peloton_factory``, ``peloton_env``.
 
-See :mod:`peloton_export.testing` for what each fixture gives.
+Opt-in, so that installing peloton-export changes no other project's test run: put
+``pytest_plugins = ["peloton_export.testing.pytest_plugin"]`` in the conftest.py at the
+root of your tests, or run ``pytest -p peloton_export.testing.pytest_plugin``. (pytest
+refuses ``pytest_plugins`` in a conftest.py it finds only while collecting, such as one in
+a subfolder of the folder you run it on; there, import the fixtures you need from this
+module instead.) See :mod:`peloton_export.testing` for what each fixture gives.
 """
 
 from __future__ import annotations
