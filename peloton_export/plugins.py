@@ -187,7 +187,7 @@ class PluginHost:
         problems = []
         for impl in self._impls(hook):
             try:
-                self._call(impl, kwargs)
+                self._call(impl, hook, kwargs)
             except PelotonExportError as exc:
                 named = isinstance(exc, PluginError)
                 problems.append(str(exc) if named else f"plugin {impl.plugin_name!r} in {hook}: {exc}")
