@@ -37,8 +37,8 @@ from peloton_export.pipeline import (
 )
 from peloton_export.plugins import PluginHost, create_host
 from peloton_export.runlock import run_lock
+from peloton_export.sinkkit import install_redaction, protect
 from peloton_export.specs import ExportContext
-from peloton_export.uploads import install_redaction, protect
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
 DEFAULT_OUTPUT = "exports"

@@ -44,7 +44,7 @@ def test_loopback_login_stores_tokens_0600(fake_strava, fresh_api, settings) -> 
     open_browser, seen = browser_that_approves()
     lines: list[str] = []
     record = login(fresh_api, open_browser=open_browser, echo=lines.append, timeout=10)
-    assert seen["scope"] == "activity:write,activity:read_all"
+    assert seen["scope"] == "activity:write,activity:read_all,profile:read_all"  # profile: gear names
     assert seen["response_type"] == "code"
     assert seen["redirect_uri"].startswith("http://127.0.0.1:")
     assert record["athlete_id"] == 777
