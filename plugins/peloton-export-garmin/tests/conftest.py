@@ -226,6 +226,7 @@ def real_library(fake_garmin: FakeConnectApi, monkeypatch: pytest.MonkeyPatch) -
     def factory(**kwargs: Any) -> Any:
         garmin = Garmin(**kwargs)
         garmin.client._connectapi = fake_garmin.url  # where connectapi.garmin.com would be
+        garmin.client._di_token_url = f"{fake_garmin.url}/di-oauth2-service/oauth/token"  # 0.3.5+
         return garmin
 
     monkeypatch.setattr(peloton_export_garmin, "FACTORY", factory)

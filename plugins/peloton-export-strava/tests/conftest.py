@@ -87,7 +87,9 @@ class FakeStrava(FakeService):
         if path == "/oauth/token" and method == "POST":
             return self._token(form)
         if path == "/oauth/deauthorize" and method == "POST":
-            token = form.get("access_token") or (request.header("Authorization") or "").removeprefix("Bearer ")
+            token = form.get("access_token") or (request.header("Authorization") or "").removeprefix(
+                "Bearer "
+            )
             if token != self.access_token:
                 return 401, {"message": "Authorization Error", "errors": [{"code": "invalid"}]}
             self.deauthorized.append(token)
