@@ -59,7 +59,7 @@ def _split(values: Sequence[str]) -> list[str]:
 def _setup_logging(verbose: int) -> None:
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    from peloton_export.uploads import install_redaction
+    from peloton_export.sinkkit.redaction import install_redaction
 
     install_redaction()  # secrets registered by plugins or the client never reach a log line
 

@@ -123,7 +123,7 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
         options=options,
         plugin_config=config.plugins,
     )
-    from peloton_export.uploads import protect  # registers the password with log redaction
+    from peloton_export.sinkkit.redaction import protect  # the password never reaches a log
 
     protect(config.password)
     lock = contextlib.nullcontext() if request.demo else run_lock(state_dir())

@@ -1,4 +1,4 @@
-"""Tests of peloton_export.uploads, the helpers for upload plugins."""
+"""Tests of peloton_export.sinkkit, the toolkit for upload plugins (and its old name, uploads)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,7 @@ import requests
 
 from peloton_export.errors import ConfigError, UploadError
 from peloton_export.model import Sample, Workout
-from peloton_export.specs import ExportContext
-from peloton_export.testing import FakeClock
-from peloton_export.uploads import (
+from peloton_export.sinkkit import (
     Clock,
     TokenStore,
     UploadJournal,
@@ -29,6 +27,8 @@ from peloton_export.uploads import (
     send,
     template_fields,
 )
+from peloton_export.specs import ExportContext
+from peloton_export.testing import FakeClock
 
 NOW = datetime(2026, 11, 23, 10, 5, tzinfo=UTC).timestamp()
 
@@ -249,7 +249,7 @@ def test_journal_ignores_an_unreadable_file(tmp_path: Path) -> None:
 
 
 def test_install_redaction_covers_handlers_added_later() -> None:
-    from peloton_export.uploads import RedactingFilter, install_redaction
+    from peloton_export.sinkkit import RedactingFilter, install_redaction
 
     protect("added-before-the-handler")
     handler = logging.StreamHandler()
@@ -260,3 +260,33 @@ def test_install_redaction_covers_handlers_added_later() -> None:
         assert any(isinstance(f, RedactingFilter) for f in handler.filters)
     finally:
         root.removeHandler(handler)
+
+
+# -- the old module name ------------------------------------------------------------------------
+
+
+def test_uploads_is_a_deprecated_alias_of_sinkkit() -> None:
+    import peloton_export.uploads as old
+    from peloton_export import sinkkit
+
+    for name in old.__all__:
+        with pytest.warns(DeprecationWarning, match=f"uploads.{name} is deprecated"):
+            assert getattr(old, name) is getattr(sinkkit, name)
+    with pytest.raises(AttributeError):
+        old.nothing_here  # noqa: B018
+
+
+def test_sinkkit_all_is_explicit_and_importable() -> None:
+    from peloton_export import sinkkit
+
+    assert sorted(sinkkit.__all__) == sorted(set(sinkkit.__all__))
+    for name in sinkkit.__all__:
+        assert getattr(sinkkit, name) is not None
+
+
+def test_the_peloton_client_and_the_sinks_share_one_retry_after_parser() -> None:
+    from peloton_export.client import http
+    from peloton_export.sinkkit import parse_retry_after, retry
+
+    assert http.parse_retry_after is parse_retry_after is retry.parse_retry_after
+    assert http.RateLimiter is retry.RateLimiter

@@ -12,12 +12,13 @@
   soon as a redirect leaves the origin (scheme, host and port) they were meant for.
 * Only the method and the path are logged: never query strings, headers or bodies.
 
-The clock, the sleep and the jitter source are injectable, so tests never sleep.
+The clock, the sleep and the jitter source are injectable, so tests never sleep. The
+``Retry-After`` reader, the backoff and the token bucket are the sink toolkit's
+(:mod:`peloton_export.sinkkit.retry`), shared with every upload plugin.
 """
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import random
 import threading
@@ -30,6 +31,9 @@ from typing import TYPE_CHECKING, Any
 from peloton_export.client.settings import ClientSettings
 from peloton_export.errors import PelotonExportError
 from peloton_export.raw import JsonObject, parse_json_object
+from peloton_export.sinkkit.retry import Backoff
+from peloton_export.sinkkit.retry import RateLimiter as RateLimiter  # re-exported
+from peloton_export.sinkkit.retry import parse_retry_after as parse_retry_after  # re-exported
 
 if TYPE_CHECKING:
     import requests
@@ -69,54 +73,9 @@ def path_of(url: str) -> str:
     return urllib.parse.urlsplit(url).path or "/"
 
 
-def parse_retry_after(value: str | None, now: float) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - now)
-
-
 def is_cloudflare_1015(body: bytes) -> bool:
     """True for Cloudflare's rate-limit page."""
     return b"error code: 1015" in body[:2000].lower()
-
-
-class RateLimiter:
-    """A thread-safe token bucket: ``rate`` requests per second, ``burst`` at once."""
-
-    def __init__(
-        self, rate: float | None, burst: int, *, clock: Callable[[], float], sleep: Callable[[float], None]
-    ) -> None:
-        self.rate = rate
-        self.burst = max(1, burst)
-        self.clock = clock
-        self.sleep = sleep
-        self._tokens = float(self.burst)
-        self._last = clock()
-        self._lock = threading.Lock()
-
-    def acquire(self) -> float:
-        """Wait for a token; returns the seconds waited."""
-        if not self.rate:
-            return 0.0
-        with self._lock:
-            now = self.clock()
-            self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
-            self._last = now
-            self._tokens -= 1.0
-            wait = 0.0 if self._tokens >= 0 else -self._tokens / self.rate
-        if wait > 0:
-            self.sleep(wait)
-        return wait
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,8 +183,7 @@ class HttpClient:
     # -- with retries ---------------------------------------------------------------------
     def backoff(self, attempt: int) -> float:
         """Full-jitter exponential backoff for the ``attempt``-th retry (1-based)."""
-        ceiling = min(self.settings.backoff_max, self.settings.backoff_base * 2 ** (attempt - 1))
-        return float(ceiling * (0.5 + self.rng() / 2))
+        return Backoff(self.settings.backoff_base, self.settings.backoff_max, self.rng).delay(attempt)
 
     def get_json(
         self,

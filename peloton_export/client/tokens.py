@@ -9,23 +9,21 @@ that ever holds a secret), or the system keyring (service ``peloton-export``) wh
 from __future__ import annotations
 
 import base64
-import contextlib
-import importlib
 import json
 import logging
-import os
-import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from peloton_export.atomic import write_bytes_atomic
+from peloton_export.errors import UploadError
+from peloton_export.sinkkit.cooldown import CooldownState as CooldownState  # re-exported
+from peloton_export.sinkkit.cooldown import LoginCooldown
+from peloton_export.sinkkit.tokens import KEYRING_SERVICE as KEYRING_SERVICE  # re-exported
+from peloton_export.sinkkit.tokens import TokenStore as SecretStore
 
 log = logging.getLogger("peloton_export.client")
 
-KEYRING_SERVICE = "peloton-export"
 KEYRING_USER = "peloton-token"
 EXPIRY_SKEW = 120.0
 DEFAULT_TTL = 172800.0
@@ -109,128 +107,39 @@ def access_expiry(token: str, now: float, expires_in: float | None = None) -> fl
     return now + DEFAULT_TTL
 
 
-def _load_keyring() -> ModuleType | None:
-    try:
-        return importlib.import_module("keyring")
-    except ImportError:
-        return None
-
-
 class TokenStore:
-    """Load, save and delete the saved login (file with mode 0600, or the keyring)."""
+    """Load, save and delete the saved Peloton login (file with mode 0600, or the keyring).
+
+    A :class:`Token` over the sink toolkit's :class:`peloton_export.sinkkit.TokenStore`
+    (keyring entry ``peloton-export`` / ``peloton-token``).
+    """
 
     def __init__(
         self, path: Path, *, keyring: ModuleType | Any | None = None, use_keyring: bool = True
     ) -> None:
-        self.path = Path(path)
-        self.keyring = (keyring if keyring is not None else _load_keyring()) if use_keyring else None
+        self.store = SecretStore(path, keyring_name=KEYRING_USER if use_keyring else None, keyring=keyring)
 
-    def _keyring_get(self) -> str | None:
-        if self.keyring is None:
-            return None
-        try:
-            value = self.keyring.get_password(KEYRING_SERVICE, KEYRING_USER)
-        except Exception as exc:  # any backend failure: fall back to the file
-            log.debug("keyring unavailable (%s); using the token file", type(exc).__name__)
-            self.keyring = None
-            return None
-        return value if isinstance(value, str) else None
+    @property
+    def path(self) -> Path:
+        """The token file."""
+        return self.store.path
 
     def load(self) -> Token | None:
-        """The saved login, or ``None``."""
-        value = self._keyring_get()
-        if value is not None:
-            return Token.from_json(value)
+        """The saved login, or ``None`` (also when it cannot be read)."""
         try:
-            data = self.path.read_bytes()
-        except (FileNotFoundError, PermissionError):
+            text = self.store.load_text()
+        except UploadError:
             return None
-        return Token.from_json(data)
+        return Token.from_json(text) if text is not None else None
 
     def save(self, token: Token) -> str:
         """Save the login; returns where (``keyring`` or the file path)."""
-        data = token.to_json()
-        if self.keyring is not None:
-            try:
-                self.keyring.set_password(KEYRING_SERVICE, KEYRING_USER, data.decode("utf-8"))
-            except Exception as exc:  # any backend failure: fall back to the file
-                log.debug("keyring unavailable (%s); using the token file", type(exc).__name__)
-                self.keyring = None
-            else:
-                with contextlib.suppress(FileNotFoundError):
-                    self.path.unlink()
-                return "keyring"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(OSError):
-            os.chmod(self.path.parent, 0o700)
-        write_bytes_atomic(self.path, data, mode=0o600)
-        return str(self.path)
+        return self.store.save_text(token.to_json().decode("utf-8"))
 
     def delete(self) -> bool:
         """Forget the saved login; True if there was one."""
-        found = False
-        if self.keyring is not None:
-            try:
-                if self.keyring.get_password(KEYRING_SERVICE, KEYRING_USER) is not None:
-                    self.keyring.delete_password(KEYRING_SERVICE, KEYRING_USER)
-                    found = True
-            except Exception as exc:  # any backend failure: the file is still removed
-                log.debug("keyring unavailable (%s)", type(exc).__name__)
-        try:
-            self.path.unlink()
-            found = True
-        except FileNotFoundError:
-            pass
-        return found
+        return self.store.clear()
 
 
-@dataclass(frozen=True, slots=True)
-class CooldownState:
-    """A persisted login cooldown."""
-
-    until: float
-    failures: int
-    reason: str
-
-
-class Cooldown:
-    """After a failed login, no new login is tried before a growing delay has passed.
-
-    The delay is ``base * 2 ** (failures - 1)`` capped at ``cap`` (10 min, 20 min, 40 min ... 12 h),
-    kept in a file so separate runs (cron) honour it. A successful login clears it.
-    """
-
-    def __init__(
-        self, path: Path, *, now: Callable[[], float] = time.time, base: float = 600.0, cap: float = 43200.0
-    ) -> None:
-        self.path = Path(path)
-        self.now = now
-        self.base = base
-        self.cap = cap
-
-    def state(self) -> CooldownState | None:
-        """The current cooldown (possibly already over), or ``None``."""
-        try:
-            obj = json.loads(self.path.read_bytes())
-            return CooldownState(float(obj["until"]), int(obj["failures"]), str(obj.get("reason", "")))
-        except (FileNotFoundError, ValueError, KeyError, TypeError):
-            return None
-
-    def active(self) -> CooldownState | None:
-        """The cooldown if it is still running."""
-        state = self.state()
-        return state if state is not None and state.until > self.now() else None
-
-    def fail(self, reason: str) -> CooldownState:
-        """Record a failed login and start (or lengthen) the cooldown."""
-        previous = self.state()
-        failures = (previous.failures if previous else 0) + 1
-        delay = min(self.cap, self.base * 2 ** (failures - 1))
-        state = CooldownState(self.now() + delay, failures, reason)
-        write_bytes_atomic(self.path, json.dumps(asdict(state)).encode("utf-8"))
-        return state
-
-    def clear(self) -> None:
-        """Forget the cooldown (after a successful login)."""
-        with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()
+#: The persisted login cooldown (10 min, doubling, up to 12 h): the sink toolkit's.
+Cooldown = LoginCooldown

@@ -1,36 +1,38 @@
-"""peloton-export-garmin: the ``garmin`` sink and ``peloton-export garmin login``.
+"""peloton-export-garmin: the ``garmin`` sink and ``peloton-export garmin login|logout|gear``.
 
 Log in once with ``peloton-export garmin login`` (email, password, and the MFA code if your
 account asks for one), then ``peloton-export --format fit --sink garmin``. See README.md.
+Needs Python 3.12 or later (garminconnect 0.3.10+).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
 
 from peloton_export import ExportContext, SinkSpec, UploadResult, Workout, hookimpl
-from peloton_export.config import plugin_section
+from peloton_export.atomic import write_bytes_atomic
 from peloton_export.errors import PelotonExportError
-from peloton_export.uploads import Clock, UploadJournal
-from peloton_export_garmin.cooldown import LoginCooldown
+from peloton_export.fit.devices import PRESETS
+from peloton_export.sinkkit import Clock, PluginSettings, UploadJournal
 from peloton_export_garmin.sink import (
+    DEVICE_TRADE_OFF,
     ClientFactory,
     GarminSession,
     GarminSettings,
     GarminUploader,
     activity_exists,
     default_factory,
+    list_gear,
 )
 
 __all__ = [
     "GarminSession",
     "GarminSettings",
     "GarminUploader",
-    "LoginCooldown",
     "exists",
     "register_commands",
     "register_sinks",
@@ -80,21 +82,12 @@ def register_sinks() -> Iterator[SinkSpec]:
     )
 
 
-def _section() -> Mapping[str, str]:
-    """The ``[plugin:garmin]`` section of the config the CLI loaded."""
-    return plugin_section("garmin")
-
-
-def _settings() -> GarminSettings:
-    section = _section()
-    return GarminSettings.from_lookup(
-        lambda key, env: section.get(key) or (os.environ.get(env) if env else None)
-    )
+DEVICE_CHOICES = ["honest", *[name for name in PRESETS if name != "honest"], "garmin"]
 
 
 @hookimpl
 def register_commands(cli: click.Group) -> None:
-    """``peloton-export garmin login`` and ``peloton-export garmin logout``."""
+    """``peloton-export garmin login``, ``logout`` and ``gear``."""
 
     @cli.group("garmin")
     def garmin() -> None:
@@ -103,9 +96,15 @@ def register_commands(cli: click.Group) -> None:
     @garmin.command("login")
     @click.option("--email", help="Garmin account email (default: [plugin:garmin] email or GARMIN_EMAIL).")
     @click.option("--ignore-cooldown", is_flag=True, help="Try even while a failed login's cooldown runs.")
-    def login_command(email: str | None, ignore_cooldown: bool) -> None:
+    @click.option(
+        "--device",
+        type=click.Choice(DEVICE_CHOICES),
+        help="FIT device preset for files sent to Garmin (asked for when not given).",
+    )
+    def login_command(email: str | None, ignore_cooldown: bool, device: str | None) -> None:
         """Sign in to Garmin Connect and save the tokens (asks for an MFA code if needed)."""
-        settings = _settings()
+        get = PluginSettings.from_cli("garmin")
+        settings = GarminSettings.from_settings(get)
         email = email or settings.email or click.prompt("Garmin email")
         password = os.environ.get("GARMIN_PASSWORD") or click.prompt("Garmin password", hide_input=True)
         session = GarminSession(settings, factory=FACTORY, clock=CLOCK)
@@ -122,11 +121,38 @@ def register_commands(cli: click.Group) -> None:
         click.echo(
             f"Logged in to Garmin Connect; tokens saved to {settings.token_file} (readable only by you)."
         )
+        configured = get.get("device", "GARMIN_DEVICE")
+        if device is None and configured:
+            click.echo(f"FIT device preset for Garmin: {configured} (from your settings).")
+            return
+        if device is None:
+            click.echo("\n" + DEVICE_TRADE_OFF + "\n")
+            device = click.prompt(
+                "FIT device preset for files sent to Garmin",
+                type=click.Choice(DEVICE_CHOICES),
+                default=settings.device or "honest",
+            )
+        write_bytes_atomic(settings.device_file, f"{device}\n".encode(), mode=0o600)
+        click.echo(f"Files sent to Garmin will use the FIT device preset {device!r}.")
 
     @garmin.command("logout")
     def logout_command() -> None:
         """Forget the saved Garmin tokens."""
-        settings = _settings()
+        settings = GarminSettings.from_settings(PluginSettings.from_cli("garmin"))
         settings.token_file.unlink(missing_ok=True)
         reset_sessions()
         click.echo(f"Removed {settings.token_file}.")
+
+    @garmin.command("gear")
+    def gear_command() -> None:
+        """List your Garmin gear (names and ids) for the gear setting."""
+        settings = GarminSettings.from_settings(PluginSettings.from_cli("garmin"))
+        try:
+            gear = list_gear(_session(settings).client())
+        except PelotonExportError as exc:
+            raise click.ClickException(str(exc)) from None
+        if not gear:
+            click.echo("No gear on Garmin Connect.")
+        for item in gear:
+            kind = f" [{item['kind']}]" if item["kind"] else ""
+            click.echo(f"{item['id']}  {item['name']}{kind}")

@@ -1,31 +1,50 @@
-"""The ``garmin`` sink, through python-garminconnect (0.3.2 or later).
+"""The ``garmin`` sink, through python-garminconnect (0.3.10 or later, Python 3.12+).
 
 Sign-in is the library's (Garmin's mobile SSO and DI OAuth tokens). We keep its tokens in
 ``<config dir>/garmin/garmin_tokens.json`` (mode 0600, folder 0700), guard every sign-in
-with a persisted :class:`~peloton_export_garmin.cooldown.LoginCooldown`, and upload with
-``Garmin.upload_activity`` (``POST /upload-service/upload``, multipart ``file``).
+with the sink toolkit's persisted :class:`~peloton_export.sinkkit.LoginCooldown`, and
+upload with ``Garmin.upload_activity`` (``POST /upload-service/upload``, multipart ``file``).
 
 Exactly once on Garmin's side: Garmin refuses a file it already has with 409, which is
-recorded as a duplicate; the upload journal answers for a workout whose upload finished
-but whose ledger write did not.
+recorded as a duplicate; the journal (:class:`~peloton_export.sinkkit.JournaledUploader`)
+answers for a workout whose upload finished but whose ledger write did not.
+
+Garmin-only settings: ``device`` rewrites a FIT file with a device preset before it is sent
+(see :mod:`peloton_export.fit.devices`), and ``gear`` links gear to each new activity.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import json
 import logging
 import os
 import re
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from peloton_export.errors import AuthRequired, UploadError
+from peloton_export.errors import AuthRequired, ConfigError, UploadError
 from peloton_export.model import Workout
 from peloton_export.paths import config_dir, state_dir
-from peloton_export.specs import ExportContext, UploadResult, UploadState
-from peloton_export.uploads import Clock, TokenStore, UploadJournal, plugin_setting, protect, redact
-from peloton_export_garmin.cooldown import LoginCooldown
+from peloton_export.sinkkit import (
+    Clock,
+    JournaledUploader,
+    LoginCooldown,
+    PluginSettings,
+    Rejected,
+    SendAgain,
+    Sent,
+    TokenStore,
+    UploadJournal,
+    protect,
+    redact,
+)
+from peloton_export.specs import ExportContext, UploadResult
 
 log = logging.getLogger("peloton_export.garmin")
 
@@ -33,6 +52,18 @@ LOGIN_HINT = "run `peloton-export garmin login`"
 SUFFIXES = (".fit", ".tcx", ".gpx")
 STATUS = re.compile(r"\b(?:API Error|status[= ])\s*(\d{3})\b", re.IGNORECASE)
 ATTEMPTS = 3
+#: The login cooldown: 15 min after the first failure, doubling up to a day, >= 1 h after a 429.
+COOLDOWN_FIRST = 15 * 60.0
+COOLDOWN_LONGEST = 24 * 3600.0
+COOLDOWN_AFTER_429 = 3600.0
+#: What a Garmin device preset gets you, and what it costs (shown by ``garmin login``).
+DEVICE_TRADE_OFF = (
+    "Garmin Connect computes Training Effect, VO2 max and badges only for files that claim to\n"
+    "come from a Garmin device. A Garmin preset (e.g. 'garmin', 'forerunner-945', 'edge-1040')\n"
+    "gets you those, but the file then says it was recorded by a device you may not own.\n"
+    "The default, 'honest', names peloton-export as the device and gets none of them.\n"
+    "This applies only to FIT files sent to Garmin; other files and sinks are not changed."
+)
 
 
 class GarminClient(Protocol):
@@ -47,6 +78,12 @@ class GarminClient(Protocol):
     def get_activity(self, activity_id: str) -> Any:
         """The activity's summary; raises (``API Error 404``) when there is none."""
 
+    def get_gear(self, userProfileNumber: str) -> Any:
+        """The user's gear (``[{"uuid", "displayName", "customMakeModel", ...}]``)."""
+
+    def add_gear_to_activity(self, gearUUID: str, activity_id: int | str) -> Any:
+        """Link gear ``gearUUID`` to an activity."""
+
 
 #: Builds a client: ``factory(email=..., password=..., is_cn=..., prompt_mfa=...)``.
 ClientFactory = Callable[..., GarminClient]
@@ -54,7 +91,7 @@ ClientFactory = Callable[..., GarminClient]
 
 def default_factory(**kwargs: Any) -> GarminClient:
     """``garminconnect.Garmin(**kwargs)``, imported only when needed."""
-    from garminconnect import Garmin  # type: ignore[import-untyped,unused-ignore]
+    from garminconnect import Garmin
 
     client: GarminClient = Garmin(**kwargs)
     return client
@@ -62,37 +99,46 @@ def default_factory(**kwargs: Any) -> GarminClient:
 
 @dataclass(frozen=True, slots=True)
 class GarminSettings:
-    """``[plugin:garmin]`` keys and the environment."""
+    """``[plugin:garmin]`` keys, ``--option garmin.KEY`` and the environment."""
 
     token_dir: Path = field(default_factory=lambda: config_dir() / "garmin")
     cooldown_file: Path = field(default_factory=lambda: state_dir() / "garmin-login-cooldown.json")
     journal_file: Path = field(default_factory=lambda: state_dir() / "garmin-journal.json")
     email: str | None = None
     is_cn: bool = False
+    #: The FIT device preset for files sent to Garmin (``None``: the file as written).
+    device: str | None = None
 
     @property
     def token_file(self) -> Path:
         """The token store (the file name python-garminconnect uses)."""
         return self.token_dir / "garmin_tokens.json"
 
+    @property
+    def device_file(self) -> Path:
+        """Where ``garmin login`` keeps the device preset chosen there."""
+        return self.token_dir / "device"
+
     @classmethod
-    def from_lookup(cls, get: Callable[[str, str | None], str | None]) -> GarminSettings:
-        """Build from ``get(key, env)``."""
-        paths: dict[str, Path] = {}
-        for key in ("token_dir", "cooldown_file", "journal_file"):
-            value = get(key, None)
-            if value:
-                paths[key] = Path(value).expanduser()
+    def from_settings(cls, get: PluginSettings) -> GarminSettings:
+        """Build from the plugin's settings; ``device`` falls back to the one chosen at login."""
+        token_dir = get.path("token_dir", config_dir() / "garmin")
+        chosen: str | None = None
+        with contextlib.suppress(OSError):
+            chosen = (token_dir / "device").read_text(encoding="utf-8").strip() or None
         return cls(
-            email=get("email", "GARMIN_EMAIL"),
-            is_cn=(get("is_cn", None) or "").lower() in {"1", "true", "yes", "on"},
-            **paths,  # type: ignore[arg-type,unused-ignore]
+            token_dir=token_dir,
+            cooldown_file=get.path("cooldown_file", state_dir() / "garmin-login-cooldown.json"),
+            journal_file=get.path("journal_file", state_dir() / "garmin-journal.json"),
+            email=get.get("email", "GARMIN_EMAIL"),
+            is_cn=get.flag("is_cn", False),
+            device=get.get("device", "GARMIN_DEVICE", default=chosen),
         )
 
     @classmethod
     def from_context(cls, context: ExportContext) -> GarminSettings:
         """Build from an export run's options and config."""
-        return cls.from_lookup(lambda key, env: plugin_setting(context, "garmin", key, env=env))
+        return cls.from_settings(PluginSettings.from_context(context, "garmin"))
 
 
 ErrorKind = Literal["duplicate", "auth", "rate", "server", "file", "malformed", "missing", "other"]
@@ -132,6 +178,30 @@ def _short(exc: BaseException) -> str:
     return text[:200]
 
 
+def login_cooldown(settings: GarminSettings, clock: Clock) -> LoginCooldown:
+    """The persisted Garmin login cooldown."""
+    return LoginCooldown(
+        settings.cooldown_file,
+        now=clock.time,
+        base=COOLDOWN_FIRST,
+        cap=COOLDOWN_LONGEST,
+        after_rate_limit=COOLDOWN_AFTER_429,
+    )
+
+
+def check_cooldown(cooldown: LoginCooldown) -> None:
+    """Raise :class:`AuthRequired` (saying until when) while the cooldown runs."""
+    state = cooldown.active()
+    if state is None:
+        return
+    until = datetime.fromtimestamp(state.until, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    reason = f" ({state.reason})" if state.reason else ""
+    raise AuthRequired(
+        f"Garmin login paused until {until} after {state.failures} failed attempt(s){reason}, "
+        "to avoid a lock-out (`peloton-export garmin login --ignore-cooldown` overrides it)"
+    )
+
+
 class GarminSession:
     """Signs in once per process and hands out the client."""
 
@@ -145,7 +215,7 @@ class GarminSession:
         self.settings = settings
         self.factory = factory
         self.clock = clock or Clock()
-        self.cooldown = LoginCooldown(settings.cooldown_file, self.clock)
+        self.cooldown = login_cooldown(settings, self.clock)
         self.tokens = TokenStore(settings.token_file)
         self._client: GarminClient | None = None
         self._failure: Exception | None = None
@@ -158,8 +228,8 @@ class GarminSession:
 
     def _login_failed(self, exc: Exception, what: str) -> Exception:
         kind = classify(exc)
-        wait = self.cooldown.failed(f"{what}: {kind}", rate_limited=kind == "rate")
-        minutes = f"no new attempt for {wait / 60:.0f} min"
+        state = self.cooldown.fail(f"{what}: {kind}", rate_limited=kind == "rate")
+        minutes = f"no new attempt for {state.remaining(self.clock.time()) / 60:.0f} min"
         if kind == "rate":
             return UploadError(f"{what}: Garmin is refusing sign-ins for now (too many requests); {minutes}")
         if kind == "auth":
@@ -175,7 +245,7 @@ class GarminSession:
         stored = self.tokens.load()  # registers the token values as secrets
         if not stored:
             raise AuthRequired(f"not logged in to Garmin Connect; {LOGIN_HINT}")
-        self.cooldown.check()
+        check_cooldown(self.cooldown)
         client = self.factory(is_cn=self.settings.is_cn)
         try:
             client.login(tokenstore=str(self.settings.token_file))
@@ -185,17 +255,21 @@ class GarminSession:
         finally:
             self._secure()
         self.tokens.load()  # the library may have refreshed them
-        self.cooldown.succeeded()
+        self.cooldown.clear()
         self._client = client
         return client
 
     def login(
         self, email: str, password: str, prompt_mfa: Callable[[], str], *, ignore_cooldown: bool = False
     ) -> None:
-        """Sign in with a password (and an MFA code if Garmin asks) and store the tokens."""
+        """Sign in with a password (and an MFA code if Garmin asks) and store the tokens.
+
+        :raises UploadError: Garmin gave only a web session (no DI token), which cannot be
+            saved and reused; no cooldown is started for it.
+        """
         protect(password)
         if not ignore_cooldown:
-            self.cooldown.check()
+            check_cooldown(self.cooldown)
 
         def mfa() -> str:
             code = prompt_mfa().strip()
@@ -211,23 +285,30 @@ class GarminSession:
         dumps = getattr(inner, "dumps", None)
         if not callable(dumps):
             raise UploadError(
-                "Garmin login: this garminconnect version cannot save its tokens (need 0.3.2 or later)"
+                "Garmin login: this garminconnect version cannot save its tokens (need 0.3.10 or later)"
             )
-        import json
-
         data = json.loads(dumps())
+        if not isinstance(data, dict) or not data.get("di_token"):
+            raise UploadError(
+                "Garmin login: Garmin gave only a web session (no DI token), which cannot be saved "
+                "for later runs; nothing was stored. Try `peloton-export garmin login` again later"
+            )
         self.tokens.save(data)
         self._secure()
-        self.cooldown.succeeded()
+        self.cooldown.clear()
 
 
 def read_answer(answer: Any) -> UploadResult:
-    """Interpret ``detailedImportResult`` (successes and failures with ``internalId``)."""
+    """Interpret ``detailedImportResult`` (successes and failures with ``internalId``).
+
+    :raises Rejected: Garmin refused the file.
+    :raises UploadError: an answer without ``detailedImportResult``.
+    """
     if not isinstance(answer, dict):
-        raise UploadError("Garmin upload: unreadable answer (not a JSON object)")
+        raise Rejected("Garmin upload: unreadable answer (not a JSON object)")
     result = answer.get("detailedImportResult")
     if not isinstance(result, dict):
-        raise UploadError("Garmin upload: the answer has no detailedImportResult")
+        raise Rejected("Garmin upload: the answer has no detailedImportResult")
     successes = result.get("successes") or []
     failures = result.get("failures") or []
     if successes and isinstance(successes[0], dict):
@@ -243,33 +324,65 @@ def read_answer(answer: Any) -> UploadResult:
                 remote_id=str(remote) if remote else None,
                 message="already on Garmin Connect",
             )
-        raise UploadError(f"Garmin rejected the file: {text[:200] or 'no reason given'}")
+        raise Rejected(f"Garmin rejected the file: {text[:200] or 'no reason given'}")
     # accepted, still processing: Garmin has it, the id is not known yet
     return UploadResult(state="uploaded", remote_id=None, message="accepted; Garmin is still processing it")
 
 
-class GarminUploader:
-    """Uploads files for one run; :meth:`__call__` is the sink's ``upload``."""
+def with_device(path: Path, workout: Workout, context: ExportContext, device: str, folder: Path) -> Path:
+    """``path`` (a FIT file) written again with the FIT device preset ``device``, in ``folder``.
+
+    :raises ConfigError: an unknown preset.
+    """
+    from peloton_export.fit.devices import device_for
+    from peloton_export.fit.encode import FitOptions, encode_workout
+
+    device_for(device, "cycling")  # an unknown preset: ConfigError naming the known ones
+    options = {**context.options, "fit.device": device}
+    fit = encode_workout(workout, FitOptions.from_context(dataclasses.replace(context, options=options)))
+    target = folder / path.name
+    target.write_bytes(fit)
+    return target
+
+
+def list_gear(client: GarminClient) -> list[dict[str, str]]:
+    """The user's gear: ``[{"id": uuid, "name", "kind"}]``."""
+    profile = getattr(client, "profile_id", None)
+    if not profile:
+        raise UploadError("Garmin gear: the profile has no id (sign in again)")
+    try:
+        items = client.get_gear(str(profile))
+    except Exception as exc:
+        raise UploadError(f"Garmin gear list failed: {_short(exc)}") from None
+    gear: list[dict[str, str]] = []
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict) and item.get("uuid"):
+            name = str(item.get("displayName") or item.get("customMakeModel") or item["uuid"])
+            gear.append({"id": str(item["uuid"]), "name": name, "kind": str(item.get("gearTypeName") or "")})
+    return gear
+
+
+UUID = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}")
+
+
+class GarminUploader(JournaledUploader):
+    """Uploads files for one run; calling it is the sink's ``upload``."""
+
+    attempts = ATTEMPTS
 
     def __init__(self, session: GarminSession, journal: UploadJournal) -> None:
+        super().__init__(journal, session.clock)
         self.session = session
-        self.journal = journal
 
-    def __call__(self, path: Path, workout: Workout, context: ExportContext) -> UploadResult:
-        """Upload ``path`` once; 409 means Garmin already has it."""
-        entry = self.journal.get(workout.id)
-        if entry and entry.get("phase") == "done" and not context.force:
-            state: UploadState = "duplicate" if entry.get("state") == "duplicate" else "uploaded"
-            remote = entry.get("remote_id")
-            return UploadResult(
-                state=state, remote_id=str(remote) if remote else None, message="uploaded by an earlier run"
-            )
+    def send(self, path: Path, workout: Workout, context: ExportContext) -> Sent:
+        """``upload_activity``; 409 means Garmin already has it, 429/5xx are sent again."""
         if path.suffix.lower() not in SUFFIXES:
-            raise UploadError(f"Garmin Connect takes FIT, TCX or GPX files, not {path.name}")
+            raise Rejected(f"Garmin Connect takes FIT, TCX or GPX files, not {path.name}")
         client = self.session.client()
-        clock = self.session.clock
-        self.journal.begin(workout.id)
-        for attempt in range(1, ATTEMPTS + 1):
+        device = GarminSettings.from_context(context).device
+        with tempfile.TemporaryDirectory(prefix="peloton-export-garmin-") as folder:
+            if device and path.suffix.lower() == ".fit":
+                path = with_device(path, workout, context, device, Path(folder))
             try:
                 answer = client.upload_activity(str(path))
             except Exception as exc:
@@ -277,34 +390,47 @@ class GarminUploader:
                 if kind == "malformed":
                     raise UploadError("Garmin upload: unreadable answer (not JSON)") from None
                 if kind == "duplicate":
-                    return self._finish(
-                        workout, UploadResult(state="duplicate", message="already on Garmin Connect")
-                    )
-                if kind in ("auth", "file"):
-                    self.journal.drop(workout.id)
-                    if kind == "auth":
-                        raise AuthRequired(
-                            f"Garmin upload: not authorized ({_short(exc)}); {LOGIN_HINT}"
-                        ) from None
-                    raise UploadError(f"Garmin upload: {_short(exc)}") from None
-                if kind in ("rate", "server") and attempt < ATTEMPTS:
+                    return Sent(UploadResult(state="duplicate", message="already on Garmin Connect"))
+                if kind == "auth":
+                    raise AuthRequired(
+                        f"Garmin upload: not authorized ({_short(exc)}); {LOGIN_HINT}"
+                    ) from None
+                if kind == "file":
+                    raise Rejected(f"Garmin upload: {_short(exc)}") from None
+                if kind in ("rate", "server"):
                     # safe to send again: Garmin answers a file it already has with 409
-                    wait = 60.0 * attempt if kind == "rate" else 5.0 * attempt
-                    log.info("Garmin answered %s; trying again in %.0f s", kind, wait)
-                    clock.sleep(wait)
-                    continue
+                    raise SendAgain(
+                        f"Garmin upload failed: {_short(exc)}", 60.0 if kind == "rate" else 5.0
+                    ) from None
                 raise UploadError(f"Garmin upload failed: {_short(exc)}") from None
-            try:
-                result = read_answer(answer)
-            except UploadError:
-                self.journal.drop(workout.id)
-                raise
-            return self._finish(workout, result)
-        raise AssertionError("unreachable")
+        return Sent(read_answer(answer))
 
-    def _finish(self, workout: Workout, result: UploadResult) -> UploadResult:
-        self.journal.finish(workout.id, result.remote_id, result.state)
-        return result
+    def find(self, workout: Workout) -> str | None:
+        """Garmin keeps no external id: a resent file is caught by Garmin's 409 instead."""
+        return None
+
+    def followups(self, workout: Workout, context: ExportContext) -> dict[str, str]:
+        """The gear of the workout's discipline (``gear.<discipline>``, else ``gear``)."""
+        gear = PluginSettings.from_context(context, "garmin").per_discipline("gear", workout.discipline)
+        return {"gear": gear} if gear else {}
+
+    def follow_up(self, remote_id: str, name: str, value: str) -> None:
+        """Link the gear (a uuid, or the name of one of the user's gear) to the activity."""
+        if name != "gear":
+            raise UploadError(f"unknown follow-up {name!r}")
+        client = self.session.client()
+        uuid = value.strip()
+        if not UUID.fullmatch(uuid):
+            gear = list_gear(client)
+            found = [g["id"] for g in gear if g["name"].casefold() == uuid.casefold()]
+            if not found:
+                names = ", ".join(f"{g['name']} ({g['id']})" for g in gear) or "none"
+                raise ConfigError(f"[plugin:garmin] gear: no gear named {value!r} on Garmin; yours: {names}")
+            uuid = found[0]
+        try:
+            client.add_gear_to_activity(uuid, remote_id)
+        except Exception as exc:
+            raise UploadError(f"Garmin gear: {_short(exc)}") from None
 
 
 def activity_exists(session: GarminSession, activity_id: str) -> bool:

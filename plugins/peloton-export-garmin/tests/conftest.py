@@ -4,7 +4,10 @@
   real ``garminconnect.Garmin`` asks for after a token sign-in (``socialProfile``,
   ``user-settings``) and ``POST /upload-service/upload`` (201 with
   ``detailedImportResult.successes[].internalId``; 409 with ``failures[].messages`` code 202
-  "Duplicate Activity." for a file it has; 401 without the bearer token), with queued faults.
+  "Duplicate Activity." for a file it has; 401 without the bearer token), the gear calls
+  of ``Garmin.get_gear`` (``GET /gear-service/gear/filterGear?userProfilePk=``) and
+  ``Garmin.add_gear_to_activity`` (``PUT /gear-service/gear/link/{uuid}/activity/{id}``),
+  with queued faults.
 * :class:`StubGarmin`: a stand-in for ``garminconnect.Garmin``'s sign-in (password, MFA
   prompt, token dump), since Garmin's SSO cannot be reached offline.
 """
@@ -57,6 +60,12 @@ class FakeConnectApi(FakeService):
         self.refresh = DI_REFRESH
         self.refreshes = 0
         self.issued = {DI_TOKEN, DI_REFRESH}  # every secret the fake ever handed out
+        self.files: dict[int, bytes] = {}  # activity id -> the file uploaded
+        self.gear = {
+            "0f1e2d3c4b5a69788796a5b4c3d2e1f0": {"displayName": "Peloton Bike", "gearTypeName": "Bike"},
+            "a1b2c3d4e5f60718293a4b5c6d7e8f90": {"displayName": "Tread Shoes", "gearTypeName": "Shoes"},
+        }
+        self.links: list[tuple[str, int]] = []  # (gear uuid, activity id)
 
     def fault(self, path: str, status: int, body: Any = b"", times: int = 1) -> ServiceFault:  # type: ignore[override]
         """Garmin's faults match any method."""
@@ -87,7 +96,7 @@ class FakeConnectApi(FakeService):
         if request.header("Authorization") != f"Bearer {self.token}":
             return 401, {"message": "Unauthorized"}
         if path == "/userprofile-service/socialProfile":
-            return 200, {"displayName": "peloton-rider", "fullName": "Pat Rider"}
+            return 200, {"displayName": "peloton-rider", "fullName": "Pat Rider", "profileId": 90210}
         if path == "/userprofile-service/userprofile/user-settings":
             return 200, {"userData": {"measurementSystem": "metric"}}
         if path == "/upload-service/upload" and method == "POST":
@@ -104,9 +113,21 @@ class FakeConnectApi(FakeService):
                 ]
                 return 409, {"detailedImportResult": result}
             self.by_content[digest] = self.next_id
+            self.files[self.next_id] = data
             result["successes"] = [{"internalId": self.next_id, "externalId": None, "messages": None}]
             self.next_id += 1
             return 201, {"detailedImportResult": result}
+        if path == "/gear-service/gear/filterGear" and method == "GET":
+            if request.query.get("userProfilePk") != "90210":
+                return 403, {"message": "Forbidden"}
+            return 200, [{"uuid": uuid, "gearStatusName": "active", **g} for uuid, g in self.gear.items()]
+        match = re.fullmatch(r"/gear-service/gear/link/([0-9a-f-]+)/activity/(\d+)", path)
+        if match and method == "PUT":
+            uuid, activity = match.group(1).replace("-", ""), int(match.group(2))
+            if uuid not in self.gear or activity not in self.by_content.values():
+                return 404, {"message": "Not Found"}
+            self.links.append((uuid, activity))
+            return 200, {"uuid": uuid, "activityId": activity}
         match = re.fullmatch(r"/activity-service/activity/(\d+)", path)
         if match and method == "GET":
             if int(match.group(1)) in self.by_content.values():
@@ -149,6 +170,8 @@ class StubGarmin:
         return None, None
 
     def dumps(self) -> str:
+        if self.world.get("web_session_only"):  # the DI exchange failed: garminconnect's dump
+            return json.dumps({"di_token": None, "di_refresh_token": None, "di_client_id": None})
         return json.dumps({"di_token": DI_TOKEN, "di_refresh_token": DI_REFRESH, "di_client_id": "stub"})
 
     def upload_activity(self, activity_path: str) -> Any:
@@ -226,6 +249,7 @@ def real_library(fake_garmin: FakeConnectApi, monkeypatch: pytest.MonkeyPatch) -
     def factory(**kwargs: Any) -> Any:
         garmin = Garmin(**kwargs)
         garmin.client._connectapi = fake_garmin.url  # where connectapi.garmin.com would be
+        garmin.client._di_token_url = f"{fake_garmin.url}/di-oauth2-service/oauth/token"  # 0.3.5+
         return garmin
 
     monkeypatch.setattr(peloton_export_garmin, "FACTORY", factory)

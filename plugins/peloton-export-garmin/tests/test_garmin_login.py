@@ -12,13 +12,13 @@ from typing import Any
 import peloton_export_garmin
 import pytest
 from click.testing import CliRunner
-from peloton_export_garmin.cooldown import LoginCooldown
-from peloton_export_garmin.sink import GarminSession, GarminSettings
+from peloton_export_garmin.sink import GarminSession, GarminSettings, check_cooldown, login_cooldown
 
 from peloton_export.cli import build_cli
 from peloton_export.config import Config
 from peloton_export.errors import AuthRequired
 from peloton_export.plugins import create_host
+from peloton_export.sinkkit import PluginSettings
 
 PASSWORD = "correct horse"
 MFA = "314159"
@@ -26,7 +26,7 @@ MFA = "314159"
 
 @pytest.fixture
 def settings(section: dict[str, str]) -> GarminSettings:
-    return GarminSettings.from_lookup(lambda key, env: section.get(key))
+    return GarminSettings.from_settings(PluginSettings("garmin", section))
 
 
 def session(settings: GarminSettings, clock: Any) -> GarminSession:
@@ -61,18 +61,31 @@ def test_wrong_mfa_code_fails_and_starts_the_cooldown(stub_world, settings, cloc
 
 
 def test_cooldown_persists_doubles_and_clears(settings, clock) -> None:
-    cooldown = LoginCooldown(settings.cooldown_file, clock)
-    assert cooldown.failed("x") == 900
-    assert LoginCooldown(settings.cooldown_file, clock).remaining() == 900  # a new process sees it
-    assert cooldown.failed("x") == 1800
-    assert cooldown.failed("429", rate_limited=True) == 3600
+    cooldown = login_cooldown(settings, clock)  # the sink toolkit's LoginCooldown
+
+    def failed(reason: str, rate_limited: bool = False) -> float:
+        return cooldown.fail(reason, rate_limited=rate_limited).remaining(clock.time())
+
+    assert failed("x") == 900
+    assert login_cooldown(settings, clock).remaining() == 900  # a new process sees it
+    assert failed("x") == 1800
+    assert failed("429", rate_limited=True) == 3600
     for _ in range(10):
-        last = cooldown.failed("x")
+        last = failed("x")
     assert last == 24 * 3600
     clock.sleep(last)
-    cooldown.check()
-    cooldown.succeeded()
+    check_cooldown(cooldown)
+    cooldown.clear()
     assert not settings.cooldown_file.exists()
+
+
+def test_an_older_cooldown_file_is_still_honoured(settings, clock) -> None:
+    settings.cooldown_file.parent.mkdir(parents=True, exist_ok=True)
+    settings.cooldown_file.write_text(
+        json.dumps({"failures": 2, "not_before": clock.time() + 60, "reason": "x"})
+    )
+    with pytest.raises(AuthRequired, match="after 2 failed attempt"):
+        check_cooldown(login_cooldown(settings, clock))
 
 
 def test_rate_limited_sign_in_waits_an_hour(stub_world, settings, clock) -> None:
@@ -83,7 +96,7 @@ def test_rate_limited_sign_in_waits_an_hour(stub_world, settings, clock) -> None
     stub_world["login_error"] = TooMany("Too many login attempts")
     with pytest.raises(Exception, match="refusing sign-ins"):
         session(settings, clock).login("rider@example.com", PASSWORD, lambda: MFA)
-    assert LoginCooldown(settings.cooldown_file, clock).remaining() == 3600
+    assert login_cooldown(settings, clock).remaining() == 3600
 
 
 def test_sink_sign_in_respects_the_cooldown_and_is_tried_once_per_run(
@@ -121,7 +134,7 @@ def test_cli_login_prompts_for_password_and_mfa(stub_world, section, clock, monk
     cli = build_cli(host)
     config = Config(plugins={"garmin": section})
     result = CliRunner().invoke(
-        cli, ["garmin", "login", "--email", "rider@example.com"], obj=config, input=f"{PASSWORD}\n{MFA}\n"
+        cli, ["garmin", "login", "--email", "rider@example.com"], obj=config, input=f"{PASSWORD}\n{MFA}\n\n"
     )
     assert result.exit_code == 0, result.output
     assert "Logged in to Garmin Connect" in result.output
@@ -137,7 +150,7 @@ def test_secrets_never_in_logs_errors_or_other_files(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     logging.getLogger("urllib3").setLevel(logging.DEBUG)
-    settings = GarminSettings.from_lookup(lambda key, env: section.get(key))
+    settings = GarminSettings.from_settings(PluginSettings("garmin", section))
     stub_world["mfa"] = MFA
     errors: list[str] = []
     try:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from peloton_export import ExportContext, SinkSpec, UploadResult, Workout, hookimpl
-from peloton_export.uploads import Clock
+from peloton_export.sinkkit import Clock
 from peloton_export_intervals.sink import IntervalsSettings, IntervalsUploader, external_id
 
 __all__ = ["IntervalsSettings", "IntervalsUploader", "exists", "external_id", "register_sinks", "upload"]

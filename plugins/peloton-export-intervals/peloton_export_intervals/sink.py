@@ -4,10 +4,11 @@
 auth (user ``API_KEY``, the key as password), a multipart ``file`` and the query parameters
 ``name``, ``description`` and ``external_id`` (``peloton-<workout id>``).
 
-Exactly once on intervals.icu's side: the upload journal records the attempt before the
-POST and the activity id after it. A run that crashed in between looks the workout up by
-``external_id`` among the activities of its day before sending again; a 409, or an error
-that says the activity already exists, is a duplicate, not a failure.
+intervals.icu de-duplicates by file content: **201** means a new activity, **200** answers
+with the activity it already has (recorded as a duplicate with that id). A 409, or an error
+saying the activity already exists, is a duplicate too. The begin / resume / finish journal
+is :class:`peloton_export.sinkkit.JournaledUploader`'s: a run that crashed mid-upload looks
+the workout up by ``external_id`` among the activities of its day before sending again.
 """
 
 from __future__ import annotations
@@ -25,16 +26,20 @@ import requests
 from peloton_export.errors import AuthRequired, ConfigError, UploadError
 from peloton_export.model import Workout
 from peloton_export.paths import state_dir
-from peloton_export.specs import ExportContext, UploadResult, UploadState
-from peloton_export.uploads import (
+from peloton_export.sinkkit import (
     Clock,
+    InDoubt,
+    JournaledUploader,
+    PluginSettings,
+    Rejected,
+    Sent,
     UploadJournal,
     json_object,
-    plugin_setting,
     protect,
-    render_template,
+    render_setting,
     send,
 )
+from peloton_export.specs import ExportContext, UploadResult
 
 log = logging.getLogger("peloton_export.intervals")
 
@@ -61,17 +66,16 @@ class IntervalsSettings:
 
     @classmethod
     def from_context(cls, context: ExportContext) -> IntervalsSettings:
-        """Read the settings of one run."""
+        """Read the settings of one run.
 
-        def get(key: str, env: str | None = None) -> str | None:
-            return plugin_setting(context, "intervals", key, env=env)
-
-        journal = get("journal_file")
+        :raises ConfigError: an ``athlete_id`` that is neither 0 nor ``i<digits>``.
+        """
+        get = PluginSettings.from_context(context, "intervals")
         settings = cls(
-            api_key=get("api_key", "INTERVALS_API_KEY"),
-            athlete_id=get("athlete_id", "INTERVALS_ATHLETE_ID") or "0",
-            base_url=(get("base_url", "PELOTON_EXPORT_INTERVALS_URL") or DEFAULT_BASE_URL).rstrip("/"),
-            **({"journal_file": Path(journal).expanduser()} if journal else {}),
+            api_key=get.get("api_key", "INTERVALS_API_KEY"),
+            athlete_id=get.get("athlete_id", "INTERVALS_ATHLETE_ID") or "0",
+            base_url=(get.get("base_url", "PELOTON_EXPORT_INTERVALS_URL") or DEFAULT_BASE_URL).rstrip("/"),
+            journal_file=get.path("journal_file", state_dir() / "intervals-journal.json"),
         )
         if not re.fullmatch(r"i?\d+", settings.athlete_id):
             raise ConfigError(
@@ -86,8 +90,8 @@ def external_id(workout: Workout) -> str:
     return f"peloton-{workout.id}"
 
 
-class IntervalsUploader:
-    """Uploads with one HTTP session; :meth:`__call__` is the sink's ``upload``."""
+class IntervalsUploader(JournaledUploader):
+    """Uploads with one HTTP session; calling it is the sink's ``upload``."""
 
     def __init__(
         self,
@@ -98,12 +102,12 @@ class IntervalsUploader:
     ) -> None:
         if not settings.api_key:
             raise AuthRequired(f"intervals.icu needs an API key: {KEY_HINT}")
+        clock = clock or Clock()
+        super().__init__(UploadJournal(settings.journal_file, clock=clock), clock)
         self.settings = settings
-        self.clock = clock or Clock()
         self.session = session or requests.Session()
         self.session.auth = ("API_KEY", settings.api_key)
         self.session.headers["User-Agent"] = "peloton-export-intervals"
-        self.journal = UploadJournal(settings.journal_file, clock=self.clock)
 
     def close(self) -> None:
         """Close the HTTP session."""
@@ -120,38 +124,26 @@ class IntervalsUploader:
                 f"{what}: intervals.icu refused the API key (HTTP {response.status_code}); {KEY_HINT}"
             )
 
-    def __call__(self, path: Path, workout: Workout, context: ExportContext) -> UploadResult:
-        """Upload ``path`` unless an earlier attempt already did."""
-        entry = self.journal.get(workout.id)
-        if entry and not context.force:
-            if entry.get("phase") == "done" and entry.get("remote_id"):
-                state: UploadState = "duplicate" if entry.get("state") == "duplicate" else "uploaded"
-                return UploadResult(
-                    state=state, remote_id=str(entry["remote_id"]), message="uploaded by an earlier run"
-                )
-            found = self.find(workout)
-            if found:
-                return self._finish(workout, UploadResult(state="uploaded", remote_id=found))
+    def send(self, path: Path, workout: Workout, context: ExportContext) -> Sent:
+        """One POST of the gzipped file; 201 uploaded, 200 / 409 duplicate."""
         if path.suffix.lower() not in SUFFIXES:
-            raise UploadError(f"intervals.icu takes FIT, TCX or GPX files, not {path.name}")
+            raise Rejected(f"intervals.icu takes FIT, TCX or GPX files, not {path.name}")
+        settings = PluginSettings.from_context(context, "intervals")
         params = {
-            "name": render_template(
-                plugin_setting(context, "intervals", "name_template")
-                or (DEFAULT_NAME if workout.instructor else "{title}"),
+            "name": render_setting(
+                settings,
+                "name_template",
                 workout,
-                setting="[plugin:intervals] name_template",
-            )[:80],
-            "description": render_template(
-                plugin_setting(context, "intervals", "description_template", default=DEFAULT_DESCRIPTION)
-                or "",
-                workout,
-                setting="[plugin:intervals] description_template",
+                default=DEFAULT_NAME if workout.instructor else "{title}",
+                limit=80,
+            ),
+            "description": render_setting(
+                settings, "description_template", workout, default=DEFAULT_DESCRIPTION
             ),
             "external_id": external_id(workout),
         }
         data = gzip.compress(path.read_bytes(), mtime=0)
         files = {"file": (f"{external_id(workout)}{path.suffix.lower()}.gz", data, "application/gzip")}
-        self.journal.begin(workout.id)
         response = send(
             self.session,
             "POST",
@@ -163,32 +155,27 @@ class IntervalsUploader:
             files=files,
         )
         status = response.status_code
-        if status in (401, 403):
-            self.journal.drop(workout.id)
         self._check_auth(response, "intervals.icu upload")
         if status in (200, 201):
             body = json_object(response, "intervals.icu upload")
             remote = body.get("id") or _first_id(body)
             if not remote:
                 raise UploadError("intervals.icu upload: the answer has no activity id")
-            return self._finish(workout, UploadResult(state="uploaded", remote_id=str(remote)))
+            if status == 200:  # de-duplicated by content: the activity it already had
+                return Sent(
+                    UploadResult(state="duplicate", remote_id=str(remote), message="already on intervals.icu")
+                )
+            return Sent(UploadResult(state="uploaded", remote_id=str(remote)))
         message = _error_text(response)
         if status == 409 or (400 <= status < 500 and DUPLICATE.search(message)):
             remote = _remote_from_error(response) or self.find(workout)
-            return self._finish(
-                workout, UploadResult(state="duplicate", remote_id=remote, message="already on intervals.icu")
-            )
+            return Sent(UploadResult(state="duplicate", remote_id=remote, message="already on intervals.icu"))
         if status >= 500:
-            # it may have been stored: leave the journal at "sending" so the next run looks first
-            raise UploadError(
+            # it may have been stored: the journal stays at "sending" so the next run looks first
+            raise InDoubt(
                 f"intervals.icu upload: server error (HTTP {status}); the next run checks and retries"
             )
-        self.journal.drop(workout.id)
-        raise UploadError(f"intervals.icu upload: HTTP {status}" + (f": {message[:200]}" if message else ""))
-
-    def _finish(self, workout: Workout, result: UploadResult) -> UploadResult:
-        self.journal.finish(workout.id, result.remote_id, result.state)
-        return result
+        raise Rejected(f"intervals.icu upload: HTTP {status}" + (f": {message[:200]}" if message else ""))
 
     def find(self, workout: Workout) -> str | None:
         """The id of the activity with our ``external_id`` on the workout's day, if any."""

@@ -1,8 +1,10 @@
 """A loopback fake of intervals.icu's activity API.
 
 ``POST /api/v1/athlete/{id}/activities`` (Basic auth ``API_KEY:<key>``, multipart ``file``,
-query ``name``/``description``/``external_id``) answers 200 with the activity id, or 409
-``{"status": 409, "error": "Activity already exists"}`` for a file it already has;
+query ``name``/``description``/``external_id``) answers **201** with the new activity, or,
+as intervals.icu does since it de-duplicates by file content, **200** with the activity it
+already has for the same file (``duplicate_status = 409`` plays the older 409
+``{"status": 409, "error": "Activity already exists"}``);
 ``GET /api/v1/athlete/{id}/activities?oldest&newest`` lists activities with their
 ``external_id``; ``GET /api/v1/activity/{id}`` is 200 or 404. Errors have intervals.icu's
 ``{"status": N, "error": "..."}`` shape. Faults are queued by the test.
@@ -34,6 +36,7 @@ class FakeIntervals(FakeService):
         self.activities: dict[str, dict[str, Any]] = {}
         self.by_content: dict[str, str] = {}
         self.next_id = 1001
+        self.duplicate_status = 200
 
     def posts(self) -> list[RecordedRequest]:
         return self.find("POST")
@@ -69,8 +72,12 @@ class FakeIntervals(FakeService):
         filename, data = files["file"]
         content = gzip.decompress(data) if filename.endswith(".gz") else data
         digest = hashlib.sha256(content).hexdigest()
-        if digest in self.by_content and self.by_content[digest] in self.activities:
-            return 409, {"status": 409, "error": "Activity already exists"}
+        existing = self.by_content.get(digest)
+        if existing in self.activities:
+            if self.duplicate_status == 409:
+                return 409, {"status": 409, "error": "Activity already exists"}
+            activity = self.activities[existing]
+            return 200, {"icu_athlete_id": "i42", "id": existing, "name": activity["name"]}
         activity_id = f"i{self.next_id}"
         self.next_id += 1
         self.by_content[digest] = activity_id
@@ -82,7 +89,7 @@ class FakeIntervals(FakeService):
             "start": START.isoformat(),
             "content": content,
         }
-        return 200, {"icu_athlete_id": "i42", "id": activity_id}
+        return 201, {"icu_athlete_id": "i42", "id": activity_id}
 
     @property
     def created(self) -> int:

@@ -59,6 +59,27 @@ def test_duplicate_is_recorded_as_duplicate_with_the_existing_id(
     again = upload(fit_file, workout, dataclasses.replace(context, force=True))
     assert (again.state, again.remote_id) == ("duplicate", "i1001")
     assert fake_icu.created == 1
+    assert fake_icu.statuses == [201, 200]  # intervals.icu's de-duplication: 200 with the old one
+
+
+def test_200_with_the_existing_activity_is_a_duplicate_even_under_another_workout(
+    fake_icu, workout, fit_file, context
+) -> None:
+    """Same file content under another workout id: intervals.icu answers 200, not 201."""
+    first = upload(fit_file, workout, context)
+    other = dataclasses.replace(workout, id="beef00000002")
+    again = upload(fit_file, other, context)
+    assert (first.state, again.state) == ("uploaded", "duplicate")
+    assert again.remote_id == first.remote_id == "i1001"
+    assert "already on intervals.icu" in again.message
+    assert len(fake_icu.posts()) == 2 and fake_icu.created == 1
+
+
+def test_older_409_duplicate_answer_is_still_a_duplicate(fake_icu, workout, fit_file, context) -> None:
+    fake_icu.duplicate_status = 409
+    upload(fit_file, workout, context)
+    again = upload(fit_file, workout, dataclasses.replace(context, force=True))
+    assert (again.state, again.remote_id) == ("duplicate", "i1001")  # found by external_id
 
 
 def test_401_asks_for_the_key_and_is_not_retried(fake_icu, workout, fit_file, context) -> None:
@@ -110,10 +131,10 @@ def test_5xx_on_look_up_is_retried(fake_icu, workout, fit_file, context, clock) 
 
 
 def test_malformed_answer(fake_icu, workout, fit_file, context) -> None:
-    fake_icu.fault("POST", r".*/activities", 200, b"<html>maintenance</html>")
+    fake_icu.fault("POST", r".*/activities", 201, b"<html>maintenance</html>")
     with pytest.raises(UploadError, match="not JSON"):
         upload(fit_file, workout, context)
-    fake_icu.fault("POST", r".*/activities", 200, {"icu_athlete_id": "i42"})
+    fake_icu.fault("POST", r".*/activities", 201, {"icu_athlete_id": "i42"})
     with pytest.raises(UploadError, match="no activity id"):
         upload(fit_file, workout, dataclasses.replace(context, force=True))
 

@@ -6,15 +6,14 @@ log in once with ``peloton-export strava login``, then ``peloton-export --sink s
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
 
 from peloton_export import ExportContext, SinkSpec, UploadResult, Workout, hookimpl
-from peloton_export.config import plugin_section
 from peloton_export.errors import PelotonExportError
-from peloton_export.uploads import Clock
+from peloton_export.sinkkit import Clock, PluginSettings
 from peloton_export_strava.api import StravaApi, StravaSettings
 from peloton_export_strava.login import login
 from peloton_export_strava.ratelimit import RateLimits
@@ -74,14 +73,14 @@ def register_sinks() -> Iterator[SinkSpec]:
     )
 
 
-def _section() -> Mapping[str, str]:
-    """The ``[plugin:strava]`` section of the config the CLI loaded."""
-    return plugin_section("strava")
+def _settings() -> StravaSettings:
+    """The settings for ``peloton-export strava`` commands (the config the CLI loaded)."""
+    return StravaSettings.from_settings(PluginSettings.from_cli("strava"))
 
 
 @hookimpl
 def register_commands(cli: click.Group) -> None:
-    """``peloton-export strava login`` and ``peloton-export strava logout``."""
+    """``peloton-export strava login``, ``logout`` and ``gear``."""
 
     @cli.group("strava")
     def strava() -> None:
@@ -102,7 +101,7 @@ def register_commands(cli: click.Group) -> None:
     )
     def login_command(code: str | None, port: int, no_browser: bool, timeout: float) -> None:
         """Authorize peloton-export to upload to your Strava account."""
-        api = StravaApi(StravaSettings.from_mapping(_section()))
+        api = StravaApi(_settings())
         try:
             record = login(
                 api,
@@ -121,7 +120,32 @@ def register_commands(cli: click.Group) -> None:
 
     @strava.command("logout")
     def logout_command() -> None:
-        """Forget the saved Strava tokens."""
-        settings = StravaSettings.from_mapping(_section())
-        settings.token_file.unlink(missing_ok=True)
+        """Revoke peloton-export's access at Strava and forget the saved tokens."""
+        settings = _settings()
+        api = StravaApi(settings, clock=CLOCK)
+        try:
+            revoked = api.tokens.load() is not None and api.deauthorize()
+        except PelotonExportError as exc:
+            click.echo(f"Could not reach Strava to revoke the access ({exc}).", err=True)
+            revoked = False
+        finally:
+            api.close()
+        api.tokens.clear()
+        if revoked:
+            click.echo("Strava revoked peloton-export's access.")
         click.echo(f"Removed {settings.token_file}.")
+
+    @strava.command("gear")
+    def gear_command() -> None:
+        """List your Strava bikes and shoes (names and ids) for the gear setting."""
+        api = StravaApi(_settings(), clock=CLOCK)
+        try:
+            gear = api.gear()
+        except PelotonExportError as exc:
+            raise click.ClickException(str(exc)) from None
+        finally:
+            api.close()
+        if not gear:
+            click.echo("No bikes or shoes on Strava.")
+        for item in gear:
+            click.echo(f"{item['id']}  {item['name']} [{item['kind']}]")

@@ -8,32 +8,38 @@ token), retries idempotent GETs on 5xx, and never puts a token in a log line or 
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import requests
 
-from peloton_export.errors import AuthRequired, ConfigError, UploadError
+from peloton_export.errors import AuthRequired, UploadError
 from peloton_export.paths import config_dir, state_dir
-from peloton_export.specs import ExportContext
-from peloton_export.uploads import (
+from peloton_export.sinkkit import (
     Clock,
+    PluginSettings,
     TokenStore,
     UploadJournal,
     json_object,
-    plugin_setting,
     protect,
     send,
 )
+from peloton_export.specs import ExportContext
 from peloton_export_strava.ratelimit import Kind, RateLimits
 
 log = logging.getLogger("peloton_export.strava")
 
 DEFAULT_BASE_URL = "https://www.strava.com"
-SCOPES = "activity:write,activity:read_all"
+SCOPES = "activity:write,activity:read_all,profile:read_all"
+#: What Strava's authorize page calls each scope.
+SCOPE_NAMES = {
+    "activity:write": '"Upload your activities"',
+    "activity:read_all": '"View data about your private activities"',
+    "activity:read": '"View data about your activities"',
+    "profile:read_all": '"View your complete Strava profile"',
+}
 LOGIN_HINT = "run `peloton-export strava login`"
 #: Refresh the access token this many seconds before Strava says it expires.
 REFRESH_MARGIN = 120
@@ -61,49 +67,76 @@ class StravaSettings:
         return f"{self.base_url}/api/v3"
 
     @classmethod
-    def from_mapping(
-        cls, section: Mapping[str, str], option: Callable[[str], str | None] | None = None
-    ) -> StravaSettings:
-        """Build from a config section; ``option(key)`` (``--option strava.KEY``) wins."""
+    def from_settings(cls, get: PluginSettings) -> StravaSettings:
+        """Build from the plugin's settings (``--option strava.KEY`` -> section -> environment).
 
-        def get(key: str, env: str | None = None) -> str | None:
-            value = option(key) if option else None
-            if not value:
-                value = section.get(key)
-            if not value and env:
-                value = os.environ.get(env)
-            return value or None
-
-        def number(key: str, default: float) -> float:
-            value = get(key)
-            if value is None:
-                return default
-            try:
-                return float(value)
-            except ValueError:
-                raise ConfigError(f"[plugin:strava] {key}: expected a number, got {value!r}") from None
-
-        base = get("base_url", "PELOTON_EXPORT_STRAVA_URL") or DEFAULT_BASE_URL
-        token_file = get("token_file")
-        journal_file = get("journal_file")
+        :raises ConfigError: a number setting that is not a number.
+        """
         settings = cls(
-            base_url=base.rstrip("/"),
-            client_id=get("client_id", "STRAVA_CLIENT_ID"),
-            client_secret=get("client_secret", "STRAVA_CLIENT_SECRET"),
-            max_wait=number("max_wait", MAX_WAIT),
-            poll_timeout=number("poll_timeout", POLL_TIMEOUT),
-            **({"token_file": Path(token_file).expanduser()} if token_file else {}),
-            **({"journal_file": Path(journal_file).expanduser()} if journal_file else {}),
+            base_url=(get.get("base_url", "PELOTON_EXPORT_STRAVA_URL") or DEFAULT_BASE_URL).rstrip("/"),
+            client_id=get.get("client_id", "STRAVA_CLIENT_ID"),
+            client_secret=get.get("client_secret", "STRAVA_CLIENT_SECRET"),
+            max_wait=get.number("max_wait", MAX_WAIT),
+            poll_timeout=get.number("poll_timeout", POLL_TIMEOUT),
+            token_file=get.path("token_file", config_dir() / "strava-token.json"),
+            journal_file=get.path("journal_file", state_dir() / "strava-journal.json"),
         )
         protect(settings.client_secret)
         return settings
 
     @classmethod
+    def from_mapping(cls, section: Mapping[str, str]) -> StravaSettings:
+        """Build from a ``[plugin:strava]`` section (and the environment)."""
+        return cls.from_settings(PluginSettings("strava", section))
+
+    @classmethod
     def from_context(cls, context: ExportContext) -> StravaSettings:
         """Build from an export run's options and config."""
-        return cls.from_mapping(
-            context.config_for("strava"), lambda key: plugin_setting(context, "strava", key)
+        return cls.from_settings(PluginSettings.from_context(context, "strava"))
+
+
+class ScopeMissing(AuthRequired):
+    """Strava answered 401 because the login lacks a scope (``scope``); a refresh cannot help."""
+
+    def __init__(self, scope: str, what: str) -> None:
+        super().__init__(
+            f"{what}: the Strava login lacks the {scope} scope; run `peloton-export strava login` "
+            f"and allow it ({SCOPE_NAMES.get(scope, scope)})"
         )
+        self.scope = scope
+
+
+def missing_scope(response: requests.Response) -> str | None:
+    """The scope a 401 says is missing (``{"errors": [{"field": "activity:write_permission",
+    "code": "missing"}]}`` -> ``activity:write``), or ``None`` for any other 401."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    errors = body.get("errors") if isinstance(body, dict) else None
+    for error in errors if isinstance(errors, list) else []:
+        if not isinstance(error, dict) or error.get("code") != "missing":
+            continue
+        field_name = str(error.get("field") or "")
+        if field_name.endswith("_permission"):
+            return field_name.removesuffix("_permission")
+    return None
+
+
+def error_text(response: requests.Response) -> str:
+    """``HTTP <status>: <message> (<field> <code>)`` from a Strava error body."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    message = ""
+    if isinstance(body, dict):
+        message = str(body.get("message") or body.get("error") or "")
+        errors = body.get("errors")
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            detail = " ".join(str(errors[0].get(k, "")) for k in ("field", "code")).strip()
+            message = f"{message} ({detail})" if detail else message
+    return f"HTTP {response.status_code}" + (f": {message[:200]}" if message else "")
 
 
 class StravaApi:
@@ -237,8 +270,66 @@ class StravaApi:
             self.limits.note(response, self.clock.time())
             if response.status_code != 401:
                 return response
+            scope = missing_scope(response)
+            if scope is not None:  # a refresh would not add the scope: say which one to grant
+                raise ScopeMissing(scope, what)
             log.debug("Strava answered 401 to %s; refreshing the token", what)
         raise AuthRequired(f"{what}: Strava does not accept the saved login; {LOGIN_HINT}")
+
+    def update_activity(self, activity_id: str, fields: Mapping[str, str], *, what: str) -> None:
+        """``PUT /activities/{id}`` with ``fields`` (e.g. ``sport_type``, ``gear_id``).
+
+        :raises ScopeMissing: the login lacks ``activity:write``.
+        :raises UploadError: any other refusal.
+        """
+        response = self.request(
+            "PUT", f"/activities/{activity_id}", what=what, kind="upload", data=dict(fields)
+        )
+        if response.status_code != 200:
+            raise UploadError(f"{what}: {error_text(response)}")
+
+    def gear(self) -> list[dict[str, str]]:
+        """The athlete's bikes and shoes: ``[{"id", "name", "kind"}]`` (kind ``bike``/``shoes``).
+
+        Reads ``GET /athlete``, which lists gear only with the ``profile:read_all`` scope.
+
+        :raises ScopeMissing: the login lacks ``profile:read_all``.
+        """
+        response = self.request("GET", "/athlete", what="Strava gear list", kind="read")
+        if response.status_code != 200:
+            raise UploadError(f"Strava gear list: {error_text(response)}")
+        athlete = json_object(response, "Strava gear list")
+        if "bikes" not in athlete and "shoes" not in athlete:  # the summary profile: no gear
+            raise ScopeMissing("profile:read_all", "Strava gear list")
+        gear: list[dict[str, str]] = []
+        for key, kind in (("bikes", "bike"), ("shoes", "shoes")):
+            for item in athlete.get(key) or []:
+                if isinstance(item, dict) and item.get("id"):
+                    name = str(item.get("nickname") or item.get("name") or item["id"])
+                    gear.append({"id": str(item["id"]), "name": name, "kind": kind})
+        return gear
+
+    def deauthorize(self) -> bool:
+        """``POST /oauth/deauthorize``: revoke peloton-export's access; True when Strava agreed.
+
+        Needs a valid access token (refreshed first when it expired); a login Strava no
+        longer accepts counts as already revoked.
+        """
+        try:
+            token = self.access_token()
+        except AuthRequired:
+            return False
+        response = send(
+            self.session,
+            "POST",
+            f"{self.settings.base_url}/oauth/deauthorize",
+            what="Strava deauthorize",
+            clock=self.clock,
+            idempotent=True,
+            max_wait=self.settings.max_wait,
+            data={"access_token": token},
+        )
+        return response.status_code == 200
 
     def activity_exists(self, activity_id: str) -> bool:
         """True when the activity is on Strava, False when it was deleted (404)."""
@@ -252,14 +343,22 @@ class StravaApi:
         raise UploadError(f"Strava activity check: HTTP {response.status_code}")
 
     def find_activity(self, external_id: str, start: float) -> str | None:
-        """The id of the activity with ``external_id`` started within a day of ``start``."""
-        response = self.request(
-            "GET",
-            "/athlete/activities",
-            what="Strava activity look-up",
-            kind="read",
-            params={"after": int(start - 86400), "before": int(start + 86400), "per_page": 100},
-        )
+        """The id of the activity with ``external_id`` started within a day of ``start``.
+
+        Without the ``activity:read_all`` scope Strava refuses the look-up: that counts as
+        no match (the upload is sent, and Strava's duplicate answer catches a repeat).
+        """
+        try:
+            response = self.request(
+                "GET",
+                "/athlete/activities",
+                what="Strava activity look-up",
+                kind="read",
+                params={"after": int(start - 86400), "before": int(start + 86400), "per_page": 100},
+            )
+        except ScopeMissing as exc:
+            log.info("cannot look up earlier uploads on Strava: %s", exc)
+            return None
         if response.status_code != 200:
             log.warning("could not look up earlier uploads on Strava (HTTP %s)", response.status_code)
             return None

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from peloton_export.errors import AuthRequired
-from peloton_export.uploads import protect
+from peloton_export.sinkkit import protect
 from peloton_export_strava.api import SCOPES, StravaApi, StravaSettings
 
 PAGE = (

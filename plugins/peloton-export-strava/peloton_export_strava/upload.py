@@ -3,12 +3,17 @@
 Exactly once, on Strava's side:
 
 * every upload carries ``external_id = peloton-<workout id>``;
-* the upload journal (:class:`peloton_export.uploads.UploadJournal`) records the attempt
+* the journal (:class:`peloton_export.sinkkit.JournaledUploader`) records the attempt
   before the POST, the upload id after it and the activity id at the end, so a run that
   crashed after uploading resumes (polls the known upload, or looks the activity up by
   ``external_id``) instead of uploading again;
 * Strava's own "duplicate of activity N" answer is a success: ``state="duplicate"`` with
   N as the remote id.
+
+After the upload, two follow-ups go through ``PUT /activities/{id}`` (kept in the journal
+and retried by a later run when they fail, never re-uploading): ``sport_type=VirtualRide``
+for indoor cycling (Strava takes the type from the file, not from the upload's fields), and
+the ``gear`` setting.
 """
 
 from __future__ import annotations
@@ -16,15 +21,23 @@ from __future__ import annotations
 import gzip
 import logging
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from peloton_export.errors import AuthRequired, UploadError
+from peloton_export.errors import AuthRequired, ConfigError, UploadError
 from peloton_export.model import Workout
-from peloton_export.specs import ExportContext, UploadResult, UploadState
-from peloton_export.uploads import json_object, plugin_setting, render_template
-from peloton_export_strava.api import StravaApi
+from peloton_export.sinkkit import (
+    InDoubt,
+    JournaledUploader,
+    PluginSettings,
+    Rejected,
+    Sent,
+    UploadLost,
+    json_object,
+    render_setting,
+)
+from peloton_export.specs import ExportContext, UploadResult
+from peloton_export_strava.api import StravaApi, error_text
 
 log = logging.getLogger("peloton_export.strava")
 
@@ -38,6 +51,8 @@ DUPLICATE = re.compile(r"duplicate of\D*?(\d+)", re.IGNORECASE)
 POLL_INTERVAL = 1.0
 #: Disciplines uploaded as Strava's Virtual Ride when indoors.
 CYCLING = frozenset({"cycling", "bike_bootcamp"})
+#: A Strava gear id: ``b<digits>`` (bike) or ``g<digits>`` (shoes).
+GEAR_ID = re.compile(r"[bg]\d+")
 
 
 def external_id(workout: Workout) -> str:
@@ -45,25 +60,34 @@ def external_id(workout: Workout) -> str:
     return f"peloton-{workout.id}"
 
 
+def _settings(context: ExportContext) -> PluginSettings:
+    return PluginSettings.from_context(context, "strava")
+
+
 def activity_name(workout: Workout, context: ExportContext) -> str:
     """The name from ``name_template`` (default ``{title} with {instructor}``)."""
-    template = plugin_setting(context, "strava", "name_template")
-    if template is None:
-        template = DEFAULT_NAME if workout.instructor else "{title}"
-    return render_template(template, workout, setting="[plugin:strava] name_template")[:255]
+    default = DEFAULT_NAME if workout.instructor else "{title}"
+    return render_setting(_settings(context), "name_template", workout, default=default, limit=255)
 
 
 def activity_description(workout: Workout, context: ExportContext) -> str:
     """The description from ``description_template`` (a link-free summary by default)."""
-    template = plugin_setting(context, "strava", "description_template", default=DEFAULT_DESCRIPTION)
-    assert template is not None
-    return render_template(template, workout, setting="[plugin:strava] description_template")
+    return render_setting(_settings(context), "description_template", workout, default=DEFAULT_DESCRIPTION)
+
+
+def is_virtual_ride(workout: Workout, settings: PluginSettings) -> bool:
+    """Indoor cycling, with the ``virtual_ride`` setting on (the default)."""
+    return not workout.is_outdoor and workout.discipline in CYCLING and settings.flag("virtual_ride", True)
 
 
 def upload_form(
     path: Path, workout: Workout, context: ExportContext
 ) -> tuple[dict[str, str], tuple[str, bytes]]:
-    """The multipart fields and the (gzipped) file part of one upload."""
+    """The multipart fields and the (gzipped) file part of one upload.
+
+    :raises Rejected: not a FIT, TCX or GPX file.
+    """
+    settings = _settings(context)
     suffix = path.suffix.lower()
     data = path.read_bytes()
     if suffix == ".gz":
@@ -71,11 +95,11 @@ def upload_form(
         gz = True
     else:
         kind = DATA_TYPES.get(suffix)
-        gz = context.flag("strava.gzip", default=True)
+        gz = settings.flag("gzip", True)
         if gz:
             data = gzip.compress(data, mtime=0)
     if kind is None:
-        raise UploadError(f"Strava takes FIT, TCX or GPX files, not {path.name}")
+        raise Rejected(f"Strava takes FIT, TCX or GPX files, not {path.name}")
     data_type = f"{kind}.gz" if gz else kind
     fields = {
         "data_type": data_type,
@@ -83,39 +107,33 @@ def upload_form(
         "name": activity_name(workout, context),
         "description": activity_description(workout, context),
     }
-    indoor = not workout.is_outdoor
-    if indoor and context.flag("strava.trainer", default=True):
+    if not workout.is_outdoor and settings.flag("trainer", True):
         fields["trainer"] = "1"
-    if indoor and workout.discipline in CYCLING and context.flag("strava.virtual_ride", default=True):
+    if is_virtual_ride(workout, settings):
+        # not documented to apply (Strava reads the type from the file): the follow-up sets it
         fields["activity_type"] = "virtualride"
         fields["sport_type"] = "VirtualRide"
     filename = f"{external_id(workout)}.{data_type}"
     return fields, (filename, data)
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """Where an upload stands after a status answer."""
+def read_status(body: dict[str, Any]) -> UploadResult | None:
+    """Interpret an upload status (``{id, id_str, status, error, activity_id}``).
 
-    done: bool
-    result: UploadResult | None = None
-
-
-def read_status(body: dict[str, Any]) -> Outcome:
-    """Interpret an upload status (``{id, id_str, status, error, activity_id}``)."""
+    :returns: the result, or ``None`` while Strava is still processing.
+    :raises Rejected: Strava refused the file (any error but a duplicate).
+    """
     error = body.get("error")
     activity = body.get("activity_id")
     if error:
         text = str(error)
         match = DUPLICATE.search(text)
         if match:
-            return Outcome(
-                True, UploadResult(state="duplicate", remote_id=match.group(1), message="already on Strava")
-            )
-        raise UploadError(f"Strava rejected the file: {text[:300]}")
+            return UploadResult(state="duplicate", remote_id=match.group(1), message="already on Strava")
+        raise Rejected(f"Strava rejected the file: {text[:300]}")
     if activity:
-        return Outcome(True, UploadResult(state="uploaded", remote_id=str(activity)))
-    return Outcome(False)
+        return UploadResult(state="uploaded", remote_id=str(activity))
+    return None
 
 
 def _upload_id(body: dict[str, Any]) -> str:
@@ -125,130 +143,97 @@ def _upload_id(body: dict[str, Any]) -> str:
     return str(value)
 
 
-class StravaUploader:
-    """Uploads files for one run; :meth:`__call__` is the sink's ``upload``."""
+class StravaUploader(JournaledUploader):
+    """Uploads files for one run; calling it is the sink's ``upload``."""
+
+    attempts = 3
+    check_after_doubt = True
 
     def __init__(self, api: StravaApi) -> None:
+        super().__init__(api.journal, api.clock)
         self.api = api
 
-    def __call__(self, path: Path, workout: Workout, context: ExportContext) -> UploadResult:
-        """Upload ``path`` once (see the module docstring)."""
-        journal = self.api.journal
-        entry = journal.get(workout.id)
-        if entry and not context.force:
-            resumed = self._resume(entry, workout)
-            if resumed is not None:
-                return resumed
+    def send(self, path: Path, workout: Workout, context: ExportContext) -> Sent:
+        """``POST /uploads``; the answer's upload id is polled."""
         fields, file_part = upload_form(path, workout, context)
-        attempts = 3
-        for attempt in range(1, attempts + 1):
-            journal.begin(workout.id)
-            try:
-                response = self.api.request(
-                    "POST",
-                    "/uploads",
-                    what="Strava upload",
-                    kind="upload",
-                    data=fields,
-                    files={"file": file_part},
-                )
-            except AuthRequired:
-                journal.drop(workout.id)  # refused before it was looked at
-                raise
-            status = response.status_code
-            if status in (200, 201):
-                body = json_object(response, "Strava upload")
-                upload_id = _upload_id(body)
-                journal.note(workout.id, upload_id=upload_id)
-                return self._finish(workout, self._wait(workout.id, upload_id, body))
-            if status >= 500:
-                # The upload may or may not have been taken: check before sending it again.
-                log.info("Strava answered %s to an upload; checking before trying again", status)
-                self.api.clock.sleep(2.0 * attempt)
-                found = self.api.find_activity(external_id(workout), workout.start.timestamp())
-                if found:
-                    return self._finish(workout, UploadResult(state="uploaded", remote_id=found))
-                if attempt < attempts:
-                    continue
-                raise UploadError(f"Strava upload: server error (HTTP {status}) after {attempts} tries")
-            journal.drop(workout.id)  # a 4xx: Strava did not take it
-            if status == 403:
-                raise AuthRequired(
-                    "Strava upload: forbidden (HTTP 403); the login lacks the activity:write scope: "
-                    "run `peloton-export strava login` again"
-                )
-            raise UploadError(f"Strava upload: {self._error_text(response)}")
-        raise AssertionError("unreachable")
-
-    def _resume(self, entry: dict[str, Any], workout: Workout) -> UploadResult | None:
-        phase = entry.get("phase")
-        if phase == "done" and entry.get("remote_id"):
-            state: UploadState = "duplicate" if entry.get("state") == "duplicate" else "uploaded"
-            return UploadResult(
-                state=state, remote_id=str(entry["remote_id"]), message="uploaded by an earlier run"
+        response = self.api.request(
+            "POST", "/uploads", what="Strava upload", kind="upload", data=fields, files={"file": file_part}
+        )
+        status = response.status_code
+        if status in (200, 201):
+            body = json_object(response, "Strava upload")
+            return Sent(upload_id=_upload_id(body), progress=body)
+        if status >= 500:
+            raise InDoubt(f"Strava upload: server error (HTTP {status})")
+        if status == 403:
+            raise AuthRequired(
+                "Strava upload: forbidden (HTTP 403); the login lacks the activity:write scope: "
+                "run `peloton-export strava login` again"
             )
-        if entry.get("upload_id"):
-            log.info("resuming Strava upload %s of workout %s", entry["upload_id"], workout.id)
-            return self._finish(workout, self._wait(workout.id, str(entry["upload_id"]), None))
-        if phase == "sending":
-            found = self.api.find_activity(external_id(workout), workout.start.timestamp())
-            if found:
-                log.info("workout %s is already on Strava as activity %s", workout.id, found)
-                return self._finish(workout, UploadResult(state="uploaded", remote_id=found))
-        return None
+        raise Rejected(f"Strava upload: {error_text(response)}")
 
-    def _finish(self, workout: Workout, result: UploadResult) -> UploadResult:
-        self.api.journal.finish(workout.id, result.remote_id, result.state)
-        return result
-
-    def _wait(self, workout_id: str, upload_id: str, first: dict[str, Any] | None) -> UploadResult:
-        """Poll the upload no more than once a second until Strava has an answer.
-
-        A rejected file (any error but a duplicate) clears the journal entry, so a later
-        run with a corrected file uploads again.
-        """
+    def poll(self, upload_id: str, workout: Workout, progress: Any) -> UploadResult:
+        """Poll the upload no more than once a second until Strava has an answer."""
         clock = self.api.clock
         polls_left = max(1, int(self.api.settings.poll_timeout / POLL_INTERVAL))
         last = clock.time()
-        body = first
+        body = progress if isinstance(progress, dict) else None
         while True:
             if body is not None:
-                try:
-                    outcome = read_status(body)
-                except UploadError:
-                    self.api.journal.drop(workout_id)
-                    raise
-                if outcome.done and outcome.result is not None:
-                    return outcome.result
+                result = read_status(body)
+                if result is not None:
+                    return result
             if polls_left <= 0:
                 raise UploadError(
                     f"Strava is still processing upload {upload_id}; the next run picks it up again"
                 )
-            pause = max(0.0, last + POLL_INTERVAL - clock.time())
-            clock.sleep(pause)
+            clock.sleep(max(0.0, last + POLL_INTERVAL - clock.time()))
             last = clock.time()
             polls_left -= 1
             response = self.api.request(
                 "GET", f"/uploads/{upload_id}", what="Strava upload status", kind="read"
             )
             if response.status_code == 404:
-                self.api.journal.begin(workout_id)  # unknown again: look it up before re-sending
-                raise UploadError(f"Strava no longer knows upload {upload_id}")
+                raise UploadLost(f"Strava no longer knows upload {upload_id}")
             if response.status_code != 200:
                 raise UploadError(f"Strava upload status: HTTP {response.status_code}")
             body = json_object(response, "Strava upload status")
 
-    @staticmethod
-    def _error_text(response: Any) -> str:
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        message = ""
-        if isinstance(body, dict):
-            message = str(body.get("message") or body.get("error") or "")
-            errors = body.get("errors")
-            if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-                detail = " ".join(str(errors[0].get(k, "")) for k in ("field", "code")).strip()
-                message = f"{message} ({detail})" if detail else message
-        return f"HTTP {response.status_code}" + (f": {message[:200]}" if message else "")
+    def find(self, workout: Workout) -> str | None:
+        """The activity with our ``external_id`` within a day of the workout's start."""
+        return self.api.find_activity(external_id(workout), workout.start.timestamp())
+
+    def followups(self, workout: Workout, context: ExportContext) -> dict[str, str]:
+        """``sport_type`` for a Virtual Ride, and the gear of the workout's discipline."""
+        settings = _settings(context)
+        plan: dict[str, str] = {}
+        if is_virtual_ride(workout, settings):
+            plan["sport_type"] = "VirtualRide"
+        gear = settings.per_discipline("gear", workout.discipline)
+        if gear:
+            plan["gear"] = gear
+        return plan
+
+    def follow_up(self, remote_id: str, name: str, value: str) -> None:
+        """``PUT /activities/{id}`` with ``sport_type`` or ``gear_id``."""
+        if name == "sport_type":
+            self.api.update_activity(remote_id, {"sport_type": value}, what="Strava sport type")
+        elif name == "gear":
+            gear_id = self.gear_id(value)
+            self.api.update_activity(remote_id, {"gear_id": gear_id}, what="Strava gear")
+        else:
+            raise UploadError(f"unknown follow-up {name!r}")
+
+    def gear_id(self, value: str) -> str:
+        """A gear id as it is, or the id of the bike or shoes named ``value`` (any case).
+
+        :raises ConfigError: no gear has that name.
+        """
+        if GEAR_ID.fullmatch(value.strip()):
+            return value.strip()
+        gear = self.api.gear()
+        for item in gear:
+            if item["name"].casefold() == value.strip().casefold():
+                return item["id"]
+        names = ", ".join(f"{g['name']} ({g['id']})" for g in gear) or "none"
+        raise ConfigError(f"[plugin:strava] gear: no gear named {value!r} on Strava; yours: {names}")

@@ -4,9 +4,13 @@ It implements the documented shapes: ``POST /oauth/token`` (authorization_code a
 refresh_token grants, rotating the refresh token), ``POST /api/v3/uploads`` (multipart,
 201 with ``id``/``id_str``), ``GET /api/v3/uploads/{id}`` (processing, then
 ``activity_id`` or ``error: "... duplicate of activity N"``), ``GET
-/api/v3/athlete/activities`` and ``GET /api/v3/activities/{id}``; 401 bodies
-``{"message": "Authorization Error", "errors": [...]}``; the ``X-RateLimit-*`` and
-``X-ReadRateLimit-*`` headers on every answer; and faults queued by the test.
+/api/v3/athlete/activities``, ``GET`` and ``PUT /api/v3/activities/{id}`` (``sport_type``,
+``gear_id``), ``GET /api/v3/athlete`` (bikes and shoes only with ``profile:read_all``) and
+``POST /oauth/deauthorize``; 401 bodies ``{"message": "Authorization Error", "errors":
+[...]}``, including Strava's missing-scope answer (``field: "activity:write_permission",
+code: "missing"``) for a token without the scope an endpoint needs (``scopes``); the
+``X-RateLimit-*`` and ``X-ReadRateLimit-*`` headers on every answer; and faults queued by
+the test.
 """
 
 from __future__ import annotations
@@ -22,8 +26,8 @@ import pytest
 from peloton_export_strava.api import StravaApi, StravaSettings
 
 from peloton_export import ExportContext, Sample, Workout
+from peloton_export.sinkkit import TokenStore
 from peloton_export.testing import FakeClock, FakeService, RecordedRequest, Response, loopback_only
-from peloton_export.uploads import TokenStore
 
 CLIENT_ID = "424242"
 CLIENT_SECRET = "client-secret-0f1e2d3c4b5a"
@@ -52,6 +56,10 @@ class FakeStrava(FakeService):
         self.read_limit = (100, 1000)
         self.clock: FakeClock | None = None
         self.quarter = self.day = -1
+        #: What the user granted at login; endpoints needing another scope answer 401 "missing".
+        self.scopes = {"read", "activity:write", "activity:read_all", "profile:read_all"}
+        self.gear = {"b1001": "Peloton Bike+", "g2002": "Tread Shoes"}
+        self.deauthorized: list[str] = []
 
     # -- helpers for tests ------------------------------------------------------------------
 
@@ -78,6 +86,16 @@ class FakeStrava(FakeService):
     ) -> tuple[int, Any]:
         if path == "/oauth/token" and method == "POST":
             return self._token(form)
+        if path == "/oauth/deauthorize" and method == "POST":
+            token = form.get("access_token") or (request.header("Authorization") or "").removeprefix(
+                "Bearer "
+            )
+            if token != self.access_token:
+                return 401, {"message": "Authorization Error", "errors": [{"code": "invalid"}]}
+            self.deauthorized.append(token)
+            self.access_token = "revoked-" + self.access_token
+            self.refresh_token = "revoked-" + self.refresh_token
+            return 200, {"access_token": token}
         if request.header("Authorization") != f"Bearer {self.access_token}":
             return 401, {
                 "message": "Authorization Error",
@@ -98,6 +116,24 @@ class FakeStrava(FakeService):
         self.usage = [self.usage[0] + 1, self.usage[1] + 1]
         if method == "GET":
             self.read_usage = [self.read_usage[0] + 1, self.read_usage[1] + 1]
+        needed = {"POST": "activity:write", "PUT": "activity:write"}.get(method)
+        if path == "/api/v3/athlete/activities":
+            needed = "activity:read_all" if "activity:read_all" in self.scopes else "activity:read"
+        if needed and needed not in self.scopes:
+            return 401, {
+                "message": "Authorization Error",
+                "errors": [{"resource": "AccessToken", "field": f"{needed}_permission", "code": "missing"}],
+            }
+        if path == "/api/v3/athlete" and method == "GET":
+            athlete: dict[str, Any] = {"id": 777, "firstname": "Pat"}
+            if "profile:read_all" in self.scopes:
+                athlete["bikes"] = [
+                    {"id": k, "name": v, "primary": True} for k, v in self.gear.items() if k[0] == "b"
+                ]
+                athlete["shoes"] = [
+                    {"id": k, "name": v, "primary": False} for k, v in self.gear.items() if k[0] == "g"
+                ]
+            return 200, athlete
         if path == "/api/v3/uploads" and method == "POST":
             return self._upload(form, files)
         match = re.fullmatch(r"/api/v3/uploads/(\d+)", path)
@@ -115,6 +151,16 @@ class FakeStrava(FakeService):
                     "message": "Record Not Found",
                     "errors": [{"resource": "Activity", "code": "not found"}],
                 }
+            return 200, {k: v for k, v in activity.items() if k != "start"}
+        if match and method == "PUT":
+            activity = self.activities.get(int(match.group(1)))
+            if activity is None:
+                return 404, {"message": "Record Not Found", "errors": []}
+            if "gear_id" in form and form["gear_id"] not in self.gear:
+                return 400, {"message": "Bad Request", "errors": [{"field": "gear_id", "code": "invalid"}]}
+            for key in ("sport_type", "gear_id", "name", "description"):
+                if key in form:
+                    activity[key] = form[key]
             return 200, {k: v for k, v in activity.items() if k != "start"}
         return 404, {"message": "Record Not Found", "errors": []}
 
@@ -195,6 +241,8 @@ class FakeStrava(FakeService):
                     "id": activity_id,
                     "external_id": up["form"].get("external_id"),
                     "name": up["form"].get("name"),
+                    # Strava takes the type from the file, not from the upload's fields
+                    "sport_type": "Ride",
                     "start": int(START.timestamp()),
                 }
                 up["activity_id"] = activity_id

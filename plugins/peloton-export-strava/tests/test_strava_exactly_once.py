@@ -87,7 +87,7 @@ def test_twice_then_crash_before_ledger_write_uploads_once(
 def test_crash_after_post_before_upload_id_is_saved(
     fake_strava, sink, run_context, workout, fit_file, tmp_path, monkeypatch, ledger
 ) -> None:
-    from peloton_export.uploads import UploadJournal
+    from peloton_export.sinkkit import UploadJournal
 
     monkeypatch.setattr(UploadJournal, "note", _crash)  # dies right after Strava's 201
     with pytest.raises(Crash):
@@ -107,7 +107,7 @@ def test_crash_while_polling_resumes_the_same_upload(
 ) -> None:
     from peloton_export_strava.upload import StravaUploader
 
-    monkeypatch.setattr(StravaUploader, "_wait", _crash)
+    monkeypatch.setattr(StravaUploader, "poll", _crash)
     with pytest.raises(Crash):
         run(sink, ledger, fit_file, workout, run_context)
     monkeypatch.undo()

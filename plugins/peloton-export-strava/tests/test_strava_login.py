@@ -44,7 +44,7 @@ def test_loopback_login_stores_tokens_0600(fake_strava, fresh_api, settings) -> 
     open_browser, seen = browser_that_approves()
     lines: list[str] = []
     record = login(fresh_api, open_browser=open_browser, echo=lines.append, timeout=10)
-    assert seen["scope"] == "activity:write,activity:read_all"
+    assert seen["scope"] == "activity:write,activity:read_all,profile:read_all"  # profile: gear names
     assert seen["response_type"] == "code"
     assert seen["redirect_uri"].startswith("http://127.0.0.1:")
     assert record["athlete_id"] == 777
@@ -120,3 +120,74 @@ def test_cli_login_and_logout(fake_strava, settings, capsys) -> None:
     assert "refused" in capsys.readouterr().err
     assert run(["strava", "logout"], host=host, config=config) == 0
     assert not Path(section["token_file"]).exists()
+
+
+def test_missing_write_scope_names_the_scope_in_one_line_without_a_refresh(
+    fake_strava, api, workout, fit_file, context
+) -> None:
+    from peloton_export_strava.upload import StravaUploader
+
+    fake_strava.scopes = {"read", "activity:read_all"}  # the user unticked "Upload your activities"
+    with pytest.raises(AuthRequired) as info:
+        StravaUploader(api)(fit_file, workout, context)
+    message = str(info.value)
+    assert "activity:write" in message and "peloton-export strava login" in message
+    assert "\n" not in message
+    assert fake_strava.count("POST", "^/oauth/token$") == 0  # no needless refresh
+    assert fake_strava.statuses == [401]
+    assert api.journal.get(workout.id) is None  # nothing was taken: the next run sends it
+
+
+def test_crash_recovery_look_up_without_read_all_counts_as_no_match(
+    fake_strava, api, workout, fit_file, context
+) -> None:
+    from peloton_export_strava.upload import StravaUploader
+
+    api.journal.begin(workout.id)  # a run died while sending
+    fake_strava.scopes = {"read", "activity:write"}
+    result = StravaUploader(api)(fit_file, workout, context)
+    assert result.state == "uploaded"
+    assert fake_strava.count("GET", "^/api/v3/athlete/activities$") == 1
+    assert fake_strava.statuses[0] == 401  # the look-up was refused, and that was fine
+    assert fake_strava.count("POST", "^/oauth/token$") == 0
+
+
+def test_logout_deauthorizes_at_strava_then_deletes_the_tokens(
+    fake_strava, logged_in, clock, capsys, monkeypatch
+) -> None:
+    monkeypatch.setattr(peloton_export_strava, "CLOCK", clock)
+    section = {
+        "base_url": logged_in.base_url,
+        "client_id": logged_in.client_id,
+        "client_secret": logged_in.client_secret,
+        "token_file": str(logged_in.token_file),
+    }
+    token = fake_strava.access_token
+    host = create_host(entry_points=False, extra={"strava": peloton_export_strava})
+    assert run(["strava", "logout"], host=host, config=Config(plugins={"strava": section})) == 0
+    (call,) = fake_strava.find("POST", "^/oauth/deauthorize$")
+    assert call.form["access_token"] == token
+    assert fake_strava.deauthorized == [token]
+    assert not logged_in.token_file.exists()
+    out = capsys.readouterr().out
+    assert "revoked" in out and token not in out
+    # logged out already: nothing to revoke, nothing sent, still fine
+    assert run(["strava", "logout"], host=host, config=Config(plugins={"strava": section})) == 0
+    assert fake_strava.count("POST", "^/oauth/deauthorize$") == 1
+
+
+def test_logout_deletes_the_tokens_even_when_strava_refuses(
+    fake_strava, logged_in, clock, capsys, monkeypatch
+) -> None:
+    monkeypatch.setattr(peloton_export_strava, "CLOCK", clock)
+    section = {
+        "base_url": logged_in.base_url,
+        "client_id": logged_in.client_id,
+        "client_secret": logged_in.client_secret,
+        "token_file": str(logged_in.token_file),
+    }
+    fake_strava.fault("POST", "^/oauth/deauthorize$", 500, b"", times=None)
+    host = create_host(entry_points=False, extra={"strava": peloton_export_strava})
+    assert run(["strava", "logout"], host=host, config=Config(plugins={"strava": section})) == 0
+    assert not logged_in.token_file.exists()
+    assert "revoked" not in capsys.readouterr().out

@@ -1,0 +1,110 @@
+"""One way for a plugin to read its settings: ``--option`` -> config section -> environment.
+
+Inside an export run the options and the ``[plugin:NAME]`` section come from the
+:class:`~peloton_export.specs.ExportContext`; in a plugin's own subcommands (``peloton-export
+strava login``) from the config the command line loaded (:func:`peloton_export.config.
+plugin_section`), with no options.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from peloton_export.config import FALSE_WORDS, TRUE_WORDS, plugin_section
+from peloton_export.errors import ConfigError
+from peloton_export.specs import ExportContext
+
+__all__ = ["PluginSettings", "plugin_setting"]
+
+
+class PluginSettings:
+    """The settings of plugin ``plugin``.
+
+    :param section: its ``[plugin:NAME]`` config section.
+    :param options: the run's ``--option`` values, keyed ``"NAME.KEY"``.
+    :param environ: the environment (default ``os.environ``).
+    """
+
+    def __init__(
+        self,
+        plugin: str,
+        section: Mapping[str, str] | None = None,
+        options: Mapping[str, str] | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.plugin = plugin
+        self.section = dict(section or {})
+        self.options = dict(options or {})
+        self.environ = os.environ if environ is None else environ
+
+    @classmethod
+    def from_context(cls, context: ExportContext, plugin: str) -> PluginSettings:
+        """The settings of an export run."""
+        return cls(plugin, context.config_for(plugin), context.options)
+
+    @classmethod
+    def from_cli(cls, plugin: str) -> PluginSettings:
+        """The settings for a plugin's own subcommands (the config the CLI loaded)."""
+        return cls(plugin, plugin_section(plugin))
+
+    def where(self, key: str) -> str:
+        """How a message names the setting: ``[plugin:NAME] KEY``."""
+        return f"[plugin:{self.plugin}] {key}"
+
+    def get(self, key: str, env: str | None = None, default: str | None = None) -> str | None:
+        """``--option NAME.KEY``, else the section's ``KEY``, else ``$env``, else ``default``.
+
+        Empty values count as unset.
+        """
+        value = self.options.get(f"{self.plugin}.{key}")
+        if not value:
+            value = self.section.get(key)
+        if not value and env:
+            value = self.environ.get(env)
+        return value or default
+
+    def number(self, key: str, default: float, env: str | None = None) -> float:
+        """A setting read as a number.
+
+        :raises ConfigError: the value is not a number.
+        """
+        value = self.get(key, env)
+        if value is None:
+            return default
+        try:
+            return float(value)
+        except ValueError:
+            raise ConfigError(f"{self.where(key)}: expected a number, got {value!r}") from None
+
+    def flag(self, key: str, default: bool = False, env: str | None = None) -> bool:
+        """A setting read as a boolean (1/true/yes/on, 0/false/no/off).
+
+        :raises ConfigError: the value is neither.
+        """
+        value = self.get(key, env)
+        if value is None:
+            return default
+        word = value.strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        raise ConfigError(f"{self.where(key)}: expected true or false, got {value!r}")
+
+    def path(self, key: str, default: Path, env: str | None = None) -> Path:
+        """A setting read as a path (``~`` expanded)."""
+        value = self.get(key, env)
+        return Path(value).expanduser() if value else default
+
+    def per_discipline(self, key: str, discipline: str) -> str | None:
+        """``KEY.<discipline>`` if set, else ``KEY`` (e.g. ``gear.cycling``, then ``gear``)."""
+        return self.get(f"{key}.{discipline}") or self.get(key)
+
+
+def plugin_setting(
+    context: ExportContext, plugin: str, key: str, *, env: str | None = None, default: str | None = None
+) -> str | None:
+    """``--option PLUGIN.KEY=...``, else ``[plugin:PLUGIN] KEY``, else ``$ENV``, else ``default``."""
+    return PluginSettings.from_context(context, plugin).get(key, env, default)
