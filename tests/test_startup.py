@@ -113,7 +113,7 @@ assert {"strava", "intervals"} <= set(host.plugins), sorted(host.plugins)
     assert heavy_imports(code, _env(tmp_path)) == []
 
 
-# -- the command line: waits for cli.py ----------------------------------------------------------
+# -- the command line ----------------------------------------------------------------------------
 
 COMMANDS = [
     ["--help"],
@@ -125,11 +125,6 @@ COMMANDS = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli.py imports pending: cli.py imports peloton_export.uploads (which imports requests) at "
-    "module level, and the export command calls uploads.install_redaction",
-)
 @pytest.mark.parametrize("args", COMMANDS, ids=lambda a: " ".join(a))
 def test_commands_import_no_heavy_module_at_start_up(tmp_path: Path, args: list[str]) -> None:
     if "--offline" in args:
