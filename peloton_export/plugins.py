@@ -46,6 +46,8 @@ DEFAULT_PLUGINS: dict[str, str] = {
     "directory": "peloton_export.default_plugins.directory",
     "fit": "peloton_export.default_plugins.fit",
     "merge": "peloton_export.default_plugins.merge",
+    "html": "peloton_export.default_plugins.html",
+    "parquet": "peloton_export.default_plugins.parquet",
 }
 
 T = TypeVar("T", FormatSpec, SinkSpec)
