@@ -180,6 +180,7 @@ __all__ = [
     "CURVE_DURATIONS_S",
     "FACTS_VERSION",
     "POWER_RECORDS",
+    "RIDE_DISCIPLINES",
     "ROW_DISTANCES",
     "RUN_DISTANCES",
     "fastest",

@@ -34,6 +34,7 @@ from peloton_export.atomic import write_bytes_atomic
 from peloton_export.report.display import DASH, Units, duration, number
 from peloton_export.report.facts import (
     POWER_RECORDS,
+    RIDE_DISCIPLINES,
     ROW_DISTANCES,
     RUN_DISTANCES,
     valid_facts,
@@ -361,6 +362,7 @@ def _best_curve(facts: Iterable[Mapping[str, Any]]) -> dict[int, tuple[float, Ma
 
 
 def _power_section(facts: Sequence[Mapping[str, Any]]) -> str:
+    facts = [f for f in facts if f.get("discipline") in RIDE_DISCIPLINES]
     best = _best_curve(facts)
     if not best:
         return ""
@@ -398,7 +400,7 @@ def _power_section(facts: Sequence[Mapping[str, Any]]) -> str:
         "<figure><figcaption>Power-duration curve <small>W; best average output over each duration</small>"
         f'</figcaption>{chart}<p class="legend">{legend}</p></figure>'
     )
-    return "<h2>Power records</h2>" + f'<div class="charts"><div>{table}</div>{figure}</div>'
+    return "<h2>Bike power records</h2>" + f'<div class="charts"><div>{table}</div>{figure}</div>'
 
 
 def _distance_records(
@@ -474,10 +476,11 @@ def _ftp_section(facts: Sequence[Mapping[str, Any]]) -> str:
     if last > changes[-1][0]:
         points.append((float(last.toordinal()), changes[-1][1]))
     span = max(last.toordinal() - first.toordinal(), 1)
+    label = "%d %b %Y" if span < 240 else "%b %Y"
     ticks = [
         (
             float(first.toordinal() + span * i / 4),
-            date.fromordinal(first.toordinal() + span * i // 4).strftime("%b %Y"),
+            date.fromordinal(first.toordinal() + span * i // 4).strftime(label),
         )
         for i in range(5)
     ]

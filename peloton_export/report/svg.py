@@ -356,8 +356,10 @@ def xy_chart(
             f"{esc(y_format(tick))}</text>"
         )
     for x, text in x_ticks:
+        px = to_x(x)
+        anchor = "start" if px < LEFT + 20 else ("end" if px > WIDTH - RIGHT - 20 else "middle")
         parts.append(
-            f'<text class="axis" x="{_n(to_x(x))}" y="{HEIGHT - 6}" text-anchor="middle">{esc(text)}</text>'
+            f'<text class="axis" x="{_n(px)}" y="{HEIGHT - 6}" text-anchor="{anchor}">{esc(text)}</text>'
         )
     count = 0
     for i, (name, pts) in enumerate(series):
