@@ -5,7 +5,7 @@ the ledger; by scanning the folder when there is no ledger), gets each page's su
 and writes ``index.html`` atomically.
 
 Facts cache. Facts come from, in order: the cache file ``.peloton-export-index.json`` in the
-output folder (keyed by workout id, valid while the page's content hash recorded in the
+output folder (keyed by page file name, valid while the page's content hash recorded in the
 ledger, or its size and modification time without a ledger, is unchanged); the facts block
 embedded in the page itself (one small read, no parsing of the workout); and only for a page
 without one, the raw workout from the archive, normalized again. A daily run over 2,000
@@ -102,28 +102,31 @@ class PageRef:
 
 
 def html_pages(output_dir: Path, ledger: Ledger | None) -> list[PageRef]:
-    """The workout pages of ``output_dir`` still on disk, by workout id order.
+    """The workout pages of ``output_dir`` still on disk, sorted by file name.
 
-    With a ledger: every ``html`` export recorded into this folder (any run, not only the
-    current one). Without one: every ``*.html`` file of the folder other than the index.
+    Every ``html`` export the ledger recorded into this folder (any run, not only the
+    current one), keyed by its content hash; then every other ``*.html`` file of the folder
+    but the index (the ledger keeps one folder per workout and format, so a workout later
+    exported elsewhere too is still found here), keyed by size and modification time.
     """
     folder = output_dir.resolve()
-    pages: list[PageRef] = []
+    pages: dict[str, PageRef] = {}
     if ledger is not None:
-        for (workout_id, _fmt), record in sorted(ledger.exports_for([HTML_FORMAT]).items()):
-            if record.content_hash == "skipped":
-                continue
+        for (workout_id, _fmt), record in ledger.exports_for([HTML_FORMAT]).items():
             path = Path(record.path)
-            if path.resolve().parent != folder or not path.is_file():
+            if record.content_hash == "skipped" or path.resolve().parent != folder or not path.is_file():
                 continue
-            pages.append(PageRef(workout_id, path, record.content_hash))
-        return pages
+            pages[path.name] = PageRef(workout_id, path, record.content_hash)
     with contextlib.suppress(OSError):
-        for entry in sorted(os.scandir(output_dir), key=lambda e: e.name):
-            if entry.name.endswith(".html") and entry.name != INDEX_NAME and entry.is_file():
+        for entry in os.scandir(output_dir):
+            if not entry.name.endswith(".html") or entry.name == INDEX_NAME or entry.name in pages:
+                continue
+            if entry.is_file():
                 stat = entry.stat()
-                pages.append(PageRef(entry.name, Path(entry.path), f"stat:{stat.st_size}:{stat.st_mtime_ns}"))
-    return pages
+                workout_id = entry.name[: -len(".html")].rsplit("_", 1)[-1]
+                key = f"stat:{stat.st_size}:{stat.st_mtime_ns}"
+                pages[entry.name] = PageRef(workout_id, Path(entry.path), key)
+    return [pages[name] for name in sorted(pages)]
 
 
 def facts_from_page(path: Path) -> Mapping[str, Any] | None:
@@ -183,7 +186,7 @@ def collect_facts(
     counts = dict.fromkeys(("cache", "page", "archive", "missing"), 0)
     out: list[Mapping[str, Any]] = []
     for ref in html_pages(output_dir, ledger):
-        entry = old.get(ref.workout_id)
+        entry = old.get(ref.path.name)
         facts: Mapping[str, Any] | None = None
         if isinstance(entry, dict) and entry.get("key") == ref.key:
             facts = valid_facts(entry.get("facts"))
@@ -201,7 +204,7 @@ def collect_facts(
             counts["missing"] += 1
             continue
         facts = {**facts, "page": ref.path.name}
-        new[ref.workout_id] = {"key": ref.key, "facts": facts}
+        new[ref.path.name] = {"key": ref.key, "facts": facts}
         out.append(facts)
     if new != old:
         data = json.dumps({"v": CACHE_VERSION, "pages": new}, sort_keys=True, separators=(",", ":"))
