@@ -14,7 +14,6 @@ after :func:`pyarrow_missing` said it is there.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 from collections.abc import Sequence
 from datetime import UTC
@@ -35,7 +34,10 @@ INSTALL_HINT = "pip install 'peloton-export[parquet]'"
 
 def pyarrow_missing() -> str | None:
     """A usage message when pyarrow is not installed, else ``None``."""
-    if importlib.util.find_spec("pyarrow") is None:
+    try:
+        import pyarrow
+        import pyarrow.parquet  # noqa: F401
+    except ImportError:
         return f"the parquet format needs pyarrow: {INSTALL_HINT}"
     return None
 
