@@ -49,6 +49,8 @@ def context(tmp_path: Path) -> ExportContext:
 
 def test_every_hookspec_is_documented_and_typed() -> None:
     assert HOOK_NAMES == [
+        "export_finished",
+        "export_started",
         "filter_workout",
         "register_commands",
         "register_formats",
@@ -355,3 +357,32 @@ def test_installed_example_plugin_is_listed_and_can_be_hidden() -> None:
     env["PELOTON_EXPORT_LOAD_PLUGINS"] = ""
     hidden = subprocess.run([sys.executable, "-c", code, "plugins"], capture_output=True, text=True, env=env)
     assert json.loads(hidden.stdout)["plugins"] == []
+
+
+def test_hook_export_started_is_a_run_scoped_hook() -> None:
+    spec = hookspecs.export_started
+    assert list(inspect.signature(spec).parameters) == ["context", "plan"]
+    host = create_host(entry_points=False)
+    assert host.pm.hook.export_started.spec is not None
+
+
+def test_hook_export_finished_builds_the_html_index(tmp_path: Path) -> None:
+    from peloton_export.demo import demo_workout
+    from peloton_export.normalize import normalize
+    from peloton_export.report import render_page
+    from peloton_export.specs import ExportContext
+
+    workout = normalize(demo_workout("cycling_class", seed=1, duration_s=120))
+    (tmp_path / "a.html").write_text(render_page(workout, "a.html"), encoding="utf-8")
+
+    class Context:
+        output_dir = tmp_path
+        archive = None
+        ledger = None
+        export = ExportContext(output_dir=tmp_path)
+
+    host = create_host(entry_points=False)
+    host.pm.hook.export_finished(
+        context=Context(), report=type("Report", (), {"results": [], "problems": []})()
+    )
+    assert 'href="a.html"' in (tmp_path / "index.html").read_text(encoding="utf-8")
