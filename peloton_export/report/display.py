@@ -98,8 +98,9 @@ class Units:
         return kg / KG_PER_POUND if self.imperial else kg
 
     def pace_s(self, mps: float | None, per_m: float | None = None) -> float | None:
-        """Seconds per mile or kilometre (or per ``per_m`` metres); ``None`` below 0.5 m/s."""
-        if not ok(mps) or mps is None or mps < 0.5:
+        """Seconds per mile or kilometre (or per ``per_m`` metres); ``None`` below 0.8 m/s
+        (standing, or slower than 34 min/mi: no pace worth drawing)."""
+        if not ok(mps) or mps is None or mps < 0.8:
             return None
         metres = per_m if per_m is not None else (METRES_PER_MILE if self.imperial else 1000.0)
         return metres / mps

@@ -155,6 +155,7 @@ def charts(workout: Workout, units: Units) -> list[str]:
             bands=_bands(workout.targets, "speed", lambda v: units.pace_s(v, per_m)),
             y_format=duration,
             invert=True,
+            tick_unit=60.0,
         )
     else:
         add(

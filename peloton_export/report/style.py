@@ -24,7 +24,7 @@ a{color:var(--power)}
 dl.totals{display:grid;grid-template-columns:repeat(auto-fill,minmax(9.5rem,1fr));gap:8px;margin:1em 0}
 dl.totals div{border:1px solid var(--line);border-radius:8px;padding:6px 10px}
 dl.totals dt{color:var(--muted);font-size:.8rem}dl.totals dd{margin:0;font-size:1.15rem;font-weight:600}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,460px),1fr));gap:12px}
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,460px),1fr));gap:12px}
 figure{margin:0;border:1px solid var(--line);border-radius:8px;padding:8px}
 figcaption{font-weight:600;margin-bottom:4px}figcaption small{font-weight:400;color:var(--muted)}
 svg{display:block;width:100%;height:auto}

@@ -126,6 +126,7 @@ def line_chart(
     y_floor: float | None = None,
     y_format: Callable[[float], str] = lambda v: f"{v:g}",
     invert: bool = False,
+    tick_unit: float = 1.0,
 ) -> str:
     """A line chart of ``points`` (``(seconds, value)``, ``None`` = no reading) over time.
 
@@ -138,6 +139,7 @@ def line_chart(
     :param y_floor: the lowest value the axis must show (for example 0 for power).
     :param y_format: formats an axis value (pace as ``m:ss``, for example).
     :param invert: draw larger values lower (pace: faster is higher).
+    :param tick_unit: axis ticks are round multiples of this (60 for a pace in seconds).
     :returns: an ``<svg>`` string with ``data-points`` (readings drawn) and ``data-bands``.
     """
     readings = [(float(x), float(y)) for x, y in points if y is not None and math.isfinite(y)]
@@ -149,7 +151,8 @@ def line_chart(
     if y_floor is not None:
         low = min(low, y_floor)
     pad = (high - low) * 0.05 or 1.0
-    ticks = nice_ticks(low if y_floor is not None and low >= y_floor else low - pad, high + pad)
+    bottom = low if y_floor is not None and low >= y_floor else low - pad
+    ticks = [t * tick_unit for t in nice_ticks(bottom / tick_unit, (high + pad) / tick_unit)]
     y_min, y_max = ticks[0], ticks[-1]
 
     def to_x(seconds: float) -> float:
@@ -183,9 +186,10 @@ def line_chart(
             f"{esc(y_format(tick))}</text>"
         )
     for tick in _time_ticks(span):
-        tx = _n(to_x(tick))
+        px = to_x(tick)
+        anchor = "end" if px > WIDTH - RIGHT - 16 else "middle"
         parts.append(
-            f'<text class="axis" x="{tx}" y="{HEIGHT - 6}" text-anchor="middle">{clock(tick)}</text>'
+            f'<text class="axis" x="{_n(px)}" y="{HEIGHT - 6}" text-anchor="{anchor}">{clock(tick)}</text>'
         )
     band_count = 0
     for band in bands:
