@@ -13,6 +13,7 @@ highest and last value of each horizontal pixel column, which keeps every peak v
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
@@ -30,9 +31,16 @@ PLOT_H = HEIGHT - TOP - BOTTOM
 GAP_S = 5
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def esc(text: object) -> str:
-    """``text`` escaped for HTML and SVG text and attribute values."""
-    return escape(str(text), quote=True)
+    """``text`` escaped for HTML and SVG text and attribute values.
+
+    Control characters HTML cannot hold (all C0 but tab, newline and carriage return, and
+    DEL) become U+FFFD, as a browser's parser would make them.
+    """
+    return escape(_CONTROL.sub("\ufffd", str(text)), quote=True)
 
 
 def _n(value: float) -> str:
