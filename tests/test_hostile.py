@@ -72,7 +72,7 @@ REAL_FIXTURES = (
     "peloton-to-garmin/legacy-python-2021/peloton_workout_cycling_freestyle.json",
     "peloton-to-garmin/legacy-python-2021/peloton_workout_running_outdoor.json",
 )
-SAFE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,150}\.(tcx|gpx|csv|json|fit)$")
+SAFE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,150}\.(tcx|gpx|csv|json|fit|html|sets\.csv|parquet-receipt)$")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 HUGE_TEXT = "x" * 100_000
 #: summary.csv columns that carry text from Peloton (the others are numbers, ids, times).
@@ -479,7 +479,7 @@ def _check_outputs(report: ExportReport, root: Path, out: Path, formats: list[st
             continue
         data = path.read_bytes()
         suffix = path.suffix[1:]
-        if path.name.endswith(".parquet.json"):
+        if path.name.endswith(".parquet-receipt"):
             receipt = json.loads(data.decode("utf-8"))
             assert receipt["schema"] == "peloton-export/parquet@1"
             assert all((out / f["path"]).is_file() for f in receipt["files"].values()), path.name
@@ -714,6 +714,9 @@ def test_hostile_titles_export_and_stay_in_the_output_folder(
         rel = path.relative_to(root)
         assert rel.parts[0] in ("archive", "out"), rel
     for path in out.iterdir():
+        if path.is_dir():  # the parquet dataset, named by workout id (checked in _check_outputs)
+            assert path.name == "parquet", path.name
+            continue
         assert path.name == "summary.csv" or SAFE_NAME.match(path.name), path.name
         assert not path.name.startswith(".")
         stem_parts = path.stem.split("_")

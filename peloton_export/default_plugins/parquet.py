@@ -4,7 +4,7 @@ For each workout the writer puts two files into the Hive-partitioned dataset und
 output folder (``parquet/workouts/year=…/month=…/<id>.parquet`` and
 ``parquet/samples/…/<id>.parquet``; see :mod:`peloton_export.dataset`), each written
 atomically and only when its bytes changed, and returns a small JSON receipt as the
-format's own file (``<stem>.parquet.json``): the ledger tracks the receipt like any other
+format's own file (``<stem>.parquet-receipt``): the ledger tracks the receipt like any other
 exported file, so a later run skips workouts already in the dataset.
 
 Without pyarrow every workout is skipped with the message
@@ -26,7 +26,7 @@ from peloton_export.ledger import content_hash
 from peloton_export.model import Workout
 from peloton_export.specs import ExportContext, FormatSpec
 
-SUFFIX = ".parquet.json"
+SUFFIX = ".parquet-receipt"
 
 
 def skip_reason(workout: Workout) -> str | None:
