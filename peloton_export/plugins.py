@@ -55,6 +55,8 @@ DEFAULT_PLUGINS: dict[str, str] = {
     "directory": "peloton_export.default_plugins.directory",
     "fit": "peloton_export.default_plugins.fit",
     "merge": "peloton_export.default_plugins.merge",
+    "html": "peloton_export.default_plugins.html",
+    "parquet": "peloton_export.default_plugins.parquet",
 }
 
 #: Hook-implementation options the host cannot honour (see the module docstring).

@@ -62,7 +62,10 @@ def test_some_workout_failed_exit_1(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["-f", "tcxx"], "unknown format 'tcxx'; choose one of: csv, fit, gpx, json, tcx"),
+        (
+            ["-f", "tcxx"],
+            "unknown format 'tcxx'; choose one of: csv, csv-sets, fit, gpx, html, json, parquet, tcx",
+        ),
         (["--since", "last tuesday"], "expected a date like 2026-01-31"),
         (["--option", "novalue"], "expected KEY=VALUE"),
         (["--limit", "0"], "0 is not in the range"),

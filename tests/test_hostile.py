@@ -36,10 +36,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
+from lxml import html as lxml_html
 
 from peloton_export.archive import Archive, ArchiveError
 from peloton_export.default_plugins._xml import sanitize_text
-from peloton_export.default_plugins.csv_format import SAMPLE_COLUMNS, SUMMARY_COLUMNS, safe_cell
+from peloton_export.default_plugins.csv_format import (
+    NO_METRICS_COLUMNS,
+    SAMPLE_COLUMNS,
+    SET_COLUMNS,
+    SUMMARY_COLUMNS,
+    safe_cell,
+)
 from peloton_export.importers import import_paths
 from peloton_export.normalize import normalize
 from peloton_export.normalize._common import MAX_OFFSET
@@ -65,7 +72,7 @@ REAL_FIXTURES = (
     "peloton-to-garmin/legacy-python-2021/peloton_workout_cycling_freestyle.json",
     "peloton-to-garmin/legacy-python-2021/peloton_workout_running_outdoor.json",
 )
-SAFE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,150}\.(tcx|gpx|csv|json|fit)$")
+SAFE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,150}\.(tcx|gpx|csv|json|fit|html|sets\.csv|parquet-receipt)$")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 HUGE_TEXT = "x" * 100_000
 #: summary.csv columns that carry text from Peloton (the others are numbers, ids, times).
@@ -457,14 +464,34 @@ def _check_outputs(report: ExportReport, root: Path, out: Path, formats: list[st
         rel = path.relative_to(root)
         assert rel.parts[0] in ("archive", "out"), rel
         assert not path.name.startswith(".") and not path.name.endswith(".tmp"), rel
+        if rel.parts[0] == "out" and rel.parts[1] == "parquet":  # the parquet format's dataset
+            assert re.fullmatch(
+                r"(workouts|samples)/year=\d+/month=\d+/[0-9a-z]+\.parquet", "/".join(rel.parts[2:])
+            )
+            continue
         if rel.parts[0] == "out":
             assert len(rel.parts) == 2 and (path.name == "summary.csv" or SAFE_NAME.match(path.name)), rel
     if not out.is_dir():
         return
     for path in sorted(out.iterdir()):
+        if path.is_dir():
+            continue
         data = path.read_bytes()
         suffix = path.suffix[1:]
-        if suffix in ("tcx", "gpx"):
+        if path.name.endswith(".parquet-receipt"):
+            receipt = json.loads(data.decode("utf-8"))
+            assert receipt["schema"] == "peloton-export/parquet@1"
+            assert all((out / f["path"]).is_file() for f in receipt["files"].values()), path.name
+        elif path.name.endswith(".sets.csv"):
+            rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+            assert rows[0] == list(SET_COLUMNS)
+            assert all(not row[4].startswith(FORMULA_START) for row in rows[1:]), path.name
+        elif suffix == "html":
+            tree = lxml_html.fromstring(data.decode("utf-8"))
+            scripts = tree.xpath("//script")
+            assert [s.get("type") for s in scripts] == ["application/json"], path.name
+            assert not tree.xpath("//img|//iframe|//object|//embed|//*[@onerror]|//*[@onload]"), path.name
+        elif suffix in ("tcx", "gpx"):
             if SCHEMAS.is_dir():
                 errors = validate(suffix, data)
                 assert errors == [], (path.name, errors[:3])
@@ -486,6 +513,9 @@ def _check_outputs(report: ExportReport, root: Path, out: Path, formats: list[st
                         assert cell == "" or math.isfinite(float(cell)), (path.name, column, cell[:40])
         elif suffix == "csv":
             rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+            if rows[0] == list(NO_METRICS_COLUMNS):  # no per-second readings: summary only
+                assert len(rows) == 2 and len(rows[1]) == len(NO_METRICS_COLUMNS), path.name
+                continue
             assert rows[0] == list(SAMPLE_COLUMNS)
             for row in rows[1:]:
                 assert len(row) == len(SAMPLE_COLUMNS), (path.name, row)
@@ -683,6 +713,9 @@ def test_hostile_titles_export_and_stay_in_the_output_folder(
         rel = path.relative_to(root)
         assert rel.parts[0] in ("archive", "out"), rel
     for path in out.iterdir():
+        if path.is_dir():  # the parquet dataset, named by workout id (checked in _check_outputs)
+            assert path.name == "parquet", path.name
+            continue
         assert path.name == "summary.csv" or SAFE_NAME.match(path.name), path.name
         assert not path.name.startswith(".")
         stem_parts = path.stem.split("_")

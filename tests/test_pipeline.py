@@ -162,7 +162,10 @@ def test_unwritable_output_folder_fails_with_a_clear_reason(
 
 
 def test_unknown_format_or_sink_lists_the_choices(host: PluginHost) -> None:
-    with pytest.raises(ConfigError, match="unknown format 'tcxx'; choose one of: csv, fit, gpx, json, tcx"):
+    with pytest.raises(
+        ConfigError,
+        match="unknown format 'tcxx'; choose one of: csv, csv-sets, fit, gpx, html, json, parquet, tcx",
+    ):
         resolve_formats(host, ["tcxx"])
     with pytest.raises(ConfigError, match="unknown sink 'nope'; choose one of: directory"):
         resolve_sinks(host, ["nope"])

@@ -621,3 +621,21 @@ def test_hook_export_finished_failure_is_named_and_fails_the_run(tmp_path: Path)
         "plugin 'broken-index' failed in export_finished: RuntimeError: index page exploded"
     ]
     assert (tmp_path / "out" / "summary.csv").is_file()  # the other plugins' hooks still ran
+
+
+def test_hook_export_finished_builds_the_html_index(tmp_path: Path) -> None:
+    from peloton_export.pipeline import Exporter, Selection, resolve_formats
+
+    host = create_host(entry_points=False)
+    out = tmp_path / "out"
+    exporter = Exporter(
+        host=host,
+        archive=_two_workout_archive(tmp_path),
+        context=ExportContext(output_dir=out),
+        formats=resolve_formats(host, ["html"]),
+    )
+    report = exporter.run(Selection())
+    assert report.ok, report.problems
+    index = (out / "index.html").read_text(encoding="utf-8")
+    pages = sorted(p.name for p in out.glob("*.html") if p.name != "index.html")
+    assert len(pages) == 2 and all(f'href="{name}"' in index for name in pages)

@@ -1,9 +1,14 @@
-"""Built-in ``csv`` format: one per-second CSV per workout, plus ``summary.csv``.
+"""Built-in ``csv`` and ``csv-sets`` formats: per-second CSV, strength sets, ``summary.csv``.
 
 The per-workout file has one row per instant (samples and GPS fixes joined by offset):
 
     time_utc, offset_s, power_w, cadence_rpm, resistance_pct, speed_mps, incline_pct,
     altitude_m, heart_rate_bpm, distance_m, latitude, longitude
+
+``--option csv.units=metric`` (or ``imperial``) adds display-unit columns beside the SI ones
+(:data:`DISPLAY_COLUMNS`). A workout without any per-second reading (meditation, for example)
+gets a one-row summary file whose first column, ``note``, says so. ``csv-sets`` writes
+``<stem>.sets.csv`` with one row per strength set (:data:`SET_COLUMNS`).
 
 ``summary.csv`` in the output folder has one row per workout ever exported there (columns
 in :data:`SUMMARY_COLUMNS`). Text that came from Peloton (titles, instructor names,
@@ -14,17 +19,21 @@ apostrophe.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator, Mapping
 from math import isfinite
 from typing import TYPE_CHECKING, BinaryIO
 
 from peloton_export.default_plugins._xml import Point, format_utc_many, iter_points
+from peloton_export.errors import ConfigError
 from peloton_export.hookspecs import hookimpl
 from peloton_export.model import Workout
 from peloton_export.specs import ExportContext, FormatSpec, SummarySpec
 from peloton_export.stats import summarize
 from peloton_export.summaries import update_summary_file
 from peloton_export.timeutil import iso_utc, local_time
+from peloton_export.units import METRES_PER_MILE
 
 if TYPE_CHECKING:
     from peloton_export.pipeline import ExportReport, RunContext
@@ -112,13 +121,115 @@ def _row(point: Point, time_text: str) -> str:
     return f"{head},{g.latitude:.7f},{g.longitude:.7f}\n"
 
 
+#: Display-unit columns added by ``--option csv.units=metric|imperial``, per system.
+DISPLAY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "metric": ("speed_kmh", "pace_min_per_km", "distance_km"),
+    "imperial": ("speed_mph", "pace_min_per_mi", "distance_mi"),
+}
+_PER_UNIT_M = {"metric": 1000.0, "imperial": METRES_PER_MILE}
+#: Columns of the summary-only file written for a workout without per-second readings.
+NO_METRICS_COLUMNS = ("note", *SUMMARY_COLUMNS)
+NO_METRICS_NOTE = "no per-second readings were recorded for this workout: this file holds its summary only"
+SET_COLUMNS = (
+    "set",
+    "kind",
+    "start_utc",
+    "offset_s",
+    "movement",
+    "repetitions",
+    "weight_kg",
+    "duration_s",
+    "tracking_type",
+    "source",
+)
+
+
+def display_units(context: ExportContext) -> str | None:
+    """The ``csv.units`` option (``metric`` or ``imperial``), or ``None`` when not given.
+
+    :raises ConfigError: for any other value.
+    """
+    value = context.option("csv.units")
+    if value is None or not value.strip():
+        return None
+    system = value.strip().lower()
+    if system not in DISPLAY_COLUMNS:
+        raise ConfigError(f"csv.units must be 'metric' or 'imperial', not {value!r}")
+    return system
+
+
+def _display(point: Point, system: str) -> str:
+    """``,speed,pace,distance`` in the display units (empty cells where unknown)."""
+    per = _PER_UNIT_M[system]
+    s, g = point.sample, point.gps
+    speed = s.speed_mps if s is not None else None
+    distance = s.distance_m if s is not None and s.distance_m is not None else (g.distance_m if g else None)
+    shown = None if speed is None else speed * 3600 / per
+    pace = None if speed is None or speed < 0.5 else per / speed / 60
+    shown_distance = None if distance is None else distance / per
+    return f",{_f(shown, '.2f')},{_f(pace, '.2f')},{_f(shown_distance, '.3f')}"
+
+
+def _no_metrics(workout: Workout, context: ExportContext) -> bytes:
+    row = summary_row(workout, context)
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(NO_METRICS_COLUMNS)
+    writer.writerow([NO_METRICS_NOTE, *(row.get(c, "") for c in SUMMARY_COLUMNS)])
+    return text.getvalue().encode("utf-8")
+
+
 def write_csv(workout: Workout, stream: BinaryIO, context: ExportContext) -> None:
-    """Write the per-second CSV of ``workout`` (header only when it has no samples)."""
+    """Write the per-second CSV of ``workout``.
+
+    Columns: :data:`SAMPLE_COLUMNS`, then with ``csv.units`` set the display-unit columns of
+    :data:`DISPLAY_COLUMNS` (speed in km/h or mph, pace in decimal minutes per km or mile,
+    distance in km or miles). A workout without any per-second reading gets a one-row file
+    with the columns :data:`NO_METRICS_COLUMNS` whose ``note`` says so.
+
+    :raises ConfigError: when ``csv.units`` is neither ``metric`` nor ``imperial``.
+    """
+    system = display_units(context)
     points = list(iter_points(workout))
+    if not points:
+        stream.write(_no_metrics(workout, context))
+        return
     times = format_utc_many(p.time for p in points)
-    lines = [",".join(SAMPLE_COLUMNS) + "\n"]
-    lines.extend(_row(p, t) for p, t in zip(points, times, strict=True))
+    header = SAMPLE_COLUMNS if system is None else (*SAMPLE_COLUMNS, *DISPLAY_COLUMNS[system])
+    lines = [",".join(header) + "\n"]
+    if system is None:
+        lines.extend(_row(p, t) for p, t in zip(points, times, strict=True))
+    else:
+        lines.extend(_row(p, t)[:-1] + _display(p, system) + "\n" for p, t in zip(points, times, strict=True))
     stream.write("".join(lines).encode("utf-8"))
+
+
+def sets_skip_reason(workout: Workout) -> str | None:
+    """Why ``csv-sets`` does not apply: the workout has no strength sets."""
+    return None if workout.sets else "no strength sets in this workout"
+
+
+def write_sets_csv(workout: Workout, stream: BinaryIO, context: ExportContext) -> None:
+    """Write one row per strength set or rest (columns :data:`SET_COLUMNS`; SI units)."""
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(SET_COLUMNS)
+    for s in workout.sets:
+        writer.writerow(
+            [
+                s.index + 1,
+                s.kind,
+                iso_utc(s.start),
+                s.start_offset,
+                safe_cell(s.movement_name or s.movement_id),
+                "" if s.repetitions is None else s.repetitions,
+                _f(s.weight_kg, ".2f"),
+                _f(s.duration_s, ".0f"),
+                safe_cell(s.tracking_type),
+                s.source,
+            ]
+        )
+    stream.write(text.getvalue().encode("utf-8"))
 
 
 def _num(value: float | None, spec: str = ".1f") -> str:
@@ -174,6 +285,14 @@ def register_formats() -> Iterator[FormatSpec]:
         description="per-second CSV per workout, plus summary.csv with one row per workout",
         summary=SUMMARY,
     )
+    yield FormatSpec(
+        name="csv-sets",
+        suffix=".sets.csv",
+        media_type="text/csv",
+        write=write_sets_csv,
+        applies_to=sets_skip_reason,
+        description="strength sets as CSV: movement, reps, weight, duration per set",
+    )
 
 
 @hookimpl
@@ -183,11 +302,16 @@ def export_finished(context: RunContext, report: ExportReport) -> None:
 
 
 __all__ = [
+    "DISPLAY_COLUMNS",
+    "NO_METRICS_COLUMNS",
     "SAMPLE_COLUMNS",
+    "SET_COLUMNS",
     "SUMMARY_COLUMNS",
+    "display_units",
     "export_finished",
     "register_formats",
     "safe_cell",
     "summary_row",
     "write_csv",
+    "write_sets_csv",
 ]

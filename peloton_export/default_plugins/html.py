@@ -1,0 +1,75 @@
+"""Built-in ``html`` format: a self-contained page per workout, and the history ``index.html``.
+
+Each page opens offline (no script, no font, no request: its Content-Security-Policy forbids
+them) and shows the title, instructor, local date in Peloton's own timezone, totals, SVG
+charts over time with the class's targets, laps, time in zones, strength sets and the route
+of outdoor workouts (see :mod:`peloton_export.report.page`).
+
+At the end of every run that was not a dry run, ``index.html`` is rebuilt from the ledger
+and the archive for every workout ever exported as ``html`` to that output folder
+(:func:`peloton_export.report.build_index`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, BinaryIO
+
+from peloton_export.filenames import export_stem
+from peloton_export.hookspecs import hookimpl
+from peloton_export.model import Workout
+from peloton_export.report import build_index, render_page
+from peloton_export.report.index import INDEX_NAME, html_pages
+from peloton_export.specs import ExportContext, FormatSpec
+
+if TYPE_CHECKING:
+    from peloton_export.pipeline import ExportReport, RunContext
+
+log = logging.getLogger("peloton_export.report")
+SUFFIX = ".html"
+
+
+def write_html(workout: Workout, stream: BinaryIO, context: ExportContext) -> None:
+    """Write the page of ``workout`` as UTF-8 HTML (same workout, same bytes)."""
+    page = render_page(workout, export_stem(workout) + SUFFIX)
+    stream.write(page.encode("utf-8"))
+
+
+@hookimpl
+def register_formats() -> Iterator[FormatSpec]:
+    """The ``html`` format."""
+    yield FormatSpec(
+        name="html",
+        suffix=SUFFIX,
+        media_type="text/html",
+        write=write_html,
+        description="a self-contained page per workout with charts, plus index.html of the history",
+    )
+
+
+@hookimpl
+def export_finished(context: RunContext, report: ExportReport) -> None:
+    """Rebuild ``index.html`` when html pages may have changed (never on dry runs)."""
+    if context.export.dry_run:
+        return
+    if "html" not in context.formats:
+        return
+    wrote_html = any(f.format == "html" for r in report.results for f in r.files)
+    if not wrote_html and (
+        (context.output_dir / INDEX_NAME).exists() or not html_pages(context.output_dir, context.ledger)
+    ):
+        return  # nothing new for the index, or html is not used in this folder
+    try:
+        path = build_index(context.output_dir, context.ledger, context.archive)
+    except OSError as exc:
+        problems = getattr(report, "problems", None)
+        message = f"index.html: cannot write it in {context.output_dir}: {exc.strerror or exc}"
+        if isinstance(problems, list):
+            problems.append(message)
+        log.warning("%s", message)
+        return
+    log.info("history page: %s", path)
+
+
+__all__ = ["export_finished", "register_formats", "write_html"]
