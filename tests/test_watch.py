@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import signal
@@ -94,7 +95,7 @@ def ok_cycle() -> CycleResult:
 def test_runs_every_interval_plus_a_jitter_within_bounds(tmp_path: Path) -> None:
     watcher, _, starts = make(tmp_path, ok_cycle, runs=4)
     assert watcher.run() == EXIT_OK  # a clean stop (by the test)
-    gaps = [b - a - 5.0 for a, b in zip(starts, starts[1:], strict=False)]
+    gaps = [b - a - 5.0 for a, b in itertools.pairwise(starts)]
     assert len(gaps) == 3
     for gap in gaps:
         assert DEFAULT_INTERVAL <= gap <= DEFAULT_INTERVAL + 900.0
@@ -137,7 +138,7 @@ def test_failed_runs_back_off_then_the_interval_resumes(tmp_path: Path) -> None:
     schedule = Schedule(interval=DEFAULT_INTERVAL, jitter=0.0)
     watcher, _, starts = make(tmp_path, cycle, runs=5, schedule=schedule, problems=problems)
     watcher.run()
-    gaps = [b - a - 5.0 for a, b in zip(starts, starts[1:], strict=False)]
+    gaps = [b - a - 5.0 for a, b in itertools.pairwise(starts)]
     assert gaps == [HOUR, 2 * HOUR, 4 * HOUR, DEFAULT_INTERVAL]
     # Peloton being down is told after three failed runs in a row; a good run clears it.
     assert [sorted(p) for p in problems] == [[], [], ["peloton-down"], [], []]
