@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     import click
 
     from peloton_export.model import Workout
+    from peloton_export.pipeline import ExportReport
+    from peloton_export.run import ExportPlan, RunContext  # type: ignore[import-not-found,unused-ignore]
     from peloton_export.specs import ExportContext, FormatSpec, SinkSpec
 
 PROJECT_NAME = "peloton_export"
@@ -76,4 +78,22 @@ def transform_workout(workout: Workout, context: ExportContext) -> Workout | Non
     Implementations run one after another, each receiving the previous one's output:
     built-in plugins first, then the others in order of plugin name. ``Workout`` is frozen:
     build the new value with :func:`dataclasses.replace`.
+    """
+
+
+@hookspec
+def export_started(context: RunContext, plan: ExportPlan) -> None:
+    """Called once per run, after the plan is made and before any workout is exported.
+
+    ``context.state(plugin_name)`` is a dict that lives for this run only: prepare what your
+    transforms or writers need there (they see it as ``ExportContext.state``).
+    """
+
+
+@hookspec
+def export_finished(context: RunContext, report: ExportReport) -> None:
+    """Called once per run after every workout was handled (also after dry runs).
+
+    Write history-wide files here (``summary.csv``, an index page), report what matched
+    nothing. Not called when the run stopped before exporting (interrupted, lock held).
     """

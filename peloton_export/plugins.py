@@ -46,6 +46,8 @@ DEFAULT_PLUGINS: dict[str, str] = {
     "directory": "peloton_export.default_plugins.directory",
     "fit": "peloton_export.default_plugins.fit",
     "merge": "peloton_export.default_plugins.merge",
+    "unattended": "peloton_export.default_plugins.unattended",
+    "notify": "peloton_export.default_plugins.notify",
 }
 
 T = TypeVar("T", FormatSpec, SinkSpec)
