@@ -49,6 +49,8 @@ def context(tmp_path: Path) -> ExportContext:
 
 def test_every_hookspec_is_documented_and_typed() -> None:
     assert HOOK_NAMES == [
+        "export_finished",
+        "export_started",
         "filter_workout",
         "register_commands",
         "register_formats",
@@ -355,3 +357,35 @@ def test_installed_example_plugin_is_listed_and_can_be_hidden() -> None:
     env["PELOTON_EXPORT_LOAD_PLUGINS"] = ""
     hidden = subprocess.run([sys.executable, "-c", code, "plugins"], capture_output=True, text=True, env=env)
     assert json.loads(hidden.stdout)["plugins"] == []
+
+
+def test_hook_export_started_is_a_run_scoped_hook() -> None:
+    spec = hookspecs.export_started
+    assert list(inspect.signature(spec).parameters) == ["context", "plan"]
+    host = create_host(entry_points=False)
+    assert host.pm.hook.export_started.spec is not None
+
+
+def test_hook_export_finished_reaches_the_notify_plugin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("apprise")
+    from types import SimpleNamespace
+
+    from peloton_export.config import Config
+    from peloton_export.pipeline import ExportReport, WorkoutResult
+    from peloton_export.testing import FakeService, RecordedRequest, Response
+
+    class Inbox(FakeService):
+        def route(self, request: RecordedRequest) -> Response:
+            return Response.json({})
+
+    monkeypatch.setenv("PELOTON_EXPORT_STATE_DIR", str(tmp_path))
+    report = ExportReport(results=[WorkoutResult("w1", "failed", "workout w1: tcx: disk full")])
+    host = create_host(entry_points=False)
+    with Inbox() as inbox:
+        config = Config(settings={"notify_urls": inbox.url.replace("http://", "json://") + "/"})
+        context = SimpleNamespace(request=SimpleNamespace(config=config, dry_run=False), archive=None)
+        host.pm.hook.export_finished(context=context, report=report)
+        posts = [r.json() for r in inbox.requests if r.method == "POST"]
+    assert len(posts) == 1 and "workout w1 failed" in posts[0]["message"]
