@@ -5,6 +5,25 @@ section keeps the original keys (``username``, ``password``, ``ignore_warnings``
 ``ssl_verify``, ``ssl_cert``); ``PELOTON_USERNAME`` and ``PELOTON_PASSWORD`` take
 precedence over it. peloton-export's own settings live in ``[peloton-export]`` and each
 plugin's in ``[plugin:NAME]``.
+
+Every setting can also come from the environment (what containers use), which wins over
+the file; the command line wins over both. The naming rule (:func:`setting_from_env_name`):
+
+* ``PELOTON_EXPORT_<KEY>`` sets ``[peloton-export] <key>`` (``PELOTON_EXPORT_OUTPUT_DIR``
+  sets ``output_dir``);
+* ``PELOTON_EXPORT_PLUGIN_<NAME>_<KEY>`` sets ``[plugin:<name>] <key>``
+  (``PELOTON_EXPORT_PLUGIN_STRAVA_CLIENT_ID``); a plugin name holding ``_`` or ``-`` is
+  followed by a double underscore (``PELOTON_EXPORT_PLUGIN_MY_SINK__API_KEY``);
+* names are upper case with ``-`` written as ``_``; the variables in
+  :data:`RESERVED_ENV` (``PELOTON_EXPORT_ARCHIVE``, ``PELOTON_EXPORT_STATE_DIR``, ...) keep
+  their own meaning and are never read as settings.
+
+Secrets can come from files, the Docker-secrets convention: ``<VARIABLE>_FILE`` names a
+file whose content (one trailing newline removed) is the value of ``<VARIABLE>``, for the
+setting variables above and for each variable of :data:`SECRET_ENV` (``PELOTON_PASSWORD_FILE``,
+``STRAVA_CLIENT_SECRET_FILE``, ...). Setting both ``X`` and ``X_FILE`` is an error. Settings
+whose own name ends in ``_file`` (:data:`PATH_SETTINGS`, such as Strava's ``token_file``)
+are paths: their variable is read as the path itself.
 """
 
 from __future__ import annotations
@@ -18,6 +37,44 @@ from pathlib import Path
 from peloton_export.errors import ConfigError
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
+ENV_PREFIX = "PELOTON_EXPORT_"
+PLUGIN_PREFIX = "PELOTON_EXPORT_PLUGIN_"
+FILE_SUFFIX = "_FILE"
+
+#: ``PELOTON_EXPORT_*`` variables with a meaning of their own: never read as settings.
+RESERVED_ENV = frozenset(
+    {
+        "PELOTON_EXPORT_ARCHIVE",
+        "PELOTON_EXPORT_DATA_DIR",
+        "PELOTON_EXPORT_STATE_DIR",
+        "PELOTON_EXPORT_CONFIG_DIR",
+        "PELOTON_EXPORT_TOKEN",
+        "PELOTON_EXPORT_LOAD_PLUGINS",
+        "PELOTON_EXPORT_DISABLE_PLUGINS",
+        "PELOTON_EXPORT_STRICT_PLUGINS",
+        "PELOTON_EXPORT_TRACE_PLUGINS",
+        "PELOTON_EXPORT_STRAVA_URL",
+        "PELOTON_EXPORT_INTERVALS_URL",
+        "PELOTON_EXPORT_WATCH_MIN_INTERVAL",
+    }
+)
+
+#: Variables read directly by the client and the first-party plugins that may instead be
+#: given as ``<NAME>_FILE`` (a Docker secret); the file's content is put in the environment.
+SECRET_ENV = (
+    "PELOTON_USERNAME",
+    "PELOTON_PASSWORD",
+    "PELOTON_EXPORT_TOKEN",
+    "STRAVA_CLIENT_ID",
+    "STRAVA_CLIENT_SECRET",
+    "INTERVALS_API_KEY",
+    "INTERVALS_ATHLETE_ID",
+    "GARMIN_EMAIL",
+    "GARMIN_PASSWORD",
+)
+
+#: Setting names ending in ``_file`` that are paths, not ``<setting>_FILE`` secrets.
+PATH_SETTINGS = frozenset({"token_file", "journal_file"})
 FALSE_WORDS = {"0", "false", "no", "off"}
 
 
@@ -55,9 +112,120 @@ class Config:
         return self.settings.get(key, default)
 
 
+def _read_secret_file(variable: str, path: str) -> str:
+    try:
+        text = Path(path).expanduser().read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{variable}: cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{variable}: {path} is not UTF-8 text") from None
+    return text[:-1] if text.endswith("\n") else text
+
+
+def secret_file_values(environ: Mapping[str, str]) -> dict[str, str]:
+    """The values that ``<NAME>_FILE`` variables of :data:`SECRET_ENV` give (by ``NAME``).
+
+    :raises ConfigError: when a file cannot be read or both ``NAME`` and ``NAME_FILE`` are set.
+    """
+    values: dict[str, str] = {}
+    for name in SECRET_ENV:
+        path = environ.get(name + FILE_SUFFIX)
+        if not path:
+            continue
+        value = _read_secret_file(name + FILE_SUFFIX, path)
+        if environ.get(name) and environ[name] != value:  # equal: put there by an earlier call
+            raise ConfigError(f"both {name} and {name}{FILE_SUFFIX} are set; set only one")
+        values[name] = value
+    return values
+
+
+def setting_from_env_name(variable: str) -> tuple[str | None, str] | None:
+    """Which setting an environment variable names: ``(plugin or None, key)``, or ``None``.
+
+    ``PELOTON_EXPORT_OUTPUT_DIR`` is ``(None, "output_dir")``;
+    ``PELOTON_EXPORT_PLUGIN_STRAVA_CLIENT_ID`` is ``("strava", "client_id")``;
+    ``PELOTON_EXPORT_PLUGIN_MY_SINK__API_KEY`` is ``("my_sink", "api_key")``. Reserved
+    variables (:data:`RESERVED_ENV`, with or without ``_FILE``) and names outside the
+    scheme give ``None``. A trailing
+    ``_FILE`` is part of the key here; :func:`load_config` decides what it means.
+    """
+    if not variable.startswith(ENV_PREFIX):
+        return None
+    base = variable.removesuffix(FILE_SUFFIX)
+    if variable in RESERVED_ENV or base in RESERVED_ENV or base in SECRET_ENV:
+        return None
+    if variable.startswith(PLUGIN_PREFIX):
+        rest = variable[len(PLUGIN_PREFIX) :]
+        if "__" in rest:
+            name, _, key = rest.partition("__")
+        else:
+            name, _, key = rest.partition("_")
+        if not name or not key:
+            return None
+        return name.lower(), key.lower()
+    key = variable[len(ENV_PREFIX) :].lower()
+    return (None, key) if key else None
+
+
+def _section_name(plugin: str, known: Mapping[str, object]) -> str:
+    """The config-file spelling of ``plugin`` (``my_sink`` may be ``my-sink`` in the file)."""
+    for name in known:
+        if name.lower().replace("-", "_") == plugin:
+            return name
+    return plugin
+
+
+def env_settings(
+    environ: Mapping[str, str], plugin_names: Mapping[str, object] | None = None
+) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """Settings given through the environment: ``([peloton-export] keys, {plugin: keys})``.
+
+    ``<VARIABLE>_FILE`` reads the value from a file, except for :data:`PATH_SETTINGS`.
+
+    :raises ConfigError: when a ``_FILE`` cannot be read or a setting is given both ways.
+    """
+    core: dict[str, str] = {}
+    plugins: dict[str, dict[str, str]] = {}
+    given: dict[tuple[str | None, str], str] = {}
+    for variable in sorted(environ):
+        found = setting_from_env_name(variable)
+        if found is None:
+            continue
+        plugin, key = found
+        value = environ[variable]
+        if key.endswith(FILE_SUFFIX.lower()) and key not in PATH_SETTINGS:
+            key = key[: -len(FILE_SUFFIX)]
+            if not key:
+                continue
+            value = _read_secret_file(variable, value)
+        if (plugin, key) in given:
+            raise ConfigError(f"both {given[plugin, key]} and {variable} are set; set only one")
+        given[plugin, key] = variable
+        if plugin is None:
+            core[key] = value
+        else:
+            plugins.setdefault(_section_name(plugin, plugin_names or {}), {})[key] = value
+    return core, plugins
+
+
 def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
-    """Read the config file (a missing file is an empty config) and apply the environment."""
-    env = os.environ if environ is None else environ
+    """Read the config file (a missing file is an empty config) and apply the environment.
+
+    Precedence: the environment over the file (the command line, applied by each command,
+    over both). With ``environ`` left out the process environment is used, and the values
+    of ``<NAME>_FILE`` secrets (:data:`SECRET_ENV`) are also put into it as ``NAME``, so that
+    code reading ``NAME`` directly sees them.
+
+    :raises ConfigError: an unreadable config file, a bad boolean, an unreadable secret
+        file, or a value given both as ``X`` and ``X_FILE``.
+    """
+    env: Mapping[str, str] = os.environ if environ is None else environ
+    secrets = secret_file_values(env)
+    if secrets:
+        if environ is None:
+            os.environ.update(secrets)
+        else:
+            env = {**env, **secrets}
     path = path or config_path()
     parser = configparser.ConfigParser(interpolation=None)
     if path.is_file():
@@ -74,6 +242,10 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     plugins = {
         name.split(":", 1)[1]: dict(parser[name]) for name in parser.sections() if name.startswith("plugin:")
     }
+    env_core, env_plugins = env_settings(env, plugins)
+    settings.update(env_core)
+    for name, values in env_plugins.items():
+        plugins.setdefault(name, {}).update(values)
     return Config(
         path=path if path.is_file() else None,
         username=env.get("PELOTON_USERNAME") or peloton.get("username") or None,

@@ -40,6 +40,7 @@ from peloton_export.specs import ExportContext, FormatSpec, SinkSpec
 
 if TYPE_CHECKING:
     from peloton_export.client.sync import SyncReport
+    from peloton_export.config import Config
 
 log = logging.getLogger("peloton_export.pipeline")
 
@@ -171,6 +172,7 @@ class RunContext:
     ``export`` is the :class:`~peloton_export.specs.ExportContext` that writers, sinks and
     transforms see; ``formats`` and ``sinks`` name what this run writes and delivers;
     ``ledger`` is ``None`` only when the run keeps no ledger (the demo, a bare
+    :class:`Exporter`). ``config`` is the run's configuration (``None`` for a bare
     :class:`Exporter`). :meth:`state` is a plugin's dict for this run only.
     """
 
@@ -180,6 +182,7 @@ class RunContext:
     host: PluginHost
     formats: tuple[str, ...] = ()
     sinks: tuple[str, ...] = ()
+    config: Config | None = None
 
     @property
     def output_dir(self) -> Path:
@@ -211,6 +214,7 @@ class Exporter:
     sinks: tuple[SinkSpec, ...] = ()
     ledger: Ledger | None = None
     normalize: Callable[..., Workout] | None = None
+    config: Config | None = None
     _sinks_down: dict[str, str] = field(default_factory=dict)
     _write_formats: tuple[FormatSpec, ...] | None = None
 
@@ -248,6 +252,7 @@ class Exporter:
             self.host,
             formats=plan.formats,
             sinks=plan.sinks,
+            config=self.config,
         )
         report = ExportReport()
         report.problems.extend(self.host.export_started(run, plan))

@@ -57,6 +57,8 @@ DEFAULT_PLUGINS: dict[str, str] = {
     "merge": "peloton_export.default_plugins.merge",
     "html": "peloton_export.default_plugins.html",
     "parquet": "peloton_export.default_plugins.parquet",
+    "unattended": "peloton_export.default_plugins.unattended",
+    "notify": "peloton_export.default_plugins.notify",
 }
 
 #: Hook-implementation options the host cannot honour (see the module docstring).

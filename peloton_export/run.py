@@ -133,7 +133,13 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
         if not request.demo and not request.offline:
             sync = sync_archive(config, offline=False, archive=archive, ledger=ledger)
         exporter = Exporter(
-            host=host, archive=archive, context=context, formats=formats, sinks=sinks, ledger=ledger
+            host=host,
+            archive=archive,
+            context=context,
+            formats=formats,
+            sinks=sinks,
+            ledger=ledger,
+            config=config,
         )
         recipe = ExporterRecipe(
             archive_root=archive.root,

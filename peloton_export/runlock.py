@@ -15,8 +15,10 @@ class RunInProgress(PelotonExportError):
 
 
 @contextlib.contextmanager
-def run_lock(state_dir: Path) -> Iterator[None]:
+def run_lock(state_dir: Path, name: str = "run.lock") -> Iterator[None]:
     """Hold ``<state dir>/run.lock`` for the block, or raise ``RunInProgress`` at once.
+
+    ``name`` picks another lock file in the same folder (``watch.lock``: one watcher).
 
     The lock is released by the operating system when the process ends, however it ends,
     so a crashed run never leaves a stale lock behind. Where ``fcntl`` is missing
@@ -28,14 +30,15 @@ def run_lock(state_dir: Path) -> Iterator[None]:
         yield
         return
     state_dir.mkdir(parents=True, exist_ok=True)
-    path = state_dir / "run.lock"
+    path = state_dir / name
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise RunInProgress(
-                f"another peloton-export run is in progress (it holds {path}); try again when it ends"
+                f"another peloton-export {'watcher' if name == 'watch.lock' else 'run'} is in progress "
+                f"(it holds {path}); try again when it ends"
             ) from None
         yield
     finally:

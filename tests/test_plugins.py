@@ -639,3 +639,34 @@ def test_hook_export_finished_builds_the_html_index(tmp_path: Path) -> None:
     index = (out / "index.html").read_text(encoding="utf-8")
     pages = sorted(p.name for p in out.glob("*.html") if p.name != "index.html")
     assert len(pages) == 2 and all(f'href="{name}"' in index for name in pages)
+
+
+def test_hook_export_finished_reaches_the_notify_plugin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("apprise")
+    from types import SimpleNamespace
+
+    from peloton_export.config import Config
+    from peloton_export.pipeline import ExportReport, WorkoutResult
+    from peloton_export.testing import FakeService, RecordedRequest, Response
+
+    class Inbox(FakeService):
+        def route(self, request: RecordedRequest) -> Response:
+            return Response.json({})
+
+    monkeypatch.setenv("PELOTON_EXPORT_STATE_DIR", str(tmp_path))
+    report = ExportReport(results=[WorkoutResult("w1", "failed", "workout w1: tcx: disk full")])
+    host = create_host(entry_points=False)
+    with Inbox() as inbox:
+        config = Config(settings={"notify_urls": inbox.url.replace("http://", "json://") + "/"})
+        context = SimpleNamespace(
+            config=config,
+            export=SimpleNamespace(dry_run=False, state={}),
+            archive=None,
+            formats=(),
+            ledger=None,
+        )
+        host.pm.hook.export_finished(context=context, report=report)
+        posts = [r.json() for r in inbox.requests if r.method == "POST"]
+    assert len(posts) == 1 and "workout w1 failed" in posts[0]["message"]
