@@ -123,6 +123,11 @@ def status_command(host: PluginHost) -> click.Command:
             click.echo(f"Login: saved ({token.source}), access expires {expires}{refresh}")
         if cooldown is not None:
             click.echo(f"Login cooldown until {_fmt_time(cooldown.until)} ({cooldown.reason})")
+        from peloton_export.paths import state_dir
+        from peloton_export.watch_status import watch_status_lines
+
+        for line in watch_status_lines(state_dir()):
+            click.echo(line)
         last_sync = ledger.get_meta("last_sync")
         detail = f" ({ledger.get_meta('last_sync_summary')})" if last_sync else ""
         click.echo(f"Last sync: {last_sync or 'never'}{detail}")
