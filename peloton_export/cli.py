@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +22,7 @@ from peloton_export.cli_sync import ledger_group, login_command, logout_command,
 from peloton_export.config import Config, load_config
 from peloton_export.errors import ConfigError, PelotonExportError, RegistrationConflict
 from peloton_export.paths import archive_dir
-from peloton_export.pipeline import ExportReport, Selection, Status
+from peloton_export.pipeline import ExportReport, Selection, Status, WorkoutResult
 from peloton_export.plugins import PluginHost, create_host
 from peloton_export.run import DEFAULT_OUTPUT, ExportRequest, ProgressEvent, run_export
 
@@ -101,23 +101,27 @@ def _print_report(report: ExportReport, *, dry_run: bool) -> None:
     click.echo(f"{verb}: {len(report.results)} workouts: " + ", ".join(parts) + f" ({files} files written)")
     format_skips: Counter[tuple[str, str]] = Counter()
     for result in report.results:
-        for f in result.files:
-            if dry_run and f.status == "planned" and f.path:
-                click.echo(f"  would write {f.path}")
-            if f.status == "skipped" and result.status != "skipped":
-                format_skips[(f.format, f.reason)] += 1
-        if result.status in ("skipped", "failed"):
-            click.echo(f"  {result.status} {result.workout_id}: {result.reason}")
-        for s in result.sinks:
-            if s.status == "planned":
-                click.echo(f"  {s.sink}: {s.reason}")
-            elif s.status != "failed":
-                line = f"  {s.sink}: {s.status} {result.workout_id} {s.remote_id or ''} {s.reason}"
-                click.echo(line.rstrip())
+        for line in _result_lines(result, dry_run=dry_run):
+            click.echo(line)
+        if result.status != "skipped":
+            format_skips.update((f.format, f.reason) for f in result.files if f.status == "skipped")
     for problem in report.problems:
         click.echo(f"  failed {problem}")
     for (name, reason), n in sorted(format_skips.items()):
         click.echo(f"  {name} not written for {n} workout{'s' if n != 1 else ''}: {reason}")
+
+
+def _result_lines(result: WorkoutResult, *, dry_run: bool) -> Iterator[str]:
+    """The lines of one workout in the report: planned files, a failure or skip, sinks."""
+    if dry_run:
+        yield from (f"  would write {f.path}" for f in result.files if f.status == "planned" and f.path)
+    if result.status in ("skipped", "failed"):
+        yield f"  {result.status} {result.workout_id}: {result.reason}"
+    for s in result.sinks:
+        if s.status == "planned":
+            yield f"  {s.sink}: {s.reason}"
+        elif s.status != "failed":
+            yield f"  {s.sink}: {s.status} {result.workout_id} {s.remote_id or ''} {s.reason}".rstrip()
 
 
 def export_command(host: PluginHost) -> click.Command:

@@ -3,7 +3,7 @@
 ``text``: ``2026-01-31T07:00:02Z INFO peloton_export.watch: run 1 ok in 4.2 s: ...``
 (what ``docker logs`` and journald show well). ``json``: one object per line with
 ``time`` (ISO 8601, UTC), ``level``, ``logger`` and ``message``. Secrets registered with
-:func:`peloton_export.uploads.protect` are redacted from both.
+:func:`peloton_export.sinkkit.protect` are redacted from both.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sys
 import time
 from typing import Literal, TextIO
 
-from peloton_export.uploads import install_redaction
+from peloton_export.sinkkit.redaction import install_redaction
 
 LogFormat = Literal["text", "json"]
 
