@@ -26,16 +26,6 @@ from peloton_export.timeutil import local_time
 #: The page's Content-Security-Policy: inline styles only; no script, font, image or fetch.
 PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 FACTS_ID = "workout-facts"
-#: Peloton's power zones as fractions of FTP: (number, lower, upper).
-POWER_ZONES: tuple[tuple[int, float, float | None], ...] = (
-    (1, 0.0, 0.55),
-    (2, 0.55, 0.75),
-    (3, 0.75, 0.90),
-    (4, 0.90, 1.05),
-    (5, 1.05, 1.20),
-    (6, 1.20, 1.50),
-    (7, 1.50, None),
-)
 _PACE_DISCIPLINES = {"running": None, "walking": None, "rowing": 500.0, "caesar": 500.0}
 
 
@@ -261,53 +251,41 @@ def _laps(workout: Workout, units: Units) -> str:
 
 
 def _zone_time(workout: Workout) -> str:
-    parts: list[str] = []
-    hr_rows: list[tuple[str, float, int]] = []
-    recorded = [z for z in workout.heart_rate_zones if z.duration_s is not None]
-    if recorded:
-        hr_rows = [(z.name or f"Zone {z.number}", float(z.duration_s or 0.0), z.number) for z in recorded]
-    elif workout.heart_rate_zones:
-        counts: dict[int, float] = {}
-        for s in workout.samples:
-            if s.heart_rate_bpm is None:
-                continue
-            for z in workout.heart_rate_zones:
-                if (z.min_bpm is None or s.heart_rate_bpm >= z.min_bpm) and (
-                    z.max_bpm is None or s.heart_rate_bpm < z.max_bpm
-                ):
-                    counts[z.number] = counts.get(z.number, 0.0) + 1.0
-                    break
-        hr_rows = [
-            (z.name or f"Zone {z.number}", counts.get(z.number, 0.0), z.number)
-            for z in workout.heart_rate_zones
-        ]
-    if any(v > 0 for _, v, _ in hr_rows):
-        parts.append(
-            _figure(
-                "Time in heart-rate zones",
-                "",
-                bar_chart(hr_rows, label="Time in heart-rate zones", value_format=duration),
-            )
-        )
-    ftp = workout.ftp_w
-    powers = [s.power_w for s in workout.samples if s.power_w is not None and math.isfinite(s.power_w)]
-    if ftp and ftp > 0 and powers:
-        counts_p = dict.fromkeys(range(1, 8), 0.0)
-        for watts in powers:
-            share = watts / ftp
-            for zone_number, lo, hi in POWER_ZONES:
-                if share >= lo and (hi is None or share < hi):
-                    counts_p[zone_number] += 1.0
-                    break
-        rows = [
-            (f"Zone {n} ({lo * 100:.0f}%{'+' if hi is None else f'–{hi * 100:.0f}%'})", counts_p[n], n)
-            for n, lo, hi in POWER_ZONES
-        ]
-        label = f"Time in power zones (FTP {ftp:.0f} W)"
-        parts.append(_figure(label, "", bar_chart(rows, label=label, value_format=duration)))
-    if not parts:
+    """Bar charts of time in zones: the same numbers as the FIT ``time_in_zone`` messages."""
+    parts = [_hr_zone_figure(workout), _power_zone_figure(workout)]
+    if not any(parts):
         return ""
     return '<h2>Time in zones</h2><div class="charts">' + "".join(parts) + "</div>"
+
+
+def _hr_zone_figure(workout: Workout) -> str:
+    from peloton_export.fit.zones import heart_rate_zone_times
+
+    times = heart_rate_zone_times(workout)
+    if times is None or not any(v > 0 for v in times.seconds):
+        return ""
+    zones = sorted(workout.heart_rate_zones, key=lambda z: z.number)
+    rows = [
+        (z.name or f"Zone {z.number}", seconds, z.number)
+        for z, seconds in zip(zones, times.seconds, strict=True)
+    ]
+    label = "Time in heart-rate zones"
+    return _figure(label, "", bar_chart(rows, label=label, value_format=duration))
+
+
+def _power_zone_figure(workout: Workout) -> str:
+    from peloton_export.fit.zones import POWER_ZONE_FRACTIONS, power_zone_times
+
+    times = power_zone_times(workout)
+    if times is None or workout.ftp_w is None:
+        return ""
+    lows, highs = (0.0, *POWER_ZONE_FRACTIONS), (*POWER_ZONE_FRACTIONS, None)
+    rows = [
+        (f"Zone {n} ({lo * 100:.0f}%{'+' if hi is None else f'–{hi * 100:.0f}%'})", seconds, n)
+        for n, (lo, hi, seconds) in enumerate(zip(lows, highs, times.seconds, strict=True), start=1)
+    ]
+    label = f"Time in power zones (FTP {workout.ftp_w:.0f} W)"
+    return _figure(label, "", bar_chart(rows, label=label, value_format=duration))
 
 
 def _sets(workout: Workout, units: Units) -> str:
