@@ -98,11 +98,6 @@ def test_writing_imports_the_writer_library_only_then(tmp_path: Path) -> None:
     assert heavy_imports(code, _env(tmp_path)) == ["gpxpy"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="plugins/ import requests at module level: peloton_export_strava (api.py, ratelimit.py), "
-    "peloton_export_intervals (sink.py), peloton_export_garmin (__init__.py via peloton_export.uploads)",
-)
 def test_installed_first_party_plugins_import_no_heavy_module_at_load(tmp_path: Path) -> None:
     code = """
 from peloton_export.plugins import create_host

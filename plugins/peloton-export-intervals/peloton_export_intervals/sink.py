@@ -19,9 +19,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
-
-import requests
+from typing import TYPE_CHECKING, Any
 
 from peloton_export.errors import AuthRequired, ConfigError, UploadError
 from peloton_export.model import Workout
@@ -40,6 +38,9 @@ from peloton_export.sinkkit import (
     send,
 )
 from peloton_export.specs import ExportContext, UploadResult
+
+if TYPE_CHECKING:
+    import requests
 
 log = logging.getLogger("peloton_export.intervals")
 
@@ -105,7 +106,7 @@ class IntervalsUploader(JournaledUploader):
         clock = clock or Clock()
         super().__init__(UploadJournal(settings.journal_file, clock=clock), clock)
         self.settings = settings
-        self.session = session or requests.Session()
+        self.session = session or _new_session()
         self.session.auth = ("API_KEY", settings.api_key)
         self.session.headers["User-Agent"] = "peloton-export-intervals"
 
@@ -250,3 +251,10 @@ def _remote_from_error(response: requests.Response) -> str | None:
         value = body.get("id") or body.get("activity_id")
         return str(value) if value else None
     return None
+
+
+def _new_session() -> requests.Session:
+    """A requests session, imported on first use (loading the plugin imports no HTTP library)."""
+    import requests
+
+    return requests.Session()

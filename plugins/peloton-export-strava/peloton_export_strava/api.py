@@ -11,9 +11,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import requests
+from typing import TYPE_CHECKING, Any
 
 from peloton_export.errors import AuthRequired, UploadError
 from peloton_export.paths import config_dir, state_dir
@@ -28,6 +26,9 @@ from peloton_export.sinkkit import (
 )
 from peloton_export.specs import ExportContext
 from peloton_export_strava.ratelimit import Kind, RateLimits
+
+if TYPE_CHECKING:
+    import requests
 
 log = logging.getLogger("peloton_export.strava")
 
@@ -152,7 +153,7 @@ class StravaApi:
     ) -> None:
         self.settings = settings
         self.clock = clock or Clock()
-        self.session = session or requests.Session()
+        self.session = session or _new_session()
         self.session.headers["User-Agent"] = "peloton-export-strava"
         self.tokens = TokenStore(settings.token_file)
         self.limits = limits if limits is not None else RateLimits()
@@ -376,3 +377,10 @@ class StravaApi:
                 found = item.get("id_str") or item.get("id")
                 return str(found) if found is not None else None
         return None
+
+
+def _new_session() -> requests.Session:
+    """A requests session, imported on first use (loading the plugin imports no HTTP library)."""
+    import requests
+
+    return requests.Session()

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from requests import Response
+if TYPE_CHECKING:
+    from requests import Response
+
 
 Kind = Literal["upload", "read"]
 QUARTER = 900
