@@ -13,8 +13,6 @@ from pathlib import Path
 
 import click
 
-from peloton_export.client.factory import login_cooldown, make_client, token_store
-from peloton_export.client.settings import client_settings
 from peloton_export.config import load_config
 from peloton_export.errors import PelotonExportError
 from peloton_export.ledger import Ledger
@@ -36,6 +34,8 @@ def _fail(exc: PelotonExportError) -> None:
 @click.option("--username", help="Peloton email or username (default: [peloton] username).")
 def login_command(use_token: bool, username: str | None) -> None:
     """Log in to Peloton once and save the login (file with mode 0600, or the keyring)."""
+    from peloton_export.client.factory import make_client
+
     config = load_config()
     try:
         api = make_client(config)
@@ -64,6 +64,9 @@ def login_command(use_token: bool, username: str | None) -> None:
 @click.command("logout")
 def logout_command() -> None:
     """Forget the saved Peloton login."""
+    from peloton_export.client.factory import token_store
+    from peloton_export.client.settings import client_settings
+
     config = load_config()
     store = token_store(client_settings(config))
     click.echo("Saved Peloton login removed." if store.delete() else "No saved Peloton login.")
@@ -97,6 +100,8 @@ def status_command(host: PluginHost) -> click.Command:
     def status(formats: tuple[str, ...], sinks: tuple[str, ...], output: Path | None, limit: int) -> None:
         """Show the login, the last sync, and what the next run would do. Makes no request."""
         from peloton_export.archive import Archive
+        from peloton_export.client.factory import login_cooldown, token_store
+        from peloton_export.client.settings import client_settings
         from peloton_export.paths import archive_dir
         from peloton_export.pipeline import select_entries
         from peloton_export.plan import make_plan, pending_summary

@@ -11,9 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -510,6 +508,9 @@ def _run_parallel(
     items: list[WorkoutPlan], jobs: int, rebuild: Callable[[], Exporter], context: ExportContext
 ) -> Iterator[WorkoutResult]:
     """Export ``items`` in ``jobs`` worker processes (spawned: no state shared by fork)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     mp = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
         max_workers=jobs, mp_context=mp, initializer=_init_worker, initargs=(rebuild, context)
