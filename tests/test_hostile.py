@@ -53,6 +53,7 @@ from peloton_export.normalize._common import MAX_OFFSET
 from peloton_export.pipeline import Exporter, ExportReport, Selection, resolve_formats
 from peloton_export.plugins import PluginHost, create_host
 from peloton_export.raw import RawWorkout
+from peloton_export.report.index import SCRIPT as INDEX_SCRIPT
 from peloton_export.specs import ExportContext
 from peloton_export.testing.synth import KINDS, synth_workout
 from peloton_export.testing.synth.tiny import tiny_bodies
@@ -72,6 +73,8 @@ REAL_FIXTURES = (
     "peloton-to-garmin/legacy-python-2021/peloton_workout_cycling_freestyle.json",
     "peloton-to-garmin/legacy-python-2021/peloton_workout_running_outdoor.json",
 )
+#: Files about the whole history in the output folder, beside the per-workout files.
+HISTORY_FILES = ("summary.csv", "index-facts.cache")
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,150}\.(tcx|gpx|csv|json|fit|html|sets\.csv|parquet-receipt)$")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 HUGE_TEXT = "x" * 100_000
@@ -470,7 +473,7 @@ def _check_outputs(report: ExportReport, root: Path, out: Path, formats: list[st
             )
             continue
         if rel.parts[0] == "out":
-            assert len(rel.parts) == 2 and (path.name == "summary.csv" or SAFE_NAME.match(path.name)), rel
+            assert len(rel.parts) == 2 and (path.name in HISTORY_FILES or SAFE_NAME.match(path.name)), rel
     if not out.is_dir():
         return
     for path in sorted(out.iterdir()):
@@ -489,7 +492,10 @@ def _check_outputs(report: ExportReport, root: Path, out: Path, formats: list[st
         elif suffix == "html":
             tree = lxml_html.fromstring(data.decode("utf-8"))
             scripts = tree.xpath("//script")
-            assert [s.get("type") for s in scripts] == ["application/json"], path.name
+            if path.name == "index.html":  # only our own sorting script, allowed by its CSP hash
+                assert [s.text for s in scripts] == [INDEX_SCRIPT], path.name
+            else:
+                assert [s.get("type") for s in scripts] == ["application/json"], path.name
             assert not tree.xpath("//img|//iframe|//object|//embed|//*[@onerror]|//*[@onload]"), path.name
         elif suffix in ("tcx", "gpx"):
             if SCHEMAS.is_dir():
@@ -501,6 +507,8 @@ def _check_outputs(report: ExportReport, root: Path, out: Path, formats: list[st
             doc = json.loads(data.decode("utf-8"), parse_constant=_no_constants)
             assert doc["schema"] == "peloton-export/workout@1"
             assert len({len(column) for column in doc["samples"].values()}) <= 1
+        elif path.name == "index-facts.cache":  # the html index's facts: JSON, no constants
+            assert isinstance(json.loads(data.decode("utf-8"), parse_constant=_no_constants), dict)
         elif path.name == "summary.csv":
             rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
             assert rows[0] == list(SUMMARY_COLUMNS)
@@ -716,7 +724,7 @@ def test_hostile_titles_export_and_stay_in_the_output_folder(
         if path.is_dir():  # the parquet dataset, named by workout id (checked in _check_outputs)
             assert path.name == "parquet", path.name
             continue
-        assert path.name == "summary.csv" or SAFE_NAME.match(path.name), path.name
+        assert path.name in HISTORY_FILES or SAFE_NAME.match(path.name), path.name
         assert not path.name.startswith(".")
         stem_parts = path.stem.split("_")
         assert all(part.lower() not in ("con", "nul", "prn", "aux", "nul.txt") for part in stem_parts)

@@ -146,13 +146,13 @@ def test_the_plugin_notifies_after_an_export(
 ) -> None:
     monkeypatch.setenv("PELOTON_EXPORT_STATE_DIR", str(tmp_path / "state"))
     config = Config(plugins={"notify": {"urls": json_url(inbox)}})
-    context = SimpleNamespace(request=SimpleNamespace(config=config, dry_run=False), archive=None)
+    context = SimpleNamespace(config=config, export=SimpleNamespace(dry_run=False), archive=None)
     notify_plugin.export_finished(context, _report())
     notify_plugin.export_finished(context, _report())  # the same problems: nothing new
     assert len(inbox.messages()) == 1
     body = inbox.messages()[0]["message"]
     assert "strava needs you to log in again" in body and "workout w3" in body
-    dry = SimpleNamespace(request=SimpleNamespace(config=config, dry_run=True), archive=None)
+    dry = SimpleNamespace(config=config, export=SimpleNamespace(dry_run=True), archive=None)
     monkeypatch.setenv("PELOTON_EXPORT_STATE_DIR", str(tmp_path / "other"))
     notify_plugin.export_finished(dry, _report())
     assert len(inbox.messages()) == 1  # dry runs notify nothing

@@ -238,7 +238,10 @@ def test_unknown_format_of_a_broken_plugin_says_the_plugin_failed(
     err = capsys.readouterr().err
     assert code == 2
     assert err.count("Plugin 'fancy' failed in register_formats") == 1  # the warning, once
-    assert "Error: unknown format 'fancy'; choose one of: csv, fit, gpx, json, tcx. " in err
+    assert (
+        "Error: unknown format 'fancy'; choose one of: csv, csv-sets, fit, gpx, html, json, parquet, tcx. "
+        in err
+    )
     assert (
         "Plugin 'fancy' failed to register its formats (RuntimeError: no spec for you); 'fancy' may be" in err
     )

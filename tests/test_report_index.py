@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from lxml import html as lxml_html
 from peloton_export.archive import Archive
 from peloton_export.default_plugins import html as html_plugin
 from peloton_export.ledger import Ledger
-from peloton_export.pipeline import Exporter, ExportReport, Selection, resolve_formats
+from peloton_export.pipeline import Exporter, ExportReport, RunContext, Selection, resolve_formats
 from peloton_export.plugins import create_host
 from peloton_export.report.index import CACHE_NAME, INDEX_NAME, build_index, collect_facts
 from peloton_export.specs import ExportContext
@@ -82,6 +81,7 @@ def test_facts_come_from_the_cache_then_pages_then_archive(
 ) -> None:
     out = tmp_path / "out"
     export(archive, ledger, out)
+    (out / CACHE_NAME).unlink()  # the run's export_finished built the index and its cache
     _, counts = collect_facts(out, ledger, archive)
     assert counts == {"cache": 0, "page": len(KINDS), "archive": 0, "missing": 0}
     _, counts = collect_facts(out, ledger, archive)
@@ -136,31 +136,19 @@ def test_hostile_title_is_text_in_the_index(archive: Archive, ledger: Ledger, tm
     assert len(tree.xpath("//script")) == 1  # only the table script, allowed by its hash
 
 
-@dataclass
-class RunContext:
-    output_dir: Path
-    archive: Archive
-    ledger: Ledger | None
-    export: ExportContext
-
-
 def test_export_finished_hook_writes_the_index_except_on_dry_runs(
     archive: Archive, ledger: Ledger, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    dry = export(archive, ledger, out, dry_run=True)
-    html_plugin.export_finished(
-        RunContext(out, archive, None, ExportContext(output_dir=out, dry_run=True)), dry
-    )
+    export(archive, ledger, out, dry_run=True)  # the run calls export_finished itself
     assert not (out / INDEX_NAME).exists()
-    report = export(archive, ledger, out)
-    html_plugin.export_finished(RunContext(out, archive, ledger, ExportContext(output_dir=out)), report)
+    export(archive, ledger, out)
     assert len(links(out / INDEX_NAME)) == len(KINDS)
     # a run without html leaves an existing index alone
     before = (out / INDEX_NAME).stat().st_mtime_ns
-    html_plugin.export_finished(
-        RunContext(out, archive, ledger, ExportContext(output_dir=out)), ExportReport()
-    )
+    host = create_host(entry_points=False)
+    context = RunContext(ExportContext(output_dir=out), archive, ledger, host, formats=("json",))
+    html_plugin.export_finished(context, ExportReport())
     assert (out / INDEX_NAME).stat().st_mtime_ns == before
 
 

@@ -179,6 +179,6 @@ def test_status_shows_each_sinks_state(
     host = create_host(entry_points=False, extra={"good": good, "bad": bad})
     run(host, archive, ledger, tmp_path / "out", ["good", "bad"])
     ledger.tombstone(f"{0:032x}", "good", "deleted on good")
-    output = CliRunner().invoke(status_command, []).output
+    output = CliRunner().invoke(status_command(host), []).output
     assert "Sink bad: 3 failed" in output
     assert "Sink good: 1 tombstoned, 3 uploaded" in output

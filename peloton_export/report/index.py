@@ -4,7 +4,7 @@
 the ledger; by scanning the folder when there is no ledger), gets each page's summary facts
 and writes ``index.html`` atomically.
 
-Facts cache. Facts come from, in order: the cache file ``.peloton-export-index.json`` in the
+Facts cache. Facts come from, in order: the cache file ``index-facts.cache`` in the
 output folder (keyed by page file name, valid while the page's content hash recorded in the
 ledger, or its size and modification time without a ledger, is unchanged); the facts block
 embedded in the page itself (one small read, no parsing of the workout); and only for a page
@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("peloton_export.report")
 
 INDEX_NAME = "index.html"
-CACHE_NAME = ".peloton-export-index.json"
+CACHE_NAME = "index-facts.cache"
 CACHE_VERSION = 1
 HTML_FORMAT = "html"
 #: Weeks shown in the weekly volume table (counted back from the newest workout).
