@@ -10,14 +10,20 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from peloton_export.config import load_config
+from peloton_export.config import Config, load_config
 from peloton_export.errors import PelotonExportError
 from peloton_export.ledger import Ledger
 from peloton_export.pipeline import Selection
 from peloton_export.plugins import PluginHost
+
+if TYPE_CHECKING:
+    from peloton_export.archive import EntryMeta
+    from peloton_export.client.tokens import Token
+    from peloton_export.sinkkit.cooldown import CooldownState
 
 
 def _fail(exc: PelotonExportError) -> None:
@@ -99,89 +105,129 @@ def status_command(host: PluginHost) -> click.Command:
     @click.option("--limit", default=10, show_default=True, help="How many recent events and pending items.")
     def status(formats: tuple[str, ...], sinks: tuple[str, ...], output: Path | None, limit: int) -> None:
         """Show the login, the last sync, and what the next run would do. Makes no request."""
-        from peloton_export.archive import Archive
-        from peloton_export.client.factory import login_cooldown, token_store
-        from peloton_export.client.settings import client_settings
-        from peloton_export.paths import archive_dir
-        from peloton_export.pipeline import select_entries
-        from peloton_export.plan import make_plan, pending_summary
-        from peloton_export.run import DEFAULT_OUTPUT, split_names
+        from peloton_export.run import DEFAULT_OUTPUT
 
         config = load_config()
         try:
-            settings = client_settings(config)
-            token = token_store(settings).load()
-            cooldown = login_cooldown().active()
-            ledger = Ledger.default()
-            format_names = split_names(formats) or split_names([config.get("formats") or ""]) or ["all"]
-            if "all" in format_names:
-                format_names = list(host.formats())
-            sink_names = split_names(sinks) or split_names([config.get("sinks") or ""])
+            token, cooldown, ledger = _login_and_ledger(config)
+            format_names, sink_names = _status_targets(config, host, formats, sinks)
         except PelotonExportError as exc:
             _fail(exc)
             return
-        if token is None:
-            click.echo("Login: none saved (run `peloton-export login`)")
-        else:
-            refresh = ", renewable" if token.refresh_token else ""
-            expires = _fmt_time(token.expires_at)
-            click.echo(f"Login: saved ({token.source}), access expires {expires}{refresh}")
-        if cooldown is not None:
-            click.echo(f"Login cooldown until {_fmt_time(cooldown.until)} ({cooldown.reason})")
-        from peloton_export.paths import state_dir
-        from peloton_export.watch_status import watch_status_lines
-
-        for line in watch_status_lines(state_dir()):
-            click.echo(line)
-        last_sync = ledger.get_meta("last_sync")
-        detail = f" ({ledger.get_meta('last_sync_summary')})" if last_sync else ""
-        click.echo(f"Last sync: {last_sync or 'never'}{detail}")
-        archive = Archive(archive_dir())
-        entries = select_entries(archive, Selection())
-        counts = ledger.counts()
-        click.echo(
-            f"Archive {archive.root}: {len(entries)} workouts. Ledger {ledger.path}: {counts['workouts']} "
-            f"workouts seen, {counts['exports']} files exported, {counts['uploads']} uploads, "
-            f"{counts['tombstones']} tombstones"
-        )
-        for sink, states in ledger.sink_states().items():
-            parts = ", ".join(f"{count} {state}" for state, count in sorted(states.items()))
-            click.echo(f"Sink {sink}: {parts}")
-        history = ledger.history(limit)
-        if history:
-            click.echo("Recent:")
-            for entry in history:
-                click.echo(
-                    f"  {entry.time}  {entry.kind:<6} {entry.target:<10} {entry.workout_id}  {entry.detail}"
-                )
+        _echo_login(token, cooldown)
+        entries = _echo_sync_state(ledger, limit)
         out_dir = output or Path(config.get("output_dir") or DEFAULT_OUTPUT).expanduser()
-        plan = make_plan(ledger, entries, formats=format_names, sinks=sink_names, output_dir=out_dir)
-        todo = plan.todo
-        archived = {workout_id for workout_id, _ in entries}
-        # seen by the sync but not (yet) in the archive, or still in progress at Peloton
-        unarchived = [
-            p
-            for p in ledger.pending(format_names, sink_names)
-            if p.kind == "in_progress" or p.workout_id not in archived
-        ]
-        if not todo and not unarchived:
-            click.echo(f"Pending in {out_dir}: nothing")
-            return
-        click.echo(f"Pending in {out_dir}: {len(todo)} archived workouts")
-        for line in pending_summary(plan):
-            click.echo(f"  {line}")
-        for item in todo[:limit]:
-            actions = [f"{n} {a}" for n, a in {**item.formats, **item.sinks}.items() if a.pending]
-            click.echo(f"  {item.workout_id}: " + ", ".join(actions))
-        if unarchived:
-            click.echo(
-                f"Seen at Peloton, not archived yet: {len({p.workout_id for p in unarchived})} workouts"
-            )
-        for pending in unarchived[:limit]:
-            target = f" {pending.target}" if pending.target else ""
-            click.echo(f"  {pending.kind}{target} {pending.workout_id}: {pending.reason}")
+        _echo_pending(ledger, entries, format_names, sink_names, out_dir, limit)
 
     return status
+
+
+def _login_and_ledger(config: Config) -> tuple[Token | None, CooldownState | None, Ledger]:
+    """The saved login, an active login cooldown and the ledger (read, no request)."""
+    from peloton_export.client.factory import login_cooldown, token_store
+    from peloton_export.client.settings import client_settings
+
+    settings = client_settings(config)
+    token = token_store(settings).load()
+    cooldown = login_cooldown().active()
+    return token, cooldown, Ledger.default()
+
+
+def _status_targets(
+    config: Config, host: PluginHost, formats: tuple[str, ...], sinks: tuple[str, ...]
+) -> tuple[list[str], list[str]]:
+    """The format and sink names to check: the options, else the config's (formats: else all)."""
+    from peloton_export.run import split_names
+
+    format_names = split_names(formats) or split_names([config.get("formats") or ""]) or ["all"]
+    if "all" in format_names:
+        format_names = list(host.formats())
+    sink_names = split_names(sinks) or split_names([config.get("sinks") or ""])
+    return format_names, sink_names
+
+
+def _echo_login(token: Token | None, cooldown: CooldownState | None) -> None:
+    """The login lines: the saved token (if any) and an active cooldown."""
+    if token is None:
+        click.echo("Login: none saved (run `peloton-export login`)")
+    else:
+        refresh = ", renewable" if token.refresh_token else ""
+        expires = _fmt_time(token.expires_at)
+        click.echo(f"Login: saved ({token.source}), access expires {expires}{refresh}")
+    if cooldown is not None:
+        click.echo(f"Login cooldown until {_fmt_time(cooldown.until)} ({cooldown.reason})")
+
+
+def _echo_sync_state(ledger: Ledger, limit: int) -> list[tuple[str, EntryMeta | None]]:
+    """The watcher, the last sync, the archive and ledger counts, each sink and recent events.
+
+    :returns: the archive's entries (``select_entries`` with no selection).
+    """
+    from peloton_export.archive import Archive
+    from peloton_export.paths import archive_dir, state_dir
+    from peloton_export.pipeline import select_entries
+    from peloton_export.watch_status import watch_status_lines
+
+    for line in watch_status_lines(state_dir()):
+        click.echo(line)
+    last_sync = ledger.get_meta("last_sync")
+    detail = f" ({ledger.get_meta('last_sync_summary')})" if last_sync else ""
+    click.echo(f"Last sync: {last_sync or 'never'}{detail}")
+    archive = Archive(archive_dir())
+    entries = select_entries(archive, Selection())
+    counts = ledger.counts()
+    click.echo(
+        f"Archive {archive.root}: {len(entries)} workouts. Ledger {ledger.path}: {counts['workouts']} "
+        f"workouts seen, {counts['exports']} files exported, {counts['uploads']} uploads, "
+        f"{counts['tombstones']} tombstones"
+    )
+    for sink, states in ledger.sink_states().items():
+        parts = ", ".join(f"{count} {state}" for state, count in sorted(states.items()))
+        click.echo(f"Sink {sink}: {parts}")
+    history = ledger.history(limit)
+    if history:
+        click.echo("Recent:")
+        for entry in history:
+            click.echo(
+                f"  {entry.time}  {entry.kind:<6} {entry.target:<10} {entry.workout_id}  {entry.detail}"
+            )
+    return entries
+
+
+def _echo_pending(
+    ledger: Ledger,
+    entries: list[tuple[str, EntryMeta | None]],
+    format_names: list[str],
+    sink_names: list[str],
+    out_dir: Path,
+    limit: int,
+) -> None:
+    """What the next run would do: archived workouts to write or send, then ones not archived yet."""
+    from peloton_export.plan import make_plan, pending_summary
+
+    plan = make_plan(ledger, entries, formats=format_names, sinks=sink_names, output_dir=out_dir)
+    todo = plan.todo
+    archived = {workout_id for workout_id, _ in entries}
+    # seen by the sync but not (yet) in the archive, or still in progress at Peloton
+    unarchived = [
+        p
+        for p in ledger.pending(format_names, sink_names)
+        if p.kind == "in_progress" or p.workout_id not in archived
+    ]
+    if not todo and not unarchived:
+        click.echo(f"Pending in {out_dir}: nothing")
+        return
+    click.echo(f"Pending in {out_dir}: {len(todo)} archived workouts")
+    for line in pending_summary(plan):
+        click.echo(f"  {line}")
+    for item in todo[:limit]:
+        actions = [f"{n} {a}" for n, a in {**item.formats, **item.sinks}.items() if a.pending]
+        click.echo(f"  {item.workout_id}: " + ", ".join(actions))
+    if unarchived:
+        click.echo(f"Seen at Peloton, not archived yet: {len({p.workout_id for p in unarchived})} workouts")
+    for pending in unarchived[:limit]:
+        target = f" {pending.target}" if pending.target else ""
+        click.echo(f"  {pending.kind}{target} {pending.workout_id}: {pending.reason}")
 
 
 @click.group("ledger")

@@ -122,6 +122,142 @@ def _thin(points: Sequence[tuple[float, float]], per_pixel: float) -> list[tuple
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class _TimeScale:
+    """A line chart's axes: ``span`` seconds across, ``y_min`` to ``y_max`` up (or down)."""
+
+    span: float
+    y_min: float
+    y_max: float
+    invert: bool
+
+    @property
+    def top_value(self) -> float:
+        """The value drawn at the top edge of the plot."""
+        return self.y_min if self.invert else self.y_max
+
+    @property
+    def bottom_value(self) -> float:
+        """The value drawn at the bottom edge of the plot."""
+        return self.y_max if self.invert else self.y_min
+
+    def to_x(self, seconds: float) -> float:
+        return LEFT + PLOT_W * min(max(seconds, 0.0), self.span) / self.span
+
+    def to_y(self, value: float) -> float:
+        share = (min(max(value, self.y_min), self.y_max) - self.y_min) / (self.y_max - self.y_min)
+        return TOP + PLOT_H * (share if self.invert else 1 - share)
+
+
+def _value_ticks(
+    readings: Sequence[tuple[float, float]],
+    bands: Sequence[Band],
+    y_floor: float | None,
+    tick_unit: float,
+) -> list[float]:
+    """The y axis ticks: every reading and band limit fits, padded 5% (not below ``y_floor``)."""
+    values = [y for _, y in readings]
+    values += [b for band in bands for b in (band.lower, band.upper) if b is not None]
+    low = min(values, default=0.0)
+    high = max(values, default=1.0)
+    if y_floor is not None:
+        low = min(low, y_floor)
+    pad = (high - low) * 0.05 or 1.0
+    bottom = low if y_floor is not None and low >= y_floor else low - pad
+    return [t * tick_unit for t in nice_ticks(bottom / tick_unit, (high + pad) / tick_unit)]
+
+
+def _zone_rects(zones: Sequence[Zone], scale: _TimeScale) -> list[str]:
+    """Each zone as a full-width rectangle, labelled at the right when it is tall enough."""
+    parts: list[str] = []
+    for zone in zones:
+        top = scale.to_y(zone.upper if zone.upper is not None else scale.top_value)
+        bottom = scale.to_y(zone.lower if zone.lower is not None else scale.bottom_value)
+        if abs(bottom - top) < 0.05:
+            continue
+        y0, y1 = sorted((top, bottom))
+        parts.append(
+            f'<rect class="zone z{zone.number}" x="{LEFT}" y="{_n(y0)}" width="{PLOT_W}" '
+            f'height="{_n(y1 - y0)}"><title>{esc(zone.label)}</title></rect>'
+        )
+        if y1 - y0 >= 12:
+            parts.append(
+                f'<text class="zone-label" x="{WIDTH - RIGHT - 3}" y="{_n(y0 + 11)}" '
+                f'text-anchor="end">{esc(zone.label.split(" ")[0] if zone.label else "")}</text>'
+            )
+    return parts
+
+
+def _y_grid(
+    ticks: Sequence[float], to_y: Callable[[float], float], y_format: Callable[[float], str]
+) -> list[str]:
+    """A grid line and a left-hand label per y tick."""
+    parts: list[str] = []
+    for tick in ticks:
+        ty = _n(to_y(tick))
+        parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{ty}" y2="{ty}"/>')
+        parts.append(
+            f'<text class="axis" x="{LEFT - 4}" y="{ty}" dy="4" text-anchor="end">'
+            f"{esc(y_format(tick))}</text>"
+        )
+    return parts
+
+
+def _time_axis(scale: _TimeScale) -> list[str]:
+    """Clock labels along the bottom; the last one leans left when it would leave the plot."""
+    parts: list[str] = []
+    for tick in _time_ticks(scale.span):
+        px = scale.to_x(tick)
+        anchor = "end" if px > WIDTH - RIGHT - 16 else "middle"
+        parts.append(
+            f'<text class="axis" x="{_n(px)}" y="{HEIGHT - 6}" text-anchor="{anchor}">{clock(tick)}</text>'
+        )
+    return parts
+
+
+def _band_rects(bands: Sequence[Band], scale: _TimeScale) -> list[str]:
+    """One rectangle per class target with some width (open limits reach the plot's edge)."""
+    parts: list[str] = []
+    for band in bands:
+        upper = band.upper if band.upper is not None else scale.top_value
+        lower = band.lower if band.lower is not None else scale.bottom_value
+        x0, x1 = scale.to_x(band.start_s), scale.to_x(band.end_s + 1)
+        y0, y1 = sorted((scale.to_y(upper), scale.to_y(lower)))
+        if x1 - x0 <= 0:
+            continue
+        parts.append(
+            f'<rect class="band" x="{_n(x0)}" y="{_n(y0)}" width="{_n(max(x1 - x0, 0.5))}" '
+            f'height="{_n(max(y1 - y0, 1.0))}"/>'
+        )
+    return parts
+
+
+def _line_path(readings: Sequence[tuple[float, float]], scale: _TimeScale) -> list[str]:
+    """The readings as one ``<path>`` (thinned; a gap over :data:`GAP_S` starts a sub-path)."""
+    path: list[str] = []
+    previous = -math.inf
+    span, y_min, y_max = scale.span, scale.y_min, scale.y_max
+    x_scale, y_scale = PLOT_W / span, PLOT_H / (y_max - y_min)
+    for x, y in _thin(readings, x_scale):
+        command = "L" if x - previous <= GAP_S else "M"
+        share = (min(max(y, y_min), y_max) - y_min) * y_scale
+        px, py = LEFT + min(max(x, 0.0), span) * x_scale, TOP + (share if scale.invert else PLOT_H - share)
+        path.append(f"{command}{px:.1f} {py:.1f}")
+        previous = x
+    return [f'<path class="line" d="{"".join(path)}"/>'] if path else []
+
+
+def _chart_svg(metric: str, title: str, data: str, parts: Sequence[str]) -> str:
+    """The ``<svg>`` around a chart's ``parts``: title, ``data-*`` attributes and the plot area."""
+    return (
+        f'<svg class="chart m-{esc(metric)}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'aria-label="{esc(title)}" {data} xmlns="http://www.w3.org/2000/svg"><title>{esc(title)}</title>'
+        f'<rect class="plot" x="{LEFT}" y="{TOP}" width="{PLOT_W}" height="{PLOT_H}"/>'
+        + "".join(parts)
+        + "</svg>"
+    )
+
+
 def line_chart(
     *,
     metric: str,
@@ -152,86 +288,19 @@ def line_chart(
     """
     readings = [(float(x), float(y)) for x, y in points if y is not None and math.isfinite(y)]
     span = max(span_s, max((x for x, _ in readings), default=0.0), 1.0)
-    values = [y for _, y in readings]
-    values += [b for band in bands for b in (band.lower, band.upper) if b is not None]
-    low = min(values, default=0.0)
-    high = max(values, default=1.0)
-    if y_floor is not None:
-        low = min(low, y_floor)
-    pad = (high - low) * 0.05 or 1.0
-    bottom = low if y_floor is not None and low >= y_floor else low - pad
-    ticks = [t * tick_unit for t in nice_ticks(bottom / tick_unit, (high + pad) / tick_unit)]
-    y_min, y_max = ticks[0], ticks[-1]
-
-    def to_x(seconds: float) -> float:
-        return LEFT + PLOT_W * min(max(seconds, 0.0), span) / span
-
-    def to_y(value: float) -> float:
-        share = (min(max(value, y_min), y_max) - y_min) / (y_max - y_min)
-        return TOP + PLOT_H * (share if invert else 1 - share)
-
-    parts: list[str] = []
-    for zone in zones:
-        top = to_y(zone.upper if zone.upper is not None else (y_min if invert else y_max))
-        bottom = to_y(zone.lower if zone.lower is not None else (y_max if invert else y_min))
-        if abs(bottom - top) < 0.05:
-            continue
-        y0, y1 = sorted((top, bottom))
-        parts.append(
-            f'<rect class="zone z{zone.number}" x="{LEFT}" y="{_n(y0)}" width="{PLOT_W}" '
-            f'height="{_n(y1 - y0)}"><title>{esc(zone.label)}</title></rect>'
-        )
-        if y1 - y0 >= 12:
-            parts.append(
-                f'<text class="zone-label" x="{WIDTH - RIGHT - 3}" y="{_n(y0 + 11)}" '
-                f'text-anchor="end">{esc(zone.label.split(" ")[0] if zone.label else "")}</text>'
-            )
-    for tick in ticks:
-        ty = _n(to_y(tick))
-        parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{ty}" y2="{ty}"/>')
-        parts.append(
-            f'<text class="axis" x="{LEFT - 4}" y="{ty}" dy="4" text-anchor="end">'
-            f"{esc(y_format(tick))}</text>"
-        )
-    for tick in _time_ticks(span):
-        px = to_x(tick)
-        anchor = "end" if px > WIDTH - RIGHT - 16 else "middle"
-        parts.append(
-            f'<text class="axis" x="{_n(px)}" y="{HEIGHT - 6}" text-anchor="{anchor}">{clock(tick)}</text>'
-        )
-    band_count = 0
-    for band in bands:
-        upper = band.upper if band.upper is not None else (y_min if invert else y_max)
-        lower = band.lower if band.lower is not None else (y_max if invert else y_min)
-        x0, x1 = to_x(band.start_s), to_x(band.end_s + 1)
-        y0, y1 = sorted((to_y(upper), to_y(lower)))
-        if x1 - x0 <= 0:
-            continue
-        band_count += 1
-        parts.append(
-            f'<rect class="band" x="{_n(x0)}" y="{_n(y0)}" width="{_n(max(x1 - x0, 0.5))}" '
-            f'height="{_n(max(y1 - y0, 1.0))}"/>'
-        )
-    path: list[str] = []
-    previous = -math.inf
-    x_scale, y_scale = PLOT_W / span, PLOT_H / (y_max - y_min)
-    for x, y in _thin(readings, x_scale):
-        command = "L" if x - previous <= GAP_S else "M"
-        share = (min(max(y, y_min), y_max) - y_min) * y_scale
-        px, py = LEFT + min(max(x, 0.0), span) * x_scale, TOP + (share if invert else PLOT_H - share)
-        path.append(f"{command}{px:.1f} {py:.1f}")
-        previous = x
-    if path:
-        parts.append(f'<path class="line" d="{"".join(path)}"/>')
+    ticks = _value_ticks(readings, bands, y_floor, tick_unit)
+    scale = _TimeScale(span=span, y_min=ticks[0], y_max=ticks[-1], invert=invert)
+    band_rects = _band_rects(bands, scale)
+    parts = [
+        *_zone_rects(zones, scale),
+        *_y_grid(ticks, scale.to_y, y_format),
+        *_time_axis(scale),
+        *band_rects,
+        *_line_path(readings, scale),
+    ]
     summary = _summary(label, unit, [y for _, y in readings], y_format)
-    return (
-        f'<svg class="chart m-{esc(metric)}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-        f'aria-label="{esc(summary)}" data-points="{len(readings)}" data-bands="{band_count}" '
-        f'xmlns="http://www.w3.org/2000/svg"><title>{esc(summary)}</title>'
-        f'<rect class="plot" x="{LEFT}" y="{TOP}" width="{PLOT_W}" height="{PLOT_H}"/>'
-        + "".join(parts)
-        + "</svg>"
-    )
+    data = f'data-points="{len(readings)}" data-bands="{len(band_rects)}"'
+    return _chart_svg(metric, summary, data, parts)
 
 
 def _summary(label: str, unit: str, values: list[float], y_format: Callable[[float], str]) -> str:
@@ -320,6 +389,80 @@ def bar_chart(
     )
 
 
+def _log_x(x: float, x_log: bool) -> float:
+    """``x`` in axis space: its logarithm on a log scale, else itself."""
+    return math.log(max(x, 1e-9)) if x_log else x
+
+
+@dataclass(frozen=True, slots=True)
+class _XYScale:
+    """An xy chart's axes: ``x_lo`` to ``x_hi`` across, ``y_min`` to ``y_max`` up.
+
+    With ``x_log`` the x limits are in log space (see :func:`_log_x`).
+    """
+
+    x_lo: float
+    x_hi: float
+    x_log: bool
+    y_min: float
+    y_max: float
+
+    def to_x(self, x: float) -> float:
+        return LEFT + PLOT_W * (_log_x(x, self.x_log) - self.x_lo) / (self.x_hi - self.x_lo)
+
+    def to_y(self, y: float) -> float:
+        return TOP + PLOT_H * (1 - (y - self.y_min) / (self.y_max - self.y_min))
+
+
+def _xy_scale(xs: Sequence[float], x_log: bool, ticks: Sequence[float]) -> _XYScale:
+    """The axes spanning ``xs`` (at least one unit wide) and the y ``ticks``."""
+    x_lo, x_hi = min(_log_x(x, x_log) for x in xs), max(_log_x(x, x_log) for x in xs)
+    if x_hi <= x_lo:
+        x_hi = x_lo + 1.0
+    return _XYScale(x_lo=x_lo, x_hi=x_hi, x_log=x_log, y_min=ticks[0], y_max=ticks[-1])
+
+
+def _x_axis(x_ticks: Sequence[tuple[float, str]], scale: _XYScale) -> list[str]:
+    """The x tick labels; those near an edge lean inwards."""
+    parts: list[str] = []
+    for x, text in x_ticks:
+        px = scale.to_x(x)
+        anchor = "start" if px < LEFT + 20 else ("end" if px > WIDTH - RIGHT - 20 else "middle")
+        parts.append(
+            f'<text class="axis" x="{_n(px)}" y="{HEIGHT - 6}" text-anchor="{anchor}">{esc(text)}</text>'
+        )
+    return parts
+
+
+def _series_path(
+    i: int, name: str, ordered: Sequence[tuple[float, float]], scale: _XYScale, step: bool
+) -> list[str]:
+    """Series ``i`` as a ``<path>`` through its sorted points (as steps when ``step``)."""
+    path: list[str] = []
+    for j, (x, y) in enumerate(ordered):
+        if step and j:
+            path.append(f"L{_n(scale.to_x(x))} {_n(scale.to_y(ordered[j - 1][1]))}")
+        path.append(f"{'L' if j else 'M'}{_n(scale.to_x(x))} {_n(scale.to_y(y))}")
+    if not path:
+        return []
+    return [f'<path class="line s{i}" d="{"".join(path)}"><title>{esc(name)}</title></path>']
+
+
+def _series_dots(
+    i: int,
+    name: str,
+    ordered: Sequence[tuple[float, float]],
+    scale: _XYScale,
+    y_format: Callable[[float], str],
+) -> list[str]:
+    """A dot with a tooltip per point of series ``i``."""
+    return [
+        f'<circle class="dot s{i}" cx="{_n(scale.to_x(x))}" cy="{_n(scale.to_y(y))}" r="2.5">'
+        f"<title>{esc(name)}: {esc(y_format(y))}</title></circle>"
+        for x, y in ordered
+    ]
+
+
 def xy_chart(
     *,
     metric: str,
@@ -343,60 +486,16 @@ def xy_chart(
     ys = [y for _, pts in series for _, y in pts]
     if not xs or not ys:
         return ""
-
-    def fx(x: float) -> float:
-        return math.log(max(x, 1e-9)) if x_log else x
-
-    x_lo, x_hi = min(fx(x) for x in xs), max(fx(x) for x in xs)
-    if x_hi <= x_lo:
-        x_hi = x_lo + 1.0
     ticks = nice_ticks(min(0.0, min(ys)), max(ys) * 1.08)
-    y_min, y_max = ticks[0], ticks[-1]
-
-    def to_x(x: float) -> float:
-        return LEFT + PLOT_W * (fx(x) - x_lo) / (x_hi - x_lo)
-
-    def to_y(y: float) -> float:
-        return TOP + PLOT_H * (1 - (y - y_min) / (y_max - y_min))
-
-    parts: list[str] = []
-    for tick in ticks:
-        ty = _n(to_y(tick))
-        parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{ty}" y2="{ty}"/>')
-        parts.append(
-            f'<text class="axis" x="{LEFT - 4}" y="{ty}" dy="4" text-anchor="end">'
-            f"{esc(y_format(tick))}</text>"
-        )
-    for x, text in x_ticks:
-        px = to_x(x)
-        anchor = "start" if px < LEFT + 20 else ("end" if px > WIDTH - RIGHT - 20 else "middle")
-        parts.append(
-            f'<text class="axis" x="{_n(px)}" y="{HEIGHT - 6}" text-anchor="{anchor}">{esc(text)}</text>'
-        )
+    scale = _xy_scale(xs, x_log, ticks)
+    parts = [*_y_grid(ticks, scale.to_y, y_format), *_x_axis(x_ticks, scale)]
     count = 0
     for i, (name, pts) in enumerate(series):
         ordered = sorted(pts)
-        path: list[str] = []
-        for j, (x, y) in enumerate(ordered):
-            if step and j:
-                path.append(f"L{_n(to_x(x))} {_n(to_y(ordered[j - 1][1]))}")
-            path.append(f"{'L' if j else 'M'}{_n(to_x(x))} {_n(to_y(y))}")
-        if path:
-            parts.append(f'<path class="line s{i}" d="{"".join(path)}"><title>{esc(name)}</title></path>')
-        for x, y in ordered:
-            count += 1
-            parts.append(
-                f'<circle class="dot s{i}" cx="{_n(to_x(x))}" cy="{_n(to_y(y))}" r="2.5">'
-                f"<title>{esc(name)}: {esc(y_format(y))}</title></circle>"
-            )
-    return (
-        f'<svg class="chart m-{esc(metric)}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-        f'aria-label="{esc(label)}" data-points="{count}" xmlns="http://www.w3.org/2000/svg">'
-        f"<title>{esc(label)}</title>"
-        f'<rect class="plot" x="{LEFT}" y="{TOP}" width="{PLOT_W}" height="{PLOT_H}"/>'
-        + "".join(parts)
-        + "</svg>"
-    )
+        parts += _series_path(i, name, ordered, scale, step)
+        parts += _series_dots(i, name, ordered, scale, y_format)
+        count += len(ordered)
+    return _chart_svg(metric, label, f'data-points="{count}"', parts)
 
 
 __all__ = ["Band", "Zone", "bar_chart", "clock", "esc", "line_chart", "nice_ticks", "track_map", "xy_chart"]

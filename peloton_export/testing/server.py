@@ -366,41 +366,49 @@ class FakePeloton:
         if user_id is None:
             return Reply.json(NOT_LOGGED_IN, 401)
         platform = (req.header("Peloton-Platform") or "").lower() == "web"
+        return self._api_get(req, user_id, platform)
+
+    def _api_get(self, req: Request, user_id: str, platform: bool) -> Reply:
+        """A logged-in ``GET``, routed by path (``platform``: the web platform header was sent)."""
         path = req.path
         if path == "/api/me":
             return self._needs_platform(platform) or Reply.json(self.profile)
-        m = _SETTINGS.match(path)
-        if m:
+        if m := _SETTINGS.match(path):
             return (
                 self._needs_platform(platform)
                 or self._same_user(m.group(1), user_id)
                 or Reply.json(self.settings)
             )
-        m = _WORKOUTS.match(path)
-        if m:
+        if m := _WORKOUTS.match(path):
             return self._same_user(m.group(1), user_id) or self._list(req)
-        m = _GRAPH.match(path)
-        if m:
-            raw = self.store.get(m.group(1))
-            if raw is None or raw.performance_graph is None:
-                return Reply.json({"status": 404, "message": "Workout not found"}, 404)
-            every_n = max(1, _int(req.query.get("every_n"), 1))
-            return Reply.json(_thin_graph(raw.performance_graph, every_n, platform))
-        m = _WORKOUT.match(path)
-        if m:
-            raw = self.store.get(m.group(1))
-            if raw is None:
-                return Reply.json({"status": 404, "message": "Workout not found"}, 404)
-            return Reply.json(_strip_joins(raw.workout, req.query.get("joins", ""), ride_always=True))
-        m = _RIDE.match(path)
-        if m:
-            if set(m.group(1)) == {"0"}:
-                return Reply.json({"status": 404, "message": "Ride not found"}, 404)
-            details = self.store.ride_details(m.group(1))
-            if details is None:
-                return Reply.json({"status": 404, "message": "Ride not found"}, 404)
-            return self._needs_platform(platform) or Reply.json(details)
+        if m := _GRAPH.match(path):
+            return self._graph(req, m.group(1), platform)
+        if m := _WORKOUT.match(path):
+            return self._workout(req, m.group(1))
+        if m := _RIDE.match(path):
+            return self._ride(m.group(1), platform)
         return Reply.json({"status": 404, "message": "Not found"}, 404)
+
+    def _graph(self, req: Request, workout_id: str, platform: bool) -> Reply:
+        raw = self.store.get(workout_id)
+        if raw is None or raw.performance_graph is None:
+            return Reply.json({"status": 404, "message": "Workout not found"}, 404)
+        every_n = max(1, _int(req.query.get("every_n"), 1))
+        return Reply.json(_thin_graph(raw.performance_graph, every_n, platform))
+
+    def _workout(self, req: Request, workout_id: str) -> Reply:
+        raw = self.store.get(workout_id)
+        if raw is None:
+            return Reply.json({"status": 404, "message": "Workout not found"}, 404)
+        return Reply.json(_strip_joins(raw.workout, req.query.get("joins", ""), ride_always=True))
+
+    def _ride(self, ride_id: str, platform: bool) -> Reply:
+        if set(ride_id) == {"0"}:
+            return Reply.json({"status": 404, "message": "Ride not found"}, 404)
+        details = self.store.ride_details(ride_id)
+        if details is None:
+            return Reply.json({"status": 404, "message": "Ride not found"}, 404)
+        return self._needs_platform(platform) or Reply.json(details)
 
     def _needs_platform(self, platform: bool) -> Reply | None:
         if platform or not self.require_platform:
