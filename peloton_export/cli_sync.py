@@ -223,6 +223,8 @@ def _echo_pending(
     for item in todo[:limit]:
         actions = [f"{n} {a}" for n, a in {**item.formats, **item.sinks}.items() if a.pending]
         click.echo(f"  {item.workout_id}: " + ", ".join(actions))
+    if len(todo) > limit:
+        click.echo(f"  ... and {len(todo) - limit} more (--limit N shows more)")
     if unarchived:
         click.echo(f"Seen at Peloton, not archived yet: {len({p.workout_id for p in unarchived})} workouts")
     for pending in unarchived[:limit]:

@@ -506,8 +506,9 @@ class Ledger:
     def history(self, limit: int = 20) -> list[HistoryEntry]:
         """The most recent exports and uploads, newest first."""
         rows = self._query(
-            "SELECT exported_at, workout_id, 'export', format, path FROM exports"
-            " UNION ALL SELECT updated_at, workout_id, 'upload', sink,"
+            "SELECT exported_at, workout_id, 'export', format,"
+            " CASE WHEN status = 'written' THEN path ELSE 'not applicable: ' || COALESCE(reason, '') END"
+            " FROM exports UNION ALL SELECT updated_at, workout_id, 'upload', sink,"
             " state || COALESCE(' ' || remote_id, '') || COALESCE(': ' || error, '') FROM uploads"
             " ORDER BY 1 DESC, 2 LIMIT ?",
             (limit,),
@@ -545,8 +546,12 @@ class Ledger:
         return out
 
     def counts(self) -> dict[str, int]:
-        """Row counts for the status summary."""
-        return {
+        """Row counts for the status summary (``exports`` counts files written, not formats
+        recorded as not applying)."""
+        counts = {
             t: int(self._query(f"SELECT COUNT(*) FROM {t}")[0][0])  # type: ignore[call-overload]
-            for t in ("workouts", "exports", "uploads", "tombstones")
+            for t in ("workouts", "uploads", "tombstones")
         }
+        written = self._query("SELECT COUNT(*) FROM exports WHERE status = ?", (WRITTEN,))
+        counts["exports"] = int(written[0][0])  # type: ignore[call-overload]
+        return counts
