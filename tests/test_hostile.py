@@ -823,7 +823,13 @@ def test_a_lone_surrogate_title_does_not_stop_the_run(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("text", ["\x00=1+1", "\x01+2", "\x7f@SUM(A1)", "\x1b-1"])
 def test_a_leading_control_character_is_neutralised(text: str) -> None:
-    assert safe_cell(text) == "'" + text
+    # the control character is dropped and the formula that follows is still neutralised
+    assert safe_cell(text) == "'" + text[1:]
+
+
+def test_control_characters_and_bidi_overrides_never_reach_a_cell() -> None:
+    cell = safe_cell("ctl\x00\x07\x1b[31mRED\x1b[0m\r\nline2\u202eevil")
+    assert cell == "ctl[31mRED[0mline2evil" and cell.isprintable()
 
 
 def test_every_summary_text_column_is_neutralised() -> None:

@@ -87,15 +87,25 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 def safe_cell(text: str | None) -> str:
     """Text for a CSV cell that a spreadsheet will never run as a formula.
 
-    A leading control character counts too (``"\x00=1+1"``): spreadsheets drop some of
-    them on import, which would leave the formula first.
+    Control characters (NUL, ESC sequences, CR/LF) and bidirectional overrides are removed,
+    so a title cannot recolour a terminal that shows the file or reorder what a person
+    reads; a cell that then starts with ``= + - @`` (or started with a tab or control
+    character) gets a leading apostrophe.
     """
     if not text:
         return ""
-    first = text[0]
-    if first in _FORMULA_START or first < " " or first == "\x7f":
+    suspicious = text[0] < " " or text[0] == "\x7f"  # a tab or control character first: as OWASP
+    if not text.isprintable():
+        text = "".join(ch for ch in text if ch.isprintable() and ch not in _BIDI_CONTROLS)
+    elif any(ch in _BIDI_CONTROLS for ch in text):
+        text = "".join(ch for ch in text if ch not in _BIDI_CONTROLS)
+    if suspicious or (text and text[0] in _FORMULA_START):
         return "'" + text
     return text
+
+
+#: Embedding, override and isolate marks (U+202A-U+202E, U+2066-U+2069).
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def _f(value: float | None, spec: str) -> str:
