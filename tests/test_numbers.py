@@ -212,3 +212,30 @@ def test_every_format_ends_at_peloton_s_summary(fixtures_dir: Path, tmp_path: Pa
                 problems.append(f"{workout.id} ascent {ascent} != {workout.ascent_m:.1f}")
     assert checked > 50
     assert not problems, "\n".join(problems)
+
+
+def _lap_counts(workout: Workout) -> tuple[int, int, list[float]]:
+    decoded = decode(encode_workout(workout))
+    fit_laps = decoded.all("lap")
+    tcx_laps = re.findall(r"<Lap StartTime=", render_tcx(workout))
+    return len(fit_laps), len(tcx_laps), [float(lap["total_timer_time"]) for lap in fit_laps]
+
+
+def test_laps_are_the_same_in_fit_and_tcx(fixtures_dir: Path, tmp_path: Path) -> None:
+    """Issue 11 case 6: one lap plan per workout, no lap of a few seconds (but a short workout)."""
+    from peloton_export.laps import MIN_LAP_S
+
+    for workout in _all_workouts(fixtures_dir, tmp_path):
+        fit_n, tcx_n, durations = _lap_counts(workout)
+        assert fit_n == tcx_n, f"{workout.id} {workout.discipline}: FIT {fit_n} laps, TCX {tcx_n}"
+        if len(durations) > 1:
+            assert min(durations[:-1]) >= MIN_LAP_S - 1, f"{workout.id}: {durations}"
+
+
+def test_lap_strategy_by_discipline_and_option(fixtures_dir: Path, tmp_path: Path) -> None:
+    from peloton_export.laps import lap_strategy
+
+    run = normalize(_load(fixtures_dir, tmp_path, "tread_run_workout.json"))
+    assert lap_strategy(run) == "distance"
+    assert lap_strategy(run, {"laps": "session"}) == "session"
+    assert _lap_counts(run)[0] == 2  # 2,671.5 m: one full mile and the rest

@@ -43,10 +43,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from peloton_export.errors import ConfigError
 from peloton_export.fit.adapter import FIT_EPOCH_S, FitWriter
 from peloton_export.fit.devices import DeviceIdentity, device_for
-from peloton_export.fit.laps import LapSpan, plan_laps
+from peloton_export.fit.laps import LapSpan
 from peloton_export.fit.sports import SportChoice, fit_sport
 from peloton_export.fit.strength import ExerciseMap, load_exercise_map
 from peloton_export.fit.zones import heart_rate_zone_times, power_zone_times
+from peloton_export.laps import lap_plan
 from peloton_export.model import GpsPoint, Sample, Workout
 from peloton_export.specs import ExportContext
 from peloton_export.stats import Stats, apportion, summarize
@@ -102,7 +103,7 @@ class FitOptions:
             virtual=boolean("virtual", False),
             zones=boolean("zones", True),
             device=get("device") or "honest",
-            laps=get("laps") or "auto",
+            laps=get("laps") or context.option("laps") or "auto",
             exercise_map=get("exercise_map") or None,
         )
 
@@ -582,7 +583,7 @@ def _lap_messages(activity: _Activity, options: FitOptions) -> list[Message]:
     workout, timeline, samples = activity.workout, activity.timeline, activity.samples
     last_offset = max([o for _, o, _ in activity.rows], default=0)
     active_end = max(last_offset, math.ceil(workout.timer_s) if _finite(workout.timer_s) else 0)
-    spans: list[LapSpan] = plan_laps(workout, active_end, strategy=options.laps, family=activity.sport.family)
+    spans: list[LapSpan] = lap_plan(workout, active_end, strategy=options.laps, family=activity.sport.family)
     bounds = [(timeline.at(span.start), timeline.at(span.end)) for span in spans]
     bounds[0] = (timeline.start, bounds[0][1])
     bounds[-1] = (bounds[-1][0], timeline.end)
