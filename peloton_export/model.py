@@ -147,6 +147,8 @@ class Workout:
     sets: tuple[ExerciseSet, ...] = ()
     targets: tuple[TargetRange, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    ascent_m: float | None = None
+    strokes: int | None = None
 
     @property
     def has_gps(self) -> bool:

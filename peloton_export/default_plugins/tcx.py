@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, BinaryIO
 
 from peloton_export import __version__
@@ -46,14 +47,16 @@ from peloton_export.default_plugins._xml import (
     valid_position,
     xml_text,
 )
+from peloton_export.fit.sports import fit_sport
 from peloton_export.hookspecs import hookimpl
+from peloton_export.laps import lap_plan
 from peloton_export.specs import ExportContext, FormatSpec
 from peloton_export.stats import Stats, apportion, summarize
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from peloton_export.model import Lap, Sample, Workout
+    from peloton_export.model import Sample, Workout
 
 __all__ = ["render_tcx", "tcx_sport", "write_tcx"]
 
@@ -128,25 +131,24 @@ class _LapPlan:
         self.points: list[int] = []  # indexes into the workout's point list
 
 
-def _plan_laps(workout: Workout, points: Sequence[Point]) -> list[_LapPlan]:
-    """One plan per ``workout.laps`` (or a single lap), with each point assigned to a lap."""
-    laps: list[Lap] = sorted(workout.laps, key=lambda lap: (lap.start_offset, lap.index))
-    if not laps:
-        plan = _LapPlan(workout.start, max(workout.timer_s, 0.0), "Manual")
-        plan.points.extend(range(len(points)))
-        return [plan]
+def _plan_laps(workout: Workout, points: Sequence[Point], strategy: str = "auto") -> list[_LapPlan]:
+    """One plan per lap of :func:`peloton_export.laps.lap_plan` (the FIT file's laps), with
+    each point assigned to a lap."""
+    offsets = [s.offset for s in workout.samples]
+    end = max(max(offsets, default=0), math.ceil(workout.timer_s) if math.isfinite(workout.timer_s) else 0)
+    spans = lap_plan(workout, end, strategy=strategy, family=fit_sport(workout).family)
     plans = [
         _LapPlan(
-            lap.start,
-            float(max(lap.end_offset - lap.start_offset, 0)),
-            "Distance" if lap.trigger == "distance" else "Manual",
+            workout.start + timedelta(seconds=span.start),
+            float(max(span.end - span.start, 0)),
+            "Distance" if span.trigger == "distance" else "Manual",
         )
-        for lap in laps
+        for span in spans
     ]
     k = 0
-    last = len(laps) - 1
+    last = len(spans) - 1
     for i, p in enumerate(points):
-        while k < last and p.offset >= laps[k + 1].start_offset:
+        while k < last and p.offset >= spans[k + 1].start:
             k += 1
         plans[k].points.append(i)
     return plans
@@ -281,14 +283,18 @@ def _notes(workout: Workout) -> str:
     return "\n".join(lines)
 
 
-def render_tcx(workout: Workout) -> str:
-    """Return the TCX document for ``workout`` as a string (see the module docs for the rules)."""
+def render_tcx(workout: Workout, laps: str = "auto") -> str:
+    """Return the TCX document for ``workout`` as a string (see the module docs for the rules).
+
+    ``laps`` is the lap strategy of :func:`peloton_export.laps.lap_plan` (the same laps as the
+    FIT file's).
+    """
     sport = tcx_sport(workout)
     running = sport == "Running"
     points = list(iter_points(workout))
     distances = cumulative_distances(points)
     times = format_utc_many([p.time for p in points])
-    plans = _plan_laps(workout, points)
+    plans = _plan_laps(workout, points, laps)
     calories = apportion(workout.calories_kcal or 0.0, [plan.total_s for plan in plans])
     major, minor, build = _version_parts()
 
@@ -336,7 +342,8 @@ def render_tcx(workout: Workout) -> str:
 
 def write_tcx(workout: Workout, stream: BinaryIO, context: ExportContext) -> None:
     """Write ``workout`` to ``stream`` as UTF-8 TCX v2 (the ``tcx`` format's writer)."""
-    stream.write(render_tcx(workout).encode("utf-8"))
+    laps = context.option("laps") or context.option("fit.laps") or "auto"
+    stream.write(render_tcx(workout, laps).encode("utf-8"))
 
 
 @hookimpl

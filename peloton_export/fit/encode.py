@@ -21,7 +21,8 @@ Rules a user should know:
 * Running and walking cadence is written in strides per minute (half of Peloton's steps per
   minute), as FIT and Garmin devices do; rowing cadence is the stroke rate.
 * Resistance is mapped from Peloton's 0-100 % to FIT's relative 0-254.
-* Rowing: ``total_cycles`` (strokes) is the stroke rate integrated over time.
+* Rowing: ``total_cycles`` (strokes) is Peloton's ``stroke_count`` summary, else the stroke
+  rate integrated over time; ``avg_stroke_distance`` is the distance over the strokes.
 * The file is deterministic: the same workout and options give the same bytes (no "now";
   the serial number is derived from the workout id).
 """
@@ -42,10 +43,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from peloton_export.errors import ConfigError
 from peloton_export.fit.adapter import FIT_EPOCH_S, FitWriter
 from peloton_export.fit.devices import DeviceIdentity, device_for
-from peloton_export.fit.laps import LapSpan, plan_laps
+from peloton_export.fit.laps import LapSpan
 from peloton_export.fit.sports import SportChoice, fit_sport
 from peloton_export.fit.strength import ExerciseMap, load_exercise_map
 from peloton_export.fit.zones import heart_rate_zone_times, power_zone_times
+from peloton_export.laps import lap_plan
 from peloton_export.model import GpsPoint, Sample, Workout
 from peloton_export.specs import ExportContext
 from peloton_export.stats import Stats, apportion, summarize
@@ -101,7 +103,7 @@ class FitOptions:
             virtual=boolean("virtual", False),
             zones=boolean("zones", True),
             device=get("device") or "honest",
-            laps=get("laps") or "auto",
+            laps=get("laps") or context.option("laps") or "auto",
             exercise_map=get("exercise_map") or None,
         )
 
@@ -581,7 +583,7 @@ def _lap_messages(activity: _Activity, options: FitOptions) -> list[Message]:
     workout, timeline, samples = activity.workout, activity.timeline, activity.samples
     last_offset = max([o for _, o, _ in activity.rows], default=0)
     active_end = max(last_offset, math.ceil(workout.timer_s) if _finite(workout.timer_s) else 0)
-    spans: list[LapSpan] = plan_laps(workout, active_end, strategy=options.laps, family=activity.sport.family)
+    spans: list[LapSpan] = lap_plan(workout, active_end, strategy=options.laps, family=activity.sport.family)
     bounds = [(timeline.at(span.start), timeline.at(span.end)) for span in spans]
     bounds[0] = (timeline.start, bounds[0][1])
     bounds[-1] = (bounds[-1][0], timeline.end)
@@ -687,25 +689,32 @@ def _session(activity: _Activity, num_laps: int) -> dict[str, object]:
     session["enhanced_avg_speed"] = session["avg_speed"]
     if workout.ftp_w and workout.ftp_w > 0:
         session["threshold_power"] = _int_within(workout.ftp_w, 1, 65534)
-    session.update(_elevation_fields(activity.rows))
+    session.update(_elevation_fields(activity.rows, workout.ascent_m))
     if sport.family == "rowing":
-        session.update(_rowing_fields(activity.samples, distance))
+        session.update(_rowing_fields(activity.samples, distance, workout.strokes))
     session.update(_start_position_fields(workout))
     return session
 
 
-def _elevation_fields(rows: Sequence[_Row]) -> dict[str, object]:
-    """``total_ascent`` and ``total_descent`` (m) from the records' altitudes."""
+def _elevation_fields(rows: Sequence[_Row], summary_ascent: float | None = None) -> dict[str, object]:
+    """``total_ascent`` and ``total_descent`` (m): the ascent is Peloton's elevation summary
+    when there is one, else (like the descent) computed from the records' altitudes."""
     altitudes = [float(r["altitude"]) for _, _, r in rows if "altitude" in r]  # type: ignore[arg-type]
-    if len(altitudes) <= 1:
-        return {}
-    ascent, descent = _ascent_descent(altitudes)
-    return {"total_ascent": round(ascent), "total_descent": round(descent)}
+    fields: dict[str, object] = {}
+    if len(altitudes) > 1:
+        ascent, descent = _ascent_descent(altitudes)
+        fields = {"total_ascent": round(ascent), "total_descent": round(descent)}
+    if summary_ascent is not None and 0 <= summary_ascent <= 65534:
+        fields["total_ascent"] = round(summary_ascent)
+    return fields
 
 
-def _rowing_fields(samples: Sequence[Sample], distance: float | None) -> dict[str, object]:
-    """``total_cycles`` (strokes) and ``avg_stroke_distance`` (m) of a row."""
-    strokes = _strokes(samples)
+def _rowing_fields(
+    samples: Sequence[Sample], distance: float | None, summary_strokes: int | None = None
+) -> dict[str, object]:
+    """``total_cycles`` (strokes) and ``avg_stroke_distance`` (m) of a row: the strokes are
+    Peloton's ``stroke_count`` summary, else the stroke rate integrated over time."""
+    strokes = summary_strokes if summary_strokes else _strokes(samples)
     if not strokes:
         return {}
     fields: dict[str, object] = {"total_cycles": strokes}

@@ -45,7 +45,7 @@ distance), :mod:`.gps`, :mod:`.laps` (laps and targets), :mod:`.strength` and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -290,6 +290,9 @@ class _Totals:
     total_work_j: float | None
     distance_m: float | None
     sets: tuple[ExerciseSet, ...]
+    ascent_m: float | None = None
+    strokes: int | None = None
+    distance_from_summary: bool = False
 
     @property
     def empty(self) -> bool:
@@ -303,10 +306,49 @@ def _read_totals(bodies: _Bodies, samples: tuple[Sample, ...], ctx: Context) -> 
     calories = _summary.calories(sums)
     work = _summary.total_work(bodies.workout, sums)
     distance = _summary.distance(sums)
+    from_summary = distance is not None
     if distance is None and samples and samples[-1].distance_m is not None:
         distance = samples[-1].distance_m
     sets = read_sets(bodies.workout, bodies.ride_details, bodies.graph, ctx)
-    return _Totals(calories_kcal=calories, total_work_j=work, distance_m=distance, sets=sets)
+    return _Totals(
+        calories_kcal=calories,
+        total_work_j=work,
+        distance_m=distance,
+        sets=sets,
+        ascent_m=_summary.elevation_gain(sums),
+        strokes=_summary.stroke_count(sums),
+        distance_from_summary=from_summary,
+    )
+
+
+def _reconciled(
+    series: _Series, totals: _Totals, ctx: Context
+) -> tuple[tuple[Sample, ...], tuple[GpsPoint, ...]]:
+    """Samples and track whose cumulative distance ends at Peloton's distance summary.
+
+    Every increment is scaled by ``summary / last cumulative value``, so seconds without
+    movement stay flat and the records, laps, CSV, TCX, GPX and JSON all end at the
+    session total. Without a summary (or without any series distance) nothing changes.
+    """
+    samples, track = series.samples, series.track
+    total = totals.distance_m if totals.distance_from_summary else None
+    if total is None:
+        return samples, track
+    last = max((s.distance_m for s in samples if s.distance_m is not None), default=None)
+    if last is not None and last > 0 and abs(last - total) > 0.01:
+        factor = total / last
+        if abs(factor - 1.0) > 0.02:
+            ctx.note(f"the samples' distance ({last:.1f} m) was scaled to Peloton's summary ({total:.1f} m)")
+        samples = tuple(
+            s if s.distance_m is None else replace(s, distance_m=s.distance_m * factor) for s in samples
+        )
+    last_fix = max((p.distance_m for p in track if p.distance_m is not None), default=None)
+    if last_fix is not None and last_fix > 0 and abs(last_fix - total) > 0.01:
+        factor = total / last_fix
+        track = tuple(
+            p if p.distance_m is None else replace(p, distance_m=p.distance_m * factor) for p in track
+        )
+    return samples, track
 
 
 # Step 5: assembly (class facts, zones, targets, laps).
@@ -327,6 +369,7 @@ def _assemble(
     units = infer_units(graph, series.speed_unit)
     targets = read_targets(graph, _pedaling_start_offset(ride), _target_speed_unit(graph, units), ctx)
     laps = read_laps(graph, clock.timer_s, ctx)
+    samples, track = _reconciled(series, totals, ctx)
     return Workout(
         id=workout_id,
         discipline=discipline,
@@ -344,19 +387,21 @@ def _assemble(
         calories_kcal=totals.calories_kcal,
         total_work_j=totals.total_work_j,
         distance_m=totals.distance_m,
-        ftp_w=_ftp(workout),
+        ftp_w=_summary.ftp(workout),
         max_heart_rate_bpm=max_hr,
         heart_rate_zones=zones,
         pause_s=_pause(workout),
         ride_id=_ride_id(ride),
         origin=_summary.detect_origin(workout),
         units=units or "imperial",
-        samples=series.samples,
+        samples=samples,
         laps=laps,
-        track=series.track,
+        track=track,
         sets=totals.sets,
         targets=targets,
         notes=tuple(ctx.notes),
+        ascent_m=totals.ascent_m,
+        strokes=totals.strokes,
     )
 
 
@@ -370,13 +415,6 @@ def _ride_id(ride: JsonObject | None) -> str | None:
     """The class id, or ``None`` for none and for Peloton's all-zero id."""
     ride_id = text(ride.get("id")) if ride else None
     return None if ride_id is None or is_zero_id(ride_id) else ride_id
-
-
-def _ftp(workout: JsonObject) -> float | None:
-    """``ftp_info.ftp`` in watts when it is above zero and under 2,000."""
-    ftp_info = obj(workout.get("ftp_info"))
-    ftp = positive(ftp_info.get("ftp")) if ftp_info else None
-    return ftp if ftp is not None and ftp < 2000 else None
 
 
 def _pause(workout: JsonObject) -> float:

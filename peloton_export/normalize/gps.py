@@ -13,11 +13,15 @@ which is the same clock as the sample offsets, so fixes are joined to samples by
 * ``accuracy`` (metres) may be ``null``; ``distance`` is cumulative in the unit named by
   ``distance_display_unit`` (mi or km) and is converted to metres;
 * ``altitude_m`` comes from the ``altitude`` sample at the same offset, when there is one;
-* fixes whose offset does not increase are dropped (duplicates).
+* fixes whose offset does not increase are dropped (duplicates);
+* when no fix carries a distance above zero (old recordings write ``distance: 0.0``), the
+  cumulative distance is computed from the positions (great-circle, within a segment).
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from peloton_export.model import GpsPoint
@@ -38,7 +42,40 @@ def read_track(
         ctx.note(f"{reader.dropped} GPS fix(es) without a valid position or offset were left out")
     if reader.points and graph.get("is_location_data_accurate") is False:
         ctx.note("Peloton marks this workout's location data as inaccurate")
+    if reader.points and not any(d > 0 for d in reader.distances.values()):
+        return _distance_from_positions(reader.points, ctx)
     return tuple(reader.points), reader.distances
+
+
+_EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
+
+
+def _haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres between two positions in degrees."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * _EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+def _distance_from_positions(
+    points: list[GpsPoint], ctx: Context
+) -> tuple[tuple[GpsPoint, ...], dict[int, float]]:
+    """The track with cumulative distance (m) from its positions, when the fixes' own
+    ``distance`` is absent or zero everywhere. Jumps across a gap (a new segment) add nothing."""
+    total = 0.0
+    out: list[GpsPoint] = []
+    distances: dict[int, float] = {}
+    previous: GpsPoint | None = None
+    for point in points:
+        if previous is not None and previous.segment == point.segment:
+            total += _haversine_m(previous.latitude, previous.longitude, point.latitude, point.longitude)
+        out.append(replace(point, distance_m=total))
+        distances[point.offset] = total
+        previous = point
+    if total > 0:
+        ctx.note("the GPS fixes carry no distance; it was computed from their positions")
+    return tuple(out), distances
 
 
 class _TrackReader:

@@ -5,7 +5,10 @@
   summary converted by its unit (kJ). Zero means "no output" (strength) and gives ``None``.
 * Distance: the ``distance`` summary converted by its own ``display_unit`` (mi, km, or m on
   the Row).
-* FTP: ``ftp_info.ftp`` when above zero.
+* Elevation gain: the ``elevation`` summary converted by its ``display_unit`` (ft when
+  missing), in metres; wins over any ascent computed from an altitude series.
+* Strokes: the ``stroke_count`` summary (a whole number of strokes, Row).
+* FTP: see :func:`ftp` (by ``ftp_info.ftp_source``).
 * Heart-rate zones: the ``zones`` of the ``heart_rate`` metric (``zoneN``, min/max bpm,
   seconds spent); else the durations of ``effort_zones.heart_rate_zone_durations`` without
   bounds. ``max_heart_rate_bpm`` is the user's maximum heart rate as Peloton set up the
@@ -75,6 +78,44 @@ def distance(sums: dict[str, tuple[object, object]]) -> float | None:
         return None
     metres = distance_to_m(value, unit)
     return metres if metres is not None and metres < 1e8 else None
+
+
+def elevation_gain(sums: dict[str, tuple[object, object]]) -> float | None:
+    """Metres of ascent from the ``elevation`` summary (unit ``ft`` when none is given)."""
+    if "elevation" not in sums:
+        return None
+    value, unit = sums["elevation"]
+    if value is None:
+        return None
+    metres = distance_to_m(value, unit or "ft")
+    return metres if metres is not None and metres < 100_000.0 else None
+
+
+def stroke_count(sums: dict[str, tuple[object, object]]) -> int | None:
+    """The number of strokes from the ``stroke_count`` summary (``None`` when absent or zero)."""
+    if "stroke_count" not in sums:
+        return None
+    value = num(sums["stroke_count"][0])
+    if value is None or not 0.0 < value < 1_000_000.0:
+        return None
+    return round(value)
+
+
+#: The share of the stored value that is the FTP, by ``ftp_info.ftp_source``. For a manual
+#: source Peloton stores the best 20-minute average output; the FTP is 95 % of it. Workout
+#: (``ftp_workout_source``) and estimated sources are used as given.
+FTP_SOURCE_FACTORS = {"ftp_manual_source": 0.95}
+
+
+def ftp(workout: JsonObject) -> float | None:
+    """The FTP in watts: ``ftp_info.ftp`` times its source's factor (see
+    :data:`FTP_SOURCE_FACTORS`), when the stored value is above zero and under 2,000 W."""
+    ftp_info = obj(workout.get("ftp_info"))
+    stored = positive(ftp_info.get("ftp")) if ftp_info else None
+    if stored is None or stored >= 2000 or ftp_info is None:
+        return None
+    source = (text(ftp_info.get("ftp_source")) or "").lower()
+    return stored * FTP_SOURCE_FACTORS.get(source, 1.0)
 
 
 def heart_rate_zones(graph: JsonObject | None) -> tuple[tuple[HeartRateZone, ...], float | None]:
