@@ -14,7 +14,10 @@ and prints the :class:`~peloton_export.pipeline.ExportReport`; library users do 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import difflib
 import logging
+import re
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -25,6 +28,7 @@ from typing import TYPE_CHECKING, Literal
 
 from peloton_export.archive import Archive
 from peloton_export.config import Config, load_config
+from peloton_export.errors import ConfigError
 from peloton_export.ledger import Ledger
 from peloton_export.paths import archive_dir, state_dir
 from peloton_export.pipeline import (
@@ -130,8 +134,22 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
     with lock, _archive_for(request) as archive:
         ledger = None if request.demo else Ledger.default()
         sync = None
+        selection = resolve_selection(
+            request.selection, archive, online=not (request.demo or request.offline)
+        )
         if not request.demo and not request.offline:
-            sync = sync_archive(config, offline=False, archive=archive, ledger=ledger)
+            sync = sync_archive(
+                config,
+                offline=False,
+                archive=archive,
+                ledger=ledger,
+                selection=selection,
+                fetch=not request.dry_run,
+            )
+            if sync.not_found:
+                raise ConfigError(
+                    f"unknown workout id: {', '.join(sync.not_found)} (Peloton has no such workout)"
+                )
         exporter = Exporter(
             host=host,
             archive=archive,
@@ -150,7 +168,7 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
             entry_points=host.from_entry_points,
         )
         report = exporter.run(
-            request.selection,
+            selection,
             progress=_export_progress(request.progress),
             jobs=request.jobs,
             rebuild=recipe if host.rebuildable else None,
@@ -167,6 +185,8 @@ def sync_archive(
     ledger: Ledger | None = None,
     api: PelotonAPI | None = None,
     refetch: bool = False,
+    selection: Selection | None = None,
+    fetch: bool = True,
 ) -> SyncReport:
     """Bring the raw archive up to date with Peloton (the sync alone, no export).
 
@@ -174,7 +194,8 @@ def sync_archive(
     (saved token first), lists the workouts newest first and fetches only new or
     incomplete ones (see :mod:`peloton_export.client.sync`). ``config`` defaults to the
     config file; ``archive`` and ``ledger`` to the platformdirs locations; ``refetch``
-    fetches everything again.
+    fetches everything again. ``selection`` (a :class:`Selection` whose ``workout_ids`` are full
+    ids) limits what is listed and fetched; ``fetch=False`` lists without fetching any workout.
 
     :raises PelotonExportError: (one-line message) when login or the service fails.
     """
@@ -189,13 +210,53 @@ def sync_archive(
     own = api is None
     api = api or make_client(config or load_config())
     try:
-        report = sync_workouts(api, archive, ledger=ledger, refetch=refetch)
+        report = sync_workouts(api, archive, ledger=ledger, refetch=refetch, selection=selection, fetch=fetch)
         ledger.set_meta("last_sync", _now())
         ledger.set_meta("last_sync_summary", report.summary())
         return report
     finally:
         if own:
             api.http.close()
+
+
+def resolve_selection(selection: Selection, archive: Archive, *, online: bool) -> Selection:
+    """``selection`` with every workout id made whole.
+
+    A full id (32 hex digits) stays as it is when ``online`` (Peloton is asked for it) or
+    when archived; a shorter one must be the prefix of exactly one archived workout.
+
+    :raises ConfigError: an id that matches no archived workout (with the nearest ids), or
+        a prefix that matches several.
+    """
+    if not selection.workout_ids:
+        return selection
+    known = archive.ids()
+    whole: set[str] = set()
+    for given in sorted(selection.workout_ids):
+        wanted = given.strip().lower()
+        if wanted in known or (online and _FULL_ID.fullmatch(wanted)):
+            whole.add(wanted)
+            continue
+        matches = [workout_id for workout_id in known if workout_id.startswith(wanted)] if wanted else []
+        if len(matches) == 1:
+            whole.add(matches[0])
+            continue
+        if matches:
+            shown = ", ".join(sorted(matches)[:3])
+            raise ConfigError(
+                f"workout id {given!r} is ambiguous: {len(matches)} archived workouts start so ({shown})"
+            )
+        near = difflib.get_close_matches(wanted, [workout_id[: len(wanted)] for workout_id in known], n=1)
+        hint = f" (did you mean {_expand(near[0], known)}?)" if near else ""
+        raise ConfigError(f"unknown workout id: {given}{hint}")
+    return dataclasses.replace(selection, workout_ids=frozenset(whole))
+
+
+_FULL_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def _expand(prefix: str, known: Sequence[str]) -> str:
+    return next((workout_id for workout_id in known if workout_id.startswith(prefix)), prefix)
 
 
 def _now() -> str:
