@@ -153,7 +153,8 @@ def export_command(host: PluginHost) -> click.Command:
         "disciplines",
         multiple=True,
         metavar="NAME",
-        help="Only these disciplines, e.g. cycling, running, caesar (repeatable).",
+        help="Only these disciplines (repeatable): cycling, running, walking, strength, yoga, ...;"
+        " aliases row/rowing (the Row), bike, tread, bootcamp.",
     )
     @click.option("--limit", type=click.IntRange(min=1), help="At most this many workouts, newest first.")
     @click.option(

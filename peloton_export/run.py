@@ -19,7 +19,7 @@ import difflib
 import logging
 import re
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -219,15 +219,72 @@ def sync_archive(
             api.http.close()
 
 
+#: Peloton's discipline names (``fitness_discipline``), as ``--discipline`` accepts them.
+DISCIPLINES = (
+    "cycling",
+    "running",
+    "walking",
+    "caesar",
+    "rowing",
+    "strength",
+    "stretching",
+    "yoga",
+    "meditation",
+    "cardio",
+    "circuit",
+    "bike_bootcamp",
+    "outdoor",
+)
+
+#: Friendlier names for ``--discipline``: each stands for the Peloton names it lists.
+DISCIPLINE_ALIASES: Mapping[str, tuple[str, ...]] = {
+    "row": ("caesar", "rowing"),
+    "rowing": ("caesar", "rowing"),
+    "caesar": ("caesar", "rowing"),
+    "bike": ("cycling",),
+    "ride": ("cycling",),
+    "tread": ("running", "walking"),
+    "run": ("running",),
+    "walk": ("walking",),
+    "bootcamp": ("bike_bootcamp", "circuit"),
+}
+
+
+def resolve_disciplines(names: Iterable[str]) -> frozenset[str] | None:
+    """Peloton discipline names for ``--discipline`` words (case-insensitive, aliases allowed).
+
+    ``None`` when no name is given.
+
+    :raises ConfigError: an unknown name, with the nearest known one.
+    """
+    chosen: set[str] = set()
+    for given in names:
+        name = given.strip().lower().replace("-", "_")
+        if name in DISCIPLINE_ALIASES:
+            chosen.update(DISCIPLINE_ALIASES[name])
+        elif name in DISCIPLINES:
+            chosen.add(name)
+        else:
+            words = sorted({*DISCIPLINES, *DISCIPLINE_ALIASES})
+            near = difflib.get_close_matches(name, words, n=1)
+            hint = f"did you mean {near[0]}? " if near else ""
+            raise ConfigError(f"unknown discipline {given!r}; {hint}choose one of: {', '.join(words)}")
+    return frozenset(chosen) or None
+
+
 def resolve_selection(selection: Selection, archive: Archive, *, online: bool) -> Selection:
-    """``selection`` with every workout id made whole.
+    """``selection`` with every workout id made whole and disciplines resolved.
+
+    Disciplines go through :func:`resolve_disciplines`.
 
     A full id (32 hex digits) stays as it is when ``online`` (Peloton is asked for it) or
     when archived; a shorter one must be the prefix of exactly one archived workout.
 
-    :raises ConfigError: an id that matches no archived workout (with the nearest ids), or
-        a prefix that matches several.
+    :raises ConfigError: an unknown discipline, an id that matches no archived workout (with
+        the nearest ids), or a prefix that matches several.
     """
+    if selection.disciplines:
+        selection = dataclasses.replace(selection, disciplines=resolve_disciplines(selection.disciplines))
     if not selection.workout_ids:
         return selection
     known = archive.ids()
@@ -264,7 +321,8 @@ def _now() -> str:
 
 
 def _format_names(request: ExportRequest, config: Config, host: PluginHost) -> list[str]:
-    names = split_names(request.formats) or _split(config.get("formats")) or ["all"]
+    given = split_names(request.formats) or _split(config.get("formats")) or ["all"]
+    names = [name.lower() for name in given]
     return list(host.formats()) if "all" in names else names
 
 
@@ -306,4 +364,15 @@ def _archive_for(request: ExportRequest) -> Iterator[Archive]:
         yield Archive(request.archive_dir or archive_dir())
 
 
-__all__ = ["DEFAULT_OUTPUT", "ExportRequest", "ProgressEvent", "RunContext", "run_export", "sync_archive"]
+__all__ = [
+    "DEFAULT_OUTPUT",
+    "DISCIPLINES",
+    "DISCIPLINE_ALIASES",
+    "ExportRequest",
+    "ProgressEvent",
+    "RunContext",
+    "resolve_disciplines",
+    "resolve_selection",
+    "run_export",
+    "sync_archive",
+]

@@ -169,3 +169,33 @@ def test_unknown_workout_ids_are_usage_errors(
     assert cli("-f", "json", "--workout", "f" * 32, "-o", str(tmp_path / "o")) == 2
     assert f"unknown workout id: {'f' * 32}" in capsys.readouterr().err
     assert json.dumps(archived(tmp_path)) == "[]"
+
+
+def test_unknown_discipline_is_a_usage_error_with_the_nearest_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli("--demo", "-f", "json", "--discipline", "cyclin", "-o", str(tmp_path / "o")) == 2
+    err = capsys.readouterr().err
+    assert "unknown discipline 'cyclin'; did you mean cycling?" in err
+    assert "Traceback" not in err and not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(("alias", "expected"), [("row", {"caesar"}), ("Bike", {"cycling"})])
+def test_discipline_aliases_select_peloton_names(
+    peloton_env: FakePeloton,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    alias: str,
+    expected: set[str],
+) -> None:
+    wanted = {str(i["id"]) for i in items(peloton_env) if i["fitness_discipline"] in expected}
+    assert wanted
+    assert cli("-f", "json", "--discipline", alias, "--limit", "2", "-o", str(tmp_path / "o")) == 0
+    assert fetched(peloton_env) <= wanted and len(fetched(peloton_env)) == 2
+    assert "2 exported" in capsys.readouterr().out
+
+
+def test_format_names_are_case_insensitive(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli("--demo", "-f", "TCX", "--limit", "1", "-o", str(tmp_path / "o")) == 0
+    assert len(list((tmp_path / "o").glob("*.tcx"))) == 1
+    capsys.readouterr()
