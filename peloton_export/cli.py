@@ -65,22 +65,35 @@ def _setup_logging(verbose: int) -> None:
 
 
 class _Progress:
-    """A rich progress bar on a terminal; nothing when standard error is not one."""
+    """A rich progress bar per phase on a terminal; one log line per step with ``-v``;
+    nothing when standard error is not a terminal (piped) or with ``-q``."""
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, *, log_steps: bool = False) -> None:
         self.bar: Any = None
-        self.task: Any = None
-        if enabled:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+        self.tasks: dict[str, Any] = {}
+        self.log_steps = log_steps
+        if enabled and not log_steps:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
 
             self.bar = Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), transient=True
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=True,
             )
 
     def __enter__(self) -> _Progress:
         if self.bar is not None:
             self.bar.start()
-            self.task = self.bar.add_task("exporting", total=None)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -88,8 +101,20 @@ class _Progress:
             self.bar.stop()
 
     def update(self, event: ProgressEvent) -> None:
-        if self.bar is not None:
-            self.bar.update(self.task, advance=1, description=f"exporting {event.description[:40]}")
+        label = event.description if event.phase != "export" else f"exporting {event.description[:40]}"
+        if self.log_steps:
+            of = f" of {event.total}" if event.total else ""
+            logging.getLogger("peloton_export.progress").info(
+                "%s %d%s: %s", event.phase, event.completed, of, label
+            )
+            return
+        if self.bar is None:
+            return
+        task = self.tasks.get(event.phase)
+        if task is None:
+            task = self.tasks[event.phase] = self.bar.add_task(label, total=event.total)
+        self.bar.update(task, completed=event.completed, total=event.total, description=label)
+        self.bar.refresh()
 
 
 def _print_report(report: ExportReport, *, dry_run: bool) -> None:
@@ -238,7 +263,7 @@ def export_command(host: PluginHost) -> click.Command:
             jobs=jobs,
             config=config,
         )
-        with _Progress(not quiet and sys.stderr.isatty()) as progress:
+        with _Progress(not quiet and sys.stderr.isatty(), log_steps=verbose > 0 and not quiet) as progress:
             report = run_export(replace(request, progress=progress.update), host)
         if report.sync is not None:
             click.echo(f"Sync: {report.sync.summary()}")

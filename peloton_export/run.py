@@ -40,6 +40,7 @@ from peloton_export.pipeline import (
     WorkoutResult,
     resolve_formats,
     resolve_sinks,
+    select_ids,
 )
 from peloton_export.plugins import PluginHost, create_host
 from peloton_export.runlock import run_lock
@@ -47,7 +48,7 @@ from peloton_export.specs import ExportContext
 
 if TYPE_CHECKING:
     from peloton_export.client.api import PelotonAPI
-    from peloton_export.client.sync import SyncReport
+    from peloton_export.client.sync import SyncProgress, SyncReport
 
 log = logging.getLogger("peloton_export.run")
 
@@ -59,12 +60,16 @@ DEFAULT_OUTPUT = "exports"
 class ProgressEvent:
     """One step of a run, for a progress display.
 
-    ``phase`` is ``"export"`` (one event per workout, with its ``result``); ``completed``
+    ``phase`` is ``"listing"`` (one event per list page; ``total`` is the page count from
+    the first page), ``"fetching"`` (one per workout fetched; ``total`` is the number
+    queued so far, growing while pages are listed; the description ends with the time
+    left at the rate ceiling) or ``"export"`` (one per workout, with its ``result``; ``total``
+    is the number of selected workouts). ``"sync"`` is kept for compatibility. ``completed``
     counts the steps done in the phase and ``total`` is the number expected (``None`` when
     not known yet); ``description`` is a short human label (the class title).
     """
 
-    phase: Literal["sync", "export"]
+    phase: Literal["listing", "fetching", "sync", "export"]
     completed: int
     total: int | None
     description: str
@@ -145,6 +150,7 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
                 ledger=ledger,
                 selection=selection,
                 fetch=not request.dry_run,
+                progress=_sync_progress(request.progress),
             )
             if sync.not_found:
                 raise ConfigError(
@@ -169,7 +175,9 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
         )
         report = exporter.run(
             selection,
-            progress=_export_progress(request.progress),
+            progress=_export_progress(
+                request.progress, len(select_ids(archive, selection)) if request.progress else None
+            ),
             jobs=request.jobs,
             rebuild=recipe if host.rebuildable else None,
         )
@@ -187,6 +195,7 @@ def sync_archive(
     refetch: bool = False,
     selection: Selection | None = None,
     fetch: bool = True,
+    progress: SyncProgress | None = None,
 ) -> SyncReport:
     """Bring the raw archive up to date with Peloton (the sync alone, no export).
 
@@ -195,7 +204,9 @@ def sync_archive(
     incomplete ones (see :mod:`peloton_export.client.sync`). ``config`` defaults to the
     config file; ``archive`` and ``ledger`` to the platformdirs locations; ``refetch``
     fetches everything again. ``selection`` (a :class:`Selection` whose ``workout_ids`` are full
-    ids) limits what is listed and fetched; ``fetch=False`` lists without fetching any workout.
+    ids) limits what is listed and fetched; ``fetch=False`` lists without fetching any workout;
+    ``progress`` sees each list page and fetched workout (see
+    :data:`peloton_export.client.sync.SyncProgress`).
 
     :raises PelotonExportError: (one-line message) when login or the service fails.
     """
@@ -210,7 +221,9 @@ def sync_archive(
     own = api is None
     api = api or make_client(config or load_config())
     try:
-        report = sync_workouts(api, archive, ledger=ledger, refetch=refetch, selection=selection, fetch=fetch)
+        report = sync_workouts(
+            api, archive, ledger=ledger, refetch=refetch, selection=selection, fetch=fetch, progress=progress
+        )
         ledger.set_meta("last_sync", _now())
         ledger.set_meta("last_sync_summary", report.summary())
         return report
@@ -335,8 +348,20 @@ def split_names(values: Sequence[str]) -> list[str]:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
+def _sync_progress(callback: Callable[[ProgressEvent], None] | None) -> SyncProgress | None:
+    if callback is None:
+        return None
+
+    def report(phase: str, completed: int, total: int | None, description: str) -> None:
+        callback(
+            ProgressEvent("listing" if phase == "listing" else "fetching", completed, total, description)
+        )
+
+    return report
+
+
 def _export_progress(
-    callback: Callable[[ProgressEvent], None] | None,
+    callback: Callable[[ProgressEvent], None] | None, total: int | None = None
 ) -> Callable[[WorkoutResult], None] | None:
     if callback is None:
         return None
@@ -345,7 +370,7 @@ def _export_progress(
     def report(result: WorkoutResult) -> None:
         nonlocal done
         done += 1
-        callback(ProgressEvent("export", done, None, result.title or result.workout_id, result))
+        callback(ProgressEvent("export", done, total, result.title or result.workout_id, result))
 
     return report
 

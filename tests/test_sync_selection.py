@@ -199,3 +199,18 @@ def test_format_names_are_case_insensitive(tmp_path: Path, capsys: pytest.Captur
     assert cli("--demo", "-f", "TCX", "--limit", "1", "-o", str(tmp_path / "o")) == 0
     assert len(list((tmp_path / "o").glob("*.tcx"))) == 1
     capsys.readouterr()
+
+
+def test_verbose_logs_one_line_per_step(
+    peloton_env: FakePeloton,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    caplog.set_level("INFO", logger="peloton_export.progress")
+    assert cli("-v", "-f", "json", "--limit", "2", "-o", str(tmp_path / "o")) == 0
+    lines = [r.getMessage() for r in caplog.records if r.name == "peloton_export.progress"]
+    assert any(line.startswith("listing 1") for line in lines)
+    assert any(line.startswith("fetching 2 of 2: fetching ") for line in lines)
+    assert any(line.startswith("export 2 of 2: exporting ") for line in lines)
+    capsys.readouterr()

@@ -36,6 +36,7 @@ lists the pages the same way but fetches no workout: what a real run would fetch
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -49,6 +50,34 @@ from peloton_export.raw import JsonObject
 
 if TYPE_CHECKING:
     from peloton_export.pipeline import Selection
+
+#: ``(phase, completed, total or None, description)``: phase is ``"listing"`` (pages) or
+#: ``"fetching"`` (workouts; the total grows as pages are listed).
+SyncProgress = Callable[[str, int, "int | None", str], None]
+
+
+class _Meter:
+    """Counts pages and fetched workouts for a :data:`SyncProgress` callback."""
+
+    def __init__(self, callback: SyncProgress | None, max_rate: float | None) -> None:
+        self.callback = callback
+        self.max_rate = max_rate
+        self.queued = 0
+        self.done = 0
+
+    def page(self, number: int, page_count: int | None, total: int) -> None:
+        if self.callback is not None:
+            label = f"listing page {number} of {page_count}" if page_count else f"listing page {number}"
+            self.callback("listing", number, page_count, f"{label} ({total} workouts on Peloton)")
+
+    def fetched(self, title: str) -> None:
+        self.done += 1
+        if self.callback is not None:
+            eta = ""
+            if self.max_rate:
+                eta = f", about {round(2 * (self.queued - self.done) / self.max_rate)} s left"
+            self.callback("fetching", self.done, self.queued, f"fetching {title[:40]}{eta}")
+
 
 log = logging.getLogger("peloton_export.client")
 
@@ -153,12 +182,15 @@ def sync_workouts(
     refetch: bool = False,
     selection: Selection | None = None,
     fetch: bool = True,
+    progress: SyncProgress | None = None,
 ) -> SyncReport:
     """Bring ``archive`` up to date with the account (see the module docstring).
 
     Options left ``None`` come from the client settings. ``refetch`` fetches every workout
     again (and walks the whole list). ``selection`` limits what is listed and fetched;
-    ``fetch=False`` fetches nothing (see :attr:`SyncReport.would_fetch`). Transient
+    ``fetch=False`` fetches nothing (see :attr:`SyncReport.would_fetch`); ``progress`` is
+    called after each list page and each fetched workout (:data:`SyncProgress`; the ETA
+    assumes two requests per workout at the ``max_rate`` ceiling). Transient
     failures that outlast the retries
     (:class:`~peloton_export.client.http.ServiceUnavailable`) and login failures abort the
     sync; what was archived before stays archived.
@@ -171,10 +203,18 @@ def sync_workouts(
     report = SyncReport()
     start_count = api.http.requests_sent
     fetcher = _Fetcher(api, archive, skip_imported=skip, ride_details=rides)
+    meter = _Meter(progress, settings.max_rate)
     try:
         if selection is not None and selection.workout_ids is not None:
             _sync_ids(
-                sorted(selection.workout_ids), fetcher, archive, ledger, report, refetch=refetch, fetch=fetch
+                sorted(selection.workout_ids),
+                fetcher,
+                archive,
+                ledger,
+                report,
+                meter,
+                refetch=refetch,
+                fetch=fetch,
             )
         else:
             _sync_list(
@@ -184,6 +224,7 @@ def sync_workouts(
                 ledger,
                 report,
                 selection,
+                meter,
                 page_size=page_size,
                 concurrency=concurrency,
                 skip=skip,
@@ -234,6 +275,7 @@ def _sync_list(
     ledger: Ledger | None,
     report: SyncReport,
     selection: Selection | None,
+    meter: _Meter,
     *,
     page_size: int,
     concurrency: int,
@@ -254,6 +296,7 @@ def _sync_list(
             page = api.workouts_page(page_no, page_size)
             report.pages += 1
             report.listed += len(page.items)
+            meter.page(report.pages, page.page_count or None, page.total)
             all_known = _sync_page(
                 page.items,
                 pool,
@@ -262,6 +305,7 @@ def _sync_list(
                 ledger,
                 report,
                 window,
+                meter,
                 skip=skip,
                 refetch=refetch,
                 fetch=fetch,
@@ -290,6 +334,7 @@ def _sync_ids(
     archive: Archive,
     ledger: Ledger | None,
     report: SyncReport,
+    meter: _Meter,
     *,
     refetch: bool,
     fetch: bool,
@@ -302,6 +347,7 @@ def _sync_ids(
         if not fetch:
             report.would_fetch.append(workout_id)
             continue
+        meter.queued += 1
         try:
             outcome, detail = fetcher(workout_id, {})
         except PelotonHTTPError as exc:
@@ -317,6 +363,7 @@ def _sync_ids(
             continue
         row = _seen_row(workout_id, detail)
         _count_fetched(report, workout_id, outcome, status=row[3])
+        meter.fetched(_title(detail, workout_id))
         if ledger is not None:
             ledger.seen_many([row])
             if outcome == "new":
@@ -339,6 +386,7 @@ def _sync_page(
     ledger: Ledger | None,
     report: SyncReport,
     window: _Window,
+    meter: _Meter,
     *,
     skip: bool,
     refetch: bool,
@@ -369,6 +417,7 @@ def _sync_page(
             report.would_fetch.append(workout_id)
         elif wanted:
             jobs.append((workout_id, pool.submit(fetcher, workout_id, item)))
+            meter.queued += 1
         else:
             seen.append(row)
     try:
@@ -380,12 +429,20 @@ def _sync_page(
             row = _seen_row(workout_id, detail)
             seen.append(row)
             _count_fetched(report, workout_id, outcome, status=row[3])
+            meter.fetched(_title(detail, workout_id))
     finally:
         for _, future in jobs:
             future.cancel()
         if ledger is not None and seen:
             ledger.seen_many(seen)
     return all_known
+
+
+def _title(detail: JsonObject, workout_id: str) -> str:
+    """The class title of a workout body, else its id."""
+    ride = detail.get("ride")
+    title = ride.get("title") if isinstance(ride, dict) else None
+    return str(title or detail.get("title") or detail.get("name") or workout_id)
 
 
 def _complete(archive: Archive, item: JsonObject) -> bool:
