@@ -141,7 +141,8 @@ def _result_lines(result: WorkoutResult, *, dry_run: bool) -> Iterator[str]:
     if dry_run:
         yield from (f"  would write {f.path}" for f in result.files if f.status == "planned" and f.path)
     if result.status in ("skipped", "failed"):
-        yield f"  {result.status} {result.workout_id}: {result.reason}"
+        reason = result.reason.removeprefix(f"workout {result.workout_id}: ")
+        yield f"  {result.status} {result.workout_id}: {reason}"
     for s in result.sinks:
         if s.status == "planned":
             yield f"  {s.sink}: {s.reason}"
@@ -266,7 +267,7 @@ def export_command(host: PluginHost) -> click.Command:
         with _Progress(not quiet and sys.stderr.isatty(), log_steps=verbose > 0 and not quiet) as progress:
             report = run_export(replace(request, progress=progress.update), host)
         if report.sync is not None:
-            click.echo(f"Sync: {report.sync.summary()}")
+            click.echo(report.sync.summary())
         _print_report(report, dry_run=dry_run)
         if not report.ok:
             raise SystemExit(EXIT_FAILURES)

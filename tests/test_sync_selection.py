@@ -214,3 +214,14 @@ def test_verbose_logs_one_line_per_step(
     assert any(line.startswith("fetching 2 of 2: fetching ") for line in lines)
     assert any(line.startswith("export 2 of 2: exporting ") for line in lines)
     capsys.readouterr()
+
+
+def test_wording_of_the_sync_and_skip_lines() -> None:
+    from peloton_export.cli import _result_lines
+    from peloton_export.client.sync import SyncReport
+    from peloton_export.pipeline import WorkoutResult
+
+    assert SyncReport(requests=1).summary().endswith("(1 request)")
+    assert SyncReport(requests=2).summary().endswith("(2 requests)")
+    result = WorkoutResult("abc", "skipped", reason="workout abc: no samples")
+    assert list(_result_lines(result, dry_run=False)) == ["  skipped abc: no samples"]

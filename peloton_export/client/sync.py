@@ -125,7 +125,8 @@ class SyncReport:
             parts.append(f"{len(self.would_fetch)} would be fetched")
         if self.failed:
             parts.append(f"{len(self.failed)} failed")
-        return f"Peloton sync: {', '.join(parts)} ({self.requests} requests)"
+        requests = f"{self.requests} request{'' if self.requests == 1 else 's'}"
+        return f"Peloton sync: {', '.join(parts)} ({requests})"
 
 
 def _int(value: Any) -> int | None:
