@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from peloton_export.client.http import HttpClient, PelotonHTTPError, path_of
 from peloton_export.client.settings import ClientSettings
 from peloton_export.client.tokens import Cooldown, Token, TokenStore, access_expiry, looks_like_jwt
-from peloton_export.errors import AuthRequired
+from peloton_export.errors import AuthRequired, PelotonClientError
 
 if TYPE_CHECKING:
     import requests
@@ -67,8 +67,13 @@ AUTH0_CLIENT = b64url(b'{"name":"auth0.js-ulp","version":"9.14.3"}')
 LOGIN_HINT = "run `peloton-export login`"
 
 
-class LoginFailed(AuthRequired):
-    """A login did not work; the message says what to do."""
+class LoginFailed(AuthRequired, PelotonClientError):
+    """A login did not work; the message says what to do.
+
+    Also a :class:`~peloton_export.compat.PelotonClientError` (so a
+    :class:`~peloton_export.compat.PelotonException`), which scripts written for
+    peloton-client-library catch.
+    """
 
 
 class WrongPassword(LoginFailed):

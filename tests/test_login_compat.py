@@ -1,0 +1,33 @@
+"""Login errors of the new client are the original library's exceptions too."""
+# ruff: noqa: F811  (fixtures imported by name)
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from peloton_export.client.auth import AccountLocked, LoginCooldownActive, LoginPageChanged, WrongPassword
+from peloton_export.compat import PelotonClientError, PelotonException
+from peloton_export.errors import AuthRequired
+from peloton_export.testing.clients import make_test_client
+from peloton_export.testing.pytest_plugin import (
+    FakeFactory,
+    fake_peloton_factory,  # noqa: F401 (fixtures)
+)
+
+
+def test_a_wrong_password_is_caught_as_the_original_library_exceptions(
+    fake_peloton_factory: FakeFactory, tmp_path: Path
+) -> None:
+    fake = fake_peloton_factory([])
+    api = make_test_client(fake, tmp_path, username=fake.user.username, password="wrong")
+    with pytest.raises(PelotonClientError) as info:
+        api.auth.ensure()
+    assert isinstance(info.value, WrongPassword) and isinstance(info.value, PelotonException)
+    assert isinstance(info.value, AuthRequired)  # what the command line turns into one line
+
+
+@pytest.mark.parametrize("error", [AccountLocked, LoginCooldownActive, LoginPageChanged])
+def test_every_login_error_is_a_client_error(error: type[Exception]) -> None:
+    assert issubclass(error, PelotonClientError)
