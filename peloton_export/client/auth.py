@@ -1,6 +1,6 @@
 """Logging in to Peloton: strategies tried in order, a token cache and a login cooldown.
 
-Strategies (``[peloton-export] auth``, default ``cached,pkce,token,legacy``):
+Strategies (``[peloton-export] auth``, default ``cached,pkce,token``):
 
 ``cached``
     the saved login (:class:`~peloton_export.client.tokens.TokenStore`); an expired access
@@ -13,7 +13,8 @@ Strategies (``[peloton-export] auth``, default ``cached,pkce,token,legacy``):
     a pasted access or refresh token (``PELOTON_EXPORT_TOKEN``; ``peloton-export login
     --token`` saves one into the cache instead).
 ``legacy``
-    the retired ``POST /auth/login`` session cookie, for servers that still take it.
+    the retired ``POST /auth/login`` session cookie, for servers that still take it (only
+    when configured: not in the default order).
 
 Every password login that fails starts a persisted cooldown
 (:class:`~peloton_export.client.tokens.Cooldown`), so a cron job never hammers the login
