@@ -31,3 +31,19 @@ def test_a_wrong_password_is_caught_as_the_original_library_exceptions(
 @pytest.mark.parametrize("error", [AccountLocked, LoginCooldownActive, LoginPageChanged])
 def test_every_login_error_is_a_client_error(error: type[Exception]) -> None:
     assert issubclass(error, PelotonClientError)
+
+
+def test_login_host_sees_a_browser_the_api_host_the_honest_user_agent(
+    fake_peloton_factory: FakeFactory, tmp_path: Path
+) -> None:
+    fake = fake_peloton_factory([])
+    api = make_test_client(fake, tmp_path, login=True, strategies=("pkce",))
+    api.auth.ensure()
+    api.me()
+    login = [r for r in fake.requests if r.host == "auth"]
+    calls = [r for r in fake.requests if r.host == "api"]
+    assert login and calls
+    assert all((r.header("User-Agent") or "").startswith("Mozilla/5.0") for r in login)
+    assert all(r.header("Accept-Language") for r in login)
+    assert all((r.header("User-Agent") or "").startswith("peloton-export/") for r in calls)
+    assert not any(r.header("Accept-Language") for r in calls)

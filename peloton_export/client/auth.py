@@ -66,6 +66,10 @@ def pkce_challenge(verifier: str) -> str:
 
 AUTH0_CLIENT = b64url(b'{"name":"auth0.js-ulp","version":"9.14.3"}')
 LOGIN_HINT = "run `peloton-export login`"
+#: What the login session sends as ``User-Agent`` (Auth0's hosted page expects a browser).
+BROWSER_USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+)
 
 
 class LoginFailed(AuthRequired, PelotonClientError):
@@ -347,7 +351,11 @@ class Authenticator:
     def _pkce_flow(self, username: str, password: str) -> Token:
         auth = self.settings.auth_url
         session = self.http.new_session()
+        # The login host only: a browser's headers, as every working client sends there (the
+        # API host keeps the honest User-Agent; this session never reaches it).
         session.headers["Accept"] = "text/html,application/json"
+        session.headers["User-Agent"] = BROWSER_USER_AGENT
+        session.headers["Accept-Language"] = "en-US,en;q=0.9"
         verifier = b64url(secrets.token_bytes(48))
         state = b64url(secrets.token_bytes(24))
         nonce = b64url(secrets.token_bytes(24))
