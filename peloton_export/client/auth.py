@@ -18,7 +18,11 @@ Strategies (``[peloton-export] auth``, default ``cached,pkce,token``):
 
 Every password login that fails starts a persisted cooldown
 (:class:`~peloton_export.client.tokens.Cooldown`), so a cron job never hammers the login
-endpoint. Errors end with one line saying what to do. No secret is ever logged or put in
+endpoint: unattended runs honour it after one failure. A person typing the password at a
+terminal (``Auth.interactive``) may retry at once until :data:`INTERACTIVE_FAILURES` failures
+are recorded (the cooldown after the first three is 10, 20 then 40 minutes, so three typos
+fit in well under 15 minutes); ``Auth.ignore_cooldown`` (``login --ignore-cooldown``) skips
+it. Errors end with one line saying what to do. No secret is ever logged or put in
 an error message.
 """
 
@@ -66,6 +70,8 @@ def pkce_challenge(verifier: str) -> str:
 
 AUTH0_CLIENT = b64url(b'{"name":"auth0.js-ulp","version":"9.14.3"}')
 LOGIN_HINT = "run `peloton-export login`"
+#: Failed logins a person at a terminal may retry at once before the cooldown holds.
+INTERACTIVE_FAILURES = 3
 #: What the login session sends as ``User-Agent`` (Auth0's hosted page expects a browser).
 BROWSER_USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
@@ -177,6 +183,11 @@ class Authenticator:
         self._refreshed: set[str] = set()
         self._persist = True
         self._login_tried = False
+        #: A person at a terminal typed the password: up to :data:`INTERACTIVE_FAILURES`
+        #: failures may be retried at once (unattended runs honour the cooldown).
+        self.interactive = False
+        #: ``login --ignore-cooldown``: try a login whatever the cooldown says.
+        self.ignore_cooldown = False
 
     def set_credentials(self, username: str | None, password: str | None) -> None:
         """Use this username and password for password logins."""
@@ -302,11 +313,18 @@ class Authenticator:
         if self._login_tried:
             return  # this run's own failure started it: the next strategy may still try once
         state = self.cooldown.active()
+        if state is not None and self.ignore_cooldown:
+            log.info("login cooldown ignored on request")
+            return
+        if state is not None and self.interactive and state.failures < INTERACTIVE_FAILURES:
+            log.info("login retried at a terminal (%d failure(s) so far)", state.failures)
+            return
         if state is not None:
             raise LoginCooldownActive(
                 f"The last Peloton login failed ({state.reason}); to protect your account no new login "
                 f"is tried before {_clock_text(state.until)}. "
-                f"Fix the cause, then {LOGIN_HINT} after that time"
+                f"Fix the cause, then {LOGIN_HINT} after that time "
+                "(or now with `peloton-export login --ignore-cooldown`)"
             )
 
     def _fail(self, exc: LoginFailed, reason: str) -> LoginFailed:
