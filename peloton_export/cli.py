@@ -338,11 +338,29 @@ def sinks_command(host: PluginHost) -> click.Command:
     return sinks
 
 
+class _Group(DefaultGroup):  # type: ignore[misc]
+    """The top-level group; its ``--help`` also lists the default ``export`` command's options."""
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_options(ctx, formatter)
+        command = self.commands.get(self.default_cmd_name or "")
+        if command is None:
+            return
+        sub = click.Context(command, info_name=command.name, parent=ctx)
+        rows = [row for param in command.get_params(sub) if (row := param.get_help_record(sub)) is not None]
+        rows = [row for row in rows if not row[0].startswith(("-h", "--help"))]
+        if rows:
+            with formatter.section(
+                f"Export options (the default command: peloton-export [{command.name}] ...)"
+            ):
+                formatter.write_dl(rows)
+
+
 def build_cli(host: PluginHost) -> click.Group:
     """A fresh command group bound to ``host``, with the plugins' commands attached."""
 
     @click.group(
-        cls=DefaultGroup,
+        cls=_Group,
         default="export",
         default_if_no_args=True,
         context_settings={"help_option_names": ["-h", "--help"]},
@@ -367,7 +385,7 @@ def build_cli(host: PluginHost) -> click.Group:
     ):
         cli.add_command(command)
     host.add_commands(cli)
-    return cli  # type: ignore[no-any-return]
+    return cli
 
 
 def run(

@@ -225,3 +225,10 @@ def test_wording_of_the_sync_and_skip_lines() -> None:
     assert SyncReport(requests=2).summary().endswith("(2 requests)")
     result = WorkoutResult("abc", "skipped", reason="workout abc: no samples")
     assert list(_result_lines(result, dry_run=False)) == ["  skipped abc: no samples"]
+
+
+def test_top_level_help_shows_the_export_options(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli("--help") == 0
+    text = capsys.readouterr().out
+    assert "Export options" in text and "--format NAME" in text and "--discipline NAME" in text
+    assert "row/rowing" in text
