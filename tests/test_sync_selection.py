@@ -232,3 +232,16 @@ def test_top_level_help_shows_the_export_options(capsys: pytest.CaptureFixture[s
     text = capsys.readouterr().out
     assert "Export options" in text and "--format NAME" in text and "--discipline NAME" in text
     assert "row/rowing" in text
+
+
+def test_unknown_config_keys_and_sections_warn_with_the_nearest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    ini = tmp_path / "typo.ini"
+    ini.write_text("[peloton-export]\nformat = tcx\n[pelton]\nusername = me\n", encoding="utf-8")
+    monkeypatch.setenv("PELOTON_CONFIG", str(ini))
+    caplog.set_level("WARNING", logger="peloton_export.config")
+    assert cli("--demo", "--limit", "1", "-f", "json", "-o", str(tmp_path / "o")) == 0
+    text = "\n".join(r.getMessage() for r in caplog.records if r.name == "peloton_export.config")
+    assert "unknown key 'format' in [peloton-export] is ignored; did you mean formats?" in text
+    assert "unknown section [pelton] is ignored; did you mean [peloton]?" in text
