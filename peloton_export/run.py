@@ -44,7 +44,7 @@ from peloton_export.pipeline import (
 )
 from peloton_export.plugins import PluginHost, create_host
 from peloton_export.runlock import run_lock
-from peloton_export.specs import ExportContext
+from peloton_export.specs import ExportContext, FormatSpec, SinkSpec
 
 if TYPE_CHECKING:
     from peloton_export.client.api import PelotonAPI
@@ -132,6 +132,7 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
         options=options,
         plugin_config=config.plugins,
     )
+    check_options(host, options, context, formats=formats, sinks=sinks)
     from peloton_export.sinkkit.redaction import protect  # the password never reaches a log
 
     protect(config.password)
@@ -261,6 +262,37 @@ DISCIPLINE_ALIASES: Mapping[str, tuple[str, ...]] = {
     "walk": ("walking",),
     "bootcamp": ("bike_bootcamp", "circuit"),
 }
+
+
+def check_options(
+    host: PluginHost,
+    options: Mapping[str, str],
+    context: ExportContext,
+    *,
+    formats: Sequence[FormatSpec] = (),
+    sinks: Sequence[SinkSpec] = (),
+) -> None:
+    """Check ``--option NAME.KEY=VALUE`` once, before anything is fetched or written.
+
+    A ``NAME`` of an installed format or sink that declares its keys (``options``) must use
+    one of them; the chosen formats' and sinks' ``check_options`` check the values.
+
+    :raises ConfigError: an unknown key (with the nearest one) or a bad value (exit 2).
+    """
+    specs: dict[str, FormatSpec | SinkSpec] = {**host.formats(), **host.sinks()}
+    for key in options:
+        name, dot, sub = key.partition(".")
+        spec = specs.get(name.lower()) if dot else None
+        if spec is None or not spec.options or sub in spec.options:
+            continue
+        near = difflib.get_close_matches(sub, list(spec.options), n=1)
+        hint = f"did you mean {name}.{near[0]}? " if near else ""
+        known = ", ".join(f"{name}.{k}" for k in spec.options)
+        raise ConfigError(f"unknown option {key!r}; {hint}{name} knows: {known}")
+    checks = [f.check_options for f in formats] + [s.check_options for s in sinks]
+    for check in checks:
+        if check is not None:
+            check(context)
 
 
 def resolve_disciplines(names: Iterable[str]) -> frozenset[str] | None:
@@ -396,6 +428,7 @@ __all__ = [
     "ExportRequest",
     "ProgressEvent",
     "RunContext",
+    "check_options",
     "resolve_disciplines",
     "resolve_selection",
     "run_export",

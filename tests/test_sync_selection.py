@@ -245,3 +245,21 @@ def test_unknown_config_keys_and_sections_warn_with_the_nearest(
     text = "\n".join(r.getMessage() for r in caplog.records if r.name == "peloton_export.config")
     assert "unknown key 'format' in [peloton-export] is ignored; did you mean formats?" in text
     assert "unknown section [pelton] is ignored; did you mean [peloton]?" in text
+
+
+def test_unknown_option_key_of_a_known_plugin_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli("--demo", "-f", "fit", "--option", "fit.virtaul=true", "-o", str(tmp_path / "o")) == 2
+    err = capsys.readouterr().err
+    assert "unknown option 'fit.virtaul'; did you mean fit.virtual?" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_bad_option_value_is_one_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli("--demo", "-f", "fit", "--option", "fit.device=fenix-99", "-o", str(tmp_path / "o")) == 2
+    err = capsys.readouterr().err
+    assert err.count("fenix-99") == 1 and "unknown fit.device preset 'fenix-99'" in err
+    assert not (tmp_path / "o").exists()
+    assert cli("--demo", "-f", "csv", "--option", "csv.units=furlongs", "-o", str(tmp_path / "o")) == 2
+    assert "csv.units must be 'metric' or 'imperial'" in capsys.readouterr().err
