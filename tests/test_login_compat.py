@@ -47,3 +47,22 @@ def test_login_host_sees_a_browser_the_api_host_the_honest_user_agent(
     assert all(r.header("Accept-Language") for r in login)
     assert all((r.header("User-Agent") or "").startswith("peloton-export/") for r in calls)
     assert not any(r.header("Accept-Language") for r in calls)
+
+
+def test_a_login_page_without_its_csrf_cookie_is_asked_again_once(
+    fake_peloton_factory: FakeFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from peloton_export.client import auth
+
+    monkeypatch.setattr(auth, "CSRF_RETRY_PAUSE", 0.0)
+    fake = fake_peloton_factory([])
+    fake.auth0.csrf_missing = 1
+    api = make_test_client(fake, tmp_path, login=True, strategies=("pkce",))
+    assert api.auth.ensure().access_token
+    assert fake.count("^/login$", host="auth") == 2
+
+    fake.auth0.csrf_missing = 2
+    api = make_test_client(fake, tmp_path / "again", login=True, strategies=("pkce",))
+    with pytest.raises(LoginPageChanged, match="usually temporary") as info:
+        api.auth.ensure()
+    assert "\n" not in str(info.value) and fake.count("^/login$", host="auth") == 4

@@ -70,6 +70,8 @@ def pkce_challenge(verifier: str) -> str:
 
 AUTH0_CLIENT = b64url(b'{"name":"auth0.js-ulp","version":"9.14.3"}')
 LOGIN_HINT = "run `peloton-export login`"
+#: Seconds to wait before asking again for a login page that came without its ``_csrf`` cookie.
+CSRF_RETRY_PAUSE = 1.0
 #: Failed logins a person at a terminal may retry at once before the cooldown holds.
 INTERACTIVE_FAILURES = 3
 #: What the login session sends as ``User-Agent`` (Auth0's hosted page expects a browser).
@@ -400,6 +402,18 @@ class Authenticator:
                 raise self._changed(f"HTTP {page.status_code} from {path_of(page.url)}")
             login_state = urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query).get("state", [""])[0]
             csrf = session.cookies.get("_csrf")
+            if login_state and not csrf:
+                # Seen now and then on a page that works a moment later: one more try first.
+                time.sleep(CSRF_RETRY_PAUSE)
+                again = self.http.send("GET", page.url, session=session)
+                csrf = session.cookies.get("_csrf") if again.status_code == 200 else None
+                if not csrf:
+                    raise LoginPageChanged(
+                        "Peloton's login page came twice without its _csrf cookie; this is usually "
+                        "temporary: try again in a few minutes. If it keeps happening the login page has "
+                        "changed: paste a token with `peloton-export login --token TOKEN` and look for a "
+                        "newer peloton-export"
+                    )
             if not login_state or not csrf:
                 raise self._changed("no state or _csrf cookie")
             payload = {
