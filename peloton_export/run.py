@@ -133,6 +133,10 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
         plugin_config=config.plugins,
     )
     check_options(host, options, context, formats=formats, sinks=sinks)
+    if request.demo or request.offline:
+        from peloton_export.client.settings import client_settings
+
+        client_settings(config)  # out-of-range settings are an error in every mode
     from peloton_export.sinkkit.redaction import protect  # the password never reaches a log
 
     protect(config.password)

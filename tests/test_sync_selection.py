@@ -263,3 +263,13 @@ def test_a_bad_option_value_is_one_usage_error(tmp_path: Path, capsys: pytest.Ca
     assert not (tmp_path / "o").exists()
     assert cli("--demo", "-f", "csv", "--option", "csv.units=furlongs", "-o", str(tmp_path / "o")) == 2
     assert "csv.units must be 'metric' or 'imperial'" in capsys.readouterr().err
+
+
+def test_out_of_range_settings_are_an_error_in_demo_mode_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ini = tmp_path / "big.ini"
+    ini.write_text("[peloton-export]\npage_size = 500\n", encoding="utf-8")
+    monkeypatch.setenv("PELOTON_CONFIG", str(ini))
+    assert cli("--demo", "-f", "json", "-o", str(tmp_path / "o")) == 2
+    assert "page_size: must be between 1 and 100, got 500" in capsys.readouterr().err
