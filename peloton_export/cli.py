@@ -65,22 +65,35 @@ def _setup_logging(verbose: int) -> None:
 
 
 class _Progress:
-    """A rich progress bar on a terminal; nothing when standard error is not one."""
+    """A rich progress bar per phase on a terminal; one log line per step with ``-v``;
+    nothing when standard error is not a terminal (piped) or with ``-q``."""
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, *, log_steps: bool = False) -> None:
         self.bar: Any = None
-        self.task: Any = None
-        if enabled:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+        self.tasks: dict[str, Any] = {}
+        self.log_steps = log_steps
+        if enabled and not log_steps:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
 
             self.bar = Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), transient=True
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=True,
             )
 
     def __enter__(self) -> _Progress:
         if self.bar is not None:
             self.bar.start()
-            self.task = self.bar.add_task("exporting", total=None)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -88,8 +101,20 @@ class _Progress:
             self.bar.stop()
 
     def update(self, event: ProgressEvent) -> None:
-        if self.bar is not None:
-            self.bar.update(self.task, advance=1, description=f"exporting {event.description[:40]}")
+        label = event.description if event.phase != "export" else f"exporting {event.description[:40]}"
+        if self.log_steps:
+            of = f" of {event.total}" if event.total else ""
+            logging.getLogger("peloton_export.progress").info(
+                "%s %d%s: %s", event.phase, event.completed, of, label
+            )
+            return
+        if self.bar is None:
+            return
+        task = self.tasks.get(event.phase)
+        if task is None:
+            task = self.tasks[event.phase] = self.bar.add_task(label, total=event.total)
+        self.bar.update(task, completed=event.completed, total=event.total, description=label)
+        self.bar.refresh()
 
 
 def _print_report(report: ExportReport, *, dry_run: bool) -> None:
@@ -116,7 +141,8 @@ def _result_lines(result: WorkoutResult, *, dry_run: bool) -> Iterator[str]:
     if dry_run:
         yield from (f"  would write {f.path}" for f in result.files if f.status == "planned" and f.path)
     if result.status in ("skipped", "failed"):
-        yield f"  {result.status} {result.workout_id}: {result.reason}"
+        reason = result.reason.removeprefix(f"workout {result.workout_id}: ")
+        yield f"  {result.status} {result.workout_id}: {reason}"
     for s in result.sinks:
         if s.status == "planned":
             yield f"  {s.sink}: {s.reason}"
@@ -153,7 +179,8 @@ def export_command(host: PluginHost) -> click.Command:
         "disciplines",
         multiple=True,
         metavar="NAME",
-        help="Only these disciplines, e.g. cycling, running, caesar (repeatable).",
+        help="Only these disciplines (repeatable): cycling, running, walking, strength, yoga, ...;"
+        " aliases row/rowing (the Row), bike, tread, bootcamp.",
     )
     @click.option("--limit", type=click.IntRange(min=1), help="At most this many workouts, newest first.")
     @click.option(
@@ -237,10 +264,10 @@ def export_command(host: PluginHost) -> click.Command:
             jobs=jobs,
             config=config,
         )
-        with _Progress(not quiet and sys.stderr.isatty()) as progress:
+        with _Progress(not quiet and sys.stderr.isatty(), log_steps=verbose > 0 and not quiet) as progress:
             report = run_export(replace(request, progress=progress.update), host)
         if report.sync is not None:
-            click.echo(f"Sync: {report.sync.summary()}")
+            click.echo(report.sync.summary())
         _print_report(report, dry_run=dry_run)
         if not report.ok:
             raise SystemExit(EXIT_FAILURES)
@@ -311,11 +338,29 @@ def sinks_command(host: PluginHost) -> click.Command:
     return sinks
 
 
+class _Group(DefaultGroup):  # type: ignore[misc]
+    """The top-level group; its ``--help`` also lists the default ``export`` command's options."""
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_options(ctx, formatter)
+        command = self.commands.get(self.default_cmd_name or "")
+        if command is None:
+            return
+        sub = click.Context(command, info_name=command.name, parent=ctx)
+        rows = [row for param in command.get_params(sub) if (row := param.get_help_record(sub)) is not None]
+        rows = [row for row in rows if not row[0].startswith(("-h", "--help"))]
+        if rows:
+            with formatter.section(
+                f"Export options (the default command: peloton-export [{command.name}] ...)"
+            ):
+                formatter.write_dl(rows)
+
+
 def build_cli(host: PluginHost) -> click.Group:
     """A fresh command group bound to ``host``, with the plugins' commands attached."""
 
     @click.group(
-        cls=DefaultGroup,
+        cls=_Group,
         default="export",
         default_if_no_args=True,
         context_settings={"help_option_names": ["-h", "--help"]},
@@ -340,7 +385,7 @@ def build_cli(host: PluginHost) -> click.Group:
     ):
         cli.add_command(command)
     host.add_commands(cli)
-    return cli  # type: ignore[no-any-return]
+    return cli
 
 
 def run(

@@ -26,6 +26,11 @@ if TYPE_CHECKING:
     from peloton_export.sinkkit.cooldown import CooldownState
 
 
+def _interactive() -> bool:
+    """True when a person at a terminal answers the prompts."""
+    return sys.stdin.isatty()
+
+
 def _fail(exc: PelotonExportError) -> None:
     raise click.ClickException(str(exc))
 
@@ -38,14 +43,24 @@ def _fail(exc: PelotonExportError) -> None:
     help="Paste an access token (from the browser) or a refresh token instead of a password.",
 )
 @click.option("--username", help="Peloton email or username (default: [peloton] username).")
-def login_command(use_token: bool, username: str | None) -> None:
-    """Log in to Peloton once and save the login (file with mode 0600, or the keyring)."""
+@click.option(
+    "--ignore-cooldown",
+    is_flag=True,
+    help="Try the login even though a recent one failed (the cooldown protects the account).",
+)
+def login_command(use_token: bool, username: str | None, ignore_cooldown: bool) -> None:
+    """Log in to Peloton once and save the login (file with mode 0600, or the keyring).
+
+    At a terminal a mistyped password may be typed again at once (up to 3 failures);
+    unattended runs wait for the cooldown after one failure.
+    """
     from peloton_export.client.factory import make_client
 
     config = load_config()
     try:
         api = make_client(config)
         auth = api.auth
+        auth.ignore_cooldown = ignore_cooldown
         if use_token:
             text = (
                 sys.stdin.readline()
@@ -56,6 +71,7 @@ def login_command(use_token: bool, username: str | None) -> None:
         else:
             user = username or config.username or click.prompt("Peloton email or username")
             password = config.password if (config.password and not username) else None
+            auth.interactive = password is None and _interactive()
             auth.set_credentials(user, password or click.prompt("Password", hide_input=True))
             token = auth.login_password()
         where = auth.store.save(token)

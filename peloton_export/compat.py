@@ -25,7 +25,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from peloton_export.client.api import PelotonAPI
-from peloton_export.errors import PelotonExportError
+from peloton_export.errors import PelotonClientError, PelotonException
 from peloton_export.raw import JsonObject
 
 __all__ = [
@@ -43,14 +43,6 @@ __all__ = [
     "PelotonWorkoutMetrics",
     "use_client",
 ]
-
-
-class PelotonException(PelotonExportError):
-    """Base of the original library's exceptions."""
-
-
-class PelotonClientError(PelotonException):
-    """A 4xx answer (the original's name)."""
 
 
 class PelotonServerError(PelotonException):

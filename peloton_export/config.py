@@ -29,6 +29,8 @@ are paths: their variable is read as the path itself.
 from __future__ import annotations
 
 import configparser
+import difflib
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -234,6 +236,10 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
         except (configparser.Error, UnicodeDecodeError) as exc:
             first = str(exc).splitlines()[0]
             raise ConfigError(f"{path}: cannot read the config file: {first}") from None
+    for warning in unknown_keys(parser, path):
+        if warning not in _WARNED:
+            _WARNED.add(warning)
+            log.warning("%s", warning)
     peloton = parser["peloton"] if parser.has_section("peloton") else {}
     where = f"{path} [peloton]"
     ignore = parse_bool(peloton.get("ignore_warnings", "false"), what=f"{where} ignore_warnings")
@@ -256,6 +262,62 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
         settings=settings,
         plugins=plugins,
     )
+
+
+log = logging.getLogger("peloton_export.config")
+
+#: Keys of the file's sections (plugin sections ``[plugin:NAME]`` belong to their plugins).
+KNOWN_KEYS: Mapping[str, frozenset[str]] = {
+    "peloton": frozenset({"username", "password", "ignore_warnings", "ssl_verify", "ssl_cert"}),
+    "peloton-export": frozenset(
+        {
+            "formats",
+            "output_dir",
+            "sinks",
+            "page_size",
+            "concurrency",
+            "max_rate",
+            "timeout",
+            "max_attempts",
+            "skip_imported",
+            "fetch_ride_details",
+            "auth",
+            "keyring",
+            "api_url",
+            "auth_url",
+            "watch_interval",
+            "watch_jitter",
+            "log_format",
+            "notify",
+            "notify_urls",
+        }
+    ),
+}
+
+_WARNED: set[str] = set()
+
+
+def unknown_keys(parser: configparser.ConfigParser, path: Path) -> list[str]:
+    """One warning per unknown section or key of the file, naming the nearest known one.
+
+    ``[plugin:NAME]`` sections are left to their plugins.
+    """
+    warnings: list[str] = []
+    for section in parser.sections():
+        if section.startswith("plugin:"):
+            continue
+        known = KNOWN_KEYS.get(section)
+        if known is None:
+            near = difflib.get_close_matches(section, [*KNOWN_KEYS, "plugin:NAME"], n=1)
+            hint = f"; did you mean [{near[0]}]?" if near else ""
+            warnings.append(f"{path}: unknown section [{section}] is ignored{hint}")
+            continue
+        for key in parser[section]:
+            if key not in known:
+                near = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.5)
+                hint = f"; did you mean {near[0]}?" if near else ""
+                warnings.append(f"{path}: unknown key {key!r} in [{section}] is ignored{hint}")
+    return warnings
 
 
 def plugin_section(name: str) -> Mapping[str, str]:

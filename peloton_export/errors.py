@@ -45,6 +45,14 @@ class UploadError(PelotonExportError):
     """A sink could not deliver a file."""
 
 
+class PelotonException(PelotonExportError):
+    """Base of the original library's exceptions (re-exported by :mod:`peloton_export.compat`)."""
+
+
+class PelotonClientError(PelotonException):
+    """A 4xx answer (the original's name); Peloton login errors are ones too."""
+
+
 class AuthRequired(UploadError):
     """A sink or the Peloton client needs the user to log in first."""
 

@@ -502,6 +502,11 @@ class Ledger:
         """Record that the whole list of ``user_id`` was walked."""
         self.set_meta(f"backfill_done:{user_id}", _now_text())
 
+    def forget_backfill(self, user_id: str) -> None:
+        """Make the next plain sync of ``user_id`` walk the whole list again."""
+        with self._tx() as conn:
+            conn.execute("DELETE FROM meta WHERE key = ?", (f"backfill_done:{user_id}",))
+
     # -- status ---------------------------------------------------------------------------
     def history(self, limit: int = 20) -> list[HistoryEntry]:
         """The most recent exports and uploads, newest first."""

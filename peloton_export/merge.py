@@ -8,8 +8,10 @@ Matching rule (never a guess):
 * a recording *overlaps* a workout when the time both cover, between first and last
   timestamp of each (workout: ``start`` to ``end``), is at least **50 % of the shorter of the
   two**;
-* a workout is merged only when **exactly one** recording overlaps it. With two or more it
-  is *ambiguous*: a warning names the files and nothing is merged. One recording may serve
+* a workout is merged only when **exactly one** activity overlaps it. Recordings that start
+  within :data:`SAME_ACTIVITY_S` seconds of each other (the FIT and the GPX a watch exports
+  of one activity) are one activity, and the FIT is used. Two or more different activities
+  are *ambiguous*: a warning names the files and nothing is merged. One recording may serve
   several workouts (stacked classes recorded as one watch activity);
 * recordings that match no workout of the run are reported as *unmatched* at the end of the
   run (:meth:`MergeSource.report_unmatched`), and unreadable files when they are loaded.
@@ -262,6 +264,26 @@ def merge_recording(workout: Workout, recording: Recording) -> Workout:
     return replace(workout, samples=samples, track=track, notes=(*workout.notes, note))
 
 
+#: Seconds: recordings starting this close together are one activity (FIT and GPX exports).
+SAME_ACTIVITY_S = 5
+
+
+def one_per_activity(recordings: list[Recording]) -> list[Recording]:
+    """``recordings`` with the copies of one activity folded into one (FIT preferred).
+
+    Recordings whose starts are at most :data:`SAME_ACTIVITY_S` seconds apart are copies
+    of the same activity; the FIT (then the first by name) stands for them.
+    """
+    ordered = sorted(recordings, key=lambda r: (r.start, r.path.suffix.lower() != ".fit", r.name))
+    groups: list[list[Recording]] = []
+    for rec in ordered:
+        if groups and abs((rec.start - groups[-1][0].start).total_seconds()) <= SAME_ACTIVITY_S:
+            groups[-1].append(rec)
+        else:
+            groups.append([rec])
+    return [min(group, key=lambda r: (r.path.suffix.lower() != ".fit", r.name)) for group in groups]
+
+
 @dataclass
 class MergeSource:
     """The recordings of one ``--merge`` path, with what was matched during the run."""
@@ -271,6 +293,7 @@ class MergeSource:
     problems: list[str] = field(default_factory=list)
     used: set[Path] = field(default_factory=set)
     reported: bool = False
+    merged: int = 0
 
     @classmethod
     def load(cls, path: Path) -> MergeSource:
@@ -300,6 +323,9 @@ class MergeSource:
         matches = find_match(workout, self.recordings)
         if not matches:
             return None
+        for m in matches:
+            self.used.add(m.path)
+        matches = one_per_activity(matches)
         if len(matches) > 1:
             names = ", ".join(m.name for m in matches)
             logger.warning(
@@ -312,9 +338,11 @@ class MergeSource:
                 self.used.add(m.path)
             return None
         recording = matches[0]
-        self.used.add(recording.path)
         merged = merge_recording(workout, recording)
-        return merged if merged is not workout else None
+        if merged is workout:
+            return None
+        self.merged += 1
+        return merged
 
     def unmatched(self) -> list[Recording]:
         """Recordings that no workout of this run overlapped."""
@@ -325,6 +353,11 @@ class MergeSource:
         if self.reported:
             return
         self.reported = True
+        logger.warning(
+            "--merge: %d workout%s merged with a watch recording",
+            self.merged,
+            "" if self.merged == 1 else "s",
+        )
         for problem in self.problems:
             logger.warning("--merge: skipped %s", problem)
         for rec in self.unmatched():

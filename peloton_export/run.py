@@ -14,9 +14,12 @@ and prints the :class:`~peloton_export.pipeline.ExportReport`; library users do 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import difflib
 import logging
+import re
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,6 +28,7 @@ from typing import TYPE_CHECKING, Literal
 
 from peloton_export.archive import Archive
 from peloton_export.config import Config, load_config
+from peloton_export.errors import ConfigError
 from peloton_export.ledger import Ledger
 from peloton_export.paths import archive_dir, state_dir
 from peloton_export.pipeline import (
@@ -36,14 +40,15 @@ from peloton_export.pipeline import (
     WorkoutResult,
     resolve_formats,
     resolve_sinks,
+    select_ids,
 )
 from peloton_export.plugins import PluginHost, create_host
 from peloton_export.runlock import run_lock
-from peloton_export.specs import ExportContext
+from peloton_export.specs import ExportContext, FormatSpec, SinkSpec
 
 if TYPE_CHECKING:
     from peloton_export.client.api import PelotonAPI
-    from peloton_export.client.sync import SyncReport
+    from peloton_export.client.sync import SyncProgress, SyncReport
 
 log = logging.getLogger("peloton_export.run")
 
@@ -55,12 +60,16 @@ DEFAULT_OUTPUT = "exports"
 class ProgressEvent:
     """One step of a run, for a progress display.
 
-    ``phase`` is ``"export"`` (one event per workout, with its ``result``); ``completed``
+    ``phase`` is ``"listing"`` (one event per list page; ``total`` is the page count from
+    the first page), ``"fetching"`` (one per workout fetched; ``total`` is the number
+    queued so far, growing while pages are listed; the description ends with the time
+    left at the rate ceiling) or ``"export"`` (one per workout, with its ``result``; ``total``
+    is the number of selected workouts). ``"sync"`` is kept for compatibility. ``completed``
     counts the steps done in the phase and ``total`` is the number expected (``None`` when
     not known yet); ``description`` is a short human label (the class title).
     """
 
-    phase: Literal["sync", "export"]
+    phase: Literal["listing", "fetching", "sync", "export"]
     completed: int
     total: int | None
     description: str
@@ -123,6 +132,11 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
         options=options,
         plugin_config=config.plugins,
     )
+    check_options(host, options, context, formats=formats, sinks=sinks)
+    if request.demo or request.offline:
+        from peloton_export.client.settings import client_settings
+
+        client_settings(config)  # out-of-range settings are an error in every mode
     from peloton_export.sinkkit.redaction import protect  # the password never reaches a log
 
     protect(config.password)
@@ -130,8 +144,23 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
     with lock, _archive_for(request) as archive:
         ledger = None if request.demo else Ledger.default()
         sync = None
+        selection = resolve_selection(
+            request.selection, archive, online=not (request.demo or request.offline)
+        )
         if not request.demo and not request.offline:
-            sync = sync_archive(config, offline=False, archive=archive, ledger=ledger)
+            sync = sync_archive(
+                config,
+                offline=False,
+                archive=archive,
+                ledger=ledger,
+                selection=selection,
+                fetch=not request.dry_run,
+                progress=_sync_progress(request.progress),
+            )
+            if sync.not_found:
+                raise ConfigError(
+                    f"unknown workout id: {', '.join(sync.not_found)} (Peloton has no such workout)"
+                )
         exporter = Exporter(
             host=host,
             archive=archive,
@@ -150,8 +179,10 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
             entry_points=host.from_entry_points,
         )
         report = exporter.run(
-            request.selection,
-            progress=_export_progress(request.progress),
+            selection,
+            progress=_export_progress(
+                request.progress, len(select_ids(archive, selection)) if request.progress else None
+            ),
             jobs=request.jobs,
             rebuild=recipe if host.rebuildable else None,
         )
@@ -167,6 +198,9 @@ def sync_archive(
     ledger: Ledger | None = None,
     api: PelotonAPI | None = None,
     refetch: bool = False,
+    selection: Selection | None = None,
+    fetch: bool = True,
+    progress: SyncProgress | None = None,
 ) -> SyncReport:
     """Bring the raw archive up to date with Peloton (the sync alone, no export).
 
@@ -174,7 +208,10 @@ def sync_archive(
     (saved token first), lists the workouts newest first and fetches only new or
     incomplete ones (see :mod:`peloton_export.client.sync`). ``config`` defaults to the
     config file; ``archive`` and ``ledger`` to the platformdirs locations; ``refetch``
-    fetches everything again.
+    fetches everything again. ``selection`` (a :class:`Selection` whose ``workout_ids`` are full
+    ids) limits what is listed and fetched; ``fetch=False`` lists without fetching any workout;
+    ``progress`` sees each list page and fetched workout (see
+    :data:`peloton_export.client.sync.SyncProgress`).
 
     :raises PelotonExportError: (one-line message) when login or the service fails.
     """
@@ -189,7 +226,9 @@ def sync_archive(
     own = api is None
     api = api or make_client(config or load_config())
     try:
-        report = sync_workouts(api, archive, ledger=ledger, refetch=refetch)
+        report = sync_workouts(
+            api, archive, ledger=ledger, refetch=refetch, selection=selection, fetch=fetch, progress=progress
+        )
         ledger.set_meta("last_sync", _now())
         ledger.set_meta("last_sync_summary", report.summary())
         return report
@@ -198,12 +237,141 @@ def sync_archive(
             api.http.close()
 
 
+#: Peloton's discipline names (``fitness_discipline``), as ``--discipline`` accepts them.
+DISCIPLINES = (
+    "cycling",
+    "running",
+    "walking",
+    "caesar",
+    "rowing",
+    "strength",
+    "stretching",
+    "yoga",
+    "meditation",
+    "cardio",
+    "circuit",
+    "bike_bootcamp",
+    "outdoor",
+)
+
+#: Friendlier names for ``--discipline``: each stands for the Peloton names it lists.
+DISCIPLINE_ALIASES: Mapping[str, tuple[str, ...]] = {
+    "row": ("caesar", "rowing"),
+    "rowing": ("caesar", "rowing"),
+    "caesar": ("caesar", "rowing"),
+    "bike": ("cycling",),
+    "ride": ("cycling",),
+    "tread": ("running", "walking"),
+    "run": ("running",),
+    "walk": ("walking",),
+    "bootcamp": ("bike_bootcamp", "circuit"),
+}
+
+
+def check_options(
+    host: PluginHost,
+    options: Mapping[str, str],
+    context: ExportContext,
+    *,
+    formats: Sequence[FormatSpec] = (),
+    sinks: Sequence[SinkSpec] = (),
+) -> None:
+    """Check ``--option NAME.KEY=VALUE`` once, before anything is fetched or written.
+
+    A ``NAME`` of an installed format or sink that declares its keys (``options``) must use
+    one of them; the chosen formats' and sinks' ``check_options`` check the values.
+
+    :raises ConfigError: an unknown key (with the nearest one) or a bad value (exit 2).
+    """
+    specs: dict[str, FormatSpec | SinkSpec] = {**host.formats(), **host.sinks()}
+    for key in options:
+        name, dot, sub = key.partition(".")
+        spec = specs.get(name.lower()) if dot else None
+        if spec is None or not spec.options or sub in spec.options:
+            continue
+        near = difflib.get_close_matches(sub, list(spec.options), n=1)
+        hint = f"did you mean {name}.{near[0]}? " if near else ""
+        known = ", ".join(f"{name}.{k}" for k in spec.options)
+        raise ConfigError(f"unknown option {key!r}; {hint}{name} knows: {known}")
+    checks = [f.check_options for f in formats] + [s.check_options for s in sinks]
+    for check in checks:
+        if check is not None:
+            check(context)
+
+
+def resolve_disciplines(names: Iterable[str]) -> frozenset[str] | None:
+    """Peloton discipline names for ``--discipline`` words (case-insensitive, aliases allowed).
+
+    ``None`` when no name is given.
+
+    :raises ConfigError: an unknown name, with the nearest known one.
+    """
+    chosen: set[str] = set()
+    for given in names:
+        name = given.strip().lower().replace("-", "_")
+        if name in DISCIPLINE_ALIASES:
+            chosen.update(DISCIPLINE_ALIASES[name])
+        elif name in DISCIPLINES:
+            chosen.add(name)
+        else:
+            words = sorted({*DISCIPLINES, *DISCIPLINE_ALIASES})
+            near = difflib.get_close_matches(name, words, n=1)
+            hint = f"did you mean {near[0]}? " if near else ""
+            raise ConfigError(f"unknown discipline {given!r}; {hint}choose one of: {', '.join(words)}")
+    return frozenset(chosen) or None
+
+
+def resolve_selection(selection: Selection, archive: Archive, *, online: bool) -> Selection:
+    """``selection`` with every workout id made whole and disciplines resolved.
+
+    Disciplines go through :func:`resolve_disciplines`.
+
+    A full id (32 hex digits) stays as it is when ``online`` (Peloton is asked for it) or
+    when archived; a shorter one must be the prefix of exactly one archived workout.
+
+    :raises ConfigError: an unknown discipline, an id that matches no archived workout (with
+        the nearest ids), or a prefix that matches several.
+    """
+    if selection.disciplines:
+        selection = dataclasses.replace(selection, disciplines=resolve_disciplines(selection.disciplines))
+    if not selection.workout_ids:
+        return selection
+    known = archive.ids()
+    whole: set[str] = set()
+    for given in sorted(selection.workout_ids):
+        wanted = given.strip().lower()
+        if wanted in known or (online and _FULL_ID.fullmatch(wanted)):
+            whole.add(wanted)
+            continue
+        matches = [workout_id for workout_id in known if workout_id.startswith(wanted)] if wanted else []
+        if len(matches) == 1:
+            whole.add(matches[0])
+            continue
+        if matches:
+            shown = ", ".join(sorted(matches)[:3])
+            raise ConfigError(
+                f"workout id {given!r} is ambiguous: {len(matches)} archived workouts start so ({shown})"
+            )
+        near = difflib.get_close_matches(wanted, [workout_id[: len(wanted)] for workout_id in known], n=1)
+        hint = f" (did you mean {_expand(near[0], known)}?)" if near else ""
+        raise ConfigError(f"unknown workout id: {given}{hint}")
+    return dataclasses.replace(selection, workout_ids=frozenset(whole))
+
+
+_FULL_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def _expand(prefix: str, known: Sequence[str]) -> str:
+    return next((workout_id for workout_id in known if workout_id.startswith(prefix)), prefix)
+
+
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _format_names(request: ExportRequest, config: Config, host: PluginHost) -> list[str]:
-    names = split_names(request.formats) or _split(config.get("formats")) or ["all"]
+    given = split_names(request.formats) or _split(config.get("formats")) or ["all"]
+    names = [name.lower() for name in given]
     return list(host.formats()) if "all" in names else names
 
 
@@ -216,8 +384,20 @@ def split_names(values: Sequence[str]) -> list[str]:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
+def _sync_progress(callback: Callable[[ProgressEvent], None] | None) -> SyncProgress | None:
+    if callback is None:
+        return None
+
+    def report(phase: str, completed: int, total: int | None, description: str) -> None:
+        callback(
+            ProgressEvent("listing" if phase == "listing" else "fetching", completed, total, description)
+        )
+
+    return report
+
+
 def _export_progress(
-    callback: Callable[[ProgressEvent], None] | None,
+    callback: Callable[[ProgressEvent], None] | None, total: int | None = None
 ) -> Callable[[WorkoutResult], None] | None:
     if callback is None:
         return None
@@ -226,7 +406,7 @@ def _export_progress(
     def report(result: WorkoutResult) -> None:
         nonlocal done
         done += 1
-        callback(ProgressEvent("export", done, None, result.title or result.workout_id, result))
+        callback(ProgressEvent("export", done, total, result.title or result.workout_id, result))
 
     return report
 
@@ -245,4 +425,16 @@ def _archive_for(request: ExportRequest) -> Iterator[Archive]:
         yield Archive(request.archive_dir or archive_dir())
 
 
-__all__ = ["DEFAULT_OUTPUT", "ExportRequest", "ProgressEvent", "RunContext", "run_export", "sync_archive"]
+__all__ = [
+    "DEFAULT_OUTPUT",
+    "DISCIPLINES",
+    "DISCIPLINE_ALIASES",
+    "ExportRequest",
+    "ProgressEvent",
+    "RunContext",
+    "check_options",
+    "resolve_disciplines",
+    "resolve_selection",
+    "run_export",
+    "sync_archive",
+]

@@ -98,6 +98,11 @@ class FormatSpec:
     applies_to: Callable[[Workout], str | None] | None = None
     summary: SummarySpec | None = None
     parallel_safe: bool = True
+    #: The ``--option NAME.KEY`` keys the format reads, key -> help. When not empty, an
+    #: unknown ``NAME.KEY`` is a usage error naming the nearest key.
+    options: Mapping[str, str] = field(default_factory=dict)
+    #: Checks the option values once before the run (raises ``ConfigError``, exit 2).
+    check_options: Callable[[ExportContext], object] | None = None
 
     def skip_reason(self, workout: Workout) -> str | None:
         """Why this format does not apply to ``workout``, or ``None`` when it does."""
@@ -140,3 +145,7 @@ class SinkSpec:
     upload: Uploader
     description: str = ""
     exists: Callable[[str, ExportContext], bool | None] | None = None
+    #: The ``--option NAME.KEY`` keys the sink reads, key -> help (see ``FormatSpec.options``).
+    options: Mapping[str, str] = field(default_factory=dict)
+    #: Checks the option values once before the run (raises ``ConfigError``, exit 2).
+    check_options: Callable[[ExportContext], object] | None = None

@@ -163,12 +163,14 @@ def test_changed_login_page(fake: FakePeloton, tmp_path: Path) -> None:
     assert "\n" not in str(info.value)
 
 
-def test_changed_login_page_then_retired_legacy_login(fake: FakePeloton, tmp_path: Path) -> None:
+def test_changed_login_page_never_tries_the_retired_legacy_login_by_default(
+    fake: FakePeloton, tmp_path: Path
+) -> None:
     fake.auth0.login_page_changed = True
     api = make_test_client(fake, tmp_path, login=True)
     with pytest.raises(LoginPageChanged):
         api.auth.ensure()
-    assert fake.count("/auth/login", method="POST") == 1  # the legacy strategy tried once, got 403
+    assert fake.count("/auth/login", method="POST") == 0  # legacy is not in the default order
 
 
 def test_legacy_strategy_with_a_server_that_takes_it(

@@ -36,7 +36,7 @@ def test_daily_run_backfills_then_does_nothing(
     n = 25
     assert cli("--format", "tcx", "--format", "csv", "-o", str(out)) == 0
     first = capsys.readouterr().out
-    assert "Sync: " in first
+    assert "Peloton sync: 25 new" in first and "Sync: Peloton sync" not in first
     tcx = sorted(out.glob("*.tcx"))
     exported = len(tcx)
     assert exported > 0 and f"{exported} exported" in first

@@ -228,3 +228,21 @@ def test_the_plugin_host_runs_the_merge_and_writes_fit(tmp_path: Path) -> None:
     stream = io.BytesIO()
     host.formats()["fit"].write(merged, stream, ExportContext(output_dir=tmp_path))
     compare(merged, decode(stream.getvalue()))
+
+
+def test_fit_and_gpx_of_the_same_activity_are_one_recording_preferring_the_fit(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = tmp_path / "watch"
+    folder.mkdir()
+    watch_fit(folder / "ride.fit", START, 20 * 60, hr=150)
+    watch_gpx(folder / "ride.gpx", START + timedelta(seconds=2), 20 * 60, hr=90)
+    ctx = context(folder)
+    with caplog.at_level(logging.WARNING, logger="peloton_export"):
+        result = merge_plugin.transform_workout(workout=wf.strength(), context=ctx)
+        merge_plugin.finish(ctx)
+    assert result is not None and "ambiguous" not in caplog.text
+    rates = {s.heart_rate_bpm for s in result.samples if s.heart_rate_bpm is not None}
+    assert rates and min(rates) >= 150  # the FIT's readings (from 150), not the GPX's (from 90)
+    assert "1 workout merged with a watch recording" in caplog.text
+    assert "matched no exported workout" not in caplog.text  # the GPX copy is not "unmatched"

@@ -1,6 +1,6 @@
 """Logging in to Peloton: strategies tried in order, a token cache and a login cooldown.
 
-Strategies (``[peloton-export] auth``, default ``cached,pkce,token,legacy``):
+Strategies (``[peloton-export] auth``, default ``cached,pkce,token``):
 
 ``cached``
     the saved login (:class:`~peloton_export.client.tokens.TokenStore`); an expired access
@@ -13,11 +13,16 @@ Strategies (``[peloton-export] auth``, default ``cached,pkce,token,legacy``):
     a pasted access or refresh token (``PELOTON_EXPORT_TOKEN``; ``peloton-export login
     --token`` saves one into the cache instead).
 ``legacy``
-    the retired ``POST /auth/login`` session cookie, for servers that still take it.
+    the retired ``POST /auth/login`` session cookie, for servers that still take it (only
+    when configured: not in the default order).
 
 Every password login that fails starts a persisted cooldown
 (:class:`~peloton_export.client.tokens.Cooldown`), so a cron job never hammers the login
-endpoint. Errors end with one line saying what to do. No secret is ever logged or put in
+endpoint: unattended runs honour it after one failure. A person typing the password at a
+terminal (``Auth.interactive``) may retry at once until :data:`INTERACTIVE_FAILURES` failures
+are recorded (the cooldown after the first three is 10, 20 then 40 minutes, so three typos
+fit in well under 15 minutes); ``Auth.ignore_cooldown`` (``login --ignore-cooldown``) skips
+it. Errors end with one line saying what to do. No secret is ever logged or put in
 an error message.
 """
 
@@ -38,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 from peloton_export.client.http import HttpClient, PelotonHTTPError, path_of
 from peloton_export.client.settings import ClientSettings
 from peloton_export.client.tokens import Cooldown, Token, TokenStore, access_expiry, looks_like_jwt
-from peloton_export.errors import AuthRequired
+from peloton_export.errors import AuthRequired, PelotonClientError
 
 if TYPE_CHECKING:
     import requests
@@ -65,10 +70,23 @@ def pkce_challenge(verifier: str) -> str:
 
 AUTH0_CLIENT = b64url(b'{"name":"auth0.js-ulp","version":"9.14.3"}')
 LOGIN_HINT = "run `peloton-export login`"
+#: Seconds to wait before asking again for a login page that came without its ``_csrf`` cookie.
+CSRF_RETRY_PAUSE = 1.0
+#: Failed logins a person at a terminal may retry at once before the cooldown holds.
+INTERACTIVE_FAILURES = 3
+#: What the login session sends as ``User-Agent`` (Auth0's hosted page expects a browser).
+BROWSER_USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+)
 
 
-class LoginFailed(AuthRequired):
-    """A login did not work; the message says what to do."""
+class LoginFailed(AuthRequired, PelotonClientError):
+    """A login did not work; the message says what to do.
+
+    Also a :class:`~peloton_export.compat.PelotonClientError` (so a
+    :class:`~peloton_export.compat.PelotonException`), which scripts written for
+    peloton-client-library catch.
+    """
 
 
 class WrongPassword(LoginFailed):
@@ -167,6 +185,11 @@ class Authenticator:
         self._refreshed: set[str] = set()
         self._persist = True
         self._login_tried = False
+        #: A person at a terminal typed the password: up to :data:`INTERACTIVE_FAILURES`
+        #: failures may be retried at once (unattended runs honour the cooldown).
+        self.interactive = False
+        #: ``login --ignore-cooldown``: try a login whatever the cooldown says.
+        self.ignore_cooldown = False
 
     def set_credentials(self, username: str | None, password: str | None) -> None:
         """Use this username and password for password logins."""
@@ -292,11 +315,18 @@ class Authenticator:
         if self._login_tried:
             return  # this run's own failure started it: the next strategy may still try once
         state = self.cooldown.active()
+        if state is not None and self.ignore_cooldown:
+            log.info("login cooldown ignored on request")
+            return
+        if state is not None and self.interactive and state.failures < INTERACTIVE_FAILURES:
+            log.info("login retried at a terminal (%d failure(s) so far)", state.failures)
+            return
         if state is not None:
             raise LoginCooldownActive(
                 f"The last Peloton login failed ({state.reason}); to protect your account no new login "
                 f"is tried before {_clock_text(state.until)}. "
-                f"Fix the cause, then {LOGIN_HINT} after that time"
+                f"Fix the cause, then {LOGIN_HINT} after that time "
+                "(or now with `peloton-export login --ignore-cooldown`)"
             )
 
     def _fail(self, exc: LoginFailed, reason: str) -> LoginFailed:
@@ -341,7 +371,11 @@ class Authenticator:
     def _pkce_flow(self, username: str, password: str) -> Token:
         auth = self.settings.auth_url
         session = self.http.new_session()
+        # The login host only: a browser's headers, as every working client sends there (the
+        # API host keeps the honest User-Agent; this session never reaches it).
         session.headers["Accept"] = "text/html,application/json"
+        session.headers["User-Agent"] = BROWSER_USER_AGENT
+        session.headers["Accept-Language"] = "en-US,en;q=0.9"
         verifier = b64url(secrets.token_bytes(48))
         state = b64url(secrets.token_bytes(24))
         nonce = b64url(secrets.token_bytes(24))
@@ -368,6 +402,18 @@ class Authenticator:
                 raise self._changed(f"HTTP {page.status_code} from {path_of(page.url)}")
             login_state = urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query).get("state", [""])[0]
             csrf = session.cookies.get("_csrf")
+            if login_state and not csrf:
+                # Seen now and then on a page that works a moment later: one more try first.
+                time.sleep(CSRF_RETRY_PAUSE)
+                again = self.http.send("GET", page.url, session=session)
+                csrf = session.cookies.get("_csrf") if again.status_code == 200 else None
+                if not csrf:
+                    raise LoginPageChanged(
+                        "Peloton's login page came twice without its _csrf cookie; this is usually "
+                        "temporary: try again in a few minutes. If it keeps happening the login page has "
+                        "changed: paste a token with `peloton-export login --token TOKEN` and look for a "
+                        "newer peloton-export"
+                    )
             if not login_state or not csrf:
                 raise self._changed("no state or _csrf cookie")
             payload = {

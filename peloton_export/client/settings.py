@@ -13,7 +13,7 @@ max_rate           2.0                                        requests per secon
 timeout            30                                         seconds per request (read)
 max_attempts       5                                          tries per request on 429/5xx/1015
 skip_imported      true                                       skip workouts Peloton imported
-auth               ``cached,pkce,token,legacy``               login strategies, in order
+auth               ``cached,pkce,token``                      login strategies, in order (``legacy`` too)
 keyring            true                                       keep tokens in the keyring if installed
 fetch_ride_details false                                      also fetch class plans (1 more request
                                                               per new class; outside the budget)
@@ -39,6 +39,8 @@ USER_AGENT = f"peloton-export/{VERSION} (+{PROJECT_URL})"
 API_URL = "https://api.onepeloton.com"
 AUTH_URL = "https://auth.onepeloton.com"
 STRATEGIES = ("cached", "pkce", "token", "legacy")
+#: The default order: the retired ``legacy`` login is tried only when configured.
+DEFAULT_STRATEGIES = ("cached", "pkce", "token")
 MAX_PAGE_SIZE = 100
 MAX_CONCURRENCY = 4
 
@@ -62,7 +64,7 @@ class ClientSettings:
     concurrency: int = 3
     page_size: int = 10
     skip_imported: bool = True
-    strategies: tuple[str, ...] = STRATEGIES
+    strategies: tuple[str, ...] = DEFAULT_STRATEGIES
     use_keyring: bool = True
     fetch_ride_details: bool = False
     env_token: str | None = None
@@ -101,7 +103,7 @@ def client_settings(config: Config, environ: Mapping[str, str] | None = None) ->
     if config.ssl_cert:
         verify = os.path.expanduser(config.ssl_cert)
     strategies = tuple(
-        p.strip().lower() for p in (s.get("auth") or ",".join(STRATEGIES)).split(",") if p.strip()
+        p.strip().lower() for p in (s.get("auth") or ",".join(DEFAULT_STRATEGIES)).split(",") if p.strip()
     )
     unknown = [p for p in strategies if p not in STRATEGIES]
     if unknown or not strategies:

@@ -17,14 +17,29 @@ an interrupted first backfill resumes where it was, without refetching anything.
 Request budget with a saved login (what the tests assert): a first sync of N workouts makes
 at most ``2N + ceil(N / page_size) + 3`` requests (``/api/me``, the pages, two per
 workout); a run with nothing new makes ``/api/me`` at most plus one or two pages.
+
+A run that asks for less (a :class:`~peloton_export.pipeline.Selection`: ``--limit``,
+``--since``, ``--until``, ``--discipline``, ``--workout``) fetches only what it selects:
+
+* ``workout_ids`` are fetched directly (no list at all: two or three requests each);
+* paging stops once ``limit`` selected workouts are found, or at the first page whose
+  workouts were all created more than :data:`SINCE_MARGIN` seconds before ``since``;
+* workouts outside the window or of other disciplines are listed but not fetched.
+
+Such a run leaves the rest of the history for a plain run: when it skipped anything it
+clears the ledger's "backfill done" mark, so the next plain run walks the whole list again
+(list pages only; what is archived is never fetched twice). ``fetch=False`` (``--dry-run``)
+lists the pages the same way but fetches no workout: what a real run would fetch is in
+:attr:`SyncReport.would_fetch`.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from peloton_export.archive import Archive, ArchiveError, check_workout_id
 from peloton_export.client.api import PelotonAPI
@@ -33,9 +48,43 @@ from peloton_export.ledger import Ledger
 from peloton_export.origin import PELOTON, workout_origin
 from peloton_export.raw import JsonObject
 
+if TYPE_CHECKING:
+    from peloton_export.pipeline import Selection
+
+#: ``(phase, completed, total or None, description)``: phase is ``"listing"`` (pages) or
+#: ``"fetching"`` (workouts; the total grows as pages are listed).
+SyncProgress = Callable[[str, int, "int | None", str], None]
+
+
+class _Meter:
+    """Counts pages and fetched workouts for a :data:`SyncProgress` callback."""
+
+    def __init__(self, callback: SyncProgress | None, max_rate: float | None) -> None:
+        self.callback = callback
+        self.max_rate = max_rate
+        self.queued = 0
+        self.done = 0
+
+    def page(self, number: int, page_count: int | None, total: int) -> None:
+        if self.callback is not None:
+            label = f"listing page {number} of {page_count}" if page_count else f"listing page {number}"
+            self.callback("listing", number, page_count, f"{label} ({total} workouts on Peloton)")
+
+    def fetched(self, title: str) -> None:
+        self.done += 1
+        if self.callback is not None:
+            eta = ""
+            if self.max_rate:
+                eta = f", about {round(2 * (self.queued - self.done) / self.max_rate)} s left"
+            self.callback("fetching", self.done, self.queued, f"fetching {title[:40]}{eta}")
+
+
 log = logging.getLogger("peloton_export.client")
 
 ZERO_RIDE = "0" * 32
+
+#: Seconds: a page whose workouts were all created this long before ``since`` ends the list walk.
+SINCE_MARGIN = 6 * 3600
 
 
 @dataclass
@@ -54,6 +103,9 @@ class SyncReport:
     failed: dict[str, str] = field(default_factory=dict)
     reached_end: bool = False
     requests: int = 0
+    would_fetch: list[str] = field(default_factory=list)
+    not_found: list[str] = field(default_factory=list)
+    partial: bool = False
 
     @property
     def fetched(self) -> list[str]:
@@ -69,9 +121,12 @@ class SyncReport:
             parts.append(f"{len(self.skipped_imported)} imported from other platforms skipped")
         if self.in_progress:
             parts.append(f"{len(self.in_progress)} still in progress")
+        if self.would_fetch:
+            parts.append(f"{len(self.would_fetch)} would be fetched")
         if self.failed:
             parts.append(f"{len(self.failed)} failed")
-        return f"Peloton sync: {', '.join(parts)} ({self.requests} requests)"
+        requests = f"{self.requests} request{'' if self.requests == 1 else 's'}"
+        return f"Peloton sync: {', '.join(parts)} ({requests})"
 
 
 def _int(value: Any) -> int | None:
@@ -126,11 +181,18 @@ def sync_workouts(
     skip_imported: bool | None = None,
     fetch_ride_details: bool | None = None,
     refetch: bool = False,
+    selection: Selection | None = None,
+    fetch: bool = True,
+    progress: SyncProgress | None = None,
 ) -> SyncReport:
     """Bring ``archive`` up to date with the account (see the module docstring).
 
     Options left ``None`` come from the client settings. ``refetch`` fetches every workout
-    again (and walks the whole list). Transient failures that outlast the retries
+    again (and walks the whole list). ``selection`` limits what is listed and fetched;
+    ``fetch=False`` fetches nothing (see :attr:`SyncReport.would_fetch`); ``progress`` is
+    called after each list page and each fetched workout (:data:`SyncProgress`; the ETA
+    assumes two requests per workout at the ``max_rate`` ceiling). Transient
+    failures that outlast the retries
     (:class:`~peloton_export.client.http.ServiceUnavailable`) and login failures abort the
     sync; what was archived before stays archived.
     """
@@ -142,30 +204,175 @@ def sync_workouts(
     report = SyncReport()
     start_count = api.http.requests_sent
     fetcher = _Fetcher(api, archive, skip_imported=skip, ride_details=rides)
+    meter = _Meter(progress, settings.max_rate)
     try:
-        report.user_id = user_id = api.user_id()
-        may_stop = ledger is not None and ledger.backfill_done(user_id) and not refetch
-        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="peloton-sync") as pool:
-            page_no = 0
-            while True:
-                page = api.workouts_page(page_no, page_size)
-                report.pages += 1
-                report.listed += len(page.items)
-                all_known = _sync_page(
-                    page.items, pool, fetcher, archive, ledger, report, skip=skip, refetch=refetch
-                )
-                if page.is_last:
-                    report.reached_end = True
-                    break
-                if may_stop and all_known:
-                    break
-                page_no += 1
-        if report.reached_end and not report.failed and ledger is not None:
-            ledger.mark_backfill_done(user_id)
+        if selection is not None and selection.workout_ids is not None:
+            _sync_ids(
+                sorted(selection.workout_ids),
+                fetcher,
+                archive,
+                ledger,
+                report,
+                meter,
+                refetch=refetch,
+                fetch=fetch,
+            )
+        else:
+            _sync_list(
+                api,
+                fetcher,
+                archive,
+                ledger,
+                report,
+                selection,
+                meter,
+                page_size=page_size,
+                concurrency=concurrency,
+                skip=skip,
+                refetch=refetch,
+                fetch=fetch,
+            )
     finally:
         report.requests = api.http.requests_sent - start_count
     log.info("%s", report.summary())
     return report
+
+
+class _Window:
+    """Which listed workouts a selection wants, and when the list walk may stop."""
+
+    def __init__(self, selection: Selection | None) -> None:
+        self.since = selection.since.timestamp() if selection and selection.since else None
+        self.until = selection.until.timestamp() if selection and selection.until else None
+        self.disciplines = selection.disciplines if selection else None
+        self.limit = selection.limit if selection else None
+        self.found = 0
+
+    @property
+    def full(self) -> bool:
+        return self.limit is not None and self.found >= self.limit
+
+    def wants(self, item: JsonObject) -> bool:
+        start = _int(item.get("start_time")) or _int(item.get("created_at"))
+        if start is not None:
+            if self.since is not None and start < self.since:
+                return False
+            if self.until is not None and start >= self.until:
+                return False
+        return not self.disciplines or item.get("fitness_discipline") in self.disciplines
+
+    def past(self, items: list[JsonObject]) -> bool:
+        """True when every workout of the page was created well before ``since``."""
+        if self.since is None or not items:
+            return False
+        created = [_int(item.get("created_at")) for item in items]
+        return all(c is not None and c < self.since - SINCE_MARGIN for c in created)
+
+
+def _sync_list(
+    api: PelotonAPI,
+    fetcher: _Fetcher,
+    archive: Archive,
+    ledger: Ledger | None,
+    report: SyncReport,
+    selection: Selection | None,
+    meter: _Meter,
+    *,
+    page_size: int,
+    concurrency: int,
+    skip: bool,
+    refetch: bool,
+    fetch: bool,
+) -> None:
+    """Walk the list newest first, fetching what is selected (see the module docstring)."""
+    window = _Window(selection)
+    if window.limit is not None and not (window.since or window.until or window.disciplines):
+        page_size = min(page_size, max(window.limit, 1))
+    report.user_id = user_id = api.user_id()
+    may_stop = ledger is not None and ledger.backfill_done(user_id) and not refetch
+    ended_early = False
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="peloton-sync") as pool:
+        page_no = 0
+        while True:
+            page = api.workouts_page(page_no, page_size)
+            report.pages += 1
+            report.listed += len(page.items)
+            meter.page(report.pages, page.page_count or None, page.total)
+            all_known = _sync_page(
+                page.items,
+                pool,
+                fetcher,
+                archive,
+                ledger,
+                report,
+                window,
+                meter,
+                skip=skip,
+                refetch=refetch,
+                fetch=fetch,
+            )
+            if page.is_last:
+                report.reached_end = True
+                break
+            if may_stop and all_known:
+                break
+            if window.full or window.past(page.items):
+                ended_early = True
+                break
+            page_no += 1
+    if ledger is None or not fetch:
+        return
+    if report.partial or ended_early:
+        report.partial = True
+        ledger.forget_backfill(user_id)
+    elif report.reached_end and not report.failed:
+        ledger.mark_backfill_done(user_id)
+
+
+def _sync_ids(
+    workout_ids: list[str],
+    fetcher: _Fetcher,
+    archive: Archive,
+    ledger: Ledger | None,
+    report: SyncReport,
+    meter: _Meter,
+    *,
+    refetch: bool,
+    fetch: bool,
+) -> None:
+    """Fetch the named workouts directly (a 404 lands in :attr:`SyncReport.not_found`)."""
+    for workout_id in workout_ids:
+        if not refetch and archive.is_complete(workout_id):
+            report.unchanged += 1
+            continue
+        if not fetch:
+            report.would_fetch.append(workout_id)
+            continue
+        meter.queued += 1
+        try:
+            outcome, detail = fetcher(workout_id, {})
+        except PelotonHTTPError as exc:
+            if exc.status == 404:
+                report.not_found.append(workout_id)
+                continue
+            if exc.status == 0 or isinstance(exc, ServiceUnavailable):
+                raise
+            report.failed[workout_id] = str(exc)
+            continue
+        except (ArchiveError, ValueError) as exc:
+            report.failed[workout_id] = str(exc)
+            continue
+        row = _seen_row(workout_id, detail)
+        _count_fetched(report, workout_id, outcome, status=row[3])
+        meter.fetched(_title(detail, workout_id))
+        if ledger is not None:
+            ledger.seen_many([row])
+            if outcome == "new":
+                # Fetched out of list order: a plain run must not stop at a page it "knows".
+                report.partial = True
+                user_id = str(detail.get("user_id") or "")
+                if user_id:
+                    ledger.forget_backfill(user_id)
 
 
 #: A ledger row of a listed workout: id, created_at, start_time, status, origin.
@@ -179,15 +386,23 @@ def _sync_page(
     archive: Archive,
     ledger: Ledger | None,
     report: SyncReport,
+    window: _Window,
+    meter: _Meter,
     *,
     skip: bool,
     refetch: bool,
+    fetch: bool,
 ) -> bool:
     """Sync one page; True when every workout on it was already known."""
     all_known = bool(items)
     seen: list[_Seen] = []
     jobs: list[tuple[str, Future[tuple[str, JsonObject]]]] = []
     for item in items:
+        if window.full or not window.wants(item):
+            if not _complete(archive, item):
+                report.partial = True  # left for a plain run
+                all_known = False
+            continue
         try:
             workout_id = check_workout_id(str(item.get("id")))
         except ArchiveError as exc:
@@ -195,10 +410,15 @@ def _sync_page(
             all_known = False
             continue
         row = _seen_row(workout_id, item)
-        fetch, known = _triage(row, archive, ledger, report, skip=skip, refetch=refetch)
+        wanted, known = _triage(row, archive, ledger, report, skip=skip, refetch=refetch)
         all_known = all_known and known
-        if fetch:
+        if wanted or known:
+            window.found += 1
+        if wanted and not fetch:
+            report.would_fetch.append(workout_id)
+        elif wanted:
             jobs.append((workout_id, pool.submit(fetcher, workout_id, item)))
+            meter.queued += 1
         else:
             seen.append(row)
     try:
@@ -210,12 +430,27 @@ def _sync_page(
             row = _seen_row(workout_id, detail)
             seen.append(row)
             _count_fetched(report, workout_id, outcome, status=row[3])
+            meter.fetched(_title(detail, workout_id))
     finally:
         for _, future in jobs:
             future.cancel()
         if ledger is not None and seen:
             ledger.seen_many(seen)
     return all_known
+
+
+def _title(detail: JsonObject, workout_id: str) -> str:
+    """The class title of a workout body, else its id."""
+    ride = detail.get("ride")
+    title = ride.get("title") if isinstance(ride, dict) else None
+    return str(title or detail.get("title") or detail.get("name") or workout_id)
+
+
+def _complete(archive: Archive, item: JsonObject) -> bool:
+    try:
+        return archive.is_complete(check_workout_id(str(item.get("id"))))
+    except ArchiveError:
+        return False
 
 
 def _seen_row(workout_id: str, body: JsonObject) -> _Seen:

@@ -294,6 +294,8 @@ def register_formats() -> Iterator[FormatSpec]:
         write=write_csv,
         description="per-second CSV per workout, plus summary.csv with one row per workout",
         summary=SUMMARY,
+        options={"units": "metric or imperial: add display speed, pace and distance columns"},
+        check_options=display_units,
     )
     yield FormatSpec(
         name="csv-sets",

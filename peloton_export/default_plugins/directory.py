@@ -55,4 +55,5 @@ def register_sinks() -> Iterator[SinkSpec]:
         accepts=("fit", "tcx", "gpx", "json", "csv"),
         upload=copy_to_directory,
         description="copy files into a local folder (for example one that a sync client watches)",
+        options={"path": "the folder to copy into (else [plugin:directory] path)"},
     )

@@ -50,7 +50,33 @@ def register_formats() -> Iterator[FormatSpec]:
             "Garmin FIT activity (official SDK): records, laps, session, strength sets, "
             "time in zones; the best format for Garmin Connect and Strava."
         ),
+        options={
+            "virtual": "true: an indoor ride as a virtual ride (default false)",
+            "zones": "false: leave out time in zones (default true)",
+            "device": "the device the file claims to come from (a preset, default honest)",
+            "laps": "lap strategy (auto, ...)",
+            "exercise_map": "an extra movement-mapping JSON file",
+        },
+        check_options=check_fit_options,
     )
+
+
+def check_fit_options(context: ExportContext) -> None:
+    """Check the ``fit.*`` option values once, before any workout.
+
+    :raises ConfigError: a bad boolean, an unknown device preset or lap strategy.
+    """
+    from peloton_export.errors import ConfigError
+    from peloton_export.fit.devices import device_for
+    from peloton_export.fit.encode import FitOptions
+    from peloton_export.fit.laps import STRATEGIES
+
+    options = FitOptions.from_context(context)
+    device_for(options.device, "cycling")
+    if options.laps not in STRATEGIES:
+        raise ConfigError(
+            f"unknown fit.laps strategy {options.laps!r}; choose one of {', '.join(STRATEGIES)}"
+        )
 
 
 def find_unmapped(archive_root: Path, exercise_map: str | None = None) -> tuple[Counter[str], int, list[str]]:

@@ -1,0 +1,82 @@
+"""A typo in the password: a person at a terminal may retry at once, a schedule may not."""
+# ruff: noqa: F811  (fixtures imported by name)
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from peloton_export import cli_sync
+from peloton_export import ledger as ledger_module
+from peloton_export.cli_sync import login_command
+from peloton_export.cli_sync import status_command as status_for
+from peloton_export.plugins import create_host
+from peloton_export.testing import FakePeloton
+from peloton_export.testing.pytest_plugin import (  # noqa: F401 (fixtures)
+    fake_peloton,
+    fake_peloton_factory,
+)
+
+LOGIN = "/usernamepassword/login"
+
+
+@pytest.fixture
+def env(fake_peloton: FakePeloton, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakePeloton]:
+    ini = tmp_path / "peloton.ini"
+    ini.write_text("[peloton-export]\nkeyring = false\nmax_rate = 0\n", encoding="utf-8")
+    monkeypatch.setenv("PELOTON_CONFIG", str(ini))
+    monkeypatch.setenv("PELOTON_EXPORT_API_URL", fake_peloton.api_url)
+    monkeypatch.setenv("PELOTON_EXPORT_AUTH_URL", fake_peloton.auth_url)
+    monkeypatch.setenv("PELOTON_EXPORT_CONFIG_DIR", str(tmp_path / "cfg"))
+    monkeypatch.setenv("PELOTON_EXPORT_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("PELOTON_EXPORT_DATA_DIR", str(tmp_path / "data"))
+    for name in ("PELOTON_USERNAME", "PELOTON_PASSWORD", "PELOTON_EXPORT_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    yield fake_peloton
+    ledger_module.close_all()
+
+
+def login(fake: FakePeloton, password: str, *args: str) -> tuple[int, str, int]:
+    """Exit code, output and how many password posts reached the login host."""
+    before = fake.count(LOGIN, host="auth")
+    result = CliRunner().invoke(
+        login_command, ["--username", fake.user.username, *args], input=password + "\n"
+    )
+    return result.exit_code, result.output, fake.count(LOGIN, host="auth") - before
+
+
+def test_interactive_retry_after_a_typo_reaches_the_login(
+    env: FakePeloton, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli_sync, "_interactive", lambda: True)
+    code, out, posts = login(env, "typo")
+    assert code == 1 and posts == 1 and "rejected the email or password" in out
+    code, out, posts = login(env, env.user.password)
+    assert code == 0 and posts == 1, out
+    assert "Logged in to Peloton" in out
+
+
+def test_interactive_retries_stop_after_three_failures(
+    env: FakePeloton, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli_sync, "_interactive", lambda: True)
+    assert [login(env, "typo")[2] for _ in range(3)] == [1, 1, 1]
+    code, out, posts = login(env, env.user.password)
+    assert code == 1 and posts == 0 and "no new login is tried before" in out
+
+
+def test_non_interactive_retry_honours_the_cooldown_and_status_shows_it(
+    env: FakePeloton, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli_sync, "_interactive", lambda: False)
+    assert login(env, "typo")[2] == 1
+    code, out, posts = login(env, env.user.password)
+    assert code == 1 and posts == 0 and "no new login is tried before" in out and "--ignore-cooldown" in out
+    status = CliRunner().invoke(status_for(create_host(entry_points=False)), [])
+    assert "Login cooldown until" in status.output and "wrong email or password" in status.output
+
+    code, out, posts = login(env, env.user.password, "--ignore-cooldown")
+    assert code == 0 and posts == 1, out
