@@ -201,3 +201,54 @@ def test_title_template_settings(tmp_path: Path) -> None:
     assert activity_title(workout, own, plugin="strava") == "30 min Climb Ride"
     with pytest.raises(ConfigError, match="nope"):
         activity_title(workout, _context(tmp_path, title="{nope}"))
+
+
+def test_tcx_notes_and_json_carry_the_same_title(tmp_path: Path) -> None:
+    import json
+    import re
+    from datetime import UTC, datetime
+    from io import BytesIO
+
+    from peloton_export.default_plugins.json_format import write_json
+    from peloton_export.default_plugins.tcx import write_tcx
+
+    night = datetime(2025, 3, 1, 2, 0, tzinfo=UTC)  # still Feb 28 in New York
+    workout = replace(
+        cycling(minutes=5, start=night),
+        title="20 min Pop\x1b[31m Ride",
+        instructor="Ana",
+        timezone="America/New_York",
+    )
+    for context, expected in (
+        (_context(tmp_path), "20 min Pop [31m Ride with Ana"),
+        (_context(tmp_path, title="{title} · {local_date}"), "20 min Pop [31m Ride · 2025-02-28"),
+    ):
+        tcx, js, fit = BytesIO(), BytesIO(), _fit(workout, context)
+        write_tcx(workout, tcx, context)
+        write_json(workout, js, context)
+        notes = re.search(r"<Notes>(.*?)</Notes>", tcx.getvalue().decode(), re.S)
+        assert notes is not None
+        assert notes.group(1).split("\n")[0] == expected
+        assert ("Instructor: Ana" in notes.group(1)) == ("Ana" not in expected)
+        assert json.loads(js.getvalue())["activity_title"] == expected
+        assert decode(fit).garmin["workout_mesgs"][0]["wkt_name"] == expected
+
+
+def test_config_title_template_reaches_every_file_of_a_run(tmp_path: Path) -> None:
+    import json
+
+    from peloton_export.config import Config
+    from peloton_export.plugins import create_host
+    from peloton_export.run import ExportRequest, run_export
+
+    out = tmp_path / "out"
+    config = Config(settings={"title_template": "{discipline}: {title}"})
+    request = ExportRequest(demo=True, formats=("fit", "json"), output_dir=out, config=config)
+    report = run_export(request, create_host(entry_points=False))
+    assert not report.failed and report.count("exported") >= 8
+    for path in out.glob("*.json"):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        expected = clean_title(f"{data['discipline']}: {data['title'] or ''}".rstrip())
+        assert data["activity_title"] == expected
+        fit = decode(path.with_suffix(".fit").read_bytes())
+        assert fit.garmin["workout_mesgs"][0]["wkt_name"] == expected

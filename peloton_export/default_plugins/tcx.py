@@ -28,6 +28,10 @@ What is written, and the limits a user should know about:
   time, so the file still has a time for Strava's "every trackpoint has a time" rule.
 * ``Creator`` names ``peloton-export`` honestly (``Device_t`` with unit and product id 0);
   no Garmin device is emulated.
+* ``Notes``: the activity title (the run's title template, ``tcx.title_template`` to
+  override; see :mod:`peloton_export.sinkkit.templates`), then ``Instructor: NAME`` unless
+  the title already names the instructor, then the normalizer's notes. TCX v2 has no other
+  element for an activity name (``Training/Plan/Name`` is a 15-character token).
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from peloton_export.default_plugins._xml import (
     xml_text,
 )
 from peloton_export.hookspecs import hookimpl
+from peloton_export.sinkkit.templates import activity_title
 from peloton_export.specs import ExportContext, FormatSpec
 from peloton_export.stats import Stats, apportion, summarize
 
@@ -273,16 +278,20 @@ def _readings_xml(s: Sample, running: bool) -> str:
     return buf + "     </Trackpoint>\n"
 
 
-def _notes(workout: Workout) -> str:
-    lines = [workout.title.strip()] if workout.title.strip() else []
-    if workout.instructor:
+def _notes(workout: Workout, title: str) -> str:
+    lines = [title] if title else []
+    if workout.instructor and workout.instructor not in title:
         lines.append(f"Instructor: {workout.instructor}")
     lines.extend(note for note in workout.notes if note)
     return "\n".join(lines)
 
 
-def render_tcx(workout: Workout) -> str:
-    """Return the TCX document for ``workout`` as a string (see the module docs for the rules)."""
+def render_tcx(workout: Workout, title: str | None = None) -> str:
+    """Return the TCX document for ``workout`` as a string (see the module docs for the rules).
+
+    ``title`` is the activity title, the first line of ``Notes`` (default: the default
+    title template, :func:`peloton_export.sinkkit.templates.activity_title`).
+    """
     sport = tcx_sport(workout)
     running = sport == "Running"
     points = list(iter_points(workout))
@@ -314,7 +323,7 @@ def render_tcx(workout: Workout) -> str:
             out.append("</Trackpoint></Track>\n")
         out.append(_lap_extension_xml(stats, running))
         out.append("   </Lap>\n")
-    notes = _notes(workout)
+    notes = _notes(workout, activity_title(workout) if title is None else title)
     if notes:
         out.append(f"   <Notes>{xml_text(notes)}</Notes>\n")
     out.append(
@@ -336,7 +345,8 @@ def render_tcx(workout: Workout) -> str:
 
 def write_tcx(workout: Workout, stream: BinaryIO, context: ExportContext) -> None:
     """Write ``workout`` to ``stream`` as UTF-8 TCX v2 (the ``tcx`` format's writer)."""
-    stream.write(render_tcx(workout).encode("utf-8"))
+    title = activity_title(workout, context, plugin="tcx")
+    stream.write(render_tcx(workout, title).encode("utf-8"))
 
 
 @hookimpl

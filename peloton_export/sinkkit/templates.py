@@ -27,6 +27,7 @@ __all__ = [
 DEFAULT_TITLE = "{title} with {instructor}"
 #: Characters of a title kept by default (Garmin Connect shows about 45 in its lists).
 TITLE_LIMIT = 64
+_JOINERS = frozenset("\u200c\u200d")
 _WITH_INSTRUCTOR = re.compile(r"\s*\bwith\s*\{instructor\}")
 
 
@@ -120,13 +121,25 @@ def render_setting(
 
 
 def clean_title(text: str, limit: int = TITLE_LIMIT) -> str:
-    """One line of at most ``limit`` characters: control and format characters (newlines,
-    NUL, bidi overrides ...) become spaces, runs of white space one space, ends trimmed."""
-    kept = "".join(
-        " " if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp") else c for c in text
-    )
+    """One line of at most ``limit`` characters.
+
+    Control characters and line/paragraph separators (newlines, NUL, escape ...) become
+    spaces; format characters (bidi overrides, zero-width spaces), surrogates and private-use
+    characters are removed, except the zero-width (non-)joiners emoji sequences need; runs of
+    white space become one space; the ends are trimmed.
+    """
+    kept = "".join(_title_char(c) for c in text)
     line = " ".join(kept.split())
     return line[:limit].rstrip() if len(line) > limit else line
+
+
+def _title_char(c: str) -> str:
+    category = unicodedata.category(c)
+    if category in ("Cc", "Zl", "Zp"):
+        return " "
+    if category in ("Cf", "Cs", "Co") and c not in _JOINERS:
+        return ""
+    return c
 
 
 def title_template(context: ExportContext | None, plugin: str | None = None) -> str:
