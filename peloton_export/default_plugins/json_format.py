@@ -13,12 +13,13 @@ from typing import BinaryIO
 from peloton_export.hookspecs import hookimpl
 from peloton_export.model import Workout
 from peloton_export.serialize import workout_to_dict
-from peloton_export.sinkkit.templates import activity_title
 from peloton_export.specs import ExportContext, FormatSpec
 
 
 def write_json(workout: Workout, stream: BinaryIO, context: ExportContext) -> None:
     """Write ``workout`` as UTF-8 JSON with sorted keys (same workout, same bytes)."""
+    from peloton_export.sinkkit.templates import activity_title  # sinkkit loads requests
+
     data = workout_to_dict(workout)
     data["activity_title"] = activity_title(workout, context, plugin="json")
     text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)

@@ -51,7 +51,6 @@ from peloton_export.default_plugins._xml import (
     xml_text,
 )
 from peloton_export.hookspecs import hookimpl
-from peloton_export.sinkkit.templates import activity_title
 from peloton_export.specs import ExportContext, FormatSpec
 from peloton_export.stats import Stats, apportion, summarize
 
@@ -323,7 +322,11 @@ def render_tcx(workout: Workout, title: str | None = None) -> str:
             out.append("</Trackpoint></Track>\n")
         out.append(_lap_extension_xml(stats, running))
         out.append("   </Lap>\n")
-    notes = _notes(workout, activity_title(workout) if title is None else title)
+    if title is None:
+        from peloton_export.sinkkit.templates import activity_title  # sinkkit loads requests
+
+        title = activity_title(workout)
+    notes = _notes(workout, title)
     if notes:
         out.append(f"   <Notes>{xml_text(notes)}</Notes>\n")
     out.append(
@@ -345,6 +348,8 @@ def render_tcx(workout: Workout, title: str | None = None) -> str:
 
 def write_tcx(workout: Workout, stream: BinaryIO, context: ExportContext) -> None:
     """Write ``workout`` to ``stream`` as UTF-8 TCX v2 (the ``tcx`` format's writer)."""
+    from peloton_export.sinkkit.templates import activity_title  # sinkkit loads requests
+
     title = activity_title(workout, context, plugin="tcx")
     stream.write(render_tcx(workout, title).encode("utf-8"))
 
