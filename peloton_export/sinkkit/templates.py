@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import string
 import unicodedata
@@ -32,6 +33,8 @@ _WITH_INSTRUCTOR = re.compile(r"\s*\bwith\s*\{instructor\}")
 
 
 def _duration(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return ""
     total = round(seconds)
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
@@ -77,8 +80,8 @@ def template_fields(workout: Workout) -> dict[str, str]:
         "date": workout.start.strftime("%Y-%m-%d"),
         "start": workout.start.isoformat(),
         "duration": _duration(workout.timer_s),
-        "minutes": f"{workout.timer_s / 60:.0f}",
-        "duration_min": f"{workout.timer_s / 60:.0f}",
+        "minutes": num(workout.timer_s / 60 if math.isfinite(workout.timer_s) else None),
+        "duration_min": num(workout.timer_s / 60 if math.isfinite(workout.timer_s) else None),
         "local_date": _local_date(workout),
         "calories": num(workout.calories_kcal),
         "distance_km": num(workout.distance_m / 1000 if workout.distance_m is not None else None, 2),
