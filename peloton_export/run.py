@@ -124,6 +124,8 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
     options = dict(request.options)
     if request.merge is not None:
         options["merge"] = str(request.merge)
+    if not options.get("title") and config.get("title_template"):
+        options["title"] = config.get("title_template") or ""
     out_dir = request.output_dir or Path(config.get("output_dir") or DEFAULT_OUTPUT).expanduser()
     context = ExportContext(
         output_dir=out_dir,

@@ -26,6 +26,7 @@ from peloton_export.default_plugins._xml import (
     xml_text,
 )
 from peloton_export.model import GpsPoint, Lap, Sample, Workout
+from peloton_export.sinkkit.templates import TITLE_LIMIT, activity_title
 from peloton_export.specs import ExportContext
 from peloton_export.stats import apportion, samples_between, summarize
 
@@ -175,7 +176,7 @@ def test_cycling_round_trip(schemas_dir: Path) -> None:
 
     lx_max_watts = [int(v) for v in texts(root, "//t:Lap/t:Extensions/x:LX/x:MaxWatts/text()")]
     assert max(lx_max_watts) == max(watts)
-    assert texts(root, "//t:Activity/t:Notes/text()") == ["60 min Power Zone Ride\nInstructor: Denis Morton"]
+    assert texts(root, "//t:Activity/t:Notes/text()") == ["60 min Power Zone Ride with Denis Morton"]
 
 
 def test_heart_rate_is_left_out_when_missing() -> None:
@@ -341,8 +342,10 @@ def test_hostile_text_is_escaped(schemas_dir: Path) -> None:
     assert b"\x00" not in data and b"\x0b" not in data
     notes = root.findall(".//t:Notes", NS)
     assert len(notes) == 1
+    title = activity_title(workout)
+    assert len(title) <= TITLE_LIMIT and wf.HOSTILE_TITLE.startswith(title)
     assert notes[0].text == (
-        f'{wf.HOSTILE_TITLE}\nInstructor: Olivia <"O\'Love"> & ]]>\nnote  with a NUL and  control\nÜnïcödé ✓'
+        f'{title}\nInstructor: Olivia <"O\'Love"> & ]]>\nnote  with a NUL and  control\nÜnïcödé ✓'
     )
 
 

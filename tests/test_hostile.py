@@ -54,6 +54,7 @@ from peloton_export.pipeline import Exporter, ExportReport, Selection, resolve_f
 from peloton_export.plugins import PluginHost, create_host
 from peloton_export.raw import RawWorkout
 from peloton_export.report.index import SCRIPT as INDEX_SCRIPT
+from peloton_export.sinkkit.templates import TITLE_LIMIT, clean_title
 from peloton_export.specs import ExportContext
 from peloton_export.testing.synth import KINDS, synth_workout
 from peloton_export.testing.synth.tiny import tiny_bodies
@@ -744,15 +745,18 @@ def test_hostile_title_round_trips_through_every_format(
     # that cannot be UTF-8 must be).
     doc = json.loads(files["json"].read_bytes().decode("utf-8"), parse_constant=_no_constants)
     assert doc["title"] == _LONE_SURROGATE.sub("\ufffd", expected)
-    # TCX: valid, and the Notes carry the title back after parsing (minus what XML 1.0
-    # cannot hold at all).
+    # The activity title (issue 14) is one cleaned line of at most TITLE_LIMIT characters.
+    title = doc["activity_title"]
+    assert title == clean_title(title) and 0 < len(title) <= TITLE_LIMIT
+    # TCX: valid, and the Notes start with the activity title after parsing (minus what
+    # XML 1.0 cannot hold at all).
     tcx = files["tcx"].read_bytes()
     if SCHEMAS.is_dir():
         assert validate("tcx", tcx) == []
     tree = etree.fromstring(tcx, etree.XMLParser(no_network=True, resolve_entities=False))
     ns = {"t": "http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2"}
     notes = tree.findtext(".//t:Activity/t:Notes", namespaces=ns) or ""
-    readable = _xml_text(doc["title"])
+    readable = _xml_text(title)
     assert notes.startswith(readable), (notes[:80], readable[:80])
     assert tree.find(".//t:script", namespaces=ns) is None and not list(tree.iter("script"))
     # CSV summary: the cell is neutralised and reads back.

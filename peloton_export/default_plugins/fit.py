@@ -33,9 +33,13 @@ __all__ = ["find_unmapped", "write_fit"]
 
 def write_fit(workout: Workout, stream: BinaryIO, context: ExportContext) -> None:
     """Write ``workout`` to ``stream`` as a FIT activity file (the ``fit`` format's writer)."""
-    from peloton_export.fit.encode import FitOptions, encode_workout
+    from dataclasses import replace
 
-    stream.write(encode_workout(workout, FitOptions.from_context(context), context.logger))
+    from peloton_export.fit.encode import FitOptions, encode_workout
+    from peloton_export.sinkkit.templates import activity_title
+
+    options = replace(FitOptions.from_context(context), title=activity_title(workout, context, plugin="fit"))
+    stream.write(encode_workout(workout, options, context.logger))
 
 
 @hookimpl

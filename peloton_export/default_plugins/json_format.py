@@ -1,4 +1,8 @@
-"""Built-in ``json`` format: the normalized workout (schema in :mod:`peloton_export.serialize`)."""
+"""Built-in ``json`` format: the normalized workout (schema in :mod:`peloton_export.serialize`).
+
+The file adds one key to the schema: ``activity_title``, the title every format and sink
+uses (the run's title template, ``json.title_template`` to override).
+"""
 
 from __future__ import annotations
 
@@ -14,9 +18,11 @@ from peloton_export.specs import ExportContext, FormatSpec
 
 def write_json(workout: Workout, stream: BinaryIO, context: ExportContext) -> None:
     """Write ``workout`` as UTF-8 JSON with sorted keys (same workout, same bytes)."""
-    text = json.dumps(
-        workout_to_dict(workout), ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
-    )
+    from peloton_export.sinkkit.templates import activity_title  # sinkkit loads requests
+
+    data = workout_to_dict(workout)
+    data["activity_title"] = activity_title(workout, context, plugin="json")
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
     stream.write(text.encode("utf-8"))
     stream.write(b"\n")
 

@@ -28,6 +28,10 @@ What is written, and the limits a user should know about:
   time, so the file still has a time for Strava's "every trackpoint has a time" rule.
 * ``Creator`` names ``peloton-export`` honestly (``Device_t`` with unit and product id 0);
   no Garmin device is emulated.
+* ``Notes``: the activity title (the run's title template, ``tcx.title_template`` to
+  override; see :mod:`peloton_export.sinkkit.templates`), then ``Instructor: NAME`` unless
+  the title already names the instructor, then the normalizer's notes. TCX v2 has no other
+  element for an activity name (``Training/Plan/Name`` is a 15-character token).
 """
 
 from __future__ import annotations
@@ -275,19 +279,20 @@ def _readings_xml(s: Sample, running: bool) -> str:
     return buf + "     </Trackpoint>\n"
 
 
-def _notes(workout: Workout) -> str:
-    lines = [workout.title.strip()] if workout.title.strip() else []
-    if workout.instructor:
+def _notes(workout: Workout, title: str) -> str:
+    lines = [title] if title else []
+    if workout.instructor and workout.instructor not in title:
         lines.append(f"Instructor: {workout.instructor}")
     lines.extend(note for note in workout.notes if note)
     return "\n".join(lines)
 
 
-def render_tcx(workout: Workout, laps: str = "auto") -> str:
+def render_tcx(workout: Workout, laps: str = "auto", title: str | None = None) -> str:
     """Return the TCX document for ``workout`` as a string (see the module docs for the rules).
 
     ``laps`` is the lap strategy of :func:`peloton_export.laps.lap_plan` (the same laps as the
-    FIT file's).
+    FIT file's). ``title`` is the activity title, the first line of ``Notes`` (default: the
+    default title template, :func:`peloton_export.sinkkit.templates.activity_title`).
     """
     sport = tcx_sport(workout)
     running = sport == "Running"
@@ -320,7 +325,11 @@ def render_tcx(workout: Workout, laps: str = "auto") -> str:
             out.append("</Trackpoint></Track>\n")
         out.append(_lap_extension_xml(stats, running))
         out.append("   </Lap>\n")
-    notes = _notes(workout)
+    if title is None:
+        from peloton_export.sinkkit.templates import activity_title  # sinkkit loads requests
+
+        title = activity_title(workout)
+    notes = _notes(workout, title)
     if notes:
         out.append(f"   <Notes>{xml_text(notes)}</Notes>\n")
     out.append(
@@ -342,8 +351,11 @@ def render_tcx(workout: Workout, laps: str = "auto") -> str:
 
 def write_tcx(workout: Workout, stream: BinaryIO, context: ExportContext) -> None:
     """Write ``workout`` to ``stream`` as UTF-8 TCX v2 (the ``tcx`` format's writer)."""
+    from peloton_export.sinkkit.templates import activity_title
+
     laps = context.option("laps") or context.option("fit.laps") or "auto"
-    stream.write(render_tcx(workout, laps).encode("utf-8"))
+    title = activity_title(workout, context, plugin="tcx")
+    stream.write(render_tcx(workout, laps, title).encode("utf-8"))
 
 
 @hookimpl

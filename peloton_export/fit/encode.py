@@ -1,6 +1,7 @@
 """Workout -> FIT messages -> bytes.
 
 Messages, in file order: ``file_id``, ``device_info`` (creator), ``event`` timer start,
+``workout`` (the title) and ``workout_step`` (class targets, :mod:`peloton_export.fit.workout`),
 one ``record`` per sample (and per GPS fix without a sample, joined by offset), ``event``
 timer stop/start around pauses, strength ``set`` messages, ``event`` timer stop_all, the
 ``lap`` messages, ``time_in_zone`` (heart rate and power), ``session`` and ``activity``.
@@ -46,9 +47,11 @@ from peloton_export.fit.devices import DeviceIdentity, device_for
 from peloton_export.fit.laps import LapSpan
 from peloton_export.fit.sports import SportChoice, fit_sport
 from peloton_export.fit.strength import ExerciseMap, load_exercise_map
+from peloton_export.fit.workout import workout_messages
 from peloton_export.fit.zones import heart_rate_zone_times, power_zone_times
 from peloton_export.laps import lap_plan
 from peloton_export.model import GpsPoint, Sample, Workout
+from peloton_export.sinkkit.templates import activity_title
 from peloton_export.specs import ExportContext
 from peloton_export.stats import Stats, apportion, summarize
 
@@ -78,6 +81,7 @@ class FitOptions:
     device: str = "honest"
     laps: str = "auto"
     exercise_map: str | None = None
+    title: str | None = None  # the activity title (``workout.wkt_name``); None: the default template
 
     @classmethod
     def from_context(cls, context: ExportContext) -> FitOptions:
@@ -469,6 +473,9 @@ def build_messages(
     device = device_for(options.device, sport.family)
     activity = _prepare(workout, sport, logger)
     messages = _file_header(activity, device)
+    messages.extend(
+        workout_messages(workout, activity_title(workout) if options.title is None else options.title, sport)
+    )
     messages.extend(_timed_messages(activity, options, logger))
     messages.append(_timer_event(activity.timeline.stop, "stop_all"))
     laps = _lap_messages(activity, options)

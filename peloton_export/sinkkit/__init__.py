@@ -14,7 +14,7 @@ submodules are an implementation detail.
   :class:`LoginCooldown` (persisted; used by the Peloton login too).
 * Settings: :class:`PluginSettings` (``--option`` -> config section -> environment) and
   :func:`plugin_setting`.
-* Names and descriptions: :func:`render_template`, :func:`render_setting`,
+* Names and descriptions: :func:`activity_title`, :func:`render_template`, :func:`render_setting`,
   :func:`template_fields`.
 * Exactly once: :class:`JournaledUploader` over an :class:`UploadJournal`; a sink
   implements ``send``, ``poll`` and ``find`` and raises :class:`Rejected`,
@@ -45,7 +45,12 @@ from peloton_export.sinkkit.retry import (
     send,
 )
 from peloton_export.sinkkit.settings import PluginSettings, plugin_setting
-from peloton_export.sinkkit.templates import render_setting, render_template, template_fields
+from peloton_export.sinkkit.templates import (
+    activity_title,
+    render_setting,
+    render_template,
+    template_fields,
+)
 from peloton_export.sinkkit.tokens import TokenStore
 
 __all__ = [
@@ -65,6 +70,7 @@ __all__ = [
     "TokenStore",
     "UploadJournal",
     "UploadLost",
+    "activity_title",
     "install_redaction",
     "json_object",
     "parse_retry_after",

@@ -2,16 +2,39 @@
 
 from __future__ import annotations
 
+import math
+import re
 import string
+import unicodedata
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from peloton_export.errors import ConfigError
 from peloton_export.model import Workout
 from peloton_export.sinkkit.settings import PluginSettings
+from peloton_export.specs import ExportContext
 
-__all__ = ["render_setting", "render_template", "template_fields"]
+__all__ = [
+    "DEFAULT_TITLE",
+    "TITLE_LIMIT",
+    "activity_title",
+    "clean_title",
+    "render_setting",
+    "render_template",
+    "template_fields",
+    "title_template",
+]
+
+#: The activity title every format and sink uses unless ``title_template`` says otherwise.
+DEFAULT_TITLE = "{title} with {instructor}"
+#: Characters of a title kept by default (Garmin Connect shows about 45 in its lists).
+TITLE_LIMIT = 64
+_JOINERS = frozenset("\u200c\u200d")
+_WITH_INSTRUCTOR = re.compile(r"\s*\bwith\s*\{instructor\}")
 
 
 def _duration(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return ""
     total = round(seconds)
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
@@ -22,11 +45,22 @@ def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
+def _local_date(workout: Workout) -> str:
+    """YYYY-MM-DD of the start in Peloton's timezone of the workout (UTC when unknown)."""
+    try:
+        zone = ZoneInfo(workout.timezone) if workout.timezone else None
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = None
+    return (workout.start.astimezone(zone) if zone else workout.start).strftime("%Y-%m-%d")
+
+
 def template_fields(workout: Workout) -> dict[str, str]:
     """The fields names and descriptions can use, all as text ("" when unknown).
 
     ``title``, ``instructor``, ``discipline``, ``workout_id``, ``date`` (YYYY-MM-DD, UTC),
-    ``start`` (ISO 8601, UTC), ``duration`` (H:MM:SS of active time), ``minutes``,
+    ``local_date`` (YYYY-MM-DD in Peloton's timezone of the workout, else UTC),
+    ``start`` (ISO 8601, UTC), ``duration`` (H:MM:SS of active time), ``minutes`` and
+    ``duration_min`` (whole minutes of active time),
     ``calories`` (kcal), ``distance_km``, ``avg_power`` (W), ``avg_cadence``, ``avg_hr``,
     ``max_hr``, ``output_kj`` (total work).
     """
@@ -46,7 +80,9 @@ def template_fields(workout: Workout) -> dict[str, str]:
         "date": workout.start.strftime("%Y-%m-%d"),
         "start": workout.start.isoformat(),
         "duration": _duration(workout.timer_s),
-        "minutes": f"{workout.timer_s / 60:.0f}",
+        "minutes": num(workout.timer_s / 60 if math.isfinite(workout.timer_s) else None),
+        "duration_min": num(workout.timer_s / 60 if math.isfinite(workout.timer_s) else None),
+        "local_date": _local_date(workout),
         "calories": num(workout.calories_kcal),
         "distance_km": num(workout.distance_m / 1000 if workout.distance_m is not None else None, 2),
         "avg_power": num(_mean(power)),
@@ -85,3 +121,61 @@ def render_setting(
     """Render the template in setting ``key`` (``default`` when unset), cut to ``limit`` characters."""
     text = render_template(settings.get(key) or default, workout, setting=settings.where(key))
     return text[:limit] if limit is not None else text
+
+
+def clean_title(text: str, limit: int = TITLE_LIMIT) -> str:
+    """One line of at most ``limit`` characters.
+
+    Control characters and line/paragraph separators (newlines, NUL, escape ...) become
+    spaces; format characters (bidi overrides, zero-width spaces), surrogates and private-use
+    characters are removed, except the zero-width (non-)joiners emoji sequences need; runs of
+    white space become one space; the ends are trimmed.
+    """
+    kept = "".join(_title_char(c) for c in text)
+    line = " ".join(kept.split())
+    return line[:limit].rstrip() if len(line) > limit else line
+
+
+def _title_char(c: str) -> str:
+    category = unicodedata.category(c)
+    if category in ("Cc", "Zl", "Zp"):
+        return " "
+    if category in ("Cf", "Cs", "Co") and c not in _JOINERS:
+        return ""
+    return c
+
+
+def title_template(context: ExportContext | None, plugin: str | None = None) -> str:
+    """The title template of a run: the plugin's own ``title_template`` (``--option
+    PLUGIN.title_template`` or ``[plugin:PLUGIN] title_template``), else ``--option title``
+    (``[peloton-export] title_template``), else :data:`DEFAULT_TITLE`."""
+    if context is None:
+        return DEFAULT_TITLE
+    if plugin is not None:
+        own = PluginSettings.from_context(context, plugin).get("title_template")
+        if own:
+            return own
+    return context.option("title") or DEFAULT_TITLE
+
+
+def activity_title(
+    workout: Workout,
+    context: ExportContext | None = None,
+    *,
+    plugin: str | None = None,
+    template: str | None = None,
+    limit: int = TITLE_LIMIT,
+) -> str:
+    """The activity title of ``workout``: ``template`` (default :func:`title_template`)
+    rendered, `` with {instructor}`` dropped when the class has no instructor, cleaned by
+    :func:`clean_title` and cut to ``limit`` characters. Falls back to the discipline's name
+    when the template renders empty.
+
+    :raises ConfigError: an unknown field in the template.
+    """
+    text = template or title_template(context, plugin)
+    if not workout.instructor:
+        text = _WITH_INSTRUCTOR.sub("", text)
+    setting = f"[plugin:{plugin}] title_template" if plugin else "title_template"
+    title = clean_title(render_template(text, workout, setting=setting).replace("\n", " "), limit)
+    return title or clean_title(template_fields(workout)["title"], limit)

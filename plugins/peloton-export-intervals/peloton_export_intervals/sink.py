@@ -32,6 +32,7 @@ from peloton_export.sinkkit import (
     Rejected,
     Sent,
     UploadJournal,
+    activity_title,
     json_object,
     protect,
     render_setting,
@@ -131,12 +132,8 @@ class IntervalsUploader(JournaledUploader):
             raise Rejected(f"intervals.icu takes FIT, TCX or GPX files, not {path.name}")
         settings = PluginSettings.from_context(context, "intervals")
         params = {
-            "name": render_setting(
-                settings,
-                "name_template",
-                workout,
-                default=DEFAULT_NAME if workout.instructor else "{title}",
-                limit=80,
+            "name": activity_title(
+                workout, context, plugin="intervals", template=settings.get("name_template"), limit=80
             ),
             "description": render_setting(
                 settings, "description_template", workout, default=DEFAULT_DESCRIPTION

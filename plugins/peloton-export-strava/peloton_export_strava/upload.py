@@ -33,6 +33,7 @@ from peloton_export.sinkkit import (
     Rejected,
     Sent,
     UploadLost,
+    activity_title,
     json_object,
     render_setting,
 )
@@ -65,9 +66,10 @@ def _settings(context: ExportContext) -> PluginSettings:
 
 
 def activity_name(workout: Workout, context: ExportContext) -> str:
-    """The name from ``name_template`` (default ``{title} with {instructor}``)."""
-    default = DEFAULT_NAME if workout.instructor else "{title}"
-    return render_setting(_settings(context), "name_template", workout, default=default, limit=255)
+    """The name from ``name_template``, else the run's title template (default
+    ``{title} with {instructor}``), one line of at most 255 characters."""
+    own = _settings(context).get("name_template")
+    return activity_title(workout, context, plugin="strava", template=own, limit=255)
 
 
 def activity_description(workout: Workout, context: ExportContext) -> str:
