@@ -102,6 +102,7 @@ class ExportReport:
     results: list[WorkoutResult] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # run-level failures (plugins, summary files)
     sync: SyncReport | None = None  # what the sync before the export did (None: no sync)
+    sync_error: str = ""  # why the sync could not run at all ("" when it ran); the archive was exported
 
     def count(self, status: Status) -> int:
         """How many workouts ended with ``status``."""

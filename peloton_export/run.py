@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Literal
 
 from peloton_export.archive import Archive
 from peloton_export.config import Config, load_config
+from peloton_export.errors import PelotonExportError
 from peloton_export.ledger import Ledger
 from peloton_export.paths import archive_dir, state_dir
 from peloton_export.pipeline import (
@@ -105,8 +106,11 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
     the returned report and never stops the others.
 
     :raises ConfigError: an unknown format or sink, or a bad setting (exit code 2).
-    :raises PelotonExportError: the run could not go on (login impossible, Peloton down, the
-        run lock held by another run), with a one-line message.
+    When the sync cannot run at all (login impossible, Peloton down, the archive's disk
+    full) the archive is exported as it is and ``report.sync_error`` says why in one line.
+
+    :raises PelotonExportError: the run could not go on (the run lock held by another
+        run), with a one-line message.
     """
     config = request.config or load_config()
     host = host or create_host()
@@ -130,8 +134,15 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
     with lock, _archive_for(request) as archive:
         ledger = None if request.demo else Ledger.default()
         sync = None
+        sync_error = ""
         if not request.demo and not request.offline:
-            sync = sync_archive(config, offline=False, archive=archive, ledger=ledger)
+            try:
+                sync = sync_archive(config, offline=False, archive=archive, ledger=ledger)
+            except (PelotonExportError, OSError) as exc:
+                # Login impossible, Peloton down, the archive's disk full: the sync stops,
+                # but what the archive already holds is still exported.
+                sync_error = _sync_problem(exc)
+                log.warning("sync failed: %s", sync_error)
         exporter = Exporter(
             host=host,
             archive=archive,
@@ -156,7 +167,21 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
             rebuild=recipe if host.rebuildable else None,
         )
     report.sync = sync
+    report.sync_error = sync_error
     return report
+
+
+def _sync_problem(exc: Exception) -> str:
+    """One line for a sync that could not run, saying how to fix it when we know."""
+    from peloton_export.errors import AuthRequired
+
+    if isinstance(exc, AuthRequired):
+        text = str(exc)
+        return text if "login" in text else f"{text}: run `peloton-export login`"
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        return f"could not write the archive{where}: {exc.strerror or exc}"
+    return str(exc)
 
 
 def sync_archive(
