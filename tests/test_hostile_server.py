@@ -227,3 +227,90 @@ def _point_at(fake: FakePeloton, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
     env_fixture.__wrapped__(fake, tmp_path, monkeypatch)  # type: ignore[attr-defined]
     (tmp_path / "peloton.ini").write_text(HOSTILE_INI, encoding="utf-8")
+
+
+def test_jwt_with_a_20000_deep_payload_is_one_line(
+    hostile: FakePeloton, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import base64
+    import io
+
+    from peloton_export.client.tokens import jwt_claims
+
+    depth = 20_000
+    payload = base64.urlsafe_b64encode(b"[" * depth + b"]" * depth).rstrip(b"=").decode()
+    token = f"eyJhbGciOiJIUzI1NiJ9.{payload}.c2ln"
+    assert jwt_claims(token) == {}
+    monkeypatch.setattr("sys.stdin", io.StringIO(token + "\n"))
+    code = cli("login", "--token")
+    captured = capsys.readouterr()
+    text = captured.out + captured.err
+    assert "Traceback" not in text and "RecursionError" not in text
+    assert code in (0, 1, 2), text
+
+
+_CHILD = """
+import resource, sys
+from peloton_export.client.http import BadResponse, HttpClient
+from peloton_export.client.settings import ClientSettings
+client = HttpClient(ClientSettings(max_attempts=1, max_rate=None, max_body=int(sys.argv[2]), deadline=60))
+try:
+    client.get_json(sys.argv[1])
+    print("read", end=" ")
+except BadResponse as exc:
+    print("refused", end=" ")
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def test_a_300_mb_graph_stays_within_the_cap(tmp_path: Path) -> None:
+    """Peak memory of a client reading a 300 MB body stays under the cap + 100 MB."""
+    import subprocess
+    import sys
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    size = 300 * 1_000_000
+
+    class Big(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+        def do_GET(self) -> None:
+            n = size if self.path.startswith("/big") else 10
+            self.send_response(200)
+            self.send_header("Content-Length", str(n + 10))
+            self.end_headers()
+            chunk = b"x" * 1_000_000
+            try:
+                self.wfile.write(b'{"pad":"')
+                for _ in range(n // len(chunk)):
+                    self.wfile.write(chunk)
+                self.wfile.write(b"x" * (n % len(chunk)) + b'"}')
+            except OSError:
+                return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Big)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    cap = 20_000_000
+    try:
+
+        def child(path: str) -> tuple[str, int]:
+            done = subprocess.run(
+                [sys.executable, "-c", _CHILD, base + path, str(cap)],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=True,
+            )
+            outcome, kb = done.stdout.split()
+            return outcome, int(kb) * 1024
+
+        small_outcome, baseline = child("/small")
+        big_outcome, peak = child("/big")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert small_outcome == "read" and big_outcome == "refused"
+    assert peak - baseline < cap + 100_000_000, (peak, baseline)

@@ -232,7 +232,7 @@ def _sync_page(
         try:
             workout_id = check_workout_id(str(item.get("id")))
         except ArchiveError as exc:
-            report.failed[repr(str(item.get("id"))[:60])] = str(exc)
+            report.failed[repr(str(item.get("id"))[:60])] = str(exc)[:200]
             all_known = False
             continue
         row = _seen_row(workout_id, item)
