@@ -314,3 +314,41 @@ def test_a_300_mb_graph_stays_within_the_cap(tmp_path: Path) -> None:
         server.server_close()
     assert small_outcome == "read" and big_outcome == "refused"
     assert peak - baseline < cap + 100_000_000, (peak, baseline)
+
+
+def test_import_refuses_special_files_and_survives_symlink_loops(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A FIFO is refused without blocking, /dev/zero without reading, a symlink loop beside a
+    valid workout does not stop that workout from being imported."""
+    import os
+    import threading
+
+    from peloton_export.archive import Archive
+    from peloton_export.importers import import_paths
+    from tests.conftest import FIXTURES
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    good = FIXTURES / "peloton-to-garmin" / "cycling_workout.json"
+    (folder / "good.json").write_bytes(good.read_bytes())
+    os.mkfifo(folder / "fifo.json")
+    (folder / "loop.json").symlink_to(folder / "loop2.json")
+    (folder / "loop2.json").symlink_to(folder / "loop.json")
+    (folder / "zero.json").symlink_to("/dev/zero")
+    archive = Archive(tmp_path / "archive")
+    result: list[Any] = []
+    worker = threading.Thread(
+        target=lambda: result.append(import_paths([folder, Path("/dev/zero")], archive))
+    )
+    worker.start()
+    worker.join(30)
+    assert not worker.is_alive(), "import blocked on a special file"
+    report = result[0]
+    by_name = {r.path.name: r for r in report.results}
+    assert by_name["good.json"].status == "imported"
+    assert "not a regular file" in by_name["fifo.json"].message
+    assert "not a regular file" in by_name["zero.json"].message
+    assert "not a regular file" in by_name["zero"].message
+    assert by_name["loop.json"].status == "failed" and by_name["loop2.json"].status == "failed"
+    assert len(archive) == 1
