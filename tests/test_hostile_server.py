@@ -146,16 +146,8 @@ def test_refresh_token_never_follows_a_redirect_off_origin(
 ) -> None:
     elsewhere = fake_peloton_factory(count=1)
     hostile.expire_tokens()
+    # a 307 keeps the method and the body: the dangerous redirect
     hostile.fault(
-        "redirect",
-        host="auth",
-        path=r"^/oauth/token$",
-        times=None,
-        location=elsewhere.auth_url + "/oauth/token",
-    )
-    # a 307 keeps the method and the body: that is the dangerous one
-    hostile.faults.clear()
-    hostile.faults.add(
         "redirect",
         host="auth",
         path=r"^/oauth/token$",
@@ -352,3 +344,27 @@ def test_import_refuses_special_files_and_survives_symlink_loops(
     assert "not a regular file" in by_name["zero"].message
     assert by_name["loop.json"].status == "failed" and by_name["loop2.json"].status == "failed"
     assert len(archive) == 1
+
+
+def test_a_detail_with_another_id_fails_that_workout(
+    hostile: FakePeloton, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ids = _ids(hostile)
+    bad, other = ids[2], ids[7]
+    original = hostile._api
+
+    def api(req: Any) -> Any:
+        if req.path == f"/api/workout/{bad}":
+            req = type(req)(**{**req.__dict__, "path": f"/api/workout/{other}"})
+        return original(req)
+
+    hostile._api = api  # type: ignore[method-assign]
+    out = tmp_path / "out"
+    code = cli("--format", "json", "-o", str(out))
+    text = capsys.readouterr().out
+    assert code == 1, text
+    assert f"failed to fetch {bad}: Peloton answered workout '{other}' when asked for {bad}" in text
+    assert len(_json_ids(out)) == N - 1 and "Traceback" not in text
+    hostile._api = original  # type: ignore[method-assign]
+    assert cli("--format", "json", "-o", str(out)) == 0
+    assert len(_json_ids(out)) == N
