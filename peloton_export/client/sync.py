@@ -169,36 +169,12 @@ def sync_workouts(
         report.user_id = user_id = api.user_id()
         may_stop = ledger is not None and ledger.backfill_done(user_id) and not refetch
         with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="peloton-sync") as pool:
-            page_no = 0
-            previous: list[str] | None = None
-            max_pages = MAX_PAGES
-            while True:
-                page = api.workouts_page(page_no, page_size)
-                ids = [str(item.get("id")) for item in page.items]
-                if previous is not None and ids == previous:
-                    report.stopped = f"page {page_no} repeats page {page_no - 1}; stopped paging there"
-                    report.reached_end = True
-                    break
-                previous = ids
-                report.pages += 1
-                report.listed += len(page.items)
-                if page_no == 0 and page.total > 0:
-                    max_pages = min(MAX_PAGES, -(-page.total // page_size) + 1)
-                all_known = _sync_page(
-                    page.items, pool, fetcher, archive, ledger, report, skip=skip, refetch=refetch
-                )
-                if page.is_last:
-                    report.reached_end = True
-                    break
-                if may_stop and all_known:
-                    break
-                page_no += 1
-                if page_no >= max_pages:
-                    report.stopped = (
-                        f"still more pages after {page_no} (for {page.total or 'no'} workouts listed); "
-                        "stopped paging there"
-                    )
-                    break
+            _walk_pages(
+                api,
+                _Walk(pool, fetcher, archive, ledger, report, skip=skip, refetch=refetch),
+                page_size=page_size,
+                may_stop=may_stop,
+            )
         if report.reached_end and not report.failed and ledger is not None:
             ledger.mark_backfill_done(user_id)
     finally:
@@ -207,6 +183,62 @@ def sync_workouts(
         log.warning("workout list: %s", report.stopped)
     log.info("%s", report.summary())
     return report
+
+
+@dataclass
+class _Walk:
+    """What every page of one sync shares."""
+
+    pool: ThreadPoolExecutor
+    fetcher: _Fetcher
+    archive: Archive
+    ledger: Ledger | None
+    report: SyncReport
+    skip: bool
+    refetch: bool
+
+
+def _walk_pages(api: PelotonAPI, walk: _Walk, *, page_size: int, may_stop: bool) -> None:
+    """Sync page after page until the last, a repeated page, the page cap or (``may_stop``)
+    a page whose workouts are all known; ``report.stopped`` says why when stopped early."""
+    report = walk.report
+    page_no = 0
+    previous: list[str] | None = None
+    max_pages = MAX_PAGES
+    while True:
+        page = api.workouts_page(page_no, page_size)
+        ids = [str(item.get("id")) for item in page.items]
+        if previous is not None and ids == previous:
+            report.stopped = f"page {page_no} repeats page {page_no - 1}; stopped paging there"
+            report.reached_end = True
+            return
+        previous = ids
+        report.pages += 1
+        report.listed += len(page.items)
+        if page_no == 0 and page.total > 0:
+            max_pages = min(MAX_PAGES, -(-page.total // page_size) + 1)
+        all_known = _sync_page(
+            page.items,
+            walk.pool,
+            walk.fetcher,
+            walk.archive,
+            walk.ledger,
+            report,
+            skip=walk.skip,
+            refetch=walk.refetch,
+        )
+        if page.is_last:
+            report.reached_end = True
+            return
+        if may_stop and all_known:
+            return
+        page_no += 1
+        if page_no >= max_pages:
+            report.stopped = (
+                f"still more pages after {page_no} (for {page.total or 'no'} workouts listed); "
+                "stopped paging there"
+            )
+            return
 
 
 #: A ledger row of a listed workout: id, created_at, start_time, status, origin.
