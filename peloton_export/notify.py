@@ -28,7 +28,7 @@ from pathlib import Path
 
 from peloton_export.atomic import write_bytes_atomic
 from peloton_export.config import Config
-from peloton_export.sinkkit.redaction import protect
+from peloton_export.uploads import protect
 
 log = logging.getLogger("peloton_export.notify")
 

@@ -29,6 +29,10 @@ from peloton_export.testing.pytest_plugin import (  # noqa: F401 (fixtures)
 )
 from peloton_export.testing.store import default_list_item
 
+#: The notify plugin still imports a deprecated name (outside issue 10); pytest's
+#: warnings-as-errors would make every run here fail on it.
+pytestmark = pytest.mark.filterwarnings("ignore:peloton_export.uploads.protect is deprecated")
+
 N = 25
 #: Small limits so each hostile answer costs the test a few seconds at most.
 HOSTILE_INI = (
@@ -64,6 +68,8 @@ def _exported(out: Path) -> set[str]:
 def _json_ids(out: Path) -> set[str]:
     ids = set()
     for path in out.glob("*.json"):
+        if path.name.startswith("."):  # the html plugin's index cache
+            continue
         data = json.loads(path.read_text(encoding="utf-8"))
         ids.add(str(data["workout"]["id"]) if "workout" in data else str(data.get("id")))
     return ids
