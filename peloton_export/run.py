@@ -135,6 +135,7 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
         ledger = None if request.demo else Ledger.default()
         sync = None
         sync_error = ""
+        sync_failure: Exception | None = None
         if not request.demo and not request.offline:
             try:
                 sync = sync_archive(config, offline=False, archive=archive, ledger=ledger)
@@ -142,6 +143,7 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
                 # Login impossible, Peloton down, the archive's disk full: the sync stops,
                 # but what the archive already holds is still exported.
                 sync_error = _sync_problem(exc)
+                sync_failure = exc
                 log.warning("sync failed: %s", sync_error)
         exporter = Exporter(
             host=host,
@@ -168,6 +170,7 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
         )
     report.sync = sync
     report.sync_error = sync_error
+    report.sync_failure = sync_failure
     return report
 
 
