@@ -27,6 +27,9 @@ from peloton_export.plugins import PluginHost, create_host
 from peloton_export.run import DEFAULT_OUTPUT, ExportRequest, ProgressEvent, run_export
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
+#: The sync could not run at all (login needed, Peloton unreachable, archive disk full);
+#: the archive was still exported.
+EXIT_NO_SYNC = 3
 INTERRUPTED = "Interrupted; the next run resumes where this one stopped."
 
 
@@ -268,8 +271,16 @@ def export_command(host: PluginHost) -> click.Command:
             report = run_export(replace(request, progress=progress.update), host)
         if report.sync is not None:
             click.echo(report.sync.summary())
+            if report.sync.stopped:
+                click.echo(f"  workout list: {report.sync.stopped}")
+            for workout_id, reason in report.sync.failed.items():
+                click.echo(f"  failed to fetch {workout_id}: {reason}")
+        if report.sync_error:
+            click.echo(f"Sync failed: {report.sync_error} (exported the archive as it is)")
         _print_report(report, dry_run=dry_run)
-        if not report.ok:
+        if report.sync_error:
+            raise SystemExit(EXIT_NO_SYNC)
+        if not report.ok or (report.sync is not None and report.sync.failed):
             raise SystemExit(EXIT_FAILURES)
 
     return export

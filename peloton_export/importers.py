@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,7 +154,7 @@ def import_paths(paths: Iterable[Path], archive: Archive, *, replace: bool = Fal
     for path in _walk(paths, archive):
         try:
             resolved = path.resolve()
-        except OSError:
+        except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
             resolved = path
         if resolved in used:
             continue
@@ -163,7 +164,7 @@ def import_paths(paths: Iterable[Path], archive: Archive, *, replace: bool = Fal
     for path, what in deferred:
         try:
             resolved = path.resolve()
-        except OSError:
+        except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
             resolved = path
         if resolved not in used:
             report.results.append(ImportResult(path, "skipped", f"not a workout file ({what})", kind=None))
@@ -198,13 +199,17 @@ def _walk(paths: Iterable[Path], archive: Archive) -> Iterator[Path]:
 def _safe_resolve(path: Path) -> Path:
     try:
         return path.resolve()
-    except OSError:
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
         return path
 
 
 def _read(path: Path) -> bytes:
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode) and not stat.S_ISDIR(info.st_mode):
+            # A FIFO would block for ever, a device never ends: refuse before opening.
+            raise _Bad("not a regular file (a FIFO, device or socket); not read")
+        size = info.st_size
         if size > MAX_FILE_BYTES:
             raise _Bad(f"file is too large ({size // (1024 * 1024)} MB)")
         return path.read_bytes()

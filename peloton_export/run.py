@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Literal
 
 from peloton_export.archive import Archive
 from peloton_export.config import Config, load_config
-from peloton_export.errors import ConfigError
+from peloton_export.errors import ConfigError, PelotonExportError
 from peloton_export.ledger import Ledger
 from peloton_export.paths import archive_dir, state_dir
 from peloton_export.pipeline import (
@@ -114,8 +114,11 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
     the returned report and never stops the others.
 
     :raises ConfigError: an unknown format or sink, or a bad setting (exit code 2).
-    :raises PelotonExportError: the run could not go on (login impossible, Peloton down, the
-        run lock held by another run), with a one-line message.
+    When the sync cannot run at all (login impossible, Peloton down, the archive's disk
+    full) the archive is exported as it is and ``report.sync_error`` says why in one line.
+
+    :raises PelotonExportError: the run could not go on (the run lock held by another
+        run), with a one-line message.
     """
     config = request.config or load_config()
     host = host or create_host()
@@ -149,17 +152,26 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
         selection = resolve_selection(
             request.selection, archive, online=not (request.demo or request.offline)
         )
+        sync_error = ""
+        sync_failure: Exception | None = None
         if not request.demo and not request.offline:
-            sync = sync_archive(
-                config,
-                offline=False,
-                archive=archive,
-                ledger=ledger,
-                selection=selection,
-                fetch=not request.dry_run,
-                progress=_sync_progress(request.progress),
-            )
-            if sync.not_found:
+            try:
+                sync = sync_archive(
+                    config,
+                    offline=False,
+                    archive=archive,
+                    ledger=ledger,
+                    selection=selection,
+                    fetch=not request.dry_run,
+                    progress=_sync_progress(request.progress),
+                )
+            except (PelotonExportError, OSError) as exc:
+                # Login impossible, Peloton down, the archive's disk full: the sync stops,
+                # but what the archive already holds is still exported.
+                sync_error = _sync_problem(exc)
+                sync_failure = exc
+                log.warning("sync failed: %s", sync_error)
+            if sync is not None and sync.not_found:
                 raise ConfigError(
                     f"unknown workout id: {', '.join(sync.not_found)} (Peloton has no such workout)"
                 )
@@ -189,7 +201,22 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
             rebuild=recipe if host.rebuildable else None,
         )
     report.sync = sync
+    report.sync_error = sync_error
+    report.sync_failure = sync_failure
     return report
+
+
+def _sync_problem(exc: Exception) -> str:
+    """One line for a sync that could not run, saying how to fix it when we know."""
+    from peloton_export.errors import AuthRequired
+
+    if isinstance(exc, AuthRequired):
+        text = str(exc)
+        return text if "login" in text else f"{text}: run `peloton-export login`"
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        return f"could not write the archive{where}: {exc.strerror or exc}"
+    return str(exc)
 
 
 def sync_archive(

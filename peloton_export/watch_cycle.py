@@ -68,6 +68,9 @@ def export_cycle(
             options=dict(options.options),
             config=load(),
         )
-        return summarize(run_export(request, host))
+        report = run_export(request, host)
+        if report.sync_failure is not None:
+            raise report.sync_failure  # the watcher backs off and notifies as before
+        return summarize(report)
 
     return cycle

@@ -73,13 +73,15 @@ def test_ledger_forget_redoes_one_workout(
     assert "1 exported" in capsys.readouterr().out and one.exists()
 
 
-def test_service_down_is_one_line_exit_1(
+def test_service_down_is_one_line_exit_3(
     peloton_env: FakePeloton, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ini = tmp_path / "peloton.ini"
     ini.write_text(ini.read_text(encoding="utf-8") + "max_attempts = 1\n", encoding="utf-8")
     peloton_env.faults.add("5xx", times=None)  # every request fails
     code = cli("--format", "tcx", "-o", str(tmp_path / "out"))
-    err = capsys.readouterr().err
-    assert code == 1
-    assert err.startswith("Error: ") and err.count("\n") == 1 and "Traceback" not in err
+    captured = capsys.readouterr()
+    assert code == 3  # the sync could not run; the (empty) archive was still exported
+    lines = [line for line in captured.out.splitlines() if line.startswith("Sync failed: ")]
+    assert len(lines) == 1 and "Peloton is not answering" in lines[0]
+    assert "Traceback" not in captured.out + captured.err

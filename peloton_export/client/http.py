@@ -8,6 +8,12 @@
   empty or truncated JSON bodies are retried with exponential backoff and full jitter,
   honouring ``Retry-After``, up to ``max_attempts`` tries; then :class:`ServiceUnavailable`
   says so in one line. A ``Retry-After`` longer than ``max_retry_after`` fails at once.
+* Bodies are read streamed, against one overall deadline per request (``deadline``, so a
+  server dripping a byte a second cannot hold a run) and a cap on the *decoded* size
+  (``max_body``, which also stops gzip bombs). A body cut short, a read error, a deadline
+  passed are transient like a 5xx. A body that arrived whole but is not a JSON object
+  (HTML, an array, nesting too deep), one over the cap and a redirect loop raise
+  :class:`BadResponse` at once: retrying would get the same answer.
 * Redirects are followed by hand, and extra headers (``Authorization``) are dropped as
   soon as a redirect leaves the origin (scheme, host and port) they were meant for.
 * Only the method and the path are logged: never query strings, headers or bodies.
@@ -55,6 +61,15 @@ class PelotonHTTPError(PelotonExportError):
 
 class ServiceUnavailable(PelotonHTTPError):
     """Peloton kept failing (429/5xx/1015/empty) after every allowed attempt."""
+
+
+class BadResponse(PelotonHTTPError):
+    """Peloton answered, but not with what was asked for (wrong shape, too big, a redirect
+    loop). Not retried; the sync counts it against the one workout it concerns."""
+
+
+class _Transfer(Exception):
+    """A transfer that broke off (deadline passed); transient."""
 
 
 class Unauthorized(PelotonHTTPError):
@@ -137,11 +152,16 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         session: requests.Session | None = None,
         follow_redirects: bool = True,
+        stream: bool = False,
         **kwargs: Any,
     ) -> requests.Response:
         """One request (rate-limited), following redirects by hand. No retries.
 
-        ``headers`` are sent to ``url``'s origin only; a redirect elsewhere drops them.
+        ``stream`` leaves the body unread (see :meth:`read_body`). ``headers`` are sent to
+        ``url``'s origin only; a redirect elsewhere drops them. A
+        redirect that would repeat a request body on another origin is not followed.
+
+        :raises BadResponse: a redirect loop, or a body redirected to another origin.
         """
         import requests
 
@@ -161,6 +181,7 @@ class HttpClient:
                     headers=send_headers,
                     allow_redirects=False,
                     timeout=(self.settings.connect_timeout, self.settings.timeout),
+                    stream=stream,
                     **kwargs,
                 )
             except requests.exceptions.SSLError as exc:
@@ -172,13 +193,53 @@ class HttpClient:
             location = response.headers.get("Location")
             if not follow_redirects or not response.is_redirect or not location:
                 return response
+            response.close()
             url = urllib.parse.urljoin(url, location)
             kwargs.pop("params", None)  # the Location already carries its own query
             if response.status_code in (301, 302, 303) and method != "HEAD":
                 method = "GET"
                 kwargs.pop("data", None)
                 kwargs.pop("json", None)
-        raise PelotonHTTPError(f"too many redirects from {path_of(url)}")
+            elif origin(url) != trusted and any(kwargs.get(k) is not None for k in ("data", "json", "files")):
+                # A 307/308 would repeat the body (a refresh token, a PKCE code) elsewhere.
+                raise BadResponse(
+                    f"{method} to {path_of(response.url)} was redirected to another host "
+                    f"({origin(url)[1]}); not followed, so nothing was sent there"
+                )
+        raise BadResponse(f"too many redirects from {path_of(url)} (a redirect loop)")
+
+    def read_body(self, response: requests.Response, *, started: float, what: str) -> bytes:
+        """The decoded body of a streamed ``response``, read by pieces.
+
+        :raises BadResponse: the decoded body is larger than ``settings.max_body`` bytes.
+        :raises _Transfer: ``settings.deadline`` seconds passed since ``started``.
+        """
+        raw = response.raw
+        read1 = getattr(raw, "read1", None)
+        pieces: list[bytes] = []
+        size = 0
+        cap = self.settings.max_body
+        try:
+            while True:
+                if self.clock() - started > self.settings.deadline:
+                    raise _Transfer(f"no whole answer within {self.settings.deadline:g} s")
+                if read1 is not None:
+                    piece = read1(65536, decode_content=True)
+                else:  # pragma: no cover - urllib3 < 2.2
+                    piece = raw.read(65536, decode_content=True)
+                if not piece:
+                    break
+                size += len(piece)
+                if size > cap:
+                    raise BadResponse(
+                        f"{what} is larger than {cap // 1_000_000} MB decoded "
+                        "(set [peloton-export] max_body_mb to allow more)",
+                        status=response.status_code,
+                    )
+                pieces.append(piece)
+        finally:
+            response.close()
+        return b"".join(pieces)
 
     # -- with retries ---------------------------------------------------------------------
     def backoff(self, attempt: int) -> float:
@@ -200,6 +261,7 @@ class HttpClient:
         :raises PelotonHTTPError: on any other non-2xx answer.
         """
         import requests
+        import urllib3
 
         what = what or path_of(url)
         attempts = self.settings.max_attempts
@@ -208,11 +270,14 @@ class HttpClient:
         for attempt in range(1, attempts + 1):
             retry_after: float | None = None
             try:
-                response = self.send("GET", url, params=params, headers=headers)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                last_problem = f"no answer ({type(exc).__name__})"
+                response = self.send("GET", url, params=params, headers=headers, stream=True)
+                body = self.read_body(response, started=self.clock(), what=what)
+            except (requests.RequestException, urllib3.exceptions.HTTPError, _Transfer, OSError) as exc:
+                if isinstance(exc, requests.exceptions.SSLError):
+                    raise
+                detail = str(exc) if isinstance(exc, _Transfer) else type(exc).__name__
+                last_problem = f"no whole answer ({detail})"
             else:
-                body = response.content
                 status = response.status_code
                 if status == 401:
                     raise Unauthorized(f"Peloton answered 401 for {what}", status=401, body=body)
@@ -226,6 +291,9 @@ class HttpClient:
                     try:
                         return JsonResponse(body, parse_json_object(body, what=what), status)
                     except ValueError as exc:
+                        if _wrong_shape(body, str(exc)):
+                            # Whole and still wrong: asking again gets the same answer.
+                            raise BadResponse(str(exc), status=status) from None
                         last_problem = str(exc)
                 else:
                     raise PelotonHTTPError(_http_message(what, status, body), status=status, body=body)
@@ -246,6 +314,15 @@ class HttpClient:
             f"Peloton is not answering {what} properly ({last_problem}) after {attempts} attempts "
             f"over {waited:.0f} s; try again later"
         )
+
+
+def _wrong_shape(body: bytes, problem: str) -> bool:
+    """True for a body no retry will mend: a page (HTML), not an object, nested too deeply.
+
+    An empty or truncated JSON object may be a transfer hiccup and is retried instead.
+    """
+    start = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    return start in (b"<", b"[") or "nested too deeply" in problem or "not an object" in problem
 
 
 def _http_message(what: str, status: int, body: bytes) -> str:

@@ -11,6 +11,8 @@ page_size          10                                         workouts per list 
 concurrency        3                                          requests in flight, 1..4
 max_rate           2.0                                        requests per second, at most
 timeout            30                                         seconds per request (read)
+deadline           120                                        seconds per request, whole transfer
+max_body_mb        64                                         MB per decoded response body, at most
 max_attempts       5                                          tries per request on 429/5xx/1015
 skip_imported      true                                       skip workouts Peloton imported
 auth               ``cached,pkce,token``                      login strategies, in order (``legacy`` too)
@@ -55,6 +57,8 @@ class ClientSettings:
     verify: bool | str = True
     connect_timeout: float = 10.0
     timeout: float = 30.0
+    deadline: float = 120.0
+    max_body: int = 64_000_000
     max_attempts: int = 5
     backoff_base: float = 1.0
     backoff_max: float = 60.0
@@ -116,6 +120,8 @@ def client_settings(config: Config, environ: Mapping[str, str] | None = None) ->
         auth_url=auth_url,
         verify=verify,
         timeout=_number(s, "timeout", 30.0, 1.0, 600.0),
+        deadline=_number(s, "deadline", 120.0, 1.0, 3600.0),
+        max_body=int(_number(s, "max_body_mb", 64, 1, 4096) * 1_000_000),
         max_attempts=int(_number(s, "max_attempts", 5, 1, 10)),
         max_rate=max_rate or None,
         concurrency=int(_number(s, "concurrency", 3, 1, MAX_CONCURRENCY)),

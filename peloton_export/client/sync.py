@@ -14,6 +14,17 @@ Paging stops at the first page whose workouts are all known (archived and comple
 skipped before), once one run has walked the whole list (the ledger remembers that), so
 an interrupted first backfill resumes where it was, without refetching anything.
 
+Failures are per workout: a detail or graph that stays unavailable (5xx after every retry,
+a transfer that keeps breaking off), comes back in the wrong shape (HTML, an array, too
+deep, too big, a redirect loop), or carries another workout's id fails *that workout*; it
+is named in :attr:`SyncReport.failed` with its reason and the sync goes on. The sync stops
+as a whole only when the login fails, a list page cannot be read, or every workout fetched
+on a page failed because Peloton is unavailable (then it is down, not one workout).
+
+Paging stops at the last page (``show_next``/``page_count``), at a page that repeats the
+previous one, or after ``ceil(total / page_size) + 1`` pages (``MAX_PAGES`` when Peloton
+gives no total); :attr:`SyncReport.stopped` says why in one line when it was not the last.
+
 Request budget with a saved login (what the tests assert): a first sync of N workouts makes
 at most ``2N + ceil(N / page_size) + 3`` requests (``/api/me``, the pages, two per
 workout); a run with nothing new makes ``/api/me`` at most plus one or two pages.
@@ -43,7 +54,7 @@ from typing import TYPE_CHECKING, Any
 
 from peloton_export.archive import Archive, ArchiveError, check_workout_id
 from peloton_export.client.api import PelotonAPI
-from peloton_export.client.http import PelotonHTTPError, ServiceUnavailable
+from peloton_export.client.http import BadResponse, PelotonHTTPError, ServiceUnavailable
 from peloton_export.ledger import Ledger
 from peloton_export.origin import PELOTON, workout_origin
 from peloton_export.raw import JsonObject
@@ -82,6 +93,10 @@ class _Meter:
 log = logging.getLogger("peloton_export.client")
 
 ZERO_RIDE = "0" * 32
+#: Pages walked at most when the list gives no usable ``total`` (100,000 workouts at 20).
+MAX_PAGES = 5000
+#: Epoch seconds accepted from Peloton (1970 .. 2286); anything else is dropped as unknown.
+MAX_EPOCH = 10**10
 
 #: Seconds: a page whose workouts were all created this long before ``since`` ends the list walk.
 SINCE_MARGIN = 6 * 3600
@@ -106,6 +121,7 @@ class SyncReport:
     would_fetch: list[str] = field(default_factory=list)
     not_found: list[str] = field(default_factory=list)
     partial: bool = False
+    stopped: str = ""  # why paging stopped before the last page ("" when it did not)
 
     @property
     def fetched(self) -> list[str]:
@@ -130,10 +146,14 @@ class SyncReport:
 
 
 def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
+    """An epoch-seconds field as an int, or ``None`` when missing, not finite or out of range."""
+    if isinstance(value, bool):
         return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if 0 <= number <= MAX_EPOCH else None
 
 
 class _Fetcher:
@@ -147,6 +167,9 @@ class _Fetcher:
 
     def __call__(self, workout_id: str, item: JsonObject) -> tuple[str, JsonObject]:
         detail = self.api.workout(workout_id)
+        answered = detail.data.get("id")
+        if answered is not None and str(answered) != workout_id:
+            raise BadResponse(f"Peloton answered workout {str(answered)[:80]!r} when asked for {workout_id}")
         if self.skip_imported and workout_origin(item, detail.data) != PELOTON:
             return "imported", detail.data
         try:
@@ -234,6 +257,8 @@ def sync_workouts(
             )
     finally:
         report.requests = api.http.requests_sent - start_count
+    if report.stopped:
+        log.warning("workout list: %s", report.stopped)
     log.info("%s", report.summary())
     return report
 
@@ -293,8 +318,18 @@ def _sync_list(
     ended_early = False
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="peloton-sync") as pool:
         page_no = 0
+        previous: list[str] | None = None
+        max_pages = MAX_PAGES
         while True:
             page = api.workouts_page(page_no, page_size)
+            ids = [str(item.get("id")) for item in page.items]
+            if previous is not None and ids == previous:
+                report.stopped = f"page {page_no} repeats page {page_no - 1}; stopped paging there"
+                report.reached_end = True
+                break
+            previous = ids
+            if page_no == 0 and page.total > 0:
+                max_pages = min(MAX_PAGES, -(-page.total // page_size) + 1)
             report.pages += 1
             report.listed += len(page.items)
             meter.page(report.pages, page.page_count or None, page.total)
@@ -320,6 +355,12 @@ def _sync_list(
                 ended_early = True
                 break
             page_no += 1
+            if page_no >= max_pages:
+                report.stopped = (
+                    f"still more pages after {page_no} (for {page.total or 'no'} workouts listed); "
+                    "stopped paging there"
+                )
+                break
     if ledger is None or not fetch:
         return
     if report.partial or ended_early:
@@ -406,7 +447,7 @@ def _sync_page(
         try:
             workout_id = check_workout_id(str(item.get("id")))
         except ArchiveError as exc:
-            report.failed[str(item.get("id"))] = str(exc)
+            report.failed[repr(str(item.get("id"))[:60])] = str(exc)[:200]
             all_known = False
             continue
         row = _seen_row(workout_id, item)
@@ -421,9 +462,15 @@ def _sync_page(
             meter.queued += 1
         else:
             seen.append(row)
+    down: ServiceUnavailable | None = None
+    answered = 0
     try:
         for workout_id, future in jobs:
             fetched = _fetched(workout_id, future, report)
+            if isinstance(fetched, ServiceUnavailable):
+                down = fetched
+                continue
+            answered += 1
             if fetched is None:
                 continue
             outcome, detail = fetched
@@ -436,6 +483,8 @@ def _sync_page(
             future.cancel()
         if ledger is not None and seen:
             ledger.seen_many(seen)
+    if down is not None and not answered and len(jobs) > 1:
+        raise down  # every fetch on the page found Peloton unavailable: it is down
     return all_known
 
 
@@ -486,21 +535,15 @@ def _triage(
 
 def _fetched(
     workout_id: str, future: Future[tuple[str, JsonObject]], report: SyncReport
-) -> tuple[str, JsonObject] | None:
-    """The fetch's outcome and detail, or ``None`` when it failed (recorded in the report).
-
-    :raises ServiceUnavailable: the service stayed unavailable (aborts the sync).
-    :raises PelotonHTTPError: a request that never got an answer (status 0).
-    """
+) -> tuple[str, JsonObject] | ServiceUnavailable | None:
+    """The fetch's outcome and detail, or ``None`` when it failed for this workout, or the
+    :class:`ServiceUnavailable` it failed with (both recorded in the report)."""
     try:
         return future.result()
-    except ServiceUnavailable:
-        raise
-    except PelotonHTTPError as exc:
-        if exc.status == 0:
-            raise
+    except ServiceUnavailable as exc:
         report.failed[workout_id] = str(exc)
-    except (ArchiveError, ValueError) as exc:
+        return exc
+    except (PelotonHTTPError, ArchiveError, ValueError) as exc:
         report.failed[workout_id] = str(exc)
     return None
 

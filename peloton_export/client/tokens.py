@@ -59,7 +59,7 @@ class Token:
         """Parse a cache file (``None`` when it is unreadable)."""
         try:
             obj = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
         if not isinstance(obj, dict):
             return None
@@ -87,7 +87,7 @@ def jwt_claims(token: str) -> dict[str, Any]:
     payload = parts[1] + "=" * (-len(parts[1]) % 4)
     try:
         claims = json.loads(base64.urlsafe_b64decode(payload.encode("ascii")))
-    except (ValueError, UnicodeEncodeError):
+    except (ValueError, UnicodeEncodeError, RecursionError):  # RecursionError: nested too deep
         return {}
     return claims if isinstance(claims, dict) else {}
 

@@ -21,6 +21,26 @@ expression on the path, skips the first ``after`` matches and then fires ``times
     itself is answered ``401`` and the client has to refresh.
 ``redirect``
     ``302`` to ``location`` (tests that credentials never follow a redirect to another host).
+
+Hostile kinds (a server that answers, but wrongly):
+
+``html``
+    ``200`` with an HTML page instead of JSON.
+``array``
+    ``200`` with a JSON array instead of an object.
+``deep``
+    ``200`` with JSON nested 100,000 levels deep.
+``loop``
+    ``302`` to the same URL, for ever (a redirect loop).
+``cut``
+    ``200`` announcing ``Content-Length: 100000``, sending 35 bytes, closing the connection.
+``drip``
+    ``200`` whose real body is sent one byte every ``delay`` seconds.
+``bigjson``
+    ``200`` with a valid JSON object of about ``status`` megabytes (default 8).
+``bomb``
+    ``200`` with ``Content-Encoding: gzip``: a small body that decodes to ``status`` MB of
+    zeros (default 64).
 """
 
 from __future__ import annotations
@@ -30,8 +50,42 @@ import threading
 from dataclasses import dataclass, field
 from typing import Literal
 
-FaultKind = Literal["latency", "429", "5xx", "1015", "empty", "truncated", "revoke", "redirect"]
-KINDS: tuple[str, ...] = ("latency", "429", "5xx", "1015", "empty", "truncated", "revoke", "redirect")
+FaultKind = Literal[
+    "latency",
+    "429",
+    "5xx",
+    "1015",
+    "empty",
+    "truncated",
+    "revoke",
+    "redirect",
+    "html",
+    "array",
+    "deep",
+    "loop",
+    "cut",
+    "drip",
+    "bigjson",
+    "bomb",
+]
+KINDS: tuple[str, ...] = (
+    "latency",
+    "429",
+    "5xx",
+    "1015",
+    "empty",
+    "truncated",
+    "revoke",
+    "redirect",
+    "html",
+    "array",
+    "deep",
+    "loop",
+    "cut",
+    "drip",
+    "bigjson",
+    "bomb",
+)
 
 
 @dataclass

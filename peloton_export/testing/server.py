@@ -118,6 +118,10 @@ class FakePeloton:
         self.tokens = TokenBook(self.now, token_ttl)
         self.auth0 = Auth0Tenant(self.users, self.tokens, lambda: self.auth_url)
         self.faults = FaultPlan()
+        self.drip_delay = 1.0
+        #: When true the list endpoint answers page 0 for every page, with ``show_next``
+        #: always true and ``page_count``/``total`` 10**9 (a server that pages for ever).
+        self.endless_list = False
         self.legacy_login = legacy_login
         self.require_platform = require_platform
         self.profile = _demo_user(user_id, username)
@@ -147,7 +151,7 @@ class FakePeloton:
     def start(self, *, api_port: int = 0, auth_port: int = 0) -> FakePeloton:
         """Start both servers on 127.0.0.1 (port 0: any free port). Returns ``self``."""
         for host, port in (("api", api_port), ("auth", auth_port)):
-            server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class(host))
+            server = _QuietServer(("127.0.0.1", port), self._handler_class(host))
             server.daemon_threads = True
             thread = threading.Thread(
                 target=server.serve_forever,
@@ -290,10 +294,34 @@ class FakePeloton:
                 self.send_response(reply.status)
                 for name, value in reply.headers:
                     self.send_header(name, value)
+                if fault == "cut":  # promise much, send a little, hang up
+                    self.send_header("Content-Length", "100000")
+                    self.end_headers()
+                    self.wfile.write(reply.body[:35])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
                 self.send_header("Content-Length", str(len(reply.body)))
                 self.end_headers()
-                if self.command != "HEAD":
+                if self.command == "HEAD":
+                    return
+                if fault == "drip":
+                    self._drip(reply.body)
+                    return
+                try:
                     self.wfile.write(reply.body)
+                except OSError:  # the client hung up (a body over its cap): not our problem
+                    self.close_connection = True
+
+            def _drip(self, body: bytes) -> None:
+                delay = fake.drip_delay
+                try:
+                    for i in range(len(body)):
+                        self.wfile.write(body[i : i + 1])
+                        self.wfile.flush()
+                        time.sleep(delay)
+                except OSError:  # the client gave up: that is the point
+                    self.close_connection = True
 
             do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _serve
 
@@ -347,7 +375,12 @@ class FakePeloton:
             return Reply(200, b"", [("Content-Type", "application/json")])
         if kind == "redirect":
             return Reply.redirect(fault.location or "/")
-        raise AssertionError(kind)
+        if kind == "drip":
+            self.drip_delay = fault.delay or 1.0
+            return None
+        if kind == "cut":
+            return None
+        return _hostile_reply(fault)
 
     # -- the API host ---------------------------------------------------------------------
     def _user_of(self, req: Request) -> str | None:
@@ -427,9 +460,11 @@ class FakePeloton:
         total = self.store.total()
         data = [
             _strip_joins(item, req.query.get("joins", ""), ride_always=False)
-            for item in self.store.page(page * limit, limit)
+            for item in self.store.page(0 if self.endless_list else page * limit, limit)
         ]
         page_count = math.ceil(total / limit) if total else 0
+        if self.endless_list:
+            total = page_count = 10**9
         last = data[-1] if data else None
         show_next = page + 1 < page_count
         body = {
@@ -466,6 +501,42 @@ class FakePeloton:
             {"session_id": session, "user_id": user.user_id, "pubsub_session": {}},
             headers=[("Set-Cookie", f"peloton_session_id={session}; Path=/; HttpOnly")],
         )
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A threading server that says nothing when a client hangs up mid-answer (the hostile
+    faults make clients do that on purpose)."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handle_error(request, client_address)
+
+
+def _hostile_reply(fault: Fault) -> Reply:
+    """The answer of a hostile fault kind (see :mod:`peloton_export.testing.faults`)."""
+    kind = fault.kind
+    if kind == "html":
+        return Reply.html("<html><body><h1>We'll be right back</h1></body></html>")
+    if kind == "array":
+        return Reply.json([1, 2, 3])
+    if kind == "deep":
+        depth = 100_000
+        return Reply(200, b"[" * depth + b"]" * depth, [("Content-Type", "application/json")])
+    if kind == "loop":
+        return Reply(302, b"", [("Location", "?loop=1")])
+    if kind == "bigjson":
+        size = (fault.status or 8) * 1_000_000
+        body = b'{"pad":"' + b"x" * size + b'"}'
+        return Reply(200, body, [("Content-Type", "application/json")])
+    if kind == "bomb":
+        import gzip
+
+        body = gzip.compress(b"0" * ((fault.status or 64) * 1_000_000), compresslevel=9)
+        return Reply(200, body, [("Content-Type", "application/json"), ("Content-Encoding", "gzip")])
+    raise AssertionError(kind)
 
 
 def _int(value: str | None, default: int) -> int:
