@@ -124,20 +124,8 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
     host = host or create_host()
     formats = resolve_formats(host, _format_names(request, config, host))
     sinks = resolve_sinks(host, split_names(request.sinks) or _split(config.get("sinks")))
-    options = dict(request.options)
-    if request.merge is not None:
-        options["merge"] = str(request.merge)
-    if not options.get("title") and config.get("title_template"):
-        options["title"] = config.get("title_template") or ""
-    out_dir = request.output_dir or Path(config.get("output_dir") or DEFAULT_OUTPUT).expanduser()
-    context = ExportContext(
-        output_dir=out_dir,
-        dry_run=request.dry_run,
-        force=request.force,
-        options=options,
-        plugin_config=config.plugins,
-    )
-    check_options(host, options, context, formats=formats, sinks=sinks)
+    context = _export_context(request, config)
+    check_options(host, context.options, context, formats=formats, sinks=sinks)
     if request.demo or request.offline:
         from peloton_export.client.settings import client_settings
 
@@ -148,33 +136,10 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
     lock = contextlib.nullcontext() if request.demo else run_lock(state_dir())
     with lock, _archive_for(request) as archive:
         ledger = None if request.demo else Ledger.default()
-        sync = None
         selection = resolve_selection(
             request.selection, archive, online=not (request.demo or request.offline)
         )
-        sync_error = ""
-        sync_failure: Exception | None = None
-        if not request.demo and not request.offline:
-            try:
-                sync = sync_archive(
-                    config,
-                    offline=False,
-                    archive=archive,
-                    ledger=ledger,
-                    selection=selection,
-                    fetch=not request.dry_run,
-                    progress=_sync_progress(request.progress),
-                )
-            except (PelotonExportError, OSError) as exc:
-                # Login impossible, Peloton down, the archive's disk full: the sync stops,
-                # but what the archive already holds is still exported.
-                sync_error = _sync_problem(exc)
-                sync_failure = exc
-                log.warning("sync failed: %s", sync_error)
-            if sync is not None and sync.not_found:
-                raise ConfigError(
-                    f"unknown workout id: {', '.join(sync.not_found)} (Peloton has no such workout)"
-                )
+        sync, sync_error, sync_failure = _sync_step(request, config, archive, ledger, selection)
         exporter = Exporter(
             host=host,
             archive=archive,
@@ -217,6 +182,53 @@ def _sync_problem(exc: Exception) -> str:
         where = f" ({exc.filename})" if exc.filename else ""
         return f"could not write the archive{where}: {exc.strerror or exc}"
     return str(exc)
+
+
+def _export_context(request: ExportRequest, config: Config) -> ExportContext:
+    """What writers and sinks see: the output folder, flags and options of ``request``."""
+    options = dict(request.options)
+    if request.merge is not None:
+        options["merge"] = str(request.merge)
+    if not options.get("title") and config.get("title_template"):
+        options["title"] = config.get("title_template") or ""
+    out_dir = request.output_dir or Path(config.get("output_dir") or DEFAULT_OUTPUT).expanduser()
+    return ExportContext(
+        output_dir=out_dir,
+        dry_run=request.dry_run,
+        force=request.force,
+        options=options,
+        plugin_config=config.plugins,
+    )
+
+
+def _sync_step(
+    request: ExportRequest, config: Config, archive: Archive, ledger: Ledger | None, selection: Selection
+) -> tuple[SyncReport | None, str, Exception | None]:
+    """Sync before exporting: ``(report, "", None)``, or ``(None, reason, error)`` when the
+    sync could not run (login impossible, Peloton down, the archive's disk full): what the
+    archive already holds is still exported. No sync for the demo and offline runs.
+
+    :raises ConfigError: a ``--workout`` id Peloton does not know.
+    """
+    if request.demo or request.offline:
+        return None, "", None
+    try:
+        sync = sync_archive(
+            config,
+            offline=False,
+            archive=archive,
+            ledger=ledger,
+            selection=selection,
+            fetch=not request.dry_run,
+            progress=_sync_progress(request.progress),
+        )
+    except (PelotonExportError, OSError) as exc:
+        problem = _sync_problem(exc)
+        log.warning("sync failed: %s", problem)
+        return None, problem, exc
+    if sync.not_found:
+        raise ConfigError(f"unknown workout id: {', '.join(sync.not_found)} (Peloton has no such workout)")
+    return sync, "", None
 
 
 def sync_archive(

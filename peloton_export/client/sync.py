@@ -294,6 +294,35 @@ class _Window:
         return all(c is not None and c < self.since - SINCE_MARGIN for c in created)
 
 
+class _PageGuard:
+    """Stops a list walk that would never end: a page repeating the previous one, or more
+    pages than ``ceil(total / page_size) + 1`` (``MAX_PAGES`` without a total)."""
+
+    def __init__(self, page_size: int) -> None:
+        self.page_size = page_size
+        self.previous: list[str] | None = None
+        self.max_pages = MAX_PAGES
+
+    def repeated(self, page_no: int, items: list[JsonObject], total: int, report: SyncReport) -> bool:
+        ids = [str(item.get("id")) for item in items]
+        if self.previous is not None and ids == self.previous:
+            report.stopped = f"page {page_no} repeats page {page_no - 1}; stopped paging there"
+            report.reached_end = True
+            return True
+        self.previous = ids
+        if page_no == 0 and total > 0:
+            self.max_pages = min(MAX_PAGES, -(-total // self.page_size) + 1)
+        return False
+
+    def capped(self, page_no: int, total: int, report: SyncReport) -> bool:
+        if page_no < self.max_pages:
+            return False
+        report.stopped = (
+            f"still more pages after {page_no} (for {total or 'no'} workouts listed); stopped paging there"
+        )
+        return True
+
+
 def _sync_list(
     api: PelotonAPI,
     fetcher: _Fetcher,
@@ -318,18 +347,11 @@ def _sync_list(
     ended_early = False
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="peloton-sync") as pool:
         page_no = 0
-        previous: list[str] | None = None
-        max_pages = MAX_PAGES
+        guard = _PageGuard(page_size)
         while True:
             page = api.workouts_page(page_no, page_size)
-            ids = [str(item.get("id")) for item in page.items]
-            if previous is not None and ids == previous:
-                report.stopped = f"page {page_no} repeats page {page_no - 1}; stopped paging there"
-                report.reached_end = True
+            if guard.repeated(page_no, page.items, page.total, report):
                 break
-            previous = ids
-            if page_no == 0 and page.total > 0:
-                max_pages = min(MAX_PAGES, -(-page.total // page_size) + 1)
             report.pages += 1
             report.listed += len(page.items)
             meter.page(report.pages, page.page_count or None, page.total)
@@ -355,12 +377,15 @@ def _sync_list(
                 ended_early = True
                 break
             page_no += 1
-            if page_no >= max_pages:
-                report.stopped = (
-                    f"still more pages after {page_no} (for {page.total or 'no'} workouts listed); "
-                    "stopped paging there"
-                )
+            if guard.capped(page_no, page.total, report):
                 break
+    _record_backfill(ledger, report, user_id, ended_early=ended_early, fetch=fetch)
+
+
+def _record_backfill(
+    ledger: Ledger | None, report: SyncReport, user_id: str, *, ended_early: bool, fetch: bool
+) -> None:
+    """Mark the whole list walked (or forget that mark when this walk left workouts behind)."""
     if ledger is None or not fetch:
         return
     if report.partial or ended_early:
@@ -420,6 +445,23 @@ def _sync_ids(
 _Seen = tuple[str, int | None, int | None, str | None, str]
 
 
+def _selected_id(
+    item: JsonObject, archive: Archive, report: SyncReport, window: _Window
+) -> tuple[str | None, bool]:
+    """``(id, True)`` for a listed workout this sync wants; ``(None, known)`` for one it
+    leaves (outside the selection: ``known`` when archived complete) or refuses (bad id)."""
+    if window.full or not window.wants(item):
+        if _complete(archive, item):
+            return None, True
+        report.partial = True  # left for a plain run
+        return None, False
+    try:
+        return check_workout_id(str(item.get("id"))), True
+    except ArchiveError as exc:
+        report.failed[repr(str(item.get("id"))[:60])] = str(exc)[:200]
+        return None, False
+
+
 def _sync_page(
     items: list[JsonObject],
     pool: ThreadPoolExecutor,
@@ -439,16 +481,9 @@ def _sync_page(
     seen: list[_Seen] = []
     jobs: list[tuple[str, Future[tuple[str, JsonObject]]]] = []
     for item in items:
-        if window.full or not window.wants(item):
-            if not _complete(archive, item):
-                report.partial = True  # left for a plain run
-                all_known = False
-            continue
-        try:
-            workout_id = check_workout_id(str(item.get("id")))
-        except ArchiveError as exc:
-            report.failed[repr(str(item.get("id"))[:60])] = str(exc)[:200]
-            all_known = False
+        workout_id, still_known = _selected_id(item, archive, report, window)
+        if workout_id is None:
+            all_known = all_known and still_known
             continue
         row = _seen_row(workout_id, item)
         wanted, known = _triage(row, archive, ledger, report, skip=skip, refetch=refetch)
