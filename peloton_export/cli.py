@@ -45,7 +45,8 @@ def _parse_date(value: str | None, what: str) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _parse_options(pairs: Sequence[str]) -> dict[str, str]:
+def parse_options(pairs: Sequence[str]) -> dict[str, str]:
+    """``--option KEY=VALUE`` pairs as a dict; a pair without ``=`` is a usage error."""
     options: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
@@ -262,7 +263,7 @@ def export_command(host: PluginHost) -> click.Command:
             demo=demo,
             dry_run=dry_run,
             force=force,
-            options=_parse_options(option_pairs),
+            options=parse_options(option_pairs),
             merge=merge_path,
             jobs=jobs,
             config=config,

@@ -122,6 +122,10 @@ def _assert_steps_match_targets(workout: Workout, steps: list[dict[str, object]]
 
 
 def _assert_laps_align(workout: Workout, decoded: object) -> None:
+    from peloton_export.laps import lap_strategy
+
+    if lap_strategy(workout) not in ("target", "auto"):
+        return  # distance laps (running, walking) or segments (Row): steps follow the class
     laps = decoded.garmin["lap_mesgs"]  # type: ignore[attr-defined]
     spans = step_spans(workout)
     assert len(laps) == len(spans)

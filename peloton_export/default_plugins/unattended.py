@@ -38,13 +38,9 @@ def _split(values: Sequence[str]) -> tuple[str, ...]:
 
 
 def _options(pairs: Sequence[str]) -> dict[str, str]:
-    options: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--option")
-        options[key.strip()] = value.strip()
-    return options
+    from peloton_export.cli import parse_options  # the export command's own rule
+
+    return parse_options(pairs)
 
 
 def _config() -> object:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from peloton_export.fit.laps import LapSpan, plan_laps
+from peloton_export.fit.laps import LapSpan
 from peloton_export.fit.sports import SportChoice
 from peloton_export.model import TargetRange, Workout
 
@@ -44,13 +44,16 @@ def _active_end(workout: Workout) -> int:
 def step_spans(workout: Workout) -> list[LapSpan]:
     """The spans ``[start, end)`` (active seconds) of the steps; empty without targets.
 
-    The same spans as the laps of the ``target`` strategy; one span over the whole class
-    when its targets never change.
+    The same spans as the laps of the ``target`` strategy in the shared lap plan
+    (:func:`peloton_export.laps.lap_plan`, short laps merged); one span over the whole
+    class when its targets never change.
     """
+    from peloton_export.laps import lap_plan
+
     if not workout.targets:
         return []
     end = _active_end(workout)
-    spans = plan_laps(workout, end, strategy="target")
+    spans = lap_plan(workout, end, strategy="target")
     if spans and spans[0].strategy == "target":
         return spans
     return [LapSpan(0, end, "fitness_equipment", "target")]
