@@ -290,6 +290,9 @@ KNOWN_KEYS: Mapping[str, frozenset[str]] = {
             "log_format",
             "notify",
             "notify_urls",
+            "stack",
+            "stack_gap_s",
+            "stack_parts",
         }
     ),
 }

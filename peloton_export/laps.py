@@ -7,6 +7,8 @@ the user picks another (``--option laps=<strategy>``, or the older ``fit.laps``)
 (class targets), ``segment`` (class segments), ``distance`` (a mile or kilometre, 500 m on
 the Row) or ``session``; each falls back along the chain of :mod:`peloton_export.fit.laps`.
 
+A stacked activity (``Workout.parts``) has one lap per class under ``auto``.
+
 Laps shorter than :data:`MIN_LAP_S` seconds (a target that flickers) are merged into the
 lap before them (the first one into the lap after it).
 """
@@ -54,7 +56,8 @@ def lap_plan(workout: Workout, end: int, *, strategy: str = "auto", family: str 
     """
     name = strategy.strip().lower()
     if name == "auto":
-        name = DEFAULT_STRATEGY.get(workout.discipline, name)
+        # a stacked activity (:mod:`peloton_export.stacking`): one lap per class
+        name = "segment" if workout.parts else DEFAULT_STRATEGY.get(workout.discipline, name)
     return _merge_short(plan_laps(workout, end, strategy=name, family=family))
 
 

@@ -16,6 +16,10 @@ process and path (shared by every :class:`Ledger` on that path, guarded by a loc
     remote id, error, attempts, time.
 ``tombstones``
     (workout, sink) pairs never to upload again (the user deleted the remote copy).
+``stacks`` and ``stack_members``
+    stacked classes (:mod:`peloton_export.stacking`): a stack's id, its member workout ids
+    (JSON list, start order) and when it was formed; each member's stack. A stack's files
+    and uploads are recorded in ``exports`` and ``uploads`` under the stack id.
 ``meta``
     small key/value facts (for example that the first full backfill finished).
 
@@ -30,13 +34,13 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 LEDGER_FILE = "ledger.sqlite3"
 
 _SCHEMA = """
@@ -79,6 +83,15 @@ CREATE TABLE IF NOT EXISTS tombstones (
     PRIMARY KEY (workout_id, sink)
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS stacks (
+    stack_id TEXT PRIMARY KEY,
+    members TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS stack_members (
+    workout_id TEXT PRIMARY KEY,
+    stack_id TEXT NOT NULL
+);
 CREATE INDEX IF NOT EXISTS workouts_created ON workouts (created_at);
 """
 
@@ -97,6 +110,8 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         # version 1 marked "the format does not apply" with a "skipped" hash
         "UPDATE exports SET status = 'not_applicable', content_hash = '' WHERE content_hash = 'skipped'",
     ),
+    # stacked classes: the tables are created by _SCHEMA (CREATE TABLE IF NOT EXISTS)
+    3: (),
 }
 
 
@@ -454,6 +469,41 @@ class Ledger:
         )
         return action.pending
 
+    # -- stacks ---------------------------------------------------------------------------
+    def record_stack(self, stack_id: str, members: Sequence[str]) -> None:
+        """Record a stack of ``members`` (workout ids in start order); a recorded stack is
+        closed: its members never join another stack (an existing member is left as it is)."""
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO stacks (stack_id, members, created_at) VALUES (?, ?, ?)",
+                (stack_id, json.dumps(list(members)), _now_text()),
+            )
+            conn.executemany(
+                "INSERT OR IGNORE INTO stack_members (workout_id, stack_id) VALUES (?, ?)",
+                [(member, stack_id) for member in members],
+            )
+
+    def stacks(self) -> dict[str, tuple[str, ...]]:
+        """Every recorded stack: stack id -> member ids in start order (one query)."""
+        out: dict[str, tuple[str, ...]] = {}
+        for stack_id, members in self._query("SELECT stack_id, members FROM stacks"):
+            try:
+                ids = json.loads(str(members))
+            except ValueError:
+                continue
+            if isinstance(ids, list):
+                out[str(stack_id)] = tuple(str(i) for i in ids)
+        return out
+
+    def uploaded_workouts(self) -> set[str]:
+        """Workout (and stack) ids uploaded to, or tombstoned on, any sink (one query)."""
+        done = ",".join("?" * len(DONE_STATES))
+        rows = self._query(
+            f"SELECT workout_id FROM uploads WHERE state IN ({done}) UNION SELECT workout_id FROM tombstones",
+            sorted(DONE_STATES),
+        )
+        return {str(r[0]) for r in rows}
+
     # -- tombstones -----------------------------------------------------------------------
     def tombstone(self, workout_id: str, sink: str, reason: str) -> None:
         """Never upload ``workout_id`` to ``sink`` again (the remote copy was deleted)."""
@@ -472,11 +522,15 @@ class Ledger:
 
     # -- redo -----------------------------------------------------------------------------
     def forget(self, workout_id: str) -> int:
-        """Forget everything about one workout (exports, uploads, tombstones); rows removed."""
+        """Forget everything about one workout (exports, uploads, tombstones); rows removed.
+
+        Forgetting a stack id also dissolves the stack (its classes may stack again)."""
         removed = 0
         with self._tx() as conn:
             for table in ("exports", "uploads", "tombstones", "workouts"):
                 removed += conn.execute(f"DELETE FROM {table} WHERE workout_id = ?", (workout_id,)).rowcount
+            for table in ("stacks", "stack_members"):
+                removed += conn.execute(f"DELETE FROM {table} WHERE stack_id = ?", (workout_id,)).rowcount
         return removed
 
     # -- meta -----------------------------------------------------------------------------

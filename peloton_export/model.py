@@ -115,7 +115,8 @@ class Workout:
     ``start`` and ``end`` are UTC. ``elapsed_s`` is wall-clock time (``end - start``);
     ``timer_s`` is active time (the last sample offset, or the class duration when there are
     no samples). ``timezone`` is Peloton's own timezone name for the workout (IANA or
-    POSIX-style ``Etc/GMT+4``), used for local times; never the host's.
+    POSIX-style ``Etc/GMT+4``), used for local times; never the host's. ``parts`` names the
+    classes of a stacked activity (:mod:`peloton_export.stacking`); its laps are its classes.
     """
 
     id: str
@@ -149,6 +150,7 @@ class Workout:
     notes: tuple[str, ...] = field(default=())
     ascent_m: float | None = None
     strokes: int | None = None
+    parts: tuple[str, ...] = ()  # a stacked activity's class ids, in start order (empty: one class)
 
     @property
     def has_gps(self) -> bool:

@@ -32,9 +32,18 @@ from peloton_export.errors import (
 from peloton_export.filenames import export_stem
 from peloton_export.ledger import Ledger, content_hash
 from peloton_export.model import Workout
-from peloton_export.plan import Action, ExportPlan, WorkoutPlan, make_plan
+from peloton_export.plan import (
+    FINISHED_FORMAT,
+    Action,
+    ExportPlan,
+    StackPlan,
+    WorkoutPlan,
+    make_plan,
+    plan_stacks,
+)
 from peloton_export.plugins import PluginHost, create_host
 from peloton_export.specs import ExportContext, FormatSpec, SinkSpec
+from peloton_export.stacking import Candidate, StackSettings, stack_workouts
 
 if TYPE_CHECKING:
     from peloton_export.client.sync import SyncReport
@@ -256,22 +265,86 @@ class Exporter:
         )
         report = ExportReport()
         report.problems.extend(self.host.export_started(run, plan))
-        todo = plan.todo
+        stacks = self._stacks(plan)  # stacked classes: one activity per stack (see README)
+        stacked = {member: stack for stack in stacks for member in stack.members}
+        todo = [item for item in plan.todo if item.workout_id not in stacked]
         if self._parallel(plan, jobs, rebuild, len(todo)):
             assert rebuild is not None
             fresh: Iterator[WorkoutResult] = _run_parallel(todo, jobs, rebuild, self.context)
         else:
             fresh = (self.export_one(item.workout_id, item) for item in todo)
+        emitted: set[str] = set()
         for item in plan.workouts:
-            if item.done:
-                result = WorkoutResult(item.workout_id, "unchanged", "already exported and delivered")
+            if item.workout_id in stacked:
+                results = self._stack_results(stacked[item.workout_id], item, emitted)
+            elif item.done:
+                results = [WorkoutResult(item.workout_id, "unchanged", "already exported and delivered")]
             else:
-                result = next(fresh)
-            report.results.append(result)
-            if progress:
-                progress(result)
+                results = [next(fresh)]
+            for result in results:
+                report.results.append(result)
+                if progress:
+                    progress(result)
         report.problems.extend(self.host.export_finished(run, report))
         return report
+
+    # -- stacked classes ------------------------------------------------------------------
+
+    def _stacks(self, plan: ExportPlan) -> list[StackPlan]:
+        """Group the plan's workouts into stacks (recorded ones, and new ones with ``stack=auto``)."""
+        settings = StackSettings.from_options(self.context.options)
+        return plan_stacks(
+            self.ledger, plan, enabled=settings.enabled, gap_s=settings.gap_s, times=self._stack_times
+        )
+
+    def _stack_times(self, item: WorkoutPlan) -> Candidate | None:
+        """A finished workout's discipline and start/end (``None``: unknown, so it stays alone)."""
+        meta = item.meta
+        if meta is None or not meta.complete or meta.start_time is None:
+            return None
+        try:
+            body = self.archive.load(item.workout_id).workout
+        except ArchiveError:
+            return None
+        end = body.get("end_time")
+        discipline = meta.discipline or str(body.get("fitness_discipline") or "")
+        if not isinstance(end, int | float) or isinstance(end, bool) or not discipline:
+            return None
+        return Candidate(item.workout_id, discipline.lower(), float(meta.start_time), float(end))
+
+    def _stack_results(self, stack: StackPlan, item: WorkoutPlan, emitted: set[str]) -> list[WorkoutResult]:
+        """The stack's result the first time one of its classes comes up; the class's own
+        files too with ``stack_parts`` (never its uploads: the stack is the activity)."""
+        results = []
+        if stack.stack_id not in emitted:
+            emitted.add(stack.stack_id)
+            if stack.plan.done:
+                results.append(WorkoutResult(stack.stack_id, "unchanged", "already exported and delivered"))
+            else:
+                results.append(self.export_stack(stack))
+        if StackSettings.from_options(self.context.options).parts and not _formats_done(item):
+            results.append(self.export_one(item.workout_id, item, deliver=False))
+        return results
+
+    def export_stack(self, stack: StackPlan) -> WorkoutResult:
+        """Load the stack's classes, build the stacked workout, then write and deliver it once.
+
+        A class that cannot be read fails the stack (one line naming the stack and the class).
+        """
+        result = WorkoutResult(workout_id=stack.stack_id, status="exported")
+        members = []
+        for workout_id in stack.members:
+            try:
+                members.append(self._load(workout_id))
+            except (SkipWorkout, ArchiveError, NormalizeError) as exc:
+                return _done(result, "failed", f"stack {stack.stack_id}: class {workout_id}: {exc}")
+        try:
+            workout = stack_workouts(members, stack.stack_id)
+        except ValueError as exc:
+            return _done(result, "failed", f"stack {stack.stack_id}: {exc}")
+        if stack.new and self.ledger is not None and not self.context.dry_run:
+            self.ledger.record_stack(stack.stack_id, stack.members)
+        return self._export_workout(result, workout, stack.plan)
 
     def _parallel(
         self, plan: ExportPlan, jobs: int, rebuild: Callable[[], Exporter] | None, todo: int
@@ -287,10 +360,13 @@ class Exporter:
 
     # -- one workout --------------------------------------------------------------------
 
-    def export_one(self, workout_id: str, plan: WorkoutPlan | None = None) -> WorkoutResult:
+    def export_one(
+        self, workout_id: str, plan: WorkoutPlan | None = None, *, deliver: bool = True
+    ) -> WorkoutResult:
         """Load, normalize, filter, transform, write and deliver one workout.
 
         ``plan`` says what to do for each sink; without one, every sink is delivered to.
+        ``deliver=False`` writes the files only (a stacked class's own files).
         """
         result = WorkoutResult(workout_id=workout_id, status="exported")
         try:
@@ -299,6 +375,13 @@ class Exporter:
             return _done(result, "skipped", str(exc))
         except (ArchiveError, NormalizeError) as exc:
             return _done(result, "failed", str(exc))
+        return self._export_workout(result, workout, plan, deliver=deliver)
+
+    def _export_workout(
+        self, result: WorkoutResult, workout: Workout, plan: WorkoutPlan | None, *, deliver: bool = True
+    ) -> WorkoutResult:
+        """Filter, transform, write and deliver a loaded workout (one class or a stack)."""
+        workout_id = workout.id
         result.title, result.start = workout.title, workout.start
         try:
             keep, veto = self.host.keep(workout, self.context)
@@ -313,7 +396,7 @@ class Exporter:
             return _done(result, "failed", f"workout {workout_id}: cannot name its files: {exc}")
         for spec in self._formats_to_write():
             result.files.append(self._write(spec, workout, stem))
-        for sink in self.sinks:
+        for sink in self.sinks if deliver else ():
             action = plan.sinks.get(sink.name, Action.DELIVER) if plan else Action.DELIVER
             result.sinks.append(self._deliver_once(sink, workout, result.files, action))
         return _conclude(result, dry_run=self.context.dry_run)
@@ -449,6 +532,11 @@ class Exporter:
 
 
 DELETED_REMOTELY = "deleted on the platform; never sent again"
+
+
+def _formats_done(item: WorkoutPlan) -> bool:
+    """True when every format of ``item`` is current or does not apply."""
+    return item.meta is not None and all(a in FINISHED_FORMAT for a in item.formats.values())
 
 
 def _conclude(result: WorkoutResult, *, dry_run: bool) -> WorkoutResult:

@@ -28,10 +28,11 @@ or tombstoned; done workouts are not even parsed.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import os
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,6 +40,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from peloton_export.archive import EntryMeta
     from peloton_export.ledger import ExportRecord, Ledger, UploadRecord
+    from peloton_export.stacking import Candidate
 
 
 class Action(enum.StrEnum):
@@ -187,6 +189,86 @@ def make_plan(
     return ExportPlan(plans, formats, sinks, output_dir, force=force, dry_run=dry_run)
 
 
+@dataclass(frozen=True, slots=True)
+class StackPlan:
+    """One stacked activity (:mod:`peloton_export.stacking`): its id, member workout ids in
+    start order, the actions for the stack id, and whether this run forms it (``new``)."""
+
+    stack_id: str
+    members: tuple[str, ...]
+    plan: WorkoutPlan
+    new: bool
+
+
+def plan_stacks(
+    ledger: Ledger | None,
+    plan: ExportPlan,
+    *,
+    enabled: bool,
+    gap_s: float,
+    times: Callable[[WorkoutPlan], Candidate | None],
+) -> list[StackPlan]:
+    """The stacks of ``plan``'s workouts (see README "Stacked classes").
+
+    * A stack the ledger recorded is kept as it is whenever one of its classes is selected,
+      even with stacking off (it was delivered as one activity; its classes are never
+      delivered alone). Its members are fixed: a class that arrives later never joins it.
+    * With ``enabled``, new stacks form (:func:`peloton_export.stacking.group`) only among
+      workouts with work left that are in no recorded stack and were never uploaded to,
+      nor tombstoned on, any sink on their own. ``times`` gives a workout's discipline and
+      start/end (``None``: it cannot stack).
+    """
+    from peloton_export.stacking import group, stack_id
+
+    recorded = ledger.stacks() if ledger is not None else {}
+    member_of = {m: sid for sid, members in recorded.items() for m in members}
+    by_id = {item.workout_id: item for item in plan.workouts}
+    chosen = {member_of[w] for w in by_id if w in member_of}
+    stacks = [_stack_plan(ledger, plan, sid, recorded[sid], by_id, new=False) for sid in sorted(chosen)]
+    if not enabled:
+        return stacks
+    uploaded = ledger.uploaded_workouts() if ledger is not None else set()
+    candidates = []
+    for item in plan.todo:
+        if item.workout_id in member_of or item.workout_id in uploaded:
+            continue
+        candidate = times(item)
+        if candidate is not None:
+            candidates.append(candidate)
+    for members in group(candidates, gap_s):
+        stacks.append(_stack_plan(ledger, plan, stack_id(members), members, by_id, new=True))
+    return stacks
+
+
+def _stack_plan(
+    ledger: Ledger | None,
+    plan: ExportPlan,
+    identifier: str,
+    members: Sequence[str],
+    by_id: Mapping[str, WorkoutPlan],
+    *,
+    new: bool,
+) -> StackPlan:
+    """The actions for a stack id: its files and uploads are current only when recorded after
+    every member was stored (a member stored again is written again)."""
+    metas = [by_id[m].meta if m in by_id else None for m in members]
+    known = [m for m in metas if m is not None]
+    meta = None
+    if known and len(known) == len(metas):
+        latest = max(known, key=lambda m: m.stored_at)
+        meta = dataclasses.replace(latest, workout_id=identifier)
+    single = make_plan(
+        ledger,
+        [(identifier, meta)],
+        formats=plan.formats,
+        sinks=plan.sinks,
+        output_dir=plan.output_dir,
+        force=plan.force,
+        dry_run=plan.dry_run,
+    )
+    return StackPlan(identifier, tuple(members), single.workouts[0], new)
+
+
 def _files_in(folder: Path) -> set[str]:
     try:
         return {entry.name for entry in os.scandir(folder) if entry.is_file()}
@@ -215,9 +297,11 @@ def _parts(counts: Mapping[tuple[str, str, Action], int], kind: str, name: str) 
 __all__ = [
     "Action",
     "ExportPlan",
+    "StackPlan",
     "WorkoutPlan",
     "format_action",
     "make_plan",
     "pending_summary",
+    "plan_stacks",
     "sink_action",
 ]

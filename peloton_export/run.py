@@ -45,6 +45,7 @@ from peloton_export.pipeline import (
 from peloton_export.plugins import PluginHost, create_host
 from peloton_export.runlock import run_lock
 from peloton_export.specs import ExportContext, FormatSpec, SinkSpec
+from peloton_export.stacking import StackSettings
 
 if TYPE_CHECKING:
     from peloton_export.client.api import PelotonAPI
@@ -126,6 +127,7 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
     sinks = resolve_sinks(host, split_names(request.sinks) or _split(config.get("sinks")))
     context = _export_context(request, config)
     check_options(host, context.options, context, formats=formats, sinks=sinks)
+    StackSettings.from_options(context.options)  # a bad stack setting is an error before any work
     if request.demo or request.offline:
         from peloton_export.client.settings import client_settings
 
@@ -191,6 +193,9 @@ def _export_context(request: ExportRequest, config: Config) -> ExportContext:
         options["merge"] = str(request.merge)
     if not options.get("title") and config.get("title_template"):
         options["title"] = config.get("title_template") or ""
+    for key in ("stack", "stack_gap_s", "stack_parts"):  # stacked classes (peloton_export.stacking)
+        if not options.get(key) and config.get(key):
+            options[key] = config.get(key) or ""
     out_dir = request.output_dir or Path(config.get("output_dir") or DEFAULT_OUTPUT).expanduser()
     return ExportContext(
         output_dir=out_dir,
