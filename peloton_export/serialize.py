@@ -120,4 +120,6 @@ def workout_to_dict(workout: Workout) -> dict[str, Any]:
     data["samples"] = _columns(workout.samples, SAMPLE_COLUMNS)
     data["track"] = _columns(workout.track, TRACK_COLUMNS)
     data["notes"] = list(workout.notes)
+    if workout.parts:  # a stacked activity: its classes' workout ids, in start order
+        data["parts"] = list(workout.parts)
     return data
