@@ -31,6 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from itertools import pairwise
+from typing import Any
 
 from peloton_export.errors import ConfigError
 from peloton_export.model import ExerciseSet, GpsPoint, HeartRateZone, Lap, Sample, TargetRange, Workout
@@ -299,7 +300,6 @@ def stack_workouts(members: Sequence[Workout], identifier: str | None = None) ->
         built.add(index, workout)
     first, last = ordered[0], ordered[-1]
     end = max(built.laps[-1].end, last.end)
-    instructors = {w.instructor for w in ordered}
     elapsed = (end - first.start).total_seconds()
     return replace(
         first,
@@ -309,26 +309,34 @@ def stack_workouts(members: Sequence[Workout], identifier: str | None = None) ->
         elapsed_s=elapsed,
         timer_s=float(built.active),
         title=stacked_title([w.title for w in ordered]),
-        instructor=instructors.pop() if len(instructors) == 1 else None,
-        calories_kcal=_total(w.calories_kcal for w in ordered),
-        total_work_j=_total(w.total_work_j for w in ordered),
-        distance_m=_total(w.distance_m for w in ordered),
-        ftp_w=_largest(w.ftp_w for w in ordered),
-        max_heart_rate_bpm=_largest(w.max_heart_rate_bpm for w in ordered),
-        heart_rate_zones=_zones(ordered),
         pause_s=max(elapsed - built.active, 0.0),
         ride_id=None,
-        is_outdoor=any(w.is_outdoor for w in ordered),
         samples=tuple(built.samples),
         laps=tuple(built.laps),
         track=tuple(built.track),
         sets=tuple(built.sets),
         targets=tuple(built.targets),
-        notes=tuple(note for w in ordered for note in w.notes),
-        ascent_m=_total(w.ascent_m for w in ordered),
-        strokes=_summed_strokes(ordered),
         parts=tuple(w.id for w in ordered),
+        **_totals(ordered),
     )
+
+
+def _totals(ordered: Sequence[Workout]) -> dict[str, Any]:
+    """The summed, largest and shared fields of the stacked workout."""
+    instructors = {w.instructor for w in ordered}
+    return {
+        "instructor": instructors.pop() if len(instructors) == 1 else None,
+        "calories_kcal": _total(w.calories_kcal for w in ordered),
+        "total_work_j": _total(w.total_work_j for w in ordered),
+        "distance_m": _total(w.distance_m for w in ordered),
+        "ftp_w": _largest(w.ftp_w for w in ordered),
+        "max_heart_rate_bpm": _largest(w.max_heart_rate_bpm for w in ordered),
+        "heart_rate_zones": _zones(ordered),
+        "is_outdoor": any(w.is_outdoor for w in ordered),
+        "notes": tuple(note for w in ordered for note in w.notes),
+        "ascent_m": _total(w.ascent_m for w in ordered),
+        "strokes": _summed_strokes(ordered),
+    }
 
 
 def _summed_strokes(members: Sequence[Workout]) -> int | None:
