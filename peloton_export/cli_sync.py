@@ -219,9 +219,11 @@ def _echo_pending(
     limit: int,
 ) -> None:
     """What the next run would do: archived workouts to write or send, then ones not archived yet."""
-    from peloton_export.plan import make_plan, pending_summary
+    from peloton_export.plan import fold_stacks, make_plan, pending_summary, plan_stacks
 
     plan = make_plan(ledger, entries, formats=format_names, sinks=sink_names, output_dir=out_dir)
+    # recorded stacks count as one activity (new stacks form at export time: stack = auto)
+    plan = fold_stacks(plan, plan_stacks(ledger, plan, enabled=False, gap_s=0, times=lambda item: None))
     todo = plan.todo
     archived = {workout_id for workout_id, _ in entries}
     # seen by the sync but not (yet) in the archive, or still in progress at Peloton

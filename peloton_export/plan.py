@@ -240,6 +240,22 @@ def plan_stacks(
     return stacks
 
 
+def fold_stacks(plan: ExportPlan, stacks: Sequence[StackPlan]) -> ExportPlan:
+    """``plan`` with the classes of each stack replaced by the stack's own plan (once, at its
+    newest class), so ``status`` counts a stacked activity as one workout."""
+    by_member = {member: stack for stack in stacks for member in stack.members}
+    folded: list[WorkoutPlan] = []
+    seen: set[str] = set()
+    for item in plan.workouts:
+        stack = by_member.get(item.workout_id)
+        if stack is None:
+            folded.append(item)
+        elif stack.stack_id not in seen:
+            seen.add(stack.stack_id)
+            folded.append(stack.plan)
+    return dataclasses.replace(plan, workouts=folded)
+
+
 def _stack_plan(
     ledger: Ledger | None,
     plan: ExportPlan,
@@ -299,6 +315,7 @@ __all__ = [
     "ExportPlan",
     "StackPlan",
     "WorkoutPlan",
+    "fold_stacks",
     "format_action",
     "make_plan",
     "pending_summary",

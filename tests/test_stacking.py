@@ -23,8 +23,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from click.testing import CliRunner
 
 from peloton_export import ledger as ledger_module
+from peloton_export.cli_sync import status_command
 from peloton_export.errors import ConfigError
 from peloton_export.hookspecs import hookimpl
 from peloton_export.ledger import Ledger
@@ -255,9 +257,29 @@ def test_three_back_to_back_classes_are_one_fit_with_a_lap_per_class_and_summed_
     assert tcx.count("<Activity ") == 1 and len(re.findall(r"<Lap StartTime=", tcx)) == 3
     (js,) = list(out.glob("*.json"))
     assert json.loads(js.read_text(encoding="utf-8"))["parts"] == [w.id for w in members]
-    # a rerun has nothing to do
+    # a rerun has nothing to do, and status agrees (the stack is one workout, done)
     again = export(create_host(entry_points=False), out, stack="auto")
     assert [(r.workout_id, r.status) for r in again.results] == [(sid, "unchanged")]
+    status = CliRunner().invoke(
+        status_command(create_host(entry_points=False)),
+        ["-f", "fit", "-f", "tcx", "-f", "json", "-o", str(out)],
+    )
+    assert status.exit_code == 0 and f"Pending in {out}: nothing" in status.output, status.output
+
+
+def test_the_config_file_turns_stacking_on(peloton_env: FakePeloton, tmp_path: Path) -> None:
+    config = tmp_path / "peloton.ini"
+    config.write_text(
+        config.read_text(encoding="utf-8") + "stack = auto\nstack_gap_s = 45\n", encoding="utf-8"
+    )
+    members = members_of(classes(*THREE))
+    report = export(create_host(entry_points=False), tmp_path / "out")
+    assert [r.workout_id for r in report.results] == [stack_id(w.id for w in members)]
+    config.write_text(config.read_text(encoding="utf-8") + "stack_parts = sometimes\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="stack_parts"):
+        run_export(
+            ExportRequest(formats=("fit",), output_dir=tmp_path / "out"), create_host(entry_points=False)
+        )
 
 
 def test_stacking_is_off_by_default_and_parts_are_exported_only_when_asked(
