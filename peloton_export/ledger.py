@@ -470,10 +470,18 @@ class Ledger:
         return action.pending
 
     # -- stacks ---------------------------------------------------------------------------
-    def record_stack(self, stack_id: str, members: Sequence[str]) -> None:
-        """Record a stack of ``members`` (workout ids in start order); a recorded stack is
-        closed: its members never join another stack (an existing member is left as it is)."""
+    def record_stack(self, stack_id: str, members: Sequence[str]) -> bool:
+        """Record a stack of ``members`` (workout ids in start order). A recorded stack is
+        closed: a workout is in one stack at most, so a stack with a class already in
+        another one is not recorded (returns ``False``); recording one again is a no-op."""
+        marks = ",".join("?" * len(members))
         with self._tx() as conn:
+            taken = conn.execute(
+                f"SELECT 1 FROM stack_members WHERE workout_id IN ({marks}) AND stack_id != ?",
+                [*members, stack_id],
+            ).fetchone()
+            if taken:
+                return False
             conn.execute(
                 "INSERT OR IGNORE INTO stacks (stack_id, members, created_at) VALUES (?, ?, ?)",
                 (stack_id, json.dumps(list(members)), _now_text()),
@@ -482,6 +490,7 @@ class Ledger:
                 "INSERT OR IGNORE INTO stack_members (workout_id, stack_id) VALUES (?, ?)",
                 [(member, stack_id) for member in members],
             )
+        return True
 
     def stacks(self) -> dict[str, tuple[str, ...]]:
         """Every recorded stack: stack id -> member ids in start order (one query)."""

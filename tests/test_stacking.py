@@ -460,3 +460,56 @@ def test_stack_workouts_refuses_what_is_not_a_stack() -> None:
         stack_workouts([ride, run])
     with pytest.raises(ValueError, match="overlap"):
         stack_workouts([ride, normalize(synth_workout("cycling_class", seed=1, duration_s=600))])
+
+
+def test_stacked_parts_are_written_but_never_delivered(
+    peloton_env: FakePeloton, service: Service, tmp_path: Path
+) -> None:
+    members = members_of(classes(*THREE))
+    host, sink = _sink_host(service, tmp_path)
+    report = export(host, tmp_path / "out", sinks=("activities",), stack="auto", stack_parts="true")
+    sid = stack_id(w.id for w in members)
+    assert service.activities.keys() == {sid} and [w for w, _ in sink.seen] == [sid]
+    parts = [r for r in report.results if r.workout_id != sid]
+    assert sorted(r.workout_id for r in parts) == sorted(w.id for w in members)
+    assert all(r.status == "exported" and not r.sinks for r in parts)
+    assert len(list((tmp_path / "out").glob("*.fit"))) == 4
+
+
+OUTDOOR = (("outdoor_run", 900, timedelta(0)), ("outdoor_run", 600, timedelta(seconds=20)))
+
+
+@pytest.mark.parametrize("fake_peloton", [OUTDOOR], indirect=True)
+def test_outdoor_classes_stack_into_one_gpx_track_with_continuous_distance(
+    peloton_env: FakePeloton, tmp_path: Path
+) -> None:
+    import gpxpy
+
+    members = members_of(classes(*OUTDOOR))
+    assert all(w.track for w in members)
+    out = tmp_path / "out"
+    run_export(ExportRequest(formats=("gpx", "fit"), output_dir=out, options={"stack": "auto"}))
+    (gpx_path,) = list(out.glob("*.gpx"))
+    gpx = gpxpy.parse(gpx_path.read_text(encoding="utf-8"))
+    assert len(gpx.tracks) == 1
+    segments = gpx.tracks[0].segments
+    first_points = sum(1 for p in members[0].track if p.segment == 0)
+    assert len(segments) >= 2 and len(segments[0].points) <= first_points
+    fit = decode(next(out.glob("*.fit")).read_bytes())
+    distances = [r["distance"] for r in fit.all("record") if r.get("distance") is not None]
+    assert distances == sorted(distances)
+    total = sum(w.distance_m or 0 for w in members)
+    assert distances[-1] == pytest.approx(total, abs=1.0)
+    assert fit.one("session")["total_distance"] == pytest.approx(total, abs=0.01)
+
+
+def test_forgetting_a_stack_dissolves_it(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "ledger.sqlite3")
+    assert ledger.record_stack("stack-1", ["a", "b"]) and ledger.record_stack("stack-1", ["a", "b"])
+    assert not ledger.record_stack("stack-2", ["b", "c"])  # b is in a closed stack already
+    assert ledger.stacks() == {"stack-1": ("a", "b")}
+    ledger.record_upload("stack-1", "activities", "uploaded", "r1")
+    assert ledger.uploaded_workouts() == {"stack-1"}
+    assert ledger.forget("stack-1") >= 4
+    assert ledger.stacks() == {} and ledger.uploaded_workouts() == set()
+    assert ledger.record_stack("stack-2", ["b", "c"])  # dissolved: its classes may stack again
