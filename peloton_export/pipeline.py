@@ -342,9 +342,9 @@ class Exporter:
             workout = stack_workouts(members, stack.stack_id)
         except ValueError as exc:
             return _done(result, "failed", f"stack {stack.stack_id}: {exc}")
-        if stack.new and self.ledger is not None and not self.context.dry_run:
-            if not self.ledger.record_stack(stack.stack_id, stack.members):
-                return _done(result, "failed", f"stack {stack.stack_id}: a class is in another stack already")
+        record = stack.new and self.ledger is not None and not self.context.dry_run
+        if record and self.ledger is not None and not self.ledger.record_stack(stack.stack_id, stack.members):
+            return _done(result, "failed", f"stack {stack.stack_id}: a class is in another stack already")
         return self._export_workout(result, workout, stack.plan)
 
     def _parallel(
