@@ -42,6 +42,7 @@ from peloton_export.plan import (
     plan_stacks,
 )
 from peloton_export.plugins import PluginHost, create_host
+from peloton_export.raw import parse_json_object
 from peloton_export.specs import ExportContext, FormatSpec, SinkSpec
 from peloton_export.stacking import Candidate, StackSettings, stack_workouts
 
@@ -302,9 +303,10 @@ class Exporter:
         meta = item.meta
         if meta is None or not meta.complete or meta.start_time is None:
             return None
-        try:
-            body = self.archive.load(item.workout_id).workout
-        except ArchiveError:
+        try:  # the workout body only (not the performance graph)
+            path = self.archive.body_path(item.workout_id, "workout")
+            body = parse_json_object(path.read_bytes(), what=str(path))
+        except (OSError, ValueError, ArchiveError):
             return None
         end = body.get("end_time")
         discipline = meta.discipline or str(body.get("fitness_discipline") or "")

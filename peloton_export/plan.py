@@ -218,26 +218,44 @@ def plan_stacks(
       nor tombstoned on, any sink on their own. ``times`` gives a workout's discipline and
       start/end (``None``: it cannot stack).
     """
-    from peloton_export.stacking import group, stack_id
+    from peloton_export.stacking import stack_id
 
     recorded = ledger.stacks() if ledger is not None else {}
     member_of = {m: sid for sid, members in recorded.items() for m in members}
     by_id = {item.workout_id: item for item in plan.workouts}
     chosen = {member_of[w] for w in by_id if w in member_of}
     stacks = [_stack_plan(ledger, plan, sid, recorded[sid], by_id, new=False) for sid in sorted(chosen)]
-    if not enabled:
-        return stacks
-    uploaded = ledger.uploaded_workouts() if ledger is not None else set()
-    candidates = []
-    for item in plan.todo:
-        if item.workout_id in member_of or item.workout_id in uploaded:
-            continue
-        candidate = times(item)
-        if candidate is not None:
-            candidates.append(candidate)
-    for members in group(candidates, gap_s):
-        stacks.append(_stack_plan(ledger, plan, stack_id(members), members, by_id, new=True))
+    if enabled:
+        for members in _new_stacks(ledger, plan, set(member_of), gap_s, times):
+            stacks.append(_stack_plan(ledger, plan, stack_id(members), members, by_id, new=True))
     return stacks
+
+
+def _new_stacks(
+    ledger: Ledger | None,
+    plan: ExportPlan,
+    taken: set[str],
+    gap_s: float,
+    times: Callable[[WorkoutPlan], Candidate | None],
+) -> list[tuple[str, ...]]:
+    """Stacks among the workouts with work left that are in no stack and were never uploaded
+    alone; only workouts with a near neighbour have their times read."""
+    from peloton_export.stacking import group, near_neighbours
+
+    uploaded = ledger.uploaded_workouts() if ledger is not None else set()
+    free = [
+        item
+        for item in plan.todo
+        if item.workout_id not in taken and item.workout_id not in uploaded and item.meta is not None
+    ]
+    starts = [
+        (i.workout_id, i.meta.discipline, float(i.meta.start_time))
+        for i in free
+        if i.meta and i.meta.start_time
+    ]
+    near = near_neighbours(starts, gap_s)
+    candidates = [c for c in (times(item) for item in free if item.workout_id in near) if c is not None]
+    return group(candidates, gap_s)
 
 
 def fold_stacks(plan: ExportPlan, stacks: Sequence[StackPlan]) -> ExportPlan:

@@ -38,11 +38,13 @@ from peloton_export.model import ExerciseSet, GpsPoint, HeartRateZone, Lap, Samp
 
 __all__ = [
     "DEFAULT_GAP_S",
+    "MAX_CLASS_S",
     "MAX_GAP_S",
     "MAX_MEMBERS",
     "Candidate",
     "StackSettings",
     "group",
+    "near_neighbours",
     "stack_id",
     "stack_workouts",
     "stacked_title",
@@ -54,6 +56,8 @@ DEFAULT_GAP_S = 60
 MAX_GAP_S = 3600
 #: The most classes in one stack; a longer run of back-to-back classes starts a new stack.
 MAX_MEMBERS = 10
+#: The longest class considered when looking for neighbours (Peloton classes last at most 2 h).
+MAX_CLASS_S = 6 * 3600
 #: The prefix of every stack id (a Peloton workout id is 32 hex digits, so they never clash).
 STACK_PREFIX = "stack-"
 _TITLE_LIMIT = 64
@@ -129,6 +133,22 @@ def group(
     if len(run) > 1:
         stacks.append(tuple(c.workout_id for c in run))
     return stacks
+
+
+def near_neighbours(starts: Iterable[tuple[str, str | None, float]], gap_s: float) -> set[str]:
+    """Ids of workouts ``(id, discipline or None, start epoch s)`` with another workout of
+    the same (or an unknown) discipline starting within :data:`MAX_CLASS_S` + ``gap_s``
+    seconds: only those can be in a stack, so only their end times need reading."""
+    reach = MAX_CLASS_S + gap_s
+    ordered = sorted(starts, key=lambda item: item[2])
+    near: set[str] = set()
+    for i, (workout_id, discipline, start) in enumerate(ordered):
+        for other_id, other_discipline, other_start in ordered[i + 1 :]:
+            if other_start - start > reach:
+                break
+            if discipline is None or other_discipline is None or discipline == other_discipline:
+                near.update((workout_id, other_id))
+    return near
 
 
 def _follows(previous: Candidate, item: Candidate, gap_s: float) -> bool:

@@ -45,6 +45,7 @@ from peloton_export.stacking import (
     Candidate,
     StackSettings,
     group,
+    near_neighbours,
     stack_id,
     stack_workouts,
     stacked_title,
@@ -513,3 +514,10 @@ def test_forgetting_a_stack_dissolves_it(tmp_path: Path) -> None:
     assert ledger.forget("stack-1") >= 4
     assert ledger.stacks() == {} and ledger.uploaded_workouts() == set()
     assert ledger.record_stack("stack-2", ["b", "c"])  # dissolved: its classes may stack again
+
+
+def test_only_workouts_with_a_near_neighbour_have_their_end_read() -> None:
+    day = 86400.0
+    starts = [("a", "cycling", 0.0), ("b", "cycling", 1800.0), ("c", "running", 2000.0), ("d", None, 5 * day)]
+    assert near_neighbours(starts, 60) == {"a", "b"}
+    assert near_neighbours([*starts, ("e", None, 5 * day + 600)], 60) == {"a", "b", "d", "e"}
