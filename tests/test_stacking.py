@@ -521,3 +521,20 @@ def test_only_workouts_with_a_near_neighbour_have_their_end_read() -> None:
     starts = [("a", "cycling", 0.0), ("b", "cycling", 1800.0), ("c", "running", 2000.0), ("d", None, 5 * day)]
     assert near_neighbours(starts, 60) == {"a", "b"}
     assert near_neighbours([*starts, ("e", None, 5 * day + 600)], 60) == {"a", "b", "d", "e"}
+
+
+def test_a_dry_run_plans_the_stack_and_records_nothing(
+    peloton_env: FakePeloton, service: Service, tmp_path: Path
+) -> None:
+    members = members_of(classes(*THREE))
+    host, sink = _sink_host(service, tmp_path)
+    out = tmp_path / "out"
+    run_export(ExportRequest(formats=("json",), output_dir=tmp_path / "json"), host)  # archives them
+    request = ExportRequest(
+        formats=("fit",), sinks=("activities",), output_dir=out, dry_run=True, options={"stack": "auto"}
+    )
+    report = run_export(request, host)
+    sid = stack_id(w.id for w in members)
+    assert [(r.workout_id, r.status) for r in report.results] == [(sid, "planned")]
+    assert not list(out.glob("*.fit")) and not sink.seen and not service.posts
+    assert Ledger(tmp_path / "state" / "ledger.sqlite3").stacks() == {}
