@@ -61,6 +61,7 @@ CREATE TABLE IF NOT EXISTS exports (
     summary TEXT,
     PRIMARY KEY (workout_id, format)
 );
+CREATE INDEX IF NOT EXISTS exports_path ON exports (path COLLATE NOCASE);
 CREATE TABLE IF NOT EXISTS uploads (
     workout_id TEXT NOT NULL,
     sink TEXT NOT NULL,
@@ -338,6 +339,19 @@ class Ledger:
     def record_not_applicable(self, workout_id: str, fmt: str, output_dir: str | Path, reason: str) -> None:
         """Record that ``fmt`` does not apply to ``workout_id`` (for example GPX without GPS)."""
         self._put_export(workout_id, fmt, str(output_dir), "", NOT_APPLICABLE, reason, None)
+
+    def path_owner(self, path: str | Path, workout_id: str) -> str | None:
+        """Another workout whose written file is recorded at ``path``, else ``None``.
+
+        Paths are compared ignoring case (as macOS and Windows file systems do), so ``A.fit``
+        and ``a.fit`` are one file; ``workout_id``'s own rows never count.
+        """
+        rows = self._query(
+            "SELECT workout_id FROM exports WHERE path = ? COLLATE NOCASE AND status = ?"
+            " AND workout_id != ? ORDER BY workout_id LIMIT 1",
+            (str(path), WRITTEN, workout_id),
+        )
+        return str(rows[0][0]) if rows else None
 
     def _put_export(
         self,

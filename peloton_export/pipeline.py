@@ -359,6 +359,9 @@ class Exporter:
         except Exception as exc:
             return FileResult(spec.name, "failed", None, str(self._plugin_error(spec, exc, "summary row")))
         data = buffer.getvalue()
+        owner = self.ledger.path_owner(path, workout.id) if self.ledger is not None else None
+        if owner is not None:  # never overwrite another workout's file (see filenames.id_part)
+            return FileResult(spec.name, "failed", None, f"{path.name} already belongs to workout {owner}")
         if not self.context.force and _same_content(path, data):
             return self._record(workout, FileResult(spec.name, "unchanged", path, summary=row), data)
         if self.context.dry_run:
