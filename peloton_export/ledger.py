@@ -344,14 +344,19 @@ class Ledger:
         """Another workout whose written file is recorded at ``path``, else ``None``.
 
         Paths are compared ignoring case (as macOS and Windows file systems do), so ``A.fit``
-        and ``a.fit`` are one file; ``workout_id``'s own rows never count.
+        and ``a.fit`` are one file. ``None`` as well when ``workout_id`` itself is recorded
+        there: several workouts sharing one file is what versions before unique file names
+        left behind, and each of them is written again under its own name.
         """
         rows = self._query(
-            "SELECT workout_id FROM exports WHERE path = ? COLLATE NOCASE AND status = ?"
-            " AND workout_id != ? ORDER BY workout_id LIMIT 1",
-            (str(path), WRITTEN, workout_id),
+            "SELECT DISTINCT workout_id FROM exports WHERE path = ? COLLATE NOCASE AND status = ?"
+            " ORDER BY workout_id",
+            (str(path), WRITTEN),
         )
-        return str(rows[0][0]) if rows else None
+        owners = [str(row[0]) for row in rows]
+        if workout_id in owners:
+            return None
+        return owners[0] if owners else None
 
     def _put_export(
         self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import sqlite3
 import string
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -180,3 +181,30 @@ def test_an_id_part_is_lowercase_file_safe_and_gives_the_exact_id_back(workout_i
     part = id_part(workout_id)
     assert re.fullmatch(r"[a-z0-9-]+", part) and len(part) <= 64 + 2 + 13
     assert _decode(part) == workout_id
+
+
+def test_a_ledger_left_with_one_file_for_three_workouts_is_healed(isolated: Path) -> None:
+    """What the old names left behind: three ledger rows on one path, one file, wrong data."""
+    ids = ["ride_1", "ride-1", "RIDE-1"]
+    _archive_with(isolated, ids)
+    out = isolated / "out"
+    assert _export(out, ("json",)).count("exported") == 3
+    shared = next(p for p in out.glob("*.json") if p.name.endswith("_ride-1.json"))
+    for path in out.glob("*.json"):
+        if path != shared:
+            shared.write_bytes(path.read_bytes())  # the last writer won: another workout's data
+            path.unlink()
+    ledger_module.close_all()
+    with sqlite3.connect(isolated / "state" / "ledger.sqlite3") as conn:
+        conn.execute("UPDATE exports SET path = ?", (str(shared),))
+    assert json.loads(shared.read_text("utf-8"))["id"] != "ride-1"
+
+    report = _export(out, ("json",))
+    assert report.ok and report.count("exported") == 3, [r.reason for r in report.results]
+    files = sorted(out.glob("*.json"))
+    assert len(files) == 3
+    for path in files:  # every file holds the workout its name says
+        assert id_part(json.loads(path.read_text("utf-8"))["id"]) == path.stem.rsplit("_", 1)[1]
+    assert sorted(_ledger_paths(isolated, "json").values()) == [str(p) for p in files]
+    again = _export(out, ("json",))
+    assert again.count("exported") == 0 and again.count("unchanged") == 3
