@@ -161,7 +161,7 @@ def make_plan(
     uploads: Mapping[tuple[str, str], UploadRecord] = {}
     tombstones: set[tuple[str, str]] = set()
     if ledger is not None and entries:
-        exports = ledger.exports_for(formats)
+        exports = _without_shared_files(ledger.exports_for(formats))
         uploads = ledger.uploads_for(sinks)
         tombstones = ledger.tombstones_for(sinks)
     present = _files_in(output_dir) if exports else set()
@@ -301,6 +301,25 @@ def _stack_plan(
         dry_run=plan.dry_run,
     )
     return StackPlan(identifier, tuple(members), single.workouts[0], new)
+
+
+def _without_shared_files(
+    exports: Mapping[tuple[str, str], ExportRecord],
+) -> dict[tuple[str, str], ExportRecord]:
+    """``exports`` without the files recorded for more than one workout (ignoring case).
+
+    Versions before file names were unique per workout could give two workouts one file;
+    each such workout is written again, under its own name.
+    """
+    owners: dict[str, set[str]] = {}
+    for (workout_id, _), record in exports.items():
+        if record.written:
+            owners.setdefault(record.path.casefold(), set()).add(workout_id)
+    return {
+        key: record
+        for key, record in exports.items()
+        if not (record.written and len(owners[record.path.casefold()]) > 1)
+    }
 
 
 def _files_in(folder: Path) -> set[str]:
