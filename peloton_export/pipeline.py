@@ -295,8 +295,20 @@ class Exporter:
         """Group the plan's workouts into stacks (recorded ones, and new ones with ``stack=auto``)."""
         settings = StackSettings.from_options(self.context.options)
         return plan_stacks(
-            self.ledger, plan, enabled=settings.enabled, gap_s=settings.gap_s, times=self._stack_times
+            self.ledger,
+            plan,
+            enabled=settings.enabled,
+            gap_s=settings.gap_s,
+            times=self._stack_times,
+            meta=self._entry_meta,
         )
+
+    def _entry_meta(self, workout_id: str) -> EntryMeta | None:
+        """The archive entry of a stacked class outside the selection (``None``: unreadable)."""
+        try:
+            return self.archive.meta(workout_id)
+        except ArchiveError:
+            return None
 
     def _stack_times(self, item: WorkoutPlan) -> Candidate | None:
         """A finished workout's discipline and start/end (``None``: unknown, so it stays alone)."""

@@ -207,6 +207,7 @@ def plan_stacks(
     enabled: bool,
     gap_s: float,
     times: Callable[[WorkoutPlan], Candidate | None],
+    meta: Callable[[str], EntryMeta | None] = lambda workout_id: None,
 ) -> list[StackPlan]:
     """The stacks of ``plan``'s workouts (see README "Stacked classes").
 
@@ -217,18 +218,49 @@ def plan_stacks(
       workouts with work left that are in no recorded stack and were never uploaded to,
       nor tombstoned on, any sink on their own. ``times`` gives a workout's discipline and
       start/end (``None``: it cannot stack).
+
+    A stack's files and uploads are planned like a workout's, under the stack id, as stored
+    when its newest class was (``meta`` gives the archive entry of a class outside the
+    selection; without one the stack is always written). One :func:`make_plan` in all.
     """
     from peloton_export.stacking import stack_id
 
     recorded = ledger.stacks() if ledger is not None else {}
     member_of = {m: sid for sid, members in recorded.items() for m in members}
     by_id = {item.workout_id: item for item in plan.workouts}
-    chosen = {member_of[w] for w in by_id if w in member_of}
-    stacks = [_stack_plan(ledger, plan, sid, recorded[sid], by_id, new=False) for sid in sorted(chosen)]
+    chosen = sorted({member_of[w] for w in by_id if w in member_of})
+    found: list[tuple[str, tuple[str, ...], bool]] = [(sid, recorded[sid], False) for sid in chosen]
     if enabled:
-        for members in _new_stacks(ledger, plan, set(member_of), gap_s, times):
-            stacks.append(_stack_plan(ledger, plan, stack_id(members), members, by_id, new=True))
-    return stacks
+        found += [(stack_id(m), m, True) for m in _new_stacks(ledger, plan, set(member_of), gap_s, times)]
+    if not found:
+        return []
+
+    def member_meta(workout_id: str) -> EntryMeta | None:
+        return by_id[workout_id].meta if workout_id in by_id else meta(workout_id)
+
+    entries = [(sid, _stack_meta(sid, [member_meta(m) for m in members])) for sid, members, _ in found]
+    planned = make_plan(
+        ledger,
+        entries,
+        formats=plan.formats,
+        sinks=plan.sinks,
+        output_dir=plan.output_dir,
+        force=plan.force,
+        dry_run=plan.dry_run,
+    )
+    return [
+        StackPlan(sid, members, item, new)
+        for (sid, members, new), item in zip(found, planned.workouts, strict=True)
+    ]
+
+
+def _stack_meta(identifier: str, metas: Sequence[EntryMeta | None]) -> EntryMeta | None:
+    """The newest class's entry under the stack id (``None`` when a class's is unknown)."""
+    known = [m for m in metas if m is not None]
+    if not known or len(known) != len(metas):
+        return None
+    latest = max(known, key=lambda m: m.stored_at)
+    return dataclasses.replace(latest, workout_id=identifier)
 
 
 def _new_stacks(
@@ -272,35 +304,6 @@ def fold_stacks(plan: ExportPlan, stacks: Sequence[StackPlan]) -> ExportPlan:
             seen.add(stack.stack_id)
             folded.append(stack.plan)
     return dataclasses.replace(plan, workouts=folded)
-
-
-def _stack_plan(
-    ledger: Ledger | None,
-    plan: ExportPlan,
-    identifier: str,
-    members: Sequence[str],
-    by_id: Mapping[str, WorkoutPlan],
-    *,
-    new: bool,
-) -> StackPlan:
-    """The actions for a stack id: its files and uploads are current only when recorded after
-    every member was stored (a member stored again is written again)."""
-    metas = [by_id[m].meta if m in by_id else None for m in members]
-    known = [m for m in metas if m is not None]
-    meta = None
-    if known and len(known) == len(metas):
-        latest = max(known, key=lambda m: m.stored_at)
-        meta = dataclasses.replace(latest, workout_id=identifier)
-    single = make_plan(
-        ledger,
-        [(identifier, meta)],
-        formats=plan.formats,
-        sinks=plan.sinks,
-        output_dir=plan.output_dir,
-        force=plan.force,
-        dry_run=plan.dry_run,
-    )
-    return StackPlan(identifier, tuple(members), single.workouts[0], new)
 
 
 def _without_shared_files(

@@ -32,7 +32,7 @@ from peloton_export.hookspecs import hookimpl
 from peloton_export.ledger import Ledger
 from peloton_export.model import Workout
 from peloton_export.normalize import normalize
-from peloton_export.pipeline import ExportReport
+from peloton_export.pipeline import ExportReport, Selection
 from peloton_export.plugins import PluginHost, create_host
 from peloton_export.raw import RawWorkout
 from peloton_export.run import ExportRequest, run_export
@@ -538,3 +538,27 @@ def test_a_dry_run_plans_the_stack_and_records_nothing(
     assert [(r.workout_id, r.status) for r in report.results] == [(sid, "planned")]
     assert not list(out.glob("*.fit")) and not sink.seen and not service.posts
     assert Ledger(tmp_path / "state" / "ledger.sqlite3").stacks() == {}
+
+
+def test_selecting_one_class_of_a_recorded_stack_selects_the_stack(
+    peloton_env: FakePeloton, service: Service, tmp_path: Path
+) -> None:
+    members = members_of(classes(*THREE))
+    sid = stack_id(w.id for w in members)
+    host, sink = _sink_host(service, tmp_path)
+    export(host, tmp_path / "out", sinks=("activities",), stack="auto")
+    one = Selection(workout_ids=frozenset({members[-1].id}))
+    for stack in ("auto", "off"):
+        request = ExportRequest(
+            formats=("fit", "tcx", "json"),
+            sinks=("activities",),
+            output_dir=tmp_path / "out",
+            selection=one,
+            options={"stack": stack},
+        )
+        report = run_export(request, host)
+        # planned as done (no class body read), not rewritten to find nothing changed
+        assert [(r.workout_id, r.status, r.reason) for r in report.results] == [
+            (sid, "unchanged", "already exported and delivered")
+        ]
+    assert len(sink.seen) == 1 and service.posts == [sid]
