@@ -146,7 +146,7 @@ def _login_and_ledger(config: Config) -> tuple[Token | None, CooldownState | Non
     settings = client_settings(config)
     token = token_store(settings).load()
     cooldown = login_cooldown().active()
-    return token, cooldown, Ledger.default()
+    return token, cooldown, Ledger.for_reading()  # status reads a read-only ledger too
 
 
 def _status_targets(

@@ -488,8 +488,14 @@ class ExporterRecipe:
             context=self.context,
             formats=resolve_formats(host, self.formats),
             sinks=resolve_sinks(host, self.sinks),
-            ledger=Ledger(self.ledger_path) if self.ledger_path else None,
+            ledger=self._ledger(),
         )
+
+    def _ledger(self) -> Ledger | None:
+        if self.ledger_path is None:
+            return None
+        # a dry run only reads the ledger, which may be read-only
+        return Ledger.for_reading(self.ledger_path) if self.context.dry_run else Ledger(self.ledger_path)
 
 
 _WORKER: Exporter | None = None

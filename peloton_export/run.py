@@ -133,9 +133,10 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
     from peloton_export.sinkkit.redaction import protect  # the password never reaches a log
 
     protect(config.password)
-    lock = contextlib.nullcontext() if request.demo else run_lock(state_dir())
+    # a dry run writes no state: it runs on a read-only state folder and ledger
+    lock = contextlib.nullcontext() if request.demo else run_lock(state_dir(), required=not request.dry_run)
     with lock, _archive_for(request) as archive:
-        ledger = None if request.demo else Ledger.default()
+        ledger = None if request.demo else Ledger.for_reading() if request.dry_run else Ledger.default()
         selection = resolve_selection(
             request.selection, archive, online=not (request.demo or request.offline)
         )
