@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from peloton_export.archive import Archive, ArchiveError, check_workout_id
-from peloton_export.raw import JsonObject, parse_json_object
+from peloton_export.raw import JsonObject, check_json_size, parse_json_object
 
 __all__ = [
     "ImportReport",
@@ -225,6 +225,7 @@ def _parse(data: bytes, what: str) -> Any:
     """Parse JSON (objects and arrays), with the same one-line errors as the archive."""
     try:
         if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"[":
+            check_json_size(data, what=what)
             return json.loads(data.decode("utf-8-sig"))
         return parse_json_object(data, what=what)
     except RecursionError:
