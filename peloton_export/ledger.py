@@ -250,15 +250,31 @@ def _connect(path: Path) -> tuple[sqlite3.Connection, threading.RLock]:
         except (OSError, sqlite3.Error) as exc:
             raise ledger_error(path, exc) from None
         try:
+            _refuse_foreign(conn, path)  # before WAL mode changes another program's file
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
         except sqlite3.Error as exc:
             conn.close()
             raise ledger_error(path, exc) from None
+        except LedgerError:
+            conn.close()
+            raise
         pair = (conn, threading.RLock())
         _CONNECTIONS[key] = pair
         return pair
+
+
+def _refuse_foreign(conn: sqlite3.Connection, path: Path) -> set[str]:
+    """The tables of ``conn``; raises :class:`LedgerError` when it holds some, none of them ours."""
+    tables = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if tables and not tables & {"schema_version", "workouts", "exports"}:
+        shown = ", ".join(sorted(tables)[:5])
+        raise LedgerError(
+            f"the ledger {path} is not a peloton-export ledger (a SQLite database with "
+            f"the tables {shown}): move it away or set PELOTON_EXPORT_STATE_DIR to another folder"
+        )
+    return tables
 
 
 def _check_regular(path: Path) -> None:
@@ -377,13 +393,7 @@ class Ledger:
 
     def _version(self, conn: sqlite3.Connection) -> tuple[set[str], int | None]:
         """The tables and schema version; refuses a database that is not a ledger or is newer."""
-        tables = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if tables and not tables & {"schema_version", "workouts", "exports"}:
-            shown = ", ".join(sorted(tables)[:5])
-            raise LedgerError(
-                f"the ledger {self.path} is not a peloton-export ledger (a SQLite database with "
-                f"the tables {shown}): move it away or set PELOTON_EXPORT_STATE_DIR to another folder"
-            )
+        tables = _refuse_foreign(conn, self.path)
         version = None
         if "schema_version" in tables:
             row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()

@@ -170,8 +170,11 @@ def test_another_programs_sqlite_database_is_not_taken_over(
         conn.execute("CREATE TABLE notes (body TEXT)")
         conn.execute("INSERT INTO notes VALUES ('mine')")
     conn.close()
-    line = one_error_line(cli(export_args(tmp_path), archive_env), 4, str(ledger), "notes")
-    assert "not a peloton-export ledger" in line
+    before = digest(ledger)
+    for args in (export_args(tmp_path), ["status"]):
+        line = one_error_line(cli(args, archive_env), 4, str(ledger), "notes")
+        assert "not a peloton-export ledger" in line
+    assert digest(ledger) == before  # not even switched to WAL mode
     conn = sqlite3.connect(ledger)
     try:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
