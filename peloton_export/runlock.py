@@ -36,7 +36,7 @@ def run_lock(state_dir: Path, name: str = "run.lock", *, required: bool = True) 
     path = state_dir / name
     try:
         state_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NONBLOCK, 0o600)
     except OSError as exc:
         if not required:
             yield
