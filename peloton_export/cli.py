@@ -187,8 +187,8 @@ def export_command(host: PluginHost) -> click.Command:
         "disciplines",
         multiple=True,
         metavar="NAME",
-        help="Only these disciplines (repeatable): cycling, running, walking, strength, yoga, ...;"
-        " aliases row/rowing (the Row), bike, tread, bootcamp.",
+        help="Only these disciplines (repeatable): cycling, running, walking, rowing, strength, yoga,"
+        " ...; aliases row/rowing (the Row; Peloton's caesar works too), bike, tread, bootcamp.",
     )
     @click.option("--limit", type=click.IntRange(min=1), help="At most this many workouts, newest first.")
     @click.option(

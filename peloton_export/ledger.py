@@ -67,6 +67,7 @@ CREATE TABLE IF NOT EXISTS exports (
     summary TEXT,
     PRIMARY KEY (workout_id, format)
 );
+CREATE INDEX IF NOT EXISTS exports_path ON exports (path COLLATE NOCASE);
 CREATE TABLE IF NOT EXISTS uploads (
     workout_id TEXT NOT NULL,
     sink TEXT NOT NULL,
@@ -509,6 +510,24 @@ class Ledger:
     def record_not_applicable(self, workout_id: str, fmt: str, output_dir: str | Path, reason: str) -> None:
         """Record that ``fmt`` does not apply to ``workout_id`` (for example GPX without GPS)."""
         self._put_export(workout_id, fmt, str(output_dir), "", NOT_APPLICABLE, reason, None)
+
+    def path_owner(self, path: str | Path, workout_id: str) -> str | None:
+        """Another workout whose written file is recorded at ``path``, else ``None``.
+
+        Paths are compared ignoring case (as macOS and Windows file systems do), so ``A.fit``
+        and ``a.fit`` are one file. ``None`` as well when ``workout_id`` itself is recorded
+        there: several workouts sharing one file is what versions before unique file names
+        left behind, and each of them is written again under its own name.
+        """
+        rows = self._query(
+            "SELECT DISTINCT workout_id FROM exports WHERE path = ? COLLATE NOCASE AND status = ?"
+            " ORDER BY workout_id",
+            (str(path), WRITTEN),
+        )
+        owners = [str(row[0]) for row in rows]
+        if workout_id in owners:
+            return None
+        return owners[0] if owners else None
 
     def _put_export(
         self,

@@ -30,7 +30,7 @@ from peloton_export.errors import (
     UploadError,
 )
 from peloton_export.filenames import export_stem
-from peloton_export.ledger import Ledger, content_hash
+from peloton_export.ledger import ExportRecord, Ledger, content_hash
 from peloton_export.model import Workout
 from peloton_export.plan import Action, ExportPlan, WorkoutPlan, make_plan
 from peloton_export.plugins import PluginHost, create_host
@@ -373,6 +373,9 @@ class Exporter:
         except Exception as exc:
             return FileResult(spec.name, "failed", None, str(self._plugin_error(spec, exc, "summary row")))
         data = buffer.getvalue()
+        owner = self.ledger.path_owner(path, workout.id) if self.ledger is not None else None
+        if owner is not None:  # never overwrite another workout's file (see filenames.id_part)
+            return FileResult(spec.name, "failed", None, f"{path.name} already belongs to workout {owner}")
         if not self.context.force and _same_content(path, data):
             return self._record(workout, FileResult(spec.name, "unchanged", path, summary=row), data)
         if self.context.dry_run:
@@ -391,9 +394,11 @@ class Exporter:
         """Write a finished file to the ledger, after the file itself."""
         if self.ledger is not None and not self.context.dry_run:
             assert file.path is not None
+            previous = self.ledger.exported(workout.id, file.format)
             self.ledger.record_export(
                 workout.id, file.format, file.path, content_hash(data), summary=file.summary
             )
+            _retire_renamed(previous, file.path)
         return file
 
     def _record_not_applicable(self, workout: Workout, file: FileResult) -> FileResult:
@@ -538,6 +543,34 @@ def _run_parallel(
         max_workers=jobs, mp_context=mp, initializer=_init_worker, initargs=(rebuild, context)
     ) as pool:
         yield from pool.map(_export_in_worker, items, chunksize=2)
+
+
+def _retire_renamed(previous: ExportRecord | None, path: Path) -> None:
+    """Remove the workout's earlier file of this format when its name changed (a rename).
+
+    Only a file in the same folder whose content is still exactly what was recorded: a file
+    the user edited, or one elsewhere, is kept.
+    """
+    if previous is None or not previous.written or Path(previous.path) == path:
+        return
+    old = Path(previous.path)
+    if old.parent != path.parent or old.name.casefold() == path.name.casefold():
+        return  # another folder, or the same file on a case-insensitive disk
+    if not _same_hash(old, previous.content_hash):
+        return
+    try:
+        old.unlink()
+    except OSError as exc:
+        log.warning("cannot remove %s (now %s): %s", old, path.name, exc.strerror or exc)
+        return
+    log.info("renamed %s to %s", old.name, path.name)
+
+
+def _same_hash(path: Path, digest: str) -> bool:
+    try:
+        return content_hash(path.read_bytes()) == digest
+    except OSError:
+        return False
 
 
 def _same_content(path: Path, data: bytes) -> bool:

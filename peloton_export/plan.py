@@ -159,7 +159,7 @@ def make_plan(
     uploads: Mapping[tuple[str, str], UploadRecord] = {}
     tombstones: set[tuple[str, str]] = set()
     if ledger is not None and entries:
-        exports = ledger.exports_for(formats)
+        exports = _without_shared_files(ledger.exports_for(formats))
         uploads = ledger.uploads_for(sinks)
         tombstones = ledger.tombstones_for(sinks)
     present = _files_in(output_dir) if exports else set()
@@ -185,6 +185,25 @@ def make_plan(
             )
         )
     return ExportPlan(plans, formats, sinks, output_dir, force=force, dry_run=dry_run)
+
+
+def _without_shared_files(
+    exports: Mapping[tuple[str, str], ExportRecord],
+) -> dict[tuple[str, str], ExportRecord]:
+    """``exports`` without the files recorded for more than one workout (ignoring case).
+
+    Versions before file names were unique per workout could give two workouts one file;
+    each such workout is written again, under its own name.
+    """
+    owners: dict[str, set[str]] = {}
+    for (workout_id, _), record in exports.items():
+        if record.written:
+            owners.setdefault(record.path.casefold(), set()).add(workout_id)
+    return {
+        key: record
+        for key, record in exports.items()
+        if not (record.written and len(owners[record.path.casefold()]) > 1)
+    }
 
 
 def _files_in(folder: Path) -> set[str]:

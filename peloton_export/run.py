@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Literal
 
 from peloton_export.archive import Archive
 from peloton_export.config import Config, load_config
+from peloton_export.disciplines import display_discipline
 from peloton_export.errors import ConfigError, PelotonExportError
 from peloton_export.ledger import Ledger
 from peloton_export.paths import archive_dir, state_dir
@@ -281,7 +282,8 @@ def sync_archive(
             api.http.close()
 
 
-#: Peloton's discipline names (``fitness_discipline``), as ``--discipline`` accepts them.
+#: Peloton's discipline names (``fitness_discipline``), as ``--discipline`` accepts them
+#: (``caesar`` is accepted, but messages show its display name ``rowing``).
 DISCIPLINES = (
     "cycling",
     "running",
@@ -360,8 +362,9 @@ def resolve_disciplines(names: Iterable[str]) -> frozenset[str] | None:
         else:
             words = sorted({*DISCIPLINES, *DISCIPLINE_ALIASES})
             near = difflib.get_close_matches(name, words, n=1)
-            hint = f"did you mean {near[0]}? " if near else ""
-            raise ConfigError(f"unknown discipline {given!r}; {hint}choose one of: {', '.join(words)}")
+            hint = f"did you mean {display_discipline(near[0])}? " if near else ""
+            shown = ", ".join(w for w in words if display_discipline(w) == w)  # "rowing", not "caesar"
+            raise ConfigError(f"unknown discipline {given!r}; {hint}choose one of: {shown}")
     return frozenset(chosen) or None
 
 

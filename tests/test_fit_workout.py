@@ -14,6 +14,7 @@ from workout_factory import cycling
 
 from peloton_export.archive import Archive
 from peloton_export.default_plugins.fit import write_fit
+from peloton_export.disciplines import display_discipline
 from peloton_export.errors import ConfigError, SkipWorkout
 from peloton_export.fit.encode import encode_workout
 from peloton_export.fit.laps import plan_laps
@@ -62,7 +63,7 @@ def fixture_workouts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Work
 
 
 def _expected_title(workout: Workout) -> str:
-    title = workout.title or workout.discipline.replace("_", " ").title()
+    title = workout.title or display_discipline(workout.discipline).replace("_", " ").title()
     return clean_title(f"{title} with {workout.instructor}" if workout.instructor else title)
 
 
@@ -78,7 +79,7 @@ def test_wkt_name_is_the_rendered_title_for_every_demo_kind(kind: str, tmp_path:
     assert decoded.one("workout")["wkt_name"] == wkt["wkt_name"]  # fitparse agrees
     custom = decode(_fit(workout, _context(tmp_path, title="{duration_min} min {discipline} {local_date}")))
     assert custom.garmin["workout_mesgs"][0]["wkt_name"] == (
-        f"{workout.timer_s / 60:.0f} min {workout.discipline} "
+        f"{workout.timer_s / 60:.0f} min {display_discipline(workout.discipline)} "
         f"{activity_title(workout, template='{local_date}')}"
     )
 
@@ -252,7 +253,8 @@ def test_config_title_template_reaches_every_file_of_a_run(tmp_path: Path) -> No
     assert not report.failed and report.count("exported") >= 8
     for path in out.glob("*.json"):
         data = json.loads(path.read_text(encoding="utf-8"))
-        expected = clean_title(f"{data['discipline']}: {data['title'] or ''}".rstrip())
+        shown = display_discipline(data["discipline"])  # the JSON keeps Peloton's own name
+        expected = clean_title(f"{shown}: {data['title'] or ''}".rstrip())
         assert data["activity_title"] == expected
         fit = decode(path.with_suffix(".fit").read_bytes())
         assert fit.garmin["workout_mesgs"][0]["wkt_name"] == expected

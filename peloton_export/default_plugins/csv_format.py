@@ -26,6 +26,7 @@ from math import isfinite
 from typing import TYPE_CHECKING, BinaryIO
 
 from peloton_export.default_plugins._xml import Point, format_utc_many, iter_points
+from peloton_export.disciplines import display_discipline
 from peloton_export.errors import ConfigError
 from peloton_export.hookspecs import hookimpl
 from peloton_export.model import Workout
@@ -255,7 +256,7 @@ def summary_row(workout: Workout, context: ExportContext) -> Mapping[str, str]:
         "start_utc": iso_utc(workout.start),
         "start_local": local_time(workout.start, workout.timezone).isoformat(),
         "timezone": safe_cell(workout.timezone),
-        "discipline": safe_cell(workout.discipline),
+        "discipline": safe_cell(display_discipline(workout.discipline)),
         "workout_type": safe_cell(workout.workout_type),
         "title": safe_cell(workout.title),
         "instructor": safe_cell(workout.instructor),

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from peloton_export import __version__
 from peloton_export.default_plugins._xml import as_utc, sanitize_text, valid_position
+from peloton_export.disciplines import display_discipline
 from peloton_export.errors import SkipFormat
 from peloton_export.hookspecs import hookimpl
 from peloton_export.specs import ExportContext, FormatSpec
@@ -133,7 +134,7 @@ def render_gpx(workout: Workout) -> str:
     doc.time = start
     track = gpxpy_gpx.GPXTrack(name=title or None)
     # gpxpy annotates GPXTrack.type as None (it is an optional string in GPX 1.1).
-    track.type = sanitize_text(workout.discipline) or None  # type: ignore[assignment]
+    track.type = sanitize_text(display_discipline(workout.discipline)) or None  # type: ignore[assignment]
     doc.tracks.append(track)
 
     by_offset: dict[int, Sample] = {}

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from peloton_export.atomic import write_bytes_atomic
+from peloton_export.disciplines import display_discipline
 from peloton_export.report.display import DASH, Units, duration, number
 from peloton_export.report.facts import (
     POWER_RECORDS,
@@ -279,7 +280,7 @@ def _workouts_table(facts: Sequence[Mapping[str, Any]], units: Units) -> str:
         dur, dist = _num(f.get("duration_s")), _num(f.get("distance_m"))
         cal, watts, work = _num(f.get("calories_kcal")), _num(f.get("avg_power_w")), _num(f.get("work_kj"))
         when = f"{start[:10]} {start[11:16]}"
-        discipline = str(f.get("discipline") or "")
+        discipline = display_discipline(str(f.get("discipline") or ""))
         rows.append(
             f'<tr data-discipline="{esc(discipline)}">'
             + _td(when, None, numeric=False)
@@ -317,7 +318,7 @@ def _volume(facts: Sequence[Mapping[str, Any]], units: Units, weekly: bool) -> s
             key = f"{year}-W{week:02d}"
         else:
             key = day.strftime("%Y-%m")
-        discipline = str(f.get("discipline") or "other")
+        discipline = display_discipline(str(f.get("discipline") or "")) or "other"
         disciplines.add(discipline)
         cell = buckets[key][discipline]
         cell[0] += 1

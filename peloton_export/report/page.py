@@ -15,6 +15,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from peloton_export.disciplines import display_discipline
 from peloton_export.model import Sample, TargetRange, Workout
 from peloton_export.report.display import DASH, Units, duration, number, ok
 from peloton_export.report.facts import workout_facts
@@ -318,7 +319,8 @@ def render_page(workout: Workout, page_name: str, *, index_name: str = "index.ht
     """The whole HTML page of ``workout``; ``page_name`` is its own file name (for the facts)."""
     units = Units(workout.units)
     title = workout.title or "Workout"
-    who = " · ".join(esc(x) for x in (workout.instructor, workout.discipline.replace("_", " ")) if x)
+    shown = display_discipline(workout.discipline).replace("_", " ")
+    who = " · ".join(esc(x) for x in (workout.instructor, shown) if x)
     body = [
         f'<p class="sub"><a href="{esc(index_name)}">All workouts</a></p>',
         f"<h1>{esc(title)}</h1>",

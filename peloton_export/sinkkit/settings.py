@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from peloton_export.config import FALSE_WORDS, TRUE_WORDS, plugin_section
+from peloton_export.disciplines import display_discipline
 from peloton_export.errors import ConfigError
 from peloton_export.specs import ExportContext
 
@@ -99,8 +100,16 @@ class PluginSettings:
         return Path(value).expanduser() if value else default
 
     def per_discipline(self, key: str, discipline: str) -> str | None:
-        """``KEY.<discipline>`` if set, else ``KEY`` (e.g. ``gear.cycling``, then ``gear``)."""
-        return self.get(f"{key}.{discipline}") or self.get(key)
+        """``KEY.<discipline>`` if set, else ``KEY`` (e.g. ``gear.cycling``, then ``gear``).
+
+        The display name is looked up first, then Peloton's own (``gear.rowing``, then
+        ``gear.caesar``, for the Row), so settings written either way keep working.
+        """
+        for name in dict.fromkeys((display_discipline(discipline), discipline)):
+            value = self.get(f"{key}.{name}")
+            if value:
+                return value
+        return self.get(key)
 
 
 def plugin_setting(

@@ -8,6 +8,7 @@ import string
 import unicodedata
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from peloton_export.disciplines import display_discipline
 from peloton_export.errors import ConfigError
 from peloton_export.model import Workout
 from peloton_export.sinkkit.settings import PluginSettings
@@ -73,9 +74,9 @@ def template_fields(workout: Workout) -> dict[str, str]:
         return "" if value is None else f"{value:.{digits}f}"
 
     return {
-        "title": workout.title or workout.discipline.replace("_", " ").title(),
+        "title": workout.title or display_discipline(workout.discipline).replace("_", " ").title(),
         "instructor": workout.instructor or "",
-        "discipline": workout.discipline,
+        "discipline": display_discipline(workout.discipline),
         "workout_id": workout.id,
         "date": workout.start.strftime("%Y-%m-%d"),
         "start": workout.start.isoformat(),
