@@ -15,8 +15,11 @@ was still in progress when it was fetched).
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
+import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,6 +37,9 @@ BODY_FILES = {
     "performance_graph": "performance_graph.json",
     "ride_details": "ride_details.json",
 }
+#: The largest archive file read back (the sync's body cap is 64 MB by default, 4 GB at most
+#: by setting; imports are capped at 256 MB): larger files fail their workout alone.
+MAX_READ_BYTES = 256 * 1024 * 1024
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
@@ -46,6 +52,42 @@ def check_workout_id(workout_id: str) -> str:
     if not isinstance(workout_id, str) or not _SAFE_ID.match(workout_id):
         raise ArchiveError(f"invalid workout id {workout_id!r}: expected 1-64 letters, digits, - or _")
     return workout_id
+
+
+def read_file(path: Path, *, limit: int = MAX_READ_BYTES) -> bytes:
+    """The bytes of the regular file ``path``, at most ``limit`` of them.
+
+    A FIFO, device or socket (also behind a symlink) is refused without blocking, and a
+    file larger than ``limit`` is not read.
+
+    :raises FileNotFoundError: the file does not exist.
+    :raises ArchiveError: not a regular file, too large, or unreadable (naming the file).
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise ArchiveError(f"cannot read {path} ({exc.strerror or exc})") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ArchiveError(f"{path} is not a regular file (a FIFO, device, socket or folder); not read")
+        if info.st_size > limit:
+            raise ArchiveError(
+                f"{path} is too large ({info.st_size // 1_000_000} MB, limit {limit // 1_000_000} MB)"
+            )
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            raise
+        raise ArchiveError(f"cannot read {path} ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise ArchiveError(f"{path} grew over {limit // 1_000_000} MB while it was read")
+    return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +144,7 @@ class Archive:
         """Read the ``meta.json`` of one entry."""
         path = self.folder(workout_id) / "meta.json"
         try:
-            data = parse_json_object(path.read_bytes(), what=str(path))
+            data = parse_json_object(read_file(path), what=str(path))
         except FileNotFoundError:
             raise ArchiveError(f"workout {workout_id} is not in the archive ({path})") from None
         except ValueError as exc:
@@ -111,9 +153,9 @@ class Archive:
             workout_id=workout_id,
             source=str(data.get("source", "unknown")),
             stored_at=str(data.get("stored_at", "")),
-            status=data.get("status"),
-            start_time=data.get("start_time"),
-            created_at=data.get("created_at"),
+            status=data.get("status") if isinstance(data.get("status"), str) else None,
+            start_time=_int_or_none(data.get("start_time")),
+            created_at=_int_or_none(data.get("created_at")),
             has_performance_graph=bool(data.get("has_performance_graph")),
             discipline=data.get("discipline") if isinstance(data.get("discipline"), str) else None,
         )
@@ -189,6 +231,19 @@ class Archive:
         """Path of one body file of an entry."""
         return self.folder(workout_id) / BODY_FILES[kind]
 
+    def load_body(self, workout_id: str, kind: str) -> JsonObject:
+        """One body of an entry (``kind`` from ``BODY_FILES``), without reading ``meta.json``.
+
+        :raises ArchiveError: missing, not a regular file, too large or not a JSON object.
+        """
+        path = self.body_path(workout_id, kind)
+        try:
+            return parse_json_object(read_file(path), what=str(path))
+        except FileNotFoundError:
+            raise ArchiveError(f"workout {workout_id}: {path} is missing") from None
+        except ValueError as exc:
+            raise ArchiveError(str(exc)) from None
+
     def load(self, workout_id: str) -> RawWorkout:
         """Read one entry back. Raises ``ArchiveError`` naming the file that is bad."""
         meta = self.meta(workout_id)
@@ -196,12 +251,14 @@ class Archive:
         for kind in BODY_FILES:
             path = self.body_path(workout_id, kind)
             try:
-                data = path.read_bytes()
+                data = read_file(path)
             except FileNotFoundError:
                 if kind == "workout":
                     raise ArchiveError(f"workout {workout_id}: {path} is missing") from None
                 parts[kind] = None
                 continue
+            except ArchiveError as exc:
+                raise ArchiveError(f"workout {workout_id}: {exc}") from None
             try:
                 parts[kind] = parse_json_object(data, what=str(path))
             except ValueError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sqlite3
 import sys
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -20,7 +21,7 @@ from peloton_export import __version__
 from peloton_export.archive import Archive
 from peloton_export.cli_sync import ledger_group, login_command, logout_command, status_command
 from peloton_export.config import Config, load_config
-from peloton_export.errors import ConfigError, PelotonExportError, RegistrationConflict
+from peloton_export.errors import ConfigError, LocalFileError, PelotonExportError, RegistrationConflict
 from peloton_export.paths import archive_dir
 from peloton_export.pipeline import ExportReport, Selection, Status, WorkoutResult
 from peloton_export.plugins import PluginHost, create_host
@@ -30,6 +31,9 @@ EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
 #: The sync could not run at all (login needed, Peloton unreachable, archive disk full);
 #: the archive was still exported.
 EXIT_NO_SYNC = 3
+#: A local file or folder the run needs is unusable (the ledger, the state folder, the
+#: archive folder, a file the disk refused); nothing was exported. The line names it.
+EXIT_LOCAL = 4
 INTERRUPTED = "Interrupted; the next run resumes where this one stopped."
 
 
@@ -428,15 +432,30 @@ def run(
     except (ConfigError, RegistrationConflict) as exc:
         click.echo(f"Error: {exc}", err=True)
         return EXIT_USAGE
+    except LocalFileError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        return EXIT_LOCAL
     except PelotonExportError as exc:
         click.echo(f"Error: {exc}", err=True)
         return EXIT_FAILURES
     except KeyboardInterrupt:
         click.echo(INTERRUPTED, err=True)
         return 130
+    except (OSError, sqlite3.Error) as exc:
+        click.echo(f"Error: {local_problem(exc)}", err=True)
+        return EXIT_LOCAL
     except SystemExit as exc:
         return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_FAILURES
     return EXIT_OK
+
+
+def local_problem(exc: OSError | sqlite3.Error) -> str:
+    """One line for a disk or database failure no step handled: what failed, and on which file."""
+    if isinstance(exc, OSError):
+        names = " -> ".join(str(n) for n in (exc.filename, exc.filename2) if n is not None)
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        return f"{names}: {reason}" if names else reason
+    return f"database error ({exc})"
 
 
 def main() -> None:

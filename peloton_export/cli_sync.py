@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import click
 
 from peloton_export.config import Config, load_config
-from peloton_export.errors import PelotonExportError
+from peloton_export.errors import LocalFileError, PelotonExportError
 from peloton_export.ledger import Ledger
 from peloton_export.pipeline import Selection
 from peloton_export.plugins import PluginHost
@@ -32,6 +32,8 @@ def _interactive() -> bool:
 
 
 def _fail(exc: PelotonExportError) -> None:
+    if isinstance(exc, LocalFileError):
+        raise exc  # a broken ledger or state folder: its own exit code (4)
     raise click.ClickException(str(exc))
 
 
@@ -146,7 +148,7 @@ def _login_and_ledger(config: Config) -> tuple[Token | None, CooldownState | Non
     settings = client_settings(config)
     token = token_store(settings).load()
     cooldown = login_cooldown().active()
-    return token, cooldown, Ledger.default()
+    return token, cooldown, Ledger.for_reading()  # status reads a read-only ledger too
 
 
 def _status_targets(

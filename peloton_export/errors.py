@@ -11,6 +11,12 @@ class ConfigError(PelotonExportError):
     """The configuration or the command line is wrong (exit code 2)."""
 
 
+class LocalFileError(PelotonExportError):
+    """A local file or folder the run needs is unusable (the ledger, the state folder, the
+    archive): nothing was done and the command exits with code 4. The message names the
+    path and what to do about it."""
+
+
 class SkipWorkout(PelotonExportError):
     """This workout is deliberately not exported (for example an empty COMPLETE workout)."""
 

@@ -37,6 +37,7 @@ ride details with no workout next to them, and any other JSON.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import stat
@@ -46,7 +47,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from peloton_export.archive import Archive, ArchiveError, check_workout_id
-from peloton_export.raw import JsonObject, parse_json_object
+from peloton_export.errors import LocalFileError
+from peloton_export.raw import JsonObject, check_json_size, parse_json_object
 
 __all__ = [
     "ImportReport",
@@ -77,6 +79,16 @@ _RENAMED = {
     "display_unites": "display_unit",
     "display_units": "display_unit",
     "has_apple_watch_metrcis": "has_apple_watch_metrics",
+}
+
+
+#: errno -> advice: the archive folder cannot take any more files (the import stops).
+_ARCHIVE_UNWRITABLE = {
+    errno.ENOSPC: "free some space and import again",
+    errno.EDQUOT: "free some space (the disk quota is full) and import again",
+    errno.EROFS: "the folder is on a read-only file system; choose another with --archive",
+    errno.EACCES: "make the folder writable, or choose another with --archive",
+    errno.EPERM: "make the folder writable, or choose another with --archive",
 }
 
 
@@ -147,7 +159,11 @@ def import_path(path: Path, archive: Archive, *, replace: bool = False) -> Impor
 
 
 def import_paths(paths: Iterable[Path], archive: Archive, *, replace: bool = False) -> ImportReport:
-    """Import many files and folders; each file is reported once, failures do not stop others."""
+    """Import many files and folders; each file is reported once, failures do not stop others.
+
+    :raises LocalFileError: the archive folder cannot be written at all (disk full,
+        read-only, no permission); the files imported before are kept.
+    """
     report = ImportReport()
     used: set[Path] = set()
     deferred: list[tuple[Path, str]] = []
@@ -225,6 +241,7 @@ def _parse(data: bytes, what: str) -> Any:
     """Parse JSON (objects and arrays), with the same one-line errors as the archive."""
     try:
         if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"[":
+            check_json_size(data, what=what)
             return json.loads(data.decode("utf-8-sig"))
         return parse_json_object(data, what=what)
     except RecursionError:
@@ -273,6 +290,12 @@ def _import_file(
     except (ArchiveError, ValueError) as exc:
         return ImportResult(path, "failed", _reason(exc, workout_id), workout_id=workout_id)
     except OSError as exc:
+        if exc.errno in _ARCHIVE_UNWRITABLE:
+            # every other file would fail the same way: stop with one line naming the folder
+            raise LocalFileError(
+                f"cannot write to the archive {archive.root} ({exc.strerror or exc}): "
+                f"{_ARCHIVE_UNWRITABLE[exc.errno]}; files imported so far are kept"
+            ) from None
         return ImportResult(
             path, "failed", _reason(f"cannot write to the archive ({exc})", workout_id), workout_id=workout_id
         )

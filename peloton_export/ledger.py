@@ -29,16 +29,22 @@ Exports and uploads consult it, so a second run does nothing; ``--force`` bypass
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import sqlite3
+import stat
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from peloton_export.errors import LocalFileError
 
 SCHEMA_VERSION = 3
 LEDGER_FILE = "ledger.sqlite3"
@@ -116,8 +122,53 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
 }
 
 
-class LedgerError(RuntimeError):
-    """The ledger file is unusable (newer schema, corrupt)."""
+class LedgerError(LocalFileError, RuntimeError):
+    """The ledger file is unusable (newer schema, corrupt, not a ledger, read-only, disk full).
+
+    The message names the file and what to do; the file itself is never deleted or replaced.
+    ``kind`` is ``"readonly"`` when the ledger could not be opened for writing (a read-only
+    file or folder), else ``"unusable"``.
+    """
+
+    def __init__(self, message: str, *, kind: str = "unusable") -> None:
+        self.kind = kind
+        super().__init__(message)
+
+
+#: sqlite3 error names (``exc.sqlite_errorname``) -> what the user should do about it.
+_ADVICE = (
+    (("SQLITE_NOTADB", "SQLITE_CORRUPT"), "is not a usable ledger", "move it away to start a new one"),
+    (("SQLITE_READONLY", "SQLITE_PERM", "SQLITE_AUTH"), "is read-only", "make it and its folder writable"),
+    (("SQLITE_FULL",), "cannot grow: the disk is full", "free some space and run again"),
+    (("SQLITE_CANTOPEN",), "cannot be opened", "check that its folder exists and is writable"),
+    (("SQLITE_BUSY", "SQLITE_LOCKED"), "is busy", "another program holds it; try again when it ends"),
+    (("SQLITE_IOERR",), "cannot be read or written", "check the disk (and its free space)"),
+)
+_READONLY_NAMES = ("SQLITE_READONLY", "SQLITE_PERM", "SQLITE_AUTH", "SQLITE_CANTOPEN")
+
+
+def ledger_error(path: Path, exc: BaseException) -> LedgerError:
+    """A one-line :class:`LedgerError` for a ``sqlite3`` (or ``OSError``) failure on ``path``.
+
+    The message names the file, what is wrong and what to do, e.g. ``the ledger /x/ledger.sqlite3
+    is not a usable ledger (file is not a database): move it away to start a new one``.
+    """
+    if isinstance(exc, OSError):
+        return LedgerError(
+            f"the ledger {path} cannot be used ({exc.strerror or exc}): "
+            "check that its folder exists and is writable",
+            kind="readonly" if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS) else "unusable",
+        )
+    name = str(getattr(exc, "sqlite_errorname", "") or "")
+    kind = "readonly" if name.startswith(_READONLY_NAMES) else "unusable"
+    for prefixes, what, advice in _ADVICE:
+        if name.startswith(prefixes):
+            return LedgerError(f"the ledger {path} {what} ({exc}): {advice}", kind=kind)
+    if "malformed" in str(exc) or "not a database" in str(exc):
+        return LedgerError(
+            f"the ledger {path} is not a usable ledger ({exc}): move it away to start a new one"
+        )
+    return LedgerError(f"the ledger {path} cannot be used ({exc})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,17 +259,64 @@ def _connect(path: Path) -> tuple[sqlite3.Connection, threading.RLock]:
     with _CONNECTIONS_LOCK:
         if key in _CONNECTIONS:
             return _CONNECTIONS[key]
-        path.parent.mkdir(parents=True, exist_ok=True)
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _check_regular(path)
             conn = sqlite3.connect(key, check_same_thread=False, isolation_level=None, timeout=30.0)
+        except (OSError, sqlite3.Error) as exc:
+            raise ledger_error(path, exc) from None
+        try:
+            _refuse_foreign(conn, path)  # before WAL mode changes another program's file
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
-        except sqlite3.DatabaseError as exc:
-            raise LedgerError(f"{path}: cannot open the sync ledger ({exc})") from None
+        except sqlite3.Error as exc:
+            conn.close()
+            raise ledger_error(path, exc) from None
+        except LedgerError:
+            conn.close()
+            raise
         pair = (conn, threading.RLock())
         _CONNECTIONS[key] = pair
         return pair
+
+
+def _refuse_foreign(conn: sqlite3.Connection, path: Path) -> set[str]:
+    """The tables of ``conn``; raises :class:`LedgerError` when it holds some, none of them ours."""
+    tables = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if tables and not tables & {"schema_version", "workouts", "exports"}:
+        shown = ", ".join(sorted(tables)[:5])
+        raise LedgerError(
+            f"the ledger {path} is not a peloton-export ledger (a SQLite database with "
+            f"the tables {shown}): move it away or set PELOTON_EXPORT_STATE_DIR to another folder"
+        )
+    return tables
+
+
+def _check_regular(path: Path) -> None:
+    """Refuse a ledger path that exists and is not a regular file (a folder, FIFO, device)."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(mode):
+        raise LedgerError(f"the ledger {path} is not a regular file: move it away to start a new one")
+
+
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    """A read-only connection (a read-only file or folder); ``immutable`` when even the
+    WAL's shared-memory file cannot be created next to it."""
+    uri = "file:" + urllib.parse.quote(str(path.resolve()))
+    last: sqlite3.Error | None = None
+    for query in ("?mode=ro", "?mode=ro&immutable=1"):
+        try:
+            conn = sqlite3.connect(uri + query, uri=True, check_same_thread=False, isolation_level=None)
+            conn.execute("SELECT name FROM sqlite_master").fetchall()
+            return conn
+        except sqlite3.Error as exc:
+            last = exc
+    assert last is not None
+    raise ledger_error(path, last) from None
 
 
 def close_all() -> None:
@@ -232,8 +330,21 @@ def close_all() -> None:
 class Ledger:
     """The sync ledger at ``path`` (see the module docstring)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+        """Open (creating or upgrading) the ledger at ``path``.
+
+        ``readonly`` opens an existing ledger for reading only (``status``, ``--dry-run`` on a
+        read-only file or folder): nothing is created or upgraded and every write raises.
+
+        :raises LedgerError: the file is not a ledger, is damaged, is newer, or cannot be
+            opened or written; the message names it and says what to do.
+        """
         self.path = Path(path)
+        self.readonly = readonly
+        if readonly:
+            self._conn, self._lock = _connect_readonly(self.path), threading.RLock()
+            self._check_version()
+            return
         self._conn, self._lock = _connect(self.path)
         self._migrate()
 
@@ -244,36 +355,96 @@ class Ledger:
 
         return cls(state_dir() / LEDGER_FILE)
 
+    @classmethod
+    def for_reading(cls, path: Path | None = None) -> Ledger:
+        """The ledger at ``path`` (default: the state dir's), read-only when it cannot be written.
+
+        Used by commands that only read it (``status``, ``--dry-run``): a read-only ledger
+        file or state folder still answers them.
+
+        :raises LedgerError: as :meth:`__init__`; a missing ledger in a read-only folder
+            names the folder.
+        """
+        if path is None:
+            from peloton_export.paths import state_dir
+
+            path = state_dir() / LEDGER_FILE
+        try:
+            return cls(path)
+        except LedgerError as exc:
+            if not path.is_file() or exc.kind != "readonly":
+                raise
+        return cls(path, readonly=True)
+
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise ledger_error(self.path, exc) from None
             try:
                 yield self._conn
+            except sqlite3.Error as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.execute("ROLLBACK")
+                raise ledger_error(self.path, exc) from None
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.execute("ROLLBACK")
                 raise
-            self._conn.execute("COMMIT")
+            try:
+                self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.execute("ROLLBACK")
+                raise ledger_error(self.path, exc) from None
 
     def _query(self, sql: str, params: Iterable[object] = ()) -> list[tuple[object, ...]]:
         with self._lock:
-            return list(self._conn.execute(sql, tuple(params)).fetchall())
+            try:
+                return list(self._conn.execute(sql, tuple(params)).fetchall())
+            except sqlite3.Error as exc:
+                raise ledger_error(self.path, exc) from None
+
+    def _version(self, conn: sqlite3.Connection) -> tuple[set[str], int | None]:
+        """The tables and schema version; refuses a database that is not a ledger or is newer."""
+        tables = _refuse_foreign(conn, self.path)
+        version = None
+        if "schema_version" in tables:
+            row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+            version = row[0] if row else None
+        if version is not None and not isinstance(version, int):
+            raise LedgerError(
+                f"the ledger {self.path} is not a usable ledger (schema version {version!r}): "
+                "move it away to start a new one"
+            )
+        if version is not None and version > SCHEMA_VERSION:
+            raise LedgerError(
+                f"the ledger {self.path} was written by a newer peloton-export (schema {version}): "
+                "upgrade peloton-export, or move the ledger away to start a new one"
+            )
+        return tables, version
+
+    def _check_version(self) -> None:
+        with self._lock:
+            try:
+                _, version = self._version(self._conn)
+            except sqlite3.Error as exc:
+                raise ledger_error(self.path, exc) from None
+        if version is not None and version < SCHEMA_VERSION:
+            raise LedgerError(
+                f"the ledger {self.path} is read-only and from an older peloton-export "
+                f"(schema {version}): make it writable once so it can be upgraded"
+            )
 
     def _migrate(self) -> None:
         try:
             with self._tx() as conn:
-                tables = {
-                    str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
-                }
-                version = None
+                tables, version = self._version(conn)
                 if "schema_version" in tables:
                     row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
                     version = row[0] if row else None
-                if version is not None and version > SCHEMA_VERSION:
-                    raise LedgerError(
-                        f"{self.path}: the sync ledger was written by a newer peloton-export "
-                        f"(schema {version}); upgrade peloton-export"
-                    )
                 if version is not None and "exports" in tables:
                     for target in range(int(version) + 1, SCHEMA_VERSION + 1):
                         for statement in _MIGRATIONS.get(target, ()):
@@ -283,8 +454,8 @@ class Ledger:
                         conn.execute(statement)
                 conn.execute("DELETE FROM schema_version")
                 conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
-        except sqlite3.DatabaseError as exc:
-            raise LedgerError(f"{self.path}: the sync ledger is unreadable ({exc})") from None
+        except sqlite3.Error as exc:
+            raise ledger_error(self.path, exc) from None
 
     # -- workouts -------------------------------------------------------------------------
     def seen(

@@ -284,6 +284,17 @@ def one_per_activity(recordings: list[Recording]) -> list[Recording]:
     return [min(group, key=lambda r: (r.path.suffix.lower() != ".fit", r.name)) for group in groups]
 
 
+def _not_a_recording(path: Path) -> str:
+    """Why ``path`` (neither a regular file nor a folder) is not read."""
+    try:
+        path.stat()
+    except FileNotFoundError:
+        return "no such file or folder"
+    except OSError as exc:
+        return f"cannot read it ({exc.strerror or exc})"
+    return "not a regular file (a device, FIFO or socket); not read"
+
+
 @dataclass
 class MergeSource:
     """The recordings of one ``--merge`` path, with what was matched during the run."""
@@ -304,8 +315,10 @@ class MergeSource:
         elif path.is_file():
             files = [path]
         else:
-            source.problems.append(f"{path}: no such file or folder")
+            source.problems.append(f"{path}: {_not_a_recording(path)}")
             files = []
+        if path.is_dir() and not files:
+            source.problems.append(f"{path}: no .fit or .gpx files in this folder")
         for file in files:
             try:
                 recording = load_recording(file)

@@ -145,25 +145,39 @@ def select_entries(archive: Archive, selection: Selection) -> list[tuple[str, En
         if selection.workout_ids is not None and workout_id not in selection.workout_ids:
             continue
         try:
-            meta = archive.meta(workout_id)
+            meta: EntryMeta | None = archive.meta(workout_id)
         except ArchiveError:
-            chosen.append((0, workout_id, None))  # unreadable: let the export report why
-            continue
-        start = meta.start_time
+            meta = None  # unreadable: filter on workout.json; the export reports why
+        start, discipline = _start_and_discipline(archive, workout_id, meta)
         if start is not None:
             if selection.since and start < selection.since.timestamp():
                 continue
             if selection.until and start >= selection.until.timestamp():
                 continue
-        if (
-            selection.disciplines
-            and _discipline(archive, workout_id, meta.discipline) not in selection.disciplines
-        ):
+        if selection.disciplines and discipline() not in selection.disciplines:
             continue
         chosen.append((start or 0, workout_id, meta))
     chosen.sort(key=lambda item: (-item[0], item[1]))
     entries = [(workout_id, meta) for _, workout_id, meta in chosen]
     return entries if selection.limit is None else entries[: selection.limit]
+
+
+def _start_and_discipline(
+    archive: Archive, workout_id: str, meta: EntryMeta | None
+) -> tuple[int | None, Callable[[], str | None]]:
+    """An entry's start time and a lazy lookup of its discipline, from ``meta.json`` or, when
+    that is unreadable or lacks them, from ``workout.json`` (so filters never skip an entry
+    only because its ``meta.json`` is broken)."""
+    if meta is not None and meta.start_time is not None:
+        return meta.start_time, lambda: _discipline(archive, workout_id, meta.discipline)
+    try:
+        workout = archive.load_body(workout_id, "workout")
+    except ArchiveError:
+        return None, lambda: None
+    start = workout.get("start_time")
+    start_time = int(start) if isinstance(start, int | float) and not isinstance(start, bool) else None
+    recorded = str(workout.get("fitness_discipline") or "").lower() or None
+    return start_time, lambda: recorded
 
 
 def _discipline(archive: Archive, workout_id: str, recorded: str | None) -> str | None:
@@ -596,8 +610,14 @@ class ExporterRecipe:
             context=self.context,
             formats=resolve_formats(host, self.formats),
             sinks=resolve_sinks(host, self.sinks),
-            ledger=Ledger(self.ledger_path) if self.ledger_path else None,
+            ledger=self._ledger(),
         )
+
+    def _ledger(self) -> Ledger | None:
+        if self.ledger_path is None:
+            return None
+        # a dry run only reads the ledger, which may be read-only
+        return Ledger.for_reading(self.ledger_path) if self.context.dry_run else Ledger(self.ledger_path)
 
 
 _WORKER: Exporter | None = None

@@ -9,14 +9,47 @@ from typing import Any
 JsonObject = dict[str, Any]
 
 
+#: At most this many JSON objects and arrays in one body (the largest recorded body in the
+#: test fixtures, an outdoor walk with GPS, has ~31,000; 1 million empty objects already
+#: take ~100 MB of memory once parsed).
+MAX_JSON_CONTAINERS = 1_000_000
+#: At most this many values in one body (counted as commas: a 3-hour ride's graph at one
+#: sample a second has ~150 000; 8 million numbers take ~300 MB once parsed).
+MAX_JSON_VALUES = 8_000_000
+
+
+def check_json_size(data: bytes, *, what: str) -> None:
+    """Refuse a body whose parsed form would take far more memory than its size suggests.
+
+    Counts ``{``, ``[`` and ``,`` bytes (strings holding them are counted too, so the
+    limits are generous); no real Peloton body comes near them.
+
+    :raises ValueError: one line naming ``what`` and the count over the limit.
+    """
+    containers = data.count(b"{") + data.count(b"[")
+    if containers > MAX_JSON_CONTAINERS:
+        raise ValueError(
+            f"{what} holds {containers} JSON objects or arrays, over the limit of "
+            f"{MAX_JSON_CONTAINERS}; not parsed (no workout body is that large)"
+        )
+    values = data.count(b",")
+    if values > MAX_JSON_VALUES:
+        raise ValueError(
+            f"{what} holds {values} JSON values, over the limit of {MAX_JSON_VALUES}; "
+            "not parsed (no workout body is that large)"
+        )
+
+
 def parse_json_object(data: bytes, *, what: str) -> JsonObject:
     """Parse ``data`` (UTF-8, with or without a BOM) as a JSON object.
 
     :raises ValueError: with a one-line message naming ``what`` when the body is empty,
-        truncated, not JSON or not an object.
+        truncated, not JSON, not an object, or holds more values than
+        :func:`check_json_size` allows.
     """
     if not data.strip():
         raise ValueError(f"{what} is empty")
+    check_json_size(data, what=what)
     try:
         value = json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:

@@ -136,9 +136,11 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
     from peloton_export.sinkkit.redaction import protect  # the password never reaches a log
 
     protect(config.password)
-    lock = contextlib.nullcontext() if request.demo else run_lock(state_dir())
+    _check_archive_dir(request)
+    # a dry run writes no state: it runs on a read-only state folder and ledger
+    lock = contextlib.nullcontext() if request.demo else run_lock(state_dir(), required=not request.dry_run)
     with lock, _archive_for(request) as archive:
-        ledger = None if request.demo else Ledger.default()
+        ledger = None if request.demo else Ledger.for_reading() if request.dry_run else Ledger.default()
         selection = resolve_selection(
             request.selection, archive, online=not (request.demo or request.offline)
         )
@@ -174,7 +176,7 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
     return report
 
 
-def _sync_problem(exc: Exception) -> str:
+def _sync_problem(exc: Exception, archive_root: Path | None = None) -> str:
     """One line for a sync that could not run, saying how to fix it when we know."""
     from peloton_export.errors import AuthRequired
 
@@ -182,7 +184,8 @@ def _sync_problem(exc: Exception) -> str:
         text = str(exc)
         return text if "login" in text else f"{text}: run `peloton-export login`"
     if isinstance(exc, OSError):
-        where = f" ({exc.filename})" if exc.filename else ""
+        where = f" {archive_root}" if archive_root is not None else ""
+        where += f" ({exc.filename})" if exc.filename else ""
         return f"could not write the archive{where}: {exc.strerror or exc}"
     return str(exc)
 
@@ -229,7 +232,7 @@ def _sync_step(
             progress=_sync_progress(request.progress),
         )
     except (PelotonExportError, OSError) as exc:
-        problem = _sync_problem(exc)
+        problem = _sync_problem(exc, archive.root)
         log.warning("sync failed: %s", problem)
         return None, problem, exc
     if sync.not_found:
@@ -458,6 +461,16 @@ def _export_progress(
         callback(ProgressEvent("export", done, total, result.title or result.workout_id, result))
 
     return report
+
+
+def _check_archive_dir(request: ExportRequest) -> None:
+    """An ``--offline`` run needs the archive folder it was given to exist (a typo would
+    otherwise export nothing and say so quietly); an online run creates it as it syncs."""
+    given = request.archive_dir
+    if not request.offline or request.demo or given is None or given.is_dir():
+        return
+    what = "is not a folder" if given.exists() else "does not exist"
+    raise ConfigError(f"--archive: the archive folder {given} {what} (--offline reads an existing archive)")
 
 
 @contextmanager

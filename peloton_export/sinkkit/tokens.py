@@ -36,6 +36,27 @@ def _load_keyring() -> ModuleType | None:
         return importlib.import_module("keyring")
     except ImportError:
         return None
+    except Exception as exc:  # a broken keyring install: say so once, use the file
+        log.warning("the keyring package cannot be loaded (%s); using the token file", _describe(exc))
+        return None
+
+
+def _describe(exc: BaseException) -> str:
+    """``Type: message`` on one line, at most 200 characters (backend errors can be long)."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}"[:200] if text else type(exc).__name__
+
+
+def keyring_name(keyring: Any) -> str:
+    """The keyring backend's name for messages (``keyring.backends.SecretService.Keyring``)."""
+    try:
+        backend = keyring.get_keyring() if hasattr(keyring, "get_keyring") else keyring
+    except Exception:  # the backend may fail to load; the module still has a name
+        backend = keyring
+    cls = type(backend)
+    if isinstance(backend, ModuleType):
+        return backend.__name__
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 def _protect_values(data: Any) -> None:
@@ -61,7 +82,12 @@ class TokenStore:
     # -- text level -----------------------------------------------------------------------
 
     def _keyring_failed(self, exc: Exception) -> None:
-        log.debug("keyring unavailable (%s); using the token file", type(exc).__name__)
+        log.warning(
+            "the keyring %s failed (%s); using the token file %s",
+            keyring_name(self.keyring),
+            _describe(exc),
+            self.path,
+        )
         self.keyring = None
 
     def load_text(self) -> str | None:
@@ -117,7 +143,14 @@ class TokenStore:
                     self.keyring.delete_password(KEYRING_SERVICE, self.keyring_name)
                     found = True
             except Exception as exc:  # any backend failure: the file is still removed
-                log.debug("keyring unavailable (%s)", type(exc).__name__)
+                log.warning(
+                    "the keyring %s failed (%s): the saved login may still be in it; "
+                    "remove the %r entry of service %r with your keyring tool",
+                    keyring_name(self.keyring),
+                    _describe(exc),
+                    self.keyring_name,
+                    KEYRING_SERVICE,
+                )
         try:
             self.path.unlink()
             found = True
