@@ -239,3 +239,47 @@ def test_lap_strategy_by_discipline_and_option(fixtures_dir: Path, tmp_path: Pat
     assert lap_strategy(run) == "distance"
     assert lap_strategy(run, {"laps": "session"}) == "session"
     assert _lap_counts(run)[0] == 2  # 2,671.5 m: one full mile and the rest
+
+
+def test_row_distance_stays_flat_after_the_last_stroke(fixtures_dir: Path, tmp_path: Path) -> None:
+    """Issue 11 case 3: Peloton keeps showing pace after rowing stops (last stroke at 534 s of
+    600); only moving seconds share the 1,023.28 m, so the distance is flat after it, and the
+    500 m and 1,000 m marks fall where Peloton's own splits put them (286 s and 528 s)."""
+    workout = normalize(_load(fixtures_dir, tmp_path, "rower_workout.json"))
+    points = [(s.offset, s.distance_m) for s in workout.samples if s.distance_m is not None]
+    tail = [d for offset, d in points if offset >= 534]
+    assert len(tail) == 67
+    assert tail == [pytest.approx(1023.28, abs=1e-6)] * len(tail)
+    assert max(d for offset, d in points if offset < 534) < 1023.28
+    for mark, peloton_s in ((500.0, 286), (1000.0, 528)):
+        reached = next(offset for offset, d in points if d >= mark)
+        assert abs(reached - peloton_s) <= 5, (mark, reached)
+    decoded = decode(encode_workout(workout))
+    records = [(r["timestamp"], r.get("distance")) for r in decoded.all("record")]
+    assert records[-1][1] == pytest.approx(1023.28, abs=DISTANCE_TOL_M)
+    assert records[-60][1] == pytest.approx(1023.28, abs=DISTANCE_TOL_M)
+
+
+def test_a_pause_in_a_ride_gains_no_distance(fixtures_dir: Path, tmp_path: Path) -> None:
+    """A ride where the rider stopped for two minutes (cadence and output 0) while the
+    speed still shows the last value: those seconds stay flat, the ride ends at Peloton's
+    7.97 mi, and the moving seconds carry all of it."""
+    raw = _load(fixtures_dir, tmp_path, "cycling_workout.json")
+    graph = json.loads(json.dumps(raw.performance_graph))
+    metrics = {m["slug"]: m for m in graph["metrics"]}
+    offsets = graph["seconds_since_pedaling_start"]
+    paused = range(600, 720)
+    for i in paused:
+        metrics["cadence"]["values"][i] = 0
+        metrics["output"]["values"][i] = 0
+        metrics["speed"]["values"][i] = metrics["speed"]["values"][599]
+    workout = normalize(RawWorkout(workout_id=raw.workout_id, workout=raw.workout, performance_graph=graph))
+    by_offset = {s.offset: s.distance_m for s in workout.samples}
+    before, after = by_offset[offsets[599]], by_offset[offsets[719]]
+    assert before is not None and after == pytest.approx(before, abs=1e-9)
+    assert by_offset[offsets[720]] > after
+    assert workout.samples[-1].distance_m == pytest.approx(7.97 * 1609.344, abs=DISTANCE_TOL_M)
+    untouched = normalize(raw)
+    # The same ride without the pause: the moving seconds now carry 120 s more of distance.
+    assert by_offset[offsets[599]] > (untouched.samples[599].distance_m or 0.0)
+    assert _format_totals(workout)["tcx trackpoints"] == pytest.approx(12826.5, abs=0.1)
