@@ -20,11 +20,14 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import TypeVar
 
 from peloton_export.model import GpsPoint, Sample
 from peloton_export.normalize._common import Context, JsonObject, arr, obj, offset_value
 
 __all__ = ["STROKE_GAP_S", "moving_mask", "reconcile_distance", "stroke_offsets"]
+
+_Item = TypeVar("_Item", Sample, GpsPoint)
 
 #: Two strokes further apart than this many seconds: no rowing between them.
 STROKE_GAP_S = 10
@@ -93,6 +96,16 @@ def _rescaled(
     return out
 
 
+def _with_distances(items: tuple[_Item, ...], distances: Sequence[float | None] | None) -> tuple[_Item, ...]:
+    """``items`` with their ``distance_m`` replaced (unchanged when ``distances`` is ``None``)."""
+    if distances is None:
+        return items
+    return tuple(
+        item if d is None or d == item.distance_m else replace(item, distance_m=d)
+        for item, d in zip(items, distances, strict=True)
+    )
+
+
 def reconcile_distance(
     samples: tuple[Sample, ...],
     track: tuple[GpsPoint, ...],
@@ -106,21 +119,11 @@ def reconcile_distance(
         return samples, track
     mask = moving_mask(samples, strokes)
     values = [s.distance_m for s in samples]
-    scaled = _rescaled(values, mask, total) if any(v is not None for v in values) else None
-    if scaled is not None:
-        last = max((v for v in values if v is not None), default=0.0)
-        if last > 0 and abs(total / last - 1.0) > _NOTE_SHARE:
-            ctx.note(f"the samples' distance ({last:.1f} m) was scaled to Peloton's summary ({total:.1f} m)")
-        samples = tuple(
-            s if d is None or d == s.distance_m else replace(s, distance_m=d)
-            for s, d in zip(samples, scaled, strict=True)
-        )
+    last = max((v for v in values if v is not None), default=None)
+    scaled = _rescaled(values, mask, total) if last is not None else None
+    if scaled is not None and last is not None and last > 0 and abs(total / last - 1.0) > _NOTE_SHARE:
+        ctx.note(f"the samples' distance ({last:.1f} m) was scaled to Peloton's summary ({total:.1f} m)")
     by_offset = {s.offset: m for s, m in zip(samples, mask, strict=True)}
     fixes = [p.distance_m for p in track]
     fixed = _rescaled(fixes, [by_offset.get(p.offset, True) for p in track], total) if track else None
-    if fixed is not None:
-        track = tuple(
-            p if d is None or d == p.distance_m else replace(p, distance_m=d)
-            for p, d in zip(track, fixed, strict=True)
-        )
-    return samples, track
+    return _with_distances(samples, scaled), _with_distances(track, fixed)
