@@ -448,3 +448,36 @@ def test_a_pause_in_a_ride_gains_no_distance(fixtures_dir: Path, tmp_path: Path)
     # The same ride without the pause: the moving seconds now carry 120 s more of distance.
     assert by_offset[offsets[599]] > (untouched.samples[599].distance_m or 0.0)
     assert _format_totals(workout)["tcx trackpoints"] == pytest.approx(12826.5, abs=0.1)
+
+
+def test_reconcile_ignores_non_finite_distances_and_keeps_still_seconds_flat() -> None:
+    """A hostile series (NaN and infinity among the distances) still ends at the summary,
+    every value finite; still seconds (speed 0, or cadence and power 0) gain nothing."""
+    import math
+    from datetime import UTC, datetime, timedelta
+
+    from peloton_export.model import Sample
+    from peloton_export.normalize._common import Context
+    from peloton_export.normalize.reconcile import reconcile_distance
+
+    start = datetime(2026, 1, 31, 7, tzinfo=UTC)
+    rows = [
+        (1, 10.0, 5.0, 90.0, 150.0),
+        (2, float("nan"), 5.0, 90.0, 150.0),
+        (3, 20.0, 0.0, 90.0, 150.0),  # speed 0: still
+        (4, float("inf"), 5.0, 0.0, 0.0),  # no cadence, no power: still
+        (5, 40.0, 5.0, 0.0, 0.0),  # still
+        (6, 50.0, 5.0, 90.0, 150.0),
+    ]
+    samples = tuple(
+        Sample(
+            offset=o, time=start + timedelta(seconds=o), distance_m=d, speed_mps=v, cadence_rpm=c, power_w=p
+        )
+        for o, d, v, c, p in rows
+    )
+    ctx = Context(workout_id="w", start=start)
+    out, _ = reconcile_distance(samples, (), 100.0, (), ctx)
+    values = [s.distance_m for s in out]
+    assert all(v is not None and math.isfinite(v) for v in values)
+    # Moving steps: 10 (offset 1) and 10 (offset 6, from 40 to 50): each becomes 50 m.
+    assert values == [pytest.approx(v) for v in (50.0, 50.0, 50.0, 50.0, 50.0, 100.0)]

@@ -17,6 +17,7 @@ times ``summary / last value``). Without a summary nothing changes.
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import replace
@@ -73,13 +74,15 @@ def moving_mask(samples: Sequence[Sample], strokes: Sequence[int] = ()) -> list[
 def _rescaled(
     values: Sequence[float | None], moving: Sequence[bool], total: float
 ) -> list[float | None] | None:
-    """``values`` (cumulative, ``None`` kept) rebuilt from their moving increments scaled to
-    end at ``total``; ``None`` when there is nothing to scale."""
+    """``values`` (cumulative; ``None`` kept, a non-finite value read as none) rebuilt from
+    their moving increments scaled to end at ``total``; ``None`` when nothing can scale."""
     steps: list[float] = []
     previous = 0.0
     for value in values:
-        step = 0.0 if value is None else max(value - previous, 0.0)
-        previous = previous if value is None else max(previous, value)
+        step = 0.0
+        if value is not None and math.isfinite(value):
+            step = max(value - previous, 0.0)
+            previous = max(previous, value)
         steps.append(step)
     moved = sum(step for step, m in zip(steps, moving, strict=True) if m)
     if moved <= 0:
@@ -119,7 +122,7 @@ def reconcile_distance(
         return samples, track
     mask = moving_mask(samples, strokes)
     values = [s.distance_m for s in samples]
-    last = max((v for v in values if v is not None), default=None)
+    last = max((v for v in values if v is not None and math.isfinite(v)), default=None)
     scaled = _rescaled(values, mask, total) if last is not None else None
     if scaled is not None and last is not None and last > 0 and abs(total / last - 1.0) > _NOTE_SHARE:
         ctx.note(f"the samples' distance ({last:.1f} m) was scaled to Peloton's summary ({total:.1f} m)")
