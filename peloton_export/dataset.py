@@ -1,6 +1,6 @@
 """The analysis-ready Parquet dataset: ``workouts`` and ``samples`` tables, Hive-partitioned.
 
-Layout under the output folder (schema ``peloton-export/parquet@1``, documented in
+Layout under the output folder (schema ``peloton-export/parquet@2``, documented in
 ``docs/parquet-schema.md``)::
 
     parquet/workouts/year=2026/month=1/<workout id>.parquet   one row per workout
@@ -24,8 +24,8 @@ from peloton_export.model import Workout
 from peloton_export.stats import summarize
 from peloton_export.timeutil import local_time
 
-SCHEMA_NAME = "peloton-export/parquet@1"
-SCHEMA_VERSION = 1
+SCHEMA_NAME = "peloton-export/parquet@2"
+SCHEMA_VERSION = 2
 ROOT = "parquet"
 #: Class target metrics carried per second in ``samples`` (``target_<metric>_lower/upper``).
 TARGET_METRICS: tuple[str, ...] = ("cadence", "resistance", "speed", "incline")
@@ -105,6 +105,9 @@ def _schemas() -> tuple[Any, Any]:
             ("sets", pa.int32()),
             ("heart_rate_zones", pa.list_(zone)),
             ("targets_present", pa.list_(text)),
+            ("ascent_m", f64),
+            ("strokes", pa.int32()),
+            ("avg_stroke_distance_m", f64),
         ]
     )
     samples_fields: list[tuple[str, Any]] = [
@@ -127,11 +130,21 @@ def _schemas() -> tuple[Any, Any]:
     return workouts, pa.schema(samples_fields)
 
 
-def workouts_table(workout: Workout) -> Any:
-    """The one-row ``workouts`` table of ``workout`` (a ``pyarrow.Table``)."""
+def workouts_table(workout: Workout, laps: str = "auto") -> Any:
+    """The one-row ``workouts`` table of ``workout`` (a ``pyarrow.Table``).
+
+    :param laps: the lap strategy; ``laps`` counts the laps of that plan (the FIT file's).
+    :raises ConfigError: an unknown lap strategy.
+    """
     import pyarrow as pa
 
+    from peloton_export.fit.sports import fit_sport
+    from peloton_export.laps import planned_laps
+    from peloton_export.totals import session_totals
+
     schema, _ = _schemas()
+    family = fit_sport(workout).family
+    totals = session_totals(workout, family)
     stats = summarize(workout.samples)
     row: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
@@ -165,7 +178,7 @@ def workouts_table(workout: Workout) -> Any:
         "avg_speed_mps": stats.avg_speed_mps,
         "samples": len(workout.samples),
         "gps_points": len(workout.track),
-        "laps": len(workout.laps),
+        "laps": len(planned_laps(workout, laps, family)),
         "sets": sum(1 for s in workout.sets if s.kind == "active"),
         "heart_rate_zones": [
             {
@@ -178,6 +191,9 @@ def workouts_table(workout: Workout) -> Any:
             for z in workout.heart_rate_zones
         ],
         "targets_present": sorted({t.metric for t in workout.targets}),
+        "ascent_m": totals.ascent_m,
+        "strokes": totals.strokes,
+        "avg_stroke_distance_m": totals.avg_stroke_distance_m,
     }
     return pa.Table.from_pylist([row], schema=schema)
 

@@ -11,16 +11,32 @@ A stacked activity (``Workout.parts``) has one lap per class under ``auto``.
 
 Laps shorter than :data:`MIN_LAP_S` seconds (a target that flickers) are merged into the
 lap before them (the first one into the lap after it).
+
+:func:`planned_laps` gives the same laps with their times and distances, as FIT and TCX
+write them (the JSON ``laps`` list): a lap's distance is the last cumulative distance up to
+its end (samples', else GPS fixes'; the first lap takes what comes before it, the last what
+comes after) minus the previous lap's.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from peloton_export.fit.laps import LapSpan, plan_laps
 from peloton_export.model import Workout
 
-__all__ = ["DEFAULT_STRATEGY", "MIN_LAP_S", "lap_plan", "lap_strategy"]
+__all__ = [
+    "DEFAULT_STRATEGY",
+    "MIN_LAP_S",
+    "PlannedLap",
+    "active_end",
+    "lap_plan",
+    "lap_strategy",
+    "planned_laps",
+]
 
 #: The lap strategy of each Peloton discipline when the user picks none ("auto").
 DEFAULT_STRATEGY: Mapping[str, str] = {
@@ -74,3 +90,70 @@ def _merge_short(spans: list[LapSpan]) -> list[LapSpan]:
         else:
             merged.append(span)
     return merged
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedLap:
+    """One lap of the plan: active seconds ``[start_offset, end_offset)``, its UTC times,
+    timer seconds, distance in metres (``None`` when the workout has no distance), the
+    trigger (``fitness_equipment``, ``distance``, ``session_end``) and the strategy used."""
+
+    index: int
+    start_offset: int
+    end_offset: int
+    start: datetime
+    end: datetime
+    timer_s: float
+    distance_m: float | None
+    trigger: str
+    strategy: str
+
+
+def active_end(workout: Workout) -> int:
+    """The last active second the laps cover: the last sample offset or the timer time."""
+    last = max((s.offset for s in workout.samples), default=0)
+    timer = math.ceil(workout.timer_s) if math.isfinite(workout.timer_s) else 0
+    return max(last, timer)
+
+
+def planned_laps(workout: Workout, strategy: str = "auto", family: str | None = None) -> list[PlannedLap]:
+    """The laps of :func:`lap_plan` with times and distances (see the module docstring).
+
+    :param family: the FIT sport family (looked up when not given).
+    :raises ConfigError: an unknown strategy.
+    """
+    from peloton_export.default_plugins._xml import cumulative_distances, iter_points
+
+    if family is None:
+        from peloton_export.fit.sports import fit_sport
+
+        family = fit_sport(workout).family
+    spans = lap_plan(workout, active_end(workout), strategy=strategy, family=family)
+    points = list(iter_points(workout))
+    distances = cumulative_distances(points)
+    has_distance = any(d is not None for d in distances)
+    laps: list[PlannedLap] = []
+    before = 0.0
+    k = 0
+    for index, span in enumerate(spans):
+        last = index == len(spans) - 1
+        lap_end = before
+        while k < len(points) and (last or points[k].offset < span.end):
+            value = distances[k]
+            lap_end = value if value is not None and value > lap_end else lap_end
+            k += 1
+        laps.append(
+            PlannedLap(
+                index=index,
+                start_offset=span.start,
+                end_offset=span.end,
+                start=workout.start + timedelta(seconds=span.start),
+                end=workout.start + timedelta(seconds=span.end),
+                timer_s=float(span.end - span.start),
+                distance_m=max(lap_end - before, 0.0) if has_distance else None,
+                trigger=span.trigger,
+                strategy=span.strategy,
+            )
+        )
+        before = max(before, lap_end)
+    return laps

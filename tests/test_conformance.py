@@ -74,7 +74,7 @@ def test_every_json_and_csv_reads_back(exported: tuple[Archive, Path, object]) -
     _, out, _ = exported
     for path in out.glob("*.json"):
         data = json.loads(path.read_bytes())
-        assert data["schema"] == "peloton-export/workout@1"
+        assert data["schema"] == "peloton-export/workout@2"
         assert len(set(map(len, data["samples"].values()))) <= 1
     summary = list(csv.DictReader(io.StringIO((out / "summary.csv").read_text(encoding="utf-8"))))
     assert len(summary) == len(list(out.glob("*.json")))

@@ -71,14 +71,16 @@ def test_summary_row_of_hostile_title(ctx: ExportContext) -> None:
 def test_json_round_trips_the_model(name: str, ctx: ExportContext) -> None:
     workout = WORKOUTS[name]
     data = json.loads(render(write_json, workout, ctx))
-    assert data["schema"] == "peloton-export/workout@1"
+    assert data["schema"] == "peloton-export/workout@2"
     assert data["id"] == workout.id and data["title"] == workout.title
     assert len(data["samples"]["offset_s"]) == len(workout.samples)
     assert all(len(col) == len(workout.samples) for col in data["samples"].values())
     finite = [p if p is None or math.isfinite(p) else None for p in (s.power_w for s in workout.samples)]
     assert data["samples"]["power_w"] == finite
     assert len(data["track"]["latitude"]) == len(workout.track)
-    assert len(data["laps"]) == len(workout.laps) and len(data["sets"]) == len(workout.sets)
+    assert len(data["class_segments"]) == len(workout.laps) and len(data["sets"]) == len(workout.sets)
+    assert len(data["laps"]) >= 1
+    assert sum(lap["timer_s"] for lap in data["laps"]) == data["laps"][-1]["end_offset"]
     assert data["start"].endswith("Z")
 
 

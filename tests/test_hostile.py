@@ -484,7 +484,7 @@ def _check_outputs(report: ExportReport, root: Path, out: Path, formats: list[st
         suffix = path.suffix[1:]
         if path.name.endswith(".parquet-receipt"):
             receipt = json.loads(data.decode("utf-8"))
-            assert receipt["schema"] == "peloton-export/parquet@1"
+            assert receipt["schema"] == "peloton-export/parquet@2"
             assert all((out / f["path"]).is_file() for f in receipt["files"].values()), path.name
         elif path.name.endswith(".sets.csv"):
             rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
@@ -506,7 +506,7 @@ def _check_outputs(report: ExportReport, root: Path, out: Path, formats: list[st
                 etree.fromstring(data, etree.XMLParser(no_network=True, resolve_entities=False))
         elif suffix == "json":
             doc = json.loads(data.decode("utf-8"), parse_constant=_no_constants)
-            assert doc["schema"] == "peloton-export/workout@1"
+            assert doc["schema"] == "peloton-export/workout@2"
             assert len({len(column) for column in doc["samples"].values()}) <= 1
         elif path.name == "index-facts.cache":  # the html index's facts: JSON, no constants
             assert isinstance(json.loads(data.decode("utf-8"), parse_constant=_no_constants), dict)

@@ -11,7 +11,8 @@ gets a one-row summary file whose first column, ``note``, says so. ``csv-sets`` 
 ``<stem>.sets.csv`` with one row per strength set (:data:`SET_COLUMNS`).
 
 ``summary.csv`` in the output folder has one row per workout ever exported there (columns
-in :data:`SUMMARY_COLUMNS`). Text that came from Peloton (titles, instructor names,
+in :data:`SUMMARY_COLUMNS`; its ``distance_m``, ``ascent_m``, ``strokes`` and ``laps`` are
+the FIT session's). Text that came from Peloton (titles, instructor names,
 discipline, workout type, timezone, device type) is protected against spreadsheet formula
 injection: a cell starting with ``= + - @`` or a control character gets a leading
 apostrophe.
@@ -81,6 +82,10 @@ SUMMARY_COLUMNS = (
     "sets",
     "device_type",
     "origin",
+    "ascent_m",
+    "strokes",
+    "avg_stroke_distance_m",
+    "laps",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
@@ -248,7 +253,19 @@ def _num(value: float | None, spec: str = ".1f") -> str:
 
 
 def summary_row(workout: Workout, context: ExportContext) -> Mapping[str, str]:
-    """The ``summary.csv`` row of ``workout``."""
+    """The ``summary.csv`` row of ``workout``: Peloton's totals (distance m, calories kcal,
+    work kJ, FTP W), the shared totals of :mod:`peloton_export.totals` (ascent m, strokes,
+    average stroke distance m) and the number of laps of the shared lap plan.
+
+    :raises ConfigError: an unknown lap strategy.
+    """
+    from peloton_export.fit.sports import fit_sport
+    from peloton_export.laps import planned_laps
+    from peloton_export.totals import session_totals
+
+    family = fit_sport(workout).family
+    totals = session_totals(workout, family)
+    laps = planned_laps(workout, context.option("laps") or context.option("fit.laps") or "auto", family)
     stats = summarize(workout.samples)
     work = workout.total_work_j / 1000 if workout.total_work_j is not None else None
     return {
@@ -279,6 +296,10 @@ def summary_row(workout: Workout, context: ExportContext) -> Mapping[str, str]:
         "sets": str(sum(1 for s in workout.sets if s.kind == "active")),
         "device_type": safe_cell(workout.device_type),
         "origin": safe_cell(workout.origin),
+        "ascent_m": _num(totals.ascent_m),
+        "strokes": "" if totals.strokes is None else str(totals.strokes),
+        "avg_stroke_distance_m": _num(totals.avg_stroke_distance_m, ".2f"),
+        "laps": str(len(laps)),
     }
 
 

@@ -17,10 +17,15 @@ from peloton_export.specs import ExportContext, FormatSpec
 
 
 def write_json(workout: Workout, stream: BinaryIO, context: ExportContext) -> None:
-    """Write ``workout`` as UTF-8 JSON with sorted keys (same workout, same bytes)."""
+    """Write ``workout`` as UTF-8 JSON with sorted keys (same workout, same bytes).
+
+    The ``laps`` list follows ``--option laps=<strategy>`` (or ``fit.laps``), like FIT and TCX.
+
+    :raises ConfigError: an unknown lap strategy.
+    """
     from peloton_export.sinkkit.templates import activity_title  # sinkkit loads requests
 
-    data = workout_to_dict(workout)
+    data = workout_to_dict(workout, context.option("laps") or context.option("fit.laps") or "auto")
     data["activity_title"] = activity_title(workout, context, plugin="json")
     text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
     stream.write(text.encode("utf-8"))
@@ -35,5 +40,5 @@ def register_formats() -> Iterator[FormatSpec]:
         suffix=".json",
         media_type="application/json",
         write=write_json,
-        description="the normalized workout as JSON (schema peloton-export/workout@1)",
+        description="the normalized workout as JSON (schema peloton-export/workout@2)",
     )

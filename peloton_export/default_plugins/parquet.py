@@ -54,7 +54,9 @@ def write_parquet(workout: Workout, stream: BinaryIO, context: ExportContext) ->
     paths = dataset.relative_paths(workout)
     samples = dataset.samples_table(workout)
     files = {
-        "workouts": dataset.table_bytes(dataset.workouts_table(workout)),
+        "workouts": dataset.table_bytes(
+            dataset.workouts_table(workout, context.option("laps") or context.option("fit.laps") or "auto")
+        ),
         "samples": dataset.table_bytes(samples),
     }
     if not context.dry_run:

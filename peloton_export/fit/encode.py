@@ -54,6 +54,7 @@ from peloton_export.model import GpsPoint, Sample, Workout
 from peloton_export.sinkkit.templates import activity_title
 from peloton_export.specs import ExportContext
 from peloton_export.stats import Stats, apportion, summarize
+from peloton_export.totals import ascent_descent, integrated_strokes
 
 __all__ = ["FitOptions", "Message", "build_messages", "encode_workout", "serial_number"]
 
@@ -341,23 +342,6 @@ def _fix_record(fix: GpsPoint) -> tuple[dict[str, object], float | None]:
     return rec, distance
 
 
-def _ascent_descent(altitudes: Sequence[float], threshold: float = 1.0) -> tuple[float, float]:
-    """Total ascent and descent with a small hysteresis against noise."""
-    ascent = descent = 0.0
-    if not altitudes:
-        return 0.0, 0.0
-    reference = altitudes[0]
-    for value in altitudes[1:]:
-        change = value - reference
-        if change >= threshold:
-            ascent += change
-            reference = value
-        elif change <= -threshold:
-            descent -= change
-            reference = value
-    return ascent, descent
-
-
 def _avg_speed(distance: float | None, timer: float, stats: Stats) -> float | None:
     """Distance over timer time (as Garmin does), else the mean sample speed; in FIT range."""
     value = distance / timer if distance is not None and timer > 0 else stats.avg_speed_mps
@@ -377,20 +361,6 @@ def _summary_fields(stats: Stats, running: bool) -> dict[str, object]:
         "enhanced_max_speed": stats.max_speed_mps,
     }
     return fields
-
-
-def _strokes(samples: Sequence[Sample]) -> int | None:
-    if not samples:
-        return None
-    total = 0.0
-    seen = False
-    for current, following in zip(samples, [*samples[1:], None], strict=True):
-        if current.cadence_rpm is None:
-            continue
-        step = 1 if following is None else min(max(following.offset - current.offset, 0), 5)
-        total += current.cadence_rpm * step / 60.0
-        seen = True
-    return round(total) if seen else None
 
 
 def _local_timestamp(workout: Workout, when: datetime) -> int | None:
@@ -709,7 +679,7 @@ def _elevation_fields(rows: Sequence[_Row], summary_ascent: float | None = None)
     altitudes = [float(r["altitude"]) for _, _, r in rows if "altitude" in r]  # type: ignore[arg-type]
     fields: dict[str, object] = {}
     if len(altitudes) > 1:
-        ascent, descent = _ascent_descent(altitudes)
+        ascent, descent = ascent_descent(altitudes)
         fields = {"total_ascent": round(ascent), "total_descent": round(descent)}
     if summary_ascent is not None and 0 <= summary_ascent <= 65534:
         fields["total_ascent"] = round(summary_ascent)
@@ -721,7 +691,7 @@ def _rowing_fields(
 ) -> dict[str, object]:
     """``total_cycles`` (strokes) and ``avg_stroke_distance`` (m) of a row: the strokes are
     Peloton's ``stroke_count`` summary, else the stroke rate integrated over time."""
-    strokes = summary_strokes if summary_strokes else _strokes(samples)
+    strokes = summary_strokes if summary_strokes else integrated_strokes(samples)
     if not strokes:
         return {}
     fields: dict[str, object] = {"total_cycles": strokes}

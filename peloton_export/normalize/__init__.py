@@ -39,13 +39,14 @@ sets); the assembly of the :class:`Workout` (zones, units, targets, laps, class 
 field belongs to one of them.
 
 See the submodules for the details of each part: :mod:`.metrics` (samples, units,
-distance), :mod:`.gps`, :mod:`.laps` (laps and targets), :mod:`.strength` and
+distance), :mod:`.reconcile` (distance scaled to the summary over moving seconds),
+:mod:`.gps`, :mod:`.laps` (laps and targets), :mod:`.strength` and
 :mod:`.summary` (calories, work, zones, instructor, origin).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -65,6 +66,7 @@ from peloton_export.normalize.metrics import (
     read_columns,
     read_offsets,
 )
+from peloton_export.normalize.reconcile import reconcile_distance, stroke_offsets
 from peloton_export.normalize.strength import read_sets
 from peloton_export.raw import RawWorkout
 
@@ -321,36 +323,6 @@ def _read_totals(bodies: _Bodies, samples: tuple[Sample, ...], ctx: Context) -> 
     )
 
 
-def _reconciled(
-    series: _Series, totals: _Totals, ctx: Context
-) -> tuple[tuple[Sample, ...], tuple[GpsPoint, ...]]:
-    """Samples and track whose cumulative distance ends at Peloton's distance summary.
-
-    Every increment is scaled by ``summary / last cumulative value``, so seconds without
-    movement stay flat and the records, laps, CSV, TCX, GPX and JSON all end at the
-    session total. Without a summary (or without any series distance) nothing changes.
-    """
-    samples, track = series.samples, series.track
-    total = totals.distance_m if totals.distance_from_summary else None
-    if total is None:
-        return samples, track
-    last = max((s.distance_m for s in samples if s.distance_m is not None), default=None)
-    if last is not None and last > 0 and abs(last - total) > 0.01:
-        factor = total / last
-        if abs(factor - 1.0) > 0.02:
-            ctx.note(f"the samples' distance ({last:.1f} m) was scaled to Peloton's summary ({total:.1f} m)")
-        samples = tuple(
-            s if s.distance_m is None else replace(s, distance_m=s.distance_m * factor) for s in samples
-        )
-    last_fix = max((p.distance_m for p in track if p.distance_m is not None), default=None)
-    if last_fix is not None and last_fix > 0 and abs(last_fix - total) > 0.01:
-        factor = total / last_fix
-        track = tuple(
-            p if p.distance_m is None else replace(p, distance_m=p.distance_m * factor) for p in track
-        )
-    return samples, track
-
-
 # Step 5: assembly (class facts, zones, targets, laps).
 
 
@@ -369,7 +341,13 @@ def _assemble(
     units = infer_units(graph, series.speed_unit)
     targets = read_targets(graph, _pedaling_start_offset(ride), _target_speed_unit(graph, units), ctx)
     laps = read_laps(graph, clock.timer_s, ctx)
-    samples, track = _reconciled(series, totals, ctx)
+    samples, track = reconcile_distance(
+        series.samples,
+        series.track,
+        totals.distance_m if totals.distance_from_summary else None,
+        stroke_offsets(graph),
+        ctx,
+    )
     return Workout(
         id=workout_id,
         discipline=discipline,
