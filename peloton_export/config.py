@@ -241,8 +241,8 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     of ``<NAME>_FILE`` secrets (:data:`SECRET_ENV`) are also put into it as ``NAME``, so that
     code reading ``NAME`` directly sees them.
 
-    :raises ConfigError: an unreadable or missing ``$PELOTON_CONFIG`` file, a bad boolean, an unreadable secret
-        file, or a value given both as ``X`` and ``X_FILE``.
+    :raises ConfigError: an unreadable or missing ``$PELOTON_CONFIG`` file, a bad boolean,
+        an unreadable secret file, or a value given both as ``X`` and ``X_FILE``.
     """
     env: Mapping[str, str] = os.environ if environ is None else environ
     secrets = secret_file_values(env)

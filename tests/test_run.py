@@ -4,9 +4,8 @@ status, the ledger's schema upgrade, and summary rows that survive a killed run.
 
 from __future__ import annotations
 
-import os
-
 import csv
+import os
 import sqlite3
 from pathlib import Path
 
