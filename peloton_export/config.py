@@ -87,6 +87,14 @@ def config_path() -> Path:
     return Path(value).expanduser() if value else Path("~/.config/peloton").expanduser()
 
 
+def _named_config(env: Mapping[str, str]) -> Path:
+    """:func:`config_path`, checked by :func:`_check_named_config` when ``$PELOTON_CONFIG`` is set."""
+    path = config_path()
+    if os.environ.get("PELOTON_CONFIG"):  # where config_path() reads it
+        _check_named_config(path, {**os.environ, **env})
+    return path
+
+
 def _check_named_config(path: Path, env: Mapping[str, str]) -> None:
     """A ``$PELOTON_CONFIG`` that names no file is a mistake, not "no config".
 
@@ -251,10 +259,7 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
             os.environ.update(secrets)
         else:
             env = {**env, **secrets}
-    if path is None:
-        path = config_path()
-        if env.get("PELOTON_CONFIG"):
-            _check_named_config(path, env)
+    path = path or _named_config(env)
     parser = configparser.ConfigParser(interpolation=None)
     if path.is_file():
         try:
