@@ -5,7 +5,9 @@ killer) it would be reparented and go on exporting, writing files after the run 
 released. :func:`guard_worker` is called first thing in each worker:
 
 * on Linux it asks the kernel for ``SIGKILL`` when the parent ends
-  (``prctl(PR_SET_PDEATHSIG)`` through ctypes), so the worker ends at once;
+  (``prctl(PR_SET_PDEATHSIG)`` through ctypes), so the worker ends at once. The kernel
+  means the parent *thread* that started the worker: a pool must be used from the thread
+  that created its workers and that thread must outlive it (``_run_parallel`` does both);
 * everywhere it starts a daemon thread that polls ``os.getppid()`` every
   :data:`POLL_SECONDS` and ends the process (``os._exit``) once the parent changed, the
   portable fallback (and a second line of defence);
