@@ -458,6 +458,14 @@ def local_problem(exc: OSError | sqlite3.Error) -> str:
     return f"database error ({exc})"
 
 
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM stops a run the way Ctrl-C does (workers stopped, lock released, exit 130)."""
+    raise KeyboardInterrupt
+
+
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point; SIGTERM is handled like Ctrl-C (exit 130)."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminate)
     sys.exit(run())

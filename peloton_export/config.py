@@ -58,6 +58,7 @@ RESERVED_ENV = frozenset(
         "PELOTON_EXPORT_STRAVA_URL",
         "PELOTON_EXPORT_INTERVALS_URL",
         "PELOTON_EXPORT_WATCH_MIN_INTERVAL",
+        "PELOTON_EXPORT_CONFIG_OPTIONAL",
     }
 )
 
@@ -84,6 +85,33 @@ def config_path() -> Path:
     """``$PELOTON_CONFIG`` or ``~/.config/peloton``."""
     value = os.environ.get("PELOTON_CONFIG")
     return Path(value).expanduser() if value else Path("~/.config/peloton").expanduser()
+
+
+def _named_config(env: Mapping[str, str]) -> Path:
+    """:func:`config_path`, checked by :func:`_check_named_config` when ``$PELOTON_CONFIG`` is set."""
+    path = config_path()
+    if os.environ.get("PELOTON_CONFIG"):  # where config_path() reads it
+        _check_named_config(path, {**os.environ, **env})
+    return path
+
+
+def _check_named_config(path: Path, env: Mapping[str, str]) -> None:
+    """A ``$PELOTON_CONFIG`` that names no file is a mistake, not "no config".
+
+    ``PELOTON_CONFIG=/dev/null`` (:data:`os.devnull`) is an empty config on purpose, and
+    ``PELOTON_EXPORT_CONFIG_OPTIONAL=true`` (what the container image sets) lets the named
+    file be missing.
+
+    :raises ConfigError: one line naming the variable and the path.
+    """
+    if str(path) == os.devnull or path.is_file():
+        return
+    if not path.exists():
+        optional = env.get("PELOTON_EXPORT_CONFIG_OPTIONAL", "").strip().lower() in TRUE_WORDS
+        if optional:
+            return
+        raise ConfigError(f"PELOTON_CONFIG names {path}, which does not exist")
+    raise ConfigError(f"PELOTON_CONFIG names {path}, which is not a file")
 
 
 def parse_bool(value: str, *, what: str) -> bool:
@@ -211,15 +239,18 @@ def env_settings(
 
 
 def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
-    """Read the config file (a missing file is an empty config) and apply the environment.
+    """Read the config file and apply the environment.
+
+    A missing default file (``~/.config/peloton``) or ``path`` is an empty config; a
+    ``$PELOTON_CONFIG`` naming a missing file raises (see :func:`_check_named_config`).
 
     Precedence: the environment over the file (the command line, applied by each command,
     over both). With ``environ`` left out the process environment is used, and the values
     of ``<NAME>_FILE`` secrets (:data:`SECRET_ENV`) are also put into it as ``NAME``, so that
     code reading ``NAME`` directly sees them.
 
-    :raises ConfigError: an unreadable config file, a bad boolean, an unreadable secret
-        file, or a value given both as ``X`` and ``X_FILE``.
+    :raises ConfigError: an unreadable or missing ``$PELOTON_CONFIG`` file, a bad boolean,
+        an unreadable secret file, or a value given both as ``X`` and ``X_FILE``.
     """
     env: Mapping[str, str] = os.environ if environ is None else environ
     secrets = secret_file_values(env)
@@ -228,7 +259,7 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
             os.environ.update(secrets)
         else:
             env = {**env, **secrets}
-    path = path or config_path()
+    path = path or _named_config(env)
     parser = configparser.ConfigParser(interpolation=None)
     if path.is_file():
         try:

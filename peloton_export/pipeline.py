@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -621,31 +622,52 @@ class ExporterRecipe:
 
 
 _WORKER: Exporter | None = None
+_PARENT = 0
 
 
-def _init_worker(rebuild: Callable[[], Exporter], context: ExportContext) -> None:
-    global _WORKER
+def _init_worker(rebuild: Callable[[], Exporter], context: ExportContext, parent_pid: int) -> None:
+    global _WORKER, _PARENT
+    from peloton_export.workerguard import guard_worker
+
+    guard_worker(parent_pid)  # first: a worker never outlives its parent
+    _PARENT = parent_pid
     _WORKER = rebuild()
     _WORKER.context = context  # with what export_started prepared in ``context.state``
 
 
 def _export_in_worker(item: WorkoutPlan) -> WorkoutResult:
+    from peloton_export.workerguard import ORPHAN_EXIT, parent_alive
+
     assert _WORKER is not None
+    if not parent_alive(_PARENT):  # the watchdog has not fired yet: write nothing more
+        os._exit(ORPHAN_EXIT)
     return _WORKER.export_one(item.workout_id, item)
 
 
 def _run_parallel(
     items: list[WorkoutPlan], jobs: int, rebuild: Callable[[], Exporter], context: ExportContext
 ) -> Iterator[WorkoutResult]:
-    """Export ``items`` in ``jobs`` worker processes (spawned: no state shared by fork)."""
+    """Export ``items`` in ``jobs`` worker processes (spawned: no state shared by fork).
+
+    Workers end with the parent (:mod:`peloton_export.workerguard`). When the consumer
+    stops early (an exception such as ``KeyboardInterrupt`` from Ctrl-C or SIGTERM, or the
+    generator being closed), the workouts not yet started are cancelled and the workers
+    finish the one in hand and exit before this returns: no worker writes after the run.
+    """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     mp = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        max_workers=jobs, mp_context=mp, initializer=_init_worker, initargs=(rebuild, context)
-    ) as pool:
+    pool = ProcessPoolExecutor(
+        max_workers=jobs,
+        mp_context=mp,
+        initializer=_init_worker,
+        initargs=(rebuild, context, os.getpid()),
+    )
+    try:
         yield from pool.map(_export_in_worker, items, chunksize=2)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _retire_renamed(previous: ExportRecord | None, path: Path) -> None:

@@ -45,6 +45,8 @@ SERVICE_ENV = (
     "PELOTON_EXPORT_ARCHIVE",
     "PELOTON_EXPORT_STATE_DIR",
 )
+#: Non-path variables copied as they are (a missing ``$PELOTON_CONFIG`` allowed or not).
+SERVICE_FLAGS = ("PELOTON_EXPORT_CONFIG_OPTIONAL",)
 DEFAULT_RANDOM_DELAY = 15 * 60
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
@@ -80,9 +82,11 @@ def watch_argv(extra: Sequence[str] = (), python: str = sys.executable) -> list[
 
 
 def service_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The :data:`SERVICE_ENV` variables that are set, with absolute paths."""
+    """The :data:`SERVICE_ENV` variables that are set, with absolute paths, and the
+    :data:`SERVICE_FLAGS` that are set, as they are."""
     env = os.environ if environ is None else environ
-    return {name: str(Path(env[name]).expanduser().absolute()) for name in SERVICE_ENV if env.get(name)}
+    paths = {name: str(Path(env[name]).expanduser().absolute()) for name in SERVICE_ENV if env.get(name)}
+    return paths | {name: env[name] for name in SERVICE_FLAGS if env.get(name)}
 
 
 def _systemd_quote(arg: str) -> str:

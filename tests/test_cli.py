@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ from peloton_export.testing.synth.tiny import put_tiny
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PELOTON_CONFIG", str(tmp_path / "no-config"))
+    monkeypatch.setenv("PELOTON_CONFIG", os.devnull)  # no config file
     monkeypatch.setenv("PELOTON_EXPORT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("PELOTON_EXPORT_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("PELOTON_EXPORT_CONFIG_DIR", str(tmp_path / "config"))

@@ -121,7 +121,7 @@ def test_secret_file_puts_legacy_variables_into_the_process_environment(
     secret.write_text("from-a-docker-secret", encoding="utf-8")
     monkeypatch.delenv("STRAVA_CLIENT_SECRET", raising=False)
     monkeypatch.setenv("STRAVA_CLIENT_SECRET_FILE", str(secret))
-    monkeypatch.setenv("PELOTON_CONFIG", str(tmp_path / "none.ini"))
+    monkeypatch.setenv("PELOTON_CONFIG", os.devnull)
     load_config()
     assert os.environ["STRAVA_CLIENT_SECRET"] == "from-a-docker-secret"
     load_config()  # a second read in the same process is no conflict
@@ -138,3 +138,91 @@ def test_secret_file_errors_are_one_line(ini: Path, tmp_path: Path) -> None:
         ConfigError, match="both PELOTON_EXPORT_NOTIFY_URLS and PELOTON_EXPORT_NOTIFY_URLS_FILE"
     ):
         load_config(ini, {"PELOTON_EXPORT_NOTIFY_URLS_FILE": str(secret), "PELOTON_EXPORT_NOTIFY_URLS": "y"})
+
+
+# -- $PELOTON_CONFIG naming a missing file --------------------------------------------------
+
+
+def _cli_in_subprocess(env: dict[str, str], *args: str) -> tuple[int, str]:
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "peloton_export", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return proc.returncode, proc.stderr
+
+
+def _isolated_env(tmp_path: Path, config: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PELOTON_", "PYTEST_"))}
+    env.update(
+        PELOTON_CONFIG=config,
+        PELOTON_EXPORT_CONFIG_DIR=str(tmp_path / "config"),
+        PELOTON_EXPORT_STATE_DIR=str(tmp_path / "state"),
+        PELOTON_EXPORT_DATA_DIR=str(tmp_path / "data"),
+        PELOTON_EXPORT_ARCHIVE=str(tmp_path / "archive"),
+        PELOTON_EXPORT_LOAD_PLUGINS="",
+    )
+    return env
+
+
+def test_missing_peloton_config_is_a_usage_error_naming_it(tmp_path: Path) -> None:
+    typo = tmp_path / "peloton.ini.typo"
+    code, err = _cli_in_subprocess(_isolated_env(tmp_path, str(typo)), "--offline", "-o", str(tmp_path / "o"))
+    assert code == 2
+    assert err.strip().splitlines() == [f"Error: PELOTON_CONFIG names {typo}, which does not exist"]
+    assert not (tmp_path / "o").exists() and not (tmp_path / "state").exists()  # nothing ran
+
+
+def test_peloton_config_naming_a_folder_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PELOTON_CONFIG", str(tmp_path))
+    with pytest.raises(ConfigError, match=f"PELOTON_CONFIG names {tmp_path}, which is not a file"):
+        load_config()
+
+
+def test_dev_null_and_the_optional_flag_mean_no_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PELOTON_EXPORT_CONFIG_OPTIONAL", raising=False)
+    monkeypatch.setenv("PELOTON_CONFIG", os.devnull)
+    assert load_config().settings == {} and load_config().path is None
+    missing = tmp_path / "peloton.ini"
+    monkeypatch.setenv("PELOTON_CONFIG", str(missing))
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config()
+    monkeypatch.setenv("PELOTON_EXPORT_CONFIG_OPTIONAL", "true")  # what the container sets
+    assert load_config().path is None
+    assert "config_optional" not in load_config().settings  # reserved, never a setting
+    missing.write_text("[peloton-export]\nformats = gpx\n", encoding="utf-8")
+    config = load_config()
+    assert config.path == missing and config.get("formats") == "gpx"
+
+
+def test_unset_peloton_config_with_no_default_file_is_still_no_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PELOTON_CONFIG", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.config/peloton
+    assert load_config().path is None
+    monkeypatch.setenv("PELOTON_CONFIG", "")  # empty: the default, as before
+    assert load_config().path is None
+
+
+def test_container_image_sets_the_optional_flag_and_schedule_passes_it_on() -> None:
+    from peloton_export.schedule import service_environment
+
+    containerfile = (Path(__file__).parents[1] / "Containerfile").read_text(encoding="utf-8")
+    assert "PELOTON_CONFIG=/config/peloton.ini" in containerfile
+    assert "PELOTON_EXPORT_CONFIG_OPTIONAL=true" in containerfile
+    env = {"PELOTON_CONFIG": "/c/p.ini", "PELOTON_EXPORT_CONFIG_OPTIONAL": "true", "PELOTON_PASSWORD": "x"}
+    assert service_environment(env) == {
+        "PELOTON_CONFIG": "/c/p.ini",
+        "PELOTON_EXPORT_CONFIG_OPTIONAL": "true",
+    }

@@ -80,7 +80,7 @@ def test_read_workout_folder_errors(tmp_path: Path) -> None:
 def test_demo_command_exports_the_bundled_workouts(tmp_path: Path) -> None:
     env = {
         **os.environ,
-        "PELOTON_CONFIG": str(tmp_path / "no-config"),
+        "PELOTON_CONFIG": os.devnull,
         "PELOTON_EXPORT_DATA_DIR": str(tmp_path / "data"),
         "PELOTON_EXPORT_STATE_DIR": str(tmp_path / "state"),
         "PELOTON_EXPORT_CONFIG_DIR": str(tmp_path / "config"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.metadata
 import inspect
+import os
 import sys
 import types
 from pathlib import Path
@@ -223,8 +224,8 @@ def test_unknown_format_of_a_broken_plugin_says_the_plugin_failed(
 ) -> None:
     from peloton_export.cli import run
 
+    monkeypatch.setenv("PELOTON_CONFIG", os.devnull)  # no config file
     for var, sub in (
-        ("PELOTON_CONFIG", "no-config"),
         ("PELOTON_EXPORT_DATA_DIR", "data"),
         ("PELOTON_EXPORT_STATE_DIR", "state"),
         ("PELOTON_EXPORT_CONFIG_DIR", "config"),

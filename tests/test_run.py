@@ -5,6 +5,7 @@ status, the ledger's schema upgrade, and summary rows that survive a killed run.
 from __future__ import annotations
 
 import csv
+import os
 import sqlite3
 from pathlib import Path
 
@@ -40,7 +41,7 @@ def _close_ledgers() -> object:
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("PELOTON_EXPORT_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("PELOTON_EXPORT_ARCHIVE", str(tmp_path / "archive"))
-    monkeypatch.setenv("PELOTON_CONFIG", str(tmp_path / "no-config"))
+    monkeypatch.setenv("PELOTON_CONFIG", os.devnull)
     return tmp_path
 
 

@@ -37,6 +37,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
     monkeypatch.setenv("PELOTON_EXPORT_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("PELOTON_CONFIG", str(tmp_path / "peloton.ini"))
+    (tmp_path / "peloton.ini").write_text("", encoding="utf-8")
     for name in ("PELOTON_EXPORT_CONFIG_DIR", "PELOTON_EXPORT_DATA_DIR", "PELOTON_EXPORT_ARCHIVE"):
         monkeypatch.delenv(name, raising=False)
     return tmp_path / "home"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -172,7 +173,7 @@ def test_status_shows_each_sinks_state(
 
     monkeypatch.setenv("PELOTON_EXPORT_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("PELOTON_EXPORT_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("PELOTON_CONFIG", str(tmp_path / "none.ini"))
+    monkeypatch.setenv("PELOTON_CONFIG", os.devnull)
     ledger = Ledger.default()
     good, bad = FakeSink("good"), FakeSink("bad")
     bad.fail_with = UploadError("the service answered 500")

@@ -39,7 +39,7 @@ except SystemExit:
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PELOTON_", "PYTEST_"))}
     env.update(
-        PELOTON_CONFIG=str(tmp_path / "no-config.ini"),
+        PELOTON_CONFIG=os.devnull,
         PELOTON_EXPORT_CONFIG_DIR=str(tmp_path / "config"),
         PELOTON_EXPORT_STATE_DIR=str(tmp_path / "state"),
         PELOTON_EXPORT_DATA_DIR=str(tmp_path / "data"),
