@@ -279,3 +279,20 @@ def test_retry_bound_constants() -> None:
     assert not fetch_policy.due(waited, T0 + 6 * HOUR - 1) and fetch_policy.due(waited, T0 + 6 * HOUR)
     done = ledger_module.FetchFailure("w", 3, int(T0), int(T0), "x")
     assert fetch_policy.settled(done) and not fetch_policy.due(done, T0 + 10**9)
+
+
+def test_ledger_retry_all_clears_every_record(
+    hostile: FakePeloton, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ledger = Ledger.default()
+    for attempt in range(3):
+        ledger.record_fetch_failure("a" * 32, "HTTP 404", now=T0 + attempt)
+    ledger.record_fetch_failure("b" * 32, "HTTP 500", now=T0)
+    code, text = _run(capsys, "ledger", "retry")
+    assert code == 2 and "name one or more workout ids, or --all" in text
+    assert len(ledger.fetch_failures()) == 2
+    code, text = _run(capsys, "ledger", "retry", "--all")
+    assert code == 0 and "a" * 32 in text and "b" * 32 in text
+    assert ledger.fetch_failures() == {}
+    code, text = _run(capsys, "ledger", "retry", "--all")
+    assert code == 0 and "No workout failed to fetch." in text

@@ -175,7 +175,7 @@ def test_a_version_1_ledger_is_upgraded_in_place(tmp_path: Path) -> None:
     gpx, tcx = ledger.exported("w1", "gpx"), ledger.exported("w1", "tcx")
     assert gpx is not None and not gpx.written and gpx.content_hash == ""
     assert tcx is not None and tcx.written and tcx.content_hash == "sha256:ab"
-    assert sqlite3.connect(path).execute("SELECT version FROM schema_version").fetchall() == [(2,)]
+    assert sqlite3.connect(path).execute("SELECT version FROM schema_version").fetchall() == [(3,)]
     ledger_module.close_all()
     assert Ledger(path).exported("w1", "tcx") == tcx  # opening again changes nothing
 
