@@ -296,3 +296,30 @@ def test_ledger_retry_all_clears_every_record(
     assert ledger.fetch_failures() == {}
     code, text = _run(capsys, "ledger", "retry", "--all")
     assert code == 0 and "No workout failed to fetch." in text
+
+
+def test_a_due_record_of_a_workout_peloton_no_longer_lists_is_cleared(
+    hostile: FakePeloton,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    clock = Clock(monkeypatch)
+    out = tmp_path / "out"
+    code, _ = _run(capsys, "--format", "json", "-o", str(out))
+    assert code == 0
+    ledger = Ledger.default()
+    gone, waiting = "c" * 32, "d" * 32
+    ledger.record_fetch_failure(gone, "HTTP 500", now=T0)  # due on the next run
+    for _ in range(2):
+        ledger.record_fetch_failure(waiting, "HTTP 500", now=T0)  # waits 6 h
+    clock.now = T0 + 60
+    hostile.clear_requests()
+    code, text = _run(capsys, "--format", "json", "-o", str(out))
+    assert code == 0, text
+    pages = hostile.count(r"/workouts$")
+    assert pages > 1  # a due record made the run walk the whole list to find it
+    assert set(ledger.fetch_failures()) == {waiting}
+    hostile.clear_requests()
+    code, text = _run(capsys, "--format", "json", "-o", str(out))
+    assert code == 0 and hostile.count(host=None) == 1  # back to the no-op run

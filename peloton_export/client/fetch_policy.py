@@ -83,6 +83,15 @@ class FailureBook:
         self.records[workout_id] = record
         return record
 
+    def forget_unlisted(self, listed: set[str]) -> list[str]:
+        """After a walk of the whole list: clear the records due now whose workouts were not
+        listed (deleted at Peloton), so they never make a run walk the list again. Returns
+        the ids cleared."""
+        gone = [w for w, r in self.records.items() if w not in listed and due(r, self.now)]
+        for workout_id in gone:
+            self.succeeded(workout_id)
+        return gone
+
     def succeeded(self, workout_id: str) -> None:
         """Clear the record of a workout fetched whole."""
         if self.ledger is not None and self.records.pop(workout_id, None) is not None:

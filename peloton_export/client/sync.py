@@ -388,6 +388,7 @@ def _sync_list(
     may_stop = ledger is not None and ledger.backfill_done(user_id) and not refetch
     may_stop = may_stop and not fetcher.book.any_due()
     ended_early = False
+    listed: set[str] = set()
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="peloton-sync") as pool:
         page_no = 0
         guard = _PageGuard(page_size)
@@ -397,6 +398,7 @@ def _sync_list(
                 break
             report.pages += 1
             report.listed += len(page.items)
+            listed.update(str(item.get("id")) for item in page.items)
             meter.page(report.pages, page.page_count or None, page.total)
             all_known = _sync_page(
                 page.items,
@@ -422,6 +424,8 @@ def _sync_list(
             page_no += 1
             if guard.capped(page_no, page.total, report):
                 break
+    if report.reached_end and fetch:
+        fetcher.book.forget_unlisted(listed)
     _record_backfill(ledger, report, user_id, ended_early=ended_early, fetch=fetch)
 
 
