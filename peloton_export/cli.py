@@ -280,6 +280,8 @@ def export_command(host: PluginHost) -> click.Command:
                 click.echo(f"  workout list: {report.sync.stopped}")
             for workout_id, reason in report.sync.failed.items():
                 click.echo(f"  failed to fetch {workout_id}: {reason}")
+            for workout_id, reason in report.sync.graph_missing.items():
+                click.echo(f"  no performance graph for {workout_id}, exported without it: {reason}")
         if report.sync_error:
             click.echo(f"Sync failed: {report.sync_error} (exported the archive as it is)")
         _print_report(report, dry_run=dry_run)

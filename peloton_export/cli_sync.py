@@ -136,8 +136,32 @@ def status_command(host: PluginHost) -> click.Command:
         entries = _echo_sync_state(ledger, limit)
         out_dir = output or Path(config.get("output_dir") or DEFAULT_OUTPUT).expanduser()
         _echo_pending(ledger, entries, format_names, sink_names, out_dir, limit)
+        _echo_fetch_failures(ledger, limit)
 
     return status
+
+
+def _echo_fetch_failures(ledger: Ledger, limit: int) -> None:
+    """Workouts failing to fetch (attempts, last reason, next retry), then those settled as
+    unavailable at Peloton (retried only on request)."""
+    from peloton_export.client.fetch_policy import describe, settled
+
+    records = list(ledger.fetch_failures().values())
+    for title, group in (
+        ("Failing to fetch", [r for r in records if not settled(r)]),
+        ("Unavailable at Peloton (settled, not fetched again)", [r for r in records if settled(r)]),
+    ):
+        if not group:
+            continue
+        click.echo(f"{title}: {len(group)} workouts")
+        for record in group[:limit]:
+            kept = "archived without its performance graph; " if record.archived else ""
+            click.echo(
+                f"  {record.workout_id}: {kept}{describe(record)}; last failed "
+                f"{_fmt_time(record.last_failed)}: {record.reason}"
+            )
+        if len(group) > limit:
+            click.echo(f"  ... and {len(group) - limit} more (--limit N shows more)")
 
 
 def _login_and_ledger(config: Config) -> tuple[Token | None, CooldownState | None, Ledger]:
@@ -268,3 +292,26 @@ def forget_command(workout_id: str) -> None:
         )
     else:
         click.echo(f"The ledger has nothing about workout {workout_id}.")
+
+
+@ledger_group.command("retry")
+@click.argument("workout_ids", nargs=-1)
+@click.option("--all", "retry_all", is_flag=True, help="Retry every workout that failed to fetch.")
+def retry_command(workout_ids: tuple[str, ...], retry_all: bool) -> None:
+    """Fetch workouts that failed to fetch again on the next run (settled ones too).
+
+    Clears their failure records (``peloton-export status`` lists them); the next run
+    fetches them and counts their attempts from one again.
+    """
+    if not workout_ids and not retry_all:
+        raise click.UsageError("name one or more workout ids, or --all")
+    ledger = Ledger.default()
+    targets = list(ledger.fetch_failures()) if retry_all else list(workout_ids)
+    cleared = [workout_id for workout_id in targets if ledger.clear_fetch_failure(workout_id)]
+    unknown = [workout_id for workout_id in targets if workout_id not in cleared]
+    if cleared:
+        click.echo(f"The next run fetches again: {', '.join(cleared)}")
+    if unknown:
+        click.echo(f"No fetch failure recorded for: {', '.join(unknown)}")
+    if not targets:
+        click.echo("No workout failed to fetch.")

@@ -20,6 +20,10 @@ process and path (shared by every :class:`Ledger` on that path, guarded by a loc
     stacked classes (:mod:`peloton_export.stacking`): a stack's id, its member workout ids
     (JSON list, start order) and when it was formed; each member's stack. A stack's files
     and uploads are recorded in ``exports`` and ``uploads`` under the stack id.
+``fetch_failures``
+    workouts whose detail or performance graph could not be fetched: attempts, first and
+    last failure (epoch seconds), the last one-line reason (see
+    :mod:`peloton_export.client.fetch_policy` for the retry bound).
 ``meta``
     small key/value facts (for example that the first full backfill finished).
 
@@ -46,10 +50,19 @@ from pathlib import Path
 
 from peloton_export.errors import LocalFileError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 LEDGER_FILE = "ledger.sqlite3"
 
-_SCHEMA = """
+_FETCH_FAILURES = """CREATE TABLE IF NOT EXISTS fetch_failures (
+    workout_id TEXT PRIMARY KEY,
+    attempts INTEGER NOT NULL,
+    first_failed INTEGER NOT NULL,
+    last_failed INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    archived INTEGER NOT NULL DEFAULT 0
+)"""
+
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS workouts (
     workout_id TEXT PRIMARY KEY,
@@ -100,6 +113,7 @@ CREATE TABLE IF NOT EXISTS stack_members (
     stack_id TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS workouts_created ON workouts (created_at);
+{_FETCH_FAILURES};
 """
 
 #: Upload states that mean "done, do not upload again".
@@ -119,6 +133,8 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
     ),
     # stacked classes: the tables are created by _SCHEMA (CREATE TABLE IF NOT EXISTS)
     3: (),
+    # fetch failures (peloton_export.client.fetch_policy)
+    4: (_FETCH_FAILURES,),
 }
 
 
@@ -239,6 +255,20 @@ class PendingItem:
     kind: str  # "export", "upload" or "in_progress"
     target: str
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class FetchFailure:
+    """A workout that failed to fetch: ``attempts`` so far, first and last failure (epoch
+    seconds), the last one-line ``reason``, and ``archived`` when its detail is archived and
+    only the performance graph is missing (it is exported without one)."""
+
+    workout_id: str
+    attempts: int
+    first_failed: int
+    last_failed: int
+    reason: str
+    archived: bool = False
 
 
 def content_hash(data: bytes) -> str:
@@ -726,11 +756,51 @@ class Ledger:
         Forgetting a stack id also dissolves the stack (its classes may stack again)."""
         removed = 0
         with self._tx() as conn:
-            for table in ("exports", "uploads", "tombstones", "workouts"):
+            for table in ("exports", "uploads", "tombstones", "workouts", "fetch_failures"):
                 removed += conn.execute(f"DELETE FROM {table} WHERE workout_id = ?", (workout_id,)).rowcount
             for table in ("stacks", "stack_members"):
                 removed += conn.execute(f"DELETE FROM {table} WHERE stack_id = ?", (workout_id,)).rowcount
         return removed
+
+    # -- fetch failures -------------------------------------------------------------------
+    def record_fetch_failure(
+        self, workout_id: str, reason: str, *, now: float, archived: bool = False
+    ) -> FetchFailure:
+        """Count one more failed fetch of ``workout_id`` at ``now`` (epoch seconds) with its
+        one-line ``reason`` (cut to 300 characters); returns the updated record."""
+        stamp = int(now)
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO fetch_failures"
+                " (workout_id, attempts, first_failed, last_failed, reason, archived)"
+                " VALUES (?, 1, ?, ?, ?, ?) ON CONFLICT(workout_id) DO UPDATE SET"
+                " attempts=fetch_failures.attempts + 1, last_failed=excluded.last_failed,"
+                " reason=excluded.reason, archived=excluded.archived",
+                (workout_id, stamp, stamp, " ".join(reason.split())[:300], int(archived)),
+            )
+        record = self.fetch_failure(workout_id)
+        assert record is not None
+        return record
+
+    def clear_fetch_failure(self, workout_id: str) -> bool:
+        """Forget the failures of ``workout_id`` (it was fetched, or is to be retried);
+        True when there were any."""
+        with self._tx() as conn:
+            return conn.execute("DELETE FROM fetch_failures WHERE workout_id = ?", (workout_id,)).rowcount > 0
+
+    _FAILURE_COLUMNS = "workout_id, attempts, first_failed, last_failed, reason, archived"
+
+    def fetch_failure(self, workout_id: str) -> FetchFailure | None:
+        """The failure record of one workout, if it has one."""
+        rows = self._query(
+            f"SELECT {self._FAILURE_COLUMNS} FROM fetch_failures WHERE workout_id = ?", (workout_id,)
+        )
+        return _failure(rows[0]) if rows else None
+
+    def fetch_failures(self) -> dict[str, FetchFailure]:
+        """Every workout that failed to fetch, by id (one query)."""
+        rows = self._query(f"SELECT {self._FAILURE_COLUMNS} FROM fetch_failures ORDER BY last_failed DESC")
+        return {str(r[0]): _failure(r) for r in rows}
 
     # -- meta -----------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
@@ -813,3 +883,15 @@ class Ledger:
         written = self._query("SELECT COUNT(*) FROM exports WHERE status = ?", (WRITTEN,))
         counts["exports"] = int(written[0][0])  # type: ignore[call-overload]
         return counts
+
+
+def _failure(row: tuple[object, ...]) -> FetchFailure:
+    workout_id, attempts, first, last, reason, archived = row
+    return FetchFailure(
+        str(workout_id),
+        int(attempts),  # type: ignore[call-overload]
+        int(first),  # type: ignore[call-overload]
+        int(last),  # type: ignore[call-overload]
+        str(reason),
+        bool(archived),
+    )

@@ -81,11 +81,12 @@ def _parent_of(pid: int) -> int | None:
 def _descendants(root: int) -> set[int]:
     """Live processes below ``root``."""
     parents: dict[int, int] = {}
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            ppid = _parent_of(int(entry.name))
-            if ppid is not None:
-                parents[int(entry.name)] = ppid
+    with os.scandir("/proc") as entries:
+        pids = [int(entry.name) for entry in entries if entry.name.isdigit()]
+    for pid in pids:
+        ppid = _parent_of(pid)
+        if ppid is not None:
+            parents[pid] = ppid
     found: set[int] = set()
     frontier = {root}
     while frontier:
@@ -101,9 +102,17 @@ def _alive(pids: set[int]) -> set[int]:
 def _files(out: Path) -> dict[str, float]:
     """Every file in ``out`` (hidden temporaries too) with its change time (a rename sets it)."""
     try:
-        return {e.name: e.stat().st_ctime for e in os.scandir(out)}
+        with os.scandir(out) as entries:
+            found = list(entries)
     except FileNotFoundError:
         return {}
+    times: dict[str, float] = {}
+    for entry in found:
+        try:
+            times[entry.name] = entry.stat().st_ctime
+        except FileNotFoundError:  # a temporary renamed or removed since the listing
+            continue
+    return times
 
 
 def _wait_for_files(proc: subprocess.Popen[bytes], out: Path, count: int) -> None:

@@ -21,6 +21,17 @@ is named in :attr:`SyncReport.failed` with its reason and the sync goes on. The 
 as a whole only when the login fails, a list page cannot be read, or every workout fetched
 on a page failed because Peloton is unavailable (then it is down, not one workout).
 
+Failed workouts are recorded in the ledger (``fetch_failures``) and retried with a bound
+(:mod:`peloton_export.client.fetch_policy`): the next run retries at once, then after a
+wait, and after three failures the workout is settled as "unavailable at Peloton" and left
+alone (listed in :attr:`SyncReport.settled` in the run that settled it, then only in
+``status``). A COMPLETE workout whose performance graph answers 404 is archived without it
+(it exports as a summary) and its graph is retried the same way
+(:attr:`SyncReport.graph_missing`). Workouts waiting for their retry count as known, so a
+no-op run makes no request for them; a refused id (``../x``) costs no request and fails
+every run. ``refetch`` and ``workout_ids`` fetch whatever the records say; a fetch that
+brings the whole workout clears its record.
+
 Paging stops at the last page (``show_next``/``page_count``), at a page that repeats the
 previous one, or after ``ceil(total / page_size) + 1`` pages (``MAX_PAGES`` when Peloton
 gives no total); :attr:`SyncReport.stopped` says why in one line when it was not the last.
@@ -53,7 +64,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from peloton_export.archive import Archive, ArchiveError, check_workout_id
+from peloton_export.client import fetch_policy
 from peloton_export.client.api import PelotonAPI
+from peloton_export.client.fetch_policy import FailureBook, describe, settled
 from peloton_export.client.http import BadResponse, PelotonHTTPError, ServiceUnavailable
 from peloton_export.ledger import Ledger
 from peloton_export.origin import PELOTON, workout_origin
@@ -122,6 +135,12 @@ class SyncReport:
     not_found: list[str] = field(default_factory=list)
     partial: bool = False
     stopped: str = ""  # why paging stopped before the last page ("" when it did not)
+    #: archived without a performance graph (404): id -> reason and the retry note
+    graph_missing: dict[str, str] = field(default_factory=dict)
+    #: reached the retry bound in this run: settled as unavailable at Peloton
+    settled: list[str] = field(default_factory=list)
+    #: failed before and left alone in this run until their next retry
+    waiting: list[str] = field(default_factory=list)
 
     @property
     def fetched(self) -> list[str]:
@@ -139,8 +158,14 @@ class SyncReport:
             parts.append(f"{len(self.in_progress)} still in progress")
         if self.would_fetch:
             parts.append(f"{len(self.would_fetch)} would be fetched")
+        if self.graph_missing:
+            parts.append(f"{len(self.graph_missing)} without a performance graph")
         if self.failed:
             parts.append(f"{len(self.failed)} failed")
+        if self.settled:
+            parts.append(f"{len(self.settled)} settled as unavailable at Peloton")
+        if self.waiting:
+            parts.append(f"{len(self.waiting)} failed before, waiting to retry")
         requests = f"{self.requests} request{'' if self.requests == 1 else 's'}"
         return f"Peloton sync: {', '.join(parts)} ({requests})"
 
@@ -159,11 +184,22 @@ def _int(value: Any) -> int | None:
 class _Fetcher:
     """Fetches and archives one workout (runs in the worker threads)."""
 
-    def __init__(self, api: PelotonAPI, archive: Archive, *, skip_imported: bool, ride_details: bool) -> None:
+    def __init__(
+        self,
+        api: PelotonAPI,
+        archive: Archive,
+        book: FailureBook,
+        *,
+        skip_imported: bool,
+        ride_details: bool,
+    ) -> None:
         self.api = api
         self.archive = archive
+        self.book = book
         self.skip_imported = skip_imported
         self.ride_details = ride_details
+        #: workouts archived without their graph (404) in this run: id -> reason
+        self.missing_graph: dict[str, str] = {}
 
     def __call__(self, workout_id: str, item: JsonObject) -> tuple[str, JsonObject]:
         detail = self.api.workout(workout_id)
@@ -178,6 +214,7 @@ class _Fetcher:
             if exc.status != 404:
                 raise
             graph = None
+            self.missing_graph[workout_id] = f"performance graph: {exc}"
         bodies = {"workout": detail.raw}
         if graph is not None:
             bodies["performance_graph"] = graph
@@ -207,6 +244,7 @@ def sync_workouts(
     selection: Selection | None = None,
     fetch: bool = True,
     progress: SyncProgress | None = None,
+    clock: Callable[[], float] | None = None,
 ) -> SyncReport:
     """Bring ``archive`` up to date with the account (see the module docstring).
 
@@ -214,7 +252,8 @@ def sync_workouts(
     again (and walks the whole list). ``selection`` limits what is listed and fetched;
     ``fetch=False`` fetches nothing (see :attr:`SyncReport.would_fetch`); ``progress`` is
     called after each list page and each fetched workout (:data:`SyncProgress`; the ETA
-    assumes two requests per workout at the ``max_rate`` ceiling). Transient
+    assumes two requests per workout at the ``max_rate`` ceiling). ``clock`` gives the time
+    in epoch seconds for the retry bound (default :data:`fetch_policy.clock`). Transient
     failures that outlast the retries
     (:class:`~peloton_export.client.http.ServiceUnavailable`) and login failures abort the
     sync; what was archived before stays archived.
@@ -226,7 +265,9 @@ def sync_workouts(
     rides = settings.fetch_ride_details if fetch_ride_details is None else fetch_ride_details
     report = SyncReport()
     start_count = api.http.requests_sent
-    fetcher = _Fetcher(api, archive, skip_imported=skip, ride_details=rides)
+    now = (clock or fetch_policy.clock)()
+    book = FailureBook.load(ledger, now)
+    fetcher = _Fetcher(api, archive, book, skip_imported=skip, ride_details=rides)
     meter = _Meter(progress, settings.max_rate)
     try:
         if selection is not None and selection.workout_ids is not None:
@@ -343,8 +384,11 @@ def _sync_list(
     if window.limit is not None and not (window.since or window.until or window.disciplines):
         page_size = min(page_size, max(window.limit, 1))
     report.user_id = user_id = api.user_id()
+    # a workout due for a retry may sit on any page: walk the list to it
     may_stop = ledger is not None and ledger.backfill_done(user_id) and not refetch
+    may_stop = may_stop and not fetcher.book.any_due()
     ended_early = False
+    listed: set[str] = set()
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="peloton-sync") as pool:
         page_no = 0
         guard = _PageGuard(page_size)
@@ -354,6 +398,7 @@ def _sync_list(
                 break
             report.pages += 1
             report.listed += len(page.items)
+            listed.update(str(item.get("id")) for item in page.items)
             meter.page(report.pages, page.page_count or None, page.total)
             all_known = _sync_page(
                 page.items,
@@ -379,6 +424,8 @@ def _sync_list(
             page_no += 1
             if guard.capped(page_no, page.total, report):
                 break
+    if report.reached_end and fetch:
+        fetcher.book.forget_unlisted(listed)
     _record_backfill(ledger, report, user_id, ended_early=ended_early, fetch=fetch)
 
 
@@ -424,10 +471,13 @@ def _sync_ids(
             if exc.status == 0 or isinstance(exc, ServiceUnavailable):
                 raise
             report.failed[workout_id] = str(exc)
+            _note_failure(fetcher.book, report, workout_id)
             continue
         except (ArchiveError, ValueError) as exc:
             report.failed[workout_id] = str(exc)
+            _note_failure(fetcher.book, report, workout_id)
             continue
+        _note_fetched(fetcher, report, workout_id, detail)
         row = _seen_row(workout_id, detail)
         _count_fetched(report, workout_id, outcome, status=row[3])
         meter.fetched(_title(detail, workout_id))
@@ -486,7 +536,7 @@ def _sync_page(
             all_known = all_known and still_known
             continue
         row = _seen_row(workout_id, item)
-        wanted, known = _triage(row, archive, ledger, report, skip=skip, refetch=refetch)
+        wanted, known = _triage(row, archive, ledger, fetcher.book, report, skip=skip, refetch=refetch)
         all_known = all_known and known
         if wanted or known:
             window.found += 1
@@ -509,6 +559,7 @@ def _sync_page(
             if fetched is None:
                 continue
             outcome, detail = fetched
+            _note_fetched(fetcher, report, workout_id, detail)
             row = _seen_row(workout_id, detail)
             seen.append(row)
             _count_fetched(report, workout_id, outcome, status=row[3])
@@ -520,7 +571,39 @@ def _sync_page(
             ledger.seen_many(seen)
     if down is not None and not answered and len(jobs) > 1:
         raise down  # every fetch on the page found Peloton unavailable: it is down
+    _note_failures(fetcher.book, report, [workout_id for workout_id, _ in jobs])
     return all_known
+
+
+def _note_failures(book: FailureBook, report: SyncReport, workout_ids: list[str]) -> None:
+    """:func:`_note_failure` for those of ``workout_ids`` that failed."""
+    for workout_id in workout_ids:
+        if workout_id in report.failed:
+            _note_failure(book, report, workout_id)
+
+
+def _note_failure(book: FailureBook, report: SyncReport, workout_id: str) -> None:
+    """Record a workout that failed to fetch (its reason is in ``report.failed``) and add
+    its attempt count and what happens next to that reason."""
+    record = book.failed(workout_id, report.failed[workout_id])
+    if record is None:
+        return
+    report.failed[workout_id] = f"{report.failed[workout_id]} ({describe(record)})"
+    if settled(record):
+        report.settled.append(workout_id)
+
+
+def _note_fetched(fetcher: _Fetcher, report: SyncReport, workout_id: str, detail: JsonObject) -> None:
+    """Clear the failure record of a workout fetched whole; record a COMPLETE one archived
+    without its performance graph (404) as failing, to retry within the bound."""
+    missing = fetcher.missing_graph.pop(workout_id, None)
+    if missing is None or detail.get("status") != "COMPLETE":
+        fetcher.book.succeeded(workout_id)
+        return
+    record = fetcher.book.failed(workout_id, missing, archived=True)
+    report.graph_missing[workout_id] = f"{missing} ({describe(record)})" if record else missing
+    if record is not None and settled(record):
+        report.settled.append(workout_id)
 
 
 def _title(detail: JsonObject, workout_id: str) -> str:
@@ -550,7 +633,14 @@ def _seen_row(workout_id: str, body: JsonObject) -> _Seen:
 
 
 def _triage(
-    row: _Seen, archive: Archive, ledger: Ledger | None, report: SyncReport, *, skip: bool, refetch: bool
+    row: _Seen,
+    archive: Archive,
+    ledger: Ledger | None,
+    book: FailureBook,
+    report: SyncReport,
+    *,
+    skip: bool,
+    refetch: bool,
 ) -> tuple[bool, bool]:
     """``(fetch it, already known)`` for a listed workout; what is not fetched is counted."""
     workout_id, _, _, status, origin = row
@@ -565,6 +655,12 @@ def _triage(
     if status is not None and status != "COMPLETE":
         report.in_progress.append(workout_id)
         return False, False
+    waiting = None if refetch else book.waiting(workout_id)
+    if waiting is not None:
+        # failed before: left alone until its next retry; once settled, only `status` shows it
+        if not settled(waiting):
+            report.waiting.append(workout_id)
+        return False, True
     return True, False
 
 
