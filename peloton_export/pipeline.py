@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -128,10 +128,16 @@ def select_ids(archive: Archive, selection: Selection) -> list[str]:
     return [workout_id for workout_id, _ in select_entries(archive, selection)]
 
 
-def select_entries(archive: Archive, selection: Selection) -> list[tuple[str, EntryMeta | None]]:
-    """Like :func:`select_ids`, with each entry's metadata (``None`` when unreadable)."""
+def select_entries(
+    archive: Archive, selection: Selection, ids: Sequence[str] | None = None
+) -> list[tuple[str, EntryMeta | None]]:
+    """Like :func:`select_ids`, with each entry's metadata (``None`` when unreadable).
+
+    ``ids`` looks at those archived ids only (default: every archived workout); ``limit``
+    then counts among them.
+    """
     chosen: list[tuple[int, str, EntryMeta | None]] = []
-    for workout_id in archive.ids():
+    for workout_id in archive.ids() if ids is None else ids:
         if selection.workout_ids is not None and workout_id not in selection.workout_ids:
             continue
         try:
@@ -220,9 +226,13 @@ class Exporter:
 
     def plan(self, selection: Selection) -> ExportPlan:
         """What :meth:`run` would do for ``selection``; reads no workout body."""
+        return self.plan_entries(select_entries(self.archive, selection))
+
+    def plan_entries(self, entries: Sequence[tuple[str, EntryMeta | None]]) -> ExportPlan:
+        """The plan of archive ``entries`` (id and ``meta.json``, as :func:`select_entries`)."""
         return make_plan(
             self.ledger,
-            select_entries(self.archive, selection),
+            entries,
             formats=[spec.name for spec in self._formats_to_write()],
             sinks=[sink.name for sink in self.sinks],
             output_dir=self.context.output_dir,
@@ -237,14 +247,25 @@ class Exporter:
         progress: Callable[[WorkoutResult], None] | None = None,
         jobs: int = 1,
         rebuild: Callable[[], Exporter] | None = None,
+        plan: ExportPlan | None = None,
+        feed: Iterable[list[str]] | None = None,
     ) -> ExportReport:
         """Export every selected workout; never raises for one workout's failure.
 
         With ``jobs > 1`` and a picklable ``rebuild`` callable (which makes an equivalent
         Exporter in a worker process), workouts are spread over that many processes unless
         a plugin or format asked for one process; results come back in the same order.
+
+        ``plan`` is one made by :meth:`plan` beforehand (default: made here). ``feed``
+        (export while fetching) yields batches of workout ids as the sync archives them and
+        ends with the sync: the workouts archived complete at the start are exported first,
+        then each batch's selected workouts are planned, added to the plan and exported,
+        then whatever is selected and still left (see
+        :class:`peloton_export.streaming.GrowingPlan`). ``progress`` sees each result as it
+        comes; the report's results are in the plan's order (newest start first) either way.
+        Everything, hooks included, runs in the calling thread.
         """
-        plan = self.plan(selection)
+        plan = self.plan(selection) if plan is None else plan
         run = RunContext(
             self.context,
             self.archive,
@@ -256,22 +277,46 @@ class Exporter:
         )
         report = ExportReport()
         report.problems.extend(self.host.export_started(run, plan))
-        todo = plan.todo
+        batches: Iterable[list[WorkoutPlan]] = [plan.workouts]
+        if feed is not None:
+            from peloton_export.streaming import GrowingPlan
+
+            growing = GrowingPlan(
+                plan, select=lambda ids: select_entries(self.archive, selection, ids), make=self.plan_entries
+            )
+            batches = growing.batches(feed)
+        results: dict[str, WorkoutResult] = {}
+        for batch in batches:
+            for result in self.export_batch(plan, batch, jobs=jobs, rebuild=rebuild):
+                results[result.workout_id] = result
+                if progress:
+                    progress(result)
+        report.results = [results[item.workout_id] for item in plan.workouts if item.workout_id in results]
+        report.problems.extend(self.host.export_finished(run, report))
+        return report
+
+    def export_batch(
+        self,
+        plan: ExportPlan,
+        items: list[WorkoutPlan],
+        *,
+        jobs: int = 1,
+        rebuild: Callable[[], Exporter] | None = None,
+    ) -> Iterator[WorkoutResult]:
+        """Results of ``items`` (part of ``plan``) in their order: a done one is ``unchanged``
+        without being read; the others go through :meth:`export_one`, in worker processes
+        when :meth:`run`'s rule for ``jobs`` allows it for this many."""
+        todo = [item for item in items if not item.done]
         if self._parallel(plan, jobs, rebuild, len(todo)):
             assert rebuild is not None
             fresh: Iterator[WorkoutResult] = _run_parallel(todo, jobs, rebuild, self.context)
         else:
             fresh = (self.export_one(item.workout_id, item) for item in todo)
-        for item in plan.workouts:
+        for item in items:
             if item.done:
-                result = WorkoutResult(item.workout_id, "unchanged", "already exported and delivered")
+                yield WorkoutResult(item.workout_id, "unchanged", "already exported and delivered")
             else:
-                result = next(fresh)
-            report.results.append(result)
-            if progress:
-                progress(result)
-        report.problems.extend(self.host.export_finished(run, report))
-        return report
+                yield next(fresh)
 
     def _parallel(
         self, plan: ExportPlan, jobs: int, rebuild: Callable[[], Exporter] | None, todo: int
