@@ -10,10 +10,12 @@ the files' modification times and the progress events.
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 import threading
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 
@@ -325,3 +327,43 @@ def test_dry_run_limit_and_workout_keep_fetch_then_export(peloton_env: FakePelot
     )
     assert report.sync is not None and len(report.sync.would_fetch) == 25 and not report.sync.fetched
     assert peloton_env.count(WORKOUT_PATH) == 0 and not (tmp_path / "out").exists()
+
+
+def test_ctrl_c_while_fetching_and_exporting_stops_cleanly(peloton_env: FakePeloton, tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    peloton_env.fault("latency", delay=0.15, path=WORKOUT_PATH, times=None)
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "peloton_export", "-q", "-f", "json", "-f", "tcx", "-o", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (out.is_dir() and any(out.glob("*.tcx"))):
+        time.sleep(0.01)
+    fetched_before = peloton_env.count(WORKOUT_PATH)
+    assert fetched_before < 50, "the sync was over before the first file: nothing to interrupt"
+    proc.send_signal(signal.SIGINT)
+    sent = time.monotonic()
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stdout + stderr
+    assert time.monotonic() - sent < 5
+    assert "Traceback" not in stderr and "Interrupted" in stderr
+    time.sleep(0.3)  # requests in flight when the process ended are recorded at the fake
+    assert peloton_env.count(WORKOUT_PATH) < 50  # the sync stopped too
+    names = [p.name for p in out.iterdir()]
+    assert names and not [n for n in names if n.startswith(".")]  # no temporary (half) file
+    for path in out.glob("*.json"):
+        json.loads(path.read_bytes())  # every file is whole
+    for path in out.glob("*.tcx"):
+        ElementTree.parse(path)
+    archive = Archive(tmp_path / "data" / "archive")
+    for workout_id in archive.ids():
+        assert archive.is_complete(workout_id)
+    assert os.path.isdir(tmp_path / "state")
