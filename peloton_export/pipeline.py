@@ -210,7 +210,9 @@ class Exporter:
     """Runs the export phase for a set of formats and sinks against one archive.
 
     :meth:`run` plans (see :mod:`peloton_export.plan`), calls the ``export_started`` hooks,
-    exports every workout with work left, then calls the ``export_finished`` hooks.
+    exports every workout with work left (in batches: :meth:`export_batch`, one workout at
+    a time through :meth:`export_one`; while fetching, each batch is what the sync archived
+    since the last one), then calls the ``export_finished`` hooks.
     """
 
     host: PluginHost
