@@ -284,7 +284,10 @@ class Exporter:
             from peloton_export.streaming import GrowingPlan
 
             growing = GrowingPlan(
-                plan, select=lambda ids: select_entries(self.archive, selection, ids), make=self.plan_entries
+                plan,
+                select=lambda ids: select_entries(self.archive, selection, ids),
+                archived=self.archive.ids,
+                make=self.plan_entries,
             )
             batches = growing.batches(feed)
         results: dict[str, WorkoutResult] = {}

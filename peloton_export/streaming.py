@@ -125,8 +125,9 @@ class GrowingPlan:
     """The plan of a streamed run, in batches: first what was archived at the start, then
     each batch the sync hands over, then whatever is still left (see :meth:`batches`).
 
-    ``select(ids)`` gives the selected archive entries among ``ids`` (``None``: the whole
-    archive), newest first; ``make(entries)`` plans entries (``Exporter.plan_entries``).
+    ``select(ids)`` gives the selected archive entries among ``ids``, newest first;
+    ``archived()`` lists every archived id (``Archive.ids``: no ``meta.json`` is read);
+    ``make(entries)`` plans entries (``Exporter.plan_entries``).
     Workouts handed over are appended to ``plan.workouts`` (one already there is replaced
     by its new plan), so a plugin holding the plan sees it grow; once every batch is out,
     ``plan.workouts`` is in newest-first order again.
@@ -136,14 +137,16 @@ class GrowingPlan:
         self,
         plan: ExportPlan,
         *,
-        select: Callable[[Sequence[str] | None], list[Entry]],
+        select: Callable[[Sequence[str]], list[Entry]],
+        archived: Callable[[], list[str]],
         make: Callable[[list[Entry]], ExportPlan],
     ) -> None:
         self.plan = plan
         self.select = select
+        self.archived = archived
         self.make = make
         self._index = {item.workout_id: n for n, item in enumerate(plan.workouts)}
-        self._exported: dict[str, str] = {}  # id -> the stored_at of the entry it was planned from
+        self._exported: set[str] = set()  # ids planned for export in this run
 
     def batches(self, feed: Iterable[list[str]]) -> Iterator[list[WorkoutPlan]]:
         """Batches of workout plans to export, in turn.
@@ -151,8 +154,9 @@ class GrowingPlan:
         First the entries archived complete at the start (the sync never fetches those
         again); entries archived incomplete wait, as the sync may fetch them again. Then,
         per batch of ``feed``, the selected ones among the ids handed over. At the end,
-        every selected entry of the archive not exported yet or stored again since (what
-        waited, what the sync archived without handing over, e.g. before it failed).
+        every selected entry of the archive not exported yet (what waited, what the sync
+        archived without handing over, e.g. just before it failed); only those entries'
+        ``meta.json`` are read again.
         """
         ready = [item for item in self.plan.workouts if item.meta is not None and item.meta.complete]
         if ready:
@@ -161,19 +165,14 @@ class GrowingPlan:
             entries = self.select(list(dict.fromkeys(ids)))
             if entries:
                 yield self._add(entries)
-        rest = [entry for entry in self.select(None) if self._stale(entry)]
+        left = [workout_id for workout_id in self.archived() if workout_id not in self._exported]
+        rest = self.select(left) if left else []
         if rest:
             yield self._add(rest)
         self.plan.workouts.sort(key=lambda item: newest_first(item.workout_id, item.meta))
 
-    def _stale(self, entry: Entry) -> bool:
-        workout_id, meta = entry
-        stored = self._exported.get(workout_id)
-        return stored is None or stored != _stored_at(meta)
-
     def _mark(self, items: list[WorkoutPlan]) -> list[WorkoutPlan]:
-        for item in items:
-            self._exported[item.workout_id] = _stored_at(item.meta)
+        self._exported.update(item.workout_id for item in items)
         return items
 
     def _add(self, entries: list[Entry]) -> list[WorkoutPlan]:
@@ -186,10 +185,6 @@ class GrowingPlan:
             else:
                 self.plan.workouts[where] = item
         return self._mark(items)
-
-
-def _stored_at(meta: EntryMeta | None) -> str:
-    return meta.stored_at if meta is not None else "~"
 
 
 __all__ = ["FeedStopped", "GrowingPlan", "SyncFeed", "newest_first"]
