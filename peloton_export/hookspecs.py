@@ -102,14 +102,22 @@ def export_started(context: RunContext, plan: ExportPlan) -> None:
 
     ``context.state(plugin_name)`` is a dict that lives for this run only: prepare what your
     transforms or writers need there (they see it as ``ExportContext.state``). Call
-    ``plan.run_in_one_process(reason)`` when your plugin needs one view of every workout.
+    ``plan.run_in_one_process(reason)`` when your plugin needs one view of every workout
+    (it holds for the whole run, workouts fetched later included).
     An exception is reported naming the plugin; the run goes on.
+
+    When the run exports while fetching (a sync that walks the workout list), ``plan``
+    holds what was archived when the run started; each workout fetched later is added to
+    ``plan.workouts`` just before it is exported (a plugin that keeps ``plan`` sees it
+    grow), and by ``export_finished`` it is complete, newest first. Every hook is called
+    from the thread that called the run.
     """
 
 
 @hookspec
 def export_finished(context: RunContext, report: ExportReport) -> None:
-    """Called once per run after every workout was handled (also after dry runs).
+    """Called once per run after every workout was handled (also after dry runs), the
+    workouts fetched during the run included; ``report.results`` are newest start first.
 
     Write history-wide files here (``summary.csv``, an index page), report what matched
     nothing. Not called when the run stopped before exporting (interrupted, lock held).

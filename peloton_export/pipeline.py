@@ -8,11 +8,12 @@ is recorded as failed with a one-line reason and the run goes on with the next o
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -139,10 +140,16 @@ def select_ids(archive: Archive, selection: Selection) -> list[str]:
     return [workout_id for workout_id, _ in select_entries(archive, selection)]
 
 
-def select_entries(archive: Archive, selection: Selection) -> list[tuple[str, EntryMeta | None]]:
-    """Like :func:`select_ids`, with each entry's metadata (``None`` when unreadable)."""
+def select_entries(
+    archive: Archive, selection: Selection, ids: Sequence[str] | None = None
+) -> list[tuple[str, EntryMeta | None]]:
+    """Like :func:`select_ids`, with each entry's metadata (``None`` when unreadable).
+
+    ``ids`` looks at those archived ids only (default: every archived workout); ``limit``
+    then counts among them.
+    """
     chosen: list[tuple[int, str, EntryMeta | None]] = []
-    for workout_id in archive.ids():
+    for workout_id in archive.ids() if ids is None else ids:
         if selection.workout_ids is not None and workout_id not in selection.workout_ids:
             continue
         try:
@@ -229,7 +236,9 @@ class Exporter:
     """Runs the export phase for a set of formats and sinks against one archive.
 
     :meth:`run` plans (see :mod:`peloton_export.plan`), calls the ``export_started`` hooks,
-    exports every workout with work left, then calls the ``export_finished`` hooks.
+    exports every workout with work left (in batches: :meth:`export_batch`, one workout at
+    a time through :meth:`export_one`; while fetching, each batch is what the sync archived
+    since the last one), then calls the ``export_finished`` hooks.
     """
 
     host: PluginHost
@@ -245,9 +254,13 @@ class Exporter:
 
     def plan(self, selection: Selection) -> ExportPlan:
         """What :meth:`run` would do for ``selection``; reads no workout body."""
+        return self.plan_entries(select_entries(self.archive, selection))
+
+    def plan_entries(self, entries: Sequence[tuple[str, EntryMeta | None]]) -> ExportPlan:
+        """The plan of archive ``entries`` (id and ``meta.json``, as :func:`select_entries`)."""
         return make_plan(
             self.ledger,
-            select_entries(self.archive, selection),
+            entries,
             formats=[spec.name for spec in self._formats_to_write()],
             sinks=[sink.name for sink in self.sinks],
             output_dir=self.context.output_dir,
@@ -262,14 +275,25 @@ class Exporter:
         progress: Callable[[WorkoutResult], None] | None = None,
         jobs: int = 1,
         rebuild: Callable[[], Exporter] | None = None,
+        plan: ExportPlan | None = None,
+        feed: Iterable[list[str]] | None = None,
     ) -> ExportReport:
         """Export every selected workout; never raises for one workout's failure.
 
         With ``jobs > 1`` and a picklable ``rebuild`` callable (which makes an equivalent
         Exporter in a worker process), workouts are spread over that many processes unless
         a plugin or format asked for one process; results come back in the same order.
+
+        ``plan`` is one made by :meth:`plan` beforehand (default: made here). ``feed``
+        (export while fetching) yields batches of workout ids as the sync archives them and
+        ends with the sync: the workouts archived complete at the start are exported first,
+        then each batch's selected workouts are planned, added to the plan and exported,
+        then whatever is selected and still left (see
+        :class:`peloton_export.streaming.GrowingPlan`). ``progress`` sees each result as it
+        comes; the report's results are in the plan's order (newest start first) either way.
+        Everything, hooks included, runs in the calling thread.
         """
-        plan = self.plan(selection)
+        plan = self.plan(selection) if plan is None else plan
         run = RunContext(
             self.context,
             self.archive,
@@ -281,28 +305,71 @@ class Exporter:
         )
         report = ExportReport()
         report.problems.extend(self.host.export_started(run, plan))
-        stacks = self._stacks(plan)  # stacked classes: one activity per stack (see README)
+        batches: Iterable[list[WorkoutPlan]] = [plan.workouts]
+        if feed is not None:
+            from peloton_export.streaming import GrowingPlan
+
+            growing = GrowingPlan(
+                plan,
+                select=lambda ids: select_entries(self.archive, selection, ids),
+                archived=self.archive.ids,
+                make=self.plan_entries,
+            )
+            batches = growing.batches(feed)
+            if self._may_stack():
+                # stacks need their neighbours: wait for the sync, then export in one batch
+                for _ in batches:
+                    pass
+                batches = [plan.workouts]
+        by_workout: dict[str, list[WorkoutResult]] = {}
+        for batch in batches:
+            for workout_id, result in self.export_batch(plan, batch, jobs=jobs, rebuild=rebuild):
+                by_workout.setdefault(workout_id, []).append(result)
+                if progress:
+                    progress(result)
+        report.results = [result for item in plan.workouts for result in by_workout.get(item.workout_id, ())]
+        report.problems.extend(self.host.export_finished(run, report))
+        return report
+
+    def _may_stack(self) -> bool:
+        """True when stacked classes may be exported (``stack=auto``, or recorded stacks)."""
+        if StackSettings.from_options(self.context.options).enabled:
+            return True
+        return self.ledger is not None and bool(self.ledger.stacks())
+
+    def export_batch(
+        self,
+        plan: ExportPlan,
+        items: list[WorkoutPlan],
+        *,
+        jobs: int = 1,
+        rebuild: Callable[[], Exporter] | None = None,
+    ) -> Iterator[tuple[str, WorkoutResult]]:
+        """``(workout id, result)`` of ``items`` (part of ``plan``) in their order: a done one
+        is ``unchanged`` without being read; a stacked class gives its stack's result (once,
+        at its first class) and, with ``stack_parts``, its own; the others go through
+        :meth:`export_one`, in worker processes when :meth:`run`'s rule for ``jobs`` allows
+        it for this many."""
+        stacks = self._stacks(dataclasses.replace(plan, workouts=items)) if self._may_stack() else []
         stacked = {member: stack for stack in stacks for member in stack.members}
-        todo = [item for item in plan.todo if item.workout_id not in stacked]
+        todo = [item for item in items if not item.done and item.workout_id not in stacked]
         if self._parallel(plan, jobs, rebuild, len(todo)):
             assert rebuild is not None
             fresh: Iterator[WorkoutResult] = _run_parallel(todo, jobs, rebuild, self.context)
         else:
             fresh = (self.export_one(item.workout_id, item) for item in todo)
         emitted: set[str] = set()
-        for item in plan.workouts:
+        for item in items:
             if item.workout_id in stacked:
-                results = self._stack_results(stacked[item.workout_id], item, emitted)
+                for result in self._stack_results(stacked[item.workout_id], item, emitted):
+                    yield item.workout_id, result
             elif item.done:
-                results = [WorkoutResult(item.workout_id, "unchanged", "already exported and delivered")]
+                yield (
+                    item.workout_id,
+                    WorkoutResult(item.workout_id, "unchanged", ALREADY_DONE),
+                )
             else:
-                results = [next(fresh)]
-            for result in results:
-                report.results.append(result)
-                if progress:
-                    progress(result)
-        report.problems.extend(self.host.export_finished(run, report))
-        return report
+                yield item.workout_id, next(fresh)
 
     # -- stacked classes ------------------------------------------------------------------
 
@@ -348,7 +415,7 @@ class Exporter:
         if stack.stack_id not in emitted:
             emitted.add(stack.stack_id)
             if stack.plan.done:
-                results.append(WorkoutResult(stack.stack_id, "unchanged", "already exported and delivered"))
+                results.append(WorkoutResult(stack.stack_id, "unchanged", ALREADY_DONE))
             else:
                 results.append(self.export_stack(stack))
         if StackSettings.from_options(self.context.options).parts and not _formats_done(item):
@@ -567,6 +634,7 @@ class Exporter:
 
 
 DELETED_REMOTELY = "deleted on the platform; never sent again"
+ALREADY_DONE = "already exported and delivered"
 
 
 def _formats_done(item: WorkoutPlan) -> bool:

@@ -19,6 +19,7 @@ import difflib
 import logging
 import re
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,7 +42,6 @@ from peloton_export.pipeline import (
     WorkoutResult,
     resolve_formats,
     resolve_sinks,
-    select_ids,
 )
 from peloton_export.plugins import PluginHost, create_host
 from peloton_export.runlock import run_lock
@@ -66,7 +66,8 @@ class ProgressEvent:
     the first page), ``"fetching"`` (one per workout fetched; ``total`` is the number
     queued so far, growing while pages are listed; the description ends with the time
     left at the rate ceiling) or ``"export"`` (one per workout, with its ``result``; ``total``
-    is the number of selected workouts). ``"sync"`` is kept for compatibility. ``completed``
+    is the number of selected workouts planned so far: while exporting while fetching it
+    grows as workouts are archived). ``"sync"`` is kept for compatibility. ``completed``
     counts the steps done in the phase and ``total`` is the number expected (``None`` when
     not known yet); ``description`` is a short human label (the class title).
     """
@@ -89,8 +90,10 @@ class ExportRequest:
     ``demo`` exports the bundled demo workouts (no account, no ledger, no lock). ``options``
     are format and sink options (``{"fit.virtual": "true"}``); ``merge`` is a watch
     recording file or folder. ``jobs`` worker processes export when there are many
-    workouts. ``progress`` is called with a :class:`ProgressEvent` per step. ``config``
-    defaults to :func:`peloton_export.config.load_config`.
+    workouts. ``progress`` is called with a :class:`ProgressEvent` per step (from two
+    threads while exporting while fetching, never two calls at once). ``config`` defaults
+    to :func:`peloton_export.config.load_config`. ``export_while_fetching=False`` fetches
+    everything before exporting anything (see :func:`run_export`).
     """
 
     formats: Sequence[str] = ()
@@ -107,13 +110,23 @@ class ExportRequest:
     jobs: int = 1
     progress: Callable[[ProgressEvent], None] | None = None
     config: Config | None = None
+    export_while_fetching: bool = True
 
 
 def run_export(request: ExportRequest, host: PluginHost | None = None) -> ExportReport:
-    """Run a whole export: sync (unless offline or demo), then export and deliver.
+    """Run a whole export: sync (unless offline or demo), export and deliver.
 
     One run at a time per state folder (a lock file). A workout that fails is reported in
     the returned report and never stops the others.
+
+    Export while fetching (when :func:`streams`): the sync runs in a background thread and
+    each workout is exported (and delivered) in the calling thread as soon as it is
+    archived, after the workouts that were already archived; so a first run takes about
+    the longer of fetching and exporting, not their sum. ``export_started`` sees the plan
+    of what was archived at the start and fetched workouts are added to it as they come;
+    ``export_finished`` comes after the last one. The report's results are newest start
+    first, the same as a fetch-then-export run's. Interrupted (Ctrl-C), the sync is told to
+    stop and waited for (the requests in flight end first); written files are whole.
 
     :raises ConfigError: an unknown format or sink, or a bad setting (exit code 2).
     When the sync cannot run at all (login impossible, Peloton down, the archive's disk
@@ -144,7 +157,6 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
         selection = resolve_selection(
             request.selection, archive, online=not (request.demo or request.offline)
         )
-        sync, sync_error, sync_failure = _sync_step(request, config, archive, ledger, selection)
         exporter = Exporter(
             host=host,
             archive=archive,
@@ -162,17 +174,96 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
             ledger_path=ledger.path if ledger else None,
             entry_points=host.from_entry_points,
         )
-        report = exporter.run(
-            selection,
-            progress=_export_progress(
-                request.progress, len(select_ids(archive, selection)) if request.progress else None
-            ),
-            jobs=request.jobs,
-            rebuild=recipe if host.rebuildable else None,
-        )
+        rebuild = recipe if host.rebuildable else None
+        if streams(request, selection):
+            report, (sync, sync_error, sync_failure) = _export_while_fetching(
+                request, config, archive, ledger, selection, exporter, rebuild
+            )
+        else:
+            sync, sync_error, sync_failure = _sync_step(request, config, archive, ledger, selection)
+            plan = exporter.plan(selection)
+            report = exporter.run(
+                selection,
+                plan=plan,
+                progress=_export_progress(request.progress, lambda: len(plan.workouts)),
+                jobs=request.jobs,
+                rebuild=rebuild,
+            )
     report.sync = sync
     report.sync_error = sync_error
     report.sync_failure = sync_failure
+    return report
+
+
+#: What the sync step gives: its report, or why it could not run (one line) and the error.
+SyncOutcome = tuple["SyncReport | None", str, "Exception | None"]
+
+
+def streams(request: ExportRequest, selection: Selection) -> bool:
+    """True when ``request`` exports while fetching: a run that walks the workout list and
+    fetches (not demo, ``--offline``, ``--dry-run``, ``--limit`` or ``--workout``; those
+    fetch little or nothing and keep fetch-then-export), unless turned off in the request."""
+    return (
+        request.export_while_fetching
+        and not (request.demo or request.offline or request.dry_run)
+        and selection.limit is None
+        and selection.workout_ids is None
+    )
+
+
+def _export_while_fetching(
+    request: ExportRequest,
+    config: Config,
+    archive: Archive,
+    ledger: Ledger | None,
+    selection: Selection,
+    exporter: Exporter,
+    rebuild: Callable[[], Exporter] | None,
+) -> tuple[ExportReport, SyncOutcome]:
+    """The sync in a :class:`~peloton_export.streaming.SyncFeed` thread, the export here.
+
+    The plan is made before the sync writes anything (what was archived at the start);
+    each workout the sync archives is handed to :meth:`Exporter.run` at once. Progress
+    events come from both threads, one call at a time.
+    """
+    from peloton_export.streaming import SyncFeed
+
+    notify = _one_at_a_time(request.progress)
+    plan = exporter.plan(selection)
+
+    def sync(archived: Callable[[str], None]) -> SyncOutcome:
+        def step(event: ProgressEvent) -> None:
+            feed.check()  # the export side stopped: end the sync here
+            if notify is not None:
+                notify(event)
+
+        return _sync_step(request, config, archive, ledger, selection, archived=archived, progress=step)
+
+    feed: SyncFeed[SyncOutcome] = SyncFeed(sync)
+    with feed:
+        report = exporter.run(
+            selection,
+            plan=plan,
+            progress=_export_progress(notify, lambda: len(plan.workouts)),
+            jobs=request.jobs,
+            rebuild=rebuild,
+            feed=feed.batches(),
+        )
+    return report, feed.result()
+
+
+def _one_at_a_time(
+    callback: Callable[[ProgressEvent], None] | None,
+) -> Callable[[ProgressEvent], None] | None:
+    """``callback`` behind a lock: two threads report progress in a streamed run."""
+    if callback is None:
+        return None
+    lock = threading.Lock()
+
+    def report(event: ProgressEvent) -> None:
+        with lock:
+            callback(event)
+
     return report
 
 
@@ -211,11 +302,20 @@ def _export_context(request: ExportRequest, config: Config) -> ExportContext:
 
 
 def _sync_step(
-    request: ExportRequest, config: Config, archive: Archive, ledger: Ledger | None, selection: Selection
-) -> tuple[SyncReport | None, str, Exception | None]:
-    """Sync before exporting: ``(report, "", None)``, or ``(None, reason, error)`` when the
-    sync could not run (login impossible, Peloton down, the archive's disk full): what the
-    archive already holds is still exported. No sync for the demo and offline runs.
+    request: ExportRequest,
+    config: Config,
+    archive: Archive,
+    ledger: Ledger | None,
+    selection: Selection,
+    *,
+    archived: Callable[[str], None] | None = None,
+    progress: Callable[[ProgressEvent], None] | None = None,
+) -> SyncOutcome:
+    """Sync before (or while) exporting: ``(report, "", None)``, or ``(None, reason, error)``
+    when the sync could not run or stopped half way (login impossible, Peloton down, the
+    archive's disk full): what the archive holds is still exported. No sync for the demo and
+    offline runs. ``archived`` sees each workout written to the archive; ``progress``
+    replaces the request's callback.
 
     :raises ConfigError: a ``--workout`` id Peloton does not know.
     """
@@ -229,7 +329,8 @@ def _sync_step(
             ledger=ledger,
             selection=selection,
             fetch=not request.dry_run,
-            progress=_sync_progress(request.progress),
+            progress=_sync_progress(progress or request.progress),
+            archived=archived,
         )
     except (PelotonExportError, OSError) as exc:
         problem = _sync_problem(exc, archive.root)
@@ -251,6 +352,7 @@ def sync_archive(
     selection: Selection | None = None,
     fetch: bool = True,
     progress: SyncProgress | None = None,
+    archived: Callable[[str], None] | None = None,
 ) -> SyncReport:
     """Bring the raw archive up to date with Peloton (the sync alone, no export).
 
@@ -261,7 +363,9 @@ def sync_archive(
     fetches everything again. ``selection`` (a :class:`Selection` whose ``workout_ids`` are full
     ids) limits what is listed and fetched; ``fetch=False`` lists without fetching any workout;
     ``progress`` sees each list page and fetched workout (see
-    :data:`peloton_export.client.sync.SyncProgress`).
+    :data:`peloton_export.client.sync.SyncProgress`); ``archived`` is called with each
+    workout id as soon as it is in the archive (see
+    :func:`peloton_export.client.sync.sync_workouts`).
 
     :raises PelotonExportError: (one-line message) when login or the service fails.
     """
@@ -277,7 +381,14 @@ def sync_archive(
     api = api or make_client(config or load_config())
     try:
         report = sync_workouts(
-            api, archive, ledger=ledger, refetch=refetch, selection=selection, fetch=fetch, progress=progress
+            api,
+            archive,
+            ledger=ledger,
+            refetch=refetch,
+            selection=selection,
+            fetch=fetch,
+            progress=progress,
+            archived=archived,
         )
         ledger.set_meta("last_sync", _now())
         ledger.set_meta("last_sync_summary", report.summary())
@@ -449,7 +560,7 @@ def _sync_progress(callback: Callable[[ProgressEvent], None] | None) -> SyncProg
 
 
 def _export_progress(
-    callback: Callable[[ProgressEvent], None] | None, total: int | None = None
+    callback: Callable[[ProgressEvent], None] | None, total: Callable[[], int | None]
 ) -> Callable[[WorkoutResult], None] | None:
     if callback is None:
         return None
@@ -458,7 +569,7 @@ def _export_progress(
     def report(result: WorkoutResult) -> None:
         nonlocal done
         done += 1
-        callback(ProgressEvent("export", done, total, result.title or result.workout_id, result))
+        callback(ProgressEvent("export", done, total(), result.title or result.workout_id, result))
 
     return report
 

@@ -33,7 +33,8 @@ from typing import Any
 from xml.etree import ElementTree
 
 HERE = Path(__file__).resolve()
-#: ``module:attribute.path:N`` - SIGKILL the process on the Nth call of that function.
+#: ``module:attribute.path:N`` - SIGKILL the process on the Nth call of that function
+#: (``module:attribute.path:N:TEXT``: the Nth call with an argument containing ``TEXT``).
 CRASH_VARIABLE = "PELOTON_TEST_CRASH"
 RUN_TIMEOUT = 60.0
 INTERRUPTED = "Interrupted; the next run resumes where this one stopped."
@@ -285,7 +286,9 @@ def fetches(records: Iterable[Any]) -> Counter[str]:
 
 
 def _install_crash(spec: str) -> None:
-    module_name, attribute, nth = spec.split(":")
+    """``module:attribute:N`` kills on the Nth call; ``module:attribute:N:TEXT`` counts only
+    the calls with an argument containing ``TEXT`` (a path, when threads interleave calls)."""
+    module_name, attribute, nth, *only = spec.split(":", 3)
     owner: Any = importlib.import_module(module_name)
     *parents, name = attribute.split(".")
     for parent in parents:
@@ -296,6 +299,8 @@ def _install_crash(spec: str) -> None:
     @functools.wraps(original)
     def crashing(*args: Any, **kwargs: Any) -> Any:
         nonlocal calls
+        if only and not any(only[0] in str(arg) for arg in args):
+            return original(*args, **kwargs)
         calls += 1
         if calls >= int(nth):
             sys.stdout.flush()

@@ -83,9 +83,15 @@ SyncProgress = Callable[[str, int, "int | None", str], None]
 class _Meter:
     """Counts pages and fetched workouts for a :data:`SyncProgress` callback."""
 
-    def __init__(self, callback: SyncProgress | None, max_rate: float | None) -> None:
+    def __init__(
+        self,
+        callback: SyncProgress | None,
+        max_rate: float | None,
+        archived: Callable[[str], None] | None = None,
+    ) -> None:
         self.callback = callback
         self.max_rate = max_rate
+        self.archived = archived
         self.queued = 0
         self.done = 0
 
@@ -94,13 +100,17 @@ class _Meter:
             label = f"listing page {number} of {page_count}" if page_count else f"listing page {number}"
             self.callback("listing", number, page_count, f"{label} ({total} workouts on Peloton)")
 
-    def fetched(self, title: str) -> None:
+    def fetched(self, title: str, workout_id: str = "", outcome: str = "") -> None:
+        """One workout fetched; ``outcome`` ``new``/``updated`` means it is in the archive now
+        and goes to the ``archived`` callback (export while fetching)."""
         self.done += 1
         if self.callback is not None:
             eta = ""
             if self.max_rate:
                 eta = f", about {round(2 * (self.queued - self.done) / self.max_rate)} s left"
             self.callback("fetching", self.done, self.queued, f"fetching {title[:40]}{eta}")
+        if self.archived is not None and outcome in ("new", "updated"):
+            self.archived(workout_id)
 
 
 log = logging.getLogger("peloton_export.client")
@@ -245,6 +255,7 @@ def sync_workouts(
     fetch: bool = True,
     progress: SyncProgress | None = None,
     clock: Callable[[], float] | None = None,
+    archived: Callable[[str], None] | None = None,
 ) -> SyncReport:
     """Bring ``archive`` up to date with the account (see the module docstring).
 
@@ -253,7 +264,9 @@ def sync_workouts(
     ``fetch=False`` fetches nothing (see :attr:`SyncReport.would_fetch`); ``progress`` is
     called after each list page and each fetched workout (:data:`SyncProgress`; the ETA
     assumes two requests per workout at the ``max_rate`` ceiling). ``clock`` gives the time
-    in epoch seconds for the retry bound (default :data:`fetch_policy.clock`). Transient
+    in epoch seconds for the retry bound (default :data:`fetch_policy.clock`); ``archived``
+    is called with each workout id as soon as it is written to the archive (in this thread,
+    in list order; an exception it raises ends the sync, what was archived stays). Transient
     failures that outlast the retries
     (:class:`~peloton_export.client.http.ServiceUnavailable`) and login failures abort the
     sync; what was archived before stays archived.
@@ -268,7 +281,7 @@ def sync_workouts(
     now = (clock or fetch_policy.clock)()
     book = FailureBook.load(ledger, now)
     fetcher = _Fetcher(api, archive, book, skip_imported=skip, ride_details=rides)
-    meter = _Meter(progress, settings.max_rate)
+    meter = _Meter(progress, settings.max_rate, archived)
     try:
         if selection is not None and selection.workout_ids is not None:
             _sync_ids(
@@ -480,7 +493,7 @@ def _sync_ids(
         _note_fetched(fetcher, report, workout_id, detail)
         row = _seen_row(workout_id, detail)
         _count_fetched(report, workout_id, outcome, status=row[3])
-        meter.fetched(_title(detail, workout_id))
+        meter.fetched(_title(detail, workout_id), workout_id, outcome)
         if ledger is not None:
             ledger.seen_many([row])
             if outcome == "new":
@@ -563,7 +576,7 @@ def _sync_page(
             row = _seen_row(workout_id, detail)
             seen.append(row)
             _count_fetched(report, workout_id, outcome, status=row[3])
-            meter.fetched(_title(detail, workout_id))
+            meter.fetched(_title(detail, workout_id), workout_id, outcome)
     finally:
         for _, future in jobs:
             future.cancel()
