@@ -316,6 +316,10 @@ DISCIPLINE_ALIASES: Mapping[str, tuple[str, ...]] = {
 }
 
 
+#: Option keys every format and sink takes (``PLUGIN.title_template``: README "Activity titles").
+SHARED_OPTIONS = frozenset({"title_template"})
+
+
 def check_options(
     host: PluginHost,
     options: Mapping[str, str],
@@ -327,15 +331,18 @@ def check_options(
     """Check ``--option NAME.KEY=VALUE`` once, before anything is fetched or written.
 
     A ``NAME`` of an installed format or sink that declares its keys (``options``) must use
-    one of them; the chosen formats' and sinks' ``check_options`` check the values.
+    one of them or a shared key (``title_template``); the chosen formats' and sinks'
+    ``check_options`` check the values, and the title templates are checked too.
 
     :raises ConfigError: an unknown key (with the nearest one) or a bad value (exit 2).
     """
+    from peloton_export.sinkkit.templates import check_title_templates
+
     specs: dict[str, FormatSpec | SinkSpec] = {**host.formats(), **host.sinks()}
     for key in options:
         name, dot, sub = key.partition(".")
         spec = specs.get(name.lower()) if dot else None
-        if spec is None or not spec.options or sub in spec.options:
+        if spec is None or not spec.options or sub in spec.options or sub in SHARED_OPTIONS:
             continue
         near = difflib.get_close_matches(sub, list(spec.options), n=1)
         hint = f"did you mean {name}.{near[0]}? " if near else ""
@@ -345,6 +352,7 @@ def check_options(
     for check in checks:
         if check is not None:
             check(context)
+    check_title_templates(context, [f.name for f in formats] + [s.name for s in sinks])
 
 
 def resolve_disciplines(names: Iterable[str]) -> frozenset[str] | None:
