@@ -303,3 +303,17 @@ def test_the_readme_config_examples_load_without_warnings_and_run(
     assert cli("--demo", "--limit", "1", "-f", "json", "-o", str(tmp_path / "o")) == 0
     warnings = [r.getMessage() for r in caplog.records if r.name == "peloton_export.config"]
     assert not warnings, warnings
+
+
+@pytest.mark.parametrize(
+    ("option", "hint"), [("titel={title}", "did you mean title?"), ("stak=auto", "stack?")]
+)
+def test_a_typo_in_a_run_option_is_a_usage_error(
+    option: str, hint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli("--demo", "-f", "json", "--option", option, "-o", str(tmp_path / "o")) == 2
+    err = capsys.readouterr().err
+    assert f"unknown option {option.split('=')[0]!r}; " in err and hint in err
+    assert not (tmp_path / "o").exists()
+    good = ("--option", "title={title}", "--option", "stack=auto", "--option", "laps=session")
+    assert cli("--demo", "--limit", "1", "-f", "json", *good, "-o", str(tmp_path / "ok")) == 0
