@@ -562,3 +562,33 @@ def test_selecting_one_class_of_a_recorded_stack_selects_the_stack(
             (sid, "unchanged", "already exported and delivered")
         ]
     assert len(sink.seen) == 1 and service.posts == [sid]
+
+
+@pytest.mark.parametrize("broken", [1, 2])
+def test_an_unreadable_class_fails_alone_and_the_others_are_still_exported(
+    peloton_env: FakePeloton, service: Service, tmp_path: Path, broken: int
+) -> None:
+    """A new stack with a class whose archived body is corrupt: that class fails alone (one
+    line naming it); the others are grouped again without it and exported and delivered."""
+    members = members_of(classes(*THREE))
+    host, _ = _sink_host(service, tmp_path)
+    run_export(ExportRequest(formats=("json",), output_dir=tmp_path / "json"), host)  # archives them
+    bad = members[broken].id
+    graph = tmp_path / "data" / "archive" / "workouts" / bad / "performance_graph.json"
+    graph.write_text('{"metrics": [{"values": "x"', encoding="utf-8")
+    request = ExportRequest(
+        formats=("fit",), sinks=("activities",), output_dir=tmp_path / "out", options={"stack": "auto"}
+    )
+    report = run_export(request, host)
+    failed = [(r.workout_id, r.reason) for r in report.failed]
+    assert len(failed) == 1 and failed[0][0] == bad and bad in failed[0][1]
+    good = [w.id for w in members if w.id != bad]
+    expected = {stack_id(good)} if broken == 2 else set(good)  # still back to back, or not
+    assert {r.workout_id for r in report.results if r.status == "exported"} == expected
+    assert service.activities.keys() == expected and len(list((tmp_path / "out").glob("*.fit"))) == len(
+        expected
+    )
+    stacks = Ledger(tmp_path / "state" / "ledger.sqlite3").stacks()
+    assert stacks == ({stack_id(good): tuple(good)} if broken == 2 else {})
+    again = run_export(request, host)  # the bad class fails again, nothing is sent twice
+    assert [r.workout_id for r in again.failed] == [bad] and len(service.posts) == len(expected)
