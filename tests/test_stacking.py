@@ -438,6 +438,10 @@ def test_stacked_title_stays_within_the_limit() -> None:
     assert stacked_title(titles[:2]) == "10 min Warm Up Ride + 30 min Power Zone Ride"
     long = stacked_title([f"A very long class title number {i} of the day" for i in range(5)])
     assert len(long) <= 64 and long.count(" + ") == 4
+    ten = stacked_title([f"5 min Demo {kind} Ride" for kind in "ABCDEFGHIJ"])
+    assert ten == "5 min Demo A Ride + 9 more", "ten classes: not ten unreadable stubs"
+    huge = stacked_title(["x" * 100] * 10)
+    assert len(huge) == 64 and huge.endswith("… + 9 more")
 
 
 def test_settings_are_checked_before_any_work() -> None:
