@@ -131,6 +131,8 @@ def _assert_laps_align(workout: Workout, decoded: object) -> None:
     spans = step_spans(workout)
     assert len(laps) == len(spans)
     assert [round(lap["total_timer_time"]) for lap in laps[1:-1]] == [s.end - s.start for s in spans[1:-1]]
+    # each lap names its step, as Garmin Connect links laps to steps (and the leading exporter does)
+    assert [lap.get("wkt_step_index") for lap in laps] == list(range(len(spans)))
 
 
 def test_cadence_steps_equal_the_class_targets_with_open_gaps() -> None:
