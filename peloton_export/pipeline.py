@@ -339,7 +339,9 @@ class Exporter:
                 results.append(WorkoutResult(stack.stack_id, "unchanged", "already exported and delivered"))
             else:
                 results += self._export_stack_or_split(stack)
-        if StackSettings.from_options(self.context.options).parts and not _formats_done(item):
+                emitted.update(r.workout_id for r in results)  # classes a broken stack left alone
+        parts = StackSettings.from_options(self.context.options).parts
+        if parts and item.workout_id not in emitted and not _formats_done(item):
             results.append(self.export_one(item.workout_id, item, deliver=False))
         return results
 

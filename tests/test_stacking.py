@@ -568,9 +568,9 @@ def test_selecting_one_class_of_a_recorded_stack_selects_the_stack(
     assert len(sink.seen) == 1 and service.posts == [sid]
 
 
-@pytest.mark.parametrize("broken", [1, 2])
+@pytest.mark.parametrize(("broken", "parts"), [(1, "false"), (2, "false"), (1, "true")])
 def test_an_unreadable_class_fails_alone_and_the_others_are_still_exported(
-    peloton_env: FakePeloton, service: Service, tmp_path: Path, broken: int
+    peloton_env: FakePeloton, service: Service, tmp_path: Path, broken: int, parts: str
 ) -> None:
     """A new stack with a class whose archived body is corrupt: that class fails alone (one
     line naming it); the others are grouped again without it and exported and delivered."""
@@ -581,9 +581,13 @@ def test_an_unreadable_class_fails_alone_and_the_others_are_still_exported(
     graph = tmp_path / "data" / "archive" / "workouts" / bad / "performance_graph.json"
     graph.write_text('{"metrics": [{"values": "x"', encoding="utf-8")
     request = ExportRequest(
-        formats=("fit",), sinks=("activities",), output_dir=tmp_path / "out", options={"stack": "auto"}
+        formats=("fit",),
+        sinks=("activities",),
+        output_dir=tmp_path / "out",
+        options={"stack": "auto", "stack_parts": parts},
     )
     report = run_export(request, host)
+    assert len({r.workout_id for r in report.results}) == len(report.results), "each listed once"
     failed = [(r.workout_id, r.reason) for r in report.failed]
     assert len(failed) == 1 and failed[0][0] == bad and bad in failed[0][1]
     good = [w.id for w in members if w.id != bad]
