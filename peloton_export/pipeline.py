@@ -41,12 +41,13 @@ from peloton_export.plan import (
     StackPlan,
     WorkoutPlan,
     make_plan,
+    new_stack_plan,
     plan_stacks,
 )
 from peloton_export.plugins import PluginHost, create_host
 from peloton_export.raw import parse_json_object
 from peloton_export.specs import ExportContext, FormatSpec, SinkSpec
-from peloton_export.stacking import Candidate, StackSettings, stack_workouts
+from peloton_export.stacking import Candidate, StackSettings, group, stack_workouts
 
 if TYPE_CHECKING:
     from peloton_export.client.sync import SyncReport
@@ -251,6 +252,7 @@ class Exporter:
     config: Config | None = None
     _sinks_down: dict[str, str] = field(default_factory=dict)
     _write_formats: tuple[FormatSpec, ...] | None = None
+    _run_plan: ExportPlan | None = None
 
     def plan(self, selection: Selection) -> ExportPlan:
         """What :meth:`run` would do for ``selection``; reads no workout body."""
@@ -294,6 +296,7 @@ class Exporter:
         Everything, hooks included, runs in the calling thread.
         """
         plan = self.plan(selection) if plan is None else plan
+        self._run_plan = plan
         run = RunContext(
             self.context,
             self.archive,
@@ -417,8 +420,10 @@ class Exporter:
             if stack.plan.done:
                 results.append(WorkoutResult(stack.stack_id, "unchanged", ALREADY_DONE))
             else:
-                results.append(self.export_stack(stack))
-        if StackSettings.from_options(self.context.options).parts and not _formats_done(item):
+                results += self._export_stack_or_split(stack)
+                emitted.update(r.workout_id for r in results)  # classes a broken stack left alone
+        parts = StackSettings.from_options(self.context.options).parts
+        if parts and item.workout_id not in emitted and not _formats_done(item):
             results.append(self.export_one(item.workout_id, item, deliver=False))
         return results
 
@@ -434,6 +439,49 @@ class Exporter:
                 members.append(self._load(workout_id))
             except (SkipWorkout, ArchiveError, NormalizeError) as exc:
                 return _done(result, "failed", f"stack {stack.stack_id}: class {workout_id}: {exc}")
+        return self._export_loaded_stack(stack, members)
+
+    def _export_stack_or_split(self, stack: StackPlan) -> list[WorkoutResult]:
+        """:meth:`export_stack`, except for a new stack with a class that cannot be read:
+        that class fails (or is skipped) alone, with one line naming it, and the others are
+        grouped again without it (stacks of the ones still back to back, the rest alone).
+        A recorded stack is closed, so it fails whole (nothing of it is delivered alone)."""
+        if not stack.new or self._run_plan is None:
+            return [self.export_stack(stack)]
+        members: list[Workout] = []
+        alone: list[WorkoutResult] = []
+        for workout_id in stack.members:
+            try:
+                members.append(self._load(workout_id))
+            except SkipWorkout as exc:
+                alone.append(WorkoutResult(workout_id, "skipped", str(exc)))
+            except (ArchiveError, NormalizeError) as exc:
+                alone.append(WorkoutResult(workout_id, "failed", str(exc)))
+        if not alone:
+            return [self._export_loaded_stack(stack, members)]
+        return alone + self._regroup(members, self._run_plan)
+
+    def _regroup(self, members: list[Workout], plan: ExportPlan) -> list[WorkoutResult]:
+        """Export the readable classes of a broken new stack: still-consecutive ones stacked."""
+        gap = StackSettings.from_options(self.context.options).gap_s
+        candidates = [Candidate(w.id, w.discipline, w.start.timestamp(), w.end.timestamp()) for w in members]
+        groups = {ids[0]: ids for ids in group(candidates, gap)}
+        grouped = {m for ids in groups.values() for m in ids}
+        by_id = {w.id: w for w in members}
+        plans = {item.workout_id: item for item in plan.workouts}
+        results = []
+        for workout in members:
+            if workout.id in groups:
+                sub = new_stack_plan(self.ledger, plan, groups[workout.id])
+                results.append(self._export_loaded_stack(sub, [by_id[m] for m in sub.members]))
+            elif workout.id not in grouped:
+                result = WorkoutResult(workout_id=workout.id, status="exported")
+                results.append(self._export_workout(result, workout, plans.get(workout.id)))
+        return results
+
+    def _export_loaded_stack(self, stack: StackPlan, members: list[Workout]) -> WorkoutResult:
+        """Build the stacked workout of loaded ``members``, record a new stack, write and deliver."""
+        result = WorkoutResult(workout_id=stack.stack_id, status="exported")
         try:
             workout = stack_workouts(members, stack.stack_id)
         except ValueError as exc:

@@ -254,6 +254,26 @@ def plan_stacks(
     ]
 
 
+def new_stack_plan(ledger: Ledger | None, plan: ExportPlan, members: Sequence[str]) -> StackPlan:
+    """A new stack of ``members`` (workouts of ``plan``, in start order), planned as
+    :func:`plan_stacks` plans one (used when a stack loses an unreadable class)."""
+    from peloton_export.stacking import stack_id
+
+    by_id = {item.workout_id: item for item in plan.workouts}
+    sid = stack_id(members)
+    entry = (sid, _stack_meta(sid, [by_id[m].meta if m in by_id else None for m in members]))
+    planned = make_plan(
+        ledger,
+        [entry],
+        formats=plan.formats,
+        sinks=plan.sinks,
+        output_dir=plan.output_dir,
+        force=plan.force,
+        dry_run=plan.dry_run,
+    )
+    return StackPlan(sid, tuple(members), planned.workouts[0], True)
+
+
 def _stack_meta(identifier: str, metas: Sequence[EntryMeta | None]) -> EntryMeta | None:
     """The newest class's entry under the stack id (``None`` when a class's is unknown)."""
     known = [m for m in metas if m is not None]
@@ -358,6 +378,7 @@ __all__ = [
     "fold_stacks",
     "format_action",
     "make_plan",
+    "new_stack_plan",
     "pending_summary",
     "plan_stacks",
     "sink_action",

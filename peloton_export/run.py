@@ -430,6 +430,13 @@ DISCIPLINE_ALIASES: Mapping[str, tuple[str, ...]] = {
 }
 
 
+#: Option keys every format and sink takes (``PLUGIN.title_template``: README "Activity titles").
+SHARED_OPTIONS = frozenset({"title_template"})
+#: The run's own option keys (no ``PLUGIN.`` prefix): the title template, the lap strategy,
+#: watch recordings to merge, and stacked classes.
+RUN_OPTIONS = ("title", "laps", "merge", "stack", "stack_gap_s", "stack_parts")
+
+
 def check_options(
     host: PluginHost,
     options: Mapping[str, str],
@@ -440,16 +447,27 @@ def check_options(
 ) -> None:
     """Check ``--option NAME.KEY=VALUE`` once, before anything is fetched or written.
 
-    A ``NAME`` of an installed format or sink that declares its keys (``options``) must use
-    one of them; the chosen formats' and sinks' ``check_options`` check the values.
+    A key without ``NAME.`` must be one of :data:`RUN_OPTIONS`. A ``NAME`` of an installed
+    format or sink that declares its keys (``options``) must use
+    one of them or a shared key (``title_template``); the chosen formats' and sinks'
+    ``check_options`` check the values, and the title templates are checked too.
 
     :raises ConfigError: an unknown key (with the nearest one) or a bad value (exit 2).
     """
+    from peloton_export.sinkkit.templates import check_title_templates
+
     specs: dict[str, FormatSpec | SinkSpec] = {**host.formats(), **host.sinks()}
     for key in options:
         name, dot, sub = key.partition(".")
+        if not dot and key not in RUN_OPTIONS:
+            near = difflib.get_close_matches(key, RUN_OPTIONS, n=1)
+            hint = f"did you mean {near[0]}? " if near else ""
+            raise ConfigError(
+                f"unknown option {key!r}; {hint}the run's options are {', '.join(RUN_OPTIONS)}"
+                " (a format's or sink's are NAME.KEY)"
+            )
         spec = specs.get(name.lower()) if dot else None
-        if spec is None or not spec.options or sub in spec.options:
+        if spec is None or not spec.options or sub in spec.options or sub in SHARED_OPTIONS:
             continue
         near = difflib.get_close_matches(sub, list(spec.options), n=1)
         hint = f"did you mean {name}.{near[0]}? " if near else ""
@@ -459,6 +477,7 @@ def check_options(
     for check in checks:
         if check is not None:
             check(context)
+    check_title_templates(context, [f.name for f in formats] + [s.name for s in sinks])
 
 
 def resolve_disciplines(names: Iterable[str]) -> frozenset[str] | None:

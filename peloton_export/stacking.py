@@ -61,6 +61,8 @@ MAX_CLASS_S = 6 * 3600
 #: The prefix of every stack id (a Peloton workout id is 32 hex digits, so they never clash).
 STACK_PREFIX = "stack-"
 _TITLE_LIMIT = 64
+#: The fewest characters of each title worth showing; below it a title says "+ N more".
+_MIN_SHARE = 8
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -166,7 +168,8 @@ def stacked_title(titles: Sequence[str], limit: int = _TITLE_LIMIT) -> str:
     """The classes' titles joined by `` + ``, within ``limit`` characters.
 
     Too long: a last word every title shares (``Ride``) is said once, at the end; still too
-    long: each title is cut to an equal share (ending in ``…``).
+    long: each title is cut to an equal share (ending in ``…``); when that share would be
+    under :data:`_MIN_SHARE` characters, the first title and ``+ N more``.
     """
     parts = [" ".join(t.split()) or "Class" for t in titles]
     joined = " + ".join(parts)
@@ -178,7 +181,12 @@ def stacked_title(titles: Sequence[str], limit: int = _TITLE_LIMIT) -> str:
         short = " + ".join(p.rsplit(" ", 1)[0] for p in parts) + f" {word}"
         if len(short) <= limit:
             return short
-    share = max(4, (limit - 3 * (len(parts) - 1)) // len(parts))
+    share = (limit - 3 * (len(parts) - 1)) // len(parts)
+    if share < _MIN_SHARE:  # too many classes to name each: the first one, and how many more
+        more = f" + {len(parts) - 1} more"
+        room = max(limit - len(more), 1)
+        first = parts[0] if len(parts[0]) <= room else parts[0][: room - 1].rstrip() + "…"
+        return (first + more)[:limit]
     cut = [p if len(p) <= share else p[: share - 1].rstrip() + "…" for p in parts]
     return " + ".join(cut)[:limit]
 

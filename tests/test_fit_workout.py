@@ -131,6 +131,8 @@ def _assert_laps_align(workout: Workout, decoded: object) -> None:
     spans = step_spans(workout)
     assert len(laps) == len(spans)
     assert [round(lap["total_timer_time"]) for lap in laps[1:-1]] == [s.end - s.start for s in spans[1:-1]]
+    # each lap names its step, as Garmin Connect links laps to steps (and the leading exporter does)
+    assert [lap.get("wkt_step_index") for lap in laps] == list(range(len(spans)))
 
 
 def test_cadence_steps_equal_the_class_targets_with_open_gaps() -> None:
@@ -258,3 +260,34 @@ def test_config_title_template_reaches_every_file_of_a_run(tmp_path: Path) -> No
         assert data["activity_title"] == expected
         fit = decode(path.with_suffix(".fit").read_bytes())
         assert fit.garmin["workout_mesgs"][0]["wkt_name"] == expected
+
+
+def test_title_template_options_on_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--option fit.title_template=...` (README "Activity titles") works; a bad template is
+    one usage error (exit 2) before anything is written, naming the setting."""
+    from peloton_export.cli import run
+    from peloton_export.plugins import create_host
+
+    def cli(*args: str) -> int:
+        return run(["--demo", "--limit", "1", "-f", "fit", *args], host=create_host(entry_points=False))
+
+    out = tmp_path / "ok"
+    assert cli("-o", str(out), "--option", "fit.title_template={discipline} {{x}} {duration_min} min") == 0
+    (fit,) = list(out.glob("*.fit"))
+    assert decode(fit.read_bytes()).garmin["workout_mesgs"][0]["wkt_name"] == "cycling {x} 45 min"
+    capsys.readouterr()
+    for option, named in (
+        ("title={nosuch}", "title_template (--option title): unknown field {nosuch}"),
+        ("title={title", "title_template (--option title): not a valid template"),
+        ("title={title:>{width}}", "unknown field {width}"),
+        ("title={title:d}", "not a valid template"),
+        ("title={}", "not a valid template"),
+        ("fit.title_template={oops}", "[plugin:fit] title_template: unknown field {oops}"),
+    ):
+        bad = tmp_path / "bad"
+        assert cli("-o", str(bad), "--option", option) == 2, option
+        err = capsys.readouterr().err
+        assert named in err and "Traceback" not in err, (option, err)
+        assert not bad.exists()

@@ -438,6 +438,10 @@ def test_stacked_title_stays_within_the_limit() -> None:
     assert stacked_title(titles[:2]) == "10 min Warm Up Ride + 30 min Power Zone Ride"
     long = stacked_title([f"A very long class title number {i} of the day" for i in range(5)])
     assert len(long) <= 64 and long.count(" + ") == 4
+    ten = stacked_title([f"5 min Demo {kind} Ride" for kind in "ABCDEFGHIJ"])
+    assert ten == "5 min Demo A Ride + 9 more", "ten classes: not ten unreadable stubs"
+    huge = stacked_title(["x" * 100] * 10)
+    assert len(huge) == 64 and huge.endswith("… + 9 more")
 
 
 def test_settings_are_checked_before_any_work() -> None:
@@ -562,3 +566,37 @@ def test_selecting_one_class_of_a_recorded_stack_selects_the_stack(
             (sid, "unchanged", "already exported and delivered")
         ]
     assert len(sink.seen) == 1 and service.posts == [sid]
+
+
+@pytest.mark.parametrize(("broken", "parts"), [(1, "false"), (2, "false"), (1, "true")])
+def test_an_unreadable_class_fails_alone_and_the_others_are_still_exported(
+    peloton_env: FakePeloton, service: Service, tmp_path: Path, broken: int, parts: str
+) -> None:
+    """A new stack with a class whose archived body is corrupt: that class fails alone (one
+    line naming it); the others are grouped again without it and exported and delivered."""
+    members = members_of(classes(*THREE))
+    host, _ = _sink_host(service, tmp_path)
+    run_export(ExportRequest(formats=("json",), output_dir=tmp_path / "json"), host)  # archives them
+    bad = members[broken].id
+    graph = tmp_path / "data" / "archive" / "workouts" / bad / "performance_graph.json"
+    graph.write_text('{"metrics": [{"values": "x"', encoding="utf-8")
+    request = ExportRequest(
+        formats=("fit",),
+        sinks=("activities",),
+        output_dir=tmp_path / "out",
+        options={"stack": "auto", "stack_parts": parts},
+    )
+    report = run_export(request, host)
+    assert len({r.workout_id for r in report.results}) == len(report.results), "each listed once"
+    failed = [(r.workout_id, r.reason) for r in report.failed]
+    assert len(failed) == 1 and failed[0][0] == bad and bad in failed[0][1]
+    good = [w.id for w in members if w.id != bad]
+    expected = {stack_id(good)} if broken == 2 else set(good)  # still back to back, or not
+    assert {r.workout_id for r in report.results if r.status == "exported"} == expected
+    assert service.activities.keys() == expected and len(list((tmp_path / "out").glob("*.fit"))) == len(
+        expected
+    )
+    stacks = Ledger(tmp_path / "state" / "ledger.sqlite3").stacks()
+    assert stacks == ({stack_id(good): tuple(good)} if broken == 2 else {})
+    again = run_export(request, host)  # the bad class fails again, nothing is sent twice
+    assert [r.workout_id for r in again.failed] == [bad] and len(service.posts) == len(expected)

@@ -273,3 +273,47 @@ def test_out_of_range_settings_are_an_error_in_demo_mode_too(
     monkeypatch.setenv("PELOTON_CONFIG", str(ini))
     assert cli("--demo", "-f", "json", "-o", str(tmp_path / "o")) == 2
     assert "page_size: must be between 1 and 100, got 500" in capsys.readouterr().err
+
+
+def _readme_ini_blocks() -> list[str]:
+    """The ```ini blocks of the README that hold a ``[peloton-export]`` section."""
+    import re
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```ini\n(.*?)```", readme, re.S)
+    return [b for b in blocks if "[peloton-export]" in b]
+
+
+@pytest.mark.parametrize("index", range(2))
+def test_the_readme_config_examples_load_without_warnings_and_run(
+    index: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from peloton_export.config import load_config
+
+    blocks = _readme_ini_blocks()
+    assert len(blocks) == 2, "the main example and the Stacked classes one"
+    ini = tmp_path / "readme.ini"
+    ini.write_text(blocks[index].replace("password = ...", "password = x"), encoding="utf-8")
+    monkeypatch.setenv("PELOTON_CONFIG", str(ini))
+    monkeypatch.setenv("PELOTON_EXPORT_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("PELOTON_EXPORT_CONFIG_DIR", str(tmp_path / "config"))
+    caplog.set_level("WARNING", logger="peloton_export.config")
+    settings = load_config().settings
+    assert all(";" not in value for value in settings.values()), settings
+    assert cli("--demo", "--limit", "1", "-f", "json", "-o", str(tmp_path / "o")) == 0
+    warnings = [r.getMessage() for r in caplog.records if r.name == "peloton_export.config"]
+    assert not warnings, warnings
+
+
+@pytest.mark.parametrize(
+    ("option", "hint"), [("titel={title}", "did you mean title?"), ("stak=auto", "stack?")]
+)
+def test_a_typo_in_a_run_option_is_a_usage_error(
+    option: str, hint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli("--demo", "-f", "json", "--option", option, "-o", str(tmp_path / "o")) == 2
+    err = capsys.readouterr().err
+    assert f"unknown option {option.split('=')[0]!r}; " in err and hint in err
+    assert not (tmp_path / "o").exists()
+    good = ("--option", "title={title}", "--option", "stack=auto", "--option", "laps=session")
+    assert cli("--demo", "--limit", "1", "-f", "json", *good, "-o", str(tmp_path / "ok")) == 0

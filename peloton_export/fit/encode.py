@@ -47,7 +47,7 @@ from peloton_export.fit.devices import DeviceIdentity, device_for
 from peloton_export.fit.laps import LapSpan
 from peloton_export.fit.sports import SportChoice, fit_sport
 from peloton_export.fit.strength import ExerciseMap, load_exercise_map
-from peloton_export.fit.workout import workout_messages
+from peloton_export.fit.workout import step_spans, workout_messages
 from peloton_export.fit.zones import heart_rate_zone_times, power_zone_times
 from peloton_export.laps import lap_plan
 from peloton_export.model import GpsPoint, Sample, Workout
@@ -556,7 +556,10 @@ def _sets(
 
 
 def _lap_messages(activity: _Activity, options: FitOptions) -> list[Message]:
-    """One ``lap`` per span of the lap strategy; the first starts at the start, the last ends at the end."""
+    """One ``lap`` per span of the lap strategy; the first starts at the start, the last ends at the end.
+
+    A lap that is exactly a workout step's span names it (``wkt_step_index``), as Garmin
+    Connect links laps to the class's steps (see :mod:`peloton_export.fit.workout`)."""
     workout, timeline, samples = activity.workout, activity.timeline, activity.samples
     last_offset = max([o for _, o, _ in activity.rows], default=0)
     active_end = max(last_offset, math.ceil(workout.timer_s) if _finite(workout.timer_s) else 0)
@@ -569,6 +572,7 @@ def _lap_messages(activity: _Activity, options: FitOptions) -> list[Message]:
     )
     distance_before = 0.0
     offsets = [s.offset for s in samples]
+    steps = {(step.start, step.end): i for i, step in enumerate(step_spans(workout))}
     messages: list[Message] = []
     for index, span in enumerate(spans):
         last = index == len(spans) - 1
@@ -581,7 +585,9 @@ def _lap_messages(activity: _Activity, options: FitOptions) -> list[Message]:
         if distances:
             distance_before = max(distance_before, max(distances))
         lap = _Lap(index, span, bounds[index][0], bounds[index][1], last, distance, calories[index], stats)
-        messages.append(("lap", _lap_fields(activity, lap)))
+        fields = _lap_fields(activity, lap)
+        fields["wkt_step_index"] = steps.get((span.start, span.end))  # the step this lap is
+        messages.append(("lap", fields))
     return messages
 
 

@@ -6,6 +6,7 @@ import math
 import re
 import string
 import unicodedata
+from collections.abc import Iterable, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from peloton_export.disciplines import display_discipline
@@ -18,6 +19,7 @@ __all__ = [
     "DEFAULT_TITLE",
     "TITLE_LIMIT",
     "activity_title",
+    "check_title_templates",
     "clean_title",
     "render_setting",
     "render_template",
@@ -105,15 +107,40 @@ def render_template(template: str, workout: Workout, *, setting: str) -> str:
     fields = template_fields(workout)
     lines = []
     for line in template.replace("\\n", "\n").split("\n"):
-        names = [name for _, name, _, _ in string.Formatter().parse(line) if name]
-        unknown = [n for n in names if n not in fields]
-        if unknown:
-            allowed = ", ".join(sorted(fields))
-            raise ConfigError(f"{setting}: unknown field {{{unknown[0]}}}; use one of: {allowed}")
+        names = _field_names(line, fields, setting)
         if names and all(not fields[n] for n in names):
             continue
-        lines.append(line.format_map(fields))
+        lines.append(_format(line, fields, setting))
     return "\n".join(lines).strip()
+
+
+def _field_names(line: str, fields: Mapping[str, str], setting: str) -> list[str]:
+    """The fields ``line`` uses (format specs included).
+
+    :raises ConfigError: a malformed template or an unknown field, naming ``setting``.
+    """
+    try:
+        parsed = list(string.Formatter().parse(line))
+    except ValueError as exc:
+        raise ConfigError(f"{setting}: not a valid template ({exc}): {line!r}") from None
+    names = []
+    for _, name, spec, _ in parsed:
+        if name:
+            names.append(name)
+        if spec and "{" in spec:
+            names += _field_names(spec, fields, setting)
+    unknown = [n for n in names if n not in fields]
+    if unknown:
+        allowed = ", ".join(sorted(fields))
+        raise ConfigError(f"{setting}: unknown field {{{unknown[0]}}}; use one of: {allowed}")
+    return names
+
+
+def _format(line: str, fields: Mapping[str, str], setting: str) -> str:
+    try:
+        return line.format_map(fields)
+    except (ValueError, KeyError, IndexError, AttributeError, TypeError) as exc:
+        raise ConfigError(f"{setting}: not a valid template ({exc}): {line!r}") from None
 
 
 def render_setting(
@@ -144,6 +171,37 @@ def _title_char(c: str) -> str:
     if category in ("Cf", "Cs", "Co") and c not in _JOINERS:
         return ""
     return c
+
+
+def _title_setting(context: ExportContext | None, plugin: str | None) -> str:
+    """Where the title template of ``plugin`` comes from, for messages."""
+    if context is not None and plugin is not None:
+        own = PluginSettings.from_context(context, plugin)
+        if own.get("title_template"):
+            return own.where("title_template")
+    return "title_template (--option title)"
+
+
+def check_title_templates(context: ExportContext, plugins: Iterable[str] = ()) -> None:
+    """Check the run's title template and each of ``plugins``' own, before any work.
+
+    :raises ConfigError: a malformed template or an unknown field (a usage error, exit 2).
+    """
+    from datetime import UTC, datetime
+
+    sample = Workout(
+        id="0" * 32,
+        discipline="cycling",
+        start=datetime(2026, 1, 1, tzinfo=UTC),
+        end=datetime(2026, 1, 1, 0, 30, tzinfo=UTC),
+        elapsed_s=1800.0,
+        timer_s=1800.0,
+        title="30 min Ride",
+        instructor="Coach",
+    )
+    for plugin in (None, *plugins):
+        template = title_template(context, plugin)
+        render_template(template, sample, setting=_title_setting(context, plugin))
 
 
 def title_template(context: ExportContext | None, plugin: str | None = None) -> str:
@@ -177,6 +235,6 @@ def activity_title(
     text = template or title_template(context, plugin)
     if not workout.instructor:
         text = _WITH_INSTRUCTOR.sub("", text)
-    setting = f"[plugin:{plugin}] title_template" if plugin else "title_template"
+    setting = "title_template" if template else _title_setting(context, plugin)
     title = clean_title(render_template(text, workout, setting=setting).replace("\n", " "), limit)
     return title or clean_title(template_fields(workout)["title"], limit)
