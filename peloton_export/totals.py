@@ -7,6 +7,7 @@ One rule per field, shared by FIT (session ``total_ascent``, ``total_cycles``,
   ascent of the altitude series (samples', else the GPS fixes'; 1 m hysteresis against
   noise), else ``None`` (fewer than two altitudes).
 * ``strokes`` (Row only: sport family ``rowing``): Peloton's ``stroke_count`` summary, else
+  the number of strokes in its per-stroke list (:attr:`Workout.strokes` carries either), else
   the stroke rate integrated over time (each step at most 5 s), else ``None``.
 * ``avg_stroke_distance_m`` (m): the session distance over the strokes, ``None`` without
   either.

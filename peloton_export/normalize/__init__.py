@@ -66,7 +66,7 @@ from peloton_export.normalize.metrics import (
     read_columns,
     read_offsets,
 )
-from peloton_export.normalize.reconcile import reconcile_distance, stroke_offsets
+from peloton_export.normalize.reconcile import listed_strokes, reconcile_distance, stroke_offsets
 from peloton_export.normalize.strength import read_sets
 from peloton_export.raw import RawWorkout
 
@@ -318,7 +318,7 @@ def _read_totals(bodies: _Bodies, samples: tuple[Sample, ...], ctx: Context) -> 
         distance_m=distance,
         sets=sets,
         ascent_m=_summary.elevation_gain(sums),
-        strokes=_summary.stroke_count(sums),
+        strokes=_summary.stroke_count(sums) or listed_strokes(bodies.graph),
         distance_from_summary=from_summary,
     )
 

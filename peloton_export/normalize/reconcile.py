@@ -26,7 +26,7 @@ from typing import TypeVar
 from peloton_export.model import GpsPoint, Sample
 from peloton_export.normalize._common import Context, JsonObject, arr, obj, offset_value
 
-__all__ = ["STROKE_GAP_S", "moving_mask", "reconcile_distance", "stroke_offsets"]
+__all__ = ["STROKE_GAP_S", "listed_strokes", "moving_mask", "reconcile_distance", "stroke_offsets"]
 
 _Item = TypeVar("_Item", Sample, GpsPoint)
 
@@ -36,17 +36,27 @@ STROKE_GAP_S = 10
 _NOTE_SHARE = 0.02
 
 
-def stroke_offsets(graph: JsonObject | None) -> list[int]:
-    """The sorted offsets (s) of Peloton's per-stroke list, ``[]`` when there is none."""
+def _stroke_list_offsets(graph: JsonObject | None) -> list[int]:
+    """The offset (s) of each stroke in Peloton's per-stroke list with a valid offset."""
     caesar = obj(graph.get("caesar_metrics")) if graph else None
     output = obj(caesar.get("output")) if caesar else None
-    offsets = set()
+    offsets = []
     for raw in arr(output.get("data") if output else None):
         item = obj(raw)
         offset = offset_value(item.get("seconds_since_pedaling_start")) if item else None
         if offset is not None:
-            offsets.add(offset)
-    return sorted(offsets)
+            offsets.append(offset)
+    return offsets
+
+
+def stroke_offsets(graph: JsonObject | None) -> list[int]:
+    """The sorted offsets (s) of Peloton's per-stroke list, ``[]`` when there is none."""
+    return sorted(set(_stroke_list_offsets(graph)))
+
+
+def listed_strokes(graph: JsonObject | None) -> int | None:
+    """The number of strokes in Peloton's per-stroke list, ``None`` when there is none."""
+    return len(_stroke_list_offsets(graph)) or None
 
 
 def _still(sample: Sample) -> bool:

@@ -7,7 +7,8 @@
   the Row).
 * Elevation gain: the ``elevation`` summary converted by its ``display_unit`` (ft when
   missing), in metres; wins over any ascent computed from an altitude series.
-* Strokes: the ``stroke_count`` summary (a whole number of strokes, Row).
+* Strokes: the ``stroke_count`` summary (a whole number of strokes, Row); without one, the
+  number of strokes in Peloton's per-stroke list (``caesar_metrics.output.data``).
 * FTP: see :func:`ftp` (by ``ftp_info.ftp_source``).
 * Heart-rate zones: the ``zones`` of the ``heart_rate`` metric (``zoneN``, min/max bpm,
   seconds spent); else the durations of ``effort_zones.heart_rate_zone_durations`` without
