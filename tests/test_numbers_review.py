@@ -53,3 +53,58 @@ def test_row_strokes_come_from_the_per_stroke_list_without_stroke_count(
     session = decode(encode_workout(workout)).one("session")
     assert session["total_cycles"] == 133
     assert session["avg_stroke_distance"] == pytest.approx(7.69, abs=0.01)
+
+
+def _zero_motion(graph: dict[str, Any]) -> None:
+    for metric in graph["metrics"]:
+        if metric.get("slug") in ("speed", "cadence", "output"):
+            metric["values"] = [0 for _ in metric.get("values") or []]
+
+
+def _no_speed(graph: dict[str, Any]) -> None:
+    graph["metrics"] = [m for m in graph["metrics"] if m.get("slug") not in ("speed", "pace")]
+
+
+def _one_story(workout: Workout) -> None:
+    """Records, laps (FIT, TCX) and the session all end at the workout's distance."""
+    from peloton_export.default_plugins.tcx import render_tcx
+
+    total = workout.distance_m
+    assert total is not None and total > 0
+    decoded = decode(encode_workout(workout))
+    records = [r["distance"] for r in decoded.all("record") if r.get("distance") is not None]
+    assert records and max(records) == pytest.approx(total, abs=0.05)
+    assert sum(lap.get("total_distance") or 0 for lap in decoded.all("lap")) == pytest.approx(total, abs=0.5)
+    assert decoded.one("session")["total_distance"] == pytest.approx(total, abs=0.05)
+    import re
+
+    tcx_laps = [
+        float(d) for d in re.findall(r"</TotalTimeSeconds>\s*<DistanceMeters>([0-9.]+)<", render_tcx(workout))
+    ]
+    assert sum(tcx_laps) == pytest.approx(total, abs=0.5)
+
+
+@pytest.mark.parametrize("change", [_zero_motion, _no_speed], ids=["no-moving-sample", "no-speed-series"])
+def test_a_distance_summary_without_series_distance_is_spread_over_time(
+    fixtures_dir: Path, tmp_path: Path, change: Any
+) -> None:
+    """A ride whose series gains no distance (every sample still, or no speed at all) but
+    whose summary says 7.93 mi: records, laps and TCX end at the summary, not at 0 m."""
+    raw = _raw(fixtures_dir, tmp_path, "cycling_workout.json")
+    workout = _with_graph(raw, change)
+    assert workout.distance_m is not None
+    _one_story(workout)
+    assert any("spread over their time" in n for n in workout.notes)
+
+
+def test_gps_fixes_at_one_point_still_end_at_the_summary(fixtures_dir: Path, tmp_path: Path) -> None:
+    def same_point(graph: dict[str, Any]) -> None:
+        for segment in graph["location_data"]:
+            points = segment.get("coordinates") or []
+            for point in points:
+                point.update(latitude=points[0]["latitude"], longitude=points[0]["longitude"], distance=0.0)
+
+    workout = _with_graph(_raw(fixtures_dir, tmp_path, "just_walk_outdoor.json"), same_point)
+    _one_story(workout)
+    fixes = [p.distance_m for p in workout.track if p.distance_m is not None]
+    assert max(fixes) == pytest.approx(workout.distance_m or 0, abs=0.05)
