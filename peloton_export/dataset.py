@@ -175,7 +175,7 @@ def workouts_table(workout: Workout, laps: str = "auto") -> Any:
         "max_power_w": stats.max_power_w,
         "avg_heart_rate_bpm": stats.avg_heart_rate_bpm,
         "avg_cadence_rpm": stats.avg_cadence_rpm,
-        "avg_speed_mps": stats.avg_speed_mps,
+        "avg_speed_mps": totals.avg_speed_mps,
         "samples": len(workout.samples),
         "gps_points": len(workout.track),
         "laps": len(planned_laps(workout, laps, family)),

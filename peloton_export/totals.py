@@ -11,6 +11,9 @@ One rule per field, shared by FIT (session ``total_ascent``, ``total_cycles``,
   the stroke rate integrated over time (each step at most 5 s), else ``None``.
 * ``avg_stroke_distance_m`` (m): the session distance over the strokes, ``None`` without
   either.
+* ``avg_speed_mps`` (m/s): the session distance over the active time (``timer_s``), as the
+  FIT session and Garmin compute it, so it agrees with the distance every format ends at;
+  else the mean of the samples' speeds; ``None`` without either.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ class SessionTotals:
     ascent_m: float | None
     strokes: int | None
     avg_stroke_distance_m: float | None
+    avg_speed_mps: float | None = None
 
 
 def ascent_descent(altitudes: Sequence[float], threshold: float = 1.0) -> tuple[float, float]:
@@ -109,4 +113,18 @@ def session_totals(workout: Workout, family: str | None = None) -> SessionTotals
     if distance is None or not math.isfinite(distance):
         distance = max((s.distance_m for s in workout.samples if s.distance_m is not None), default=None)
     per_stroke = distance / strokes if strokes and distance else None
-    return SessionTotals(ascent_m=_ascent(workout), strokes=strokes, avg_stroke_distance_m=per_stroke)
+    return SessionTotals(
+        ascent_m=_ascent(workout),
+        strokes=strokes,
+        avg_stroke_distance_m=per_stroke,
+        avg_speed_mps=_avg_speed(workout, distance),
+    )
+
+
+def _avg_speed(workout: Workout, distance: float | None) -> float | None:
+    """Distance over active time, else the mean sample speed (see the module docstring)."""
+    timer = workout.timer_s
+    if distance is not None and math.isfinite(distance) and math.isfinite(timer) and timer > 0:
+        return distance / timer
+    speeds = [s.speed_mps for s in workout.samples if s.speed_mps is not None and math.isfinite(s.speed_mps)]
+    return math.fsum(speeds) / len(speeds) if speeds else None

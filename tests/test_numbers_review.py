@@ -108,3 +108,38 @@ def test_gps_fixes_at_one_point_still_end_at_the_summary(fixtures_dir: Path, tmp
     _one_story(workout)
     fixes = [p.distance_m for p in workout.track if p.distance_m is not None]
     assert max(fixes) == pytest.approx(workout.distance_m or 0, abs=0.05)
+
+
+def test_average_speed_is_the_same_in_fit_csv_parquet_and_html(fixtures_dir: Path, tmp_path: Path) -> None:
+    """The cyrii42 ride (5 s samples): Peloton shows 7.93 mi in 30:00, 15.9 mph. The FIT
+    session said 7.09 m/s while summary.csv, Parquet and the HTML page said 7.445 m/s
+    (16.7 mph, the mean of the speed readings): one average, distance over active time."""
+    import re
+
+    from peloton_export.dataset import workouts_table
+    from peloton_export.default_plugins.csv_format import summary_row
+    from peloton_export.report.page import render_page
+    from peloton_export.specs import ExportContext
+
+    archive = Archive(tmp_path / "archive")
+    import_path(fixtures_dir / "peloton-cyrii42" / "4fbc5027efd344a6be4f8bbd4f9ae0e1.json", archive)
+    workout = normalize(archive.load("4fbc5027efd344a6be4f8bbd4f9ae0e1"))
+    fit = decode(encode_workout(workout)).one("session")["avg_speed"]
+    assert fit == pytest.approx(7.09, abs=0.01)
+    row = summary_row(workout, ExportContext(output_dir=tmp_path))
+    assert float(row["avg_speed_mps"]) == pytest.approx(fit, abs=0.001)
+    assert workouts_table(workout).to_pylist()[0]["avg_speed_mps"] == pytest.approx(fit, abs=0.001)
+    page = render_page(workout, "page.html")
+    shown = re.search(r"<dt>Avg speed</dt><dd>([0-9.]+) mph</dd>", page)
+    assert shown is not None and float(shown.group(1)) == 15.9
+
+
+def test_html_totals_show_ascent_and_strokes(fixtures_dir: Path, tmp_path: Path) -> None:
+    from peloton_export.report.page import render_page
+
+    walk = normalize(_raw(fixtures_dir, tmp_path / "walk", "tread_run_workout.json"))
+    assert "<dt>Elevation gain</dt><dd>264 ft</dd>" in render_page(walk, "walk.html")
+    row = normalize(_raw(fixtures_dir, tmp_path / "row", "rower_workout.json"))
+    page = render_page(row, "row.html")
+    assert "<dt>Strokes</dt><dd>133</dd>" in page
+    assert "<dt>Avg stroke distance</dt><dd>7.7 m</dd>" in page

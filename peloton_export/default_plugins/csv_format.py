@@ -289,7 +289,7 @@ def summary_row(workout: Workout, context: ExportContext) -> Mapping[str, str]:
         "avg_heart_rate_bpm": _num(stats.avg_heart_rate_bpm),
         "max_heart_rate_bpm": _num(stats.max_heart_rate_bpm, ".0f"),
         "avg_cadence_rpm": _num(stats.avg_cadence_rpm),
-        "avg_speed_mps": _num(stats.avg_speed_mps, ".3f"),
+        "avg_speed_mps": _num(totals.avg_speed_mps, ".3f"),
         "ftp_w": _num(workout.ftp_w, ".0f"),
         "samples": str(len(workout.samples)),
         "gps_points": str(len(workout.track)),

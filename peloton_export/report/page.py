@@ -179,7 +179,10 @@ def charts(workout: Workout, units: Units) -> list[str]:
 
 
 def _totals(workout: Workout, units: Units) -> str:
+    from peloton_export.totals import session_totals
+
     stats = summarize(workout.samples)
+    totals = session_totals(workout)
     distance = workout.distance_m if workout.distance_m is not None else stats.distance_m
     work = workout.total_work_j / 1000 if workout.total_work_j is not None else None
     items = [
@@ -193,7 +196,10 @@ def _totals(workout: Workout, units: Units) -> str:
         ("Avg heart rate", number(stats.avg_heart_rate_bpm, 0, "bpm")),
         ("Max heart rate", number(stats.max_heart_rate_bpm, 0, "bpm")),
         ("Avg cadence", number(stats.avg_cadence_rpm, 0, "rpm")),
-        ("Avg speed", number(units.speed(stats.avg_speed_mps), 1, units.speed_unit)),
+        ("Avg speed", number(units.speed(totals.avg_speed_mps), 1, units.speed_unit)),
+        ("Elevation gain", number(units.length(totals.ascent_m), 0, units.length_unit)),
+        ("Strokes", number(totals.strokes, 0, "")),
+        ("Avg stroke distance", number(totals.avg_stroke_distance_m, 1, "m")),
         ("FTP", number(workout.ftp_w, 0, "W")),
     ]
     shown = [(k, v) for k, v in items if not v.startswith(DASH)]
