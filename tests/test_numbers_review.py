@@ -143,3 +143,23 @@ def test_html_totals_show_ascent_and_strokes(fixtures_dir: Path, tmp_path: Path)
     page = render_page(row, "row.html")
     assert "<dt>Strokes</dt><dd>133</dd>" in page
     assert "<dt>Avg stroke distance</dt><dd>7.7 m</dd>" in page
+
+
+@pytest.mark.parametrize(
+    ("unit", "expected"), [("kcal", 250.0), (None, 250.0), ("kJ", 250 / 4.184), ("J", None)]
+)
+def test_calories_by_their_display_unit(
+    fixtures_dir: Path, tmp_path: Path, unit: str | None, expected: float | None
+) -> None:
+    """A calories summary in kJ is converted to kcal (250 kJ = 59.8 kcal); 250 J is 0.06 kcal."""
+
+    def set_calories(graph: dict[str, Any]) -> None:
+        for item in graph["summaries"]:
+            if item.get("slug") == "calories":
+                item.update(value=250, display_unit=unit)
+
+    workout = _with_graph(_raw(fixtures_dir, tmp_path, "cycling_workout.json"), set_calories)
+    if expected is None:
+        assert workout.calories_kcal == pytest.approx(250 / 4184)
+    else:
+        assert workout.calories_kcal == pytest.approx(expected)

@@ -1,6 +1,7 @@
 """Workout-level facts: summaries, heart-rate zones, class, instructor and origin.
 
-* Calories: the ``calories`` summary, else ``total_calories`` (Apple Watch), in kcal.
+* Calories: the ``calories`` summary, else ``total_calories`` (Apple Watch), in kcal (a
+  summary in kJ is converted).
 * Total work: ``workout.total_work`` (joules) when above zero, else the ``total_output``
   summary converted by its unit (kJ). Zero means "no output" (strength) and gives ``None``.
 * Distance: the ``distance`` summary converted by its own ``display_unit`` (mi, km, or m on
@@ -47,13 +48,25 @@ def summaries(graph: JsonObject | None) -> dict[str, tuple[object, object]]:
     return out
 
 
+#: Joules per kilocalorie (thermochemical).
+J_PER_KCAL = 4184.0
+
+
+def _energy_unit(unit: object) -> bool:
+    """True for a unit of energy other than calories (``kJ``, ``J``, ``MJ``)."""
+    return isinstance(unit, str) and unit.strip().lower() in {"kj", "j", "mj"}
+
+
 def calories(sums: dict[str, tuple[object, object]]) -> float | None:
-    """Kilocalories from ``calories`` or ``total_calories``."""
+    """Kilocalories from ``calories`` or ``total_calories``: a value in an energy unit
+    (``kJ``, ``J``) is converted; any other unit (``kcal``, ``Cal``, none) is kilocalories."""
     for slug in ("calories", "total_calories"):
         if slug in sums:
-            value = num(sums[slug][0])
-            if value is not None and 0.0 <= value < 100_000.0:
-                return value
+            value, unit = sums[slug]
+            joules = energy_to_j(value, unit) if _energy_unit(unit) else None
+            kcal = joules / J_PER_KCAL if joules is not None else num(value)
+            if kcal is not None and 0.0 <= kcal < 100_000.0:
+                return kcal
     return None
 
 
