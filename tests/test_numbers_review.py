@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -163,3 +164,26 @@ def test_calories_by_their_display_unit(
         assert workout.calories_kcal == pytest.approx(250 / 4184)
     else:
         assert workout.calories_kcal == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("keep_summary", [True, False], ids=["with-summary", "without-summary"])
+def test_a_gps_glitch_adds_no_distance(fixtures_dir: Path, tmp_path: Path, keep_summary: bool) -> None:
+    """An old outdoor walk whose fixes carry no distance, with one fix thrown to the other
+    side of the Earth and back: the walk stays about 2.35 km (not 30,723 km), and with the
+    summary no single second gains more than a few metres (not 1,183 m each way)."""
+
+    def glitch(graph: dict[str, Any]) -> None:
+        for segment in graph["location_data"]:
+            points = segment.get("coordinates") or []
+            for point in points:
+                point.pop("distance", None)
+            middle = points[len(points) // 2]
+            middle.update(latitude=-middle["latitude"], longitude=middle["longitude"] + 120)
+        if not keep_summary:
+            _drop_summary(graph, "distance")
+
+    workout = _with_graph(_raw(fixtures_dir, tmp_path, "just_walk_outdoor.json"), glitch)
+    assert workout.distance_m == pytest.approx(2365.7, rel=0.02)
+    fixes = [p.distance_m for p in workout.track if p.distance_m is not None]
+    assert max(b - a for a, b in pairwise(fixes)) < 100
+    assert any("faster than 180 km/h" in n for n in workout.notes)
