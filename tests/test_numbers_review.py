@@ -187,3 +187,30 @@ def test_a_gps_glitch_adds_no_distance(fixtures_dir: Path, tmp_path: Path, keep_
     fixes = [p.distance_m for p in workout.track if p.distance_m is not None]
     assert max(b - a for a, b in pairwise(fixes)) < 100
     assert any("faster than 180 km/h" in n for n in workout.notes)
+
+
+def test_peloton_s_averages_win_in_every_format(fixtures_dir: Path, tmp_path: Path) -> None:
+    """The cyrii42 ride: Peloton shows avg output 101 W and cadence 77 rpm (181.6 kJ over
+    30 min is 101 W); the mean of its 5-s samples is 111 W and 81 rpm, which the FIT, CSV,
+    Parquet and HTML used to say. The Row: Peloton's avg output 55 W, stroke rate 20 spm."""
+    import re
+
+    from peloton_export.dataset import workouts_table
+    from peloton_export.default_plugins.csv_format import summary_row
+    from peloton_export.report.page import render_page
+    from peloton_export.specs import ExportContext
+
+    archive = Archive(tmp_path / "archive")
+    import_path(fixtures_dir / "peloton-cyrii42" / "4fbc5027efd344a6be4f8bbd4f9ae0e1.json", archive)
+    ride = normalize(archive.load("4fbc5027efd344a6be4f8bbd4f9ae0e1"))
+    row = normalize(_raw(fixtures_dir, tmp_path / "row", "rower_workout.json"))
+    for workout, power, cadence in ((ride, 101, 77), (row, 55, 20)):
+        session = decode(encode_workout(workout)).one("session")
+        assert (session["avg_power"], session["avg_cadence"]) == (power, cadence)
+        csv_row = summary_row(workout, ExportContext(output_dir=tmp_path))
+        assert (float(csv_row["avg_power_w"]), float(csv_row["avg_cadence_rpm"])) == (power, cadence)
+        parquet = workouts_table(workout).to_pylist()[0]
+        assert (parquet["avg_power_w"], parquet["avg_cadence_rpm"]) == (power, cadence)
+        page = render_page(workout, "page.html")
+        assert re.search(rf"<dt>Avg output</dt><dd>{power} W</dd>", page)
+        assert re.search(rf"<dt>Avg cadence</dt><dd>{cadence} rpm</dd>", page)

@@ -295,6 +295,8 @@ class _Totals:
     ascent_m: float | None = None
     strokes: int | None = None
     distance_from_summary: bool = False
+    avg_power_w: float | None = None
+    avg_cadence_rpm: float | None = None
 
     @property
     def empty(self) -> bool:
@@ -320,6 +322,8 @@ def _read_totals(bodies: _Bodies, samples: tuple[Sample, ...], ctx: Context) -> 
         ascent_m=_summary.elevation_gain(sums),
         strokes=_summary.stroke_count(sums) or listed_strokes(bodies.graph),
         distance_from_summary=from_summary,
+        avg_power_w=_summary.average(sums, "avg_output", ceiling=5_000.0),
+        avg_cadence_rpm=_summary.average(sums, "avg_cadence", "avg_stroke_rate", ceiling=300.0),
     )
 
 
@@ -380,6 +384,8 @@ def _assemble(
         notes=tuple(ctx.notes),
         ascent_m=totals.ascent_m,
         strokes=totals.strokes,
+        avg_power_w=totals.avg_power_w,
+        avg_cadence_rpm=totals.avg_cadence_rpm,
     )
 
 

@@ -8,6 +8,8 @@
   the Row).
 * Elevation gain: the ``elevation`` summary converted by its ``display_unit`` (ft when
   missing), in metres; wins over any ascent computed from an altitude series.
+* Averages: ``avg_output`` (W) and ``avg_cadence`` (rpm; the Row's ``avg_stroke_rate``,
+  spm) of ``average_summaries``, when finite and in range.
 * Strokes: the ``stroke_count`` summary (a whole number of strokes, Row); without one, the
   number of strokes in Peloton's per-stroke list (``caesar_metrics.output.data``).
 * FTP: see :func:`ftp` (by ``ftp_info.ftp_source``).
@@ -103,6 +105,16 @@ def elevation_gain(sums: dict[str, tuple[object, object]]) -> float | None:
         return None
     metres = distance_to_m(value, unit or "ft")
     return metres if metres is not None and metres < 100_000.0 else None
+
+
+def average(sums: dict[str, tuple[object, object]], *slugs: str, ceiling: float) -> float | None:
+    """Peloton's average from the first of ``slugs`` present (``avg_output`` in W,
+    ``avg_cadence`` in rpm, ``avg_stroke_rate`` in spm): a finite value in ``[0, ceiling)``."""
+    for slug in slugs:
+        if slug in sums:
+            value = num(sums[slug][0])
+            return value if value is not None and 0.0 <= value < ceiling else None
+    return None
 
 
 def stroke_count(sums: dict[str, tuple[object, object]]) -> int | None:
