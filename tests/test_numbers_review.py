@@ -214,3 +214,29 @@ def test_peloton_s_averages_win_in_every_format(fixtures_dir: Path, tmp_path: Pa
         page = render_page(workout, "page.html")
         assert re.search(rf"<dt>Avg output</dt><dd>{power} W</dd>", page)
         assert re.search(rf"<dt>Avg cadence</dt><dd>{cadence} rpm</dd>", page)
+
+
+def test_laps_and_fit_laps_together_give_one_plan(fixtures_dir: Path, tmp_path: Path) -> None:
+    """``--option fit.laps=segment --option laps=distance``: the FIT used segments (3 laps)
+    while TCX and JSON used distance (8 laps); ``laps`` now wins in every format."""
+    import re
+
+    from peloton_export.default_plugins.json_format import write_json
+    from peloton_export.default_plugins.tcx import write_tcx
+    from peloton_export.fit.encode import FitOptions
+    from peloton_export.specs import ExportContext
+
+    archive = Archive(tmp_path / "archive")
+    import_path(fixtures_dir / "peloton-cyrii42" / "4fbc5027efd344a6be4f8bbd4f9ae0e1.json", archive)
+    workout = normalize(archive.load("4fbc5027efd344a6be4f8bbd4f9ae0e1"))
+    context = ExportContext(output_dir=tmp_path, options={"fit.laps": "segment", "laps": "distance"})
+    fit_laps = decode(encode_workout(workout, FitOptions.from_context(context))).all("lap")
+    import io
+
+    stream = io.BytesIO()
+    write_json(workout, stream, context)
+    json_laps = json.loads(stream.getvalue())["laps"]
+    tcx = io.BytesIO()
+    write_tcx(workout, tcx, context)
+    tcx_laps = re.findall(r"<Lap StartTime=", tcx.getvalue().decode())
+    assert len(fit_laps) == len(json_laps) == len(tcx_laps) == 8

@@ -108,7 +108,7 @@ class FitOptions:
             virtual=boolean("virtual", False),
             zones=boolean("zones", True),
             device=get("device") or "honest",
-            laps=get("laps") or context.option("laps") or "auto",
+            laps=context.option("laps") or get("laps") or "auto",  # as peloton_export.laps.lap_strategy
             exercise_map=get("exercise_map") or None,
         )
 
