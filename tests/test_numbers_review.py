@@ -240,3 +240,10 @@ def test_laps_and_fit_laps_together_give_one_plan(fixtures_dir: Path, tmp_path: 
     write_tcx(workout, tcx, context)
     tcx_laps = re.findall(r"<Lap StartTime=", tcx.getvalue().decode())
     assert len(fit_laps) == len(json_laps) == len(tcx_laps) == 8
+
+
+def test_html_names_class_segments_not_laps(fixtures_dir: Path, tmp_path: Path) -> None:
+    from peloton_export.report.page import render_page
+
+    page = render_page(normalize(_raw(fixtures_dir, tmp_path, "rower_workout.json")), "row.html")
+    assert "<h2>Class segments</h2>" in page and "<h2>Laps</h2>" not in page

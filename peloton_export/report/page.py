@@ -254,7 +254,7 @@ def _laps(workout: Workout, units: Units) -> str:
         ("Avg bpm", True),
         (f"Distance ({units.distance_unit})", True),
     ]
-    return "<h2>Laps</h2>" + _table(headers, rows)
+    return "<h2>Class segments</h2>" + _table(headers, rows)
 
 
 def _zone_time(workout: Workout) -> str:
