@@ -151,6 +151,10 @@ class Workout:
     ascent_m: float | None = None
     strokes: int | None = None
     parts: tuple[str, ...] = ()  # a stacked activity's class ids, in start order (empty: one class)
+    #: Peloton's own averages (``average_summaries``: ``avg_output`` W, ``avg_cadence`` rpm or
+    #: the Row's ``avg_stroke_rate`` spm); ``None`` where Peloton gives none.
+    avg_power_w: float | None = None
+    avg_cadence_rpm: float | None = None
 
     @property
     def has_gps(self) -> bool:

@@ -364,6 +364,9 @@ def _totals(ordered: Sequence[Workout]) -> dict[str, Any]:
         "notes": tuple(note for w in ordered for note in w.notes),
         "ascent_m": _total(w.ascent_m for w in ordered),
         "strokes": _summed_strokes(ordered),
+        # Peloton's averages are per class: the stack's come from its joined series.
+        "avg_power_w": None,
+        "avg_cadence_rpm": None,
     }
 
 

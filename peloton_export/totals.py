@@ -7,9 +7,16 @@ One rule per field, shared by FIT (session ``total_ascent``, ``total_cycles``,
   ascent of the altitude series (samples', else the GPS fixes'; 1 m hysteresis against
   noise), else ``None`` (fewer than two altitudes).
 * ``strokes`` (Row only: sport family ``rowing``): Peloton's ``stroke_count`` summary, else
+  the number of strokes in its per-stroke list (:attr:`Workout.strokes` carries either), else
   the stroke rate integrated over time (each step at most 5 s), else ``None``.
 * ``avg_stroke_distance_m`` (m): the session distance over the strokes, ``None`` without
   either.
+* ``avg_power_w`` (W) and ``avg_cadence_rpm`` (rpm; spm on the Row): Peloton's own
+  averages (:attr:`Workout.avg_power_w`, :attr:`Workout.avg_cadence_rpm`), else the mean
+  of the samples (zeros included), else ``None``.
+* ``avg_speed_mps`` (m/s): the session distance over the active time (``timer_s``), as the
+  FIT session and Garmin compute it, so it agrees with the distance every format ends at;
+  else the mean of the samples' speeds; ``None`` without either.
 """
 
 from __future__ import annotations
@@ -33,6 +40,9 @@ class SessionTotals:
     ascent_m: float | None
     strokes: int | None
     avg_stroke_distance_m: float | None
+    avg_speed_mps: float | None = None
+    avg_power_w: float | None = None
+    avg_cadence_rpm: float | None = None
 
 
 def ascent_descent(altitudes: Sequence[float], threshold: float = 1.0) -> tuple[float, float]:
@@ -108,4 +118,28 @@ def session_totals(workout: Workout, family: str | None = None) -> SessionTotals
     if distance is None or not math.isfinite(distance):
         distance = max((s.distance_m for s in workout.samples if s.distance_m is not None), default=None)
     per_stroke = distance / strokes if strokes and distance else None
-    return SessionTotals(ascent_m=_ascent(workout), strokes=strokes, avg_stroke_distance_m=per_stroke)
+    return SessionTotals(
+        ascent_m=_ascent(workout),
+        strokes=strokes,
+        avg_stroke_distance_m=per_stroke,
+        avg_speed_mps=_avg_speed(workout, distance),
+        avg_power_w=_peloton_or_mean(workout.avg_power_w, [s.power_w for s in workout.samples]),
+        avg_cadence_rpm=_peloton_or_mean(workout.avg_cadence_rpm, [s.cadence_rpm for s in workout.samples]),
+    )
+
+
+def _peloton_or_mean(peloton: float | None, values: Sequence[float | None]) -> float | None:
+    """Peloton's average when it gives one, else the mean of the finite ``values``."""
+    if peloton is not None and math.isfinite(peloton):
+        return peloton
+    clean = [v for v in values if v is not None and math.isfinite(v)]
+    return math.fsum(clean) / len(clean) if clean else None
+
+
+def _avg_speed(workout: Workout, distance: float | None) -> float | None:
+    """Distance over active time, else the mean sample speed (see the module docstring)."""
+    timer = workout.timer_s
+    if distance is not None and math.isfinite(distance) and math.isfinite(timer) and timer > 0:
+        return distance / timer
+    speeds = [s.speed_mps for s in workout.samples if s.speed_mps is not None and math.isfinite(s.speed_mps)]
+    return math.fsum(speeds) / len(speeds) if speeds else None

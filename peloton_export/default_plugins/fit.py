@@ -79,7 +79,7 @@ def check_fit_options(context: ExportContext) -> None:
     device_for(options.device, "cycling")
     if options.laps not in STRATEGIES:
         raise ConfigError(
-            f"unknown fit.laps strategy {options.laps!r}; choose one of {', '.join(STRATEGIES)}"
+            f"unknown lap strategy {options.laps!r} (laps / fit.laps); choose one of {', '.join(STRATEGIES)}"
         )
 
 

@@ -108,7 +108,7 @@ class FitOptions:
             virtual=boolean("virtual", False),
             zones=boolean("zones", True),
             device=get("device") or "honest",
-            laps=get("laps") or context.option("laps") or "auto",
+            laps=context.option("laps") or get("laps") or "auto",  # as peloton_export.laps.lap_strategy
             exercise_map=get("exercise_map") or None,
         )
 
@@ -672,11 +672,23 @@ def _session(activity: _Activity, num_laps: int) -> dict[str, object]:
     session["enhanced_avg_speed"] = session["avg_speed"]
     if workout.ftp_w and workout.ftp_w > 0:
         session["threshold_power"] = _int_within(workout.ftp_w, 1, 65534)
+    session.update(_peloton_averages(workout, activity.running))
     session.update(_elevation_fields(activity.rows, workout.ascent_m))
     if sport.family == "rowing":
         session.update(_rowing_fields(activity.samples, distance, workout.strokes))
     session.update(_start_position_fields(workout))
     return session
+
+
+def _peloton_averages(workout: Workout, running: bool) -> dict[str, object]:
+    """Peloton's own average power and cadence (``average_summaries``), which win over the
+    samples' means (:mod:`peloton_export.totals`); nothing when Peloton gives none."""
+    fields: dict[str, object] = {}
+    if workout.avg_power_w is not None:
+        fields["avg_power"] = _int_within(workout.avg_power_w, 0, 65534)
+    if workout.avg_cadence_rpm is not None:
+        fields["avg_cadence"] = _int_within(workout.avg_cadence_rpm / (2.0 if running else 1.0), 0, 254)
+    return {k: v for k, v in fields.items() if v is not None}
 
 
 def _elevation_fields(rows: Sequence[_Row], summary_ascent: float | None = None) -> dict[str, object]:

@@ -114,7 +114,9 @@ def plan_laps(workout: Workout, end: int, *, strategy: str = "auto", family: str
     """
     name = strategy.strip().lower()
     if name not in STRATEGIES:
-        raise ConfigError(f"unknown fit.laps strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
+        raise ConfigError(
+            f"unknown lap strategy {strategy!r} (laps / fit.laps); choose one of {', '.join(STRATEGIES)}"
+        )
     end = max(end, 1)
     chain = CHAIN if name == "auto" else CHAIN[CHAIN.index(name) :]
     for step in chain:

@@ -66,7 +66,7 @@ from peloton_export.normalize.metrics import (
     read_columns,
     read_offsets,
 )
-from peloton_export.normalize.reconcile import reconcile_distance, stroke_offsets
+from peloton_export.normalize.reconcile import listed_strokes, reconcile_distance, stroke_offsets
 from peloton_export.normalize.strength import read_sets
 from peloton_export.raw import RawWorkout
 
@@ -295,6 +295,8 @@ class _Totals:
     ascent_m: float | None = None
     strokes: int | None = None
     distance_from_summary: bool = False
+    avg_power_w: float | None = None
+    avg_cadence_rpm: float | None = None
 
     @property
     def empty(self) -> bool:
@@ -318,8 +320,10 @@ def _read_totals(bodies: _Bodies, samples: tuple[Sample, ...], ctx: Context) -> 
         distance_m=distance,
         sets=sets,
         ascent_m=_summary.elevation_gain(sums),
-        strokes=_summary.stroke_count(sums),
+        strokes=_summary.stroke_count(sums) or listed_strokes(bodies.graph),
         distance_from_summary=from_summary,
+        avg_power_w=_summary.average(sums, "avg_output", ceiling=5_000.0),
+        avg_cadence_rpm=_summary.average(sums, "avg_cadence", "avg_stroke_rate", ceiling=300.0),
     )
 
 
@@ -380,6 +384,8 @@ def _assemble(
         notes=tuple(ctx.notes),
         ascent_m=totals.ascent_m,
         strokes=totals.strokes,
+        avg_power_w=totals.avg_power_w,
+        avg_cadence_rpm=totals.avg_cadence_rpm,
     )
 
 

@@ -15,7 +15,8 @@ which is the same clock as the sample offsets, so fixes are joined to samples by
 * ``altitude_m`` comes from the ``altitude`` sample at the same offset, when there is one;
 * fixes whose offset does not increase are dropped (duplicates);
 * when no fix carries a distance above zero (old recordings write ``distance: 0.0``), the
-  cumulative distance is computed from the positions (great-circle, within a segment).
+  cumulative distance is computed from the positions (great-circle, within a segment); a
+  step faster than 180 km/h (a fix thrown far away by a glitch) adds no distance.
 """
 
 from __future__ import annotations
@@ -58,23 +59,36 @@ def _haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * _EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
 
 
+#: A step between two fixes faster than this (m/s, 180 km/h) is a GPS glitch, not movement.
+MAX_GPS_SPEED_MPS = 50.0
+
+
 def _distance_from_positions(
     points: list[GpsPoint], ctx: Context
 ) -> tuple[tuple[GpsPoint, ...], dict[int, float]]:
     """The track with cumulative distance (m) from its positions, when the fixes' own
-    ``distance`` is absent or zero everywhere. Jumps across a gap (a new segment) add nothing."""
+    ``distance`` is absent or zero everywhere. Jumps across a gap (a new segment) add
+    nothing, nor does a step faster than :data:`MAX_GPS_SPEED_MPS` (a glitch: one fix
+    thrown far away and back)."""
     total = 0.0
     out: list[GpsPoint] = []
     distances: dict[int, float] = {}
     previous: GpsPoint | None = None
+    glitches = 0
     for point in points:
         if previous is not None and previous.segment == point.segment:
-            total += _haversine_m(previous.latitude, previous.longitude, point.latitude, point.longitude)
+            step = _haversine_m(previous.latitude, previous.longitude, point.latitude, point.longitude)
+            if step <= MAX_GPS_SPEED_MPS * max(point.offset - previous.offset, 1):
+                total += step
+            else:
+                glitches += 1
         out.append(replace(point, distance_m=total))
         distances[point.offset] = total
         previous = point
     if total > 0:
         ctx.note("the GPS fixes carry no distance; it was computed from their positions")
+    if glitches:
+        ctx.note(f"{glitches} GPS step(s) faster than {MAX_GPS_SPEED_MPS * 3.6:.0f} km/h added no distance")
     return tuple(out), distances
 
 

@@ -12,7 +12,10 @@ Each increment of the cumulative distance (sample to sample, or fix to fix for t
 track) is set to 0 where the sample is not moving; the moving increments are scaled by
 ``summary / their sum``, so the series ends at Peloton's total and stays flat wherever no
 one moved. When no increment is moving the old proportional rule applies (every increment
-times ``summary / last value``). Without a summary nothing changes.
+times ``summary / last value``). When the series carries no distance at all (every value
+missing or zero: no speed series, a belt at 0, GPS fixes all at one point) the summary is
+spread over the time of the moving samples (of all of them when none moves), so records,
+laps and every format still end at Peloton's total. Without a summary nothing changes.
 """
 
 from __future__ import annotations
@@ -21,12 +24,13 @@ import math
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import replace
+from itertools import pairwise
 from typing import TypeVar
 
 from peloton_export.model import GpsPoint, Sample
 from peloton_export.normalize._common import Context, JsonObject, arr, obj, offset_value
 
-__all__ = ["STROKE_GAP_S", "moving_mask", "reconcile_distance", "stroke_offsets"]
+__all__ = ["STROKE_GAP_S", "listed_strokes", "moving_mask", "reconcile_distance", "stroke_offsets"]
 
 _Item = TypeVar("_Item", Sample, GpsPoint)
 
@@ -36,17 +40,27 @@ STROKE_GAP_S = 10
 _NOTE_SHARE = 0.02
 
 
-def stroke_offsets(graph: JsonObject | None) -> list[int]:
-    """The sorted offsets (s) of Peloton's per-stroke list, ``[]`` when there is none."""
+def _stroke_list_offsets(graph: JsonObject | None) -> list[int]:
+    """The offset (s) of each stroke in Peloton's per-stroke list with a valid offset."""
     caesar = obj(graph.get("caesar_metrics")) if graph else None
     output = obj(caesar.get("output")) if caesar else None
-    offsets = set()
+    offsets = []
     for raw in arr(output.get("data") if output else None):
         item = obj(raw)
         offset = offset_value(item.get("seconds_since_pedaling_start")) if item else None
         if offset is not None:
-            offsets.add(offset)
-    return sorted(offsets)
+            offsets.append(offset)
+    return offsets
+
+
+def stroke_offsets(graph: JsonObject | None) -> list[int]:
+    """The sorted offsets (s) of Peloton's per-stroke list, ``[]`` when there is none."""
+    return sorted(set(_stroke_list_offsets(graph)))
+
+
+def listed_strokes(graph: JsonObject | None) -> int | None:
+    """The number of strokes in Peloton's per-stroke list, ``None`` when there is none."""
+    return len(_stroke_list_offsets(graph)) or None
 
 
 def _still(sample: Sample) -> bool:
@@ -71,11 +85,9 @@ def moving_mask(samples: Sequence[Sample], strokes: Sequence[int] = ()) -> list[
     return [not _still(s) and (not strokes or _rowing(s.offset, strokes)) for s in samples]
 
 
-def _rescaled(
-    values: Sequence[float | None], moving: Sequence[bool], total: float
-) -> list[float | None] | None:
-    """``values`` (cumulative; ``None`` kept, a non-finite value read as none) rebuilt from
-    their moving increments scaled to end at ``total``; ``None`` when nothing can scale."""
+def _increments(values: Sequence[float | None]) -> tuple[list[float], float]:
+    """The increments of cumulative ``values`` (a missing or non-finite value gains 0) and
+    the largest value seen."""
     steps: list[float] = []
     previous = 0.0
     for value in values:
@@ -84,18 +96,47 @@ def _rescaled(
             step = max(value - previous, 0.0)
             previous = max(previous, value)
         steps.append(step)
+    return steps, previous
+
+
+def _time_steps(offsets: Sequence[int]) -> list[float]:
+    """Seconds from each item to the one before it (the first: 0)."""
+    return [0.0, *(float(max(b - a, 0)) for a, b in pairwise(offsets))]
+
+
+def _rescaled(
+    values: Sequence[float | None],
+    moving: Sequence[bool],
+    total: float,
+    offsets: Sequence[int] | None = None,
+) -> list[float | None] | None:
+    """``values`` (cumulative; ``None`` kept, a non-finite value read as none) rebuilt from
+    their moving increments scaled to end at ``total``; ``None`` when nothing can scale.
+
+    When the values carry no distance at all (none above zero) and ``offsets`` are given,
+    the total is spread over the time of the moving items (of every item when none moves),
+    and every item gets a value: the file still ends at Peloton's total."""
+    steps, previous = _increments(values)
+    fill = False
     moved = sum(step for step, m in zip(steps, moving, strict=True) if m)
-    if moved <= 0:
-        if previous <= 0:
-            return None
+    if moved <= 0 and previous > 0:
         moving, moved = [True] * len(steps), sum(steps)
+    elif moved <= 0:
+        if offsets is None or total <= 0 or len(offsets) < 2:
+            return None
+        steps, fill = _time_steps(offsets), True
+        moved = sum(step for step, m in zip(steps, moving, strict=True) if m)
+        if moved <= 0:
+            moving, moved = [True] * len(steps), sum(steps)
+        if moved <= 0:
+            return None
     factor = total / moved
     out: list[float | None] = []
     running = 0.0
     for value, step, m in zip(values, steps, moving, strict=True):
         if m:
             running += step * factor
-        out.append(None if value is None else running)
+        out.append(None if value is None and not fill else running)
     return out
 
 
@@ -123,10 +164,15 @@ def reconcile_distance(
     mask = moving_mask(samples, strokes)
     values = [s.distance_m for s in samples]
     last = max((v for v in values if v is not None and math.isfinite(v)), default=None)
-    scaled = _rescaled(values, mask, total) if last is not None else None
-    if scaled is not None and last is not None and last > 0 and abs(total / last - 1.0) > _NOTE_SHARE:
+    scaled = _rescaled(values, mask, total, [s.offset for s in samples])
+    if scaled is not None and (last is None or last <= 0) and total > 0:
+        ctx.note(
+            f"the samples carry no distance; Peloton's summary ({total:.1f} m) was spread over their time"
+        )
+    elif scaled is not None and last is not None and last > 0 and abs(total / last - 1.0) > _NOTE_SHARE:
         ctx.note(f"the samples' distance ({last:.1f} m) was scaled to Peloton's summary ({total:.1f} m)")
     by_offset = {s.offset: m for s, m in zip(samples, mask, strict=True)}
     fixes = [p.distance_m for p in track]
-    fixed = _rescaled(fixes, [by_offset.get(p.offset, True) for p in track], total) if track else None
+    fix_mask = [by_offset.get(p.offset, True) for p in track]
+    fixed = _rescaled(fixes, fix_mask, total, [p.offset for p in track]) if track else None
     return _with_distances(samples, scaled), _with_distances(track, fixed)

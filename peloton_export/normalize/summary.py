@@ -1,13 +1,17 @@
 """Workout-level facts: summaries, heart-rate zones, class, instructor and origin.
 
-* Calories: the ``calories`` summary, else ``total_calories`` (Apple Watch), in kcal.
+* Calories: the ``calories`` summary, else ``total_calories`` (Apple Watch), in kcal (a
+  summary in kJ is converted).
 * Total work: ``workout.total_work`` (joules) when above zero, else the ``total_output``
   summary converted by its unit (kJ). Zero means "no output" (strength) and gives ``None``.
 * Distance: the ``distance`` summary converted by its own ``display_unit`` (mi, km, or m on
   the Row).
 * Elevation gain: the ``elevation`` summary converted by its ``display_unit`` (ft when
   missing), in metres; wins over any ascent computed from an altitude series.
-* Strokes: the ``stroke_count`` summary (a whole number of strokes, Row).
+* Averages: ``avg_output`` (W) and ``avg_cadence`` (rpm; the Row's ``avg_stroke_rate``,
+  spm) of ``average_summaries``, when finite and in range.
+* Strokes: the ``stroke_count`` summary (a whole number of strokes, Row); without one, the
+  number of strokes in Peloton's per-stroke list (``caesar_metrics.output.data``).
 * FTP: see :func:`ftp` (by ``ftp_info.ftp_source``).
 * Heart-rate zones: the ``zones`` of the ``heart_rate`` metric (``zoneN``, min/max bpm,
   seconds spent); else the durations of ``effort_zones.heart_rate_zone_durations`` without
@@ -46,13 +50,25 @@ def summaries(graph: JsonObject | None) -> dict[str, tuple[object, object]]:
     return out
 
 
+#: Joules per kilocalorie (thermochemical).
+J_PER_KCAL = 4184.0
+
+
+def _energy_unit(unit: object) -> bool:
+    """True for a unit of energy other than calories (``kJ``, ``J``, ``MJ``)."""
+    return isinstance(unit, str) and unit.strip().lower() in {"kj", "j", "mj"}
+
+
 def calories(sums: dict[str, tuple[object, object]]) -> float | None:
-    """Kilocalories from ``calories`` or ``total_calories``."""
+    """Kilocalories from ``calories`` or ``total_calories``: a value in an energy unit
+    (``kJ``, ``J``) is converted; any other unit (``kcal``, ``Cal``, none) is kilocalories."""
     for slug in ("calories", "total_calories"):
         if slug in sums:
-            value = num(sums[slug][0])
-            if value is not None and 0.0 <= value < 100_000.0:
-                return value
+            value, unit = sums[slug]
+            joules = energy_to_j(value, unit) if _energy_unit(unit) else None
+            kcal = joules / J_PER_KCAL if joules is not None else num(value)
+            if kcal is not None and 0.0 <= kcal < 100_000.0:
+                return kcal
     return None
 
 
@@ -89,6 +105,16 @@ def elevation_gain(sums: dict[str, tuple[object, object]]) -> float | None:
         return None
     metres = distance_to_m(value, unit or "ft")
     return metres if metres is not None and metres < 100_000.0 else None
+
+
+def average(sums: dict[str, tuple[object, object]], *slugs: str, ceiling: float) -> float | None:
+    """Peloton's average from the first of ``slugs`` present (``avg_output`` in W,
+    ``avg_cadence`` in rpm, ``avg_stroke_rate`` in spm): a finite value in ``[0, ceiling)``."""
+    for slug in slugs:
+        if slug in sums:
+            value = num(sums[slug][0])
+            return value if value is not None and 0.0 <= value < ceiling else None
+    return None
 
 
 def stroke_count(sums: dict[str, tuple[object, object]]) -> int | None:

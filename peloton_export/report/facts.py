@@ -157,7 +157,7 @@ def workout_facts(workout: Workout, page: str) -> dict[str, Any]:
         "distance_m": _round(distance),
         "calories_kcal": _round(workout.calories_kcal, 0),
         "work_kj": _round(workout.total_work_j / 1000 if workout.total_work_j is not None else None),
-        "avg_power_w": _round(stats.avg_power_w),
+        "avg_power_w": _round(workout.avg_power_w if workout.avg_power_w is not None else stats.avg_power_w),
         "avg_heart_rate_bpm": _round(stats.avg_heart_rate_bpm),
         "ftp_w": _round(workout.ftp_w, 0),
         "curve": power_curve(workout.samples),

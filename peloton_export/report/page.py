@@ -179,7 +179,10 @@ def charts(workout: Workout, units: Units) -> list[str]:
 
 
 def _totals(workout: Workout, units: Units) -> str:
+    from peloton_export.totals import session_totals
+
     stats = summarize(workout.samples)
+    totals = session_totals(workout)
     distance = workout.distance_m if workout.distance_m is not None else stats.distance_m
     work = workout.total_work_j / 1000 if workout.total_work_j is not None else None
     items = [
@@ -188,12 +191,15 @@ def _totals(workout: Workout, units: Units) -> str:
         ("Distance", units.distance_text(distance)),
         ("Calories", number(workout.calories_kcal, 0, "kcal")),
         ("Total output", number(work, 0, "kJ")),
-        ("Avg output", number(stats.avg_power_w, 0, "W")),
+        ("Avg output", number(totals.avg_power_w, 0, "W")),
         ("Max output", number(stats.max_power_w, 0, "W")),
         ("Avg heart rate", number(stats.avg_heart_rate_bpm, 0, "bpm")),
         ("Max heart rate", number(stats.max_heart_rate_bpm, 0, "bpm")),
-        ("Avg cadence", number(stats.avg_cadence_rpm, 0, "rpm")),
-        ("Avg speed", number(units.speed(stats.avg_speed_mps), 1, units.speed_unit)),
+        ("Avg cadence", number(totals.avg_cadence_rpm, 0, "rpm")),
+        ("Avg speed", number(units.speed(totals.avg_speed_mps), 1, units.speed_unit)),
+        ("Elevation gain", number(units.length(totals.ascent_m), 0, units.length_unit)),
+        ("Strokes", number(totals.strokes, 0, "")),
+        ("Avg stroke distance", number(totals.avg_stroke_distance_m, 1, "m")),
         ("FTP", number(workout.ftp_w, 0, "W")),
     ]
     shown = [(k, v) for k, v in items if not v.startswith(DASH)]
@@ -248,7 +254,7 @@ def _laps(workout: Workout, units: Units) -> str:
         ("Avg bpm", True),
         (f"Distance ({units.distance_unit})", True),
     ]
-    return "<h2>Laps</h2>" + _table(headers, rows)
+    return "<h2>Class segments</h2>" + _table(headers, rows)
 
 
 def _zone_time(workout: Workout) -> str:
