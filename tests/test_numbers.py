@@ -481,3 +481,18 @@ def test_reconcile_ignores_non_finite_distances_and_keeps_still_seconds_flat() -
     assert all(v is not None and math.isfinite(v) for v in values)
     # Moving steps: 10 (offset 1) and 10 (offset 6, from 40 to 50): each becomes 50 m.
     assert values == [pytest.approx(v) for v in (50.0, 50.0, 50.0, 50.0, 50.0, 100.0)]
+
+
+@pytest.mark.parametrize("stored", [1, 20, 2500])
+def test_an_ftp_outside_the_real_range_is_no_ftp(fixtures_dir: Path, tmp_path: Path, stored: float) -> None:
+    """A 1 W or 2,500 W FTP (a typo, a test account) draws no zones and writes no threshold."""
+    raw = _load(fixtures_dir, tmp_path, "cycling_workout.json")
+    body = dict(raw.workout)
+    body["ftp_info"] = {"ftp": stored, "ftp_source": "ftp_workout_source"}
+    workout = normalize(
+        RawWorkout(workout_id=raw.workout_id, workout=body, performance_graph=raw.performance_graph)
+    )
+    assert workout.ftp_w is None
+    decoded = decode(encode_workout(workout))
+    assert decoded.one("session").get("threshold_power") is None
+    assert not [z for z in decoded.all("time_in_zone") if z.get("power_zone_high_boundary")]

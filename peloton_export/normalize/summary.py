@@ -132,16 +132,22 @@ def stroke_count(sums: dict[str, tuple[object, object]]) -> int | None:
 #: (``ftp_workout_source``) and estimated sources are used as given.
 FTP_SOURCE_FACTORS = {"ftp_manual_source": 0.95}
 
+#: The FTP range taken as real, in watts: outside it (a typo, a test account's 1 W) the
+#: workout has no FTP, so no zones are drawn from nonsense.
+FTP_RANGE_W = (30.0, 2000.0)
+
 
 def ftp(workout: JsonObject) -> float | None:
     """The FTP in watts: ``ftp_info.ftp`` times its source's factor (see
-    :data:`FTP_SOURCE_FACTORS`), when the stored value is above zero and under 2,000 W."""
+    :data:`FTP_SOURCE_FACTORS`), when the result is within :data:`FTP_RANGE_W`."""
     ftp_info = obj(workout.get("ftp_info"))
     stored = positive(ftp_info.get("ftp")) if ftp_info else None
-    if stored is None or stored >= 2000 or ftp_info is None:
+    if stored is None or ftp_info is None:
         return None
     source = (text(ftp_info.get("ftp_source")) or "").lower()
-    return stored * FTP_SOURCE_FACTORS.get(source, 1.0)
+    value = stored * FTP_SOURCE_FACTORS.get(source, 1.0)
+    low, high = FTP_RANGE_W
+    return value if low <= value < high else None
 
 
 def heart_rate_zones(graph: JsonObject | None) -> tuple[tuple[HeartRateZone, ...], float | None]:
