@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import os
 import re
 import sqlite3
 import string
@@ -80,7 +81,7 @@ _ARCHIVE_IDS = st.text(alphabet=string.ascii_letters + string.digits + "_-", min
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("PELOTON_EXPORT_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("PELOTON_EXPORT_ARCHIVE", str(tmp_path / "archive"))
-    monkeypatch.setenv("PELOTON_CONFIG", str(tmp_path / "no-config"))
+    monkeypatch.setenv("PELOTON_CONFIG", os.devnull)  # no config
     yield tmp_path
     ledger_module.close_all()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,7 +44,7 @@ def _row_raw() -> RawWorkout:
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("PELOTON_EXPORT_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("PELOTON_EXPORT_ARCHIVE", str(tmp_path / "archive"))
-    monkeypatch.setenv("PELOTON_CONFIG", str(tmp_path / "no-config"))
+    monkeypatch.setenv("PELOTON_CONFIG", os.devnull)  # no config
     yield tmp_path
     ledger_module.close_all()
 
