@@ -251,12 +251,16 @@ def _echo_pending(
     # recorded stacks count as one activity (new stacks form at export time: stack = auto)
     plan = fold_stacks(plan, plan_stacks(ledger, plan, enabled=False, gap_s=0, times=lambda item: None))
     todo = plan.todo
+    from peloton_export.client.fetch_policy import settled
+
     archived = {workout_id for workout_id, _ in entries}
+    # settled as unavailable at Peloton: never fetched again, listed once, on their own
+    given_up = {w for w, record in ledger.fetch_failures().items() if settled(record)}
     # seen by the sync but not (yet) in the archive, or still in progress at Peloton
     unarchived = [
         p
         for p in ledger.pending(format_names, sink_names)
-        if p.kind == "in_progress" or p.workout_id not in archived
+        if (p.kind == "in_progress" or p.workout_id not in archived) and p.workout_id not in given_up
     ]
     if not todo and not unarchived:
         click.echo(f"Pending in {out_dir}: nothing")

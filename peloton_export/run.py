@@ -237,7 +237,9 @@ def _export_while_fetching(
             if notify is not None:
                 notify(event)
 
-        return _sync_step(request, config, archive, ledger, selection, archived=archived, progress=step)
+        return _sync_step(
+            request, config, archive, ledger, selection, archived=archived, progress=step, check=feed.check
+        )
 
     feed: SyncFeed[SyncOutcome] = SyncFeed(sync)
     with feed:
@@ -310,12 +312,13 @@ def _sync_step(
     *,
     archived: Callable[[str], None] | None = None,
     progress: Callable[[ProgressEvent], None] | None = None,
+    check: Callable[[], None] | None = None,
 ) -> SyncOutcome:
     """Sync before (or while) exporting: ``(report, "", None)``, or ``(None, reason, error)``
     when the sync could not run or stopped half way (login impossible, Peloton down, the
     archive's disk full): what the archive holds is still exported. No sync for the demo and
     offline runs. ``archived`` sees each workout written to the archive; ``progress``
-    replaces the request's callback.
+    replaces the request's callback; ``check`` goes to :func:`sync_archive`.
 
     :raises ConfigError: a ``--workout`` id Peloton does not know.
     """
@@ -331,6 +334,7 @@ def _sync_step(
             fetch=not request.dry_run,
             progress=_sync_progress(progress or request.progress),
             archived=archived,
+            check=check,
         )
     except (PelotonExportError, OSError) as exc:
         problem = _sync_problem(exc, archive.root)
@@ -353,6 +357,7 @@ def sync_archive(
     fetch: bool = True,
     progress: SyncProgress | None = None,
     archived: Callable[[str], None] | None = None,
+    check: Callable[[], None] | None = None,
 ) -> SyncReport:
     """Bring the raw archive up to date with Peloton (the sync alone, no export).
 
@@ -365,7 +370,9 @@ def sync_archive(
     ``progress`` sees each list page and fetched workout (see
     :data:`peloton_export.client.sync.SyncProgress`); ``archived`` is called with each
     workout id as soon as it is in the archive (see
-    :func:`peloton_export.client.sync.sync_workouts`).
+    :func:`peloton_export.client.sync.sync_workouts`); ``check`` is called by the HTTP client
+    before each attempt, piece of a body and backoff step, and raises to abandon the sync
+    (a streamed run that was stopped: a slow or dripping answer must not hold it).
 
     :raises PelotonExportError: (one-line message) when login or the service fails.
     """
@@ -379,6 +386,9 @@ def sync_archive(
     ledger = Ledger.default() if ledger is None else ledger
     own = api is None
     api = api or make_client(config or load_config())
+    previous_check = api.http.check
+    if check is not None:
+        api.http.check = check
     try:
         report = sync_workouts(
             api,
@@ -394,6 +404,7 @@ def sync_archive(
         ledger.set_meta("last_sync_summary", report.summary())
         return report
     finally:
+        api.http.check = previous_check
         if own:
             api.http.close()
 

@@ -7,11 +7,13 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from peloton_export.errors import LocalFileError, PelotonExportError
+from peloton_export.errors import LocalFileError
 
 
-class RunInProgress(PelotonExportError):
-    """Another peloton-export run holds the lock."""
+class RunInProgress(LocalFileError):
+    """Another peloton-export run holds the lock (exit code 4: the run needs the lock file,
+    nothing was exported; not 1, which says some workouts failed and the others were
+    exported)."""
 
 
 @contextlib.contextmanager

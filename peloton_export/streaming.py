@@ -10,7 +10,10 @@ writers and sinks are only ever called from the calling thread.
 Stopping: leaving the ``with`` block early (an exception, Ctrl-C) sets a stop flag that the
 sync sees at its next archived workout or progress step (it raises :class:`FeedStopped`
 there, which ends it as an interruption does: what was archived stays archived), then
-waits for the thread, which finishes the requests already in flight first.
+waits for the thread. The sync's HTTP client checks the same flag before each attempt,
+between the pieces of a body and during backoff, so a slow or dripping answer in flight
+does not hold a stopped run (a read blocked on a silent socket still waits up to
+``timeout`` seconds).
 """
 
 from __future__ import annotations

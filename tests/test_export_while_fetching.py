@@ -367,3 +367,44 @@ def test_ctrl_c_while_fetching_and_exporting_stops_cleanly(peloton_env: FakePelo
     for workout_id in archive.ids():
         assert archive.is_complete(workout_id)
     assert os.path.isdir(tmp_path / "state")
+
+
+def test_sigterm_while_the_sync_waits_on_a_dripping_server_stops_in_seconds(
+    peloton_env: FakePeloton, tmp_path: Path
+) -> None:
+    """A request in flight (a server sending one byte a second, retried up to
+    ``max_attempts`` times of ``deadline`` seconds each) must not hold a stopped run."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    ids = [str(item["id"]) for item in peloton_env.store.page(0, 25)]
+    # the drip first: the first live rule fires
+    peloton_env.fault("drip", delay=1.0, path=rf"^/api/workout/{ids[5]}/performance_graph$", times=None)
+    peloton_env.fault("latency", delay=0.1, path=WORKOUT_PATH, times=None)
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "peloton_export", "-q", "-f", "json", "-o", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not peloton_env.count(
+        rf"^/api/workout/{ids[5]}/performance_graph$"
+    ):
+        time.sleep(0.01)
+    time.sleep(1.0)  # the drip is in flight
+    proc.send_signal(signal.SIGTERM)
+    sent = time.monotonic()
+    try:
+        stdout, stderr = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        pytest.fail("the run was still going 20 s after SIGTERM (the sync waited on the drip)")
+    assert proc.returncode == 130, stdout + stderr
+    assert time.monotonic() - sent < 5
+    assert "Traceback" not in stderr and "Interrupted" in stderr
+    assert not [p for p in out.iterdir() if p.name.startswith(".")] if out.is_dir() else True

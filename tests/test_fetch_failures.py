@@ -323,3 +323,28 @@ def test_a_due_record_of_a_workout_peloton_no_longer_lists_is_cleared(
     hostile.clear_requests()
     code, text = _run(capsys, "--format", "json", "-o", str(out))
     assert code == 0 and hostile.count(host=None) == 1  # back to the no-op run
+
+
+def test_status_does_not_promise_to_export_a_workout_settled_as_unavailable(
+    hostile: FakePeloton,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A settled workout is never fetched again: `status` lists it once, under
+    "Unavailable at Peloton", not also as pending ("not exported") for every format."""
+    clock = Clock(monkeypatch)
+    out = tmp_path / "out"
+    broken = _ids(hostile)[5]
+    hostile.fault("5xx", path=rf"^/api/workout/{broken}/performance_graph$", times=None, status=500)
+    for when in (T0, T0 + 60, T0 + 7 * HOUR):
+        clock.now = when
+        _run(capsys, "--format", "json", "-o", str(out))
+    clock.now = T0 + 8 * HOUR
+    code, text = _run(capsys, "--format", "json", "-o", str(out))  # a no-op run: it is left alone
+    assert code == 0, text
+    code, text = _run(capsys, "status", "--limit", "100")
+    assert code == 0, text
+    assert "Unavailable at Peloton (settled, not fetched again): 1 workouts" in text
+    assert f"{broken}: not exported" not in text
+    assert "Seen at Peloton, not archived yet" not in text

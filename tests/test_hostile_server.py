@@ -374,3 +374,22 @@ def test_a_detail_with_another_id_fails_that_workout(
     hostile._api = original  # type: ignore[method-assign]
     assert cli("--format", "json", "-o", str(out)) == 0
     assert len(_json_ids(out)) == N
+
+
+def test_a_second_run_while_one_holds_the_lock_is_one_line_and_exit_4(
+    hostile: FakePeloton, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Nothing was exported and no workout failed: not exit 1 ("some workouts failed")."""
+    from peloton_export.cli import EXIT_LOCAL
+    from peloton_export.runlock import run_lock
+
+    with run_lock(tmp_path / "state"):
+        code = cli("--format", "json", "-o", str(tmp_path / "out"))
+    captured = capsys.readouterr()
+    text = captured.out + captured.err
+    assert code == EXIT_LOCAL, text
+    assert "Traceback" not in text
+    assert text.count("Error: another peloton-export run is in progress") == 1
+    assert str(tmp_path / "state" / "run.lock") in text
+    assert not (tmp_path / "out").exists()
+    assert hostile.count(r"^/api/workout/") == 0

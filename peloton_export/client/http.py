@@ -124,6 +124,9 @@ class HttpClient:
         self.limiter = RateLimiter(settings.max_rate, settings.burst, clock=clock, sleep=sleep)
         self.requests_sent = 0
         self._count_lock = threading.Lock()
+        #: Called before each attempt, each piece of a body and during each backoff; it
+        #: raises to abandon the request (a streamed run whose export side stopped).
+        self.check: Callable[[], None] | None = None
 
     def new_session(self) -> requests.Session:
         """A Session with our headers, TLS settings and a pool sized for the concurrency."""
@@ -221,6 +224,8 @@ class HttpClient:
         cap = self.settings.max_body
         try:
             while True:
+                if self.check is not None:
+                    self.check()
                 if self.clock() - started > self.settings.deadline:
                     raise _Transfer(f"no whole answer within {self.settings.deadline:g} s")
                 if read1 is not None:
@@ -242,6 +247,18 @@ class HttpClient:
         return b"".join(pieces)
 
     # -- with retries ---------------------------------------------------------------------
+    def pause(self, seconds: float) -> None:
+        """Sleep ``seconds``, in short steps calling :attr:`check` when it is set."""
+        if self.check is None:
+            self.sleep(seconds)
+            return
+        left = seconds
+        while left > 0:
+            self.check()
+            self.sleep(min(left, 0.1))
+            left -= 0.1
+        self.check()
+
     def backoff(self, attempt: int) -> float:
         """Full-jitter exponential backoff for the ``attempt``-th retry (1-based)."""
         return Backoff(self.settings.backoff_base, self.settings.backoff_max, self.rng).delay(attempt)
@@ -269,6 +286,8 @@ class HttpClient:
         last_problem = ""
         for attempt in range(1, attempts + 1):
             retry_after: float | None = None
+            if self.check is not None:
+                self.check()
             try:
                 response = self.send("GET", url, params=params, headers=headers, stream=True)
                 body = self.read_body(response, started=self.clock(), what=what)
@@ -308,7 +327,7 @@ class HttpClient:
             if retry_after is not None:
                 delay = max(delay, retry_after)
             log.info("%s: %s; retry %d of %d in %.1f s", what, last_problem, attempt, attempts - 1, delay)
-            self.sleep(delay)
+            self.pause(delay)
         waited = self.clock() - started
         raise ServiceUnavailable(
             f"Peloton is not answering {what} properly ({last_problem}) after {attempts} attempts "
