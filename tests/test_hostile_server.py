@@ -393,3 +393,18 @@ def test_a_second_run_while_one_holds_the_lock_is_one_line_and_exit_4(
     assert str(tmp_path / "state" / "run.lock") in text
     assert not (tmp_path / "out").exists()
     assert hostile.count(r"^/api/workout/") == 0
+
+
+def test_paging_past_the_listed_total_stops_at_the_cap(
+    hostile: FakePeloton, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Distinct pages that go on past what ``total`` promised: at most ceil(total/page size)+1
+    list pages, one line saying why, and what was listed is exported."""
+    hostile.listed_total = 15  # 25 stored, pages of 10: the cap is ceil(15/10) + 1 = 3 pages
+    out = tmp_path / "out"
+    assert cli("--format", "json", "-o", str(out)) == 0
+    text = capsys.readouterr().out
+    assert "still more pages after" in text and "stopped paging there" in text
+    lists = hostile.count("/api/user/" + hostile.user.user_id + "/workouts")
+    assert lists <= 3, lists
+    assert 10 <= len(_json_ids(out)) <= 25

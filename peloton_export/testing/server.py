@@ -122,6 +122,9 @@ class FakePeloton:
         #: When true the list endpoint answers page 0 for every page, with ``show_next``
         #: always true and ``page_count``/``total`` 10**9 (a server that pages for ever).
         self.endless_list = False
+        #: When set, the list endpoint claims this many workouts in ``total`` while its
+        #: ``page_count`` and ``show_next`` say there is always more (a lying total).
+        self.listed_total: int | None = None
         self.legacy_login = legacy_login
         self.require_platform = require_platform
         self.profile = _demo_user(user_id, username)
@@ -463,10 +466,13 @@ class FakePeloton:
             for item in self.store.page(0 if self.endless_list else page * limit, limit)
         ]
         page_count = math.ceil(total / limit) if total else 0
+        show_next = page + 1 < page_count
         if self.endless_list:
             total = page_count = 10**9
+            show_next = True
+        elif self.listed_total is not None:
+            total, page_count, show_next = self.listed_total, 10**6, True
         last = data[-1] if data else None
-        show_next = page + 1 < page_count
         body = {
             "data": data,
             "limit": limit,
