@@ -24,9 +24,8 @@ def log_requests(fake: FakePeloton, out: TextIO, stop: threading.Event, interval
         for record in records[seen:]:
             numbers[record.host] = numbers.get(record.host, 0) + 1
             fault = f" [{record.fault}]" if record.fault else ""
-            out.write(
-                f"{record.host} #{numbers[record.host]} {record.method} {record.path} {record.status}{fault}\n"
-            )
+            number = numbers[record.host]
+            out.write(f"{record.host} #{number} {record.method} {record.path} {record.status}{fault}\n")
         seen = len(records)
         out.flush()
         if stopping:
