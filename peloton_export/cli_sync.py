@@ -22,6 +22,7 @@ from peloton_export.plugins import PluginHost
 
 if TYPE_CHECKING:
     from peloton_export.archive import EntryMeta
+    from peloton_export.client.auth import Authenticator
     from peloton_export.client.tokens import Token
     from peloton_export.sinkkit.cooldown import CooldownState
 
@@ -71,11 +72,12 @@ def login_command(use_token: bool, username: str | None, ignore_cooldown: bool) 
             )
             token = auth.token_from_text(text)
         else:
-            user = username or config.username or click.prompt("Peloton email or username")
             password = config.password if (config.password and not username) else None
             auth.interactive = password is None and _interactive()
+            auth.check_cooldown()  # before the prompts: a password that would not be tried is not asked
+            user = username or config.username or click.prompt("Peloton email or username")
             auth.set_credentials(user, password or click.prompt("Password", hide_input=True))
-            token = auth.login_password()
+            token = _typed_login(auth, typed=password is None)
         where = auth.store.save(token)
         auth.token = token
         me = api.me()
@@ -83,6 +85,21 @@ def login_command(use_token: bool, username: str | None, ignore_cooldown: bool) 
         _fail(exc)
         return
     click.echo(f"Logged in to Peloton as {me.get('username') or me.get('id')}; login saved in {where}.")
+
+
+def _typed_login(auth: Authenticator, typed: bool) -> Token:
+    """The password login; a password typed at the prompt is rejected with a prompt's wording."""
+    from peloton_export.client.auth import WrongPassword
+
+    try:
+        return auth.login_password()
+    except WrongPassword as exc:
+        if not typed:
+            raise
+        raise WrongPassword(
+            "Peloton rejected the email or password you typed; run `peloton-export login` again "
+            "to retype them (a few typos are allowed before the login cooldown holds)"
+        ) from exc
 
 
 @click.command("logout")

@@ -365,3 +365,35 @@ def test_oauth_token_checks_pkce_and_single_use_codes(fake_peloton_factory: Fake
         },
     )
     assert refreshed.status_code == 200 and refreshed.json()["access_token"] != ok.json()["access_token"]
+
+
+def test_command_line_fake_logs_each_request_so_a_user_can_count_them() -> None:
+    """`python -m peloton_export.testing --log` prints one line per request (README's counts)."""
+    import signal
+    import subprocess
+    import sys
+    import urllib.error
+    import urllib.request
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "peloton_export.testing", "--port", "0", "--workouts", "3", "--log"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        api_url = proc.stdout.readline().strip().partition("=")[2]
+        assert api_url.startswith("http://127.0.0.1:"), api_url
+        while "Serving" not in proc.stdout.readline():
+            pass
+        for _ in range(2):
+            with pytest.raises(urllib.error.HTTPError):
+                urllib.request.urlopen(api_url + "/api/me", timeout=5)  # no login: 401
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0 and "Traceback" not in err, err
+    assert "api #1 GET /api/me 401" in out and "api #2 GET /api/me 401" in out, out

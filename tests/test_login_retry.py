@@ -80,3 +80,25 @@ def test_non_interactive_retry_honours_the_cooldown_and_status_shows_it(
 
     code, out, posts = login(env, env.user.password, "--ignore-cooldown")
     assert code == 0 and posts == 1, out
+
+
+def test_cooldown_is_told_before_the_password_is_asked(
+    env: FakePeloton, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli_sync, "_interactive", lambda: True)
+    assert [login(env, "typo")[2] for _ in range(3)] == [1, 1, 1]
+    code, out, posts = login(env, env.user.password)
+    assert code == 1 and posts == 0 and "no new login is tried before" in out
+    assert "Password" not in out  # not asked for a password that would not be tried
+    code, out, posts = login(env, env.user.password, "--ignore-cooldown")
+    assert code == 0 and posts == 1 and "Password" in out, out
+
+
+def test_a_typo_at_the_prompt_says_to_type_it_again(
+    env: FakePeloton, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli_sync, "_interactive", lambda: True)
+    code, out, posts = login(env, "typo")
+    assert code == 1 and posts == 1
+    assert "rejected the email or password you typed" in out and "[peloton]" not in out, out
+    assert "run `peloton-export login` again" in out

@@ -311,6 +311,10 @@ class Authenticator:
         return {"Cookie": f"peloton_session_id={token.session_id}"}
 
     # -- the pieces -----------------------------------------------------------------------
+    def check_cooldown(self) -> None:
+        """Raise :class:`LoginCooldownActive` when a password login would not be tried now."""
+        self._check_cooldown()
+
     def _check_cooldown(self) -> None:
         if self._login_tried:
             return  # this run's own failure started it: the next strategy may still try once

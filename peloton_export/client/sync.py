@@ -94,8 +94,11 @@ class _Meter:
         self.archived = archived
         self.queued = 0
         self.done = 0
+        #: more list pages may queue more workouts: the time left is a lower bound
+        self.more_pages = False
 
     def page(self, number: int, page_count: int | None, total: int) -> None:
+        self.more_pages = page_count is None or number < page_count
         if self.callback is not None:
             label = f"listing page {number} of {page_count}" if page_count else f"listing page {number}"
             self.callback("listing", number, page_count, f"{label} ({total} workouts on Peloton)")
@@ -107,7 +110,8 @@ class _Meter:
         if self.callback is not None:
             eta = ""
             if self.max_rate:
-                eta = f", about {round(2 * (self.queued - self.done) / self.max_rate)} s left"
+                bound = "at least" if self.more_pages else "about"
+                eta = f", {bound} {round(2 * (self.queued - self.done) / self.max_rate)} s left"
             self.callback("fetching", self.done, self.queued, f"fetching {title[:40]}{eta}")
         if self.archived is not None and outcome in ("new", "updated"):
             self.archived(workout_id)

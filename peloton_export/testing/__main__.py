@@ -9,8 +9,27 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
+from typing import TextIO
 
 from peloton_export.testing.server import FakePeloton
+
+
+def log_requests(fake: FakePeloton, out: TextIO, stop: threading.Event, interval: float = 0.2) -> None:
+    """Print one line per request the fake answers (numbered per host) until ``stop`` is set."""
+    seen = 0
+    numbers: dict[str, int] = {}
+    while True:
+        stopping = stop.wait(interval)
+        records = fake.requests
+        for record in records[seen:]:
+            numbers[record.host] = numbers.get(record.host, 0) + 1
+            fault = f" [{record.fault}]" if record.fault else ""
+            number = numbers[record.host]
+            out.write(f"{record.host} #{number} {record.method} {record.path} {record.status}{fault}\n")
+        seen = len(records)
+        out.flush()
+        if stopping:
+            return
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
         metavar="KIND[:PATH_REGEX[:TIMES]]",
         help="inject a fault (repeatable), e.g. 429:/workouts:3 or 5xx::0 (0: for ever)",
     )
+    parser.add_argument(
+        "--log", action="store_true", help="print one line per request (host, number, method, path, status)"
+    )
     args = parser.parse_args(argv)
     fake = FakePeloton(
         count=args.workouts, seed=args.seed, legacy_login=args.legacy_login, token_ttl=args.token_ttl
@@ -45,11 +67,18 @@ def main(argv: list[str] | None = None) -> int:
     print(f"username: {fake.user.username}  password: {fake.user.password}")
     print(f"token (paste with `peloton-export login --token`): {fake.issue_token()}")
     print("Serving; Ctrl-C to stop.", flush=True)
+    stop = threading.Event()
+    logger = threading.Thread(target=log_requests, args=(fake, sys.stdout, stop), daemon=True)
+    if args.log:
+        logger.start()
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
         pass
     finally:
+        stop.set()
+        if args.log:
+            logger.join(timeout=2)
         fake.stop()
     return 0
 
