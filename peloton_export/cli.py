@@ -131,7 +131,11 @@ def _print_report(report: ExportReport, *, dry_run: bool) -> None:
     files = sum(1 for r in report.results for f in r.files if f.status == "exported")
     parts = [f"{n} {status}" for status, n in counts.items() if n or status in ("exported", "failed")]
     verb = "Dry run" if dry_run else "Done"
-    click.echo(f"{verb}: {len(report.results)} workouts: " + ", ".join(parts) + f" ({files} files written)")
+    count = len(report.results)
+    noun = "workout" if count == 1 else "workouts"
+    click.echo(f"{verb}: {count} {noun}: " + ", ".join(parts) + f" ({files} files written)")
+    for note in report.notes:
+        click.echo(f"  {note}")
     format_skips: Counter[tuple[str, str]] = Counter()
     for result in report.results:
         for line in _result_lines(result, dry_run=dry_run):

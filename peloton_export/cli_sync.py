@@ -170,7 +170,7 @@ def _echo_fetch_failures(ledger: Ledger, limit: int) -> None:
     ):
         if not group:
             continue
-        click.echo(f"{title}: {len(group)} workouts")
+        click.echo(f"{title}: {_workouts(len(group))}")
         for record in group[:limit]:
             kept = "archived without its performance graph; " if record.archived else ""
             click.echo(
@@ -291,7 +291,7 @@ def _echo_pending(
     if len(todo) > limit:
         click.echo(f"  ... and {len(todo) - limit} more (--limit N shows more)")
     if unarchived:
-        click.echo(f"Seen at Peloton, not archived yet: {len({p.workout_id for p in unarchived})} workouts")
+        click.echo(f"Seen at Peloton, not archived yet: {_workouts(len({p.workout_id for p in unarchived}))}")
     for pending in unarchived[:limit]:
         target = f" {pending.target}" if pending.target else ""
         click.echo(f"  {pending.kind}{target} {pending.workout_id}: {pending.reason}")
@@ -336,3 +336,8 @@ def retry_command(workout_ids: tuple[str, ...], retry_all: bool) -> None:
         click.echo(f"No fetch failure recorded for: {', '.join(unknown)}")
     if not targets:
         click.echo("No workout failed to fetch.")
+
+
+def _workouts(count: int) -> str:
+    """``"1 workout"``, ``"3 workouts"``."""
+    return f"{count} workout{'' if count == 1 else 's'}"

@@ -357,16 +357,21 @@ class MergeSource:
         self.merged += 1
         return merged
 
+    def summary(self) -> str:
+        """``"2 workouts merged with a watch recording"`` (one line for the run's summary)."""
+        return f"{self.merged} workout{'' if self.merged == 1 else 's'} merged with a watch recording"
+
     def unmatched(self) -> list[Recording]:
         """Recordings that no workout of this run overlapped."""
         return [r for r in self.recordings if r.path not in self.used]
 
     def report_unmatched(self, logger: logging.Logger) -> None:
-        """Warn once about unreadable files and recordings that matched no workout."""
+        """Warn once about unreadable files and recordings that matched no workout (the
+        number merged is logged at info; the run's summary says it, see :meth:`summary`)."""
         if self.reported:
             return
         self.reported = True
-        logger.warning(
+        logger.info(
             "--merge: %d workout%s merged with a watch recording",
             self.merged,
             "" if self.merged == 1 else "s",

@@ -112,6 +112,7 @@ class ExportReport:
 
     results: list[WorkoutResult] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # run-level failures (plugins, summary files)
+    notes: list[str] = field(default_factory=list)  # one-line facts for the summary (from plugins)
     sync: SyncReport | None = None  # what the sync before the export did (None: no sync)
     sync_error: str = ""  # why the sync could not run at all ("" when it ran); the archive was exported
     sync_failure: Exception | None = field(default=None, repr=False)  # the error behind sync_error

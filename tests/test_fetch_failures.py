@@ -136,7 +136,7 @@ def test_a_404_graph_is_exported_without_it_retried_within_the_bound_then_settle
     # status shows it settled, with its reason
     code, text = _run(capsys, "status")
     assert code == 0, text
-    assert "Unavailable at Peloton (settled, not fetched again): 1 workouts" in text
+    assert "Unavailable at Peloton (settled, not fetched again): 1 workout\n" in text
     assert f"  {bad}: archived without its performance graph; attempt 3 of 3" in text
     assert "404" in text and "Failing to fetch" not in text
 
@@ -178,8 +178,8 @@ def test_status_lists_failing_and_settled_and_a_success_clears_the_record(
 
     code, text = _run(capsys, "status")
     assert code == 0, text
-    failing = text.index("Failing to fetch: 1 workouts")
-    settled_at = text.index("Unavailable at Peloton (settled, not fetched again): 1 workouts")
+    failing = text.index("Failing to fetch: 1 workout\n")
+    settled_at = text.index("Unavailable at Peloton (settled, not fetched again): 1 workout\n")
     assert failing < text.index(f"  {broken}: attempt 1 of 3; retried on the next run") < settled_at
     assert text.index(f"  {no_graph}: archived without its performance graph; attempt 3 of 3") > settled_at
     assert "Peloton is not answering workout" in text and "(HTTP 500)" in text
@@ -345,6 +345,6 @@ def test_status_does_not_promise_to_export_a_workout_settled_as_unavailable(
     assert code == 0, text
     code, text = _run(capsys, "status", "--limit", "100")
     assert code == 0, text
-    assert "Unavailable at Peloton (settled, not fetched again): 1 workouts" in text
+    assert "Unavailable at Peloton (settled, not fetched again): 1 workout\n" in text
     assert f"{broken}: not exported" not in text
     assert "Seen at Peloton, not archived yet" not in text

@@ -8,6 +8,8 @@ import sys
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
 
 import gpxpy
 import gpxpy.gpx
@@ -24,6 +26,7 @@ from peloton_export.default_plugins import fit as fit_plugin
 from peloton_export.default_plugins import merge as merge_plugin
 from peloton_export.default_plugins import tcx
 from peloton_export.model import Workout
+from peloton_export.pipeline import ExportReport
 from peloton_export.specs import ExportContext
 
 START = wf.START
@@ -238,9 +241,12 @@ def test_fit_and_gpx_of_the_same_activity_are_one_recording_preferring_the_fit(
     watch_fit(folder / "ride.fit", START, 20 * 60, hr=150)
     watch_gpx(folder / "ride.gpx", START + timedelta(seconds=2), 20 * 60, hr=90)
     ctx = context(folder)
-    with caplog.at_level(logging.WARNING, logger="peloton_export"):
+    report = ExportReport()
+    with caplog.at_level(logging.INFO, logger="peloton_export"):
         result = merge_plugin.transform_workout(workout=wf.strength(), context=ctx)
-        merge_plugin.finish(ctx)
+        merge_plugin.export_finished(context=cast(Any, SimpleNamespace(export=ctx)), report=report)
+    assert report.notes == ["1 workout merged with a watch recording"]  # said in the summary
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING and "merged" in r.getMessage()]
     assert result is not None and "ambiguous" not in caplog.text
     rates = {s.heart_rate_bpm for s in result.samples if s.heart_rate_bpm is not None}
     assert rates and min(rates) >= 150  # the FIT's readings (from 150), not the GPX's (from 90)

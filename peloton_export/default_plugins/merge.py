@@ -67,5 +67,8 @@ def transform_workout(workout: Workout, context: ExportContext) -> Workout | Non
 
 @hookimpl
 def export_finished(context: RunContext, report: ExportReport) -> None:
-    """Report recordings that matched nothing."""
+    """Report recordings that matched nothing; the summary says how many workouts merged."""
     finish(context.export)
+    source: MergeSource | None = context.export.state.get(NAME, {}).get("source")
+    if source is not None:
+        report.notes.append(source.summary())

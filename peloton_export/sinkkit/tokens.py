@@ -82,7 +82,10 @@ class TokenStore:
     # -- text level -----------------------------------------------------------------------
 
     def _keyring_failed(self, exc: Exception) -> None:
-        log.warning(
+        # keyring installed without any backend (a server, a container): not a failure worth
+        # a warning on every run; the token file is the documented default there
+        quiet = type(exc).__name__ == "NoKeyringError"
+        (log.info if quiet else log.warning)(
             "the keyring %s failed (%s); using the token file %s",
             keyring_name(self.keyring),
             _describe(exc),
