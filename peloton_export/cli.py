@@ -19,7 +19,13 @@ from click_default_group import DefaultGroup
 
 from peloton_export import __version__
 from peloton_export.archive import Archive
-from peloton_export.cli_sync import ledger_group, login_command, logout_command, status_command
+from peloton_export.cli_sync import (
+    ledger_group,
+    login_command,
+    logout_command,
+    status_command,
+    workouts_text,
+)
 from peloton_export.config import Config, load_config
 from peloton_export.errors import ConfigError, LocalFileError, PelotonExportError, RegistrationConflict
 from peloton_export.paths import archive_dir
@@ -131,9 +137,8 @@ def _print_report(report: ExportReport, *, dry_run: bool) -> None:
     files = sum(1 for r in report.results for f in r.files if f.status == "exported")
     parts = [f"{n} {status}" for status, n in counts.items() if n or status in ("exported", "failed")]
     verb = "Dry run" if dry_run else "Done"
-    count = len(report.results)
-    noun = "workout" if count == 1 else "workouts"
-    click.echo(f"{verb}: {count} {noun}: " + ", ".join(parts) + f" ({files} files written)")
+    head = f"{verb}: {workouts_text(len(report.results))}"
+    click.echo(f"{head}: " + ", ".join(parts) + f" ({files} files written)")
     for note in report.notes:
         click.echo(f"  {note}")
     format_skips: Counter[tuple[str, str]] = Counter()
@@ -145,7 +150,7 @@ def _print_report(report: ExportReport, *, dry_run: bool) -> None:
     for problem in report.problems:
         click.echo(f"  failed {problem}")
     for (name, reason), n in sorted(format_skips.items()):
-        click.echo(f"  {name} not written for {n} workout{'s' if n != 1 else ''}: {reason}")
+        click.echo(f"  {name} not written for {workouts_text(n)}: {reason}")
 
 
 def _result_lines(result: WorkoutResult, *, dry_run: bool) -> Iterator[str]:

@@ -170,7 +170,7 @@ def _echo_fetch_failures(ledger: Ledger, limit: int) -> None:
     ):
         if not group:
             continue
-        click.echo(f"{title}: {_workouts(len(group))}")
+        click.echo(f"{title}: {workouts_text(len(group))}")
         for record in group[:limit]:
             kept = "archived without its performance graph; " if record.archived else ""
             click.echo(
@@ -291,7 +291,8 @@ def _echo_pending(
     if len(todo) > limit:
         click.echo(f"  ... and {len(todo) - limit} more (--limit N shows more)")
     if unarchived:
-        click.echo(f"Seen at Peloton, not archived yet: {_workouts(len({p.workout_id for p in unarchived}))}")
+        seen = workouts_text(len({p.workout_id for p in unarchived}))
+        click.echo(f"Seen at Peloton, not archived yet: {seen}")
     for pending in unarchived[:limit]:
         target = f" {pending.target}" if pending.target else ""
         click.echo(f"  {pending.kind}{target} {pending.workout_id}: {pending.reason}")
@@ -338,6 +339,6 @@ def retry_command(workout_ids: tuple[str, ...], retry_all: bool) -> None:
         click.echo("No workout failed to fetch.")
 
 
-def _workouts(count: int) -> str:
+def workouts_text(count: int) -> str:
     """``"1 workout"``, ``"3 workouts"``."""
     return f"{count} workout{'' if count == 1 else 's'}"

@@ -371,11 +371,7 @@ class MergeSource:
         if self.reported:
             return
         self.reported = True
-        logger.info(
-            "--merge: %d workout%s merged with a watch recording",
-            self.merged,
-            "" if self.merged == 1 else "s",
-        )
+        logger.info("--merge: %s", self.summary())
         for problem in self.problems:
             logger.warning("--merge: skipped %s", problem)
         for rec in self.unmatched():
