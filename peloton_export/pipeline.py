@@ -310,6 +310,7 @@ class Exporter:
         report = ExportReport()
         report.problems.extend(self.host.export_started(run, plan))
         batches: Iterable[list[WorkoutPlan]] = [plan.workouts]
+        stacking = self._may_stack()  # once per run (reads the ledger's stacks)
         if feed is not None:
             from peloton_export.streaming import GrowingPlan
 
@@ -320,14 +321,15 @@ class Exporter:
                 make=self.plan_entries,
             )
             batches = growing.batches(feed)
-            if self._may_stack():
+            if stacking:
                 # stacks need their neighbours: wait for the sync, then export in one batch
                 for _ in batches:
                     pass
                 batches = [plan.workouts]
         by_workout: dict[str, list[WorkoutResult]] = {}
         for batch in batches:
-            for workout_id, result in self.export_batch(plan, batch, jobs=jobs, rebuild=rebuild):
+            batch_results = self.export_batch(plan, batch, jobs=jobs, rebuild=rebuild, stacking=stacking)
+            for workout_id, result in batch_results:
                 by_workout.setdefault(workout_id, []).append(result)
                 if progress:
                     progress(result)
@@ -348,13 +350,17 @@ class Exporter:
         *,
         jobs: int = 1,
         rebuild: Callable[[], Exporter] | None = None,
+        stacking: bool | None = None,
     ) -> Iterator[tuple[str, WorkoutResult]]:
         """``(workout id, result)`` of ``items`` (part of ``plan``) in their order: a done one
         is ``unchanged`` without being read; a stacked class gives its stack's result (once,
         at its first class) and, with ``stack_parts``, its own; the others go through
         :meth:`export_one`, in worker processes when :meth:`run`'s rule for ``jobs`` allows
-        it for this many."""
-        stacks = self._stacks(dataclasses.replace(plan, workouts=items)) if self._may_stack() else []
+        it for this many. ``stacking`` is :meth:`run`'s answer to whether stacks may form
+        (asked here when not given)."""
+        if stacking is None:
+            stacking = self._may_stack()
+        stacks = self._stacks(dataclasses.replace(plan, workouts=items)) if stacking else []
         stacked = {member: stack for stack in stacks for member in stack.members}
         todo = [item for item in items if not item.done and item.workout_id not in stacked]
         if self._parallel(plan, jobs, rebuild, len(todo)):
