@@ -9,7 +9,6 @@ is recorded as failed with a one-line reason and the run goes on with the next o
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import io
 import logging
 import os
@@ -19,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from peloton_export.archive import Archive, ArchiveError, EntryMeta
+from peloton_export.archive import MAX_READ_BYTES, Archive, ArchiveError, EntryMeta, read_file
 from peloton_export.atomic import write_bytes_atomic
 from peloton_export.errors import (
     AuthRequired,
@@ -46,6 +45,7 @@ from peloton_export.plan import (
 )
 from peloton_export.plugins import PluginHost, create_host
 from peloton_export.raw import parse_json_object
+from peloton_export.readback import StateFileError, read_state_bytes, same_bytes
 from peloton_export.specs import ExportContext, FormatSpec, SinkSpec
 from peloton_export.stacking import Candidate, StackSettings, group, stack_workouts
 
@@ -409,7 +409,7 @@ class Exporter:
             return None
         try:  # the workout body only (not the performance graph)
             path = self.archive.body_path(item.workout_id, "workout")
-            body = parse_json_object(path.read_bytes(), what=str(path))
+            body = parse_json_object(read_file(path), what=str(path))
         except (OSError, ValueError, ArchiveError):
             return None
         end = body.get("end_time")
@@ -815,19 +815,17 @@ def _retire_renamed(previous: ExportRecord | None, path: Path) -> None:
 
 
 def _same_hash(path: Path, digest: str) -> bool:
+    """Whether the file at ``path`` still has content hash ``digest`` (read as a state file:
+    a FIFO, device or folder there, or a file over :data:`MAX_READ_BYTES`, is not the same)."""
     try:
-        return content_hash(path.read_bytes()) == digest
-    except OSError:
+        data = read_state_bytes(path, limit=MAX_READ_BYTES)
+    except StateFileError:
         return False
+    return data is not None and content_hash(data) == digest
 
 
 def _same_content(path: Path, data: bytes) -> bool:
-    try:
-        if path.stat().st_size != len(data):
-            return False
-        return hashlib.sha256(path.read_bytes()).digest() == hashlib.sha256(data).digest()
-    except OSError:
-        return False
+    return same_bytes(path, data)
 
 
 def _done(result: WorkoutResult, status: Status, reason: str) -> WorkoutResult:

@@ -24,6 +24,7 @@ from peloton_export.errors import PelotonExportError
 from peloton_export.hookspecs import hookimpl
 from peloton_export.ledger import content_hash
 from peloton_export.model import Workout
+from peloton_export.readback import same_bytes
 from peloton_export.specs import ExportContext, FormatSpec
 
 SUFFIX = ".parquet-receipt"
@@ -63,7 +64,7 @@ def write_parquet(workout: Workout, stream: BinaryIO, context: ExportContext) ->
         for table, data in files.items():
             path = context.output_dir / paths[table]
             try:
-                if not (path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data):
+                if not same_bytes(path, data):
                     write_bytes_atomic(path, data)
                 _remove_stale(context.output_dir / dataset.ROOT, table, path)
             except OSError as exc:

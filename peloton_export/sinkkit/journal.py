@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 from peloton_export.atomic import write_bytes_atomic
 from peloton_export.errors import AuthRequired, PelotonExportError, UploadError
 from peloton_export.model import Workout
+from peloton_export.readback import Fields, load_state
 from peloton_export.sinkkit.retry import Clock
 from peloton_export.specs import ExportContext, UploadResult, UploadState
 
@@ -42,6 +43,56 @@ __all__ = [
 ]
 
 log = logging.getLogger("peloton_export.sinks")
+
+#: The largest journal read (an entry is ~200 bytes; finished ones go after 30 days).
+MAX_JOURNAL_BYTES = 32 * 1024 * 1024
+PHASES = frozenset({"sending", "sent", "done"})
+
+
+def parse_journal(fields: Fields) -> dict[str, dict[str, Any]]:
+    """The entries of a journal file, each checked; a bad entry is left out (noted in
+    ``fields.problems``). An entry: ``phase`` (``sending``, ``sent``, ``done``), ``at`` and
+    ``tried_at`` (Unix seconds), ``upload_id`` and ``remote_id`` (text or a whole number),
+    ``state`` (text), ``pending`` (follow-up name -> text value), ``pending_error`` (text).
+    An entry with a bad field counts as ``sending`` (its fate unknown), so the uploader
+    looks the workout up on the service before it sends anything again."""
+    entries: dict[str, dict[str, Any]] = {}
+    for key, value in fields.obj.items():
+        if not isinstance(value, dict):
+            fields.problems.append(f"entry {key[:40]!r} is not an object, so it counts as in doubt")
+            entries[key] = {"phase": "sending"}
+            continue
+        entry = _journal_entry(Fields(value, path=fields.path, prefix=f"{key[:40]}."))
+        fields.problems += entry[1]
+        if entry[0] is not None:
+            entries[key] = entry[0]
+    return entries
+
+
+def _identifier(fields: Fields, key: str) -> str | int | None:
+    value = fields.obj.get(key)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63:
+        return value
+    return fields.text(key, None, max_len=200)
+
+
+def _journal_entry(fields: Fields) -> tuple[dict[str, Any] | None, list[str]]:
+    entry: dict[str, Any] = {"phase": fields.choice("phase", PHASES, None)}
+    entry["at"] = fields.timestamp("at")
+    for key in ("upload_id", "remote_id"):
+        entry[key] = _identifier(fields, key)
+    entry["state"] = fields.text("state", None, max_len=40)
+    pending = fields.mapping("pending")
+    if pending:
+        if all(isinstance(k, str) and isinstance(v, str) and len(v) <= 1000 for k, v in pending.items()):
+            entry["pending"] = dict(pending)
+        else:
+            fields.problems.append(f"{fields.prefix}pending is not an object of text values")
+    entry["tried_at"] = fields.timestamp("tried_at")
+    entry["pending_error"] = fields.text("pending_error", None, max_len=1000)
+    if fields.problems:  # its fate unknown: the uploader looks the workout up before sending
+        return {"phase": "sending"}, [f"{fields.problems[0]}, so it counts as in doubt"]
+    return {k: v for k, v in entry.items() if v is not None}, []
 
 
 class UploadJournal:
@@ -63,21 +114,17 @@ class UploadJournal:
         self._lock = threading.Lock()
 
     def _read(self) -> dict[str, dict[str, Any]]:
-        try:
-            data = json.loads(self.path.read_bytes())
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError, UnicodeDecodeError):
-            log.warning("ignoring unreadable upload journal %s", self.path)
-            return {}
-        return {k: v for k, v in data.items() if isinstance(v, dict)} if isinstance(data, dict) else {}
+        """The journal's entries; an unusable file or entry is one warning, then absent
+        (:func:`parse_journal`; the ledger still knows every finished upload)."""
+        found = load_state(self.path, parse_journal, what="upload journal", limit=MAX_JOURNAL_BYTES)
+        return found if found is not None else {}
 
     def _write(self, entries: dict[str, dict[str, Any]]) -> None:
         now = self.clock.time()
         kept = {
             key: entry
             for key, entry in entries.items()
-            if entry.get("phase") != "done" or now - float(entry.get("at", now)) < self.keep_s
+            if entry.get("phase") != "done" or now - float(entry.get("at") or now) < self.keep_s
         }
         write_bytes_atomic(self.path, json.dumps(kept, indent=1, sort_keys=True).encode(), mode=0o600)
 
