@@ -25,7 +25,8 @@ process and path (shared by every :class:`Ledger` on that path, guarded by a loc
     last failure (epoch seconds), the last one-line reason (see
     :mod:`peloton_export.client.fetch_policy` for the retry bound).
 ``meta``
-    small key/value facts (for example that the first full backfill finished).
+    small key/value facts (for example that the first full backfill finished, and
+    ``solo:<workout id>``: a class exported alone because its stack could not be built).
 
 Exports and uploads consult it, so a second run does nothing; ``--force`` bypasses it and
 :meth:`Ledger.forget` lets a user redo one workout.
@@ -115,6 +116,9 @@ CREATE TABLE IF NOT EXISTS stack_members (
 CREATE INDEX IF NOT EXISTS workouts_created ON workouts (created_at);
 {_FETCH_FAILURES};
 """
+
+#: ``meta`` key prefix of a class exported alone because its stack could not be built.
+SOLO_PREFIX = "solo:"
 
 #: Upload states that mean "done, do not upload again".
 DONE_STATES = frozenset({"uploaded", "duplicate", "skipped"})
@@ -724,6 +728,30 @@ class Ledger:
                 out[str(stack_id)] = tuple(str(i) for i in ids)
         return out
 
+    def has_records(self, workout_id: str) -> bool:
+        """True when any file or upload attempt of ``workout_id`` (or a stack id) was
+        recorded, whatever its state (one query)."""
+        sql = (
+            "SELECT 1 FROM exports WHERE workout_id = ? UNION ALL SELECT 1 FROM uploads WHERE workout_id = ?"
+        )
+        return bool(self._query(sql + " LIMIT 1", (workout_id, workout_id)))
+
+    def record_solo(self, workout_ids: Iterable[str], reason: str) -> None:
+        """Record that these classes were exported alone because their stack could not be
+        built (``meta`` key ``solo:<id>``, the one-line ``reason``): they never join a new
+        stack, so switching stacking off and on never delivers them twice."""
+        with self._tx() as conn:
+            conn.executemany(
+                "INSERT INTO meta (key, value) VALUES (?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                [(f"{SOLO_PREFIX}{w}", " ".join(reason.split())[:300]) for w in workout_ids],
+            )
+
+    def solo_workouts(self) -> dict[str, str]:
+        """Classes exported alone because their stack could not be built: id -> reason."""
+        rows = self._query("SELECT key, value FROM meta WHERE key LIKE ?", (f"{SOLO_PREFIX}%",))
+        return {str(k)[len(SOLO_PREFIX) :]: str(v) for k, v in rows}
+
     def uploaded_workouts(self) -> set[str]:
         """Workout (and stack) ids uploaded to, or tombstoned on, any sink (one query)."""
         done = ",".join("?" * len(DONE_STATES))
@@ -760,6 +788,9 @@ class Ledger:
                 removed += conn.execute(f"DELETE FROM {table} WHERE workout_id = ?", (workout_id,)).rowcount
             for table in ("stacks", "stack_members"):
                 removed += conn.execute(f"DELETE FROM {table} WHERE stack_id = ?", (workout_id,)).rowcount
+            removed += conn.execute(
+                "DELETE FROM meta WHERE key = ?", (f"{SOLO_PREFIX}{workout_id}",)
+            ).rowcount
         return removed
 
     # -- fetch failures -------------------------------------------------------------------

@@ -41,6 +41,7 @@ __all__ = [
     "MAX_CLASS_S",
     "MAX_GAP_S",
     "MAX_MEMBERS",
+    "MAX_OVERRUN_S",
     "Candidate",
     "StackSettings",
     "group",
@@ -58,6 +59,9 @@ MAX_GAP_S = 3600
 MAX_MEMBERS = 10
 #: The longest class considered when looking for neighbours (Peloton classes last at most 2 h).
 MAX_CLASS_S = 6 * 3600
+#: The most seconds a class's samples may run past its ``end_time`` into the next class's
+#: start and the two still stack (Peloton's graphs overrun by up to about a minute).
+MAX_OVERRUN_S = 90
 #: The prefix of every stack id (a Peloton workout id is 32 hex digits, so they never clash).
 STACK_PREFIX = "stack-"
 _TITLE_LIMIT = 64
@@ -101,12 +105,25 @@ class StackSettings:
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """A workout that may join a stack: its id, discipline and UTC epoch start/end (s)."""
+    """A workout that may join a stack: its id, discipline and UTC epoch start/end (s).
+
+    ``end`` is the normalized end (:attr:`Workout.end <peloton_export.model.Workout.end>`:
+    Peloton's ``end_time``, moved to the last sample when the samples run past it), the same
+    end :func:`stack_workouts` builds with; ``overrun_s`` is how far it was moved (s).
+    """
 
     workout_id: str
     discipline: str
     start: float
     end: float
+    overrun_s: float = 0.0
+
+    @classmethod
+    def of(cls, workout: Workout, overrun_s: float = 0.0) -> Candidate:
+        """The candidate of a normalized workout."""
+        return cls(
+            workout.id, workout.discipline, workout.start.timestamp(), workout.end.timestamp(), overrun_s
+        )
 
 
 def group(
@@ -116,8 +133,9 @@ def group(
 
     A class joins the stack before it when it has the same discipline, starts at or after
     the previous class's end and at most ``gap_s`` seconds later, and the stack has fewer
-    than ``max_members`` classes. Overlapping workouts never stack. Candidates with
-    unusable times (not finite, end before start) stay alone.
+    than ``max_members`` classes. Overlapping workouts never stack, except where the
+    previous class's samples ran past its ``end_time`` (:func:`allowed_overlap`).
+    Candidates with unusable times (not finite, end before start) stay alone.
     """
     usable = sorted(
         (c for c in candidates if math.isfinite(c.start) and math.isfinite(c.end) and c.end >= c.start),
@@ -153,9 +171,15 @@ def near_neighbours(starts: Iterable[tuple[str, str | None, float]], gap_s: floa
     return near
 
 
+def allowed_overlap(overrun_s: float) -> float:
+    """Seconds a class may overlap the next one: its samples' overrun past ``end_time``, at
+    most :data:`MAX_OVERRUN_S` (its own ``end_time`` is still before the next start)."""
+    return min(max(overrun_s, 0.0), MAX_OVERRUN_S) if math.isfinite(overrun_s) else 0.0
+
+
 def _follows(previous: Candidate, item: Candidate, gap_s: float) -> bool:
     gap = item.start - previous.end
-    return item.discipline == previous.discipline and 0 <= gap <= gap_s
+    return item.discipline == previous.discipline and -allowed_overlap(previous.overrun_s) <= gap <= gap_s
 
 
 def stack_id(member_ids: Iterable[str]) -> str:
@@ -309,23 +333,33 @@ class _Builder:
         self.distance += _class_distance(workout)
 
 
-def stack_workouts(members: Sequence[Workout], identifier: str | None = None) -> Workout:
+def stack_workouts(
+    members: Sequence[Workout], identifier: str | None = None, *, overrun_s: Mapping[str, float] | None = None
+) -> Workout:
     """One workout made of ``members`` (two or more classes of one discipline, any order).
 
     :param identifier: the stacked workout's id (default :func:`stack_id` of the members).
+    :param overrun_s: per class id, how far its end was moved past ``end_time`` (s): it may
+        overlap the next class by that much (:func:`allowed_overlap`), as :func:`group` allows;
+        its lap then ends where the next class starts.
     :raises ValueError: fewer than two members, different disciplines, or classes that overlap.
     """
+    overrun = overrun_s or {}
     if len(members) < 2:
         raise ValueError("a stack needs at least two classes")
     ordered = sorted(members, key=lambda w: (w.start, w.id))
     if len({w.discipline for w in ordered}) != 1:
         raise ValueError("the classes of a stack must share one discipline")
     for before, after in pairwise(ordered):
-        if after.start < before.end:
+        allowed = timedelta(seconds=allowed_overlap(overrun.get(before.id, 0.0)))
+        if after.start < before.end - allowed:
             raise ValueError(f"workouts {before.id} and {after.id} overlap")
     built = _Builder([], [], [], [], [])
     for index, workout in enumerate(ordered):
         built.add(index, workout)
+    for i, (lap, after) in enumerate(zip(built.laps, ordered[1:], strict=False)):
+        if lap.end > after.start:  # samples past end_time: the lap ends where the next class starts
+            built.laps[i] = replace(lap, end=max(after.start, lap.start))
     first, last = ordered[0], ordered[-1]
     end = max(built.laps[-1].end, last.end)
     elapsed = (end - first.start).total_seconds()
