@@ -242,7 +242,7 @@ class Fields:
     """Typed, validated getters over one JSON object of a state file.
 
     A getter returns the field's value when it has the right type and range, else the
-    default, and notes the problem in :attr:`problems` (``"pid is 0.5 (expected ...)"``).
+    default, and notes the problem in :attr:`problems` (``"pid: 0.5, expected ..."``).
     A missing key (or ``null``) is the default without a problem.
     """
 
@@ -253,7 +253,7 @@ class Fields:
         self.problems: list[str] = []
 
     def _bad(self, key: str, value: object, expected: str) -> None:
-        self.problems.append(f"{self.prefix}{key} is {_show(value)} (expected {expected})")
+        self.problems.append(f"{self.prefix}{key}: {_show(value)}, expected {expected}")
 
     def _get(self, key: str) -> Any:
         return self.obj.get(key)
@@ -401,6 +401,6 @@ def load_state(
         problems = "; ".join(fields.problems[:5])
         more = f" and {len(fields.problems) - 5} more" if len(fields.problems) > 5 else ""
         if strict:
-            raise StateFileError(path, f"has {problems}{more}" + (f"; {fix}" if fix else ""))
-        warn_once(f"the {what} {path} has {problems}{more}; those fields are ignored")
+            raise StateFileError(path, f"has bad fields ({problems}{more})" + (f"; {fix}" if fix else ""))
+        warn_once(f"the {what} {path} has bad fields, ignored: {problems}{more}")
     return value

@@ -29,7 +29,7 @@ import hashlib
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
@@ -249,22 +249,28 @@ def _largest(values: Iterable[float | None]) -> float | None:
     return max(known) if known else None
 
 
-def _shifted_samples(workout: Workout, shift: int, distance_before: float) -> list[Sample]:
+def _shifted_samples(
+    workout: Workout, shift: int, distance_before: float, until: datetime | None
+) -> list[Sample]:
     return [
         replace(
             s,
             offset=s.offset + shift,
+            time=s.time if until is None else min(s.time, until),
             distance_m=None if s.distance_m is None else s.distance_m + distance_before,
         )
         for s in workout.samples
     ]
 
 
-def _shifted_track(workout: Workout, shift: int, distance_before: float, segment_base: int) -> list[GpsPoint]:
+def _shifted_track(
+    workout: Workout, shift: int, distance_before: float, segment_base: int, until: datetime | None
+) -> list[GpsPoint]:
     return [
         replace(
             p,
             offset=p.offset + shift,
+            time=p.time if until is None else min(p.time, until),
             distance_m=None if p.distance_m is None else p.distance_m + distance_before,
             segment=p.segment + segment_base,
         )
@@ -309,12 +315,14 @@ class _Builder:
     active: int = 0
     distance: float = 0.0
 
-    def add(self, index: int, workout: Workout) -> None:
+    def add(self, index: int, workout: Workout, until: datetime | None = None) -> None:
+        """Append one class; ``until`` is the next class's start when this one's samples run
+        past it (their wall-clock times are then held at it, so times never run backwards)."""
         shift, length = self.active, _active_s(workout)
         begin = 0 if index == 0 else min(shift + _first_offset(workout), shift + length - 1)
         segment_base = max((p.segment for p in self.track), default=-1) + 1
-        self.samples += _shifted_samples(workout, shift, self.distance)
-        self.track += _shifted_track(workout, shift, self.distance, segment_base)
+        self.samples += _shifted_samples(workout, shift, self.distance, until)
+        self.track += _shifted_track(workout, shift, self.distance, segment_base, until)
         self.targets += _shifted_targets(workout, shift)
         self.sets += _shifted_sets(workout, shift, len(self.sets))
         end = max(workout.end, workout.start + timedelta(seconds=length))
@@ -355,8 +363,13 @@ def stack_workouts(
         if after.start < before.end - allowed:
             raise ValueError(f"workouts {before.id} and {after.id} overlap")
     built = _Builder([], [], [], [], [])
+    held: list[str] = []
     for index, workout in enumerate(ordered):
-        built.add(index, workout)
+        after = ordered[index + 1] if index + 1 < len(ordered) else None
+        until = after.start if after is not None and workout.end > after.start else None
+        if until is not None:
+            held.append(f"{(workout.end - until).total_seconds():.0f} s of {workout.id}")
+        built.add(index, workout, until)
     for i, (lap, after) in enumerate(zip(built.laps, ordered[1:], strict=False)):
         if lap.end > after.start:  # samples past end_time: the lap ends where the next class starts
             built.laps[i] = replace(lap, end=max(after.start, lap.start))
@@ -379,12 +392,20 @@ def stack_workouts(
         sets=tuple(built.sets),
         targets=tuple(built.targets),
         parts=tuple(w.id for w in ordered),
-        **_totals(ordered),
+        **_totals(ordered, held),
     )
 
 
-def _totals(ordered: Sequence[Workout]) -> dict[str, Any]:
-    """The summed, largest and shared fields of the stacked workout."""
+def _totals(ordered: Sequence[Workout], held: Sequence[str] = ()) -> dict[str, Any]:
+    """The summed, largest and shared fields of the stacked workout (``held``: the classes
+    whose last samples ran into the next one, for the note)."""
+    notes = tuple(note for w in ordered for note in w.notes)
+    if held:
+        notes += (
+            "samples ran past the next class's start ("
+            + ", ".join(held)
+            + "); their times are held at that start",
+        )
     instructors = {w.instructor for w in ordered}
     return {
         "instructor": instructors.pop() if len(instructors) == 1 else None,
@@ -395,7 +416,7 @@ def _totals(ordered: Sequence[Workout]) -> dict[str, Any]:
         "max_heart_rate_bpm": _largest(w.max_heart_rate_bpm for w in ordered),
         "heart_rate_zones": _zones(ordered),
         "is_outdoor": any(w.is_outdoor for w in ordered),
-        "notes": tuple(note for w in ordered for note in w.notes),
+        "notes": notes,
         "ascent_m": _total(w.ascent_m for w in ordered),
         "strokes": _summed_strokes(ordered),
         # Peloton's averages are per class: the stack's come from its joined series.
