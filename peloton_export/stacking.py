@@ -365,8 +365,8 @@ def stack_workouts(
     built = _Builder([], [], [], [], [])
     held: list[str] = []
     for index, workout in enumerate(ordered):
-        after = ordered[index + 1] if index + 1 < len(ordered) else None
-        until = after.start if after is not None and workout.end > after.start else None
+        following = ordered[index + 1] if index + 1 < len(ordered) else None
+        until = following.start if following is not None and workout.end > following.start else None
         if until is not None:
             held.append(f"{(workout.end - until).total_seconds():.0f} s of {workout.id}")
         built.add(index, workout, until)
