@@ -186,7 +186,9 @@ def _start_and_discipline(
     except ArchiveError:
         return None, lambda: None
     start = workout.get("start_time")
-    start_time = int(start) if isinstance(start, int | float) and not isinstance(start, bool) else None
+    start_time = None
+    if isinstance(start, int | float) and not isinstance(start, bool) and math.isfinite(start):
+        start_time = int(start) if abs(start) < 2**63 else None
     recorded = str(workout.get("fitness_discipline") or "").lower() or None
     return start_time, lambda: recorded
 

@@ -389,7 +389,7 @@ def load_state(
                 return None
         obj = parse_state_json(data, path)
         if not isinstance(obj, dict):
-            raise StateFileError(path, f"holds a JSON {type(obj).__name__}, not an object")
+            raise StateFileError(path, f"holds a JSON {type(obj).__name__}, not a JSON object")
         fields = Fields(obj, path=path)
         value = parse(fields)
     except StateFileError as exc:
