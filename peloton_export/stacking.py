@@ -15,7 +15,9 @@ The stacked workout:
   classes before it), so the gap between two classes is a pause: elapsed time includes it,
   timer time does not; cumulative distances continue too;
 * one lap per class (trigger ``segment``, named after the class), starting at the class's
-  first reading (so the pause before a class ends the lap before it);
+  first reading (so the pause before a class ends the lap before it), at that reading's
+  wall-clock time, and carrying the class's own Peloton summary (calories, work, distance,
+  average power and cadence), which every format writes as that lap's totals;
 * totals are sums (calories, work, distance, strokes, ascent, pause time, time in each
   heart-rate zone when the classes share their zones), maxima the largest; averages are
   left to the writers, which compute them from the samples (so they are time-weighted);
@@ -220,6 +222,11 @@ def _total(values: Iterable[float | None]) -> float | None:
     return sum(known) if known else None
 
 
+def _known(value: float | None) -> float | None:
+    """``value`` when it is a finite number, else ``None``."""
+    return value if value is not None and math.isfinite(value) else None
+
+
 def _largest(values: Iterable[float | None]) -> float | None:
     known = [v for v in values if v is not None and math.isfinite(v)]
     return max(known) if known else None
@@ -299,10 +306,15 @@ class _Builder:
                 index=index,
                 start_offset=begin,
                 end_offset=shift + length,
-                start=workout.start,
+                start=workout.start + timedelta(seconds=begin - shift),  # the wall time of ``begin``
                 end=end,
                 name=workout.title,
                 trigger="segment",
+                calories_kcal=_known(workout.calories_kcal),
+                total_work_j=_known(workout.total_work_j),
+                distance_m=_known(workout.distance_m),
+                avg_power_w=_known(workout.avg_power_w),
+                avg_cadence_rpm=_known(workout.avg_cadence_rpm),
             )
         )
         self.active += length

@@ -22,7 +22,7 @@ from peloton_export.report.facts import workout_facts
 from peloton_export.report.style import CSS
 from peloton_export.report.svg import Band, Zone, bar_chart, esc, line_chart, track_map
 from peloton_export.stats import samples_between, summarize
-from peloton_export.timeutil import local_time
+from peloton_export.timeutil import iso_utc, local_time
 
 #: The page's Content-Security-Policy: inline styles only; no script, font, image or fetch.
 PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
@@ -207,13 +207,19 @@ def _totals(workout: Workout, units: Units) -> str:
     return f'<dl class="totals">{cells}</dl>'
 
 
-def _table(headers: Sequence[tuple[str, bool]], rows: Iterable[Sequence[str]], caption: str = "") -> str:
+def _table(
+    headers: Sequence[tuple[str, bool]],
+    rows: Iterable[Sequence[str]],
+    caption: str = "",
+    row_starts: Sequence[str] = (),
+) -> str:
+    """A table; ``row_starts`` gives each row a ``data-start`` (an ISO UTC time)."""
     head = "".join(f'<th scope="col"{" class=n" if numeric else ""}>{esc(h)}</th>' for h, numeric in headers)
     body = "".join(
-        "<tr>"
+        (f'<tr data-start="{esc(row_starts[n])}">' if n < len(row_starts) else "<tr>")
         + "".join(f"<td{' class=n' if headers[i][1] else ''}>{esc(cell)}</td>" for i, cell in enumerate(row))
         + "</tr>"
-        for row in rows
+        for n, row in enumerate(rows)
     )
     cap = f"<caption class=note>{esc(caption)}</caption>" if caption else ""
     return (
@@ -222,7 +228,49 @@ def _table(headers: Sequence[tuple[str, bool]], rows: Iterable[Sequence[str]], c
     )
 
 
+def _classes(workout: Workout, units: Units) -> str:
+    """A stacked activity's classes: the laps of every format (:func:`peloton_export.laps.
+    planned_laps`), each with its start time and its own Peloton summary."""
+    from peloton_export.laps import planned_laps
+
+    laps = planned_laps(workout)
+    names = {lap.start_offset: lap.name for lap in workout.laps}
+    rows = []
+    for lap in laps:
+        stats = summarize(samples_between(workout.samples, lap.start_offset, lap.end_offset))
+        power = lap.avg_power_w if lap.avg_power_w is not None else stats.avg_power_w
+        cadence = lap.avg_cadence_rpm if lap.avg_cadence_rpm is not None else stats.avg_cadence_rpm
+        rows.append(
+            (
+                str(lap.index + 1),
+                names.get(lap.start_offset) or DASH,
+                f"{local_time(lap.start, workout.timezone):%H:%M:%S}",
+                duration(lap.timer_s),
+                number(lap.calories_kcal, 0),
+                number(power, 0),
+                number(cadence, 0),
+                number(stats.avg_heart_rate_bpm, 0),
+                number(units.distance(lap.distance_m), 2),
+            )
+        )
+    headers = [
+        ("#", True),
+        ("Class", False),
+        ("Started", True),
+        ("Active", True),
+        ("kcal", True),
+        ("Avg W", True),
+        ("Avg cadence", True),
+        ("Avg bpm", True),
+        (f"Distance ({units.distance_unit})", True),
+    ]
+    starts = [iso_utc(lap.start) for lap in laps]
+    return "<h2>Classes</h2>" + _table(headers, rows, row_starts=starts)
+
+
 def _laps(workout: Workout, units: Units) -> str:
+    if workout.parts and workout.laps:
+        return _classes(workout, units)
     if len(workout.laps) < 2:
         return ""
     rows = []
