@@ -105,3 +105,62 @@ def test_each_class_lap_carries_that_class_s_own_summary() -> None:
         assert f"<td class=n>{calories:,}</td>" in page
     # the classes' calories differ, so a split by lap length cannot give them
     assert len({round(m.calories_kcal or 0) for m in members}) == 3
+
+
+# -- point 3: workout steps are the class as Peloton set it -------------------------------
+
+
+def _target_spans(workout: Workout) -> list[tuple[int, int]]:
+    return sorted({(t.start_offset, t.end_offset) for t in workout.targets})
+
+
+def _fit_steps(workout: Workout) -> list[tuple[int, str, str | None]]:
+    """``(start offset, target type, name)`` of each FIT workout step, as decoded."""
+    steps = decode(encode_workout(workout)).all("workout_step")
+    out, start = [], 0
+    for step in steps:
+        out.append((start, str(step["target_type"]), step.get("wkt_step_name")))
+        start += int(step["duration_time"])
+    return out
+
+
+def test_tread_steps_are_peloton_s_66_target_spans(fixtures_dir: Path, tmp_path: Path) -> None:
+    from peloton_export.archive import Archive
+    from peloton_export.importers import import_path
+
+    archive = Archive(tmp_path / "archive")
+    report = import_path(fixtures_dir / "peloton-to-garmin" / "tread_run_workout.json", archive)
+    (workout_id,) = [r.workout_id for r in report.results if r.status == "imported"]
+    tread = normalize(archive.load(str(workout_id)))
+    spans = _target_spans(tread)
+    assert len(spans) == 66
+    steps = [s for s in _fit_steps(tread) if s[1] != "open" or s[2]]
+    assert [start for start, _, _ in steps] == [a for a, _ in spans]
+    names = [name for _, _, name in steps]
+    assert "incline 1.5-2.5 %" in ", ".join(n or "" for n in names)
+    assert not any("incline 2-2 %" in (n or "") for n in names)
+    assert any("mph" in (n or "") for n in names)  # speed as Peloton set it (the user's unit)
+
+
+def test_short_target_spans_are_steps_of_their_own() -> None:
+    ride = normalize(synth_workout("cycling_class", duration_s=600))
+    base = 60
+    targets = (
+        TargetRange(start_offset=base, end_offset=base + 119, metric="cadence", lower=80, upper=90),
+        TargetRange(start_offset=base + 120, end_offset=base + 124, metric="cadence", lower=100, upper=110),
+        TargetRange(start_offset=base + 125, end_offset=base + 299, metric="cadence", lower=85.5, upper=95),
+        TargetRange(start_offset=base + 125, end_offset=base + 299, metric="resistance", lower=32.5, upper=40),
+    )
+    ride = replace(ride, targets=targets)
+    steps = _fit_steps(ride)
+    assert [(start, kind) for start, kind, _ in steps] == [
+        (0, "open"),
+        (60, "cadence"),
+        (180, "cadence"),
+        (185, "cadence"),
+        (360, "open"),
+    ]
+    assert steps[3][2] == "cadence 85.5-95 rpm, resistance 32.5-40 %"
+    # the laps may still fold the 5 s span into a neighbour
+    laps = workout_to_dict(ride)["laps"]
+    assert all(lap["timer_s"] >= 10 for lap in laps)
