@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from itertools import pairwise
 
 from peloton_export.fit.laps import LapSpan
 from peloton_export.fit.sports import SportChoice
@@ -61,7 +62,7 @@ def step_spans(workout: Workout) -> list[LapSpan]:
     for t in workout.targets:
         bounds.update(b for b in (t.start_offset, t.end_offset + 1) if 0 < b < end)
     edges = sorted(bounds)
-    return [LapSpan(a, b, "fitness_equipment", "target") for a, b in zip(edges, edges[1:], strict=False)]
+    return [LapSpan(a, b, "fitness_equipment", "target") for a, b in pairwise(edges)]
 
 
 def _ranges(targets: Sequence[TargetRange], start: int) -> dict[str, tuple[float, float]]:
