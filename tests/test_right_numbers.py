@@ -21,7 +21,7 @@ from fit_decode import decode
 
 from peloton_export.default_plugins.tcx import render_tcx
 from peloton_export.fit.encode import encode_workout
-from peloton_export.model import HeartRateZone, TargetRange, Workout
+from peloton_export.model import TargetRange, Workout
 from peloton_export.normalize import normalize
 from peloton_export.report import render_page
 from peloton_export.serialize import workout_to_dict
@@ -149,7 +149,9 @@ def test_short_target_spans_are_steps_of_their_own() -> None:
         TargetRange(start_offset=base, end_offset=base + 119, metric="cadence", lower=80, upper=90),
         TargetRange(start_offset=base + 120, end_offset=base + 124, metric="cadence", lower=100, upper=110),
         TargetRange(start_offset=base + 125, end_offset=base + 299, metric="cadence", lower=85.5, upper=95),
-        TargetRange(start_offset=base + 125, end_offset=base + 299, metric="resistance", lower=32.5, upper=40),
+        TargetRange(
+            start_offset=base + 125, end_offset=base + 299, metric="resistance", lower=32.5, upper=40
+        ),
     )
     ride = replace(ride, targets=targets)
     steps = _fit_steps(ride)
@@ -164,3 +166,42 @@ def test_short_target_spans_are_steps_of_their_own() -> None:
     # the laps may still fold the 5 s span into a neighbour
     laps = workout_to_dict(ride)["laps"]
     assert all(lap["timer_s"] >= 10 for lap in laps)
+
+
+# -- point 4: heart-rate zone bounds only from data ----------------------------------------
+
+
+def _effort_zones_only() -> Workout:
+    """A ride whose graph gives time in zones only as ``effort_zones`` (no zone bounds)."""
+    raw = synth_workout("cycling_class", duration_s=600)
+    graph = json.loads(json.dumps(raw.performance_graph))
+    for metric in graph["metrics"]:
+        metric.pop("zones", None)
+    assert graph["effort_zones"]["heart_rate_zone_durations"]
+    return normalize(replace(raw, performance_graph=graph))
+
+
+def test_zone_bounds_the_data_does_not_give_are_left_out_everywhere() -> None:
+    workout = _effort_zones_only()
+    assert [z.max_bpm for z in workout.heart_rate_zones] == [None] * 5
+    (zones,) = decode(encode_workout(workout)).all("time_in_zone")
+    assert len(zones["time_in_hr_zone"]) == 5 and sum(zones["time_in_hr_zone"]) > 0
+    assert "hr_zone_high_boundary" not in zones
+    data = workout_to_dict(workout)
+    assert [(z["min_bpm"], z["max_bpm"]) for z in data["heart_rate_zones"]] == [(None, None)] * 5
+    assert data["max_heart_rate_bpm"] is None
+    page = render_page(workout, "w.html")
+    assert 'class="zone z' not in page and 'class="zone-label"' not in page
+    assert "Time in heart-rate zones" in page  # the seconds per zone are still Peloton's
+
+
+def test_top_zone_bound_is_the_user_s_max_heart_rate_or_nothing() -> None:
+    ride = normalize(synth_workout("cycling_class", duration_s=600))
+    assert ride.max_heart_rate_bpm and ride.heart_rate_zones[-1].max_bpm
+    top_open = tuple(replace(z, max_bpm=None) if z.number == 5 else z for z in ride.heart_rate_zones)
+    with_max = replace(ride, heart_rate_zones=top_open)
+    (zones,) = decode(encode_workout(with_max)).all("time_in_zone")
+    assert zones["hr_zone_high_boundary"][-1] == round(ride.max_heart_rate_bpm)
+    without = replace(with_max, max_heart_rate_bpm=None)
+    (zones,) = decode(encode_workout(without)).all("time_in_zone")
+    assert "hr_zone_high_boundary" not in zones and "max_heart_rate" not in zones

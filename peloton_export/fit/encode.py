@@ -356,12 +356,13 @@ def _zone_messages(workout: Workout, when: datetime) -> list[dict[str, object]]:
     mesg: dict[str, object] = {"timestamp": when, "reference_mesg": "session", "reference_index": 0}
     if hr is not None:
         mesg["time_in_hr_zone"] = [min(s, 4_294_967.0) for s in hr.seconds]
-        mesg["hr_zone_high_boundary"] = list(hr.high_boundaries)
-        mesg["hr_calc_type"] = "custom"
+        if hr.high_boundaries is not None:  # only bounds the data gives (optional fields)
+            mesg["hr_zone_high_boundary"] = list(hr.high_boundaries)
+            mesg["hr_calc_type"] = "custom"
         mesg["max_heart_rate"] = _int_within(workout.max_heart_rate_bpm, 1, 254)
     if power is not None and workout.ftp_w:
         mesg["time_in_power_zone"] = [min(s, 4_294_967.0) for s in power.seconds]
-        mesg["power_zone_high_boundary"] = list(power.high_boundaries)
+        mesg["power_zone_high_boundary"] = list(power.high_boundaries or ())
         mesg["pwr_calc_type"] = "percent_ftp"
         mesg["functional_threshold_power"] = _int_within(workout.ftp_w, 1, 65534)
     out.append(mesg)
