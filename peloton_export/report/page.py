@@ -121,8 +121,8 @@ def charts(workout: Workout, units: Units) -> list[str]:
     add("power", "Output", "W", _series(samples, lambda s: s.power_w), y_floor=0.0)
     add(
         "cadence",
-        "Cadence",
-        "rpm" if workout.discipline not in ("rowing", "caesar") else "spm",
+        "Stroke rate" if _rowing(workout) else "Cadence",
+        "rpm" if workout.discipline not in ("rowing", "caesar", "running", "walking") else "spm",
         _series(samples, lambda s: s.cadence_rpm),
         bands=_bands(workout.targets, "cadence", lambda v: v),
         y_floor=0.0,
@@ -178,6 +178,32 @@ def charts(workout: Workout, units: Units) -> list[str]:
     return out
 
 
+def _rowing(workout: Workout) -> bool:
+    return workout.discipline in ("rowing", "caesar")
+
+
+def _cadence_tile(workout: Workout, cadence: float | None) -> tuple[str, str]:
+    """Average cadence, or the Row's average stroke rate (strokes per minute)."""
+    if _rowing(workout):
+        return ("Avg stroke rate", number(cadence, 0, "spm"))
+    return (
+        "Avg cadence",
+        number(cadence, 0, "spm" if workout.discipline in ("running", "walking") else "rpm"),
+    )
+
+
+def _speed_tile(workout: Workout, units: Units, speed: float | None) -> tuple[str, str]:
+    """Average pace for a run, walk or row (per mile or km; per 500 m rowing), else speed."""
+    if workout.discipline in _PACE_DISCIPLINES:
+        per_m = _PACE_DISCIPLINES[workout.discipline]
+        pace = units.pace_s(speed, per_m)
+        return (
+            "Avg pace",
+            f"{duration(pace)} /{'500 m' if per_m else units.distance_unit}" if pace else DASH,
+        )
+    return ("Avg speed", number(units.speed(speed), 1, units.speed_unit))
+
+
 def _totals(workout: Workout, units: Units) -> str:
     from peloton_export.totals import session_totals
 
@@ -195,8 +221,8 @@ def _totals(workout: Workout, units: Units) -> str:
         ("Max output", number(stats.max_power_w, 0, "W")),
         ("Avg heart rate", number(stats.avg_heart_rate_bpm, 0, "bpm")),
         ("Max heart rate", number(stats.max_heart_rate_bpm, 0, "bpm")),
-        ("Avg cadence", number(totals.avg_cadence_rpm, 0, "rpm")),
-        ("Avg speed", number(units.speed(totals.avg_speed_mps), 1, units.speed_unit)),
+        _cadence_tile(workout, totals.avg_cadence_rpm),
+        _speed_tile(workout, units, totals.avg_speed_mps),
         ("Elevation gain", number(units.length(totals.ascent_m), 0, units.length_unit)),
         ("Strokes", number(totals.strokes, 0, "")),
         ("Avg stroke distance", number(totals.avg_stroke_distance_m, 1, "m")),
@@ -265,7 +291,8 @@ def _classes(workout: Workout, units: Units) -> str:
         (f"Distance ({units.distance_unit})", True),
     ]
     starts = [iso_utc(lap.start) for lap in laps]
-    return "<h2>Classes</h2>" + _table(headers, rows, row_starts=starts)
+    headers, shown = _without_empty_columns(headers, rows)
+    return "<h2>Classes</h2>" + _table(headers, shown, row_starts=starts)
 
 
 def _laps(workout: Workout, units: Units) -> str:
@@ -298,11 +325,20 @@ def _laps(workout: Workout, units: Units) -> str:
         ("Start", True),
         ("Duration", True),
         ("Avg W", True),
-        ("Avg cadence", True),
+        ("Avg spm" if _rowing(workout) else "Avg cadence", True),
         ("Avg bpm", True),
         (f"Distance ({units.distance_unit})", True),
     ]
-    return "<h2>Class segments</h2>" + _table(headers, rows)
+    headers, shown = _without_empty_columns(headers, rows)
+    return "<h2>Class segments</h2>" + _table(headers, shown)
+
+
+def _without_empty_columns(
+    headers: Sequence[tuple[str, bool]], rows: Sequence[Sequence[str]]
+) -> tuple[list[tuple[str, bool]], list[list[str]]]:
+    """The table without the columns that are empty (a dash) in every row."""
+    keep = [i for i in range(len(headers)) if any(row[i] != DASH for row in rows)]
+    return [headers[i] for i in keep], [[row[i] for i in keep] for row in rows]
 
 
 def _zone_time(workout: Workout) -> str:
@@ -390,7 +426,8 @@ def render_page(workout: Workout, page_name: str, *, index_name: str = "index.ht
         body.append('<p class="note">Peloton recorded no metrics over time for this workout.</p>')
     if workout.track:
         points = [(p.latitude, p.longitude, p.segment) for p in workout.track]
-        body.append("<h2>Route</h2>" + _figure("Route", "north up; no map tiles", track_map(points)))
+        note = "north up; no map tiles; green: start, red: finish"
+        body.append("<h2>Route</h2>" + _figure("Route", note, track_map(points)))
     body.append(_laps(workout, units))
     body.append(_zone_time(workout))
     body.append(_sets(workout, units))
