@@ -255,10 +255,13 @@ def _shifted_track(workout: Workout, shift: int, distance_before: float, segment
     ]
 
 
-def _shifted_targets(workout: Workout, shift: int) -> list[TargetRange]:
+def _shifted_targets(workout: Workout, shift: int, length: int) -> list[TargetRange]:
+    """The class's targets on the stack's clock; an inclusive end is clipped to the class's
+    last active second (``length - 1``), so it never reaches into the next class."""
     return [
-        replace(t, start_offset=t.start_offset + shift, end_offset=t.end_offset + shift)
+        replace(t, start_offset=t.start_offset + shift, end_offset=min(t.end_offset, length - 1) + shift)
         for t in workout.targets
+        if t.start_offset < length
     ]
 
 
@@ -298,7 +301,7 @@ class _Builder:
         segment_base = max((p.segment for p in self.track), default=-1) + 1
         self.samples += _shifted_samples(workout, shift, self.distance)
         self.track += _shifted_track(workout, shift, self.distance, segment_base)
-        self.targets += _shifted_targets(workout, shift)
+        self.targets += _shifted_targets(workout, shift, length)
         self.sets += _shifted_sets(workout, shift, len(self.sets))
         end = max(workout.end, workout.start + timedelta(seconds=length))
         self.laps.append(

@@ -280,7 +280,8 @@ def _time_axis(scale: _TimeScale) -> list[str]:
 
 
 def _band_rects(bands: Sequence[Band], scale: _TimeScale) -> list[str]:
-    """One rectangle per class target with some width (open limits reach the plot's edge)."""
+    """One rectangle per class target with some width (open limits reach the plot's edge),
+    with its start (active seconds) as ``data-start``."""
     parts: list[str] = []
     for band in bands:
         upper = band.upper if band.upper is not None else scale.top_value
@@ -291,7 +292,7 @@ def _band_rects(bands: Sequence[Band], scale: _TimeScale) -> list[str]:
             continue
         parts.append(
             f'<rect class="band" x="{_n(x0)}" y="{_n(y0)}" width="{_n(max(x1 - x0, 0.5))}" '
-            f'height="{_n(max(y1 - y0, 1.0))}"/>'
+            f'height="{_n(max(y1 - y0, 1.0))}" data-start="{_n(band.start_s)}"/>'
         )
     return parts
 
