@@ -15,8 +15,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fit_decode import decode
 
@@ -106,11 +104,13 @@ def problems_of(name: str, workout: Workout) -> list[str]:
             problems.append(f"{name} lap {i}: calories FIT/TCX/JSON {calories}")
     if workout.parts:
         page_starts = re.findall(r'<tr data-start="([^"]+)">', page)
-        if page_starts != [lap["start"] for lap in json_laps]:
-            problems.append(f"{name}: page class starts {page_starts} != JSON {[j['start'] for j in json_laps]}")
-        for member_lap, j in zip(sorted(workout.laps, key=lambda lap: lap.start_offset), json_laps, strict=True):
-            if member_lap.calories_kcal is not None and j["calories_kcal"] != member_lap.calories_kcal:
-                problems.append(f"{name}: lap calories {j['calories_kcal']} != class {member_lap.calories_kcal}")
+        json_starts = [lap["start"] for lap in json_laps]
+        if page_starts != json_starts:
+            problems.append(f"{name}: page class starts {page_starts} != JSON {json_starts}")
+        classes = sorted(workout.laps, key=lambda lap: lap.start_offset)
+        for one, j in zip(classes, json_laps, strict=True):
+            if one.calories_kcal is not None and j["calories_kcal"] != one.calories_kcal:
+                problems.append(f"{name}: lap calories {j['calories_kcal']} != class {one.calories_kcal}")
     spans = sorted({t.start_offset for t in workout.targets})
     step_starts, at = [], 0
     for step in fit.all("workout_step"):
