@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import workout_factory  # noqa: E402
 
-from peloton_export.fit.encode import Message, build_messages, encode_workout  # noqa: E402
+from peloton_export.formats.fit.encode import Message, build_messages, encode_workout  # noqa: E402
 from peloton_export.model import Workout  # noqa: E402
 
 _DEGREES_PER_SEMICIRCLE = 180.0 / 2**31

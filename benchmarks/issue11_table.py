@@ -41,8 +41,8 @@ def _sources() -> list[tuple[str, Path]]:
 
 def _workouts() -> list[tuple[str, Any]]:
     """``(source name, RawWorkout)`` of every workout the fixtures and demo kinds hold."""
-    from peloton_export.archive import Archive
-    from peloton_export.importers import import_path
+    from peloton_export.source.importers import import_path
+    from peloton_export.store.archive import Archive
 
     out = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -60,7 +60,7 @@ def _fit_totals(raw: Any) -> dict[str, Any] | None:
     import fitparse
 
     from peloton_export.errors import PelotonExportError
-    from peloton_export.fit.encode import encode_workout
+    from peloton_export.formats.fit.encode import encode_workout
     from peloton_export.normalize import normalize
 
     try:

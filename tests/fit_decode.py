@@ -19,7 +19,7 @@ import fitparse
 from garmin_fit_sdk import Decoder, Stream
 
 from peloton_export.model import Workout
-from peloton_export.stats import summarize
+from peloton_export.workout.stats import summarize
 
 
 @dataclass

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from peloton_export import ledger as ledger_module
-from peloton_export.client import fetch_policy
-from peloton_export.ledger import Ledger
+from peloton_export.source import fetch_policy
+from peloton_export.store import ledger as ledger_module
+from peloton_export.store.ledger import Ledger
 from peloton_export.testing import FakePeloton
 from peloton_export.testing.pytest_plugin import (  # noqa: F401 (fixtures)
     FakeFactory,

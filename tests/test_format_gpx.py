@@ -19,8 +19,8 @@ import workout_factory as wf
 import xsd
 
 from peloton_export import __version__
-from peloton_export.default_plugins import gpx
 from peloton_export.errors import SkipFormat
+from peloton_export.formats import gpx
 from peloton_export.model import GpsPoint, Sample, Workout
 from peloton_export.specs import ExportContext, FormatSpec
 

@@ -17,8 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import workout_factory as wf
 import xsd
 
-from peloton_export.default_plugins import tcx
-from peloton_export.default_plugins._xml import (
+from peloton_export.formats import tcx
+from peloton_export.formats._xml import (
     format_utc,
     format_utc_many,
     iter_points,
@@ -28,7 +28,7 @@ from peloton_export.default_plugins._xml import (
 from peloton_export.model import GpsPoint, Lap, Sample, Workout
 from peloton_export.sinkkit.templates import TITLE_LIMIT, activity_title
 from peloton_export.specs import ExportContext
-from peloton_export.stats import apportion, samples_between, summarize
+from peloton_export.workout.stats import apportion, samples_between, summarize
 
 TCD = "http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2"
 AX = "http://www.garmin.com/xmlschemas/ActivityExtension/v2"

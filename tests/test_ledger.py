@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from peloton_export import ledger as ledger_module
-from peloton_export.ledger import Ledger, LedgerError, content_hash
+from peloton_export.store import ledger as ledger_module
+from peloton_export.store.ledger import Ledger, LedgerError, content_hash
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from peloton_export.cli import run
+from peloton_export.formats.report import build_index, render_page
 from peloton_export.normalize import normalize
-from peloton_export.report import build_index, render_page
 from peloton_export.testing.synth.kinds import synth_workout as demo_workout
 
 CHROMIUM = Path("/usr/bin/chromium")

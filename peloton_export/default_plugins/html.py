@@ -16,15 +16,15 @@ import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, BinaryIO
 
-from peloton_export.filenames import export_stem
+from peloton_export.formats.report import build_index, render_page
+from peloton_export.formats.report.index import INDEX_NAME, html_pages
 from peloton_export.hookspecs import hookimpl
 from peloton_export.model import Workout
-from peloton_export.report import build_index, render_page
-from peloton_export.report.index import INDEX_NAME, html_pages
 from peloton_export.specs import ExportContext, FormatSpec
+from peloton_export.workout.filenames import export_stem
 
 if TYPE_CHECKING:
-    from peloton_export.pipeline import ExportReport, RunContext
+    from peloton_export.export.exporter import ExportReport, RunContext
 
 log = logging.getLogger("peloton_export.report")
 SUFFIX = ".html"

@@ -10,9 +10,9 @@ import json
 from collections.abc import Iterator
 from typing import BinaryIO
 
+from peloton_export.formats.json import workout_to_dict
 from peloton_export.hookspecs import hookimpl
 from peloton_export.model import Workout
-from peloton_export.serialize import workout_to_dict
 from peloton_export.specs import ExportContext, FormatSpec
 
 

@@ -28,8 +28,8 @@ from __future__ import annotations
 from peloton_export.model import HeartRateZone
 from peloton_export.normalize._common import JsonObject, arr, is_zero_id, num, obj, positive, text
 from peloton_export.normalize.metrics import find_metric
-from peloton_export.origin import PELOTON, workout_origin
-from peloton_export.units import distance_to_m, energy_to_j
+from peloton_export.workout.origin import PELOTON, workout_origin
+from peloton_export.workout.units import distance_to_m, energy_to_j
 
 _PSEUDO_INSTRUCTORS = frozenset(
     {"JUST RIDE", "JUST RUN", "JUST WALK", "JUST ROW", "JUST LIFT", "GYM WORKOUT", "LANEBREAK", "SCENIC RIDE"}

@@ -24,8 +24,8 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-from peloton_export.archive import BODY_FILES
 from peloton_export.raw import JsonObject, RawWorkout
+from peloton_export.store.archive import BODY_FILES
 from peloton_export.testing.synth.kinds import STANDARD_KINDS, synth_workout, synth_workouts
 
 #: Seed of every golden input.

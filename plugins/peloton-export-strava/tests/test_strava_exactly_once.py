@@ -17,7 +17,7 @@ import pytest
 from peloton_export import ExportContext, Workout
 from peloton_export.specs import SinkSpec
 
-ledger_module = pytest.importorskip("peloton_export.ledger")
+ledger_module = pytest.importorskip("peloton_export.store.ledger")
 
 
 class Crash(BaseException):
