@@ -46,9 +46,9 @@ _LAZY = {
     "ProgressEvent": "peloton_export.export.run",
     "run_export": "peloton_export.export.run",
     "sync_archive": "peloton_export.export.run",
-    "ExportReport": "peloton_export.export.exporter",
-    "Selection": "peloton_export.export.exporter",
-    "RunContext": "peloton_export.export.exporter",
+    "ExportReport": "peloton_export.results",
+    "Selection": "peloton_export.results",
+    "RunContext": "peloton_export.results",
     "ExportPlan": "peloton_export.export.plan",
 }
 

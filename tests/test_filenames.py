@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 from peloton_export import ExportRequest, run_export
 from peloton_export.config import Config
-from peloton_export.export.exporter import ExportReport
 from peloton_export.model import Workout
 from peloton_export.plugins import create_host
+from peloton_export.results import ExportReport
 from peloton_export.store import ledger as ledger_module
 from peloton_export.store.archive import Archive
 from peloton_export.store.ledger import Ledger

@@ -38,7 +38,7 @@ from hypothesis import strategies as st
 from lxml import etree
 from lxml import html as lxml_html
 
-from peloton_export.export.exporter import Exporter, ExportReport, Selection, resolve_formats
+from peloton_export.export.exporter import Exporter, resolve_formats
 from peloton_export.formats._xml import sanitize_text
 from peloton_export.formats.csv import (
     NO_METRICS_COLUMNS,
@@ -52,6 +52,7 @@ from peloton_export.normalize import normalize
 from peloton_export.normalize._common import MAX_OFFSET
 from peloton_export.plugins import PluginHost, create_host
 from peloton_export.raw import RawWorkout
+from peloton_export.results import ExportReport, Selection
 from peloton_export.sinkkit.templates import TITLE_LIMIT, clean_title
 from peloton_export.source.importers import import_paths
 from peloton_export.specs import ExportContext

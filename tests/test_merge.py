@@ -23,9 +23,9 @@ from fit_decode import compare, decode
 
 from peloton_export.default_plugins import fit as fit_plugin
 from peloton_export.default_plugins import merge as merge_plugin
-from peloton_export.export.exporter import ExportReport
 from peloton_export.formats import tcx
 from peloton_export.model import Workout
+from peloton_export.results import ExportReport
 from peloton_export.specs import ExportContext
 from peloton_export.workout import merge
 

@@ -14,8 +14,8 @@ import pytest
 from peloton_export.config import Config
 from peloton_export.default_plugins import notify as notify_plugin
 from peloton_export.default_plugins.notify import report_problems, unmapped_problems
-from peloton_export.export.exporter import ExportReport, FileResult, SinkResult, WorkoutResult
 from peloton_export.raw import RawWorkout
+from peloton_export.results import ExportReport, FileResult, SinkResult, WorkoutResult
 from peloton_export.store.archive import Archive
 from peloton_export.testing import FakeService, RecordedRequest, Response
 from peloton_export.unattended.notify import STATE_FILE, Notifier, notify_urls

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from peloton_export.export.exporter import Exporter, ExportReport, Selection, resolve_formats
+from peloton_export.export.exporter import Exporter, resolve_formats
 from peloton_export.plugins import create_host
+from peloton_export.results import ExportReport, Selection
 from peloton_export.specs import ExportContext
 from peloton_export.store.archive import Archive
 from peloton_export.store.ledger import Ledger

@@ -11,11 +11,13 @@ from typing import Any
 import pytest
 
 from peloton_export.errors import ConfigError
-from peloton_export.export.exporter import Exporter, Selection, resolve_formats, resolve_sinks, select_ids
+from peloton_export.export.exporter import Exporter, resolve_formats, resolve_sinks
 from peloton_export.hookspecs import hookimpl
 from peloton_export.plugins import PluginHost, create_host
+from peloton_export.results import Selection
 from peloton_export.specs import ExportContext, FormatSpec
 from peloton_export.store.archive import Archive
+from peloton_export.store.selection import select_ids
 from peloton_export.testing.synth.tiny import BASE_START, put_tiny
 
 

@@ -144,8 +144,8 @@ def test_plan_actions_for_sinks(tmp_path: Path) -> None:
     ledger.record_upload(ids[0], "strava", "uploaded", "r1")
     ledger.record_upload(ids[1], "strava", "failed", error="timeout")
     ledger.tombstone(ids[2], "strava", "deleted")
-    from peloton_export.export.exporter import select_entries
     from peloton_export.export.plan import make_plan
+    from peloton_export.store.selection import select_entries
 
     entries = select_entries(archive, Selection())
     plan = make_plan(ledger, entries, formats=[], sinks=["strava"], output_dir=tmp_path)

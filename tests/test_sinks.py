@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from peloton_export.errors import AuthRequired, UploadError
-from peloton_export.export.exporter import Exporter, Selection, resolve_formats, resolve_sinks
+from peloton_export.export.exporter import Exporter, resolve_formats, resolve_sinks
 from peloton_export.hookspecs import hookimpl
 from peloton_export.plugins import PluginHost, create_host
+from peloton_export.results import Selection
 from peloton_export.specs import ExportContext, SinkSpec, UploadResult
 from peloton_export.store import ledger as ledger_module
 from peloton_export.store.archive import Archive

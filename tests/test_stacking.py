@@ -27,7 +27,6 @@ from click.testing import CliRunner
 
 from peloton_export.cli.sync import status_command
 from peloton_export.errors import ConfigError
-from peloton_export.export.exporter import ExportReport, Selection
 from peloton_export.export.run import ExportRequest, run_export
 from peloton_export.hookspecs import hookimpl
 from peloton_export.model import Workout
@@ -35,6 +34,7 @@ from peloton_export.net.retry import Clock
 from peloton_export.normalize import normalize
 from peloton_export.plugins import PluginHost, create_host
 from peloton_export.raw import RawWorkout
+from peloton_export.results import ExportReport, Selection
 from peloton_export.sinkkit.journal import JournaledUploader, Sent, UploadJournal
 from peloton_export.sinkkit.templates import activity_title
 from peloton_export.specs import ExportContext, SinkSpec, UploadResult

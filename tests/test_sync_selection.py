@@ -218,7 +218,7 @@ def test_verbose_logs_one_line_per_step(
 
 def test_wording_of_the_sync_and_skip_lines() -> None:
     from peloton_export.cli import _result_lines
-    from peloton_export.export.exporter import WorkoutResult
+    from peloton_export.results import WorkoutResult
     from peloton_export.source.sync import SyncReport
 
     assert SyncReport(requests=1).summary().endswith("(1 request)")

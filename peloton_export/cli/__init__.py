@@ -27,10 +27,10 @@ from peloton_export.cli.sync import (
 )
 from peloton_export.config import Config, load_config
 from peloton_export.errors import ConfigError, LocalFileError, PelotonExportError, RegistrationConflict
-from peloton_export.export.exporter import ExportReport, Selection, Status, WorkoutResult
 from peloton_export.export.run import DEFAULT_OUTPUT, ExportRequest, ProgressEvent, run_export
 from peloton_export.paths import archive_dir
 from peloton_export.plugins import PluginHost, create_host
+from peloton_export.results import ExportReport, Selection, Status, WorkoutResult
 from peloton_export.store.archive import Archive
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2

@@ -14,8 +14,6 @@ from typing import Literal, cast
 
 import click
 
-from peloton_export.hookspecs import hookimpl
-
 WATCH_HELP = """Run sync, export and upload now and then every interval, until stopped.
 
 \b
@@ -177,10 +175,3 @@ def schedule_command(kind: str, watch_args: tuple[str, ...], action: str | None,
     click.echo(("Removed: " + ", ".join(removed)) if removed else "Nothing of peloton-export was installed.")
     if steps and removed:
         click.echo("Also run: " + "; ".join(steps))
-
-
-@hookimpl
-def register_commands(cli: click.Group) -> None:
-    """Add ``watch`` and ``schedule``."""
-    cli.add_command(watch_command)
-    cli.add_command(schedule_command)

@@ -24,7 +24,7 @@ from peloton_export.specs import ExportContext, FormatSpec
 from peloton_export.workout.filenames import export_stem
 
 if TYPE_CHECKING:
-    from peloton_export.export.exporter import ExportReport, RunContext
+    from peloton_export.results import ExportReport, RunContext
 
 log = logging.getLogger("peloton_export.report")
 SUFFIX = ".html"

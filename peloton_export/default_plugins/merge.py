@@ -18,9 +18,9 @@ from peloton_export.hookspecs import hookimpl
 from peloton_export.workout.merge import MergeSource
 
 if TYPE_CHECKING:
-    from peloton_export.export.exporter import ExportReport, RunContext
     from peloton_export.export.plan import ExportPlan
     from peloton_export.model import Workout
+    from peloton_export.results import ExportReport, RunContext
     from peloton_export.specs import ExportContext
 
 __all__ = ["export_finished", "export_started", "finish", "transform_workout"]

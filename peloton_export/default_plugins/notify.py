@@ -21,7 +21,7 @@ from peloton_export.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from peloton_export.config import Config
-    from peloton_export.export.exporter import ExportReport, RunContext
+    from peloton_export.results import ExportReport, RunContext
     from peloton_export.store.archive import Archive
 
 log = logging.getLogger("peloton_export.notify")

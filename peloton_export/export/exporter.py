@@ -15,9 +15,8 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING
 
 from peloton_export.errors import (
     AuthRequired,
@@ -42,195 +41,31 @@ from peloton_export.export.plan import (
 from peloton_export.model import Workout
 from peloton_export.plugins import PluginHost, create_host
 from peloton_export.raw import parse_json_object
+from peloton_export.results import (
+    ExportReport,
+    FileResult,
+    RunContext,
+    Selection,
+    SinkResult,
+    Status,
+    WorkoutResult,
+)
 from peloton_export.specs import ExportContext, FormatSpec, SinkSpec
 from peloton_export.store.archive import Archive, ArchiveError, EntryMeta
 from peloton_export.store.atomic import write_bytes_atomic
 from peloton_export.store.ledger import ExportRecord, Ledger, content_hash
+from peloton_export.store.selection import select_entries
 from peloton_export.workout.filenames import export_stem
 from peloton_export.workout.stacking import Candidate, StackSettings, group, stack_workouts
 
 if TYPE_CHECKING:
     from peloton_export.config import Config
-    from peloton_export.source.sync import SyncReport
 
 log = logging.getLogger("peloton_export.pipeline")
 
-Status = Literal["exported", "unchanged", "skipped", "failed", "planned"]
 
 #: Below this many workouts to export, worker processes cost more than they save.
 PARALLEL_MIN_WORKOUTS = 8
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Selection:
-    """Which archived workouts a run looks at (all filters are optional)."""
-
-    since: datetime | None = None
-    until: datetime | None = None
-    disciplines: frozenset[str] | None = None
-    workout_ids: frozenset[str] | None = None
-    limit: int | None = None
-
-
-@dataclass(slots=True)
-class FileResult:
-    """One format of one workout."""
-
-    format: str
-    status: Status
-    path: Path | None = None
-    reason: str = ""
-    summary: dict[str, str] | None = None
-
-
-@dataclass(slots=True)
-class SinkResult:
-    """One sink delivery of one workout."""
-
-    sink: str
-    status: Literal["uploaded", "duplicate", "skipped", "failed", "planned"]
-    remote_id: str | None = None
-    reason: str = ""
-
-
-@dataclass(slots=True)
-class WorkoutResult:
-    """What happened to one workout in this run."""
-
-    workout_id: str
-    status: Status
-    reason: str = ""
-    title: str = ""
-    start: datetime | None = None
-    files: list[FileResult] = field(default_factory=list)
-    sinks: list[SinkResult] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class ExportReport:
-    """Every workout's result, in the order they were handled."""
-
-    results: list[WorkoutResult] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)  # run-level failures (plugins, summary files)
-    notes: list[str] = field(default_factory=list)  # one-line facts for the summary (from plugins)
-    sync: SyncReport | None = None  # what the sync before the export did (None: no sync)
-    sync_error: str = ""  # why the sync could not run at all ("" when it ran); the archive was exported
-    sync_failure: Exception | None = field(default=None, repr=False)  # the error behind sync_error
-
-    def count(self, status: Status) -> int:
-        """How many workouts ended with ``status``."""
-        return sum(1 for r in self.results if r.status == status)
-
-    @property
-    def failed(self) -> list[WorkoutResult]:
-        """Workouts that failed (in whole or in one format or sink)."""
-        return [r for r in self.results if r.status == "failed"]
-
-    @property
-    def ok(self) -> bool:
-        """True when no workout failed and every summary file was written."""
-        return not self.failed and not self.problems
-
-
-def select_ids(archive: Archive, selection: Selection) -> list[str]:
-    """Archived workout ids matching ``selection``, newest start first, at most ``limit``.
-
-    Dates and disciplines are compared with what each entry's ``meta.json`` records, so
-    unselected workouts are never parsed (entries stored before ``meta.json`` recorded the
-    discipline fall back to reading ``workout.json``).
-    """
-    return [workout_id for workout_id, _ in select_entries(archive, selection)]
-
-
-def select_entries(
-    archive: Archive, selection: Selection, ids: Sequence[str] | None = None
-) -> list[tuple[str, EntryMeta | None]]:
-    """Like :func:`select_ids`, with each entry's metadata (``None`` when unreadable).
-
-    ``ids`` looks at those archived ids only (default: every archived workout); ``limit``
-    then counts among them.
-    """
-    chosen: list[tuple[int, str, EntryMeta | None]] = []
-    for workout_id in archive.ids() if ids is None else ids:
-        if selection.workout_ids is not None and workout_id not in selection.workout_ids:
-            continue
-        try:
-            meta: EntryMeta | None = archive.meta(workout_id)
-        except ArchiveError:
-            meta = None  # unreadable: filter on workout.json; the export reports why
-        start, discipline = _start_and_discipline(archive, workout_id, meta)
-        if start is not None:
-            if selection.since and start < selection.since.timestamp():
-                continue
-            if selection.until and start >= selection.until.timestamp():
-                continue
-        if selection.disciplines and discipline() not in selection.disciplines:
-            continue
-        chosen.append((start or 0, workout_id, meta))
-    chosen.sort(key=lambda item: (-item[0], item[1]))
-    entries = [(workout_id, meta) for _, workout_id, meta in chosen]
-    return entries if selection.limit is None else entries[: selection.limit]
-
-
-def _start_and_discipline(
-    archive: Archive, workout_id: str, meta: EntryMeta | None
-) -> tuple[int | None, Callable[[], str | None]]:
-    """An entry's start time and a lazy lookup of its discipline, from ``meta.json`` or, when
-    that is unreadable or lacks them, from ``workout.json`` (so filters never skip an entry
-    only because its ``meta.json`` is broken)."""
-    if meta is not None and meta.start_time is not None:
-        return meta.start_time, lambda: _discipline(archive, workout_id, meta.discipline)
-    try:
-        workout = archive.load_body(workout_id, "workout")
-    except ArchiveError:
-        return None, lambda: None
-    start = workout.get("start_time")
-    start_time = int(start) if isinstance(start, int | float) and not isinstance(start, bool) else None
-    recorded = str(workout.get("fitness_discipline") or "").lower() or None
-    return start_time, lambda: recorded
-
-
-def _discipline(archive: Archive, workout_id: str, recorded: str | None) -> str | None:
-    if recorded is not None:
-        return recorded
-    try:
-        return str(archive.load(workout_id).workout.get("fitness_discipline") or "").lower() or None
-    except ArchiveError:
-        return None
-
-
-@dataclass(slots=True)
-class RunContext:
-    """What lifecycle hooks (``export_started``, ``export_finished``) may know about the run.
-
-    ``export`` is the :class:`~peloton_export.specs.ExportContext` that writers, sinks and
-    transforms see; ``formats`` and ``sinks`` name what this run writes and delivers;
-    ``ledger`` is ``None`` only when the run keeps no ledger (the demo, a bare
-    :class:`Exporter`). ``config`` is the run's configuration (``None`` for a bare
-    :class:`Exporter`). :meth:`state` is a plugin's dict for this run only.
-    """
-
-    export: ExportContext
-    archive: Archive
-    ledger: Ledger | None
-    host: PluginHost
-    formats: tuple[str, ...] = ()
-    sinks: tuple[str, ...] = ()
-    config: Config | None = None
-
-    @property
-    def output_dir(self) -> Path:
-        """The folder files are written to."""
-        return self.export.output_dir
-
-    @property
-    def logger(self) -> logging.Logger:
-        """Where plugins log (``peloton_export``)."""
-        return self.export.logger
-
-    def state(self, plugin: str) -> dict[str, Any]:
-        """The run-scoped dict of ``plugin`` (also ``ExportContext.state[plugin]``)."""
-        return self.export.state.setdefault(plugin, {})
 
 
 @dataclass(slots=True)
@@ -860,14 +695,8 @@ def resolve_sinks(host: PluginHost, names: Iterable[str]) -> tuple[SinkSpec, ...
 
 
 __all__ = [
-    "ExportReport",
     "Exporter",
-    "FileResult",
-    "RunContext",
-    "Selection",
-    "SinkResult",
-    "WorkoutResult",
+    "ExporterRecipe",
     "resolve_formats",
     "resolve_sinks",
-    "select_ids",
 ]

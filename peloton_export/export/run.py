@@ -29,18 +29,10 @@ from typing import TYPE_CHECKING, Literal
 
 from peloton_export.config import Config, load_config
 from peloton_export.errors import ConfigError, PelotonExportError
-from peloton_export.export.exporter import (
-    Exporter,
-    ExporterRecipe,
-    ExportReport,
-    RunContext,
-    Selection,
-    WorkoutResult,
-    resolve_formats,
-    resolve_sinks,
-)
+from peloton_export.export.exporter import Exporter, ExporterRecipe, resolve_formats, resolve_sinks
 from peloton_export.paths import archive_dir, state_dir
 from peloton_export.plugins import PluginHost, create_host
+from peloton_export.results import ExportReport, RunContext, Selection, WorkoutResult
 from peloton_export.specs import ExportContext, FormatSpec, SinkSpec
 from peloton_export.store.archive import Archive
 from peloton_export.store.ledger import Ledger

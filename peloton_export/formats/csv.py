@@ -22,23 +22,22 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from math import isfinite
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 
 from peloton_export.errors import ConfigError
-from peloton_export.formats._xml import Point, format_utc_many, iter_points
-from peloton_export.formats.summaries import update_summary_file
-from peloton_export.hookspecs import hookimpl
+from peloton_export.formats._xml import format_utc_many
 from peloton_export.model import Workout
-from peloton_export.specs import ExportContext, FormatSpec, SummarySpec
+from peloton_export.specs import ExportContext, SummarySpec
 from peloton_export.workout.disciplines import display_discipline
+from peloton_export.workout.laps import planned_laps
+from peloton_export.workout.series import Point, iter_points
+from peloton_export.workout.sports import fit_sport
 from peloton_export.workout.stats import summarize
 from peloton_export.workout.timeutil import iso_utc, local_time
+from peloton_export.workout.totals import session_totals
 from peloton_export.workout.units import METRES_PER_MILE
-
-if TYPE_CHECKING:
-    from peloton_export.export.exporter import ExportReport, RunContext
 
 SAMPLE_COLUMNS = (
     "time_utc",
@@ -259,9 +258,6 @@ def summary_row(workout: Workout, context: ExportContext) -> Mapping[str, str]:
 
     :raises ConfigError: an unknown lap strategy.
     """
-    from peloton_export.workout.laps import planned_laps
-    from peloton_export.workout.sports import fit_sport
-    from peloton_export.workout.totals import session_totals
 
     family = fit_sport(workout).family
     totals = session_totals(workout, family)
@@ -306,35 +302,6 @@ def summary_row(workout: Workout, context: ExportContext) -> Mapping[str, str]:
 SUMMARY = SummarySpec(filename="summary.csv", columns=SUMMARY_COLUMNS, row=summary_row)
 
 
-@hookimpl
-def register_formats() -> Iterator[FormatSpec]:
-    """The ``csv`` format and its ``summary.csv``."""
-    yield FormatSpec(
-        name="csv",
-        suffix=".csv",
-        media_type="text/csv",
-        write=write_csv,
-        description="per-second CSV per workout, plus summary.csv with one row per workout",
-        summary=SUMMARY,
-        options={"units": "metric or imperial: add display speed, pace and distance columns"},
-        check_options=display_units,
-    )
-    yield FormatSpec(
-        name="csv-sets",
-        suffix=".sets.csv",
-        media_type="text/csv",
-        write=write_sets_csv,
-        applies_to=sets_skip_reason,
-        description="strength sets as CSV: movement, reps, weight, duration per set",
-    )
-
-
-@hookimpl
-def export_finished(context: RunContext, report: ExportReport) -> None:
-    """Rewrite ``summary.csv`` with every workout exported as CSV into the output folder."""
-    update_summary_file(context, report, "csv", SUMMARY)
-
-
 __all__ = [
     "DISPLAY_COLUMNS",
     "NO_METRICS_COLUMNS",
@@ -342,8 +309,6 @@ __all__ = [
     "SET_COLUMNS",
     "SUMMARY_COLUMNS",
     "display_units",
-    "export_finished",
-    "register_formats",
     "safe_cell",
     "summary_row",
     "write_csv",

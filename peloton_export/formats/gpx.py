@@ -29,15 +29,13 @@ no "now" time is written.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from peloton_export import __version__
 from peloton_export.errors import SkipFormat
 from peloton_export.formats._xml import as_utc, sanitize_text, valid_position
-from peloton_export.hookspecs import hookimpl
-from peloton_export.specs import ExportContext, FormatSpec
+from peloton_export.specs import ExportContext
 from peloton_export.workout.disciplines import display_discipline
 
 if TYPE_CHECKING:
@@ -178,19 +176,3 @@ def render_gpx(workout: Workout) -> str:
 def write_gpx(workout: Workout, stream: BinaryIO, context: ExportContext) -> None:
     """Write ``workout`` to ``stream`` as UTF-8 GPX 1.1 (the ``gpx`` format's writer)."""
     stream.write(render_gpx(workout).encode("utf-8"))
-
-
-@hookimpl
-def register_formats() -> Iterator[FormatSpec]:
-    """Register the ``gpx`` format (only for workouts with a GPS track)."""
-    yield FormatSpec(
-        name="gpx",
-        suffix=".gpx",
-        media_type="application/gpx+xml",
-        applies_to=gpx_skip_reason,
-        write=write_gpx,
-        description=(
-            "GPX 1.1 track of outdoor workouts with heart rate and cadence (Garmin "
-            "TrackPointExtension v2) and power (PowerExtension v1)."
-        ),
-    )

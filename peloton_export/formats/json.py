@@ -40,7 +40,10 @@ from datetime import datetime
 from typing import Any
 
 from peloton_export.model import GpsPoint, Sample, Workout
+from peloton_export.workout.laps import planned_laps
+from peloton_export.workout.sports import fit_sport
 from peloton_export.workout.timeutil import iso_utc
+from peloton_export.workout.totals import session_totals
 
 SCHEMA = "peloton-export/workout@2"
 
@@ -122,9 +125,6 @@ def workout_to_dict(workout: Workout, laps: str = "auto") -> dict[str, Any]:
     :param laps: the lap strategy (:func:`peloton_export.laps.lap_plan`).
     :raises ConfigError: an unknown lap strategy.
     """
-    from peloton_export.workout.laps import planned_laps
-    from peloton_export.workout.sports import fit_sport
-    from peloton_export.workout.totals import session_totals
 
     family = fit_sport(workout).family
     data: dict[str, Any] = {"schema": SCHEMA}

@@ -19,10 +19,13 @@ from collections.abc import Sequence
 from datetime import UTC
 from typing import Any
 
-from peloton_export.formats._xml import iter_points
 from peloton_export.model import Workout
+from peloton_export.workout.laps import planned_laps
+from peloton_export.workout.series import iter_points
+from peloton_export.workout.sports import fit_sport
 from peloton_export.workout.stats import summarize
 from peloton_export.workout.timeutil import local_time
+from peloton_export.workout.totals import session_totals
 
 SCHEMA_NAME = "peloton-export/parquet@2"
 SCHEMA_VERSION = 2
@@ -137,10 +140,6 @@ def workouts_table(workout: Workout, laps: str = "auto") -> Any:
     :raises ConfigError: an unknown lap strategy.
     """
     import pyarrow as pa
-
-    from peloton_export.workout.laps import planned_laps
-    from peloton_export.workout.sports import fit_sport
-    from peloton_export.workout.totals import session_totals
 
     schema, _ = _schemas()
     family = fit_sport(workout).family

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from peloton_export.store.atomic import write_bytes_atomic
 
 if TYPE_CHECKING:
-    from peloton_export.export.exporter import ExportReport, RunContext
+    from peloton_export.results import ExportReport, RunContext
     from peloton_export.specs import SummarySpec
 
 

@@ -37,23 +37,15 @@ What is written, and the limits a user should know about:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, BinaryIO
 
 from peloton_export import __version__
-from peloton_export.formats._xml import (
-    Point,
-    cumulative_distances,
-    format_utc,
-    format_utc_many,
-    iter_points,
-    valid_position,
-    xml_text,
-)
-from peloton_export.hookspecs import hookimpl
-from peloton_export.specs import ExportContext, FormatSpec
+from peloton_export.formats._xml import format_utc, format_utc_many, valid_position, xml_text
+from peloton_export.specs import ExportContext
 from peloton_export.workout.laps import lap_plan
+from peloton_export.workout.series import Point, cumulative_distances, iter_points
 from peloton_export.workout.sports import fit_sport
 from peloton_export.workout.stats import Stats, apportion, summarize
 
@@ -356,18 +348,3 @@ def write_tcx(workout: Workout, stream: BinaryIO, context: ExportContext) -> Non
     laps = context.option("laps") or context.option("fit.laps") or "auto"
     title = activity_title(workout, context, plugin="tcx")
     stream.write(render_tcx(workout, laps, title).encode("utf-8"))
-
-
-@hookimpl
-def register_formats() -> Iterator[FormatSpec]:
-    """Register the ``tcx`` format."""
-    yield FormatSpec(
-        name="tcx",
-        suffix=".tcx",
-        media_type="application/vnd.garmin.tcx+xml",
-        write=write_tcx,
-        description=(
-            "Garmin TCX v2 with power, speed and cadence (ActivityExtension v2); "
-            "Sport is Biking, Running or Other."
-        ),
-    )

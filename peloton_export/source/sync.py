@@ -73,7 +73,7 @@ from peloton_export.store.ledger import Ledger
 from peloton_export.workout.origin import PELOTON, workout_origin
 
 if TYPE_CHECKING:
-    from peloton_export.export.exporter import Selection
+    from peloton_export.results import Selection
 
 #: ``(phase, completed, total or None, description)``: phase is ``"listing"`` (pages) or
 #: ``"fetching"`` (workouts; the total grows as pages are listed).

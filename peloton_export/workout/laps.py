@@ -27,6 +27,8 @@ from datetime import datetime, timedelta
 
 from peloton_export.model import Workout
 from peloton_export.workout.lap_spans import LapSpan, plan_laps
+from peloton_export.workout.series import cumulative_distances, iter_points
+from peloton_export.workout.sports import fit_sport
 
 __all__ = [
     "DEFAULT_STRATEGY",
@@ -122,11 +124,8 @@ def planned_laps(workout: Workout, strategy: str = "auto", family: str | None = 
     :param family: the FIT sport family (looked up when not given).
     :raises ConfigError: an unknown strategy.
     """
-    from peloton_export.formats._xml import cumulative_distances, iter_points
 
     if family is None:
-        from peloton_export.workout.sports import fit_sport
-
         family = fit_sport(workout).family
     spans = lap_plan(workout, active_end(workout), strategy=strategy, family=family)
     points = list(iter_points(workout))

@@ -26,6 +26,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from peloton_export.model import Sample, Workout
+from peloton_export.workout.series import iter_points
+from peloton_export.workout.sports import fit_sport
 
 __all__ = ["SessionTotals", "ascent_descent", "integrated_strokes", "session_totals"]
 
@@ -80,7 +82,6 @@ def integrated_strokes(samples: Sequence[Sample]) -> int | None:
 
 def series_altitudes(workout: Workout) -> list[float]:
     """The altitudes (m) in time order: each sample's, else the GPS fix's at its offset."""
-    from peloton_export.formats._xml import iter_points
 
     lo, hi = _ALTITUDE_RANGE
     out: list[float] = []
@@ -106,8 +107,6 @@ def session_totals(workout: Workout, family: str | None = None) -> SessionTotals
         looked up when not given. Strokes are only counted for ``rowing``.
     """
     if family is None:
-        from peloton_export.workout.sports import fit_sport
-
         family = fit_sport(workout).family
     strokes: int | None = None
     if family == "rowing":

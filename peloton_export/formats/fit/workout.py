@@ -26,6 +26,7 @@ from collections.abc import Sequence
 
 from peloton_export.model import TargetRange, Workout
 from peloton_export.workout.lap_spans import LapSpan
+from peloton_export.workout.laps import lap_plan
 from peloton_export.workout.sports import SportChoice
 
 __all__ = ["step_spans", "workout_messages"]
@@ -48,7 +49,6 @@ def step_spans(workout: Workout) -> list[LapSpan]:
     (:func:`peloton_export.laps.lap_plan`, short laps merged); one span over the whole
     class when its targets never change.
     """
-    from peloton_export.workout.laps import lap_plan
 
     if not workout.targets:
         return []

@@ -23,6 +23,8 @@ from peloton_export.model import Sample, TargetRange, Workout
 from peloton_export.workout.disciplines import display_discipline
 from peloton_export.workout.stats import samples_between, summarize
 from peloton_export.workout.timeutil import local_time
+from peloton_export.workout.totals import session_totals
+from peloton_export.workout.zones import POWER_ZONE_FRACTIONS, heart_rate_zone_times, power_zone_times
 
 #: The page's Content-Security-Policy: inline styles only; no script, font, image or fetch.
 PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
@@ -179,8 +181,6 @@ def charts(workout: Workout, units: Units) -> list[str]:
 
 
 def _totals(workout: Workout, units: Units) -> str:
-    from peloton_export.workout.totals import session_totals
-
     stats = summarize(workout.samples)
     totals = session_totals(workout)
     distance = workout.distance_m if workout.distance_m is not None else stats.distance_m
@@ -266,8 +266,6 @@ def _zone_time(workout: Workout) -> str:
 
 
 def _hr_zone_figure(workout: Workout) -> str:
-    from peloton_export.workout.zones import heart_rate_zone_times
-
     times = heart_rate_zone_times(workout)
     if times is None or not any(v > 0 for v in times.seconds):
         return ""
@@ -281,8 +279,6 @@ def _hr_zone_figure(workout: Workout) -> str:
 
 
 def _power_zone_figure(workout: Workout) -> str:
-    from peloton_export.workout.zones import POWER_ZONE_FRACTIONS, power_zone_times
-
     times = power_zone_times(workout)
     if times is None or workout.ftp_w is None:
         return ""
