@@ -16,8 +16,8 @@ import click
 
 from peloton_export.config import Config, load_config
 from peloton_export.errors import LocalFileError, PelotonExportError
-from peloton_export.export.exporter import Selection
 from peloton_export.plugins import PluginHost
+from peloton_export.results import Selection
 from peloton_export.store.ledger import Ledger
 
 if TYPE_CHECKING:
@@ -222,9 +222,9 @@ def _echo_sync_state(ledger: Ledger, limit: int) -> list[tuple[str, EntryMeta | 
 
     :returns: the archive's entries (``select_entries`` with no selection).
     """
-    from peloton_export.export.exporter import select_entries
     from peloton_export.paths import archive_dir, state_dir
     from peloton_export.store.archive import Archive
+    from peloton_export.store.selection import select_entries
     from peloton_export.unattended.status import watch_status_lines
 
     for line in watch_status_lines(state_dir()):
@@ -262,7 +262,13 @@ def _echo_pending(
     limit: int,
 ) -> None:
     """What the next run would do: archived workouts to write or send, then ones not archived yet."""
-    from peloton_export.export.plan import fold_stacks, make_plan, pending_summary, plan_stacks
+    from peloton_export.export.plan import (
+        fold_stacks,
+        ledger_pending,
+        make_plan,
+        pending_summary,
+        plan_stacks,
+    )
 
     plan = make_plan(ledger, entries, formats=format_names, sinks=sink_names, output_dir=out_dir)
     # recorded stacks count as one activity (new stacks form at export time: stack = auto)
@@ -276,7 +282,7 @@ def _echo_pending(
     # seen by the sync but not (yet) in the archive, or still in progress at Peloton
     unarchived = [
         p
-        for p in ledger.pending(format_names, sink_names)
+        for p in ledger_pending(ledger, format_names, sink_names)
         if (p.kind == "in_progress" or p.workout_id not in archived) and p.workout_id not in given_up
     ]
     if not todo and not unarchived:

@@ -32,10 +32,12 @@ import dataclasses
 import enum
 import os
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from peloton_export.store.ledger import PendingItem
 
 if TYPE_CHECKING:
     from peloton_export.store.archive import EntryMeta
@@ -138,6 +140,44 @@ def sink_action(record: UploadRecord | None, tombstoned: bool, *, force: bool) -
     if record is None or not record.done:
         return Action.DELIVER
     return Action.REDELIVER if force else Action.SETTLED
+
+
+def should_upload(ledger: Ledger, workout_id: str, sink: str, *, force: bool = False) -> bool:
+    """True when the plan would send ``workout_id`` to ``sink``: :func:`sink_action` on the
+    ledger's upload record and tombstone (one query each)."""
+    record = ledger.upload_state(workout_id, sink)
+    return sink_action(record, ledger.is_tombstoned(workout_id, sink), force=force).pending
+
+
+def ledger_pending(
+    ledger: Ledger, formats: Iterable[str] = (), sinks: Iterable[str] = ()
+) -> list[PendingItem]:
+    """Work not done yet, from the ledger alone: Peloton-recorded COMPLETE workouts with
+    no export recorded in one of ``formats`` or still to deliver to one of ``sinks``
+    (the plan's rule), and workouts still in progress. ``status`` uses the full plan
+    (archive and output folder too); this is its ledger-only part."""
+    out: list[PendingItem] = []
+    fmts, snks = list(formats), list(sinks)
+    exports = ledger.exports_for(fmts)
+    uploads = ledger.uploads_for(snks)
+    tombstones = ledger.tombstones_for(snks)
+    for record in ledger.workouts():
+        if record.origin != "peloton":
+            continue
+        if record.status != "COMPLETE":
+            out.append(PendingItem(record.workout_id, "in_progress", "", f"status {record.status}"))
+            continue
+        for fmt in fmts:
+            if (record.workout_id, fmt) not in exports:
+                out.append(PendingItem(record.workout_id, "export", fmt, "not exported"))
+        for sink in snks:
+            key = (record.workout_id, sink)
+            up = uploads.get(key)
+            if not sink_action(up, key in tombstones, force=False).pending:
+                continue
+            reason = "not uploaded" if up is None else f"{up.state}: {up.error or ''}".rstrip(": ")
+            out.append(PendingItem(record.workout_id, "upload", sink, reason))
+    return out
 
 
 def make_plan(

@@ -680,15 +680,6 @@ class Ledger:
         rows = self._query(f"SELECT workout_id, sink FROM tombstones WHERE sink IN ({marks})", names)
         return {(str(r[0]), str(r[1])) for r in rows}
 
-    def should_upload(self, workout_id: str, sink: str, *, force: bool = False) -> bool:
-        """True when the plan would send ``workout_id`` to ``sink`` (see :mod:`peloton_export.plan`)."""
-        from peloton_export.export.plan import sink_action
-
-        action = sink_action(
-            self.upload_state(workout_id, sink), self.is_tombstoned(workout_id, sink), force=force
-        )
-        return action.pending
-
     # -- stacks ---------------------------------------------------------------------------
     def record_stack(self, stack_id: str, members: Sequence[str]) -> bool:
         """Record a stack of ``members`` (workout ids in start order). A recorded stack is
@@ -842,36 +833,6 @@ class Ledger:
             (limit,),
         )
         return [HistoryEntry(*(str(v) for v in r)) for r in rows]
-
-    def pending(self, formats: Iterable[str] = (), sinks: Iterable[str] = ()) -> list[PendingItem]:
-        """Work not done yet, from the ledger alone: Peloton-recorded COMPLETE workouts with
-        no export recorded in one of ``formats`` or still to deliver to one of ``sinks``
-        (the plan's rule), and workouts still in progress. ``status`` uses the full plan
-        (archive and output folder too); this is its ledger-only part."""
-        from peloton_export.export.plan import sink_action
-
-        out: list[PendingItem] = []
-        fmts, snks = list(formats), list(sinks)
-        exports = self.exports_for(fmts)
-        uploads = self.uploads_for(snks)
-        tombstones = self.tombstones_for(snks)
-        for record in self.workouts():
-            if record.origin != "peloton":
-                continue
-            if record.status != "COMPLETE":
-                out.append(PendingItem(record.workout_id, "in_progress", "", f"status {record.status}"))
-                continue
-            for fmt in fmts:
-                if (record.workout_id, fmt) not in exports:
-                    out.append(PendingItem(record.workout_id, "export", fmt, "not exported"))
-            for sink in snks:
-                key = (record.workout_id, sink)
-                up = uploads.get(key)
-                if not sink_action(up, key in tombstones, force=False).pending:
-                    continue
-                reason = "not uploaded" if up is None else f"{up.state}: {up.error or ''}".rstrip(": ")
-                out.append(PendingItem(record.workout_id, "upload", sink, reason))
-        return out
 
     def counts(self) -> dict[str, int]:
         """Row counts for the status summary (``exports`` counts files written, not formats
