@@ -12,7 +12,7 @@ Fields: distance (m), ascent (m), strokes, calories (kcal), total output (kJ), F
 Peloton's values come straight from the stored bodies (``summaries`` converted by their
 ``display_unit``; ``workout.total_work`` in J, else the ``total_output`` summary in kJ;
 ``ftp_info.ftp`` with 95 % for ``ftp_manual_source``). The FIT values are decoded with
-fitparse from the file :func:`peloton_export.fit.encode.encode_workout` writes (the FIT
+fitparse from the file :func:`peloton_export.formats.fit.encode.encode_workout` writes (the FIT
 session's ``total_distance``, ``total_ascent``, ``total_cycles``, ``total_calories``,
 ``total_work``, ``threshold_power``) and the last record's distance.
 """

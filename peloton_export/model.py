@@ -116,7 +116,7 @@ class Workout:
     ``timer_s`` is active time (the last sample offset, or the class duration when there are
     no samples). ``timezone`` is Peloton's own timezone name for the workout (IANA or
     POSIX-style ``Etc/GMT+4``), used for local times; never the host's. ``parts`` names the
-    classes of a stacked activity (:mod:`peloton_export.stacking`); its laps are its classes.
+    classes of a stacked activity (:mod:`peloton_export.workout.stacking`); its laps are its classes.
     """
 
     id: str

@@ -1,7 +1,7 @@
 """Workouts that fail to fetch are recorded, retried within a bound, then settled.
 
 Each test runs the real command line against the fake Peloton API (loopback) with a real
-SQLite ledger; the retry clock is :data:`peloton_export.client.fetch_policy.clock`,
+SQLite ledger; the retry clock is :data:`peloton_export.source.fetch_policy.clock`,
 replaced here instead of sleeping.
 """
 # ruff: noqa: F811  (fixtures imported by name)

@@ -1,6 +1,6 @@
 """Stacked classes: back-to-back classes of one discipline become one activity, delivered once.
 
-Runs go through :func:`peloton_export.run.run_export` against the fake Peloton API (real
+Runs go through :func:`peloton_export.export.run.run_export` against the fake Peloton API (real
 loopback HTTP, real SQLite ledger) and deliver to a journaled sink
 (:class:`~peloton_export.sinkkit.journal.JournaledUploader`) that posts to a loopback
 "activity service" which, like Strava, keeps one activity per external id.

@@ -1,7 +1,7 @@
 """Commands for the Peloton login, the sync status and the ledger.
 
 The main CLI attaches :data:`login_command`, :data:`logout_command`, :data:`status_command`
-and :data:`ledger_group`. (:func:`sync_archive` now lives in :mod:`peloton_export.run`; it is
+and :data:`ledger_group`. (:func:`sync_archive` now lives in :mod:`peloton_export.export.run`; it is
 imported here for older callers.)
 """
 

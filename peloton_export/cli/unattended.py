@@ -1,8 +1,8 @@
 """Built-in plugin adding ``peloton-export watch`` and ``peloton-export schedule``.
 
-``watch`` runs sync, export and upload every interval (:mod:`peloton_export.watch`);
+``watch`` runs sync, export and upload every interval (:mod:`peloton_export.unattended.watch`);
 ``schedule`` prints or installs a systemd timer, a launchd agent or a crontab line that
-runs ``watch --once`` (:mod:`peloton_export.schedule`).
+runs ``watch --once`` (:mod:`peloton_export.unattended.schedule`).
 """
 
 from __future__ import annotations

@@ -6,11 +6,11 @@ Options (``--option fit.<name>=<value>``):
 * ``fit.zones=false``: leave out the time-in-zone messages (on by default where the data
   has zones or an FTP);
 * ``fit.device=<preset>``: the device the file claims to be from (default ``honest``; see
-  :mod:`peloton_export.fit.devices` for the Garmin presets);
+  :mod:`peloton_export.formats.fit.devices` for the Garmin presets);
 * ``fit.laps=<strategy>``: ``auto`` (default), ``target``, ``segment``, ``distance`` or
-  ``session`` (see :mod:`peloton_export.fit.laps`);
+  ``session`` (see :mod:`peloton_export.workout.lap_spans`);
 * ``fit.exercise_map=PATH``: an extra Peloton-movement to Garmin-exercise mapping file (see
-  :mod:`peloton_export.fit.strength`).
+  :mod:`peloton_export.formats.fit.strength`).
 """
 
 from __future__ import annotations

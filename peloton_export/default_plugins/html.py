@@ -3,11 +3,11 @@
 Each page opens offline (no script, no font, no request: its Content-Security-Policy forbids
 them) and shows the title, instructor, local date in Peloton's own timezone, totals, SVG
 charts over time with the class's targets, laps, time in zones, strength sets and the route
-of outdoor workouts (see :mod:`peloton_export.report.page`).
+of outdoor workouts (see :mod:`peloton_export.formats.report.page`).
 
 At the end of every run that was not a dry run, ``index.html`` is rebuilt from the ledger
 and the archive for every workout ever exported as ``html`` to that output folder
-(:func:`peloton_export.report.build_index`).
+(:func:`peloton_export.formats.report.build_index`).
 """
 
 from __future__ import annotations

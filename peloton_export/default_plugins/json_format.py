@@ -1,4 +1,4 @@
-"""Built-in ``json`` format: the normalized workout (schema in :mod:`peloton_export.serialize`).
+"""Built-in ``json`` format: the normalized workout (schema in :mod:`peloton_export.formats.json`).
 
 The file adds one key to the schema: ``activity_title``, the title every format and sink
 uses (the run's title template, ``json.title_template`` to override).

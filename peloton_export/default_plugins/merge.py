@@ -1,6 +1,6 @@
 """Merge watch recordings into workouts (``--merge FILE_OR_DIR``, option ``merge``).
 
-See :mod:`peloton_export.merge` for the matching rule and what is filled. Because the
+See :mod:`peloton_export.workout.merge` for the matching rule and what is filled. Because the
 transform runs before any writer, every output format gets the merged data.
 
 The recordings are read once per run (kept in the run's plugin state), which needs one view

@@ -7,7 +7,7 @@ Implements ``export_finished``. Problems found in the report:
 * ``unmapped:<movement>``: a strength movement in a newly exported workout has no Garmin
   exercise mapping (only when the ``fit`` format was written; told once per movement).
 
-Sending and remembering is :class:`peloton_export.notify.Notifier`; nothing happens unless
+Sending and remembering is :class:`peloton_export.unattended.notify.Notifier`; nothing happens unless
 notification URLs are configured. Dry runs notify nothing.
 """
 

@@ -2,7 +2,7 @@
 
 For each workout the writer puts two files into the Hive-partitioned dataset under the
 output folder (``parquet/workouts/year=…/month=…/<id>.parquet`` and
-``parquet/samples/…/<id>.parquet``; see :mod:`peloton_export.dataset`), each written
+``parquet/samples/…/<id>.parquet``; see :mod:`peloton_export.formats.parquet`), each written
 atomically and only when its bytes changed, and returns a small JSON receipt as the
 format's own file (``<stem>.parquet-receipt``): the ledger tracks the receipt like any other
 exported file, so a later run skips workouts already in the dataset.

@@ -1,7 +1,7 @@
 """The export phase: plan -> archive -> normalize -> filter -> transform -> write -> sinks.
 
-:func:`peloton_export.run.run_export` owns the whole run (lock, sync, this phase); the
-:class:`Exporter` here plans (:mod:`peloton_export.plan`), calls the lifecycle hooks and
+:func:`peloton_export.export.run.run_export` owns the whole run (lock, sync, this phase); the
+:class:`Exporter` here plans (:mod:`peloton_export.export.plan`), calls the lifecycle hooks and
 exports. Each workout is handled on its own: a workout that cannot be read, normalized or written
 is recorded as failed with a one-line reason and the run goes on with the next one.
 """
@@ -72,7 +72,7 @@ PARALLEL_MIN_WORKOUTS = 8
 class Exporter:
     """Runs the export phase for a set of formats and sinks against one archive.
 
-    :meth:`run` plans (see :mod:`peloton_export.plan`), calls the ``export_started`` hooks,
+    :meth:`run` plans (see :mod:`peloton_export.export.plan`), calls the ``export_started`` hooks,
     exports every workout with work left (in batches: :meth:`export_batch`, one workout at
     a time through :meth:`export_one`; while fetching, each batch is what the sync archived
     since the last one), then calls the ``export_finished`` hooks.
@@ -127,7 +127,7 @@ class Exporter:
         ends with the sync: the workouts archived complete at the start are exported first,
         then each batch's selected workouts are planned, added to the plan and exported,
         then whatever is selected and still left (see
-        :class:`peloton_export.streaming.GrowingPlan`). ``progress`` sees each result as it
+        :class:`peloton_export.export.streaming.GrowingPlan`). ``progress`` sees each result as it
         comes; the report's results are in the plan's order (newest start first) either way.
         Everything, hooks included, runs in the calling thread.
         """
@@ -607,7 +607,7 @@ def _run_parallel(
 ) -> Iterator[WorkoutResult]:
     """Export ``items`` in ``jobs`` worker processes (spawned: no state shared by fork).
 
-    Workers end with the parent (:mod:`peloton_export.workerguard`). When the consumer
+    Workers end with the parent (:mod:`peloton_export.export.workers`). When the consumer
     stops early (an exception such as ``KeyboardInterrupt`` from Ctrl-C or SIGTERM, or the
     generator being closed), the workouts not yet started are cancelled and the workers
     finish the one in hand and exit before this returns: no worker writes after the run.

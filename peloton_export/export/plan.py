@@ -192,7 +192,7 @@ def make_plan(
 ) -> ExportPlan:
     """Plan ``entries`` (archive ids with their ``meta.json``, newest first).
 
-    Without a ledger (the demo, a bare :class:`~peloton_export.pipeline.Exporter`) nothing
+    Without a ledger (the demo, a bare :class:`~peloton_export.export.exporter.Exporter`) nothing
     is known, so every format is written and every sink delivered. One ledger query per
     table and one folder listing in all.
     """
@@ -231,7 +231,7 @@ def make_plan(
 
 @dataclass(frozen=True, slots=True)
 class StackPlan:
-    """One stacked activity (:mod:`peloton_export.stacking`): its id, member workout ids in
+    """One stacked activity (:mod:`peloton_export.workout.stacking`): its id, member workout ids in
     start order, the actions for the stack id, and whether this run forms it (``new``)."""
 
     stack_id: str
@@ -254,7 +254,7 @@ def plan_stacks(
     * A stack the ledger recorded is kept as it is whenever one of its classes is selected,
       even with stacking off (it was delivered as one activity; its classes are never
       delivered alone). Its members are fixed: a class that arrives later never joins it.
-    * With ``enabled``, new stacks form (:func:`peloton_export.stacking.group`) only among
+    * With ``enabled``, new stacks form (:func:`peloton_export.workout.stacking.group`) only among
       workouts with work left that are in no recorded stack and were never uploaded to,
       nor tombstoned on, any sink on their own. ``times`` gives a workout's discipline and
       start/end (``None``: it cannot stack).

@@ -2,7 +2,7 @@
 -> deliver -> ``export_finished``) and :func:`sync_archive` (the sync alone).
 
 The command line turns its flags into an :class:`ExportRequest`, calls :func:`run_export`
-and prints the :class:`~peloton_export.pipeline.ExportReport`; library users do the same::
+and prints the :class:`~peloton_export.results.ExportReport`; library users do the same::
 
     from pathlib import Path
     from peloton_export import ExportRequest, run_export
@@ -212,7 +212,7 @@ def _export_while_fetching(
     exporter: Exporter,
     rebuild: Callable[[], Exporter] | None,
 ) -> tuple[ExportReport, SyncOutcome]:
-    """The sync in a :class:`~peloton_export.streaming.SyncFeed` thread, the export here.
+    """The sync in a :class:`~peloton_export.export.streaming.SyncFeed` thread, the export here.
 
     The plan is made before the sync writes anything (what was archived at the start);
     each workout the sync archives is handed to :meth:`Exporter.run` at once. Progress
@@ -282,7 +282,7 @@ def _export_context(request: ExportRequest, config: Config) -> ExportContext:
         options["merge"] = str(request.merge)
     if not options.get("title") and config.get("title_template"):
         options["title"] = config.get("title_template") or ""
-    for key in ("stack", "stack_gap_s", "stack_parts"):  # stacked classes (peloton_export.stacking)
+    for key in ("stack", "stack_gap_s", "stack_parts"):  # stacked classes (peloton_export.workout.stacking)
         if not options.get(key) and config.get(key):
             options[key] = config.get(key) or ""
     out_dir = request.output_dir or Path(config.get("output_dir") or DEFAULT_OUTPUT).expanduser()
@@ -355,14 +355,14 @@ def sync_archive(
 
     ``offline`` makes no request at all and returns an empty report. Otherwise logs in
     (saved token first), lists the workouts newest first and fetches only new or
-    incomplete ones (see :mod:`peloton_export.client.sync`). ``config`` defaults to the
+    incomplete ones (see :mod:`peloton_export.source.sync`). ``config`` defaults to the
     config file; ``archive`` and ``ledger`` to the platformdirs locations; ``refetch``
     fetches everything again. ``selection`` (a :class:`Selection` whose ``workout_ids`` are full
     ids) limits what is listed and fetched; ``fetch=False`` lists without fetching any workout;
     ``progress`` sees each list page and fetched workout (see
-    :data:`peloton_export.client.sync.SyncProgress`); ``archived`` is called with each
+    :data:`peloton_export.source.sync.SyncProgress`); ``archived`` is called with each
     workout id as soon as it is in the archive (see
-    :func:`peloton_export.client.sync.sync_workouts`); ``check`` is called by the HTTP client
+    :func:`peloton_export.source.sync.sync_workouts`); ``check`` is called by the HTTP client
     before each attempt, piece of a body and backoff step, and raises to abandon the sync
     (a streamed run that was stopped: a slow or dripping answer must not hold it).
 

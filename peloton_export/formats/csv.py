@@ -253,7 +253,7 @@ def _num(value: float | None, spec: str = ".1f") -> str:
 
 def summary_row(workout: Workout, context: ExportContext) -> Mapping[str, str]:
     """The ``summary.csv`` row of ``workout``: Peloton's totals (distance m, calories kcal,
-    work kJ, FTP W), the shared totals of :mod:`peloton_export.totals` (ascent m, strokes,
+    work kJ, FTP W), the shared totals of :mod:`peloton_export.workout.totals` (ascent m, strokes,
     average stroke distance m) and the number of laps of the shared lap plan.
 
     :raises ConfigError: an unknown lap strategy.

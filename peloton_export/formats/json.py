@@ -8,7 +8,7 @@ Schema ``peloton-export/workout@2``::
      "start", "end"                      ISO 8601 UTC ("2026-01-31T07:00:00Z"),
      "elapsed_s", "timer_s", "pause_s", "calories_kcal", "total_work_j", "distance_m",
      "ftp_w", "max_heart_rate_bpm",
-     "ascent_m", "strokes", "avg_stroke_distance_m"     (:mod:`peloton_export.totals`),
+     "ascent_m", "strokes", "avg_stroke_distance_m"     (:mod:`peloton_export.workout.totals`),
      "heart_rate_zones": [{"number", "name", "min_bpm", "max_bpm", "duration_s"}],
      "laps":    [{"index", "start_offset", "end_offset", "start", "end", "timer_s",
                   "distance_m", "trigger", "strategy"}]     the shared lap plan (FIT/TCX laps),
@@ -27,7 +27,7 @@ Schema ``peloton-export/workout@2``::
 Series are columns (one list per field, all the same length) so the file stays compact and
 loads straight into a data frame. Missing values are ``null``. Fields are only ever added
 within a version. Version 2 (from version 1): ``laps`` is the lap plan of
-:func:`peloton_export.laps.planned_laps` (the laps of the FIT and TCX files, with timer
+:func:`peloton_export.workout.laps.planned_laps` (the laps of the FIT and TCX files, with timer
 seconds and metres); Peloton's class segments, ``laps`` in version 1, are
 ``class_segments``; ``ascent_m``, ``strokes`` and ``avg_stroke_distance_m`` are added.
 """
@@ -122,7 +122,7 @@ def _columns(
 def workout_to_dict(workout: Workout, laps: str = "auto") -> dict[str, Any]:
     """The workout as JSON-ready data in schema ``peloton-export/workout@2``.
 
-    :param laps: the lap strategy (:func:`peloton_export.laps.lap_plan`).
+    :param laps: the lap strategy (:func:`peloton_export.workout.laps.lap_plan`).
     :raises ConfigError: an unknown lap strategy.
     """
 

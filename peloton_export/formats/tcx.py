@@ -128,7 +128,7 @@ class _LapPlan:
 
 
 def _plan_laps(workout: Workout, points: Sequence[Point], strategy: str = "auto") -> list[_LapPlan]:
-    """One plan per lap of :func:`peloton_export.laps.lap_plan` (the FIT file's laps), with
+    """One plan per lap of :func:`peloton_export.workout.laps.lap_plan` (the FIT file's laps), with
     each point assigned to a lap."""
     offsets = [s.offset for s in workout.samples]
     end = max(max(offsets, default=0), math.ceil(workout.timer_s) if math.isfinite(workout.timer_s) else 0)
@@ -282,7 +282,7 @@ def _notes(workout: Workout, title: str) -> str:
 def render_tcx(workout: Workout, laps: str = "auto", title: str | None = None) -> str:
     """Return the TCX document for ``workout`` as a string (see the module docs for the rules).
 
-    ``laps`` is the lap strategy of :func:`peloton_export.laps.lap_plan` (the same laps as the
+    ``laps`` is the lap strategy of :func:`peloton_export.workout.laps.lap_plan` (the same laps as the
     FIT file's). ``title`` is the activity title, the first line of ``Notes`` (default: the
     default title template, :func:`peloton_export.sinkkit.templates.activity_title`).
     """

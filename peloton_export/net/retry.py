@@ -1,7 +1,7 @@
 """HTTP politeness shared by the Peloton client and every sink: Retry-After, backoff, rate.
 
 * :func:`parse_retry_after`: the one reader of a ``Retry-After`` header (seconds or an
-  HTTP date), used by :class:`peloton_export.client.http.HttpClient` and :func:`send`.
+  HTTP date), used by :class:`peloton_export.source.client.http.HttpClient` and :func:`send`.
 * :class:`Backoff`: exponential backoff, optionally with full jitter, capped.
 * :class:`RateLimiter`: a thread-safe token bucket.
 * :class:`Clock`: injectable wall-clock time and sleeping, so tests never sleep.

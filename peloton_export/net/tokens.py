@@ -1,11 +1,11 @@
 """One token store for every login: a JSON object in the system keyring or a 0600 file.
 
-Used by the Peloton client (:class:`peloton_export.client.tokens.TokenStore` wraps it) and
+Used by the Peloton client (:class:`peloton_export.source.client.tokens.TokenStore` wraps it) and
 by every upload plugin. The file is written atomically with mode 0600 in a 0700 folder;
 with ``keyring_name`` the system keyring (service ``peloton-export``) is used instead when
 the ``keyring`` package is installed and has a working backend, with the file as the
 fallback. Every string value read or written is registered with
-:func:`~peloton_export.sinkkit.redaction.protect`, so it never reaches a log line.
+:func:`~peloton_export.net.redaction.protect`, so it never reaches a log line.
 """
 
 from __future__ import annotations

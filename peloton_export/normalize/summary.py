@@ -224,7 +224,7 @@ def instructor(ride: JsonObject | None) -> str | None:
 def detect_origin(workout: JsonObject) -> str:
     """``"peloton"``, or ``"imported:<service>"`` when Peloton imported the workout.
 
-    The rules are :func:`peloton_export.origin.workout_origin`'s (the same ones the sync
+    The rules are :func:`peloton_export.workout.origin.workout_origin`'s (the same ones the sync
     uses to skip imported workouts): only an explicit mention of a known outside service in
     a source, platform or device field counts; ``strava_id``/``fitbit_id`` (exports *from*
     Peloton) and an all-zero ride id on their own do not.

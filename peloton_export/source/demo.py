@@ -36,7 +36,7 @@ def demo_workouts() -> Iterator[RawWorkout]:
 
 
 def read_workout_folder(folder: Traversable, *, source: str = "demo") -> RawWorkout:
-    """One workout from a folder of body files named as in :data:`~peloton_export.archive.BODY_FILES`.
+    """One workout from a folder of body files named as in :data:`~peloton_export.store.archive.BODY_FILES`.
 
     ``workout.json`` is required; the other bodies are ``None`` when their file is absent.
 

@@ -4,7 +4,7 @@ The list comes newest first (by creation). For each page:
 
 * workouts already archived *and complete* are left alone;
 * workouts Peloton imported from another platform are skipped (``skip_imported``), so
-  exports never loop back as duplicates (see :mod:`peloton_export.client.origin`);
+  exports never loop back as duplicates (see :mod:`peloton_export.workout.origin`);
 * workouts still ``IN_PROGRESS`` are not fetched yet (a later run fetches them);
 * every other workout (new, or archived while incomplete) gets its detail and its
   performance graph fetched (two requests), with at most ``concurrency`` in flight, and
@@ -22,7 +22,7 @@ as a whole only when the login fails, a list page cannot be read, or every worko
 on a page failed because Peloton is unavailable (then it is down, not one workout).
 
 Failed workouts are recorded in the ledger (``fetch_failures``) and retried with a bound
-(:mod:`peloton_export.client.fetch_policy`): the next run retries at once, then after a
+(:mod:`peloton_export.source.fetch_policy`): the next run retries at once, then after a
 wait, and after three failures the workout is settled as "unavailable at Peloton" and left
 alone (listed in :attr:`SyncReport.settled` in the run that settled it, then only in
 ``status``). A COMPLETE workout whose performance graph answers 404 is archived without it
@@ -40,7 +40,7 @@ Request budget with a saved login (what the tests assert): a first sync of N wor
 at most ``2N + ceil(N / page_size) + 3`` requests (``/api/me``, the pages, two per
 workout); a run with nothing new makes ``/api/me`` at most plus one or two pages.
 
-A run that asks for less (a :class:`~peloton_export.pipeline.Selection`: ``--limit``,
+A run that asks for less (a :class:`~peloton_export.results.Selection`: ``--limit``,
 ``--since``, ``--until``, ``--discipline``, ``--workout``) fetches only what it selects:
 
 * ``workout_ids`` are fetched directly (no list at all: two or three requests each);
@@ -272,7 +272,7 @@ def sync_workouts(
     is called with each workout id as soon as it is written to the archive (in this thread,
     in list order; an exception it raises ends the sync, what was archived stays). Transient
     failures that outlast the retries
-    (:class:`~peloton_export.client.http.ServiceUnavailable`) and login failures abort the
+    (:class:`~peloton_export.source.client.http.ServiceUnavailable`) and login failures abort the
     sync; what was archived before stays archived.
     """
     settings = api.http.settings

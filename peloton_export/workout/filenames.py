@@ -1,7 +1,7 @@
 """Safe, deterministic file names for exported workouts.
 
 The id part of a name is injective over the ids the archive accepts (1-64 of ``A-Z a-z 0-9 _ -``,
-see :func:`peloton_export.archive.check_workout_id`), even on case-insensitive file systems:
+see :func:`peloton_export.store.archive.check_workout_id`), even on case-insensitive file systems:
 an id that is already a lowercase slug (Peloton's own 32 hex digits) is kept verbatim; any
 other id is lowercased with ``_`` as ``-`` and gets ``--`` plus a marker of which characters
 were capitals or underscores (see :func:`id_part`).
@@ -22,7 +22,7 @@ MAX_STEM_CHARS = 150
 _NOT_SAFE = re.compile(r"[^a-z0-9]+")
 _VERBATIM_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _MARKED = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ_", "abcdefghijklmnopqrstuvwxyz-")
-_ARCHIVE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # peloton_export.archive's rule
+_ARCHIVE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # peloton_export.store.archive's rule
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 _WINDOWS_RESERVED = {
     "con",
@@ -85,7 +85,7 @@ def export_stem(workout: Workout) -> str:
     """``2026-01-31_0700_cycling_45-min-power-zone-ride_<workout id>``.
 
     The date and time are the workout's local start in Peloton's own timezone for it; the
-    discipline is its display name (:func:`peloton_export.disciplines.display_discipline`:
+    discipline is its display name (:func:`peloton_export.workout.disciplines.display_discipline`:
     the Row is ``rowing``). The id part (:func:`id_part`) keeps names unique, also on
     case-insensitive file systems; the total length is bounded by ``MAX_STEM_CHARS``.
     """

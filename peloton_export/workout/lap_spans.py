@@ -109,7 +109,7 @@ def plan_laps(workout: Workout, end: int, *, strategy: str = "auto", family: str
 
     :param end: the last active second (the end of the last lap).
     :param strategy: ``auto`` or one of :data:`CHAIN`.
-    :param family: the sport family from :mod:`peloton_export.fit.sports` (rowing laps are 500 m).
+    :param family: the sport family from :mod:`peloton_export.workout.sports` (rowing laps are 500 m).
     :raises ConfigError: an unknown strategy.
     """
     name = strategy.strip().lower()

@@ -1,11 +1,11 @@
 """One lap plan per workout, shared by every format (FIT, TCX, JSON/CSV lap columns).
 
-:func:`lap_plan` returns the laps of a workout as :class:`~peloton_export.fit.laps.LapSpan`
+:func:`lap_plan` returns the laps of a workout as :class:`~peloton_export.workout.lap_spans.LapSpan`
 ranges of active seconds ``[start, end)`` covering ``[0, end]``. The strategy is one
 setting per discipline (:data:`DEFAULT_STRATEGY`; the leading exporter's choices), unless
 the user picks another (``--option laps=<strategy>``, or the older ``fit.laps``): ``target``
 (class targets), ``segment`` (class segments), ``distance`` (a mile or kilometre, 500 m on
-the Row) or ``session``; each falls back along the chain of :mod:`peloton_export.fit.laps`.
+the Row) or ``session``; each falls back along the chain of :mod:`peloton_export.workout.lap_spans`.
 
 A stacked activity (``Workout.parts``) has one lap per class under ``auto``.
 
@@ -68,13 +68,13 @@ def lap_plan(workout: Workout, end: int, *, strategy: str = "auto", family: str 
     """The laps of ``workout`` over active seconds ``[0, end]`` (at least one).
 
     :param strategy: ``auto`` (the discipline's default) or one of
-        :data:`peloton_export.fit.laps.STRATEGIES` (the discipline default replaces ``auto``).
+        :data:`peloton_export.workout.lap_spans.STRATEGIES` (the discipline default replaces ``auto``).
     :param family: the sport family (rowing distance laps are 500 m).
     :raises ConfigError: an unknown strategy.
     """
     name = strategy.strip().lower()
     if name == "auto":
-        # a stacked activity (:mod:`peloton_export.stacking`): one lap per class
+        # a stacked activity (:mod:`peloton_export.workout.stacking`): one lap per class
         name = "segment" if workout.parts else DEFAULT_STRATEGY.get(workout.discipline, name)
     return _merge_short(plan_laps(workout, end, strategy=name, family=family))
 

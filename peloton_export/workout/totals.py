@@ -103,7 +103,7 @@ def _ascent(workout: Workout) -> float | None:
 def session_totals(workout: Workout, family: str | None = None) -> SessionTotals:
     """The shared totals of ``workout`` (see the module docstring).
 
-    :param family: the FIT sport family (:func:`peloton_export.fit.sports.fit_sport`);
+    :param family: the FIT sport family (:func:`peloton_export.workout.sports.fit_sport`);
         looked up when not given. Strokes are only counted for ``rowing``.
     """
     if family is None:

@@ -1,7 +1,7 @@
 """Workout -> FIT messages -> bytes.
 
 Messages, in file order: ``file_id``, ``device_info`` (creator), ``event`` timer start,
-``workout`` (the title) and ``workout_step`` (class targets, :mod:`peloton_export.fit.workout`),
+``workout`` (the title) and ``workout_step`` (class targets, :mod:`peloton_export.formats.fit.workout`),
 one ``record`` per sample (and per GPS fix without a sample, joined by offset), ``event``
 timer stop/start around pauses, strength ``set`` messages, ``event`` timer stop_all, the
 ``lap`` messages, ``time_in_zone`` (heart rate and power), ``session`` and ``activity``.
@@ -73,7 +73,8 @@ class FitOptions:
 
     ``virtual``: indoor cycling as a virtual activity (Strava "Virtual Ride");
     ``zones``: write time-in-zone messages (default on); ``device``: a preset from
-    :mod:`peloton_export.fit.devices`; ``laps``: a strategy from :mod:`peloton_export.fit.laps`;
+    :mod:`peloton_export.formats.fit.devices`; ``laps``: a strategy from
+    :mod:`peloton_export.workout.lap_spans`;
     ``exercise_map``: an extra movement-mapping JSON file.
     """
 
@@ -108,7 +109,7 @@ class FitOptions:
             virtual=boolean("virtual", False),
             zones=boolean("zones", True),
             device=get("device") or "honest",
-            laps=context.option("laps") or get("laps") or "auto",  # as peloton_export.laps.lap_strategy
+            laps=context.option("laps") or get("laps") or "auto",  # as workout.laps.lap_strategy
             exercise_map=get("exercise_map") or None,
         )
 
@@ -559,7 +560,7 @@ def _lap_messages(activity: _Activity, options: FitOptions) -> list[Message]:
     """One ``lap`` per span of the lap strategy; the first starts at the start, the last ends at the end.
 
     A lap that is exactly a workout step's span names it (``wkt_step_index``), as Garmin
-    Connect links laps to the class's steps (see :mod:`peloton_export.fit.workout`)."""
+    Connect links laps to the class's steps (see :mod:`peloton_export.formats.fit.workout`)."""
     workout, timeline, samples = activity.workout, activity.timeline, activity.samples
     last_offset = max([o for _, o, _ in activity.rows], default=0)
     active_end = max(last_offset, math.ceil(workout.timer_s) if _finite(workout.timer_s) else 0)
@@ -682,7 +683,7 @@ def _session(activity: _Activity, num_laps: int) -> dict[str, object]:
 
 def _peloton_averages(workout: Workout, running: bool) -> dict[str, object]:
     """Peloton's own average power and cadence (``average_summaries``), which win over the
-    samples' means (:mod:`peloton_export.totals`); nothing when Peloton gives none."""
+    samples' means (:mod:`peloton_export.workout.totals`); nothing when Peloton gives none."""
     fields: dict[str, object] = {}
     if workout.avg_power_w is not None:
         fields["avg_power"] = _int_within(workout.avg_power_w, 0, 65534)

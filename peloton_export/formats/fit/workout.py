@@ -7,7 +7,7 @@ Garmin Connect names an uploaded activity from ``workout.wkt_name`` and, when th
   activity_title`), ``sport``/``sub_sport`` those of the session, ``num_valid_steps`` the
   number of steps (0 for a class without targets: the title still reaches Garmin Connect).
 * ``workout_step``: one per target span of the class, the same spans as the ``target`` lap
-  strategy of :mod:`peloton_export.fit.laps`, so with ``fit.laps=auto`` (the default) or
+  strategy of :mod:`peloton_export.workout.lap_spans`, so with ``fit.laps=auto`` (the default) or
   ``target`` every step has exactly one lap. Spans without targets (a warm-up before the
   first target, a gap, the time after the last) are ``open`` steps. Durations are
   ``time`` steps in active (pedaling) seconds: Peloton's target offsets are already shifted
@@ -46,7 +46,7 @@ def step_spans(workout: Workout) -> list[LapSpan]:
     """The spans ``[start, end)`` (active seconds) of the steps; empty without targets.
 
     The same spans as the laps of the ``target`` strategy in the shared lap plan
-    (:func:`peloton_export.laps.lap_plan`, short laps merged); one span over the whole
+    (:func:`peloton_export.workout.laps.lap_plan`, short laps merged); one span over the whole
     class when its targets never change.
     """
 

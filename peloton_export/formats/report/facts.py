@@ -4,7 +4,7 @@
 samples) to a JSON-ready dict of about a kilobyte: when, what, how long, how far, the
 mean-maximal power curve and the fastest times over the record distances. The workout
 page embeds these facts, and ``index.html`` is built from them alone, so a history of
-thousands of workouts is never parsed again (see :mod:`peloton_export.report.index`).
+thousands of workouts is never parsed again (see :mod:`peloton_export.formats.report.index`).
 
 Computations (all deterministic, pure functions of the samples):
 

@@ -4,7 +4,7 @@
 clock, the host's timezone or locale. Every piece of text from Peloton (title, instructor,
 movement names, notes) is escaped; the page's Content-Security-Policy forbids scripts and
 every network request as a second line of defence. The page embeds its summary facts
-(:mod:`peloton_export.report.facts`) in a ``<script type="application/json">`` data block,
+(:mod:`peloton_export.formats.report.facts`) in a ``<script type="application/json">`` data block,
 which browsers never execute, for the history page.
 """
 

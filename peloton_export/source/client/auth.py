@@ -3,7 +3,7 @@
 Strategies (``[peloton-export] auth``, default ``cached,pkce,token``):
 
 ``cached``
-    the saved login (:class:`~peloton_export.client.tokens.TokenStore`); an expired access
+    the saved login (:class:`~peloton_export.source.client.tokens.TokenStore`); an expired access
     token is refreshed with the refresh token. A 401 during the run refreshes once; only if
     that fails is a new login tried.
 ``pkce``
@@ -17,7 +17,7 @@ Strategies (``[peloton-export] auth``, default ``cached,pkce,token``):
     when configured: not in the default order).
 
 Every password login that fails starts a persisted cooldown
-(:class:`~peloton_export.client.tokens.Cooldown`), so a cron job never hammers the login
+(:class:`~peloton_export.source.client.tokens.Cooldown`), so a cron job never hammers the login
 endpoint: unattended runs honour it after one failure. A person typing the password at a
 terminal (``Auth.interactive``) may retry at once until :data:`INTERACTIVE_FAILURES` failures
 are recorded (the cooldown after the first three is 10, 20 then 40 minutes, so three typos

@@ -20,7 +20,7 @@
 
 The clock, the sleep and the jitter source are injectable, so tests never sleep. The
 ``Retry-After`` reader, the backoff and the token bucket are the sink toolkit's
-(:mod:`peloton_export.sinkkit.retry`), shared with every upload plugin.
+(:mod:`peloton_export.net.retry`), shared with every upload plugin.
 """
 
 from __future__ import annotations

@@ -17,13 +17,13 @@ process and path (shared by every :class:`Ledger` on that path, guarded by a loc
 ``tombstones``
     (workout, sink) pairs never to upload again (the user deleted the remote copy).
 ``stacks`` and ``stack_members``
-    stacked classes (:mod:`peloton_export.stacking`): a stack's id, its member workout ids
+    stacked classes (:mod:`peloton_export.workout.stacking`): a stack's id, its member workout ids
     (JSON list, start order) and when it was formed; each member's stack. A stack's files
     and uploads are recorded in ``exports`` and ``uploads`` under the stack id.
 ``fetch_failures``
     workouts whose detail or performance graph could not be fetched: attempts, first and
     last failure (epoch seconds), the last one-line reason (see
-    :mod:`peloton_export.client.fetch_policy` for the retry bound).
+    :mod:`peloton_export.source.fetch_policy` for the retry bound).
 ``meta``
     small key/value facts (for example that the first full backfill finished).
 
@@ -133,7 +133,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
     ),
     # stacked classes: the tables are created by _SCHEMA (CREATE TABLE IF NOT EXISTS)
     3: (),
-    # fetch failures (peloton_export.client.fetch_policy)
+    # fetch failures (peloton_export.source.fetch_policy)
     4: (_FETCH_FAILURES,),
 }
 
