@@ -48,16 +48,16 @@ BUILTIN_PREFIX = "peloton_export.default_plugins."
 #: Built-in plugins by entry-point name. Used when the package's own entry points are not
 #: installed (running from a source tree) and by tests that build a host without entry points.
 DEFAULT_PLUGINS: dict[str, str] = {
-    "tcx": "peloton_export.formats.tcx",
-    "gpx": "peloton_export.formats.gpx",
-    "csv": "peloton_export.formats.csv",
+    "tcx": "peloton_export.default_plugins.tcx",
+    "gpx": "peloton_export.default_plugins.gpx",
+    "csv": "peloton_export.default_plugins.csv_format",
     "json": "peloton_export.default_plugins.json_format",
     "directory": "peloton_export.default_plugins.directory",
     "fit": "peloton_export.default_plugins.fit",
     "merge": "peloton_export.default_plugins.merge",
     "html": "peloton_export.default_plugins.html",
     "parquet": "peloton_export.default_plugins.parquet",
-    "unattended": "peloton_export.cli.unattended",
+    "unattended": "peloton_export.default_plugins.unattended",
     "notify": "peloton_export.default_plugins.notify",
 }
 

@@ -149,3 +149,13 @@ def test_every_path_the_docs_name_resolves() -> None:
                 missing.append(dotted)
             break
     assert not missing, f"named in the docs but not importable: {missing}"
+
+
+def test_the_builtin_plugin_list_matches_the_entry_points() -> None:
+    """A source tree without installed entry points loads the same modules (plugins.DEFAULT_PLUGINS)."""
+    import tomllib
+
+    from peloton_export.plugins import DEFAULT_PLUGINS
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["entry-points"]["peloton_export"] == DEFAULT_PLUGINS
