@@ -3,6 +3,7 @@ to the archive, from each entry's ``meta.json`` (``workout.json`` when that is u
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 from peloton_export.results import Selection
@@ -62,7 +63,9 @@ def _start_and_discipline(
     except ArchiveError:
         return None, lambda: None
     start = workout.get("start_time")
-    start_time = int(start) if isinstance(start, int | float) and not isinstance(start, bool) else None
+    start_time = None  # also for NaN or infinity: the export reports the workout alone
+    if isinstance(start, int | float) and not isinstance(start, bool) and math.isfinite(start):
+        start_time = int(start)
     recorded = str(workout.get("fitness_discipline") or "").lower() or None
     return start_time, lambda: recorded
 
