@@ -18,15 +18,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fit_decode import decode
 
-from peloton_export.default_plugins.tcx import render_tcx
 from peloton_export.errors import SkipWorkout
-from peloton_export.fit.encode import encode_workout
+from peloton_export.formats.fit.encode import encode_workout
+from peloton_export.formats.json import workout_to_dict
+from peloton_export.formats.report import render_page
+from peloton_export.formats.tcx import render_tcx
 from peloton_export.model import Workout
 from peloton_export.normalize import normalize
-from peloton_export.report import render_page
-from peloton_export.serialize import workout_to_dict
-from peloton_export.stacking import stack_workouts
 from peloton_export.testing.synth import KINDS, synth_workout
+from peloton_export.workout.stacking import stack_workouts
 
 START = datetime(2026, 4, 6, 6, 0, tzinfo=UTC)
 STACKS = (
@@ -65,8 +65,8 @@ def _synthetic() -> Iterator[tuple[str, Workout]]:
 
 
 def _recorded(fixtures: Path, tmp: Path) -> Iterator[tuple[str, Workout]]:
-    from peloton_export.archive import Archive
-    from peloton_export.importers import import_path
+    from peloton_export.source.importers import import_path
+    from peloton_export.store.archive import Archive
 
     archive = Archive(tmp / "archive")
     assert import_path(fixtures, archive).ok

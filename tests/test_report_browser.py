@@ -8,7 +8,7 @@ to keep), else under the test's own tmp folder.
 
 Issue 23: in every chart of every page (both sizes) the rendered label boxes do not
 intersect, stay inside their chart and off the bars; a line breaks only where the data has
-a gap (:data:`peloton_export.report.svg.GAP_S`), counted from the JSON file's samples.
+a gap (:data:`peloton_export.formats.report.svg.GAP_S`), counted from the JSON file's samples.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from typing import Any
 import pytest
 
 from peloton_export.cli import run
+from peloton_export.formats.report import build_index, render_page
+from peloton_export.formats.report.svg import GAP_S
 from peloton_export.normalize import normalize
-from peloton_export.report import build_index, render_page
-from peloton_export.report.svg import GAP_S
 from peloton_export.testing.synth.kinds import synth_workout as demo_workout
 
 CHROMIUM = Path("/usr/bin/chromium")

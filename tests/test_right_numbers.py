@@ -19,14 +19,14 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fit_decode import decode
 
-from peloton_export.default_plugins.tcx import render_tcx
-from peloton_export.fit.encode import encode_workout
+from peloton_export.formats.fit.encode import encode_workout
+from peloton_export.formats.json import workout_to_dict
+from peloton_export.formats.report import render_page
+from peloton_export.formats.tcx import render_tcx
 from peloton_export.model import TargetRange, Workout
 from peloton_export.normalize import normalize
-from peloton_export.report import render_page
-from peloton_export.serialize import workout_to_dict
-from peloton_export.stacking import stack_workouts
 from peloton_export.testing.synth import synth_workout
+from peloton_export.workout.stacking import stack_workouts
 
 GAP_S = 45
 START = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
@@ -125,8 +125,8 @@ def _fit_steps(workout: Workout) -> list[tuple[int, str, str | None]]:
 
 
 def test_tread_steps_are_peloton_s_66_target_spans(fixtures_dir: Path, tmp_path: Path) -> None:
-    from peloton_export.archive import Archive
-    from peloton_export.importers import import_path
+    from peloton_export.source.importers import import_path
+    from peloton_export.store.archive import Archive
 
     archive = Archive(tmp_path / "archive")
     report = import_path(fixtures_dir / "peloton-to-garmin" / "tread_run_workout.json", archive)
