@@ -12,8 +12,9 @@ file. :func:`load_state` puts it together: a bad file or field is one warning na
 file and what was wrong, then treated as absent (or, with ``strict``, a
 :class:`StateFileError` carrying the fix), never a traceback and never a hang.
 
-Only the standard library: this module is in the bottom layer, beside
-:mod:`peloton_export.atomic`.
+Only the standard library: this module is the bottom layer of the stage contract in
+``pyproject.toml`` (under ``peloton_export.config``, which reads the config file through it,
+so it cannot live in ``store/`` beside :mod:`peloton_export.store.atomic`).
 """
 
 from __future__ import annotations

@@ -27,18 +27,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from peloton_export import cli
-from peloton_export.client.tokens import TokenStore as PelotonTokens
 from peloton_export.config import load_config
 from peloton_export.errors import ConfigError, LocalFileError, PelotonExportError, UploadError
-from peloton_export.notify import Notifier
+from peloton_export.formats.report.index import _load_cache
+from peloton_export.net.cooldown import LoginCooldown
+from peloton_export.net.tokens import TokenStore as SinkTokens
 from peloton_export.readback import MAX_PID, MAX_TIMESTAMP, NON_FINITE, StateFileError, same_bytes
-from peloton_export.report.index import _load_cache
-from peloton_export.runlock import run_lock
-from peloton_export.schedule import ServiceFile, read_installed, uninstall
-from peloton_export.sinkkit.cooldown import LoginCooldown
 from peloton_export.sinkkit.journal import UploadJournal
-from peloton_export.sinkkit.tokens import TokenStore as SinkTokens
-from peloton_export.watch_status import health, read_status, watch_status_lines
+from peloton_export.source.client.tokens import TokenStore as PelotonTokens
+from peloton_export.store.runlock import run_lock
+from peloton_export.unattended.notify import Notifier
+from peloton_export.unattended.schedule import ServiceFile, read_installed, uninstall
+from peloton_export.unattended.status import health, read_status, watch_status_lines
 
 SPECIALS = ("fifo", "dev_zero", "sparse_300mb", "folder", "dangling")
 
