@@ -159,6 +159,7 @@ def _result_lines(result: WorkoutResult, *, dry_run: bool) -> Iterator[str]:
         yield from (f"  would write {f.path}" for f in result.files if f.status == "planned" and f.path)
     if result.status in ("skipped", "failed"):
         reason = result.reason.removeprefix(f"workout {result.workout_id}: ")
+        reason = reason.removeprefix(f"workout {result.workout_id}, ")  # a NormalizeError's field
         yield f"  {result.status} {result.workout_id}: {reason}"
     for s in result.sinks:
         if s.status == "planned":

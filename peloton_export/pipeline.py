@@ -48,6 +48,7 @@ from peloton_export.plugins import PluginHost, create_host
 from peloton_export.raw import parse_json_object
 from peloton_export.specs import ExportContext, FormatSpec, SinkSpec
 from peloton_export.stacking import Candidate, StackSettings, group, stack_workouts
+from peloton_export.timeutil import epoch_seconds
 
 if TYPE_CHECKING:
     from peloton_export.client.sync import SyncReport
@@ -184,8 +185,7 @@ def _start_and_discipline(
         workout = archive.load_body(workout_id, "workout")
     except ArchiveError:
         return None, lambda: None
-    start = workout.get("start_time")
-    start_time = int(start) if isinstance(start, int | float) and not isinstance(start, bool) else None
+    start_time = epoch_seconds(workout.get("start_time"))
     recorded = str(workout.get("fitness_discipline") or "").lower() or None
     return start_time, lambda: recorded
 
@@ -412,9 +412,9 @@ class Exporter:
             body = parse_json_object(path.read_bytes(), what=str(path))
         except (OSError, ValueError, ArchiveError):
             return None
-        end = body.get("end_time")
+        end = epoch_seconds(body.get("end_time"))
         discipline = meta.discipline or str(body.get("fitness_discipline") or "")
-        if not isinstance(end, int | float) or isinstance(end, bool) or not discipline:
+        if end is None or not discipline:
             return None
         return Candidate(item.workout_id, discipline.lower(), float(meta.start_time), float(end))
 

@@ -82,7 +82,9 @@ def test_the_session_check_fails_a_run_that_wrote_into_the_real_home(
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-W", "default")
     if into_real_home:
         assert result.ret == pytest.ExitCode.TESTS_FAILED
-        result.stdout.fnmatch_lines(["*home guard: the tests wrote into the real HOME*2 new paths*", "*Sync/ride.json*"])
+        result.stdout.fnmatch_lines(
+            ["*home guard: the tests wrote into the real HOME*2 new paths*", "*Sync/ride.json*"]
+        )
         result.stdout.fnmatch_lines(["*1 passed*"])
     else:
         assert result.ret == pytest.ExitCode.OK
