@@ -25,11 +25,13 @@ from peloton_export.errors import (
     AuthRequired,
     ConfigError,
     NormalizeError,
+    OutputRefused,
     PelotonExportError,
     PluginError,
     SkipFormat,
     SkipWorkout,
     UploadError,
+    refuses_writes,
 )
 from peloton_export.filenames import export_stem
 from peloton_export.ledger import ExportRecord, Ledger, content_hash
@@ -585,6 +587,8 @@ class Exporter:
             spec.write(workout, buffer, self.context)
         except SkipFormat as exc:
             return self._record_not_applicable(workout, FileResult(spec.name, "skipped", None, str(exc)))
+        except OutputRefused:
+            raise  # the whole run stops: every other workout would fail the same way
         except PelotonExportError as exc:
             return FileResult(spec.name, "failed", None, str(exc))
         except Exception as exc:  # a plugin's bug: attribute it, keep going
@@ -604,6 +608,8 @@ class Exporter:
         try:
             write_bytes_atomic(path, data)
         except OSError as exc:
+            if refuses_writes(exc):
+                raise OutputRefused.at(self.context.output_dir, path, exc) from None
             return FileResult(spec.name, "failed", path, f"cannot write {path}: {exc.strerror or exc}")
         return self._record(workout, FileResult(spec.name, "exported", path, summary=row), data)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from peloton_export.atomic import write_bytes_atomic
-from peloton_export.errors import PelotonExportError
+from peloton_export.errors import OutputRefused, PelotonExportError, refuses_writes
 from peloton_export.hookspecs import hookimpl
 from peloton_export.ledger import content_hash
 from peloton_export.model import Workout
@@ -67,6 +67,8 @@ def write_parquet(workout: Workout, stream: BinaryIO, context: ExportContext) ->
                     write_bytes_atomic(path, data)
                 _remove_stale(context.output_dir / dataset.ROOT, table, path)
             except OSError as exc:
+                if refuses_writes(exc):
+                    raise OutputRefused.at(context.output_dir, path, exc) from None
                 raise PelotonExportError(f"cannot write {path}: {exc.strerror or exc}") from None
     receipt = {
         "schema": dataset.SCHEMA_NAME,
