@@ -89,16 +89,27 @@ def login_command(use_token: bool, username: str | None, ignore_cooldown: bool) 
 
 def _typed_login(auth: Authenticator, typed: bool) -> Token:
     """The password login; a password typed at the prompt is rejected with a prompt's wording."""
-    from peloton_export.client.auth import WrongPassword
+    from peloton_export.client.auth import INTERACTIVE_FAILURES, WrongPassword
 
     try:
         return auth.login_password()
     except WrongPassword as exc:
         if not typed:
             raise
+        state = auth.cooldown.active()
+        # at a terminal a few retries are allowed at once; otherwise the cooldown holds now
+        left = INTERACTIVE_FAILURES - (state.failures if state is not None else 0) if auth.interactive else 0
+        if state is not None and left <= 0:
+            until = datetime.fromtimestamp(state.until, UTC).strftime("%H:%M UTC")
+            raise WrongPassword(
+                "Peloton rejected the email or password you typed, and that was the last retry"
+                f" allowed at once: the login cooldown holds until {until} (to protect your"
+                " account); `peloton-export login --ignore-cooldown` tries anyway"
+            ) from exc
+        tries = "1 more try" if left == 1 else f"{left} more tries"
         raise WrongPassword(
             "Peloton rejected the email or password you typed; run `peloton-export login` again "
-            "to retype them (a few typos are allowed before the login cooldown holds)"
+            f"to retype them ({tries} before the login cooldown holds)"
         ) from exc
 
 

@@ -362,7 +362,9 @@ def _sync_step(
         )
     except (PelotonExportError, OSError) as exc:
         problem = _sync_problem(exc, archive.root)
-        log.warning("sync failed: %s", problem)
+        # the report carries it (report.sync_error): the command line prints it once, as
+        # "Sync failed: ..."; a warning here would say it twice
+        log.info("sync failed: %s", problem)
         return None, problem, exc
     if sync.not_found:
         raise ConfigError(f"unknown workout id: {', '.join(sync.not_found)} (Peloton has no such workout)")
