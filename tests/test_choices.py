@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from peloton_export.archive import Archive
-from peloton_export.choices import Choices
 from peloton_export.cli import run as cli
+from peloton_export.export.choices import Choices
+from peloton_export.store.archive import Archive
 from peloton_export.testing.synth.tiny import put_tiny, tiny_id
 
 

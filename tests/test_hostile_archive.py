@@ -31,9 +31,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from peloton_export.archive import BODY_FILES, Archive
 from peloton_export.cli import run as cli
 from peloton_export.raw import RawWorkout
+from peloton_export.store.archive import BODY_FILES, Archive
 from peloton_export.testing.synth import synth_workout
 from peloton_export.testing.synth.tiny import tiny_bodies
 from tests.test_hostile import READ_KEYS
@@ -244,7 +244,7 @@ def test_the_fresh_clone_case_fails_alone_with_one_line(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, 1e308, -5, "1767250800", True, None])
 def test_epoch_seconds_accepts_only_plausible_finite_numbers(value: Any) -> None:
-    from peloton_export.timeutil import epoch_seconds
+    from peloton_export.raw import epoch_seconds
 
     assert epoch_seconds(value) is None
     assert epoch_seconds(1_767_250_800.7) == 1_767_250_800

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from peloton_export.archive import Archive
 from peloton_export.cli import run as cli
 from peloton_export.plugins import create_host
+from peloton_export.store.archive import Archive
 from peloton_export.testing.synth.tiny import put_tiny, tiny_id
 
 
@@ -90,10 +90,11 @@ def test_counts_are_singular_for_one(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 
 def test_watch_summary_counts_are_singular_for_one(tmp_path: Path) -> None:
-    from peloton_export.client.sync import SyncReport
-    from peloton_export.pipeline import Exporter, Selection, resolve_formats
+    from peloton_export.export.exporter import Exporter, resolve_formats
+    from peloton_export.results import Selection
+    from peloton_export.source.sync import SyncReport
     from peloton_export.specs import ExportContext
-    from peloton_export.watch_cycle import summarize
+    from peloton_export.unattended.cycle import summarize
 
     archive = Archive(tmp_path / "archive")
     put_tiny(archive, tiny_id(0))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from peloton_export.archive import Archive
+from peloton_export.store.archive import Archive
 from peloton_export.testing.synth import synth_workout
 from peloton_export.testing.synth.tiny import put_tiny, tiny_id
 

@@ -68,8 +68,7 @@ from peloton_export.normalize.metrics import (
 )
 from peloton_export.normalize.reconcile import listed_strokes, reconcile_distance, stroke_offsets
 from peloton_export.normalize.strength import read_sets
-from peloton_export.raw import RawWorkout
-from peloton_export.timeutil import MAX_EPOCH, MIN_EPOCH
+from peloton_export.raw import MAX_EPOCH, MIN_EPOCH, RawWorkout
 
 __all__ = ["normalize"]
 
