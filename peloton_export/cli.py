@@ -28,6 +28,7 @@ from peloton_export.cli_sync import (
 )
 from peloton_export.config import Config, load_config
 from peloton_export.errors import ConfigError, LocalFileError, PelotonExportError, RegistrationConflict
+from peloton_export.insights.cli import bike_group
 from peloton_export.paths import archive_dir
 from peloton_export.pipeline import ExportReport, Selection, Status, WorkoutResult
 from peloton_export.plugins import PluginHost, create_host
@@ -409,6 +410,7 @@ def build_cli(host: PluginHost) -> click.Group:
         logout_command,
         status_command(host),
         ledger_group,
+        bike_group,
     ):
         cli.add_command(command)
     host.add_commands(cli)
