@@ -18,7 +18,6 @@ from pathlib import Path
 
 import click
 
-from peloton_export.insights.drift import MIN_RIDES
 from peloton_export.insights.model import Answer, BikeModel, BikeModels
 
 _ARCHIVE = click.option(
@@ -121,6 +120,8 @@ def model_command(archive_path: Path | None, as_json: bool) -> None:
 
 def model_lines(models: BikeModels) -> list[str]:
     """The human-readable report of ``bike model``."""
+    from peloton_export.insights.drift import MIN_RIDES
+
     lines: list[str] = []
     for device in models.devices():
         eras = [m for m in models.models if m.device == device]

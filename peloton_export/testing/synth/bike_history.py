@@ -41,9 +41,12 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from peloton_export.model import Sample, TargetRange, Workout
+from peloton_export.raw import JsonObject
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from peloton_export.archive import Archive
 
 #: Seconds the brake takes to reach a new knob position.
 LAG_S = 3
@@ -137,6 +140,81 @@ class SynthRide:
         )
 
 
+    def bodies(self) -> dict[str, JsonObject]:
+        """``{"workout": ..., "performance_graph": ...}``: the ride as raw API bodies (a class
+        with ``pedaling_start_offset`` 60; targets in ``target_metrics_performance_data``)."""
+        start = int(self.start.timestamp())
+        duration = (self.offsets[-1] if self.offsets else 0) + self.every_n
+        pso = 60
+
+        def metric(slug: str, name: str, unit: str, values: tuple[float | None, ...]) -> JsonObject:
+            present = [v for v in values if v is not None]
+            return {
+                "slug": slug,
+                "display_name": name,
+                "display_unit": unit,
+                "values": [None if v is None else int(v) for v in values],
+                "average_value": round(sum(present) / len(present)) if present else None,
+                "max_value": max(present) if present else None,
+            }
+
+        spans: dict[tuple[int, int], list[JsonObject]] = {}
+        for t in self.targets:
+            spans.setdefault((t.start_offset, t.end_offset), []).append(
+                {"name": t.metric, "lower": t.lower, "upper": t.upper}
+            )
+        work = sum(p for p in self.output if p is not None) * self.every_n
+        workout: JsonObject = {
+            "id": self.workout_id,
+            "status": "COMPLETE",
+            "created_at": start - 60,
+            "start_time": start,
+            "end_time": start + duration,
+            "timezone": "UTC",
+            "fitness_discipline": "cycling",
+            "workout_type": "class",
+            "name": "Cycling Workout",
+            "platform": "home_bike",
+            "device_type": self.device_type,
+            "metrics_type": "cycling",
+            "total_work": float(work),
+            "has_pedaling_metrics": True,
+            "has_paused": False,
+            "pause_time_elapsed": 0,
+            "ride": {
+                "id": self.workout_id[::-1],
+                "title": f"{duration // 60} min Synthetic Ride",
+                "duration": duration,
+                "pedaling_start_offset": pso,
+                "instructor": {"name": "Synth Demo"},
+                "fitness_discipline": "cycling",
+            },
+        }
+        graph: JsonObject = {
+            "duration": duration,
+            "seconds_since_pedaling_start": [o + 1 for o in self.offsets],
+            "segment_list": [],
+            "metrics": [
+                metric("output", "Output", "watts", self.output),
+                metric("cadence", "Cadence", "rpm", self.cadence),
+                metric("resistance", "Resistance", "%", self.resistance),
+            ],
+            "summaries": [
+                {"slug": "total_output", "display_name": "Total Output", "display_unit": "kj",
+                 "value": round(work / 1000)},
+            ],
+            "average_summaries": [],
+        }
+        if spans:
+            graph["target_metrics_performance_data"] = {
+                "target_metrics": [
+                    {"offsets": {"start": a + pso + 1, "end": b + pso + 1}, "metrics": metrics}
+                    for (a, b), metrics in sorted(spans.items())
+                ]
+            }
+        return {"workout": workout, "performance_graph": graph}
+
+
 @dataclass(frozen=True, slots=True)
 class SynthHistory:
     """A history of rides in start order, with the truth they were made from."""
@@ -157,6 +235,14 @@ class SynthHistory:
     def workouts(self) -> list[Workout]:
         """Every ride as a :class:`~peloton_export.model.Workout`."""
         return [ride.workout() for ride in self.rides]
+
+    def put(self, archive: Archive) -> None:
+        """Store every ride's raw bodies in ``archive`` (source ``synth``)."""
+        import json
+
+        for ride in self.rides:
+            bodies = {k: json.dumps(v).encode() for k, v in ride.bodies().items()}
+            archive.put(ride.workout_id, bodies, source="synth")
 
 
 def bike_history(
