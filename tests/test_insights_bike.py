@@ -10,16 +10,18 @@ import pytest
 
 pytest.importorskip("numpy", reason="the insights extra (numpy) is not installed")
 
-from peloton_export.archive import Archive  # noqa: E402
-from peloton_export.cli import run  # noqa: E402
-from peloton_export.importers import import_paths  # noqa: E402
-from peloton_export.insights.fit import analyze, fit_model, holdout  # noqa: E402
-from peloton_export.insights.model import models_from_json  # noqa: E402
-from peloton_export.insights.rides import LAG_S, ride_series  # noqa: E402
-from peloton_export.insights.store import load_models, load_rides, model_path  # noqa: E402
-from peloton_export.model import Sample  # noqa: E402
-from peloton_export.plugins import create_host  # noqa: E402
-from peloton_export.testing.synth.bike_history import SynthHistory, bike_history  # noqa: E402
+import itertools
+
+from peloton_export.archive import Archive
+from peloton_export.cli import run
+from peloton_export.importers import import_paths
+from peloton_export.insights.fit import analyze, fit_model, holdout
+from peloton_export.insights.model import models_from_json
+from peloton_export.insights.rides import LAG_S, ride_series
+from peloton_export.insights.store import load_models, load_rides, model_path
+from peloton_export.model import Sample
+from peloton_export.plugins import create_host
+from peloton_export.testing.synth.bike_history import SynthHistory, bike_history
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +50,20 @@ def test_coasting_zero_cadence_glitches_and_lag_seconds_are_left_out(history: Sy
     start = workout.start
     samples = [
         Sample(offset=i, time=start, power_w=100.0, cadence_rpm=c, resistance_pct=r)
-        for i, (c, r) in enumerate([(80, 40), (80, 40), (0, 40), (30, 40), (186, 40), (80, 45), (80, 45),
-                                    (80, 45), (80, 45), (80, 45)])
+        for i, (c, r) in enumerate(
+            [
+                (80, 40),
+                (80, 40),
+                (0, 40),
+                (30, 40),
+                (186, 40),
+                (80, 45),
+                (80, 45),
+                (80, 45),
+                (80, 45),
+                (80, 45),
+            ]
+        )
     ]
     series = ride_series(replace(workout, samples=tuple(samples)))
     assert series is not None
@@ -118,8 +132,9 @@ def test_rides_of_another_device_get_their_own_model(history: SynthHistory) -> N
 def test_bike_resistance_is_within_2_points_of_the_true_map(
     archive_root: Path, history: SynthHistory, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = cli(["bike", "resistance", "--output", "200", "--cadence", "90",
-                          "--archive", str(archive_root)], capsys)
+    code, out, err = cli(
+        ["bike", "resistance", "--output", "200", "--cadence", "90", "--archive", str(archive_root)], capsys
+    )
     assert code == 0, err
     truth = history.truth.resistance_for(200, 90)
     assert truth is not None
@@ -145,10 +160,12 @@ def test_bike_resistance_is_within_2_points_of_the_true_map(
     assert checked > 150
 
 
-def test_bike_output_and_the_grid(archive_root: Path, history: SynthHistory,
-                                  capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = cli(["bike", "output", "--cadence", "90", "--resistance", "45",
-                        "--archive", str(archive_root)], capsys)
+def test_bike_output_and_the_grid(
+    archive_root: Path, history: SynthHistory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = cli(
+        ["bike", "output", "--cadence", "90", "--resistance", "45", "--archive", str(archive_root)], capsys
+    )
     assert code == 0
     watts = float(out.split("%: ")[1].split(" W")[0])
     assert watts == pytest.approx(history.truth.watts(90, 45), rel=0.03)
@@ -159,12 +176,13 @@ def test_bike_output_and_the_grid(archive_root: Path, history: SynthHistory,
     assert rows[0].split()[-1] == "350" and rows[1].split()[0] == "60"
     # resistance falls with cadence at a given output, rises with output at a given cadence
     grid = [[float(c.rstrip("*")) for c in row.split()[1:]] for row in rows[1:7]]
-    assert all(a < b for row in grid for a, b in zip(row, row[1:], strict=False))
+    assert all(a < b for row in grid for a, b in itertools.pairwise(row))
     assert all(grid[i][j] > grid[i + 1][j] for i in range(5) for j in range(7))
 
 
-def test_bike_model_reports_the_fit_and_its_rides(archive_root: Path,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_bike_model_reports_the_fit_and_its_rides(
+    archive_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, err = cli(["bike", "model", "--archive", str(archive_root)], capsys)
     assert code == 0, err
     assert "Bike home_bike_v1: 24 rides" in out
@@ -176,12 +194,26 @@ def test_bike_model_reports_the_fit_and_its_rides(archive_root: Path,
     assert models_from_json(data).models[0].holdout is not None
 
 
-def test_usage_errors_and_a_broken_model_file(archive_root: Path, tmp_path: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_usage_errors_and_a_broken_model_file(
+    archive_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, _, err = cli(["bike", "resistance", "--output", "200", "--archive", str(archive_root)], capsys)
     assert code == 2 and "give both --output and --cadence" in err
-    code, _, err = cli(["bike", "output", "--cadence", "90", "--resistance", "45", "--device", "tread",
-                        "--archive", str(archive_root)], capsys)
+    code, _, err = cli(
+        [
+            "bike",
+            "output",
+            "--cadence",
+            "90",
+            "--resistance",
+            "45",
+            "--device",
+            "tread",
+            "--archive",
+            str(archive_root),
+        ],
+        capsys,
+    )
     assert code == 2 and "no model for device 'tread'; devices: home_bike_v1" in err
     code, _, err = cli(["bike", "model", "--archive", str(tmp_path / "none")], capsys)
     assert code == 2 and "no archive at" in err and "Traceback" not in err
@@ -189,8 +221,10 @@ def test_usage_errors_and_a_broken_model_file(archive_root: Path, tmp_path: Path
     saved = path.read_bytes()
     try:
         path.write_text("{not json", encoding="utf-8")
-        code, out, err = cli(["bike", "output", "--cadence", "90", "--resistance", "45",
-                              "--archive", str(archive_root)], capsys)
+        code, out, err = cli(
+            ["bike", "output", "--cadence", "90", "--resistance", "45", "--archive", str(archive_root)],
+            capsys,
+        )
         assert code == 0 and "Ignoring the saved model" in err and " W " in out
     finally:
         path.write_bytes(saved)

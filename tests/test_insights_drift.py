@@ -10,10 +10,10 @@ import pytest
 
 pytest.importorskip("numpy", reason="the insights extra (numpy) is not installed")
 
-from peloton_export.insights.drift import segment  # noqa: E402
-from peloton_export.insights.fit import analyze  # noqa: E402
-from peloton_export.insights.rides import RideSeries, ride_series  # noqa: E402
-from peloton_export.testing.synth.bike_history import SynthHistory, bike_history  # noqa: E402
+from peloton_export.insights.drift import segment
+from peloton_export.insights.fit import analyze
+from peloton_export.insights.rides import RideSeries, ride_series
+from peloton_export.testing.synth.bike_history import SynthHistory, bike_history
 
 
 def _series(history: SynthHistory) -> list[RideSeries]:

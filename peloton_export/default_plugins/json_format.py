@@ -23,10 +23,14 @@ def write_json(workout: Workout, stream: BinaryIO, context: ExportContext) -> No
 
     :raises ConfigError: an unknown lap strategy.
     """
+    from peloton_export.insights.cues import cues_for
     from peloton_export.sinkkit.templates import activity_title  # sinkkit loads requests
 
     data = workout_to_dict(workout, context.option("laps") or context.option("fit.laps") or "auto")
     data["activity_title"] = activity_title(workout, context, plugin="json")
+    cues = cues_for(workout, context.state)
+    if cues is not None:
+        data["class_cues"] = cues.to_json()
     text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
     stream.write(text.encode("utf-8"))
     stream.write(b"\n")

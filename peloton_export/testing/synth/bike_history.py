@@ -139,7 +139,6 @@ class SynthRide:
             targets=self.targets,
         )
 
-
     def bodies(self) -> dict[str, JsonObject]:
         """``{"workout": ..., "performance_graph": ...}``: the ride as raw API bodies (a class
         with ``pedaling_start_offset`` 60; targets in ``target_metrics_performance_data``)."""
@@ -200,8 +199,12 @@ class SynthRide:
                 metric("resistance", "Resistance", "%", self.resistance),
             ],
             "summaries": [
-                {"slug": "total_output", "display_name": "Total Output", "display_unit": "kj",
-                 "value": round(work / 1000)},
+                {
+                    "slug": "total_output",
+                    "display_name": "Total Output",
+                    "display_unit": "kj",
+                    "value": round(work / 1000),
+                },
             ],
             "average_summaries": [],
         }
