@@ -107,7 +107,7 @@ def test_html_shows_the_band_and_the_table(setup: tuple[SynthHistory, Path, Path
 def test_without_a_saved_model_nothing_changes(
     setup: tuple[SynthHistory, Path, Path], tmp_path: Path
 ) -> None:
-    _, archive, out = setup
+    _, archive, _ = setup
     path = model_path(archive)
     saved = path.read_bytes()
     path.unlink()
