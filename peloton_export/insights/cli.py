@@ -18,7 +18,7 @@ from pathlib import Path
 
 import click
 
-from peloton_export.insights.model import Answer, BikeModel, BikeModels
+from peloton_export.insights.model import Answer, BikeModel, BikeModels, RideFit
 
 _ARCHIVE = click.option(
     "--archive",
@@ -127,45 +127,50 @@ def model_lines(models: BikeModels) -> list[str]:
         eras = [m for m in models.models if m.device == device]
         rides = [r for r in models.rides if r.device == device]
         lines.append(f"Bike {device}: {_n(len(rides), 'ride')}, {sum(r.seconds for r in rides):,} s used")
-        for change in (c for c in models.change_points if c.device == device):
-            lines.append(f"  change point: {change.sentence()}")
+        lines.extend(f"  change point: {c.sentence()}" for c in models.change_points if c.device == device)
         noise = models.noise_pct.get(device)
         if noise is not None and len(eras) == 1 and len(rides) >= 2 * MIN_RIDES:
             lines.append(f"  no change point (per-ride residual noise {noise:.1f} %)")
         for m in eras:
-            start = m.era_start.date().isoformat() if m.era_start else "?"
-            end = m.era_end.date().isoformat() if m.era_end else "?"
-            lines.append(f"  era {m.era}: {start} to {end}, {_n(len(m.rides), 'ride')}, {m.seconds:,} s")
-            lines.append(f"    {m.formula()}")
-            lines.append(
-                f"    fitted on cadence {m.cadence_range[0]:.0f}-{m.cadence_range[1]:.0f} rpm, "
-                f"resistance {m.resistance_range[0]:.0f}-{m.resistance_range[1]:.0f} %"
-            )
-            hold = m.holdout
-            if hold is None:
-                lines.append("    hold-out: none (one ride); ranges are the fit's own residuals")
-                continue
-            lines.append(
-                f"    hold-out ({hold.method}): error {hold.mae_pct:.1f} % per sample, ride bias "
-                f"{hold.bias_mean_abs_pct:.1f} % on average (at most {hold.bias_max_abs_pct:.1f} %); "
-                f"90 % of samples within {hold.q05_pct:+.1f} % .. {hold.q95_pct:+.1f} %"
-            )
-            for step in hold.by_step:
-                lines.append(
-                    f"      {step.every_n}-s rides ({step.rides}): error {step.mae_pct:.1f} %, "
-                    f"bias {step.bias_mean_abs_pct:.1f} % on average"
-                )
+            lines.extend(_era_lines(m))
         lines.append("  rides (date, id, samples every, seconds used, era, residual, hold-out bias, error):")
-        for r in rides:
-            bias = "-" if r.bias_pct is None else f"{r.bias_pct:+.1f} %"
-            err = "-" if r.mae_pct is None else f"{r.mae_pct:.1f} %"
-            lines.append(
-                f"    {r.start.date()} {r.workout_id[:12]} {r.every_n}-s {r.seconds:6,d} s era {r.era} "
-                f"{r.residual_pct:+5.1f} % {bias:>8} {err:>7}  {r.title[:36]}"
-            )
-    for line in models.skipped:
-        lines.append(f"left out {line}")
+        lines.extend(_ride_line(r) for r in rides)
+    lines.extend(f"left out {line}" for line in models.skipped)
     return lines
+
+
+def _era_lines(m: BikeModel) -> list[str]:
+    start = m.era_start.date().isoformat() if m.era_start else "?"
+    end = m.era_end.date().isoformat() if m.era_end else "?"
+    lines = [
+        f"  era {m.era}: {start} to {end}, {_n(len(m.rides), 'ride')}, {m.seconds:,} s",
+        f"    {m.formula()}",
+        f"    fitted on cadence {m.cadence_range[0]:.0f}-{m.cadence_range[1]:.0f} rpm, "
+        f"resistance {m.resistance_range[0]:.0f}-{m.resistance_range[1]:.0f} %",
+    ]
+    hold = m.holdout
+    if hold is None:
+        return [*lines, "    hold-out: none (one ride); ranges are the fit's own residuals"]
+    lines.append(
+        f"    hold-out ({hold.method}): error {hold.mae_pct:.1f} % per sample, ride bias "
+        f"{hold.bias_mean_abs_pct:.1f} % on average (at most {hold.bias_max_abs_pct:.1f} %); "
+        f"90 % of samples within {hold.q05_pct:+.1f} % .. {hold.q95_pct:+.1f} %"
+    )
+    lines.extend(
+        f"      {step.every_n}-s rides ({step.rides}): error {step.mae_pct:.1f} %, "
+        f"bias {step.bias_mean_abs_pct:.1f} % on average"
+        for step in hold.by_step
+    )
+    return lines
+
+
+def _ride_line(r: RideFit) -> str:
+    bias = "-" if r.bias_pct is None else f"{r.bias_pct:+.1f} %"
+    err = "-" if r.mae_pct is None else f"{r.mae_pct:.1f} %"
+    return (
+        f"    {r.start.date()} {r.workout_id[:12]} {r.every_n}-s {r.seconds:6,d} s era {r.era} "
+        f"{r.residual_pct:+5.1f} % {bias:>8} {err:>7}  {r.title[:36]}"
+    )
 
 
 @bike_group.command("output")

@@ -64,18 +64,12 @@ def device_key(workout: Workout) -> str:
     return workout.device_type or workout.platform or "unknown"
 
 
-def ride_series(workout: Workout) -> RideSeries | None:
-    """The usable samples of a Bike ride, or ``None`` when it is not one or has none."""
-    if workout.discipline not in BIKE_DISCIPLINES or not workout.samples:
-        return None
-    offsets = [s.offset for s in workout.samples]
-    gaps = sorted(b - a for a, b in itertools.pairwise(offsets) if b > a)
-    every_n = gaps[len(gaps) // 2] if gaps else 1
-    cad: list[float] = []
-    res: list[float] = []
-    out: list[float] = []
+def _usable(workout: Workout, every_n: int) -> list[tuple[float, float, float]]:
+    """(cadence, resistance, output) of the samples a fit may use (see the module docstring)."""
+    kept: list[tuple[float, float, float]] = []
     changed_at: int | None = None
     previous: float | None = None
+    lag = LAG_S if every_n == 1 else 1
     for sample in workout.samples:
         c, r, p = sample.cadence_rpm, sample.resistance_pct, sample.power_w
         if r is not None:
@@ -86,11 +80,26 @@ def ride_series(workout: Workout) -> RideSeries | None:
             continue
         if not (MIN_CADENCE <= c <= MAX_CADENCE) or r < MIN_RESISTANCE or p <= 0:
             continue
-        if changed_at is not None and sample.offset - changed_at < (LAG_S if every_n == 1 else 1):
+        if changed_at is not None and sample.offset - changed_at < lag:
             continue
-        cad.append(float(c))
-        res.append(float(r))
-        out.append(float(p))
+        kept.append((float(c), float(r), float(p)))
+    return kept
+
+
+def ride_series(workout: Workout) -> RideSeries | None:
+    """The usable samples of a Bike ride, or ``None`` when it is not one or has none."""
+    if workout.discipline not in BIKE_DISCIPLINES or not workout.samples:
+        return None
+    offsets = [s.offset for s in workout.samples]
+    gaps = sorted(b - a for a, b in itertools.pairwise(offsets) if b > a)
+    every_n = gaps[len(gaps) // 2] if gaps else 1
+    cad: list[float] = []
+    res: list[float] = []
+    out: list[float] = []
+    for c, r, p in _usable(workout, every_n):
+        cad.append(c)
+        res.append(r)
+        out.append(p)
     if not out:
         return None
     return RideSeries(
