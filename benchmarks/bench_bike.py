@@ -31,11 +31,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from peloton_export.archive import Archive  # noqa: E402
-from peloton_export.importers import import_paths  # noqa: E402
 from peloton_export.insights.fit import analyze, holdout  # noqa: E402
 from peloton_export.insights.rides import RideSeries, ride_series  # noqa: E402
 from peloton_export.insights.store import load_rides  # noqa: E402
+from peloton_export.source.importers import import_paths  # noqa: E402
+from peloton_export.store.archive import Archive  # noqa: E402
 from peloton_export.testing.synth.bike_history import bike_history  # noqa: E402
 
 FIXTURES = (

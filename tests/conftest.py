@@ -28,7 +28,8 @@ def _opt_in(module: str) -> list[str]:
 pytest_plugins = _opt_in(FIXTURES_PLUGIN)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-#: ``../shared``; ``PELOTON_EXPORT_SHARED`` points elsewhere (a git worktree one folder deeper).
+# ``../shared`` next to the checkout; PELOTON_EXPORT_SHARED points elsewhere (a git worktree
+# kept one level deeper than the clone).
 SHARED = Path(os.environ.get("PELOTON_EXPORT_SHARED") or PROJECT_ROOT.parent / "shared")
 FIXTURES = SHARED / "fixtures" / "peloton-api"
 SCHEMAS = SHARED / "schemas"

@@ -12,15 +12,15 @@ pytest.importorskip("numpy", reason="the insights extra (numpy) is not installed
 
 import itertools
 
-from peloton_export.archive import Archive
 from peloton_export.cli import run
-from peloton_export.importers import import_paths
 from peloton_export.insights.fit import analyze, fit_model, holdout
 from peloton_export.insights.model import models_from_json
 from peloton_export.insights.rides import LAG_S, ride_series
 from peloton_export.insights.store import load_models, load_rides, model_path
 from peloton_export.model import Sample
 from peloton_export.plugins import create_host
+from peloton_export.source.importers import import_paths
+from peloton_export.store.archive import Archive
 from peloton_export.testing.synth.bike_history import SynthHistory, bike_history
 
 

@@ -17,10 +17,10 @@ import pytest
 
 pytest.importorskip("numpy", reason="the insights extra (numpy) is not installed")
 
-from peloton_export.archive import Archive
 from peloton_export.cli import run
 from peloton_export.insights.store import model_path
 from peloton_export.plugins import create_host
+from peloton_export.store.archive import Archive
 from peloton_export.testing.synth.bike_history import SynthHistory, bike_history
 
 CHROMIUM = Path("/usr/bin/chromium")

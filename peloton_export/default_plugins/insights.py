@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 from peloton_export.hookspecs import hookimpl
 
 if TYPE_CHECKING:
-    from peloton_export.pipeline import RunContext
-    from peloton_export.plan import ExportPlan
+    from peloton_export.export.plan import ExportPlan
+    from peloton_export.results import RunContext
 
 log = logging.getLogger("peloton_export.insights")
 
@@ -26,9 +26,9 @@ log = logging.getLogger("peloton_export.insights")
 @hookimpl
 def export_started(context: RunContext, plan: ExportPlan) -> None:
     """Load the archive's saved bike model, if there is one."""
-    from peloton_export.archive import ArchiveError, read_file
     from peloton_export.insights.cues import STATE_KEY
     from peloton_export.insights.store import MAX_MODEL_BYTES, model_path
+    from peloton_export.store.archive import ArchiveError, read_file
 
     path = model_path(context.archive.root)
     try:

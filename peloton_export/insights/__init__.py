@@ -2,7 +2,7 @@
 
 Library use (fitting needs the ``insights`` extra, numpy; evaluating does not)::
 
-    from peloton_export.archive import Archive
+    from peloton_export.store.archive import Archive
     from peloton_export.insights import analyze, load_rides
 
     rides, skipped = load_rides(Archive(path))      # RideSeries per Bike ride, lines left out

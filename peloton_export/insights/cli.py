@@ -46,9 +46,9 @@ def _fit(root: Path) -> BikeModels:
         raise click.ClickException(
             "fitting a bike model needs numpy: pip install 'peloton-export[insights]'"
         ) from None
-    from peloton_export.archive import Archive
     from peloton_export.insights.fit import analyze
     from peloton_export.insights.store import load_rides, save_models
+    from peloton_export.store.archive import Archive
 
     if not root.is_dir():
         raise click.ClickException(f"no archive at {root}: run an export or import first")

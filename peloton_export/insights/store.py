@@ -11,11 +11,11 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from peloton_export.archive import PRIVATE, Archive, ArchiveError, read_file
-from peloton_export.atomic import write_bytes_atomic
 from peloton_export.errors import NormalizeError, SkipWorkout
 from peloton_export.insights.model import BikeModels, models_from_json
 from peloton_export.insights.rides import BIKE_DISCIPLINES, RideSeries, ride_series
+from peloton_export.store.archive import PRIVATE, Archive, ArchiveError, read_file
+from peloton_export.store.atomic import write_bytes_atomic
 
 MODEL_FILE = Path("insights") / "bike-model.json"
 #: The largest model file read back (a 10,000-ride history is well under 5 MB).

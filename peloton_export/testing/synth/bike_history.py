@@ -46,7 +46,7 @@ from peloton_export.raw import JsonObject
 if TYPE_CHECKING:
     import numpy as np
 
-    from peloton_export.archive import Archive
+    from peloton_export.store.archive import Archive
 
 #: Seconds the brake takes to reach a new knob position.
 LAG_S = 3
