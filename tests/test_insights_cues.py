@@ -2,7 +2,8 @@
 
 A synthetic history with class targets (cadence and resistance ranges per block) is put in
 a real archive; ``bike model`` fits and saves; an offline export writes JSON and HTML.
-The screenshots (Debian's Chromium) go to ``test-artifacts/insights/``.
+The screenshots (Debian's Chromium) go to ``$PELOTON_EXPORT_ARTIFACTS/insights``, else a
+tmp folder.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from peloton_export.store.archive import Archive
 from peloton_export.testing.synth.bike_history import SynthHistory, bike_history
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "insights"
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +130,9 @@ def test_without_a_saved_model_nothing_changes(
 
 
 @pytest.mark.integration
-def test_chromium_screenshots_of_a_class_page_with_the_band(setup: tuple[SynthHistory, Path, Path]) -> None:
+def test_chromium_screenshots_of_a_class_page_with_the_band(
+    setup: tuple[SynthHistory, Path, Path], tmp_path: Path
+) -> None:
     if not CHROMIUM.exists():
         pytest.skip("/usr/bin/chromium is absent (apt-get install -y chromium)")
     sync_api = pytest.importorskip("playwright.sync_api")
@@ -138,7 +140,9 @@ def test_chromium_screenshots_of_a_class_page_with_the_band(setup: tuple[SynthHi
     page_path = next(
         p for p in out.glob("*.html") if history.rides[-1].workout_id in p.read_text(encoding="utf-8")
     )
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    root = os.environ.get("PELOTON_EXPORT_ARTIFACTS")
+    artifacts = Path(root) / "insights" if root else tmp_path
+    artifacts.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
         try:
@@ -159,7 +163,7 @@ def test_chromium_screenshots_of_a_class_page_with_the_band(setup: tuple[SynthHi
                 box = page.eval_on_selector("rect.band", "r => r.getBoundingClientRect().height")
                 assert box > 0
                 assert page.locator("h2", has_text="Class cues in watts").count() == 1
-                page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+                page.screenshot(path=str(artifacts / name), full_page=True)
                 assert errors == []
                 page.close()
         finally:
