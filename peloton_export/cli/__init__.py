@@ -28,6 +28,7 @@ from peloton_export.cli.sync import (
 from peloton_export.config import Config, load_config
 from peloton_export.errors import ConfigError, LocalFileError, PelotonExportError, RegistrationConflict
 from peloton_export.export.run import DEFAULT_OUTPUT, ExportRequest, ProgressEvent, run_export
+from peloton_export.insights.cli import bike_group
 from peloton_export.paths import archive_dir
 from peloton_export.plugins import PluginHost, create_host
 from peloton_export.results import ExportReport, Selection, Status, WorkoutResult
@@ -430,6 +431,7 @@ def build_cli(host: PluginHost) -> click.Group:
         logout_command,
         status_command(host),
         ledger_group,
+        bike_group,
     ):
         cli.add_command(command)
     host.add_commands(cli)
