@@ -129,13 +129,7 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
         run), with a one-line message.
     """
     config = request.config or load_config()
-    request = dataclasses.replace(request, formats=_names(request.formats), sinks=_names(request.sinks))
-    taken = Choices()
-    if request.dry_run and not request.demo:  # show what the user's runs do
-        filled, taken = fill_from_last_run(_flags(request), config, read_last_run())
-        request = dataclasses.replace(
-            request, formats=filled.formats, output_dir=filled.output_dir, sinks=filled.sinks
-        )
+    request, taken = _with_remembered_choices(request, config)
     host = host or create_host()
     formats = resolve_formats(host, _format_names(request, config, host))
     sinks = resolve_sinks(host, split_names(request.sinks) or _split(config.get("sinks")))
@@ -189,8 +183,7 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
                 jobs=request.jobs,
                 rebuild=rebuild,
             )
-        failed_fetches = sync is not None and bool(sync.failed)
-        if ledger is not None and not request.dry_run and report.ok and not sync_error and not failed_fetches:
+        if ledger is not None and _clean_run(request, report, sync, sync_error):
             remember(ledger, _flags(request))
     if not taken.empty:
         report.notes.append(f"as your last run: {taken.text()} (give -f, -o or --sink to choose)")
@@ -198,6 +191,28 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
     report.sync_error = sync_error
     report.sync_failure = sync_failure
     return report
+
+
+def _with_remembered_choices(request: ExportRequest, config: Config) -> tuple[ExportRequest, Choices]:
+    """``request`` with plain-string names made sequences and, for a dry run, the formats,
+    output folder and sinks of the last successful run filled in where the flags and the
+    config say nothing; with the choices so taken (empty when none)."""
+    request = dataclasses.replace(request, formats=_names(request.formats), sinks=_names(request.sinks))
+    if not request.dry_run or request.demo:
+        return request, Choices()
+    filled, taken = fill_from_last_run(_flags(request), config, read_last_run())
+    request = dataclasses.replace(
+        request, formats=filled.formats, output_dir=filled.output_dir, sinks=filled.sinks
+    )
+    return request, taken
+
+
+def _clean_run(
+    request: ExportRequest, report: ExportReport, sync: SyncReport | None, sync_error: str
+) -> bool:
+    """True when a run's choices are worth remembering: it wrote, nothing failed, the sync ran."""
+    failed_fetches = sync is not None and bool(sync.failed)
+    return not request.dry_run and report.ok and not sync_error and not failed_fetches
 
 
 def _names(value: Sequence[str] | str) -> tuple[str, ...]:
