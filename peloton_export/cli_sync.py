@@ -243,6 +243,8 @@ def _echo_sync_state(ledger: Ledger, limit: int) -> list[tuple[str, EntryMeta | 
     for sink, states in ledger.sink_states().items():
         parts = ", ".join(f"{count} {state}" for state, count in sorted(states.items()))
         click.echo(f"Sink {sink}: {parts}")
+    for sink, pause in ledger.sink_pauses().items():
+        click.echo(f"Sink {sink} paused since {pause.since} (its workouts stay pending): {pause.message}")
     history = ledger.history(limit)
     if history:
         click.echo("Recent:")
