@@ -138,7 +138,10 @@ def status_command(host: PluginHost) -> click.Command:
         help="The export folder to check (default: the config's output_dir, else ./exports).",
     )
     @click.option("--limit", default=10, show_default=True, help="How many recent events and pending items.")
-    def status(formats: tuple[str, ...], sinks: tuple[str, ...], output: Path | None, limit: int) -> None:
+    @click.option("-v", "--verbose", is_flag=True, help="Also show the settings in use (Peloton's Auth0 values).")
+    def status(
+        formats: tuple[str, ...], sinks: tuple[str, ...], output: Path | None, limit: int, verbose: bool
+    ) -> None:
         """Show the login, the last sync, and what the next run would do. Makes no request."""
         from peloton_export.run import DEFAULT_OUTPUT
 
@@ -150,6 +153,8 @@ def status_command(host: PluginHost) -> click.Command:
             _fail(exc)
             return
         _echo_login(token, cooldown)
+        if verbose:
+            _echo_auth_settings(config)
         entries = _echo_sync_state(ledger, limit)
         out_dir = output or Path(config.get("output_dir") or DEFAULT_OUTPUT).expanduser()
         _echo_pending(ledger, entries, format_names, sink_names, out_dir, limit)
@@ -203,6 +208,22 @@ def _status_targets(
         format_names = list(host.formats())
     sink_names = split_names(sinks) or split_names([config.get("sinks") or ""])
     return format_names, sink_names
+
+
+def _echo_auth_settings(config: Config) -> None:
+    """The Auth0 values the login uses, each with where it came from (none is secret)."""
+    import os
+
+    from peloton_export.client.settings import AUTH_SETTINGS, client_settings
+
+    settings = client_settings(config)
+    click.echo("Peloton login (Auth0) settings:")
+    for key, value in settings.auth_values().items():
+        env = AUTH_SETTINGS[key]
+        where = env if os.environ.get(env) else f"[peloton-export] {key}" if config.get(key) else "default"
+        if key == "auth_domain" and (os.environ.get("PELOTON_EXPORT_AUTH_URL") or config.get("auth_url")):
+            where = "auth_url"
+        click.echo(f"  {key} = {value} ({where})")
 
 
 def _echo_login(token: Token | None, cooldown: CooldownState | None) -> None:
