@@ -138,7 +138,9 @@ def status_command(host: PluginHost) -> click.Command:
         help="The export folder to check (default: the config's output_dir, else ./exports).",
     )
     @click.option("--limit", default=10, show_default=True, help="How many recent events and pending items.")
-    @click.option("-v", "--verbose", is_flag=True, help="Also show the settings in use (Peloton's Auth0 values).")
+    @click.option(
+        "-v", "--verbose", is_flag=True, help="Also show the settings in use (Peloton's Auth0 values)."
+    )
     def status(
         formats: tuple[str, ...], sinks: tuple[str, ...], output: Path | None, limit: int, verbose: bool
     ) -> None:

@@ -412,7 +412,9 @@ class Authenticator:
                     f"Peloton's login service is not answering (HTTP {page.status_code}); try again later"
                 )
             if page.status_code != 200:
-                raise self._rotated(page) or self._changed(f"HTTP {page.status_code} from {path_of(page.url)}")
+                raise self._rotated(page) or self._changed(
+                    f"HTTP {page.status_code} from {path_of(page.url)}"
+                )
             login_state = urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query).get("state", [""])[0]
             csrf = session.cookies.get("_csrf")
             if login_state and not csrf:

@@ -142,6 +142,7 @@ def client_settings(config: Config, environ: Mapping[str, str] | None = None) ->
     env = os.environ if environ is None else environ
     s = config.settings
     api_url = _url(env.get("PELOTON_EXPORT_API_URL") or s.get("api_url") or API_URL, "api_url")
+
     def setting(key: str) -> str | None:
         value = env.get(AUTH_SETTINGS[key]) or s.get(key)
         return value.strip() if value and value.strip() else None

@@ -62,8 +62,8 @@ def report_problems(report: ExportReport) -> dict[str, str]:
             problems[f"workout-failed:{result.workout_id}"] = f"{label} failed: {reason}"
     for problem in report.problems:
         problems[f"run:{problem.split(':', 1)[0]}"] = problem
-    for sink, message in report.paused.items():  # a typed state (SinkPaused), not message text
-        problems[f"sink-paused:{sink}"] = message
+    for name, message in report.paused.items():  # a typed state (SinkPaused), not message text
+        problems[f"sink-paused:{name}"] = message
     return problems
 
 

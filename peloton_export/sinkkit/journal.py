@@ -212,7 +212,8 @@ class JournaledUploader(ABC):
     * ``sending`` (the fate of the last request is unknown) looks the workout up with
       :meth:`find` before sending again.
     * :class:`Rejected`, :class:`~peloton_export.errors.AuthRequired` and
-      :class:`~peloton_export.errors.SinkPaused` from :meth:`send` drop the entry; :class:`SendAgain` waits and resends (up to ``attempts`` tries);
+      :class:`~peloton_export.errors.SinkPaused` from :meth:`send` drop the entry;
+      :class:`SendAgain` waits and resends (up to ``attempts`` tries);
       :class:`InDoubt` resends only after :meth:`find` found nothing when
       ``check_after_doubt`` (else the next run looks first); :class:`UploadLost` from
       :meth:`poll` makes the next attempt look first.

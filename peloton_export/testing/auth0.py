@@ -5,7 +5,8 @@ Routes on the auth host (the 2025 login, see ``docs/peloton-api.md`` §1.2):
 * ``GET /authorize``: checks ``client_id`` (``400 unauthorized_client``), the ``audience``
   (``403 access_denied`` "Service not found"), the ``redirect_uri`` against the allowed
   callbacks (``400 invalid_request`` "Callback URL mismatch", as Auth0 words it),
-  ``response_type=code``, ``code_challenge`` and ``code_challenge_method=S256``, opens a login transaction and redirects to ``/login?state=T``
+  ``response_type=code``, ``code_challenge`` and ``code_challenge_method=S256``, opens a
+  login transaction and redirects to ``/login?state=T``
   (Auth0 replaces the client's ``state`` with its own ``T``).
 * ``GET /login``: the hosted login page; sets the ``_csrf`` cookie for
   ``/usernamepassword/login``. With ``login_page_changed`` set it sets neither the cookie nor

@@ -22,10 +22,10 @@ from peloton_export.sinkkit import Clock, PluginSettings, UploadJournal
 from peloton_export_garmin.sink import (
     DEVICE_TRADE_OFF,
     ClientFactory,
+    GarminLoginNeeded,
     GarminSession,
     GarminSettings,
     GarminUploader,
-    GarminLoginNeeded,
     activity_exists,
     default_factory,
     list_gear,
@@ -163,7 +163,9 @@ def register_commands(cli: click.Group) -> None:
             try:
                 text = path.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as exc:
-                raise click.ClickException(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+                raise click.ClickException(
+                    f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}"
+                ) from None
         session = GarminSession(settings, factory=FACTORY, clock=CLOCK)
         try:
             session.import_tokens(read_token_import(text, where))

@@ -80,6 +80,8 @@ class GarminLoginNeeded(SinkPaused, AuthRequired):
         super().__init__(
             f"Garmin needs a login: {detail}; {LOGIN_HINT}, {IMPORT_HINT}", reason="login-needed"
         )
+
+
 SUFFIXES = (".fit", ".tcx", ".gpx")
 STATUS = re.compile(r"\b(?:API Error|status[= ])\s*(\d{3})\b", re.IGNORECASE)
 ATTEMPTS = 3

@@ -6,6 +6,7 @@
   once, makes no request to Garmin while it holds, and resumes after a new login.
 """
 
+# ruff: noqa: F811  (the fake_peloton fixtures are imported by name; tests take them as arguments)
 from __future__ import annotations
 
 import json
@@ -101,7 +102,7 @@ def test_cloudflare_refused_fresh_login_then_imported_tokens_upload(
     assert refused.exit_code != 0
     assert "too many requests" in refused.output and "--import PATH" in refused.output
     assert "Traceback" not in refused.output
-    (path, status, headers) = blocked["sso_answers"][0]
+    (_path, status, headers) = blocked["sso_answers"][0]
     assert status == 429 and "cloudflare" in headers["Server"] and headers["CF-RAY"]  # Cloudflare's shape
     assert not settings.token_file.exists()
 
@@ -244,7 +245,7 @@ def test_a_refused_session_in_watch_pauses_notifies_once_and_resumes_after_a_new
 def test_no_saved_session_is_the_same_typed_state(
     section: dict[str, str], clock: Any, workout: Any, fit_file: Path, context: Any
 ) -> None:
-    with pytest.raises(GarminLoginNeeded, match="^Garmin needs a login: no saved Garmin session") as info:
+    with pytest.raises(GarminLoginNeeded, match=r"^Garmin needs a login: no saved Garmin session") as info:
         peloton_export_garmin.upload(fit_file, workout, context)
     assert info.value.reason == "login-needed"
     session = GarminSession(GarminSettings.from_settings(PluginSettings("garmin", section)))

@@ -101,6 +101,7 @@ class StravaSettings:
 
         :raises ConfigError: a number setting that is not a number.
         """
+
         def url(key: str, env: str) -> str | None:
             value = get.get(key, env)
             if value is None:

@@ -37,10 +37,9 @@ from __future__ import annotations
 import gzip
 import logging
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any
-
-from datetime import datetime
 
 from peloton_export.errors import AuthRequired, ConfigError, UploadError
 from peloton_export.model import Workout

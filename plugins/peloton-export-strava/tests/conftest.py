@@ -7,11 +7,11 @@ refresh_token grants, rotating the refresh token), ``POST /api/v3/uploads`` (mul
 /api/v3/athlete/activities``, ``GET`` and ``PUT /api/v3/activities/{id}`` (``sport_type``,
 ``gear_id``), ``GET /api/v3/athlete`` (bikes and shoes only with ``profile:read_all``) and
 ``POST /oauth/revoke`` (HTTP Basic client credentials, form ``token``; 404 with
-``offers_revoke = False``) and ``POST /oauth/deauthorize``; 401 bodies ``{"message": "Authorization Error", "errors":
-[...]}``, including Strava's missing-scope answer (``field: "activity:write_permission",
-code: "missing"``) for a token without the scope an endpoint needs (``scopes``); the
-``X-RateLimit-*`` and ``X-ReadRateLimit-*`` headers on every answer; and faults queued by
-the test. Strava's 2026-2027 behaviour on request:
+``offers_revoke = False``) and ``POST /oauth/deauthorize``; 401 bodies ``{"message":
+"Authorization Error", "errors": [...]}``, including Strava's missing-scope answer
+(``field: "activity:write_permission", code: "missing"``) for a token without the scope an
+endpoint needs (``scopes``); the ``X-RateLimit-*`` and ``X-ReadRateLimit-*`` headers on
+every answer; and faults queued by the test. Strava's 2026-2027 behaviour on request:
 
 * ``inactive = True``: the application is inactive (its owner has no subscription): every
   API call answers 403 ``{"message": "Forbidden", "errors": [{"resource": "Application",
@@ -111,7 +111,10 @@ class FakeStrava(FakeService):
     def route(self, request: RecordedRequest) -> Response:
         form = {**request.query, **request.form}
         if self.header_only and ("access_token" in request.query or "access_token" in request.form):
-            body = {"message": "Authorization Error", "errors": [{"field": "access_token", "code": "in_body"}]}
+            body = {
+                "message": "Authorization Error",
+                "errors": [{"field": "access_token", "code": "in_body"}],
+            }
             return Response.json(body, 401)
         status, body = self._route(request.method, request.path, request, form, request.files)
         return Response(status, {}, body) if isinstance(body, bytes) else Response.json(body, status)

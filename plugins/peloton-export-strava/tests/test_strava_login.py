@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-
 import json
 import stat
 import urllib.parse
@@ -199,7 +198,9 @@ def test_logout_falls_back_to_deauthorize_with_the_token_in_the_header_only(
     token = fake_strava.access_token
     host = create_host(entry_points=False, extra={"strava": peloton_export_strava})
     assert run(["strava", "logout"], host=host, config=Config(plugins={"strava": section})) == 0
-    oauth = [st for r, st in zip(fake_strava.requests, fake_strava.statuses, strict=True) if "/oauth/" in r.path]
+    oauth = [
+        st for r, st in zip(fake_strava.requests, fake_strava.statuses, strict=True) if "/oauth/" in r.path
+    ]
     assert oauth == [404, 200]
     (call,) = fake_strava.find("POST", "^/oauth/deauthorize$")
     assert call.header("Authorization") == f"Bearer {token}"

@@ -7,6 +7,7 @@
 * the 2027 API: the token only in headers, separate OAuth and API hosts.
 """
 
+# ruff: noqa: F811  (the fake_peloton fixtures are imported by name; tests take them as arguments)
 from __future__ import annotations
 
 import dataclasses
