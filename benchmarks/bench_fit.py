@@ -8,7 +8,7 @@ Run from the project root (fit-tool is a benchmark-only dependency)::
 Contenders, run in interleaved rounds on the same workout (3,600 samples with power,
 cadence, resistance, speed, distance and heart rate, three laps):
 
-* ``ours``: :func:`peloton_export.fit.encode.encode_workout`: building the messages from
+* ``ours``: :func:`peloton_export.formats.fit.encode.encode_workout`: building the messages from
   the workout, checking them in the adapter, and encoding them with the SDK;
 * ``bare SDK``: ``garmin_fit_sdk.Encoder`` encoding the very same (pre-built) messages
   with no checks;
@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import workout_factory  # noqa: E402
 
-from peloton_export.fit.encode import Message, build_messages, encode_workout  # noqa: E402
+from peloton_export.formats.fit.encode import Message, build_messages, encode_workout  # noqa: E402
 from peloton_export.model import Workout  # noqa: E402
 
 _DEGREES_PER_SEMICIRCLE = 180.0 / 2**31

@@ -44,7 +44,7 @@ print(json.dumps({"code": code, "wall": wall, "own_kb": own, "worker_kb": worker
 
 def build_archive(root: Path, count: int) -> float:
     """Fill ``root`` with ``count`` demo workouts; returns seconds taken (0 when reused)."""
-    from peloton_export.archive import Archive
+    from peloton_export.store.archive import Archive
     from peloton_export.testing.synth import synth_workouts
 
     archive = Archive(root)

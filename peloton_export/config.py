@@ -59,6 +59,9 @@ RESERVED_ENV = frozenset(
         "PELOTON_EXPORT_INTERVALS_URL",
         "PELOTON_EXPORT_WATCH_MIN_INTERVAL",
         "PELOTON_EXPORT_CONFIG_OPTIONAL",
+        # the test suite's: where ../shared is, where CI keeps screenshots
+        "PELOTON_EXPORT_SHARED",
+        "PELOTON_EXPORT_ARTIFACTS",
     }
 )
 
@@ -318,6 +321,11 @@ KNOWN_KEYS: Mapping[str, frozenset[str]] = {
             "keyring",
             "api_url",
             "auth_url",
+            "auth_domain",
+            "auth_client_id",
+            "auth_audience",
+            "auth_scope",
+            "auth_redirect_uri",
             "watch_interval",
             "watch_jitter",
             "log_format",

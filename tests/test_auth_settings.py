@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 
 from peloton_export.cli import run
-from peloton_export.client.auth import LoginFailed, LoginPageChanged
-from peloton_export.client.settings import (
+from peloton_export.config import Config
+from peloton_export.errors import ConfigError
+from peloton_export.source.client.auth import LoginFailed, LoginPageChanged
+from peloton_export.source.client.settings import (
     AUTH_AUDIENCE,
     AUTH_CLIENT_ID,
     AUTH_REDIRECT_URI,
     AUTH_SCOPE,
     client_settings,
 )
-from peloton_export.config import Config
-from peloton_export.errors import ConfigError
 from peloton_export.testing import FakePeloton
 from peloton_export.testing.clients import make_test_client
 from peloton_export.testing.pytest_plugin import (

@@ -217,7 +217,7 @@ class Auth0Tenant:
         q = req.query
         if q.get("client_id") != self.client_id:
             return self._error(400, "unauthorized_client", "Unknown client.")
-        if q.get("audience") != self.audience:
+        if q.get("audience") not in (None, self.audience):  # none: Auth0 gives an opaque token
             return self._error(403, "access_denied", f"Service not found: {q.get('audience')}")
         if q.get("redirect_uri") and q["redirect_uri"] not in self.callbacks:
             return self._error(

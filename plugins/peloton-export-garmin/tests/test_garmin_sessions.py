@@ -22,9 +22,9 @@ from peloton_export_garmin.sink import GarminLoginNeeded, GarminSession, GarminS
 
 from peloton_export.cli import build_cli, run
 from peloton_export.errors import UploadError
-from peloton_export.ledger import Ledger, close_all
 from peloton_export.plugins import create_host
 from peloton_export.sinkkit import PluginSettings
+from peloton_export.store.ledger import Ledger, close_all
 from peloton_export.testing import FakeService, RecordedRequest, Response, tiny_workout
 from peloton_export.testing.pytest_plugin import (  # noqa: F401 (fixtures)
     fake_peloton_factory,

@@ -25,9 +25,10 @@ from peloton_export_strava.upload import StravaUploader
 from peloton_export import ExportContext, Workout
 from peloton_export.cli import run
 from peloton_export.errors import AuthRequired, ConfigError
-from peloton_export.ledger import Ledger, close_all
+from peloton_export.export.plan import should_upload
 from peloton_export.plugins import create_host
 from peloton_export.sinkkit import PluginSettings, TokenStore, UploadJournal
+from peloton_export.store.ledger import Ledger, close_all
 from peloton_export.testing import FakeService, RecordedRequest, Response, tiny_workout
 from peloton_export.testing.pytest_plugin import (  # noqa: F401 (fixtures)
     fake_peloton_factory,
@@ -273,7 +274,7 @@ def test_toggling_peloton_share_never_uploads_twice(
     path = file_for(tmp_path, workout)
     for mode in (first, second, first):
         context = ctx(logged_in, tmp_path, peloton_share=mode)
-        if ledger.should_upload(workout.id, "strava"):
+        if should_upload(ledger, workout.id, "strava"):
             result = sink.upload(path, workout, context)
             ledger.record_upload(workout.id, "strava", result.state, result.remote_id, None)
     record = ledger.upload_state(workout.id, "strava")
