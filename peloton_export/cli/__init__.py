@@ -150,6 +150,8 @@ def _print_report(report: ExportReport, *, dry_run: bool) -> None:
             format_skips.update((f.format, f.reason) for f in result.files if f.status == "skipped")
     for problem in report.problems:
         click.echo(f"  failed {problem}")
+    for sink, message in report.paused.items():
+        click.echo(f"  {sink} paused (its workouts stay pending): {message}")
     for (name, reason), n in sorted(format_skips.items()):
         click.echo(f"  {name} not written for {workouts_text(n)}: {reason}")
 
@@ -165,7 +167,7 @@ def _result_lines(result: WorkoutResult, *, dry_run: bool) -> Iterator[str]:
     for s in result.sinks:
         if s.status == "planned":
             yield f"  {s.sink}: {s.reason}"
-        elif s.status != "failed":
+        elif s.status not in ("failed", "paused"):  # a paused sink has one line of its own
             yield f"  {s.sink}: {s.status} {result.workout_id} {s.remote_id or ''} {s.reason}".rstrip()
 
 

@@ -24,6 +24,7 @@ from peloton_export.errors import (
     OutputRefused,
     PelotonExportError,
     PluginError,
+    SinkPaused,
     SkipFormat,
     SkipWorkout,
     UploadError,
@@ -89,6 +90,7 @@ class Exporter:
     normalize: Callable[..., Workout] | None = None
     config: Config | None = None
     _sinks_down: dict[str, str] = field(default_factory=dict)
+    _sinks_paused: dict[str, str] = field(default_factory=dict)
     _write_formats: tuple[FormatSpec, ...] | None = None
     _run_plan: ExportPlan | None = None
 
@@ -171,8 +173,34 @@ class Exporter:
                 if progress:
                     progress(result)
         report.results = [result for item in plan.workouts for result in by_workout.get(item.workout_id, ())]
+        report.paused = self._settle_pauses(report.results)
         report.problems.extend(self.host.export_finished(run, report))
         return report
+
+    def _settle_pauses(self, results: Sequence[WorkoutResult]) -> dict[str, str]:
+        """The sinks paused in this run, kept in the ledger (``status`` shows them) until the
+        sink delivers again; a sink not tried this run that is still recorded as paused
+        stays listed, so a notification is not repeated after a quiet run."""
+        paused: dict[str, str] = {}
+        delivered: set[str] = set()
+        for result in results:
+            for s in result.sinks:
+                if s.status == "paused":
+                    paused.setdefault(s.sink, s.reason)
+                elif s.status in ("uploaded", "duplicate"):
+                    delivered.add(s.sink)
+        if self.ledger is None or self.context.dry_run:
+            return paused
+        for sink in self.sinks:
+            if sink.name in paused:
+                self.ledger.set_sink_pause(sink.name, paused[sink.name])
+            elif sink.name in delivered:
+                self.ledger.clear_sink_pause(sink.name)
+            else:
+                earlier = self.ledger.sink_pauses().get(sink.name)
+                if earlier is not None:
+                    paused[sink.name] = earlier.message
+        return paused
 
     def _may_stack(self) -> bool:
         """True when stacked classes may be exported (``stack=auto``, or recorded stacks)."""
@@ -531,6 +559,8 @@ class Exporter:
             record = self.ledger.upload_state(workout.id, sink.name) if self.ledger else None
             state = record.state if record else "uploaded"
             return SinkResult(sink.name, "skipped", record.remote_id if record else None, f"already {state}")
+        if sink.name in self._sinks_paused:
+            return SinkResult(sink.name, "paused", None, self._sinks_paused[sink.name])
         if sink.name in self._sinks_down:
             return SinkResult(sink.name, "skipped", None, self._sinks_down[sink.name])
         if action is Action.REDELIVER and self._deleted_remotely(sink, workout.id):
@@ -568,6 +598,12 @@ class Exporter:
             return SinkResult(sink.name, "planned", None, f"would send {chosen.path.name}"), False
         try:
             outcome = sink.upload(chosen.path, workout, self.context)
+        except SinkPaused as exc:
+            # A typed state: nothing recorded (the workout stays pending), no later workout
+            # offered to the sink in this run, told once in the report.
+            self._sinks_paused[sink.name] = str(exc)
+            log.info("sink %s paused: %s", sink.name, exc)
+            return SinkResult(sink.name, "paused", None, str(exc)), False
         except AuthRequired as exc:
             # Every later upload would fail the same way: stop using this sink for the run.
             self._sinks_down[sink.name] = f"not attempted: {exc}"

@@ -6,7 +6,7 @@ apprise's documentation) in ``notify_urls`` of ``[peloton-export]`` or ``urls`` 
 several separated by commas, spaces or new lines. Needs the ``notify`` extra
 (``pip install 'peloton-export[notify]'``, which installs apprise).
 
-Each problem has a stable key (``peloton-login``, ``sink-login:strava``,
+Each problem has a stable key (``peloton-login``, ``sink-login:strava``, ``sink-paused:garmin``,
 ``workout-failed:<id>``, ``unmapped:<movement>``) within a *scope* (``run`` for what the
 watcher sees, ``export`` for what a finished export shows). :meth:`Notifier.update` is given
 every problem of a scope that holds now: only keys not notified before are sent, in one

@@ -401,6 +401,7 @@ def stack_workouts(
         title=stacked_title([w.title for w in ordered]),
         pause_s=max(elapsed - built.active, 0.0),
         ride_id=None,
+        strava_id=None,  # Peloton shared each class on its own, never the stack
         samples=tuple(built.samples),
         laps=tuple(built.laps),
         track=tuple(built.track),

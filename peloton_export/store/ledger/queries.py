@@ -49,6 +49,7 @@ from peloton_export.store.ledger.records import (
     ExportRecord,
     FetchFailure,
     HistoryEntry,
+    SinkPause,
     UploadRecord,
     WorkoutRecord,
     _now_text,
@@ -67,6 +68,9 @@ from peloton_export.store.ledger.schema import (
 
 #: ``meta`` key prefix of a class exported alone because its stack could not be built.
 SOLO_PREFIX = "solo:"
+
+#: The ``meta`` key prefix of a paused sink (:meth:`Ledger.set_sink_pause`).
+SINK_PAUSE = "sink_paused:"
 
 
 class Ledger:
@@ -546,6 +550,31 @@ class Ledger:
                 " ON CONFLICT(key) DO UPDATE SET value=excluded.value",
                 (key, value),
             )
+
+    def set_sink_pause(self, sink: str, message: str) -> None:
+        """Record that ``sink`` is paused (``message``: its one line); keeps the first time."""
+        earlier = self.sink_pauses().get(sink)
+        since = earlier.since if earlier is not None else _now_text()
+        self.set_meta(f"{SINK_PAUSE}{sink}", json.dumps({"message": message, "since": since}))
+
+    def clear_sink_pause(self, sink: str) -> None:
+        """Forget that ``sink`` was paused (it delivered again)."""
+        with self._tx() as conn:
+            conn.execute("DELETE FROM meta WHERE key = ?", (f"{SINK_PAUSE}{sink}",))
+
+    def sink_pauses(self) -> dict[str, SinkPause]:
+        """Every paused sink, by name."""
+        rows = self._query("SELECT key, value FROM meta WHERE key LIKE ?", (f"{SINK_PAUSE}%",))
+        out: dict[str, SinkPause] = {}
+        for key, value in rows:
+            try:
+                data = json.loads(str(value))
+            except ValueError:
+                continue
+            if isinstance(data, dict):
+                name = str(key).removeprefix(SINK_PAUSE)
+                out[name] = SinkPause(name, str(data.get("message") or ""), str(data.get("since") or ""))
+        return out
 
     def backfill_done(self, user_id: str) -> bool:
         """True once a sync walked the whole workout list of ``user_id`` to its end."""
