@@ -266,6 +266,35 @@ def env_settings(
     return core, plugins
 
 
+def _ini_problem(exc: configparser.Error | UnicodeDecodeError) -> str:
+    """What is wrong with a config file, by line: ``line 3: 'formats tcx' is not
+    key = value (or a [section])``; a file that is not UTF-8 says so."""
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not UTF-8 text (byte {exc.start})"
+    if isinstance(exc, configparser.MissingSectionHeaderError):
+        return f"line {exc.lineno}: {exc.line.strip()[:60]!r} comes before any [section]"
+    if isinstance(exc, configparser.ParsingError):
+        where = "; ".join(
+            f"line {lineno}: {_unrepr(line).strip()[:60]!r} is not key = value (or a [section])"
+            for lineno, line in exc.errors[:3]
+        )
+        return where or "not INI"
+    if isinstance(exc, configparser.DuplicateOptionError | configparser.DuplicateSectionError):
+        return f"line {exc.lineno}: {exc.message.split(': ', 1)[-1]}" if exc.lineno else exc.message
+    return str(exc).splitlines()[0]
+
+
+def _unrepr(line: str) -> str:
+    """configparser keeps a bad line as its ``repr`` (Python 3.11/3.12), or as it is."""
+    import ast
+
+    try:
+        value = ast.literal_eval(line)
+    except (ValueError, SyntaxError):
+        return line
+    return value if isinstance(value, str) else line
+
+
 def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
     """Read the config file and apply the environment.
 
@@ -293,9 +322,8 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     if text is not None:
         try:
             parser.read_string(text, source=str(path))
-        except configparser.Error as exc:
-            first = str(exc).splitlines()[0]
-            raise ConfigError(f"{path}: cannot read the config file: {first}") from None
+        except (configparser.Error, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read the config file: {_ini_problem(exc)}") from None
     for warning in unknown_keys(parser, path):
         if warning not in _WARNED:
             _WARNED.add(warning)

@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+import errno
+
+#: A write failing with one of these means the folder refuses every write (read-only,
+#: permission denied, disk full, over quota), not that one file is bad.
+REFUSED_ERRNOS = frozenset({errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT})
+
+
+def refuses_writes(exc: OSError) -> bool:
+    """True when ``exc`` says its folder refuses writes (see :data:`REFUSED_ERRNOS`)."""
+    return exc.errno in REFUSED_ERRNOS
+
 
 class PelotonExportError(Exception):
     """Base class of every error peloton-export reports without a traceback."""
@@ -15,6 +26,22 @@ class LocalFileError(PelotonExportError):
     """A local file or folder the run needs is unusable (the ledger, the state folder, the
     archive): nothing was done and the command exits with code 4. The message names the
     path and what to do about it."""
+
+
+class OutputRefused(LocalFileError):
+    """The output folder refuses writes (read-only disk, permission denied, disk full or
+    over quota): the run stops at the first such write, since every other workout would
+    fail the same way. Files already written and recorded stay; nothing else is recorded,
+    so the next run exports everything not written. Exit code 4."""
+
+    @classmethod
+    def at(cls, folder: object, path: object, exc: OSError) -> OutputRefused:
+        """The one line for ``exc`` raised writing ``path`` into ``folder``."""
+        name = getattr(path, "name", path)
+        return cls(
+            f"cannot write into the output folder {folder} ({exc.strerror or exc}); the run"
+            f" stopped at {name}, and the next run exports every workout not written yet"
+        )
 
 
 class SkipWorkout(PelotonExportError):

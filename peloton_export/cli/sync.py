@@ -89,16 +89,27 @@ def login_command(use_token: bool, username: str | None, ignore_cooldown: bool) 
 
 def _typed_login(auth: Authenticator, typed: bool) -> Token:
     """The password login; a password typed at the prompt is rejected with a prompt's wording."""
-    from peloton_export.source.client.auth import WrongPassword
+    from peloton_export.source.client.auth import INTERACTIVE_FAILURES, WrongPassword
 
     try:
         return auth.login_password()
     except WrongPassword as exc:
         if not typed:
             raise
+        state = auth.cooldown.active()
+        # at a terminal a few retries are allowed at once; otherwise the cooldown holds now
+        left = INTERACTIVE_FAILURES - (state.failures if state is not None else 0) if auth.interactive else 0
+        if state is not None and left <= 0:
+            until = datetime.fromtimestamp(state.until, UTC).strftime("%H:%M UTC")
+            raise WrongPassword(
+                "Peloton rejected the email or password you typed, and that was the last retry"
+                f" allowed at once: the login cooldown holds until {until} (to protect your"
+                " account); `peloton-export login --ignore-cooldown` tries anyway"
+            ) from exc
+        tries = "1 more try" if left == 1 else f"{left} more tries"
         raise WrongPassword(
             "Peloton rejected the email or password you typed; run `peloton-export login` again "
-            "to retype them (a few typos are allowed before the login cooldown holds)"
+            f"to retype them ({tries} before the login cooldown holds)"
         ) from exc
 
 
@@ -128,30 +139,42 @@ def status_command(host: PluginHost) -> click.Command:
         "--format",
         "formats",
         multiple=True,
-        help="Formats to check (default: the config's formats, else all).",
+        help="Formats to check (default: the config's formats, else the last run's, else all).",
     )
-    @click.option("--sink", "sinks", multiple=True, help="Sinks to check (default: the config's sinks).")
+    @click.option(
+        "--sink",
+        "sinks",
+        multiple=True,
+        help="Sinks to check (default: the config's sinks, else the last run's).",
+    )
     @click.option(
         "-o",
         "--output",
         type=click.Path(file_okay=False, path_type=Path),
-        help="The export folder to check (default: the config's output_dir, else ./exports).",
+        help="The export folder to check (default: the config's output_dir, else the last run's,"
+        " else ./exports).",
     )
     @click.option("--limit", default=10, show_default=True, help="How many recent events and pending items.")
     def status(formats: tuple[str, ...], sinks: tuple[str, ...], output: Path | None, limit: int) -> None:
         """Show the login, the last sync, and what the next run would do. Makes no request."""
-        from peloton_export.export.run import DEFAULT_OUTPUT
+        from peloton_export.export.choices import Choices, fill_from_last_run, last_run, output_folder
+        from peloton_export.export.run import split_names
 
         config = load_config()
         try:
             token, cooldown, ledger = _login_and_ledger(config)
-            format_names, sink_names = _status_targets(config, host, formats, sinks)
+            last = last_run(ledger)
+            given = Choices(tuple(split_names(formats)), output, tuple(split_names(sinks)))
+            filled, _ = fill_from_last_run(given, config, last)
+            format_names, sink_names = _status_targets(config, host, filled.formats, filled.sinks)
         except PelotonExportError as exc:
             _fail(exc)
             return
         _echo_login(token, cooldown)
         entries = _echo_sync_state(ledger, limit)
-        out_dir = output or Path(config.get("output_dir") or DEFAULT_OUTPUT).expanduser()
+        if last is not None:
+            click.echo(f"Last run: {last.text() or '(no -f, -o or --sink)'}")
+        out_dir = output_folder(filled.output_dir, config)
         _echo_pending(ledger, entries, format_names, sink_names, out_dir, limit)
         _echo_fetch_failures(ledger, limit)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import io
 import logging
-import math
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -22,11 +21,13 @@ from peloton_export.errors import (
     AuthRequired,
     ConfigError,
     NormalizeError,
+    OutputRefused,
     PelotonExportError,
     PluginError,
     SkipFormat,
     SkipWorkout,
     UploadError,
+    refuses_writes,
 )
 from peloton_export.export.plan import (
     FINISHED_FORMAT,
@@ -40,7 +41,7 @@ from peloton_export.export.plan import (
 )
 from peloton_export.model import Workout
 from peloton_export.plugins import PluginHost, create_host
-from peloton_export.raw import parse_json_object
+from peloton_export.raw import epoch_seconds, parse_json_object
 from peloton_export.readback import StateFileError, read_state_bytes, same_bytes
 from peloton_export.results import (
     ExportReport,
@@ -256,10 +257,10 @@ class Exporter:
         unknown): how far it may overlap the next class of a stack."""
         try:
             path = self.archive.body_path(workout.id, "workout")
-            stated = parse_json_object(read_file(path), what=str(path)).get("end_time")
+            stated = epoch_seconds(parse_json_object(read_file(path), what=str(path)).get("end_time"))
         except (OSError, ValueError, ArchiveError):
             return 0.0
-        if not isinstance(stated, int | float) or isinstance(stated, bool) or not math.isfinite(stated):
+        if stated is None:
             return 0.0
         return max(workout.end.timestamp() - float(stated), 0.0)
 
@@ -473,6 +474,8 @@ class Exporter:
             spec.write(workout, buffer, self.context)
         except SkipFormat as exc:
             return self._record_not_applicable(workout, FileResult(spec.name, "skipped", None, str(exc)))
+        except OutputRefused:
+            raise  # the whole run stops: every other workout would fail the same way
         except PelotonExportError as exc:
             return FileResult(spec.name, "failed", None, str(exc))
         except Exception as exc:  # a plugin's bug: attribute it, keep going
@@ -492,6 +495,8 @@ class Exporter:
         try:
             write_bytes_atomic(path, data)
         except OSError as exc:
+            if refuses_writes(exc):
+                raise OutputRefused.at(self.context.output_dir, path, exc) from None
             return FileResult(spec.name, "failed", path, f"cannot write {path}: {exc.strerror or exc}")
         return self._record(workout, FileResult(spec.name, "exported", path, summary=row), data)
 

@@ -12,7 +12,9 @@
 The command is the ``peloton-export`` script of the running installation (or ``python -m
 peloton_export``), with the folder variables of the current environment
 (``PELOTON_CONFIG``, ``PELOTON_EXPORT_STATE_DIR``, ...) but never a secret. Formats, sinks
-and the output folder come from the config file, or from arguments given after ``--``.
+and the output folder come from arguments given after ``--``, else the config file, else
+the flags of the last successful run (:mod:`peloton_export.export.choices`), which are then
+written into the service; :func:`unit_arguments` says which, in one line.
 """
 
 from __future__ import annotations
@@ -29,11 +31,15 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from peloton_export.errors import ConfigError, PelotonExportError
+from peloton_export.export.choices import Choices, fill_from_last_run
 from peloton_export.readback import StateFileError, read_state_bytes
 from peloton_export.store.atomic import write_bytes_atomic
+
+if TYPE_CHECKING:
+    from peloton_export.config import Config
 
 log = logging.getLogger("peloton_export.schedule")
 
@@ -84,6 +90,73 @@ def watch_argv(extra: Sequence[str] = (), python: str = sys.executable) -> list[
     script = Path(python).with_name("peloton-export")
     base = [str(script)] if script.is_file() else [python, "-m", "peloton_export"]
     return [*base, "watch", "--once", *extra]
+
+
+#: Where each kind's job starts, so where a relative ``./exports`` ends up.
+STARTS_IN: dict[Kind, str] = {"systemd": "your home folder", "cron": "your home folder", "launchd": "/"}
+_FLAGS = {"-f": "formats", "--format": "formats", "-o": "output", "--output": "output", "--sink": "sinks"}
+
+
+def parse_flags(args: Sequence[str]) -> tuple[Choices, list[str]]:
+    """The ``-f``/``-o``/``--sink`` values among ``watch`` arguments, and the arguments with
+    a relative output folder made absolute (a job does not start in the current folder)."""
+    formats: list[str] = []
+    sinks: list[str] = []
+    output: Path | None = None
+    out: list[str] = []
+    items = list(args)
+    i = 0
+    while i < len(items):
+        arg = items[i]
+        name, eq, inline = arg.partition("=")
+        kind = _FLAGS.get(name if eq else arg)
+        if kind is None:
+            out.append(arg)
+            i += 1
+            continue
+        if eq:
+            value = inline
+        elif i + 1 < len(items):
+            value = items[i + 1]
+            i += 1
+        else:  # a flag without its value: watch itself says so
+            out.append(arg)
+            break
+        i += 1
+        if kind == "output":
+            output = Path(value).expanduser().absolute()
+            value = str(output)
+        else:
+            (formats if kind == "formats" else sinks).extend(v.strip() for v in value.split(",") if v.strip())
+        out += [f"{name}={value}"] if eq else [arg, value]
+    return Choices(tuple(formats), output, tuple(sinks)), out
+
+
+def unit_arguments(
+    kind: Kind, watch_args: Sequence[str], config: Config, last: Choices | None, config_file: Path
+) -> tuple[list[str], str]:
+    """The ``watch --once`` arguments the job gets and one line saying what it will do.
+
+    Flags given after ``--`` are used as given (a relative ``-o`` made absolute); what they
+    and the config leave open is taken from ``last`` (the last successful run's flags).
+    With nothing at all the line says what the job then does and how to change it.
+    """
+    given, args = parse_flags(watch_args)
+    _, taken = fill_from_last_run(given, config, last)
+    args += taken.argv()
+    command = " ".join(shlex.quote(a) for a in ["peloton-export", "watch", "--once", *args])
+    from_config = [key for key in ("formats", "output_dir", "sinks") if config.get(key)]
+    if not taken.empty:
+        return args, f"The job runs `{command}` ({taken.text()}: the flags of your last run)."
+    if not given.empty or from_config:
+        rest = f"; {', '.join(from_config)} from {config_file}" if from_config else ""
+        return args, f"The job runs `{command}`{rest}."
+    return args, (
+        f"The job runs `{command}`: no -f, -o or --sink, none in the config and no earlier run, so it"
+        f" writes every format into ./exports of the folder it starts in ({STARTS_IN[kind]}). To"
+        f" choose: `peloton-export schedule {kind} -- -f tcx -o ~/workouts`, or set formats and"
+        f" output_dir in {config_file}."
+    )
 
 
 def service_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
