@@ -129,7 +129,7 @@ def check_replaceable(path: Path) -> bool:
     """
     try:
         info = os.lstat(path)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # no folder yet: the caller makes (or cannot make) it
         return False
     except OSError as exc:
         raise StateFileError(path, f"cannot be checked ({exc.strerror or exc})") from None
