@@ -129,13 +129,7 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
         run), with a one-line message.
     """
     config = request.config or load_config()
-    request = dataclasses.replace(request, formats=_names(request.formats), sinks=_names(request.sinks))
-    taken = Choices()
-    if request.dry_run and not request.demo:  # show what the user's runs do
-        filled, taken = fill_from_last_run(_flags(request), config, read_last_run())
-        request = dataclasses.replace(
-            request, formats=filled.formats, output_dir=filled.output_dir, sinks=filled.sinks
-        )
+    request, taken = _as_the_users_runs(request, config)
     host = host or create_host()
     formats = resolve_formats(host, _format_names(request, config, host))
     sinks = resolve_sinks(host, split_names(request.sinks) or _split(config.get("sinks")))
@@ -189,15 +183,33 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
                 jobs=request.jobs,
                 rebuild=rebuild,
             )
-        failed_fetches = sync is not None and bool(sync.failed)
-        if ledger is not None and not request.dry_run and report.ok and not sync_error and not failed_fetches:
-            remember(ledger, _flags(request))
+        if ledger is not None and not request.dry_run and report.ok and not sync_error:
+            _remember_run(ledger, request, sync)
     if not taken.empty:
         report.notes.append(f"as your last run: {taken.text()} (give -f, -o or --sink to choose)")
     report.sync = sync
     report.sync_error = sync_error
     report.sync_failure = sync_failure
     return report
+
+
+def _as_the_users_runs(request: ExportRequest, config: Config) -> tuple[ExportRequest, Choices]:
+    """``request`` with plain-string names split; a dry run also takes what its flags and
+    the config leave open from the last successful run. Also returns what was taken."""
+    request = dataclasses.replace(request, formats=_names(request.formats), sinks=_names(request.sinks))
+    if not request.dry_run or request.demo:
+        return request, Choices()
+    filled, taken = fill_from_last_run(_flags(request), config, read_last_run())
+    request = dataclasses.replace(
+        request, formats=filled.formats, output_dir=filled.output_dir, sinks=filled.sinks
+    )
+    return request, taken
+
+
+def _remember_run(ledger: Ledger, request: ExportRequest, sync: SyncReport | None) -> None:
+    """Record a run that ended with no failure (no workout fetch failed either) as the last run."""
+    if sync is None or not sync.failed:
+        remember(ledger, _flags(request))
 
 
 def _names(value: Sequence[str] | str) -> tuple[str, ...]:
