@@ -343,7 +343,7 @@ def test_a_sample_with_only_a_time_still_makes_a_record() -> None:
 def test_a_longitude_just_under_180_degrees_stays_inside_the_sint32_field() -> None:
     from peloton_export.formats.fit.encode import semicircles
 
-    assert semicircles(179.99999999) == 2**31 - 1  # round() alone gives 2**31: an overflow
+    assert semicircles(179.99999999) == 2**31 - 2  # round() gives 2**31; 2**31 - 1 means invalid
     assert semicircles(-180.0) == -(2**31)
     assert semicircles(0.0) == 0
     assert semicircles(90.0) == 2**30
