@@ -67,7 +67,8 @@ SEMICIRCLES_PER_DEGREE = 2**31 / 180.0
 
 def semicircles(degrees: float) -> int:
     """``degrees`` (-180 to 180) as FIT semicircles, within the sint32 field: a longitude
-    just under 180 degrees rounds to 2**31, past the largest valid value (2**31 - 1 is the invalid marker), and is held there."""
+    just under 180 degrees rounds to 2**31, past the largest valid value (2**31 - 1 is
+    FIT's invalid marker), and is held there."""
     return max(-(2**31), min(round(degrees * SEMICIRCLES_PER_DEGREE), 2**31 - 2))
 
 
