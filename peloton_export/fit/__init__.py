@@ -1,8 +1,9 @@
-"""FIT writing: Workout -> checked messages -> the official Garmin SDK encoder.
+"""FIT writing: Workout -> checked messages -> our encoder (Garmin's with ``fit.encoder=sdk``).
 
 Modules: :mod:`.adapter` (checked encoder wrapper), :mod:`.sports` (sport mapping),
 :mod:`.laps` (lap strategies), :mod:`.strength` (movement mapping), :mod:`.zones`,
-:mod:`.devices` (device presets) and :mod:`.encode` (the messages of a workout).
+:mod:`.devices` (device presets) and :mod:`.encode` (the messages of a workout),
+:mod:`.fastencode` (our encoder).
 
 The names below load on first use, so importing a small module of this package (the sport
 mapping, the zones) never imports Garmin's SDK.

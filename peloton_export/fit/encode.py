@@ -38,7 +38,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from peloton_export.errors import ConfigError
@@ -56,7 +56,10 @@ from peloton_export.specs import ExportContext
 from peloton_export.stats import Stats, apportion, summarize
 from peloton_export.totals import ascent_descent, integrated_strokes
 
-__all__ = ["FitOptions", "Message", "build_messages", "encode_workout", "serial_number"]
+if TYPE_CHECKING:
+    from peloton_export.fit.fastencode import FastFitWriter
+
+__all__ = ["ENCODERS", "FitOptions", "Message", "build_messages", "encode_workout", "serial_number"]
 
 Message = tuple[str, dict[str, object]]
 log = logging.getLogger(__name__)
@@ -74,7 +77,9 @@ class FitOptions:
     ``virtual``: indoor cycling as a virtual activity (Strava "Virtual Ride");
     ``zones``: write time-in-zone messages (default on); ``device``: a preset from
     :mod:`peloton_export.fit.devices`; ``laps``: a strategy from :mod:`peloton_export.fit.laps`;
-    ``exercise_map``: an extra movement-mapping JSON file.
+    ``exercise_map``: an extra movement-mapping JSON file; ``encoder``: ``fast`` (default,
+    :mod:`peloton_export.fit.fastencode`) or ``sdk`` (Garmin's ``Encoder`` through the checked
+    :class:`~peloton_export.fit.adapter.FitWriter`; the same messages, decoded alike).
     """
 
     virtual: bool = False
@@ -83,6 +88,7 @@ class FitOptions:
     laps: str = "auto"
     exercise_map: str | None = None
     title: str | None = None  # the activity title (``workout.wkt_name``); None: the default template
+    encoder: str = "fast"
 
     @classmethod
     def from_context(cls, context: ExportContext) -> FitOptions:
@@ -110,6 +116,7 @@ class FitOptions:
             device=get("device") or "honest",
             laps=context.option("laps") or get("laps") or "auto",  # as peloton_export.laps.lap_strategy
             exercise_map=get("exercise_map") or None,
+            encoder=(get("encoder") or "fast").strip().lower(),
         )
 
 
@@ -744,9 +751,24 @@ def _activity(activity: _Activity) -> dict[str, object]:
     }
 
 
-def write_messages(workout_id: str, messages: Sequence[Message]) -> bytes:
-    """Encode ``messages`` through the checked :class:`FitWriter` and return the file."""
-    writer = FitWriter(workout_id)
+#: ``fit.encoder`` values: our encoder, or Garmin's SDK (the oracle; slower, same messages)
+ENCODERS = ("fast", "sdk")
+
+
+def write_messages(workout_id: str, messages: Sequence[Message], encoder: str = "fast") -> bytes:
+    """Encode ``messages`` (``encoder``: one of :data:`ENCODERS`) and return the file.
+
+    :raises FitEncodeError: a value the FIT profile cannot hold.
+    :raises ConfigError: an unknown encoder.
+    """
+    if encoder == "fast":
+        from peloton_export.fit.fastencode import FastFitWriter
+
+        writer: FitWriter | FastFitWriter = FastFitWriter(workout_id)
+    elif encoder == "sdk":
+        writer = FitWriter(workout_id)
+    else:
+        raise ConfigError(f"fit.encoder must be one of {', '.join(ENCODERS)}, not {encoder!r}")
     write = writer.write
     for name, fields in messages:
         write(name, fields)
@@ -761,4 +783,6 @@ def encode_workout(
     :raises FitEncodeError: a value reached the encoder that the FIT profile cannot hold.
     :raises ConfigError: a bad option.
     """
-    return write_messages(workout.id, build_messages(workout, options, logger))
+    return write_messages(
+        workout.id, build_messages(workout, options, logger), (options or FitOptions()).encoder
+    )
