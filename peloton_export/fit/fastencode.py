@@ -35,9 +35,10 @@ from __future__ import annotations
 
 import math
 import struct
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 from garmin_fit_sdk import Profile
@@ -239,6 +240,9 @@ class _MessageType:
 
 _TYPES: dict[str, _MessageType] = {}
 
+#: consecutive messages with the same fields: type, names, sizes (strings, arrays), the messages
+_Run = tuple[_MessageType, tuple[str, ...], tuple[int, ...], list[Mapping[str, object]]]
+
 
 class _Layout:
     """One local message definition: its bytes, its data ``struct`` and its fields in order."""
@@ -307,10 +311,12 @@ class FastFitWriter:
 
     def __init__(self, workout_id: str) -> None:
         self.workout_id = workout_id
-        self._runs: list[
-            tuple[_MessageType, tuple[str, ...], tuple[int, ...], list[Mapping[str, object]]]
-        ] = []
+        self._runs: list[_Run] = []
         self._last: tuple[str, tuple[str, ...], tuple[int, ...]] | None = None
+        # the message and keys of the last message when it had no None and no string or
+        # array: the same keys again extend its run at once (the record stream)
+        self._plain: tuple[str, tuple[str, ...]] | None = None
+        self._rows: list[Mapping[str, object]] = []
         self._closed = False
 
     def _fail(self, reason: str, message: str, field: str | None = None) -> FitEncodeError:
@@ -318,12 +324,24 @@ class FastFitWriter:
 
     def write(self, message: str, fields: Mapping[str, object]) -> None:
         """Queue one message (``None`` values are left out, as the SDK does)."""
+        plain = self._plain
+        if (
+            plain is not None
+            and plain[1] == tuple(fields)
+            and plain[0] == message
+            and None not in fields.values()
+        ):
+            self._rows.append(fields)
+            return
+        self._write(message, fields)
+
+    def _write(self, message: str, fields: Mapping[str, object]) -> None:
         if self._closed:
             raise self._fail("the file is already closed", message)
         mtype = _TYPES.get(message) or _message_type(message)
         if mtype is None:
             raise self._fail("no such message in the FIT profile", message)
-        names = tuple(fields)
+        keys = names = tuple(fields)
         if names not in mtype.known:
             self._check_names(mtype, names)
         if None in fields.values():
@@ -333,12 +351,14 @@ class FastFitWriter:
         sizes: tuple[int, ...] = ()
         if mtype.variable and not mtype.variable.isdisjoint(names):
             sizes = tuple(self._size(mtype, n, fields[n]) for n in names)
+        self._plain = (message, keys) if names is keys and not sizes else None
         key = (message, names, sizes)
         if key == self._last:
-            self._runs[-1][3].append(fields)
+            self._rows.append(fields)
         else:
             self._last = key
-            self._runs.append((mtype, names, sizes, [fields]))
+            self._rows = [fields]
+            self._runs.append((mtype, names, sizes, self._rows))
 
     def _check_names(self, mtype: _MessageType, names: tuple[str, ...]) -> None:
         for key in names:
@@ -360,6 +380,7 @@ class FastFitWriter:
     def close(self) -> bytes:
         """Encode every message; return the file (header, definitions, data, CRC)."""
         self._closed = True
+        self._plain = None
         out = bytearray(_HEADER_SIZE)
         slots: list[tuple[Any, ...] | None] = [None] * 16
         active: dict[tuple[Any, ...], tuple[int, _Layout]] = {}
@@ -392,7 +413,15 @@ class FastFitWriter:
         return bytes(out)
 
     def _pack(self, message: str, local: int, layout: _Layout, rows: Sequence[Mapping[str, object]]) -> bytes:
-        columns = [self._column(message, field, [row[field.name] for row in rows]) for field in layout.fields]
+        fields = layout.fields
+        by_field: Iterator[Sequence[Any]]
+        if len(fields) > 1:
+            by_field = zip(*map(itemgetter(*(f.name for f in fields)), rows), strict=True)
+        else:
+            by_field = iter([tuple(row[fields[0].name] for row in rows)])
+        columns = [
+            self._column(message, field, values) for field, values in zip(fields, by_field, strict=False)
+        ]
         pack = layout.packer.pack
         if layout.simple:
             return b"".join(map(pack, repeat(local, len(rows)), *columns))
@@ -407,7 +436,7 @@ class FastFitWriter:
             out.append(pack(*flat))
         return b"".join(out)
 
-    def _column(self, message: str, field: _Field, values: list[Any]) -> list[Any]:
+    def _column(self, message: str, field: _Field, values: Sequence[Any]) -> Sequence[Any]:
         """The stored values of one field over a run, checked (quickly when the column allows)."""
         kind = field.kind
         if not field.array and kind != _STRING:
@@ -433,13 +462,13 @@ _PROFILE_VERSION = int(Profile["version"]["major"]) * 1000 + int(Profile["versio
 _NUMBERS = frozenset((int, float))
 
 
-def _quick_int(field: _Field, values: list[Any]) -> list[Any] | None:
+def _quick_int(field: _Field, values: Sequence[Any]) -> Sequence[Any] | None:
     if set(map(type, values)) != {int} or min(values) < field.lo or max(values) > field.hi:
         return None
     return values
 
 
-def _quick_scaled(field: _Field, values: list[Any]) -> list[Any] | None:
+def _quick_scaled(field: _Field, values: Sequence[Any]) -> Sequence[Any] | None:
     if not set(map(type, values)) <= _NUMBERS or not math.isfinite(sum(values)):
         return None
     if min(values) < field.lo or max(values) > field.hi:
@@ -450,7 +479,7 @@ def _quick_scaled(field: _Field, values: list[Any]) -> list[Any] | None:
     return [round((v + offset) * scale) for v in values]
 
 
-def _quick_float(field: _Field, values: list[Any]) -> list[Any] | None:
+def _quick_float(field: _Field, values: Sequence[Any]) -> Sequence[Any] | None:
     if not set(map(type, values)) <= _NUMBERS or not math.isfinite(sum(values)):
         return None
     if min(values) < field.lo or max(values) > field.hi:
@@ -460,7 +489,7 @@ def _quick_float(field: _Field, values: list[Any]) -> list[Any] | None:
     return [(v + field.offset) * field.scale for v in values]
 
 
-def _quick_date_time(field: _Field, values: list[Any]) -> list[Any] | None:
+def _quick_date_time(field: _Field, values: Sequence[Any]) -> Sequence[Any] | None:
     if set(map(type, values)) != {datetime} or any(v.tzinfo is None for v in values):
         return None
     seconds = [v.timestamp() for v in values]
@@ -469,11 +498,11 @@ def _quick_date_time(field: _Field, values: list[Any]) -> list[Any] | None:
     return [int(s) - FIT_EPOCH_S for s in seconds]
 
 
-def _quick_none(field: _Field, values: list[Any]) -> list[Any] | None:
+def _quick_none(field: _Field, values: Sequence[Any]) -> Sequence[Any] | None:
     return None  # enums and strings: value by value (few messages carry them)
 
 
-_QUICK: dict[int, Callable[[_Field, list[Any]], list[Any] | None]] = {
+_QUICK: dict[int, Callable[[_Field, Sequence[Any]], Sequence[Any] | None]] = {
     _INT: _quick_int,
     _SCALED: _quick_scaled,
     _FLOAT: _quick_float,
