@@ -19,9 +19,9 @@ from collections.abc import Sequence
 from datetime import UTC
 from typing import Any
 
-from peloton_export.default_plugins._xml import iter_points
+from peloton_export.default_plugins._xml import workout_points
 from peloton_export.model import Workout
-from peloton_export.stats import summarize
+from peloton_export.stats import workout_stats
 from peloton_export.timeutil import local_time
 
 SCHEMA_NAME = "peloton-export/parquet@2"
@@ -145,7 +145,7 @@ def workouts_table(workout: Workout, laps: str = "auto") -> Any:
     schema, _ = _schemas()
     family = fit_sport(workout).family
     totals = session_totals(workout, family)
-    stats = summarize(workout.samples)
+    stats = workout_stats(workout)
     row: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "workout_id": workout.id,
@@ -227,7 +227,7 @@ def samples_table(workout: Workout) -> Any:
     import pyarrow as pa
 
     _, schema = _schemas()
-    points = list(iter_points(workout))
+    points = workout_points(workout)
     offsets = [p.offset for p in points]
 
     def col(get: Any) -> list[Any]:

@@ -70,11 +70,19 @@ def lap_plan(workout: Workout, end: int, *, strategy: str = "auto", family: str 
     :param family: the sport family (rowing distance laps are 500 m).
     :raises ConfigError: an unknown strategy.
     """
+    from peloton_export.memo import once
+
     name = strategy.strip().lower()
     if name == "auto":
         # a stacked activity (:mod:`peloton_export.stacking`): one lap per class
         name = "segment" if workout.parts else DEFAULT_STRATEGY.get(workout.discipline, name)
-    return _merge_short(plan_laps(workout, end, strategy=name, family=family))
+    # computed once per workout and arguments; each caller gets its own list
+    spans = once(
+        workout,
+        ("lap_plan", end, name, family),
+        lambda: tuple(_merge_short(plan_laps(workout, end, strategy=name, family=family))),
+    )
+    return list(spans)
 
 
 def _merge_short(spans: list[LapSpan]) -> list[LapSpan]:
@@ -122,15 +130,22 @@ def planned_laps(workout: Workout, strategy: str = "auto", family: str | None = 
     :param family: the FIT sport family (looked up when not given).
     :raises ConfigError: an unknown strategy.
     """
-    from peloton_export.default_plugins._xml import cumulative_distances, iter_points
+    from peloton_export.memo import once
 
     if family is None:
         from peloton_export.fit.sports import fit_sport
 
         family = fit_sport(workout).family
+    known = family
+    return list(once(workout, ("planned_laps", strategy, family), lambda: _planned(workout, strategy, known)))
+
+
+def _planned(workout: Workout, strategy: str, family: str) -> tuple[PlannedLap, ...]:
+    from peloton_export.default_plugins._xml import workout_distances, workout_points
+
     spans = lap_plan(workout, active_end(workout), strategy=strategy, family=family)
-    points = list(iter_points(workout))
-    distances = cumulative_distances(points)
+    points = workout_points(workout)
+    distances = workout_distances(workout)
     has_distance = any(d is not None for d in distances)
     laps: list[PlannedLap] = []
     before = 0.0
@@ -156,4 +171,4 @@ def planned_laps(workout: Workout, strategy: str = "auto", family: str | None = 
             )
         )
         before = max(before, lap_end)
-    return laps
+    return tuple(laps)

@@ -37,10 +37,11 @@ from __future__ import annotations
 import math
 from dataclasses import fields
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from peloton_export.model import GpsPoint, Sample, Workout
-from peloton_export.timeutil import iso_utc
+from peloton_export.timeutil import iso_utc, iso_utc_many
 
 SCHEMA = "peloton-export/workout@2"
 
@@ -109,11 +110,29 @@ def _columns(
 ) -> dict[str, list[Any]]:
     out: dict[str, list[Any]] = {}
     for key, attr in spec:
-        if attr == "time":
-            out[key] = [iso_utc(getattr(item, attr)) for item in items]
+        values = list(map(attrgetter(attr), items))
+        if attr == "time" and _DATETIMES.issuperset(map(type, values)) and _aware(values):
+            out[key] = iso_utc_many(values)
+        elif _plain_numbers(values):
+            out[key] = values  # what _value gives each of them, without a call per value
         else:
-            out[key] = [_value(getattr(item, attr)) for item in items]
+            out[key] = [_value(v) for v in values]
     return out
+
+
+_DATETIMES = frozenset((datetime,))
+_NUMBERS = frozenset((int, float, type(None)))
+
+
+def _aware(values: list[datetime]) -> bool:
+    return all(v.tzinfo is not None for v in values)
+
+
+def _plain_numbers(values: list[Any]) -> bool:
+    """True when every value is ``None``, an int or a finite float (the common series)."""
+    if not _NUMBERS.issuperset(map(type, values)):
+        return False
+    return math.isfinite(math.fsum(v for v in values if v is not None))
 
 
 def workout_to_dict(workout: Workout, laps: str = "auto") -> dict[str, Any]:

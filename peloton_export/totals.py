@@ -80,11 +80,11 @@ def integrated_strokes(samples: Sequence[Sample]) -> int | None:
 
 def series_altitudes(workout: Workout) -> list[float]:
     """The altitudes (m) in time order: each sample's, else the GPS fix's at its offset."""
-    from peloton_export.default_plugins._xml import iter_points
+    from peloton_export.default_plugins._xml import workout_points
 
     lo, hi = _ALTITUDE_RANGE
     out: list[float] = []
-    for point in iter_points(workout):
+    for point in workout_points(workout):
         s, g = point.sample, point.gps
         value = s.altitude_m if s is not None and s.altitude_m is not None else (g.altitude_m if g else None)
         if value is not None and math.isfinite(value) and lo <= value <= hi:
@@ -109,6 +109,12 @@ def session_totals(workout: Workout, family: str | None = None) -> SessionTotals
         from peloton_export.fit.sports import fit_sport
 
         family = fit_sport(workout).family
+    from peloton_export.memo import once
+
+    return once(workout, ("session_totals", family), lambda: _session_totals(workout, family))
+
+
+def _session_totals(workout: Workout, family: str) -> SessionTotals:
     strokes: int | None = None
     if family == "rowing":
         samples = sorted(workout.samples, key=lambda s: s.offset)

@@ -35,6 +35,9 @@ __all__ = [
     "iter_points",
     "sanitize_text",
     "valid_position",
+    "workout_distances",
+    "workout_points",
+    "workout_times",
     "xml_attr",
     "xml_text",
 ]
@@ -183,6 +186,30 @@ def iter_points(workout: Workout) -> Iterator[Point]:
             yield Point(s.offset, s.time, s, ordered_track[j])
             i += 1
             j += 1
+
+
+def workout_points(workout: Workout) -> tuple[Point, ...]:
+    """:func:`iter_points` of ``workout`` as a tuple, computed once per workout and shared by
+    the writers of one export (:mod:`peloton_export.memo`)."""
+    from peloton_export.memo import once
+
+    return once(workout, "points", lambda: tuple(iter_points(workout)))
+
+
+def workout_distances(workout: Workout) -> tuple[float | None, ...]:
+    """:func:`cumulative_distances` of :func:`workout_points`, once per workout."""
+    from peloton_export.memo import once
+
+    return once(workout, "distances", lambda: tuple(cumulative_distances(workout_points(workout))))
+
+
+def workout_times(workout: Workout) -> tuple[str, ...]:
+    """:func:`format_utc_many` of the times of :func:`workout_points`, once per workout."""
+    from peloton_export.memo import once
+
+    return once(
+        workout, "point_times", lambda: tuple(format_utc_many(p.time for p in workout_points(workout)))
+    )
 
 
 def cumulative_distances(points: Sequence[Point]) -> list[float | None]:

@@ -26,13 +26,13 @@ from collections.abc import Iterator, Mapping
 from math import isfinite
 from typing import TYPE_CHECKING, BinaryIO
 
-from peloton_export.default_plugins._xml import Point, format_utc_many, iter_points
+from peloton_export.default_plugins._xml import Point, workout_points, workout_times
 from peloton_export.disciplines import display_discipline
 from peloton_export.errors import ConfigError
 from peloton_export.hookspecs import hookimpl
 from peloton_export.model import Workout
 from peloton_export.specs import ExportContext, FormatSpec, SummarySpec
-from peloton_export.stats import summarize
+from peloton_export.stats import workout_stats
 from peloton_export.summaries import update_summary_file
 from peloton_export.timeutil import iso_utc, local_time
 from peloton_export.units import METRES_PER_MILE
@@ -206,11 +206,11 @@ def write_csv(workout: Workout, stream: BinaryIO, context: ExportContext) -> Non
     :raises ConfigError: when ``csv.units`` is neither ``metric`` nor ``imperial``.
     """
     system = display_units(context)
-    points = list(iter_points(workout))
+    points = workout_points(workout)
     if not points:
         stream.write(_no_metrics(workout, context))
         return
-    times = format_utc_many(p.time for p in points)
+    times = workout_times(workout)
     header = SAMPLE_COLUMNS if system is None else (*SAMPLE_COLUMNS, *DISPLAY_COLUMNS[system])
     lines = [",".join(header) + "\n"]
     if system is None:
@@ -266,7 +266,7 @@ def summary_row(workout: Workout, context: ExportContext) -> Mapping[str, str]:
     family = fit_sport(workout).family
     totals = session_totals(workout, family)
     laps = planned_laps(workout, context.option("laps") or context.option("fit.laps") or "auto", family)
-    stats = summarize(workout.samples)
+    stats = workout_stats(workout)
     work = workout.total_work_j / 1000 if workout.total_work_j is not None else None
     return {
         "workout_id": workout.id,

@@ -44,11 +44,11 @@ from typing import TYPE_CHECKING, BinaryIO
 from peloton_export import __version__
 from peloton_export.default_plugins._xml import (
     Point,
-    cumulative_distances,
     format_utc,
-    format_utc_many,
-    iter_points,
     valid_position,
+    workout_distances,
+    workout_points,
+    workout_times,
     xml_text,
 )
 from peloton_export.fit.sports import fit_sport
@@ -296,9 +296,9 @@ def render_tcx(workout: Workout, laps: str = "auto", title: str | None = None) -
     """
     sport = tcx_sport(workout)
     running = sport == "Running"
-    points = list(iter_points(workout))
-    distances = cumulative_distances(points)
-    times = format_utc_many([p.time for p in points])
+    points = workout_points(workout)
+    distances = workout_distances(workout)
+    times = workout_times(workout)
     plans = _plan_laps(workout, points, laps)
     calories = apportion(workout.calories_kcal or 0.0, [plan.total_s for plan in plans])
     major, minor, build = _version_parts()

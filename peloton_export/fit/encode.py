@@ -38,6 +38,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -53,7 +54,7 @@ from peloton_export.laps import lap_plan
 from peloton_export.model import GpsPoint, Sample, Workout
 from peloton_export.sinkkit.templates import activity_title
 from peloton_export.specs import ExportContext
-from peloton_export.stats import Stats, apportion, summarize
+from peloton_export.stats import Stats, apportion, summarize, workout_stats
 from peloton_export.totals import ascent_descent, integrated_strokes
 
 if TYPE_CHECKING:
@@ -148,6 +149,9 @@ def _cadence_fits(divisor: float) -> Callable[[float], bool]:
     return check
 
 
+_NUMBER_TYPES = frozenset((int, float, bool))
+
+
 def _heart_rate_fits(value: object) -> bool:
     return isinstance(value, int | float) and math.isfinite(value) and 1 <= value <= 254.4
 
@@ -158,6 +162,18 @@ class _Cleaner:
     def __init__(self, running: bool) -> None:
         cadence_div = 2.0 if running else 1.0
         self.dropped: Counter[str] = Counter()
+        # (sample field, lowest, highest value that fits): :meth:`clean` checks a whole
+        # column at once with these, and goes sample by sample only for a column that fails
+        self._bounds: tuple[tuple[str, float, float], ...] = (
+            ("power_w", 0, 65534.4),
+            ("cadence_rpm", 0, 254.4 * cadence_div),
+            ("heart_rate_bpm", 1, 254.4),
+            ("resistance_pct", 0, 100),
+            ("speed_mps", 0, 65.534),
+            ("incline_pct", -327.68, 327.66),
+            ("altitude_m", -500, 12606.8),
+            ("distance_m", 0, 42_949_672.9),
+        )
         # (sample field, whether a present value fits its FIT field); cadence is checked
         # in the unit written (strides per minute when running).
         self._checks: tuple[tuple[str, Callable[[Any], bool]], ...] = (
@@ -170,6 +186,23 @@ class _Cleaner:
             ("altitude_m", _between(-500, 12606.8)),
             ("distance_m", _between(0, 42_949_672.9)),
         )
+
+    def clean(self, samples: Sequence[Sample]) -> list[Sample]:
+        """``samples`` with the values no FIT field can hold set to ``None`` (see :meth:`sample`)."""
+        suspect = False
+        for name, lo, hi in self._bounds:
+            present = [v for v in map(attrgetter(name), samples) if v is not None]
+            if present and not (
+                _NUMBER_TYPES.issuperset(map(type, present))
+                and math.isfinite(sum(present))
+                and lo <= min(present)
+                and max(present) <= hi
+            ):
+                suspect = True
+                break
+        if not suspect:
+            return list(samples)
+        return [self.sample(s) for s in samples]
 
     def sample(self, s: Sample) -> Sample:
         """``s``, or a copy with the values no FIT field can hold set to ``None``."""
@@ -474,6 +507,7 @@ class _Activity:
     rows: list[_Row]  # the record messages, in file order
     max_distance: float | None  # the largest record distance (m)
     timeline: _Timeline
+    cleaned: bool = False  # a value was left out of some sample (samples differ from the workout's)
 
     @property
     def running(self) -> bool:
@@ -484,7 +518,7 @@ class _Activity:
 def _prepare(workout: Workout, sport: SportChoice, logger: logging.Logger) -> _Activity:
     """Clean the samples, build the records and find the pauses (warns of dropped values)."""
     cleaner = _Cleaner(sport.family in ("running", "walking"))
-    samples = sorted((cleaner.sample(s) for s in workout.samples), key=lambda s: s.offset)
+    samples = sorted(cleaner.clean(workout.samples), key=lambda s: s.offset)
     rows, max_distance = _records(workout, samples, sport.family)
     if cleaner.dropped:
         detail = ", ".join(f"{n} {f.rsplit('_', 1)[0]}" for f, n in sorted(cleaner.dropped.items()))
@@ -492,7 +526,7 @@ def _prepare(workout: Workout, sport: SportChoice, logger: logging.Logger) -> _A
             "workout %s: left out of the FIT records values no FIT field can hold: %s", workout.id, detail
         )
     timeline = _timeline(workout, [(t, o) for t, o, _ in rows])
-    return _Activity(workout, sport, samples, rows, max_distance, timeline)
+    return _Activity(workout, sport, samples, rows, max_distance, timeline, bool(cleaner.dropped))
 
 
 def _timer_event(when: datetime, event_type: str) -> Message:
@@ -652,7 +686,8 @@ def _session(activity: _Activity, num_laps: int) -> dict[str, object]:
     """The ``session`` message: totals over the whole workout."""
     workout, sport, timeline = activity.workout, activity.sport, activity.timeline
     start, end = timeline.start, timeline.end
-    stats = summarize(activity.samples)
+    # the statistics the other writers use too, unless values were left out of the records
+    stats = summarize(activity.samples) if activity.cleaned else workout_stats(workout)
     distance = _within(workout.distance_m, 0, 42_949_672.9)
     if distance is None:
         distance = activity.max_distance

@@ -61,7 +61,15 @@ def _seconds(value: float | None) -> float:
 
 
 def heart_rate_zone_times(workout: Workout) -> ZoneTimes | None:
-    """Time in Peloton's heart-rate zones, or ``None`` when there is nothing to report."""
+    """Time in Peloton's heart-rate zones, or ``None`` when there is nothing to report.
+
+    Computed once per workout (:mod:`peloton_export.memo`)."""
+    from peloton_export.memo import once
+
+    return once(workout, "hr_zone_times", lambda: _heart_rate_zone_times(workout))
+
+
+def _heart_rate_zone_times(workout: Workout) -> ZoneTimes | None:
     zones = sorted(workout.heart_rate_zones, key=lambda z: z.number)
     if not zones:
         return None
@@ -89,7 +97,15 @@ def heart_rate_zone_times(workout: Workout) -> ZoneTimes | None:
 
 
 def power_zone_times(workout: Workout) -> ZoneTimes | None:
-    """Time in the seven FTP-based power zones, or ``None`` without FTP or power."""
+    """Time in the seven FTP-based power zones, or ``None`` without FTP or power.
+
+    Computed once per workout (:mod:`peloton_export.memo`)."""
+    from peloton_export.memo import once
+
+    return once(workout, "power_zone_times", lambda: _power_zone_times(workout))
+
+
+def _power_zone_times(workout: Workout) -> ZoneTimes | None:
     ftp = workout.ftp_w
     if ftp is None or not math.isfinite(ftp) or not 0 < ftp <= 10_000:
         return None

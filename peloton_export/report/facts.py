@@ -24,7 +24,7 @@ from itertools import accumulate
 from typing import Any
 
 from peloton_export.model import Sample, Workout
-from peloton_export.stats import summarize
+from peloton_export.stats import workout_stats
 from peloton_export.timeutil import iso_utc, local_time
 
 #: Version of the facts dict; a page or cache entry with another version is recomputed.
@@ -130,7 +130,7 @@ def workout_facts(workout: Workout, page: str) -> dict[str, Any]:
          "curve": {"<seconds>": watts, ...},
          "best": {"<record label>": seconds, ...}}
     """
-    stats = summarize(workout.samples)
+    stats = workout_stats(workout)
     distance = workout.distance_m if workout.distance_m is not None else stats.distance_m
     best: dict[str, int] = {}
     table: tuple[tuple[float, str], ...] = ()

@@ -21,7 +21,7 @@ from peloton_export.report.display import DASH, Units, duration, number, ok
 from peloton_export.report.facts import workout_facts
 from peloton_export.report.style import CSS
 from peloton_export.report.svg import Band, Zone, bar_chart, esc, line_chart, track_map
-from peloton_export.stats import samples_between, summarize
+from peloton_export.stats import samples_between, summarize, workout_stats
 from peloton_export.timeutil import local_time
 
 #: The page's Content-Security-Policy: inline styles only; no script, font, image or fetch.
@@ -181,7 +181,7 @@ def charts(workout: Workout, units: Units) -> list[str]:
 def _totals(workout: Workout, units: Units) -> str:
     from peloton_export.totals import session_totals
 
-    stats = summarize(workout.samples)
+    stats = workout_stats(workout)
     totals = session_totals(workout)
     distance = workout.distance_m if workout.distance_m is not None else stats.distance_m
     work = workout.total_work_j / 1000 if workout.total_work_j is not None else None
