@@ -281,3 +281,19 @@ def test_any_gps_workout_gives_a_valid_deterministic_gpx(schemas_dir: Path, work
     assert data == write(workout)
     valid = [g for g in workout.track if -90 <= g.latitude <= 90 and -180 <= g.longitude <= 180]
     assert len(root.findall(".//g:trkpt", NS)) == len(valid)
+
+
+def test_shared_extension_serialization_gives_gpxpy_s_own_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The trackpoint class that serializes each shared extension element once writes what
+    plain gpxpy writes (every element serialized again at every point)."""
+    import gpxpy.gpx
+
+    gpx_module = gpx
+    workout = wf.outdoor_run(20, sample_every_s=1, dropout=(0, 0), laps=())
+    fast_class = gpx_module._point_class()
+    assert fast_class is not gpxpy.gpx.GPXTrackPoint  # this gpxpy is the one it expects
+    ours = gpx_module.render_gpx(workout)
+    monkeypatch.setattr(gpx_module, "_POINT_CLASS", [gpxpy.gpx.GPXTrackPoint])
+    plain = gpx_module.render_gpx(workout)
+    assert ours == plain
+    assert ours.count("<gpxtpx:hr>") == len(workout.track)
