@@ -5,20 +5,18 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sqlite3
 import sys
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from click_default_group import DefaultGroup
 
 from peloton_export import __version__
-from peloton_export.archive import Archive
 from peloton_export.cli_sync import (
     ledger_group,
     login_command,
@@ -26,12 +24,16 @@ from peloton_export.cli_sync import (
     status_command,
     workouts_text,
 )
-from peloton_export.config import Config, load_config
 from peloton_export.errors import ConfigError, LocalFileError, PelotonExportError, RegistrationConflict
-from peloton_export.paths import archive_dir
-from peloton_export.pipeline import ExportReport, Selection, Status, WorkoutResult
-from peloton_export.plugins import PluginHost, create_host
-from peloton_export.run import DEFAULT_OUTPUT, ExportRequest, ProgressEvent, run_export
+from peloton_export.paths import DEFAULT_OUTPUT
+
+if TYPE_CHECKING:  # the commands import what they run when they run: start-up stays light
+    import sqlite3
+
+    from peloton_export.config import Config
+    from peloton_export.pipeline import ExportReport, Status, WorkoutResult
+    from peloton_export.plugins import PluginHost
+    from peloton_export.run import ProgressEvent
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
 #: The sync could not run at all (login needed, Peloton unreachable, archive disk full);
@@ -259,6 +261,9 @@ def export_command(host: PluginHost) -> click.Command:
         verbose: int,
     ) -> None:
         """Export workouts to files (and sinks). This is the default command."""
+        from peloton_export.pipeline import Selection
+        from peloton_export.run import ExportRequest, run_export
+
         _setup_logging(verbose)
         request = ExportRequest(
             formats=tuple(formats),
@@ -312,7 +317,9 @@ def export_command(host: PluginHost) -> click.Command:
 )
 def import_command(paths: tuple[Path, ...], archive_path: Path | None) -> None:
     """Add workouts from raw API JSON or peloton-to-garmin JSON files to the archive."""
+    from peloton_export.archive import Archive
     from peloton_export.importers import import_paths
+    from peloton_export.paths import archive_dir
 
     report = import_paths(list(paths), Archive(archive_path or archive_dir()))
     for item in report.results:
@@ -397,6 +404,8 @@ def build_cli(host: PluginHost) -> click.Group:
     def cli(ctx: click.Context) -> None:
         """Export Peloton workouts to TCX, GPX, FIT, CSV and JSON, and send them on."""
         if ctx.obj is None:
+            from peloton_export.config import load_config
+
             ctx.obj = load_config()
 
     for command in (
@@ -420,7 +429,10 @@ def run(
 ) -> int:
     """Run the command line and return its exit code (what tests call)."""
     try:
-        host = host or create_host()
+        if host is None:
+            from peloton_export.plugins import create_host
+
+            host = create_host()
         cli = build_cli(host)
         cli.main(
             args=list(args) if args is not None else None,
@@ -452,7 +464,12 @@ def run(
     except KeyboardInterrupt:
         click.echo(INTERRUPTED, err=True)
         return 130
-    except (OSError, sqlite3.Error) as exc:
+    except Exception as exc:
+        # sqlite3 is only imported by the commands that open the ledger: when it is not
+        # loaded, no database error can have been raised
+        database = sys.modules.get("sqlite3")
+        if not isinstance(exc, OSError) and not (database is not None and isinstance(exc, database.Error)):
+            raise
         click.echo(f"Error: {local_problem(exc)}", err=True)
         return EXIT_LOCAL
     except SystemExit as exc:

@@ -14,16 +14,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from peloton_export.config import Config, load_config
 from peloton_export.errors import LocalFileError, PelotonExportError
-from peloton_export.ledger import Ledger
-from peloton_export.pipeline import Selection
-from peloton_export.plugins import PluginHost
 
 if TYPE_CHECKING:
     from peloton_export.archive import EntryMeta
     from peloton_export.client.auth import Authenticator
     from peloton_export.client.tokens import Token
+    from peloton_export.config import Config
+    from peloton_export.ledger import Ledger
+    from peloton_export.plugins import PluginHost
     from peloton_export.sinkkit.cooldown import CooldownState
 
 
@@ -58,6 +57,7 @@ def login_command(use_token: bool, username: str | None, ignore_cooldown: bool) 
     unattended runs wait for the cooldown after one failure.
     """
     from peloton_export.client.factory import make_client
+    from peloton_export.config import load_config
 
     config = load_config()
     try:
@@ -107,6 +107,7 @@ def logout_command() -> None:
     """Forget the saved Peloton login."""
     from peloton_export.client.factory import token_store
     from peloton_export.client.settings import client_settings
+    from peloton_export.config import load_config
 
     config = load_config()
     store = token_store(client_settings(config))
@@ -140,6 +141,7 @@ def status_command(host: PluginHost) -> click.Command:
     @click.option("--limit", default=10, show_default=True, help="How many recent events and pending items.")
     def status(formats: tuple[str, ...], sinks: tuple[str, ...], output: Path | None, limit: int) -> None:
         """Show the login, the last sync, and what the next run would do. Makes no request."""
+        from peloton_export.config import load_config
         from peloton_export.run import DEFAULT_OUTPUT
 
         config = load_config()
@@ -189,6 +191,8 @@ def _login_and_ledger(config: Config) -> tuple[Token | None, CooldownState | Non
     settings = client_settings(config)
     token = token_store(settings).load()
     cooldown = login_cooldown().active()
+    from peloton_export.ledger import Ledger
+
     return token, cooldown, Ledger.for_reading()  # status reads a read-only ledger too
 
 
@@ -233,6 +237,8 @@ def _echo_sync_state(ledger: Ledger, limit: int) -> list[tuple[str, EntryMeta | 
     detail = f" ({ledger.get_meta('last_sync_summary')})" if last_sync else ""
     click.echo(f"Last sync: {last_sync or 'never'}{detail}")
     archive = Archive(archive_dir())
+    from peloton_export.pipeline import Selection
+
     entries = select_entries(archive, Selection())
     counts = ledger.counts()
     click.echo(
@@ -307,6 +313,8 @@ def ledger_group() -> None:
 @click.argument("workout_id")
 def forget_command(workout_id: str) -> None:
     """Forget one workout's exports and uploads, so the next run redoes it."""
+    from peloton_export.ledger import Ledger
+
     removed = Ledger.default().forget(workout_id)
     if removed:
         click.echo(
@@ -327,6 +335,8 @@ def retry_command(workout_ids: tuple[str, ...], retry_all: bool) -> None:
     """
     if not workout_ids and not retry_all:
         raise click.UsageError("name one or more workout ids, or --all")
+    from peloton_export.ledger import Ledger
+
     ledger = Ledger.default()
     targets = list(ledger.fetch_failures()) if retry_all else list(workout_ids)
     cleared = [workout_id for workout_id in targets if ledger.clear_fetch_failure(workout_id)]

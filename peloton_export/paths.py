@@ -9,6 +9,9 @@ import platformdirs
 
 APP_NAME = "peloton-export"
 
+#: Where files go when neither the request nor the config names a folder (``./exports``).
+DEFAULT_OUTPUT = "exports"
+
 
 def _dir(env: str, default: str) -> Path:
     value = os.environ.get(env)

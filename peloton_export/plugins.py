@@ -61,6 +61,25 @@ DEFAULT_PLUGINS: dict[str, str] = {
     "notify": "peloton_export.default_plugins.notify",
 }
 
+#: The hooks each built-in plugin implements (``tests/test_plugins.py`` checks this against
+#: the modules). A built-in is imported only when a hook it implements is first called, so
+#: ``--help`` (which asks only ``register_commands``) imports neither the writers nor the
+#: report modules. Every other plugin is imported when the host is built: nothing but
+#: importing it tells which hooks it has.
+BUILTIN_HOOKS: dict[str, frozenset[str]] = {
+    "tcx": frozenset({"register_formats"}),
+    "gpx": frozenset({"register_formats"}),
+    "csv": frozenset({"register_formats", "export_finished"}),
+    "json": frozenset({"register_formats"}),
+    "directory": frozenset({"register_sinks"}),
+    "fit": frozenset({"register_formats", "register_commands"}),
+    "merge": frozenset({"export_started", "transform_workout", "export_finished"}),
+    "html": frozenset({"register_formats", "export_finished"}),
+    "parquet": frozenset({"register_formats"}),
+    "unattended": frozenset({"register_commands"}),
+    "notify": frozenset({"export_finished"}),
+}
+
 #: Hook-implementation options the host cannot honour (see the module docstring).
 UNSUPPORTED_MARKERS = ("wrapper", "hookwrapper", "tryfirst", "trylast")
 
@@ -70,15 +89,52 @@ _LOST = {"register_formats": "formats", "register_sinks": "sinks", "register_com
 T = TypeVar("T", FormatSpec, SinkSpec)
 
 
-@dataclass(slots=True)
 class PluginInfo:
-    """What the host knows about one registered plugin."""
+    """What the host knows about one registered plugin.
 
-    name: str
-    module: str
-    distribution: str | None = None
-    version: str | None = None
-    builtin: bool = False
+    ``distribution`` and ``version`` come from the installed distribution's metadata, read
+    on first use (parsing a ``METADATA`` file costs milliseconds at every start-up).
+    """
+
+    __slots__ = ("_distribution", "_source", "_version", "builtin", "module", "name")
+
+    def __init__(
+        self,
+        name: str,
+        module: str,
+        distribution: str | None = None,
+        version: str | None = None,
+        builtin: bool = False,
+        *,
+        source: importlib.metadata.Distribution | None = None,
+    ) -> None:
+        self.name = name
+        self.module = module
+        self.builtin = builtin
+        self._distribution = distribution
+        self._version = version
+        self._source = source  # read for the two names above when they are asked for
+
+    def _read(self) -> None:
+        source, self._source = self._source, None
+        if source is not None:
+            self._distribution = source.name
+            self._version = source.version
+
+    @property
+    def distribution(self) -> str | None:
+        """The installed distribution's name (``None`` when unknown)."""
+        self._read()
+        return self._distribution
+
+    @property
+    def version(self) -> str | None:
+        """The installed distribution's version (``None`` when unknown)."""
+        self._read()
+        return self._version
+
+    def __repr__(self) -> str:
+        return f"PluginInfo({self.name!r}, {self.module!r}, builtin={self.builtin})"
 
 
 @dataclass(slots=True)
@@ -94,14 +150,15 @@ class LoadFailure:
 class PluginHost:
     """A plugin manager plus the typed methods through which the core calls hooks.
 
-    Build one per run with :func:`create_host`. Nothing else calls ``pm.hook``.
+    Build one per run with :func:`create_host`. Nothing else calls ``pm.hook``. Built-in
+    plugins load on first use (:data:`BUILTIN_HOOKS`); ``pm`` loads every one of them.
     A plugin whose registration hook (``register_formats``, ``register_sinks``,
     ``register_commands``) raises is reported once through ``warn`` (by plugin name) and
     listed in ``failures``; the other plugins keep working. With ``strict`` it raises
     :class:`~peloton_export.errors.PluginLoadError` instead.
     """
 
-    pm: pluggy.PluginManager
+    manager: pluggy.PluginManager
     plugins: dict[str, PluginInfo] = field(default_factory=dict)
     failures: list[LoadFailure] = field(default_factory=list)
     _formats: dict[str, FormatSpec] | None = None
@@ -113,6 +170,28 @@ class PluginHost:
     strict: bool = False
     warn: Callable[[str], None] | None = None
     _reported: set[tuple[str, str]] = field(default_factory=set)
+    #: built-ins not imported yet, with their place in the loading order
+    _pending: list[tuple[int, Source]] = field(default_factory=list)
+    #: plugin name -> place in the loading order (hooks are called in that order)
+    _order: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def pm(self) -> pluggy.PluginManager:
+        """The plugin manager, with every plugin imported and registered."""
+        self._load_pending(None)
+        return self.manager
+
+    def _load_pending(self, hook: str | None) -> None:
+        """Import the waiting built-ins that implement ``hook`` (every one for ``None``)."""
+        if not self._pending:
+            return
+        due = [item for item in self._pending if hook is None or hook in BUILTIN_HOOKS[item[1][0]]]
+        if not due:
+            return
+        self._pending = [item for item in self._pending if item not in due]
+        for _, source in due:
+            _load(self, source)
+        _drop_unspecced(self)
 
     # -- registration hooks -------------------------------------------------------------
 
@@ -209,7 +288,9 @@ class PluginHost:
             if info.builtin and not include_builtin:
                 continue
             plugin = self.pm.get_plugin(name)
-            hooks = sorted(h.name for h in self.pm.get_hookcallers(plugin) or [])
+            if plugin is None:  # a built-in that failed to import when it was due
+                continue
+            hooks = sorted(h.name for h in self.manager.get_hookcallers(plugin) or [])
             out.append(
                 {
                     "name": name,
@@ -268,10 +349,13 @@ class PluginHost:
         return bool(info and info.builtin)
 
     def _impls(self, hook_name: str) -> list[pluggy.HookImpl]:
-        caller = getattr(self.pm.hook, hook_name)
-        # pluggy calls the last registered first; keep that order for everything but
-        # transforms, which sort themselves.
-        return list(reversed(caller.get_hookimpls()))
+        self._load_pending(hook_name)
+        caller = getattr(self.manager.hook, hook_name)
+        # pluggy calls the last registered first; keep that order (the loading order, also
+        # for a built-in imported late) for everything but transforms, which sort themselves.
+        order, last = self._order, len(self._order)
+        impls = list(reversed(caller.get_hookimpls()))
+        return sorted(impls, key=lambda impl: -order.get(impl.plugin_name, last))
 
     def _call(self, impl: pluggy.HookImpl, hook: str, kwargs: Mapping[str, Any]) -> Any:
         if self.trace:
@@ -386,9 +470,7 @@ def _sources(entry_points: bool) -> list[Source]:
     sources: list[Source] = []
     if entry_points:
         for ep in _entry_points():
-            dist = ep.dist.name if ep.dist else None
-            version = ep.dist.version if ep.dist else None
-            info = PluginInfo(ep.name, ep.value, dist, version, ep.value.startswith(BUILTIN_PREFIX))
+            info = PluginInfo(ep.name, ep.value, builtin=ep.value.startswith(BUILTIN_PREFIX), source=ep.dist)
             sources.append((ep.name, ep.load, info))
     seen = {name for name, _, _ in sources}
     for name, module in DEFAULT_PLUGINS.items():
@@ -410,17 +492,19 @@ def unsupported_markers(pm: pluggy.PluginManager, plugin: object) -> list[str]:
 
 
 def _register(host: PluginHost, name: str, plugin: object, info: PluginInfo) -> None:
-    pm = host.pm
+    pm = host.manager
     try:
         pm.register(plugin, name=name)
     except Exception as exc:
         if pm.get_plugin(name) is not None or name in dict(pm.list_name_plugin()):
             pm.unregister(name=name)
+        host.plugins.pop(name, None)
         host.load_failed(name, info.distribution, f"{type(exc).__name__}: {exc}", exc)
         return
     refused = unsupported_markers(pm, plugin)
     if refused:
         pm.unregister(name=name)
+        host.plugins.pop(name, None)
         host.load_failed(
             name,
             info.distribution,
@@ -436,6 +520,7 @@ def _load(host: PluginHost, source: Source) -> None:
     try:
         plugin = load()
     except Exception as exc:
+        host.plugins.pop(name, None)
         host.load_failed(name, info.distribution, f"{type(exc).__name__}: {exc}", exc)
         return
     _register(host, name, plugin, info)
@@ -445,11 +530,11 @@ def _drop_unspecced(host: PluginHost) -> None:
     """Leave out each plugin that implements a hook with no spec (a typo: ``register_format``)."""
     while True:
         try:
-            host.pm.check_pending()
+            host.manager.check_pending()
             return
         except pluggy.PluginValidationError as exc:
-            bad = host.pm.get_name(exc.plugin) or "?"
-            host.pm.unregister(plugin=exc.plugin)
+            bad = host.manager.get_name(exc.plugin) or "?"
+            host.manager.unregister(plugin=exc.plugin)
             info = host.plugins.pop(bad, None)
             host.load_failed(bad, info.distribution if info else None, f"{type(exc).__name__}: {exc}", exc)
 
@@ -484,10 +569,18 @@ def create_host(
     host = PluginHost(
         pm, from_entry_points=entry_points, rebuildable=not extra, strict=policy.strict, warn=warn
     )
-    for source in _sources(entry_points):
-        if policy.wants(source[0], source[2]):
+    for index, source in enumerate(_sources(entry_points)):
+        name, _, info = source
+        if not policy.wants(name, info):
+            continue
+        host._order[name] = index
+        if info.builtin and name in BUILTIN_HOOKS and info.module == DEFAULT_PLUGINS[name]:
+            host.plugins[name] = info  # known before importing; imported when a hook is due
+            host._pending.append((index, source))
+        else:
             _load(host, source)
     for name, plugin in (extra or {}).items():
+        host._order[name] = len(host._order) + 1_000_000
         _register(host, name, plugin, PluginInfo(name, getattr(plugin, "__name__", type(plugin).__name__)))
     _drop_unspecced(host)
     if _flag(os.environ, "PELOTON_EXPORT_TRACE_PLUGINS"):

@@ -32,7 +32,7 @@ from peloton_export.config import Config, load_config
 from peloton_export.disciplines import display_discipline
 from peloton_export.errors import ConfigError, PelotonExportError
 from peloton_export.ledger import Ledger
-from peloton_export.paths import archive_dir, state_dir
+from peloton_export.paths import DEFAULT_OUTPUT, archive_dir, state_dir
 from peloton_export.pipeline import (
     Exporter,
     ExporterRecipe,
@@ -53,9 +53,6 @@ if TYPE_CHECKING:
     from peloton_export.client.sync import SyncProgress, SyncReport
 
 log = logging.getLogger("peloton_export.run")
-
-#: Where files go when neither the request nor the config names a folder.
-DEFAULT_OUTPUT = "exports"
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,6 @@ from peloton_export.hookspecs import hookimpl
 from peloton_export.model import Workout
 from peloton_export.specs import ExportContext, FormatSpec, SummarySpec
 from peloton_export.stats import workout_stats
-from peloton_export.summaries import update_summary_file
 from peloton_export.timeutil import iso_utc, local_time
 from peloton_export.units import METRES_PER_MILE
 
@@ -332,6 +331,8 @@ def register_formats() -> Iterator[FormatSpec]:
 @hookimpl
 def export_finished(context: RunContext, report: ExportReport) -> None:
     """Rewrite ``summary.csv`` with every workout exported as CSV into the output folder."""
+    from peloton_export.summaries import update_summary_file  # the ledger loads at the run's end
+
     update_summary_file(context, report, "csv", SUMMARY)
 
 

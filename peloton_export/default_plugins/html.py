@@ -16,14 +16,11 @@ import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, BinaryIO
 
-from peloton_export.filenames import export_stem
 from peloton_export.hookspecs import hookimpl
-from peloton_export.model import Workout
-from peloton_export.report import build_index, render_page
-from peloton_export.report.index import INDEX_NAME, html_pages
 from peloton_export.specs import ExportContext, FormatSpec
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the report modules load when a page or the index is written
+    from peloton_export.model import Workout
     from peloton_export.pipeline import ExportReport, RunContext
 
 log = logging.getLogger("peloton_export.report")
@@ -32,6 +29,9 @@ SUFFIX = ".html"
 
 def write_html(workout: Workout, stream: BinaryIO, context: ExportContext) -> None:
     """Write the page of ``workout`` as UTF-8 HTML (same workout, same bytes)."""
+    from peloton_export.filenames import export_stem
+    from peloton_export.report import render_page
+
     page = render_page(workout, export_stem(workout) + SUFFIX)
     stream.write(page.encode("utf-8"))
 
@@ -55,6 +55,9 @@ def export_finished(context: RunContext, report: ExportReport) -> None:
         return
     if "html" not in context.formats:
         return
+    from peloton_export.report import build_index
+    from peloton_export.report.index import INDEX_NAME, html_pages
+
     wrote_html = any(f.format == "html" for r in report.results for f in r.files)
     if not wrote_html and (
         (context.output_dir / INDEX_NAME).exists() or not html_pages(context.output_dir, context.ledger)

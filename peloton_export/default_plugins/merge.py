@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from peloton_export.hookspecs import hookimpl
-from peloton_export.merge import MergeSource
 
 if TYPE_CHECKING:
+    from peloton_export.merge import MergeSource
     from peloton_export.model import Workout
     from peloton_export.pipeline import ExportReport, RunContext
     from peloton_export.plan import ExportPlan
@@ -36,6 +36,8 @@ def _source(context: ExportContext) -> MergeSource | None:
     state = context.state.setdefault(NAME, {})
     source: MergeSource | None = state.get("source")
     if source is None:
+        from peloton_export.merge import MergeSource
+
         source = state["source"] = MergeSource.load(Path(target).expanduser().resolve())
         for problem in source.problems:
             context.logger.warning("--merge: skipped %s", problem)

@@ -22,7 +22,6 @@ from typing import BinaryIO
 from peloton_export.atomic import write_bytes_atomic
 from peloton_export.errors import PelotonExportError
 from peloton_export.hookspecs import hookimpl
-from peloton_export.ledger import content_hash
 from peloton_export.model import Workout
 from peloton_export.specs import ExportContext, FormatSpec
 
@@ -72,11 +71,17 @@ def write_parquet(workout: Workout, stream: BinaryIO, context: ExportContext) ->
         "schema": dataset.SCHEMA_NAME,
         "workout_id": workout.id,
         "files": {
-            table: {"path": paths[table], "sha256": content_hash(data)} for table, data in files.items()
+            table: {"path": paths[table], "sha256": _content_hash(data)} for table, data in files.items()
         },
         "samples": samples.num_rows,
     }
     stream.write(json.dumps(receipt, sort_keys=True, indent=1).encode("utf-8") + b"\n")
+
+
+def _content_hash(data: bytes) -> str:
+    from peloton_export.ledger import content_hash  # the ledger (sqlite3) loads when writing
+
+    return content_hash(data)
 
 
 @hookimpl
