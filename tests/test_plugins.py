@@ -674,3 +674,36 @@ def test_hook_export_finished_reaches_the_notify_plugin(
         host.pm.hook.export_finished(context=context, report=report)
         posts = [r.json() for r in inbox.requests if r.method == "POST"]
     assert len(posts) == 1 and "workout w1 failed" in posts[0]["message"]
+
+
+def test_builtin_hooks_table_matches_the_modules() -> None:
+    """The host imports a built-in only for the hooks BUILTIN_HOOKS says it implements."""
+    import importlib
+
+    from peloton_export.plugins import BUILTIN_HOOKS
+
+    assert set(BUILTIN_HOOKS) == set(DEFAULT_PLUGINS)
+    for name, module_name in DEFAULT_PLUGINS.items():
+        module = importlib.import_module(module_name)
+        hooks = {
+            attr
+            for attr in dir(module)
+            if callable(getattr(module, attr)) and hasattr(getattr(module, attr), "peloton_export_impl")
+        }
+        assert hooks == set(BUILTIN_HOOKS[name]), name
+
+
+def test_builtins_load_when_a_hook_is_due_and_keep_their_order() -> None:
+    import sys
+
+    host = create_host(entry_points=False)
+    assert host.pm is not None  # every built-in registered now, in the loading order
+    lazy = create_host(entry_points=False)
+    assert set(lazy.plugins) >= set(DEFAULT_PLUGINS) and lazy._pending
+    commands = [i.plugin_name for i in lazy._impls("register_commands")]
+    assert commands == [i.plugin_name for i in host._impls("register_commands")]
+    assert "peloton_export.default_plugins.fit" in sys.modules
+    assert [i.plugin_name for i in lazy._impls("export_finished")] == [
+        i.plugin_name for i in host._impls("export_finished")
+    ]
+    assert list(lazy.formats()) == list(host.formats())

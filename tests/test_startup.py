@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-HEAVY = ("requests", "lxml", "gpxpy", "garmin_fit_sdk", "fitparse", "rich")
+HEAVY = ("requests", "lxml", "gpxpy", "garmin_fit_sdk", "fitparse", "rich", "pyarrow", "numpy")
 
 #: Prints which of HEAVY the code before it imported, as a JSON list.
 REPORT = f"""
@@ -116,6 +116,7 @@ COMMANDS = [
     ["formats"],
     ["sinks"],
     ["plugins", "--all"],
+    ["status"],
     ["--offline", "-f", "json", "-f", "csv"],
 ]
 
@@ -163,3 +164,40 @@ def test_pytest_loads_the_fake_peloton_fixtures_only_when_asked(tmp_path: Path) 
         env=env,
     )
     assert "1 passed" in opted.stdout and opted.returncode == 0, opted.stdout
+
+
+#: What ``--help`` and ``--version`` need not import at all: the writers, the report pages,
+#: the export engine and the FIT encoder (built-in plugins load when a hook they have is due).
+NOT_FOR_HELP = (
+    "peloton_export.pipeline",
+    "peloton_export.run",
+    "peloton_export.ledger",
+    "peloton_export.report",
+    "peloton_export.default_plugins.tcx",
+    "peloton_export.default_plugins.html",
+    "peloton_export.default_plugins.parquet",
+    "peloton_export.fit.fastencode",
+    "sqlite3",
+)
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"]], ids=lambda a: " ".join(a))
+def test_help_and_version_import_no_writer_and_no_engine(tmp_path: Path, args: list[str]) -> None:
+    code = (
+        CLI.format(args=args)
+        + f"""
+import json as _json, sys as _sys
+print(_json.dumps(sorted(m for m in {NOT_FOR_HELP!r} if m in _sys.modules)))
+"""
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path, PELOTON_EXPORT_LOAD_PLUGINS=""),
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+    if args == ["--help"]:
+        assert "unmapped" in out.stdout and "watch" in out.stdout  # the built-ins' commands are listed
