@@ -41,7 +41,11 @@ code = run(sys.argv[1:])
 wall = time.perf_counter() - start
 own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"code": code, "wall": wall, "own_kb": own, "worker_kb": workers}), file=sys.stderr)
+cpu = sum(
+    u.ru_utime + u.ru_stime
+    for u in (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN))
+)
+print(json.dumps({"code": code, "wall": wall, "cpu": cpu, "own_kb": own, "worker_kb": workers}), file=sys.stderr)
 """
 
 
@@ -138,18 +142,22 @@ def compare(args: argparse.Namespace, jobs: int, formats: tuple[str, ...], durat
         here = Path(__file__).resolve().parent.parent
         before, after = args.against.resolve(), here
         print(f"{args.workouts} workouts x {duration:,} s; -f {','.join(formats)} --offline --jobs {jobs}\n")
-        print("| tree | wall time | workouts/s | files | peak RSS main |")
-        print("| --- | ---: | ---: | ---: | ---: |")
+        print("| tree | wall time | CPU time | workouts/s | files | peak RSS main |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: |")
         results = {}
         for label, checkout in (("before", before), ("after", after)):
             stats = export(archive, jobs, work, formats, checkout)
             results[label] = stats
             print(
-                f"| {label} ({checkout}) | {stats['wall']:.1f} s | {args.workouts / stats['wall']:.2f} | "
+                f"| {label} ({checkout}) | {stats['wall']:.1f} s | {stats['cpu']:.1f} s | "
+                f"{args.workouts / stats['wall']:.2f} | "
                 f"{int(stats['files'])} | {stats['own_kb'] / 1024:.0f} MB |"
             )
         share = results["after"]["wall"] / results["before"]["wall"]
-        print(f"\nafter / before = {share:.0%} of the wall time (target <= 40 %)")
+        cpu_share = results["after"]["cpu"] / results["before"]["cpu"]
+        print(
+            f"\nafter / before = {share:.0%} of the wall time (target <= 40 %), {cpu_share:.0%} of the CPU time"
+        )
 
 
 if __name__ == "__main__":
