@@ -45,7 +45,8 @@ cpu = sum(
     u.ru_utime + u.ru_stime
     for u in (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN))
 )
-print(json.dumps({"code": code, "wall": wall, "cpu": cpu, "own_kb": own, "worker_kb": workers}), file=sys.stderr)
+stats = {"code": code, "wall": wall, "cpu": cpu, "own_kb": own, "worker_kb": workers}
+print(json.dumps(stats), file=sys.stderr)
 """
 
 
@@ -156,7 +157,8 @@ def compare(args: argparse.Namespace, jobs: int, formats: tuple[str, ...], durat
         share = results["after"]["wall"] / results["before"]["wall"]
         cpu_share = results["after"]["cpu"] / results["before"]["cpu"]
         print(
-            f"\nafter / before = {share:.0%} of the wall time (target <= 40 %), {cpu_share:.0%} of the CPU time"
+            f"\nafter / before = {share:.0%} of the wall time (target <= 40 %), "
+            f"{cpu_share:.0%} of the CPU time"
         )
 
 
