@@ -15,7 +15,7 @@ import statistics
 import time
 from datetime import UTC
 
-from peloton_export.default_plugins.csv_format import SAMPLE_COLUMNS, write_csv
+from peloton_export.formats.csv import SAMPLE_COLUMNS, write_csv
 from peloton_export.model import Workout
 from peloton_export.normalize import normalize
 from peloton_export.specs import ExportContext

@@ -9,9 +9,9 @@ The messages of one workout (3,600 records with power, cadence, resistance, spee
 distance and heart rate, laps, session) are built once; the contenders encode those very
 messages in interleaved rounds:
 
-* ``ours``: :class:`peloton_export.fit.fastencode.FastFitWriter`, with all its checks;
+* ``ours``: :class:`peloton_export.formats.fit.fastencode.FastFitWriter`, with all its checks;
 * ``SDK``: ``garmin_fit_sdk.Encoder`` on the same messages, with no checks at all;
-* ``SDK + checks``: the checked wrapper :class:`peloton_export.fit.adapter.FitWriter`
+* ``SDK + checks``: the checked wrapper :class:`peloton_export.formats.fit.adapter.FitWriter`
   (what ``fit.encoder=sdk`` writes with);
 * ``fit-tool``: fit-tool 0.9.x building the same messages as its typed message objects and
   serializing them with ``FitFileBuilder(auto_define=True)``.
@@ -42,9 +42,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import workout_factory  # noqa: E402
 
-from peloton_export.fit.adapter import FitWriter  # noqa: E402
-from peloton_export.fit.encode import FitOptions, Message, build_messages, encode_workout  # noqa: E402
-from peloton_export.fit.fastencode import FastFitWriter  # noqa: E402
+from peloton_export.formats.fit.adapter import FitWriter  # noqa: E402
+from peloton_export.formats.fit.encode import FitOptions, Message, build_messages, encode_workout  # noqa: E402
+from peloton_export.formats.fit.fastencode import FastFitWriter  # noqa: E402
 from peloton_export.model import Workout  # noqa: E402
 
 _DEGREES_PER_SEMICIRCLE = 180.0 / 2**31

@@ -51,7 +51,7 @@ profile.dump_stats(sys.argv[1])
 
 def build_archive(root: Path, count: int, duration_s: int) -> None:
     """Fill ``root`` with ``count`` demo workouts of ``duration_s`` seconds."""
-    from peloton_export.archive import Archive
+    from peloton_export.store.archive import Archive
     from peloton_export.testing.synth import synth_workouts
 
     archive = Archive(root)

@@ -52,7 +52,7 @@ print(json.dumps(stats), file=sys.stderr)
 
 def build_archive(root: Path, count: int, duration_s: int = 3600) -> float:
     """Fill ``root`` with ``count`` demo workouts; returns seconds taken (0 when reused)."""
-    from peloton_export.archive import Archive
+    from peloton_export.store.archive import Archive
     from peloton_export.testing.synth import synth_workouts
 
     archive = Archive(root)

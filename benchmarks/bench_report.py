@@ -23,15 +23,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from peloton_export import dataset
 from peloton_export.default_plugins.json_format import write_json
-from peloton_export.filenames import export_stem
+from peloton_export.formats import parquet as dataset
+from peloton_export.formats.report import build_index, render_page
+from peloton_export.formats.report.index import CACHE_NAME
 from peloton_export.normalize import normalize
-from peloton_export.report import build_index, render_page
-from peloton_export.report.index import CACHE_NAME
 from peloton_export.specs import ExportContext
 from peloton_export.testing.synth.kinds import synth_workout as demo_workout
 from peloton_export.testing.synth.kinds import synth_workouts as demo_workouts
+from peloton_export.workout.filenames import export_stem
 
 KINDS = ("cycling_class", "tread_run", "outdoor_run", "row")
 

@@ -52,7 +52,7 @@ LABELS = {
 def child(args: argparse.Namespace) -> int:
     """Run one step and print its wall and CPU time as a JSON line."""
     from peloton_export import ExportRequest, run_export
-    from peloton_export.run import sync_archive
+    from peloton_export.export.run import sync_archive
 
     formats = tuple(f for f in args.formats.split(",") if f)
     t0, c0 = time.perf_counter(), time.process_time()

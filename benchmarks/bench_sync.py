@@ -375,11 +375,11 @@ def _peak_rss_mib() -> float:
 
 
 def _sync_peloton_export(args: argparse.Namespace) -> dict[str, Any]:
-    from peloton_export.archive import Archive
     from peloton_export.config import load_config
-    from peloton_export.ledger import Ledger
+    from peloton_export.export.run import sync_archive
     from peloton_export.paths import archive_dir, state_dir
-    from peloton_export.run import sync_archive
+    from peloton_export.store.archive import Archive
+    from peloton_export.store.ledger import Ledger
 
     start_rss = _rss_mib()
     t0, c0 = time.perf_counter(), time.process_time()

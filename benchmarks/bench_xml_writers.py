@@ -45,8 +45,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import workout_factory  # noqa: E402
 
-from peloton_export.default_plugins.gpx import PWR_NS, TPX_NS, build_gpx, write_gpx  # noqa: E402
-from peloton_export.default_plugins.tcx import write_tcx  # noqa: E402
+from peloton_export.formats.gpx import PWR_NS, TPX_NS, build_gpx, write_gpx  # noqa: E402
+from peloton_export.formats.tcx import write_tcx  # noqa: E402
 from peloton_export.model import Workout  # noqa: E402
 from peloton_export.specs import ExportContext  # noqa: E402
 

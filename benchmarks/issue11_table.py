@@ -14,7 +14,7 @@ Fields: distance (m), ascent (m), strokes, calories (kcal), total output (kJ), F
 Peloton's values come straight from the stored bodies (``summaries`` converted by their
 ``display_unit``; ``workout.total_work`` in J, else the ``total_output`` summary in kJ;
 ``ftp_info.ftp`` with 95 % for ``ftp_manual_source``). The FIT values are decoded with
-fitparse from the file :func:`peloton_export.fit.encode.encode_workout` writes (the FIT
+fitparse from the file :func:`peloton_export.formats.fit.encode.encode_workout` writes (the FIT
 session's ``total_distance``, ``total_ascent``, ``total_cycles``, ``total_calories``,
 ``total_work``, ``threshold_power``) and the last record's distance.
 """
@@ -43,8 +43,8 @@ def _sources() -> list[tuple[str, Path]]:
 
 def _workouts() -> list[tuple[str, Any]]:
     """``(source name, RawWorkout)`` of every workout the fixtures and demo kinds hold."""
-    from peloton_export.archive import Archive
-    from peloton_export.importers import import_path
+    from peloton_export.source.importers import import_path
+    from peloton_export.store.archive import Archive
 
     out = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -62,7 +62,7 @@ def _fit_totals(raw: Any) -> dict[str, Any] | None:
     import fitparse
 
     from peloton_export.errors import PelotonExportError
-    from peloton_export.fit.encode import encode_workout
+    from peloton_export.formats.fit.encode import encode_workout
     from peloton_export.normalize import normalize
 
     try:

@@ -42,14 +42,14 @@ __version__ = "0.1.0"
 _LAZY = {
     "PelotonWorkout": "peloton_export.compat",
     "PelotonRide": "peloton_export.compat",
-    "ExportRequest": "peloton_export.run",
-    "ProgressEvent": "peloton_export.run",
-    "run_export": "peloton_export.run",
-    "sync_archive": "peloton_export.run",
-    "ExportReport": "peloton_export.pipeline",
-    "Selection": "peloton_export.pipeline",
-    "RunContext": "peloton_export.pipeline",
-    "ExportPlan": "peloton_export.plan",
+    "ExportRequest": "peloton_export.export.run",
+    "ProgressEvent": "peloton_export.export.run",
+    "run_export": "peloton_export.export.run",
+    "sync_archive": "peloton_export.export.run",
+    "ExportReport": "peloton_export.results",
+    "Selection": "peloton_export.results",
+    "RunContext": "peloton_export.results",
+    "ExportPlan": "peloton_export.export.plan",
 }
 
 

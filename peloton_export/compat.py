@@ -24,9 +24,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from peloton_export.client.api import PelotonAPI
 from peloton_export.errors import PelotonClientError, PelotonException
 from peloton_export.raw import JsonObject
+from peloton_export.source.client.api import PelotonAPI
 
 __all__ = [
     "PelotonClientError",
@@ -76,8 +76,8 @@ def _api() -> PelotonAPI:
     global _client
     with _client_lock:
         if _client is None:
-            from peloton_export.client.factory import make_client
             from peloton_export.config import load_config
+            from peloton_export.source.client.factory import make_client
 
             _client = make_client(load_config())
         return _client

@@ -59,6 +59,9 @@ RESERVED_ENV = frozenset(
         "PELOTON_EXPORT_INTERVALS_URL",
         "PELOTON_EXPORT_WATCH_MIN_INTERVAL",
         "PELOTON_EXPORT_CONFIG_OPTIONAL",
+        # the test suite's: where ../shared is, where CI keeps screenshots
+        "PELOTON_EXPORT_SHARED",
+        "PELOTON_EXPORT_ARTIFACTS",
     }
 )
 

@@ -34,9 +34,9 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
+    from peloton_export.export.plan import ExportPlan
     from peloton_export.model import Workout
-    from peloton_export.pipeline import ExportReport, RunContext
-    from peloton_export.plan import ExportPlan
+    from peloton_export.results import ExportReport, RunContext
     from peloton_export.specs import ExportContext, FormatSpec, SinkSpec
 
 PROJECT_NAME = "peloton_export"

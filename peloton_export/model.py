@@ -67,6 +67,13 @@ class Lap:
     end: datetime
     name: str = ""
     trigger: LapTrigger = "session"
+    #: A stacked activity's class lap (:mod:`peloton_export.workout.stacking`): that class's own
+    #: Peloton summary (kcal, J, m, W, rpm); ``None`` for other laps and unknown values.
+    calories_kcal: float | None = None
+    total_work_j: float | None = None
+    distance_m: float | None = None
+    avg_power_w: float | None = None
+    avg_cadence_rpm: float | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -116,7 +123,7 @@ class Workout:
     ``timer_s`` is active time (the last sample offset, or the class duration when there are
     no samples). ``timezone`` is Peloton's own timezone name for the workout (IANA or
     POSIX-style ``Etc/GMT+4``), used for local times; never the host's. ``parts`` names the
-    classes of a stacked activity (:mod:`peloton_export.stacking`); its laps are its classes.
+    classes of a stacked activity (:mod:`peloton_export.workout.stacking`); its laps are its classes.
     """
 
     id: str

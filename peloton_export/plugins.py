@@ -37,9 +37,9 @@ from peloton_export.specs import FormatSpec, SinkSpec
 if TYPE_CHECKING:
     import click
 
+    from peloton_export.export.plan import ExportPlan
     from peloton_export.model import Workout
-    from peloton_export.pipeline import ExportReport, RunContext
-    from peloton_export.plan import ExportPlan
+    from peloton_export.results import ExportReport, RunContext
     from peloton_export.specs import ExportContext
 
 ENTRY_POINT_GROUP = hookspecs.PROJECT_NAME

@@ -66,7 +66,7 @@ class SummarySpec:
 
     The pipeline computes ``row`` for every file it writes and records it in the ledger
     beside the file. The format's plugin writes the file in its ``export_finished`` hook
-    with :func:`peloton_export.summaries.update_summary_file`: rows already in the file are
+    with :func:`peloton_export.formats.summaries.update_summary_file`: rows already in the file are
     kept, rows recorded in the ledger for this output folder and rows of this run replace
     theirs (matched on the ``key`` column), rows are ordered by ``order_by``, and the file
     is rewritten atomically, so a killed run never loses rows.

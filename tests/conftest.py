@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import os
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,9 @@ def _opt_in(module: str) -> list[str]:
 pytest_plugins = _opt_in(FIXTURES_PLUGIN)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SHARED = PROJECT_ROOT.parent / "shared"
+# ``../shared`` next to the checkout; PELOTON_EXPORT_SHARED points elsewhere (a git worktree
+# kept one level deeper than the clone).
+SHARED = Path(os.environ.get("PELOTON_EXPORT_SHARED") or PROJECT_ROOT.parent / "shared")
 FIXTURES = SHARED / "fixtures" / "peloton-api"
 SCHEMAS = SHARED / "schemas"
 

@@ -19,7 +19,7 @@ import fitparse
 from garmin_fit_sdk import Decoder, Stream
 
 from peloton_export.model import Workout
-from peloton_export.stats import summarize
+from peloton_export.workout.stats import summarize
 
 
 @dataclass
@@ -93,7 +93,7 @@ def compare(workout: Workout, decoded: Decoded, *, expect_sets: bool = True) -> 
         if s.power_w is not None and math.isfinite(s.power_w) and 0 <= s.power_w <= 65534
     ]
     if clean:
-        # Peloton's own average wins over the samples' mean (issue 11; peloton_export.totals).
+        # Peloton's own average wins over the samples' mean (issue 11; peloton_export.workout.totals).
         expected = workout.avg_power_w if workout.avg_power_w is not None else summarize(clean).avg_power_w
         assert expected is not None
         assert abs(session["avg_power"] - round(expected)) <= 1

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from peloton_export.archive import Archive, ArchiveError
+from peloton_export.store.archive import Archive, ArchiveError
 from peloton_export.testing.synth.tiny import tiny_bodies
 
 
@@ -107,7 +107,7 @@ def test_archive_files_are_private_and_exports_follow_the_umask(tmp_path: Path) 
     import os
     import stat
 
-    from peloton_export.atomic import write_bytes_atomic
+    from peloton_export.store.atomic import write_bytes_atomic
 
     archive = Archive(tmp_path / "a")
     archive.put("a" * 32, bodies("a" * 32))
@@ -115,7 +115,7 @@ def test_archive_files_are_private_and_exports_follow_the_umask(tmp_path: Path) 
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     old = os.umask(0o027)
     try:
-        import peloton_export.atomic as atomic
+        import peloton_export.store.atomic as atomic
 
         atomic._umask = None  # read the umask again in this test
         write_bytes_atomic(tmp_path / "export.tcx", b"x")

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from peloton_export.client.auth import (
+from peloton_export.errors import AuthRequired
+from peloton_export.source.client.auth import (
     AccountLocked,
     LegacyLoginRetired,
     LoginCooldownActive,
@@ -20,8 +21,7 @@ from peloton_export.client.auth import (
     WrongPassword,
     parse_hidden_form,
 )
-from peloton_export.client.tokens import Cooldown, Token, TokenStore, jwt_claims
-from peloton_export.errors import AuthRequired
+from peloton_export.source.client.tokens import Cooldown, Token, TokenStore, jwt_claims
 from peloton_export.testing import FakePeloton
 from peloton_export.testing.clients import make_test_client
 from peloton_export.testing.pytest_plugin import (

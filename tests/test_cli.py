@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from peloton_export.archive import Archive
 from peloton_export.cli import run
 from peloton_export.plugins import create_host
+from peloton_export.store.archive import Archive
 from peloton_export.testing.synth.tiny import put_tiny
 
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from peloton_export import ledger as ledger_module
-from peloton_export.cli_sync import ledger_group, login_command, logout_command
-from peloton_export.cli_sync import status_command as status_for
-from peloton_export.ledger import Ledger
+from peloton_export.cli.sync import ledger_group, login_command, logout_command
+from peloton_export.cli.sync import status_command as status_for
 from peloton_export.plugins import create_host
+from peloton_export.store import ledger as ledger_module
+from peloton_export.store.ledger import Ledger
 from peloton_export.testing import FakePeloton
 from peloton_export.testing.pytest_plugin import (  # noqa: F401 (fixtures)
     fake_peloton,
@@ -90,10 +90,10 @@ def test_status_logout_and_forget(env: FakePeloton, tmp_path: Path) -> None:
 
 
 def test_peloton_env_fixture_drives_a_sync(peloton_env: FakePeloton, tmp_path: Path) -> None:
-    from peloton_export.archive import Archive
     from peloton_export.config import load_config
+    from peloton_export.export.run import sync_archive
     from peloton_export.paths import archive_dir
-    from peloton_export.run import sync_archive
+    from peloton_export.store.archive import Archive
 
     report = sync_archive(load_config(), offline=False)
     assert len(report.new) + len(report.skipped_imported) == 25

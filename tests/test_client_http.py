@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from peloton_export.client.http import (
+from peloton_export.config import load_config
+from peloton_export.errors import ConfigError
+from peloton_export.source.client.http import (
     HttpClient,
     PelotonHTTPError,
     RateLimiter,
     ServiceUnavailable,
     parse_retry_after,
 )
-from peloton_export.client.settings import USER_AGENT, ClientSettings, client_settings
-from peloton_export.config import load_config
-from peloton_export.errors import ConfigError
+from peloton_export.source.client.settings import USER_AGENT, ClientSettings, client_settings
 from peloton_export.testing import FakePeloton, tiny_workouts
 from peloton_export.testing.clients import FakeSleep, make_test_client
 from peloton_export.testing.pytest_plugin import (

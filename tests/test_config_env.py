@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from peloton_export.client.settings import client_settings
 from peloton_export.config import load_config, setting_from_env_name
 from peloton_export.errors import ConfigError
+from peloton_export.source.client.settings import client_settings
 
 INI = """\
 [peloton]
@@ -216,7 +216,7 @@ def test_unset_peloton_config_with_no_default_file_is_still_no_config(
 
 
 def test_container_image_sets_the_optional_flag_and_schedule_passes_it_on() -> None:
-    from peloton_export.schedule import service_environment
+    from peloton_export.unattended.schedule import service_environment
 
     containerfile = (Path(__file__).parents[1] / "Containerfile").read_text(encoding="utf-8")
     assert "PELOTON_CONFIG=/config/peloton.ini" in containerfile

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from peloton_export.archive import Archive
-from peloton_export.importers import import_paths
-from peloton_export.pipeline import Exporter, Selection, resolve_formats
+from peloton_export.export.exporter import Exporter, resolve_formats
 from peloton_export.plugins import create_host
+from peloton_export.results import Selection
+from peloton_export.source.importers import import_paths
 from peloton_export.specs import ExportContext
+from peloton_export.store.archive import Archive
 from tests.xsd import validate
 
 

@@ -183,12 +183,15 @@ def _file_without_ledger_row(env: CliEnv) -> bool:
 #: crash point -> (function killed on its Nth call, what the crash must have left behind)
 CRASHES: dict[str, tuple[str, Callable[[CliEnv], bool]]] = {
     # an archive entry's bodies renamed into place, its meta.json not yet written
-    "archive-before-meta": ("peloton_export.archive:write_bytes_atomic:9", _entry_without_meta),
+    "archive-before-meta": ("peloton_export.store.archive:write_bytes_atomic:9", _entry_without_meta),
     # an exported file's temporary file written and fsynced, not yet renamed (the 7th rename
     # into the output folder: the sync's renames into the archive interleave with them)
     "export-before-rename": ("os:replace:7:/out/", _temporary_output),
     # a file renamed into place, its ledger row not yet written
-    "export-before-ledger": ("peloton_export.ledger:Ledger.record_export:13", _file_without_ledger_row),
+    "export-before-ledger": (
+        "peloton_export.store.ledger.queries:Ledger.record_export:13",
+        _file_without_ledger_row,
+    ),
 }
 
 
@@ -244,7 +247,9 @@ def test_sigkill_during_upload_runs_delivers_each_workout_once(tmp_path: Path) -
             print(f"upload run {n}: killed={hit} at {len(logbook_lines(logbook))} logbook lines")
         # a crash exactly between a delivery and its ledger row
         done = len(logbook_lines(logbook))
-        crash = env.run(args, crash="peloton_export.ledger:Ledger.record_upload:2", name="crash")
+        crash = env.run(
+            args, crash="peloton_export.store.ledger.queries:Ledger.record_upload:2", name="crash"
+        )
         assert crash.returncode == -signal.SIGKILL
         # the first recorded upload may be a duplicate (a random kill landed between a
         # delivery and its ledger row), so the crash run delivered one or two workouts
@@ -435,7 +440,7 @@ def test_ctrl_c_stops_cleanly_and_the_next_run_resumes(baseline: dict[str, str],
 _KILLED_WRITER = """
 import os, signal, sys
 from pathlib import Path
-from peloton_export.atomic import atomic_writer
+from peloton_export.store.atomic import atomic_writer
 with atomic_writer(Path(sys.argv[1])) as stream:
     stream.write(b"half a file")
     stream.flush()
@@ -444,7 +449,7 @@ with atomic_writer(Path(sys.argv[1])) as stream:
 
 
 def test_temporary_file_of_a_killed_writer_is_removed_by_the_next_write(tmp_path: Path) -> None:
-    from peloton_export import atomic
+    from peloton_export.store import atomic
 
     target = tmp_path / "workout.tcx"
     killed = subprocess.run(

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from peloton_export.default_plugins.csv_format import (
+from peloton_export.errors import ConfigError
+from peloton_export.formats.csv import (
     DISPLAY_COLUMNS,
     NO_METRICS_COLUMNS,
     SAMPLE_COLUMNS,
@@ -17,7 +18,6 @@ from peloton_export.default_plugins.csv_format import (
     write_csv,
     write_sets_csv,
 )
-from peloton_export.errors import ConfigError
 from peloton_export.model import Workout
 from peloton_export.normalize import normalize
 from peloton_export.plugins import create_host

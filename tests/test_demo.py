@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from peloton_export.archive import Archive
-from peloton_export.demo import demo_folders, demo_workouts, read_workout_folder
+from peloton_export.source.demo import demo_folders, demo_workouts, read_workout_folder
+from peloton_export.store.archive import Archive
 
 DISCIPLINES = [
     "cycling",
@@ -44,7 +44,7 @@ def test_ten_workouts_newest_first_one_day_apart() -> None:
 
 def test_the_demo_does_not_load_the_generator() -> None:
     code = (
-        "import sys; from peloton_export.demo import demo_workouts; n = len(list(demo_workouts())); "
+        "import sys; from peloton_export.source.demo import demo_workouts; n = len(list(demo_workouts())); "
         "print(n, sorted(m for m in sys.modules if m.startswith('peloton_export.testing')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

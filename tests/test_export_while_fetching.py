@@ -20,15 +20,15 @@ from xml.etree import ElementTree
 import pytest
 
 from peloton_export import ExportRequest, run_export
-from peloton_export import ledger as ledger_module
-from peloton_export.archive import Archive
 from peloton_export.errors import PelotonExportError
+from peloton_export.export.plan import ExportPlan
+from peloton_export.export.run import ProgressEvent
 from peloton_export.hookspecs import hookimpl
-from peloton_export.pipeline import ExportReport, RunContext
-from peloton_export.plan import ExportPlan
 from peloton_export.plugins import create_host
-from peloton_export.run import ProgressEvent
+from peloton_export.results import ExportReport, RunContext
 from peloton_export.specs import ExportContext, FormatSpec, SinkSpec, UploadResult
+from peloton_export.store import ledger as ledger_module
+from peloton_export.store.archive import Archive
 from peloton_export.testing import FakePeloton
 from peloton_export.testing.pytest_plugin import (  # noqa: F401 (fixtures)
     fake_peloton,
@@ -305,8 +305,8 @@ def test_a_sync_that_stops_half_way_still_exports_everything_archived(
 
 
 def test_dry_run_limit_and_workout_keep_fetch_then_export(peloton_env: FakePeloton, tmp_path: Path) -> None:
-    from peloton_export.pipeline import Selection
-    from peloton_export.run import streams
+    from peloton_export.export.run import streams
+    from peloton_export.results import Selection
 
     assert streams(ExportRequest(), Selection())
     assert not streams(ExportRequest(dry_run=True), Selection())

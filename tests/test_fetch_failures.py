@@ -1,7 +1,7 @@
 """Workouts that fail to fetch are recorded, retried within a bound, then settled.
 
 Each test runs the real command line against the fake Peloton API (loopback) with a real
-SQLite ledger; the retry clock is :data:`peloton_export.client.fetch_policy.clock`,
+SQLite ledger; the retry clock is :data:`peloton_export.source.fetch_policy.clock`,
 replaced here instead of sleeping.
 """
 # ruff: noqa: F811  (fixtures imported by name)
@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from peloton_export import ledger as ledger_module
-from peloton_export.client import fetch_policy
-from peloton_export.ledger import Ledger
+from peloton_export.source import fetch_policy
+from peloton_export.store import ledger as ledger_module
+from peloton_export.store.ledger import Ledger
 from peloton_export.testing import FakePeloton
 from peloton_export.testing.pytest_plugin import (  # noqa: F401 (fixtures)
     FakeFactory,

@@ -18,15 +18,15 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from peloton_export import ExportRequest, run_export
-from peloton_export import ledger as ledger_module
-from peloton_export.archive import Archive
 from peloton_export.config import Config
-from peloton_export.filenames import MAX_STEM_CHARS, export_stem, id_part, slug
-from peloton_export.ledger import Ledger
 from peloton_export.model import Workout
-from peloton_export.pipeline import ExportReport
 from peloton_export.plugins import create_host
+from peloton_export.results import ExportReport
+from peloton_export.store import ledger as ledger_module
+from peloton_export.store.archive import Archive
+from peloton_export.store.ledger import Ledger
 from peloton_export.testing.synth.tiny import BASE_START, put_tiny
+from peloton_export.workout.filenames import MAX_STEM_CHARS, export_stem, id_part, slug
 from tests.workout_factory import cycling
 
 

@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fit_decode import decode
 
 from peloton_export.errors import ExportError
-from peloton_export.fit.adapter import FitEncodeError, FitWriter, field_names
+from peloton_export.formats.fit.adapter import FitEncodeError, FitWriter, field_names
 
 T0 = datetime(2025, 3, 1, 12, tzinfo=UTC)
 

@@ -17,11 +17,11 @@ from fit_decode import Decoded, compare, decode
 
 from peloton_export.default_plugins import fit as fit_plugin
 from peloton_export.errors import ConfigError
-from peloton_export.fit.adapter import FIT_EPOCH_S
-from peloton_export.fit.encode import FitOptions, build_messages, encode_workout, serial_number
-from peloton_export.fit.sports import fit_sport
+from peloton_export.formats.fit.adapter import FIT_EPOCH_S
+from peloton_export.formats.fit.encode import FitOptions, build_messages, encode_workout, serial_number
 from peloton_export.model import HeartRateZone, Sample, TargetRange
 from peloton_export.specs import ExportContext
+from peloton_export.workout.sports import fit_sport
 
 WORKOUTS = wf.all_workouts()
 

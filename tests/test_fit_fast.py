@@ -2,8 +2,8 @@
 
 For every demo kind, every recorded fixture (skipped when ``../shared`` is absent), every
 golden input and a set of field edge cases, the same messages are encoded by
-:class:`peloton_export.fit.fastencode.FastFitWriter` and by the checked SDK wrapper
-:class:`peloton_export.fit.adapter.FitWriter`; both files must pass the SDK decoder's
+:class:`peloton_export.formats.fit.fastencode.FastFitWriter` and by the checked SDK wrapper
+:class:`peloton_export.formats.fit.adapter.FitWriter`; both files must pass the SDK decoder's
 integrity check and read (SDK decoder and fitparse, CRC checked) to the same messages and
 field values, and ours must be no larger. Both writers must refuse the same bad values
 with the same message.
@@ -22,13 +22,13 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fit_decode import Decoded, decode
 
-from peloton_export.archive import Archive
-from peloton_export.demo import read_workout_folder
+from peloton_export.store.archive import Archive
+from peloton_export.source.demo import read_workout_folder
 from peloton_export.errors import ConfigError, SkipWorkout
-from peloton_export.fit.adapter import FitEncodeError, FitWriter
-from peloton_export.fit.encode import FitOptions, Message, build_messages, encode_workout, write_messages
-from peloton_export.fit.fastencode import FastFitWriter, fit_crc
-from peloton_export.importers import import_path
+from peloton_export.formats.fit.adapter import FitEncodeError, FitWriter
+from peloton_export.formats.fit.encode import FitOptions, Message, build_messages, encode_workout, write_messages
+from peloton_export.formats.fit.fastencode import FastFitWriter, fit_crc
+from peloton_export.source.importers import import_path
 from peloton_export.model import Workout
 from peloton_export.normalize import normalize
 from peloton_export.raw import RawWorkout

@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import workout_factory as wf
 from fit_decode import decode
 
-from peloton_export.fit.encode import FitOptions, encode_workout
+from peloton_export.formats.fit.encode import FitOptions, encode_workout
 from peloton_export.model import ExerciseSet, GpsPoint, HeartRateZone, Sample, TargetRange, Workout
 
 START = wf.START

@@ -14,15 +14,15 @@ from click.testing import CliRunner
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fit_decode import compare, decode
 
-from peloton_export.archive import Archive
 from peloton_export.default_plugins import fit as fit_plugin
 from peloton_export.errors import ConfigError, SkipWorkout
-from peloton_export.fit.encode import FitOptions, encode_workout
-from peloton_export.fit.strength import load_exercise_map, movement_key
-from peloton_export.importers import import_path
+from peloton_export.formats.fit.encode import FitOptions, encode_workout
+from peloton_export.formats.fit.strength import load_exercise_map, movement_key
 from peloton_export.model import Workout
 from peloton_export.normalize import normalize
 from peloton_export.raw import RawWorkout
+from peloton_export.source.importers import import_path
+from peloton_export.store.archive import Archive
 from peloton_export.testing.synth import KINDS, synth_workout
 
 

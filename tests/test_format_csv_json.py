@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from peloton_export.default_plugins.csv_format import SAMPLE_COLUMNS, safe_cell, summary_row, write_csv
 from peloton_export.default_plugins.json_format import write_json
+from peloton_export.formats.csv import SAMPLE_COLUMNS, safe_cell, summary_row, write_csv
 from peloton_export.model import Workout
 from peloton_export.specs import ExportContext
 from tests.workout_factory import all_workouts, hostile, outdoor_run

@@ -19,8 +19,9 @@ import workout_factory as wf
 import xsd
 
 from peloton_export import __version__
-from peloton_export.default_plugins import gpx
+from peloton_export.default_plugins import gpx as gpx_plugin
 from peloton_export.errors import SkipFormat
+from peloton_export.formats import gpx
 from peloton_export.model import GpsPoint, Sample, Workout
 from peloton_export.specs import ExportContext, FormatSpec
 
@@ -31,7 +32,7 @@ NS = {"g": GPX_NS, "tpx": TPX, "pwr": PWR}
 
 
 def spec() -> FormatSpec:
-    return next(iter(gpx.register_formats()))
+    return next(iter(gpx_plugin.register_formats()))
 
 
 def write(workout: Workout) -> bytes:
@@ -84,7 +85,7 @@ GPS_WORKOUTS = {
 
 
 def test_register_formats_declares_gpx() -> None:
-    specs = list(gpx.register_formats())
+    specs = list(gpx_plugin.register_formats())
     assert len(specs) == 1
     assert (specs[0].name, specs[0].suffix, specs[0].media_type) == (
         "gpx",

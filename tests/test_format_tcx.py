@@ -17,18 +17,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import workout_factory as wf
 import xsd
 
-from peloton_export.default_plugins import tcx
-from peloton_export.default_plugins._xml import (
-    format_utc,
-    format_utc_many,
-    iter_points,
-    xml_attr,
-    xml_text,
-)
+from peloton_export.default_plugins import tcx as tcx_plugin
+from peloton_export.formats import tcx
+from peloton_export.formats._xml import format_utc, format_utc_many, xml_attr, xml_text
 from peloton_export.model import GpsPoint, Lap, Sample, Workout
 from peloton_export.sinkkit.templates import TITLE_LIMIT, activity_title
 from peloton_export.specs import ExportContext
-from peloton_export.stats import apportion, samples_between, summarize
+from peloton_export.workout.series import iter_points
+from peloton_export.workout.stats import apportion, samples_between, summarize
 
 TCD = "http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2"
 AX = "http://www.garmin.com/xmlschemas/ActivityExtension/v2"
@@ -38,7 +34,7 @@ WORKOUTS = wf.all_workouts()
 
 def write(workout: Workout) -> bytes:
     stream = io.BytesIO()
-    spec = next(iter(tcx.register_formats()))
+    spec = next(iter(tcx_plugin.register_formats()))
     spec.write(workout, stream, ExportContext(output_dir=Path(".")))
     return stream.getvalue()
 
@@ -66,7 +62,7 @@ def tp_times(root: etree._Element) -> list[str]:
 
 
 def test_register_formats_declares_tcx() -> None:
-    specs = list(tcx.register_formats())
+    specs = list(tcx_plugin.register_formats())
     assert len(specs) == 1
     spec = specs[0]
     assert (spec.name, spec.suffix, spec.media_type) == (

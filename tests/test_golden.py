@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from peloton_export.demo import read_workout_folder
 from peloton_export.normalize import normalize
 from peloton_export.plugins import create_host
+from peloton_export.source.demo import read_workout_folder
 from peloton_export.specs import ExportContext
 from tests.xsd import validate
 

@@ -38,24 +38,25 @@ from hypothesis import strategies as st
 from lxml import etree
 from lxml import html as lxml_html
 
-from peloton_export.archive import Archive, ArchiveError
-from peloton_export.default_plugins._xml import sanitize_text
-from peloton_export.default_plugins.csv_format import (
+from peloton_export.export.exporter import Exporter, resolve_formats
+from peloton_export.formats._xml import sanitize_text
+from peloton_export.formats.csv import (
     NO_METRICS_COLUMNS,
     SAMPLE_COLUMNS,
     SET_COLUMNS,
     SUMMARY_COLUMNS,
     safe_cell,
 )
-from peloton_export.importers import import_paths
+from peloton_export.formats.report.index import SCRIPT as INDEX_SCRIPT
 from peloton_export.normalize import normalize
 from peloton_export.normalize._common import MAX_OFFSET
-from peloton_export.pipeline import Exporter, ExportReport, Selection, resolve_formats
 from peloton_export.plugins import PluginHost, create_host
 from peloton_export.raw import RawWorkout
-from peloton_export.report.index import SCRIPT as INDEX_SCRIPT
+from peloton_export.results import ExportReport, Selection
 from peloton_export.sinkkit.templates import TITLE_LIMIT, clean_title
+from peloton_export.source.importers import import_paths
 from peloton_export.specs import ExportContext
+from peloton_export.store.archive import Archive, ArchiveError
 from peloton_export.testing.synth import KINDS, synth_workout
 from peloton_export.testing.synth.tiny import tiny_bodies
 from tests.conftest import FIXTURES, SCHEMAS
@@ -837,7 +838,7 @@ def test_control_characters_and_bidi_overrides_never_reach_a_cell() -> None:
 
 
 def test_every_summary_text_column_is_neutralised() -> None:
-    from peloton_export.default_plugins.csv_format import summary_row
+    from peloton_export.formats.csv import summary_row
 
     bodies = tiny_bodies("ab" * 16)
     bodies["workout"].update(
@@ -849,7 +850,7 @@ def test_every_summary_text_column_is_neutralised() -> None:
 
 
 def test_a_carriage_return_in_tcx_notes_survives_parsing() -> None:
-    from peloton_export.default_plugins._xml import xml_text
+    from peloton_export.formats._xml import xml_text
 
     assert xml_text("a\r\nb\rc") == "a&#13;\nb&#13;c"
     doc = etree.fromstring(f"<n>{xml_text('a' + chr(13) + chr(10) + 'b')}</n>".encode())
@@ -933,7 +934,13 @@ def test_a_huge_total_output_or_gps_distance_is_not_infinite() -> None:
 
 
 def test_unit_conversions_never_return_infinity() -> None:
-    from peloton_export.units import distance_to_m, energy_to_j, length_to_m, pace_to_mps, speed_converter
+    from peloton_export.workout.units import (
+        distance_to_m,
+        energy_to_j,
+        length_to_m,
+        pace_to_mps,
+        speed_converter,
+    )
 
     pace = speed_converter("min/km")
     assert pace is not None and pace(5e-324) is None and pace(5.0) == pytest.approx(1000 / 300)

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from peloton_export.archive import Archive
-from peloton_export.importers import import_paths
-from peloton_export.ledger import LEDGER_FILE, Ledger, close_all
+from peloton_export.source.importers import import_paths
+from peloton_export.store.archive import Archive
+from peloton_export.store.ledger import LEDGER_FILE, Ledger, close_all
 
 PY = sys.executable
 CLI = (PY, "-m", "peloton_export")

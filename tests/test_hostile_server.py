@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from peloton_export import ledger as ledger_module
 from peloton_export.cli import EXIT_NO_SYNC, run
 from peloton_export.plugins import create_host
 from peloton_export.raw import RawWorkout
+from peloton_export.store import ledger as ledger_module
 from peloton_export.testing import FakePeloton
 from peloton_export.testing.pytest_plugin import (  # noqa: F401 (fixtures)
     FakeFactory,
@@ -233,7 +233,7 @@ def test_jwt_with_a_20000_deep_payload_is_one_line(
     import base64
     import io
 
-    from peloton_export.client.tokens import jwt_claims
+    from peloton_export.source.client.tokens import jwt_claims
 
     depth = 20_000
     payload = base64.urlsafe_b64encode(b"[" * depth + b"]" * depth).rstrip(b"=").decode()
@@ -249,8 +249,8 @@ def test_jwt_with_a_20000_deep_payload_is_one_line(
 
 _CHILD = """
 import resource, sys
-from peloton_export.client.http import BadResponse, HttpClient
-from peloton_export.client.settings import ClientSettings
+from peloton_export.source.client.http import BadResponse, HttpClient
+from peloton_export.source.client.settings import ClientSettings
 client = HttpClient(ClientSettings(max_attempts=1, max_rate=None, max_body=int(sys.argv[2]), deadline=60))
 try:
     client.get_json(sys.argv[1])
@@ -322,8 +322,8 @@ def test_import_refuses_special_files_and_survives_symlink_loops(
     import os
     import threading
 
-    from peloton_export.archive import Archive
-    from peloton_export.importers import import_paths
+    from peloton_export.source.importers import import_paths
+    from peloton_export.store.archive import Archive
     from tests.conftest import FIXTURES
 
     folder = tmp_path / "in"
@@ -381,7 +381,7 @@ def test_a_second_run_while_one_holds_the_lock_is_one_line_and_exit_4(
 ) -> None:
     """Nothing was exported and no workout failed: not exit 1 ("some workouts failed")."""
     from peloton_export.cli import EXIT_LOCAL
-    from peloton_export.runlock import run_lock
+    from peloton_export.store.runlock import run_lock
 
     with run_lock(tmp_path / "state"):
         code = cli("--format", "json", "-o", str(tmp_path / "out"))

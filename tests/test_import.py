@@ -9,10 +9,16 @@ from typing import Any
 
 import pytest
 
-from peloton_export.archive import Archive
 from peloton_export.errors import NormalizeError, SkipWorkout
-from peloton_export.importers import ImportReport, companion_names, dto_to_raw, import_path, import_paths
 from peloton_export.normalize import normalize
+from peloton_export.source.importers import (
+    ImportReport,
+    companion_names,
+    dto_to_raw,
+    import_path,
+    import_paths,
+)
+from peloton_export.store.archive import Archive
 
 P2G = "peloton-to-garmin"
 LEGACY = f"{P2G}/legacy-python-2021"

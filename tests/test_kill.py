@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from peloton_export.archive import Archive
+from peloton_export.store.archive import Archive
 from peloton_export.testing.synth import synth_workouts
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc (Linux)")
@@ -260,7 +260,7 @@ def test_kill_9_never_loses_summary_rows(tmp_path: Path) -> None:
 
 _CHILD = """
 import os, sys, time
-from peloton_export import workerguard
+from peloton_export.export import workers as workerguard
 workerguard._set_parent_death_signal = lambda: False  # the portable fallback alone
 workerguard.guard_worker(int(sys.argv[1]))
 while True:

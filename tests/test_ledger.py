@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from peloton_export import ledger as ledger_module
-from peloton_export.ledger import Ledger, LedgerError, content_hash
+from peloton_export.export.plan import ledger_pending, should_upload
+from peloton_export.store import ledger as ledger_module
+from peloton_export.store.ledger import Ledger, LedgerError, content_hash
 
 
 @pytest.fixture
@@ -65,18 +66,18 @@ def test_exports_make_a_second_run_a_no_op(ledger: Ledger) -> None:
 
 
 def test_uploads_and_tombstones(ledger: Ledger) -> None:
-    assert ledger.should_upload("w1", "strava")
+    assert should_upload(ledger, "w1", "strava")
     ledger.record_upload("w1", "strava", "failed", error="HTTP 500")
-    assert ledger.should_upload("w1", "strava")
+    assert should_upload(ledger, "w1", "strava")
     ledger.record_upload("w1", "strava", "uploaded", remote_id="123")
     record = ledger.upload_state("w1", "strava")
     assert record is not None and record.done and record.remote_id == "123" and record.attempts == 2
     assert record.error is None
-    assert not ledger.should_upload("w1", "strava")
-    assert ledger.should_upload("w1", "strava", force=True)
+    assert not should_upload(ledger, "w1", "strava")
+    assert should_upload(ledger, "w1", "strava", force=True)
     ledger.tombstone("w1", "strava", "deleted on Strava")
     assert ledger.is_tombstoned("w1", "strava") and not ledger.is_tombstoned("w1", "garmin")
-    assert not ledger.should_upload("w1", "strava", force=True)
+    assert not should_upload(ledger, "w1", "strava", force=True)
 
 
 def test_forget_redoes_one_workout(ledger: Ledger) -> None:
@@ -105,7 +106,7 @@ def test_history_and_pending(ledger: Ledger) -> None:
     ledger.record_upload("w2", "strava", "failed", error="timeout")
     history = ledger.history()
     assert {(h.kind, h.workout_id) for h in history} == {("export", "w1"), ("upload", "w1"), ("upload", "w2")}
-    pending = {(p.workout_id, p.kind, p.target) for p in ledger.pending(["tcx"], ["strava"])}
+    pending = {(p.workout_id, p.kind, p.target) for p in ledger_pending(ledger, ["tcx"], ["strava"])}
     assert pending == {("w2", "export", "tcx"), ("w2", "upload", "strava"), ("w3", "in_progress", "")}
     assert ledger.counts() == {"workouts": 4, "exports": 1, "uploads": 2, "tombstones": 0}
 

@@ -7,9 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from peloton_export.client.auth import AccountLocked, LoginCooldownActive, LoginPageChanged, WrongPassword
 from peloton_export.compat import PelotonClientError, PelotonException
 from peloton_export.errors import AuthRequired
+from peloton_export.source.client.auth import (
+    AccountLocked,
+    LoginCooldownActive,
+    LoginPageChanged,
+    WrongPassword,
+)
 from peloton_export.testing.clients import make_test_client
 from peloton_export.testing.pytest_plugin import (
     FakeFactory,
@@ -52,7 +57,7 @@ def test_login_host_sees_a_browser_the_api_host_the_honest_user_agent(
 def test_a_login_page_without_its_csrf_cookie_is_asked_again_once(
     fake_peloton_factory: FakeFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from peloton_export.client import auth
+    from peloton_export.source.client import auth
 
     monkeypatch.setattr(auth, "CSRF_RETRY_PAUSE", 0.0)
     fake = fake_peloton_factory([])

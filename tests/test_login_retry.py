@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from peloton_export import cli_sync
-from peloton_export import ledger as ledger_module
-from peloton_export.cli_sync import login_command
-from peloton_export.cli_sync import status_command as status_for
+from peloton_export.cli import sync as cli_sync
+from peloton_export.cli.sync import login_command
+from peloton_export.cli.sync import status_command as status_for
 from peloton_export.plugins import create_host
+from peloton_export.store import ledger as ledger_module
 from peloton_export.testing import FakePeloton
 from peloton_export.testing.pytest_plugin import (  # noqa: F401 (fixtures)
     fake_peloton,

@@ -21,13 +21,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import workout_factory as wf
 from fit_decode import compare, decode
 
-from peloton_export import merge
 from peloton_export.default_plugins import fit as fit_plugin
 from peloton_export.default_plugins import merge as merge_plugin
-from peloton_export.default_plugins import tcx
+from peloton_export.formats import tcx
 from peloton_export.model import Workout
-from peloton_export.pipeline import ExportReport
+from peloton_export.results import ExportReport
 from peloton_export.specs import ExportContext
+from peloton_export.workout import merge
 
 START = wf.START
 M = Profile["mesg_num"]

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from peloton_export.archive import Archive
 from peloton_export.errors import NormalizeError, SkipWorkout
-from peloton_export.importers import import_path
 from peloton_export.model import Workout
 from peloton_export.normalize import normalize
 from peloton_export.raw import RawWorkout
+from peloton_export.source.importers import import_path
+from peloton_export.store.archive import Archive
 
 START = 1_700_000_000
 T0 = datetime.fromtimestamp(START, UTC)

@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from peloton_export.archive import Archive
 from peloton_export.config import Config
 from peloton_export.default_plugins import notify as notify_plugin
 from peloton_export.default_plugins.notify import report_problems, unmapped_problems
-from peloton_export.notify import STATE_FILE, Notifier, notify_urls
-from peloton_export.pipeline import ExportReport, FileResult, SinkResult, WorkoutResult
 from peloton_export.raw import RawWorkout
+from peloton_export.results import ExportReport, FileResult, SinkResult, WorkoutResult
+from peloton_export.store.archive import Archive
 from peloton_export.testing import FakeService, RecordedRequest, Response
+from peloton_export.unattended.notify import STATE_FILE, Notifier, notify_urls
 
 pytest.importorskip("apprise")
 
@@ -159,7 +159,7 @@ def test_the_plugin_notifies_after_an_export(
 
 
 def _strength_with_unknown_movement() -> RawWorkout:
-    from peloton_export.demo import demo_workouts
+    from peloton_export.source.demo import demo_workouts
 
     raw = next(r for r in demo_workouts() if "movement_tracker_data" in json.dumps(r.workout))
 

@@ -20,18 +20,18 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fit_decode import decode
 
-from peloton_export.archive import Archive
-from peloton_export.default_plugins.csv_format import write_csv
-from peloton_export.default_plugins.gpx import render_gpx
 from peloton_export.default_plugins.json_format import write_json
-from peloton_export.default_plugins.tcx import render_tcx
 from peloton_export.errors import SkipWorkout
-from peloton_export.fit.encode import encode_workout
-from peloton_export.importers import import_path
+from peloton_export.formats.csv import write_csv
+from peloton_export.formats.fit.encode import encode_workout
+from peloton_export.formats.gpx import render_gpx
+from peloton_export.formats.tcx import render_tcx
 from peloton_export.model import Workout
 from peloton_export.normalize import normalize
 from peloton_export.raw import RawWorkout
+from peloton_export.source.importers import import_path
 from peloton_export.specs import ExportContext
+from peloton_export.store.archive import Archive
 
 P2G = "peloton-to-garmin"
 DEMO = Path(__file__).resolve().parents[1] / "peloton_export" / "data" / "demo"
@@ -306,7 +306,7 @@ def _total_problems(workout: Workout, session: dict[str, Any], data: dict[str, A
 
 def _parquet_row(workout: Workout) -> dict[str, Any] | None:
     try:
-        from peloton_export.dataset import workouts_table
+        from peloton_export.formats.parquet import workouts_table
     except ImportError:  # pragma: no cover - pyarrow is in requirements-dev
         return None
     return workouts_table(workout).to_pylist()[0]  # type: ignore[no-any-return]
@@ -319,7 +319,7 @@ def test_laps_and_totals_agree_across_fit_tcx_json_csv_parquet(fixtures_dir: Pat
     ``LAP_SUM_TOL_M``); JSON, summary.csv and Parquet carry the FIT session's ascent (whole
     metres), strokes (exact), average stroke distance (``STROKE_DISTANCE_TOL_M``), FTP
     (whole watts) and lap count."""
-    from peloton_export.default_plugins.csv_format import summary_row
+    from peloton_export.formats.csv import summary_row
 
     pytest.importorskip("pyarrow")
     problems: list[str] = []
@@ -350,7 +350,7 @@ def test_json_laps_are_the_lap_plan_and_segments_stay(fixtures_dir: Path, tmp_pa
     """The Row's JSON ``laps`` are the FIT laps (6 class segments, 1,023.28 m in all, flat
     after the last stroke); Peloton's segments stay under ``class_segments``; the strokes are
     Peloton's 133 and the stroke distance 7.69 m in JSON, summary.csv and Parquet."""
-    from peloton_export.default_plugins.csv_format import summary_row
+    from peloton_export.formats.csv import summary_row
 
     workout = normalize(_load(fixtures_dir, tmp_path, "rower_workout.json"))
     data = _json(workout)
@@ -388,7 +388,7 @@ def test_json_laps_are_the_lap_plan_and_segments_stay(fixtures_dir: Path, tmp_pa
 
 def test_laps_are_the_same_in_fit_and_tcx(fixtures_dir: Path, tmp_path: Path) -> None:
     """Issue 11 case 6: one lap plan per workout, no lap of a few seconds (but a short workout)."""
-    from peloton_export.laps import MIN_LAP_S
+    from peloton_export.workout.laps import MIN_LAP_S
 
     for workout in _all_workouts(fixtures_dir, tmp_path):
         fit_n, tcx_n, durations = _lap_counts(workout)
@@ -398,7 +398,7 @@ def test_laps_are_the_same_in_fit_and_tcx(fixtures_dir: Path, tmp_path: Path) ->
 
 
 def test_lap_strategy_by_discipline_and_option(fixtures_dir: Path, tmp_path: Path) -> None:
-    from peloton_export.laps import lap_strategy
+    from peloton_export.workout.laps import lap_strategy
 
     run = normalize(_load(fixtures_dir, tmp_path, "tread_run_workout.json"))
     assert lap_strategy(run) == "distance"

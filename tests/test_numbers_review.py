@@ -13,12 +13,12 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fit_decode import decode
 
-from peloton_export.archive import Archive
-from peloton_export.fit.encode import encode_workout
-from peloton_export.importers import import_path
+from peloton_export.formats.fit.encode import encode_workout
 from peloton_export.model import Workout
 from peloton_export.normalize import normalize
 from peloton_export.raw import RawWorkout
+from peloton_export.source.importers import import_path
+from peloton_export.store.archive import Archive
 
 P2G = "peloton-to-garmin"
 
@@ -68,7 +68,7 @@ def _no_speed(graph: dict[str, Any]) -> None:
 
 def _one_story(workout: Workout) -> None:
     """Records, laps (FIT, TCX) and the session all end at the workout's distance."""
-    from peloton_export.default_plugins.tcx import render_tcx
+    from peloton_export.formats.tcx import render_tcx
 
     total = workout.distance_m
     assert total is not None and total > 0
@@ -117,9 +117,9 @@ def test_average_speed_is_the_same_in_fit_csv_parquet_and_html(fixtures_dir: Pat
     (16.7 mph, the mean of the speed readings): one average, distance over active time."""
     import re
 
-    from peloton_export.dataset import workouts_table
-    from peloton_export.default_plugins.csv_format import summary_row
-    from peloton_export.report.page import render_page
+    from peloton_export.formats.csv import summary_row
+    from peloton_export.formats.parquet import workouts_table
+    from peloton_export.formats.report.page import render_page
     from peloton_export.specs import ExportContext
 
     archive = Archive(tmp_path / "archive")
@@ -136,7 +136,7 @@ def test_average_speed_is_the_same_in_fit_csv_parquet_and_html(fixtures_dir: Pat
 
 
 def test_html_totals_show_ascent_and_strokes(fixtures_dir: Path, tmp_path: Path) -> None:
-    from peloton_export.report.page import render_page
+    from peloton_export.formats.report.page import render_page
 
     walk = normalize(_raw(fixtures_dir, tmp_path / "walk", "tread_run_workout.json"))
     assert "<dt>Elevation gain</dt><dd>264 ft</dd>" in render_page(walk, "walk.html")
@@ -195,9 +195,9 @@ def test_peloton_s_averages_win_in_every_format(fixtures_dir: Path, tmp_path: Pa
     Parquet and HTML used to say. The Row: Peloton's avg output 55 W, stroke rate 20 spm."""
     import re
 
-    from peloton_export.dataset import workouts_table
-    from peloton_export.default_plugins.csv_format import summary_row
-    from peloton_export.report.page import render_page
+    from peloton_export.formats.csv import summary_row
+    from peloton_export.formats.parquet import workouts_table
+    from peloton_export.formats.report.page import render_page
     from peloton_export.specs import ExportContext
 
     archive = Archive(tmp_path / "archive")
@@ -213,7 +213,8 @@ def test_peloton_s_averages_win_in_every_format(fixtures_dir: Path, tmp_path: Pa
         assert (parquet["avg_power_w"], parquet["avg_cadence_rpm"]) == (power, cadence)
         page = render_page(workout, "page.html")
         assert re.search(rf"<dt>Avg output</dt><dd>{power} W</dd>", page)
-        assert re.search(rf"<dt>Avg cadence</dt><dd>{cadence} rpm</dd>", page)
+        tile = "Avg stroke rate</dt><dd>{} spm" if workout is row else "Avg cadence</dt><dd>{} rpm"
+        assert re.search(rf"<dt>{tile.format(cadence)}</dd>", page)  # issue 23: the Row's unit is spm
 
 
 def test_laps_and_fit_laps_together_give_one_plan(fixtures_dir: Path, tmp_path: Path) -> None:
@@ -222,8 +223,8 @@ def test_laps_and_fit_laps_together_give_one_plan(fixtures_dir: Path, tmp_path: 
     import re
 
     from peloton_export.default_plugins.json_format import write_json
-    from peloton_export.default_plugins.tcx import write_tcx
-    from peloton_export.fit.encode import FitOptions
+    from peloton_export.formats.fit.encode import FitOptions
+    from peloton_export.formats.tcx import write_tcx
     from peloton_export.specs import ExportContext
 
     archive = Archive(tmp_path / "archive")
@@ -243,7 +244,7 @@ def test_laps_and_fit_laps_together_give_one_plan(fixtures_dir: Path, tmp_path: 
 
 
 def test_html_names_class_segments_not_laps(fixtures_dir: Path, tmp_path: Path) -> None:
-    from peloton_export.report.page import render_page
+    from peloton_export.formats.report.page import render_page
 
     page = render_page(normalize(_raw(fixtures_dir, tmp_path, "rower_workout.json")), "row.html")
     assert "<h2>Class segments</h2>" in page and "<h2>Laps</h2>" not in page

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from peloton_export.archive import Archive
-from peloton_export.ledger import Ledger
-from peloton_export.pipeline import Exporter, ExportReport, Selection, resolve_formats
+from peloton_export.export.exporter import Exporter, resolve_formats
 from peloton_export.plugins import create_host
+from peloton_export.results import ExportReport, Selection
 from peloton_export.specs import ExportContext
+from peloton_export.store.archive import Archive
+from peloton_export.store.ledger import Ledger
 from peloton_export.testing.synth.kinds import KINDS as DEMO_KINDS
 from peloton_export.testing.synth.kinds import synth_workout as demo_workout
 
@@ -134,7 +135,7 @@ def test_a_second_run_adds_only_the_new_workouts_files(tmp_path: Path) -> None:
 
 
 def test_same_workout_same_bytes(tmp_path: Path) -> None:
-    from peloton_export import dataset
+    from peloton_export.formats import parquet as dataset
     from peloton_export.normalize import normalize
 
     workout = normalize(demo_workout("outdoor_run", seed=2, duration_s=300))

@@ -10,12 +10,14 @@ from typing import Any
 
 import pytest
 
-from peloton_export.archive import Archive
 from peloton_export.errors import ConfigError
+from peloton_export.export.exporter import Exporter, resolve_formats, resolve_sinks
 from peloton_export.hookspecs import hookimpl
-from peloton_export.pipeline import Exporter, Selection, resolve_formats, resolve_sinks, select_ids
 from peloton_export.plugins import PluginHost, create_host
+from peloton_export.results import Selection
 from peloton_export.specs import ExportContext, FormatSpec
+from peloton_export.store.archive import Archive
+from peloton_export.store.selection import select_ids
 from peloton_export.testing.synth.tiny import BASE_START, put_tiny
 
 
@@ -212,7 +214,7 @@ def test_directory_sink_without_a_folder_fails_each_workout_clearly(
 
 
 def test_parallel_jobs_give_the_same_files_and_order(tmp_path: Path) -> None:
-    from peloton_export.pipeline import PARALLEL_MIN_WORKOUTS, ExporterRecipe
+    from peloton_export.export.exporter import PARALLEL_MIN_WORKOUTS, ExporterRecipe
     from peloton_export.testing.synth import synth_workouts
 
     archive = Archive(tmp_path / "archive")
@@ -239,7 +241,7 @@ def test_parallel_jobs_give_the_same_files_and_order(tmp_path: Path) -> None:
 def test_ledger_short_circuit_never_parses_done_workouts(
     host: PluginHost, archive: Archive, tmp_path: Path
 ) -> None:
-    from peloton_export.ledger import Ledger
+    from peloton_export.store.ledger import Ledger
 
     ledger = Ledger(tmp_path / "ledger.sqlite3")
     out = tmp_path / "out"

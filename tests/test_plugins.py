@@ -583,7 +583,7 @@ class _Lifecycle:
 
 
 def _two_workout_archive(tmp_path: Path) -> Any:
-    from peloton_export.archive import Archive
+    from peloton_export.store.archive import Archive
     from peloton_export.testing.synth.tiny import BASE_START
     from peloton_export.testing.synth.tiny import put_tiny as put
 
@@ -594,7 +594,8 @@ def _two_workout_archive(tmp_path: Path) -> Any:
 
 
 def test_hook_export_started_prepares_run_state_for_transforms(tmp_path: Path) -> None:
-    from peloton_export.pipeline import Exporter, Selection, resolve_formats
+    from peloton_export.export.exporter import Exporter, resolve_formats
+    from peloton_export.results import Selection
 
     plugin = _Lifecycle()
     host = create_host(entry_points=False, extra={"life": plugin})
@@ -607,7 +608,8 @@ def test_hook_export_started_prepares_run_state_for_transforms(tmp_path: Path) -
 
 
 def test_hook_export_finished_failure_is_named_and_fails_the_run(tmp_path: Path) -> None:
-    from peloton_export.pipeline import Exporter, Selection, resolve_formats
+    from peloton_export.export.exporter import Exporter, resolve_formats
+    from peloton_export.results import Selection
 
     class Broken:
         @hookimpl
@@ -628,7 +630,8 @@ def test_hook_export_finished_failure_is_named_and_fails_the_run(tmp_path: Path)
 
 
 def test_hook_export_finished_builds_the_html_index(tmp_path: Path) -> None:
-    from peloton_export.pipeline import Exporter, Selection, resolve_formats
+    from peloton_export.export.exporter import Exporter, resolve_formats
+    from peloton_export.results import Selection
 
     host = create_host(entry_points=False)
     out = tmp_path / "out"
@@ -652,7 +655,7 @@ def test_hook_export_finished_reaches_the_notify_plugin(
     from types import SimpleNamespace
 
     from peloton_export.config import Config
-    from peloton_export.pipeline import ExportReport, WorkoutResult
+    from peloton_export.results import ExportReport, WorkoutResult
     from peloton_export.testing import FakeService, RecordedRequest, Response
 
     class Inbox(FakeService):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from peloton_export import ledger as ledger_module
+from peloton_export.store import ledger as ledger_module
 from peloton_export.testing import FakePeloton
 from peloton_export.testing.pytest_plugin import (  # noqa: F401 (fixtures)
     fake_peloton,

@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 from lxml import html as lxml_html
 
-from peloton_export.archive import Archive
 from peloton_export.default_plugins import html as html_plugin
-from peloton_export.ledger import Ledger
-from peloton_export.pipeline import Exporter, ExportReport, RunContext, Selection, resolve_formats
+from peloton_export.export.exporter import Exporter, resolve_formats
+from peloton_export.formats.report.index import CACHE_NAME, INDEX_NAME, build_index, collect_facts
 from peloton_export.plugins import create_host
-from peloton_export.report.index import CACHE_NAME, INDEX_NAME, build_index, collect_facts
+from peloton_export.results import ExportReport, RunContext, Selection
 from peloton_export.specs import ExportContext
+from peloton_export.store.archive import Archive
+from peloton_export.store.ledger import Ledger
 from peloton_export.testing.synth.kinds import synth_workout as demo_workout
 
 KINDS = ("cycling_class", "tread_run", "row", "metric_ride")

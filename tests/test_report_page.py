@@ -13,11 +13,11 @@ import pytest
 from lxml import html as lxml_html
 
 from peloton_export.default_plugins.html import write_html
+from peloton_export.formats.report.facts import fastest, mean_max, power_curve, workout_facts
+from peloton_export.formats.report.index import facts_from_page
+from peloton_export.formats.report.svg import nice_ticks
 from peloton_export.model import Sample, Workout
 from peloton_export.normalize import normalize
-from peloton_export.report.facts import fastest, mean_max, power_curve, workout_facts
-from peloton_export.report.index import facts_from_page
-from peloton_export.report.svg import nice_ticks
 from peloton_export.specs import ExportContext
 from peloton_export.testing.synth.kinds import STANDARD_KINDS
 from peloton_export.testing.synth.kinds import synth_workout as demo_workout

@@ -18,18 +18,18 @@ from pathlib import Path
 
 import pytest
 
-from peloton_export import ledger as ledger_module
-from peloton_export.archive import Archive
 from peloton_export.cli import run
-from peloton_export.demo import demo_workouts
-from peloton_export.disciplines import display_discipline
-from peloton_export.ledger import Ledger
 from peloton_export.normalize import normalize
 from peloton_export.plugins import create_host
 from peloton_export.raw import RawWorkout
 from peloton_export.sinkkit.settings import PluginSettings
 from peloton_export.sinkkit.templates import activity_title, template_fields
+from peloton_export.source.demo import demo_workouts
 from peloton_export.specs import ExportContext
+from peloton_export.store import ledger as ledger_module
+from peloton_export.store.archive import Archive
+from peloton_export.store.ledger import Ledger
+from peloton_export.workout.disciplines import display_discipline
 
 ROW_ID = "55b87ce7318a329594ed353245e003ef"  # the demo's Row
 

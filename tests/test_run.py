@@ -13,14 +13,14 @@ import pytest
 from click.testing import CliRunner
 
 from peloton_export import ExportRequest, Selection, run_export
-from peloton_export import ledger as ledger_module
-from peloton_export.archive import Archive
 from peloton_export.cli import run
-from peloton_export.cli_sync import status_command
+from peloton_export.cli.sync import status_command
 from peloton_export.config import Config
-from peloton_export.ledger import Ledger
-from peloton_export.plan import Action
+from peloton_export.export.plan import Action
 from peloton_export.plugins import create_host
+from peloton_export.store import ledger as ledger_module
+from peloton_export.store.archive import Archive
+from peloton_export.store.ledger import Ledger
 from peloton_export.testing import FakePeloton
 from peloton_export.testing.pytest_plugin import (  # noqa: F401 (fixtures)
     fake_peloton,
@@ -144,8 +144,8 @@ def test_plan_actions_for_sinks(tmp_path: Path) -> None:
     ledger.record_upload(ids[0], "strava", "uploaded", "r1")
     ledger.record_upload(ids[1], "strava", "failed", error="timeout")
     ledger.tombstone(ids[2], "strava", "deleted")
-    from peloton_export.pipeline import select_entries
-    from peloton_export.plan import make_plan
+    from peloton_export.export.plan import make_plan
+    from peloton_export.store.selection import select_entries
 
     entries = select_entries(archive, Selection())
     plan = make_plan(ledger, entries, formats=[], sinks=["strava"], output_dir=tmp_path)

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from peloton_export.cli import build_cli
 from peloton_export.plugins import create_host
-from peloton_export.schedule import (
+from peloton_export.unattended.schedule import (
     CRON_MARKER,
     cron_line,
     launchd_plist,

@@ -9,14 +9,15 @@ from typing import Any
 
 import pytest
 
-from peloton_export import ledger as ledger_module
-from peloton_export.archive import Archive
 from peloton_export.errors import AuthRequired, UploadError
+from peloton_export.export.exporter import Exporter, resolve_formats, resolve_sinks
 from peloton_export.hookspecs import hookimpl
-from peloton_export.ledger import Ledger
-from peloton_export.pipeline import Exporter, Selection, resolve_formats, resolve_sinks
 from peloton_export.plugins import PluginHost, create_host
+from peloton_export.results import Selection
 from peloton_export.specs import ExportContext, SinkSpec, UploadResult
+from peloton_export.store import ledger as ledger_module
+from peloton_export.store.archive import Archive
+from peloton_export.store.ledger import Ledger
 from peloton_export.testing.synth.tiny import BASE_START, put_tiny
 
 
@@ -169,7 +170,7 @@ def test_status_shows_each_sinks_state(
 ) -> None:
     from click.testing import CliRunner
 
-    from peloton_export.cli_sync import status_command
+    from peloton_export.cli.sync import status_command
 
     monkeypatch.setenv("PELOTON_EXPORT_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("PELOTON_EXPORT_CONFIG_DIR", str(tmp_path / "config"))

@@ -1,6 +1,6 @@
 """Stacked classes: back-to-back classes of one discipline become one activity, delivered once.
 
-Runs go through :func:`peloton_export.run.run_export` against the fake Peloton API (real
+Runs go through :func:`peloton_export.export.run.run_export` against the fake Peloton API (real
 loopback HTTP, real SQLite ledger) and deliver to a journaled sink
 (:class:`~peloton_export.sinkkit.journal.JournaledUploader`) that posts to a loopback
 "activity service" which, like Strava, keeps one activity per external id.
@@ -25,22 +25,28 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from click.testing import CliRunner
 
-from peloton_export import ledger as ledger_module
-from peloton_export.cli_sync import status_command
+from peloton_export.cli.sync import status_command
 from peloton_export.errors import ConfigError
+from peloton_export.export.run import ExportRequest, run_export
 from peloton_export.hookspecs import hookimpl
-from peloton_export.ledger import Ledger
 from peloton_export.model import Workout
+from peloton_export.net.retry import Clock
 from peloton_export.normalize import normalize
-from peloton_export.pipeline import ExportReport, Selection
 from peloton_export.plugins import PluginHost, create_host
 from peloton_export.raw import RawWorkout
-from peloton_export.run import ExportRequest, run_export
+from peloton_export.results import ExportReport, Selection
 from peloton_export.sinkkit.journal import JournaledUploader, Sent, UploadJournal
-from peloton_export.sinkkit.retry import Clock
 from peloton_export.sinkkit.templates import activity_title
 from peloton_export.specs import ExportContext, SinkSpec, UploadResult
-from peloton_export.stacking import (
+from peloton_export.store import ledger as ledger_module
+from peloton_export.store.ledger import Ledger
+from peloton_export.testing import FakePeloton
+from peloton_export.testing.pytest_plugin import (  # noqa: F401 (fixtures)
+    fake_peloton_factory,
+    peloton_env,
+)
+from peloton_export.testing.synth import synth_workout
+from peloton_export.workout.stacking import (
     MAX_MEMBERS,
     Candidate,
     StackSettings,
@@ -50,12 +56,6 @@ from peloton_export.stacking import (
     stack_workouts,
     stacked_title,
 )
-from peloton_export.testing import FakePeloton
-from peloton_export.testing.pytest_plugin import (  # noqa: F401 (fixtures)
-    fake_peloton_factory,
-    peloton_env,
-)
-from peloton_export.testing.synth import synth_workout
 from tests.fit_decode import decode
 
 T0 = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)

@@ -176,7 +176,7 @@ NOT_FOR_HELP = (
     "peloton_export.default_plugins.tcx",
     "peloton_export.default_plugins.html",
     "peloton_export.default_plugins.parquet",
-    "peloton_export.fit.fastencode",
+    "peloton_export.formats.fit.fastencode",
     "sqlite3",
 )
 

@@ -9,20 +9,20 @@ from typing import Any
 
 import pytest
 
-from peloton_export.archive import Archive
-from peloton_export.client.api import PelotonAPI
-from peloton_export.client.http import ServiceUnavailable
-from peloton_export.client.sync import SyncReport, sync_workouts
 from peloton_export.config import Config
-from peloton_export.ledger import Ledger
-from peloton_export.origin import is_imported, workout_origin
-from peloton_export.run import sync_archive
+from peloton_export.export.run import sync_archive
+from peloton_export.source.client.api import PelotonAPI
+from peloton_export.source.client.http import ServiceUnavailable
+from peloton_export.source.sync import SyncReport, sync_workouts
+from peloton_export.store.archive import Archive
+from peloton_export.store.ledger import Ledger
 from peloton_export.testing import FakePeloton, tiny_workout, tiny_workouts
 from peloton_export.testing.clients import make_test_client
 from peloton_export.testing.pytest_plugin import (
     FakeFactory,
     fake_peloton_factory,  # noqa: F401 (fixtures)
 )
+from peloton_export.workout.origin import is_imported, workout_origin
 
 
 class Env:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from peloton_export.client.sync import _Meter
+from peloton_export.source.sync import _Meter
 
 
 def test_time_left_says_at_least_until_the_last_list_page() -> None:

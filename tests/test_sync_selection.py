@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from peloton_export import ledger as ledger_module
 from peloton_export.cli import run
 from peloton_export.plugins import create_host
+from peloton_export.store import ledger as ledger_module
 from peloton_export.testing import FakePeloton
 from peloton_export.testing.pytest_plugin import (  # noqa: F401 (fixtures)
     FakeFactory,
@@ -218,8 +218,8 @@ def test_verbose_logs_one_line_per_step(
 
 def test_wording_of_the_sync_and_skip_lines() -> None:
     from peloton_export.cli import _result_lines
-    from peloton_export.client.sync import SyncReport
-    from peloton_export.pipeline import WorkoutResult
+    from peloton_export.results import WorkoutResult
+    from peloton_export.source.sync import SyncReport
 
     assert SyncReport(requests=1).summary().endswith("(1 request)")
     assert SyncReport(requests=2).summary().endswith("(2 requests)")

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from peloton_export.archive import Archive
 from peloton_export.raw import RawWorkout
+from peloton_export.store.archive import Archive
 from peloton_export.testing.synth import (
     DEFAULT_START,
     KINDS,

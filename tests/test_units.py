@@ -7,8 +7,8 @@ import math
 
 import pytest
 
-from peloton_export import units
-from peloton_export.units import (
+from peloton_export.workout import units
+from peloton_export.workout.units import (
     distance_factor,
     distance_to_m,
     energy_to_j,

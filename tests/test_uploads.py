@@ -285,8 +285,9 @@ def test_sinkkit_all_is_explicit_and_importable() -> None:
 
 
 def test_the_peloton_client_and_the_sinks_share_one_retry_after_parser() -> None:
-    from peloton_export.client import http
-    from peloton_export.sinkkit import parse_retry_after, retry
+    from peloton_export.net import retry
+    from peloton_export.sinkkit import parse_retry_after
+    from peloton_export.source.client import http
 
     assert http.parse_retry_after is parse_retry_after is retry.parse_retry_after
     assert http.RateLimiter is retry.RateLimiter

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from peloton_export.client.http import ServiceUnavailable
 from peloton_export.errors import AuthRequired, ConfigError
-from peloton_export.runlock import RunInProgress, run_lock
-from peloton_export.watch import (
+from peloton_export.source.client.http import ServiceUnavailable
+from peloton_export.store.runlock import RunInProgress, run_lock
+from peloton_export.unattended.status import health, read_status, watch_status_lines
+from peloton_export.unattended.watch import (
     DEFAULT_INTERVAL,
     EXIT_FAILURES,
     EXIT_OK,
@@ -28,7 +29,6 @@ from peloton_export.watch import (
     interval_floor,
     parse_duration,
 )
-from peloton_export.watch_status import health, read_status, watch_status_lines
 
 HOUR = 3600.0
 START = 1_800_000_000.0
@@ -217,7 +217,7 @@ def test_status_lines_and_health(tmp_path: Path) -> None:
 
 
 def test_health_of_a_waiting_watcher(tmp_path: Path) -> None:
-    from peloton_export.watch_status import WatchStatus, write_status
+    from peloton_export.unattended.status import WatchStatus, write_status
 
     state = tmp_path / "state"
     due = START + DEFAULT_INTERVAL
@@ -239,7 +239,7 @@ def test_a_restarted_watcher_waits_for_the_scheduled_run(tmp_path: Path) -> None
     status = read_status(tmp_path / "state")
     assert status is not None
     # A watcher (not --once) that stopped keeps no next run; one that was waiting does.
-    from peloton_export.watch_status import write_status
+    from peloton_export.unattended.status import write_status
 
     write_status(tmp_path / "state", status.but(state="waiting", next_run_at=START + DEFAULT_INTERVAL))
     clock.now = START + 600  # restarted ten minutes later (a container restart)

@@ -15,13 +15,15 @@ from typing import Any
 
 import pytest
 
-from peloton_export.runlock import run_lock
+from peloton_export.store.runlock import run_lock
 from peloton_export.testing import FakePeloton, FakeService, RecordedRequest, Response
-from peloton_export.watch import Schedule, Watcher
-from peloton_export.watch_cycle import CycleOptions, export_cycle
-from peloton_export.watch_status import read_status
+from peloton_export.unattended.cycle import CycleOptions, export_cycle
+from peloton_export.unattended.status import read_status
+from peloton_export.unattended.watch import Schedule, Watcher
 
-pytest.importorskip("peloton_export.run", reason="run_export (the integrator's interface) is not merged yet")
+pytest.importorskip(
+    "peloton_export.export.run", reason="run_export (the integrator's interface) is not merged yet"
+)
 
 WORKOUTS = 6
 
@@ -151,8 +153,8 @@ class Inbox(FakeService):
 def test_login_needed_is_notified_once(fake: FakePeloton, env: dict[str, str], tmp_path: Path) -> None:
     pytest.importorskip("apprise")
     from peloton_export.config import load_config
-    from peloton_export.notify import Notifier
     from peloton_export.paths import state_dir
+    from peloton_export.unattended.notify import Notifier
 
     fake.revoke_tokens(refresh=True)  # the saved login no longer works: the user must log in
     with Inbox() as inbox:

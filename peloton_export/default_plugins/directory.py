@@ -16,11 +16,11 @@ import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from peloton_export.atomic import write_bytes_atomic
 from peloton_export.errors import UploadError
 from peloton_export.hookspecs import hookimpl
 from peloton_export.model import Workout
 from peloton_export.specs import ExportContext, SinkSpec, UploadResult
+from peloton_export.store.atomic import write_bytes_atomic
 
 
 def destination(context: ExportContext) -> Path:

@@ -6,13 +6,13 @@ Options (``--option fit.<name>=<value>``):
 * ``fit.zones=false``: leave out the time-in-zone messages (on by default where the data
   has zones or an FTP);
 * ``fit.device=<preset>``: the device the file claims to be from (default ``honest``; see
-  :mod:`peloton_export.fit.devices` for the Garmin presets);
+  :mod:`peloton_export.formats.fit.devices` for the Garmin presets);
 * ``fit.laps=<strategy>``: ``auto`` (default), ``target``, ``segment``, ``distance`` or
-  ``session`` (see :mod:`peloton_export.fit.laps`);
+  ``session`` (see :mod:`peloton_export.workout.lap_spans`);
 * ``fit.exercise_map=PATH``: an extra Peloton-movement to Garmin-exercise mapping file (see
-  :mod:`peloton_export.fit.strength`);
+  :mod:`peloton_export.formats.fit.strength`);
 * ``fit.encoder=sdk``: encode with Garmin's FIT SDK ``Encoder`` instead of our own
-  (:mod:`peloton_export.fit.fastencode`, the default ``fast``: about ten times faster;
+  (:mod:`peloton_export.formats.fit.fastencode`, the default ``fast``: about ten times faster;
   both give files the SDK decoder and fitparse read to the same messages).
 """
 
@@ -38,7 +38,7 @@ def write_fit(workout: Workout, stream: BinaryIO, context: ExportContext) -> Non
     """Write ``workout`` to ``stream`` as a FIT activity file (the ``fit`` format's writer)."""
     from dataclasses import replace
 
-    from peloton_export.fit.encode import FitOptions, encode_workout
+    from peloton_export.formats.fit.encode import FitOptions, encode_workout
     from peloton_export.sinkkit.templates import activity_title
 
     options = replace(FitOptions.from_context(context), title=activity_title(workout, context, plugin="fit"))
@@ -75,9 +75,9 @@ def check_fit_options(context: ExportContext) -> None:
     :raises ConfigError: a bad boolean, an unknown device preset or lap strategy.
     """
     from peloton_export.errors import ConfigError
-    from peloton_export.fit.devices import device_for
-    from peloton_export.fit.encode import ENCODERS, FitOptions
-    from peloton_export.fit.laps import STRATEGIES
+    from peloton_export.formats.fit.devices import device_for
+    from peloton_export.formats.fit.encode import ENCODERS, FitOptions
+    from peloton_export.workout.lap_spans import STRATEGIES
 
     options = FitOptions.from_context(context)
     if options.encoder not in ENCODERS:
@@ -95,10 +95,10 @@ def find_unmapped(archive_root: Path, exercise_map: str | None = None) -> tuple[
     :returns: counts of sets per unmapped movement name, the number of workouts read, and
         one line per workout that could not be read or normalized.
     """
-    from peloton_export.archive import Archive
     from peloton_export.errors import PelotonExportError
-    from peloton_export.fit.strength import load_exercise_map
+    from peloton_export.formats.fit.strength import load_exercise_map
     from peloton_export.normalize import normalize
+    from peloton_export.store.archive import Archive
 
     exercises = load_exercise_map(exercise_map)
     archive = Archive(archive_root)

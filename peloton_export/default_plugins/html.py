@@ -3,11 +3,11 @@
 Each page opens offline (no script, no font, no request: its Content-Security-Policy forbids
 them) and shows the title, instructor, local date in Peloton's own timezone, totals, SVG
 charts over time with the class's targets, laps, time in zones, strength sets and the route
-of outdoor workouts (see :mod:`peloton_export.report.page`).
+of outdoor workouts (see :mod:`peloton_export.formats.report.page`).
 
 At the end of every run that was not a dry run, ``index.html`` is rebuilt from the ledger
 and the archive for every workout ever exported as ``html`` to that output folder
-(:func:`peloton_export.report.build_index`).
+(:func:`peloton_export.formats.report.build_index`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from peloton_export.specs import ExportContext, FormatSpec
 
 if TYPE_CHECKING:  # the report modules load when a page or the index is written
     from peloton_export.model import Workout
-    from peloton_export.pipeline import ExportReport, RunContext
+    from peloton_export.results import ExportReport, RunContext
 
 log = logging.getLogger("peloton_export.report")
 SUFFIX = ".html"
@@ -29,8 +29,8 @@ SUFFIX = ".html"
 
 def write_html(workout: Workout, stream: BinaryIO, context: ExportContext) -> None:
     """Write the page of ``workout`` as UTF-8 HTML (same workout, same bytes)."""
-    from peloton_export.filenames import export_stem
-    from peloton_export.report import render_page
+    from peloton_export.formats.report import render_page
+    from peloton_export.workout.filenames import export_stem
 
     page = render_page(workout, export_stem(workout) + SUFFIX)
     stream.write(page.encode("utf-8"))
@@ -55,8 +55,8 @@ def export_finished(context: RunContext, report: ExportReport) -> None:
         return
     if "html" not in context.formats:
         return
-    from peloton_export.report import build_index
-    from peloton_export.report.index import INDEX_NAME, html_pages
+    from peloton_export.formats.report import build_index
+    from peloton_export.formats.report.index import INDEX_NAME, html_pages
 
     wrote_html = any(f.format == "html" for r in report.results for f in r.files)
     if not wrote_html and (

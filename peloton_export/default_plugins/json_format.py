@@ -1,4 +1,4 @@
-"""Built-in ``json`` format: the normalized workout (schema in :mod:`peloton_export.serialize`).
+"""Built-in ``json`` format: the normalized workout (schema in :mod:`peloton_export.formats.json`).
 
 The file adds one key to the schema: ``activity_title``, the title every format and sink
 uses (the run's title template, ``json.title_template`` to override).
@@ -10,9 +10,9 @@ import json
 from collections.abc import Iterator
 from typing import BinaryIO
 
+from peloton_export.formats.json import workout_to_dict
 from peloton_export.hookspecs import hookimpl
 from peloton_export.model import Workout
-from peloton_export.serialize import workout_to_dict
 from peloton_export.specs import ExportContext, FormatSpec
 
 

@@ -1,6 +1,6 @@
 """Merge watch recordings into workouts (``--merge FILE_OR_DIR``, option ``merge``).
 
-See :mod:`peloton_export.merge` for the matching rule and what is filled. Because the
+See :mod:`peloton_export.workout.merge` for the matching rule and what is filled. Because the
 transform runs before any writer, every output format gets the merged data.
 
 The recordings are read once per run (kept in the run's plugin state), which needs one view
@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 from peloton_export.hookspecs import hookimpl
 
 if TYPE_CHECKING:
-    from peloton_export.merge import MergeSource
+    from peloton_export.export.plan import ExportPlan
+    from peloton_export.workout.merge import MergeSource
     from peloton_export.model import Workout
-    from peloton_export.pipeline import ExportReport, RunContext
-    from peloton_export.plan import ExportPlan
+    from peloton_export.results import ExportReport, RunContext
     from peloton_export.specs import ExportContext
 
 __all__ = ["export_finished", "export_started", "finish", "transform_workout"]
@@ -36,7 +36,7 @@ def _source(context: ExportContext) -> MergeSource | None:
     state = context.state.setdefault(NAME, {})
     source: MergeSource | None = state.get("source")
     if source is None:
-        from peloton_export.merge import MergeSource
+        from peloton_export.workout.merge import MergeSource
 
         source = state["source"] = MergeSource.load(Path(target).expanduser().resolve())
         for problem in source.problems:

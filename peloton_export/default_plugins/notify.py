@@ -7,7 +7,7 @@ Implements ``export_finished``. Problems found in the report:
 * ``unmapped:<movement>``: a strength movement in a newly exported workout has no Garmin
   exercise mapping (only when the ``fit`` format was written; told once per movement).
 
-Sending and remembering is :class:`peloton_export.notify.Notifier`; nothing happens unless
+Sending and remembering is :class:`peloton_export.unattended.notify.Notifier`; nothing happens unless
 notification URLs are configured. Dry runs notify nothing.
 """
 
@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING
 from peloton_export.hookspecs import hookimpl
 
 if TYPE_CHECKING:
-    from peloton_export.archive import Archive
     from peloton_export.config import Config
-    from peloton_export.pipeline import ExportReport, RunContext
+    from peloton_export.results import ExportReport, RunContext
+    from peloton_export.store.archive import Archive
 
 log = logging.getLogger("peloton_export.notify")
 
@@ -66,7 +66,7 @@ def unmapped_problems(
 ) -> dict[str, str]:
     """Movements without a Garmin mapping in workouts written as FIT in this run."""
     from peloton_export.errors import PelotonExportError
-    from peloton_export.fit.strength import load_exercise_map
+    from peloton_export.formats.fit.strength import load_exercise_map
     from peloton_export.normalize import normalize
 
     ids = [
@@ -105,8 +105,8 @@ def _config_of(context: RunContext) -> Config:
 @hookimpl
 def export_finished(context: RunContext, report: ExportReport) -> None:
     """Notify the problems of this export that were not notified before."""
-    from peloton_export.notify import Notifier
     from peloton_export.paths import state_dir
+    from peloton_export.unattended.notify import Notifier
 
     if context.export.dry_run:
         return

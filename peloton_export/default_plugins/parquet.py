@@ -2,7 +2,7 @@
 
 For each workout the writer puts two files into the Hive-partitioned dataset under the
 output folder (``parquet/workouts/year=…/month=…/<id>.parquet`` and
-``parquet/samples/…/<id>.parquet``; see :mod:`peloton_export.dataset`), each written
+``parquet/samples/…/<id>.parquet``; see :mod:`peloton_export.formats.parquet`), each written
 atomically and only when its bytes changed, and returns a small JSON receipt as the
 format's own file (``<stem>.parquet-receipt``): the ledger tracks the receipt like any other
 exported file, so a later run skips workouts already in the dataset.
@@ -19,18 +19,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from peloton_export.atomic import write_bytes_atomic
 from peloton_export.errors import PelotonExportError
 from peloton_export.hookspecs import hookimpl
 from peloton_export.model import Workout
 from peloton_export.specs import ExportContext, FormatSpec
+from peloton_export.store.atomic import write_bytes_atomic
 
 SUFFIX = ".parquet-receipt"
 
 
 def skip_reason(workout: Workout) -> str | None:
     """Why the format cannot write: pyarrow is missing (with the install command)."""
-    from peloton_export.dataset import pyarrow_missing
+    from peloton_export.formats.parquet import pyarrow_missing
 
     return pyarrow_missing()
 
@@ -48,7 +48,7 @@ def write_parquet(workout: Workout, stream: BinaryIO, context: ExportContext) ->
 
     :raises PelotonExportError: when a dataset file cannot be written.
     """
-    from peloton_export import dataset
+    from peloton_export.formats import parquet as dataset
 
     paths = dataset.relative_paths(workout)
     samples = dataset.samples_table(workout)
@@ -79,7 +79,7 @@ def write_parquet(workout: Workout, stream: BinaryIO, context: ExportContext) ->
 
 
 def _content_hash(data: bytes) -> str:
-    from peloton_export.ledger import content_hash  # the ledger (sqlite3) loads when writing
+    from peloton_export.store.ledger import content_hash  # the ledger (sqlite3) loads when writing
 
     return content_hash(data)
 

@@ -1,12 +1,10 @@
-"""FIT writing: Workout -> checked messages -> our encoder (Garmin's with ``fit.encoder=sdk``).
+"""``peloton_export.fit``, kept for plugins that import it: the FIT writer is
+:mod:`peloton_export.formats.fit`.
 
-Modules: :mod:`.adapter` (checked encoder wrapper), :mod:`.sports` (sport mapping),
-:mod:`.laps` (lap strategies), :mod:`.strength` (movement mapping), :mod:`.zones`,
-:mod:`.devices` (device presets) and :mod:`.encode` (the messages of a workout),
-:mod:`.fastencode` (our encoder).
-
-The names below load on first use, so importing a small module of this package (the sport
-mapping, the zones) never imports Garmin's SDK.
+:mod:`peloton_export.fit.encode` and :mod:`peloton_export.fit.devices` re-export the same
+objects as :mod:`peloton_export.formats.fit.encode` and
+:mod:`peloton_export.formats.fit.devices`. The names below load on first use, so importing
+this package never imports Garmin's SDK.
 """
 
 from __future__ import annotations
@@ -15,15 +13,15 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from peloton_export.fit.adapter import FitEncodeError, FitWriter
-    from peloton_export.fit.encode import FitOptions, build_messages, encode_workout
+    from peloton_export.formats.fit.adapter import FitEncodeError, FitWriter
+    from peloton_export.formats.fit.encode import FitOptions, build_messages, encode_workout
 
 _LAZY = {
-    "FitEncodeError": "peloton_export.fit.adapter",
-    "FitWriter": "peloton_export.fit.adapter",
-    "FitOptions": "peloton_export.fit.encode",
-    "build_messages": "peloton_export.fit.encode",
-    "encode_workout": "peloton_export.fit.encode",
+    "FitEncodeError": "peloton_export.formats.fit.adapter",
+    "FitWriter": "peloton_export.formats.fit.adapter",
+    "FitOptions": "peloton_export.formats.fit.encode",
+    "build_messages": "peloton_export.formats.fit.encode",
+    "encode_workout": "peloton_export.formats.fit.encode",
 }
 
 

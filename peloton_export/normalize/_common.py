@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from peloton_export.units import finite_float
+from peloton_export.workout.units import finite_float
 
 JsonObject = dict[str, Any]
 

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 
 from peloton_export.model import GpsPoint
 from peloton_export.normalize._common import Context, JsonObject, arr, num, obj, offset_value
-from peloton_export.units import distance_factor
+from peloton_export.workout.units import distance_factor
 
 
 def read_track(

@@ -36,7 +36,7 @@ from peloton_export.normalize._common import (
     offset_value,
     text,
 )
-from peloton_export.units import Converter, speed_converter
+from peloton_export.workout.units import Converter, speed_converter
 
 
 def read_laps(graph: JsonObject | None, timer_s: float, ctx: Context) -> tuple[Lap, ...]:

@@ -31,7 +31,7 @@ from typing import Any
 
 from peloton_export.model import Sample
 from peloton_export.normalize._common import MAX_OFFSET, Context, JsonObject, arr, obj, offset_value, text
-from peloton_export.units import UnitSystem, distance_factor, speed_converter, unit_system
+from peloton_export.workout.units import UnitSystem, distance_factor, speed_converter, unit_system
 
 Column = list[float | None]
 Converter = Callable[[object], "float | None"]

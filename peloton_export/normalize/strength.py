@@ -39,7 +39,7 @@ from peloton_export.normalize._common import (
     offset_value,
     text,
 )
-from peloton_export.units import weight_to_kg
+from peloton_export.workout.units import weight_to_kg
 
 REST_GAP_S = 5.0
 MAX_REPS = 10_000

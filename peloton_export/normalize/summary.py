@@ -28,8 +28,8 @@ from __future__ import annotations
 from peloton_export.model import HeartRateZone
 from peloton_export.normalize._common import JsonObject, arr, is_zero_id, num, obj, positive, text
 from peloton_export.normalize.metrics import find_metric
-from peloton_export.origin import PELOTON, workout_origin
-from peloton_export.units import distance_to_m, energy_to_j
+from peloton_export.workout.origin import PELOTON, workout_origin
+from peloton_export.workout.units import distance_to_m, energy_to_j
 
 _PSEUDO_INSTRUCTORS = frozenset(
     {"JUST RIDE", "JUST RUN", "JUST WALK", "JUST ROW", "JUST LIFT", "GYM WORKOUT", "LANEBREAK", "SCENIC RIDE"}
@@ -224,7 +224,7 @@ def instructor(ride: JsonObject | None) -> str | None:
 def detect_origin(workout: JsonObject) -> str:
     """``"peloton"``, or ``"imported:<service>"`` when Peloton imported the workout.
 
-    The rules are :func:`peloton_export.origin.workout_origin`'s (the same ones the sync
+    The rules are :func:`peloton_export.workout.origin.workout_origin`'s (the same ones the sync
     uses to skip imported workouts): only an explicit mention of a known outside service in
     a source, platform or device field counts; ``strava_id``/``fitbit_id`` (exports *from*
     Peloton) and an all-zero ride id on their own do not.

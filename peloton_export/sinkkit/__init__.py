@@ -23,18 +23,9 @@ submodules are an implementation detail.
 
 from __future__ import annotations
 
-from peloton_export.sinkkit.cooldown import CooldownState, LoginCooldown
-from peloton_export.sinkkit.journal import (
-    InDoubt,
-    JournaledUploader,
-    Rejected,
-    SendAgain,
-    Sent,
-    UploadJournal,
-    UploadLost,
-)
-from peloton_export.sinkkit.redaction import RedactingFilter, install_redaction, protect, redact
-from peloton_export.sinkkit.retry import (
+from peloton_export.net.cooldown import CooldownState, LoginCooldown
+from peloton_export.net.redaction import RedactingFilter, install_redaction, protect, redact
+from peloton_export.net.retry import (
     RETRYABLE_STATUS,
     Backoff,
     Clock,
@@ -44,6 +35,16 @@ from peloton_export.sinkkit.retry import (
     retry_after_seconds,
     send,
 )
+from peloton_export.net.tokens import TokenStore
+from peloton_export.sinkkit.journal import (
+    InDoubt,
+    JournaledUploader,
+    Rejected,
+    SendAgain,
+    Sent,
+    UploadJournal,
+    UploadLost,
+)
 from peloton_export.sinkkit.settings import PluginSettings, plugin_setting
 from peloton_export.sinkkit.templates import (
     activity_title,
@@ -51,7 +52,6 @@ from peloton_export.sinkkit.templates import (
     render_template,
     template_fields,
 )
-from peloton_export.sinkkit.tokens import TokenStore
 
 __all__ = [
     "RETRYABLE_STATUS",

@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from peloton_export.atomic import write_bytes_atomic
 from peloton_export.errors import AuthRequired, PelotonExportError, UploadError
 from peloton_export.model import Workout
-from peloton_export.sinkkit.retry import Clock
+from peloton_export.net.retry import Clock
 from peloton_export.specs import ExportContext, UploadResult, UploadState
+from peloton_export.store.atomic import write_bytes_atomic
 
 __all__ = [
     "InDoubt",

@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from peloton_export.config import FALSE_WORDS, TRUE_WORDS, plugin_section
-from peloton_export.disciplines import display_discipline
 from peloton_export.errors import ConfigError
 from peloton_export.specs import ExportContext
+from peloton_export.workout.disciplines import display_discipline
 
 __all__ = ["PluginSettings", "plugin_setting"]
 

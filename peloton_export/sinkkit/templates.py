@@ -9,11 +9,11 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from peloton_export.disciplines import display_discipline
 from peloton_export.errors import ConfigError
 from peloton_export.model import Workout
 from peloton_export.sinkkit.settings import PluginSettings
 from peloton_export.specs import ExportContext
+from peloton_export.workout.disciplines import display_discipline
 
 __all__ = [
     "DEFAULT_TITLE",

@@ -11,11 +11,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from peloton_export.client.api import PelotonAPI
-from peloton_export.client.auth import Authenticator
-from peloton_export.client.http import HttpClient
-from peloton_export.client.settings import ClientSettings
-from peloton_export.client.tokens import Cooldown, TokenStore
+from peloton_export.source.client.api import PelotonAPI
+from peloton_export.source.client.auth import Authenticator
+from peloton_export.source.client.http import HttpClient
+from peloton_export.source.client.settings import ClientSettings
+from peloton_export.source.client.tokens import Cooldown, TokenStore
 from peloton_export.testing.server import FakePeloton
 
 

@@ -2,7 +2,7 @@
 
 Both are written in the raw archive's body layout (one folder per workout holding
 ``workout.json``, ``performance_graph.json`` and, for strength classes, ``ride_details.json``:
-the file names of :data:`peloton_export.archive.BODY_FILES`), as indented JSON so a change
+the file names of :data:`peloton_export.store.archive.BODY_FILES`), as indented JSON so a change
 to the generator shows up as a reviewable diff of values:
 
 * the demo set, ``peloton_export/data/demo/<NN>-<kind>/``: :data:`STANDARD_KINDS` at their
@@ -24,8 +24,8 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-from peloton_export.archive import BODY_FILES
 from peloton_export.raw import JsonObject, RawWorkout
+from peloton_export.store.archive import BODY_FILES
 from peloton_export.testing.synth.kinds import STANDARD_KINDS, synth_workout, synth_workouts
 
 #: Seed of every golden input.

@@ -25,7 +25,7 @@ from peloton_export.raw import JsonObject, RawWorkout
 from peloton_export.testing.synth._common import ZERO_ID
 
 if TYPE_CHECKING:
-    from peloton_export.archive import Archive
+    from peloton_export.store.archive import Archive
 
 #: ``created_at`` of the tiny workout with index 0 (2025-01-01T00:00:00Z).
 BASE_TIME = 1_735_689_600

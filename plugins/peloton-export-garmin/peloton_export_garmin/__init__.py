@@ -14,10 +14,10 @@ from pathlib import Path
 import click
 
 from peloton_export import ExportContext, SinkSpec, UploadResult, Workout, hookimpl
-from peloton_export.atomic import write_bytes_atomic
 from peloton_export.errors import PelotonExportError
-from peloton_export.fit.devices import PRESETS
+from peloton_export.formats.fit.devices import PRESETS
 from peloton_export.sinkkit import Clock, PluginSettings, UploadJournal
+from peloton_export.store.atomic import write_bytes_atomic
 from peloton_export_garmin.sink import (
     DEVICE_TRADE_OFF,
     ClientFactory,

@@ -334,8 +334,8 @@ def with_device(path: Path, workout: Workout, context: ExportContext, device: st
 
     :raises ConfigError: an unknown preset.
     """
-    from peloton_export.fit.devices import device_for
-    from peloton_export.fit.encode import FitOptions, encode_workout
+    from peloton_export.formats.fit.devices import device_for
+    from peloton_export.formats.fit.encode import FitOptions, encode_workout
 
     device_for(device, "cycling")  # an unknown preset: ConfigError naming the known ones
     options = {**context.options, "fit.device": device}

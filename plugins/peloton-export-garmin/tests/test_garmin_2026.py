@@ -20,7 +20,7 @@ from peloton_export import ExportContext
 from peloton_export.cli import build_cli
 from peloton_export.config import Config
 from peloton_export.errors import UploadError
-from peloton_export.fit.encode import FitOptions, encode_workout
+from peloton_export.formats.fit.encode import FitOptions, encode_workout
 from peloton_export.plugins import create_host
 from peloton_export.sinkkit import PluginSettings
 

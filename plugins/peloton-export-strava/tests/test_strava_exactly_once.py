@@ -1,7 +1,7 @@
 """Exactly once: repeated runs and crashes between upload and ledger write upload one activity.
 
 The runs go through the registered sink (``SinkSpec.upload``) the way the core calls it,
-with the core's SQLite ledger deciding what to offer (``should_upload`` /
+with the core's SQLite ledger deciding what to offer (``plan.should_upload`` /
 ``record_upload``), and a crash simulated at each point where one could lose track.
 """
 
@@ -15,9 +15,10 @@ import peloton_export_strava
 import pytest
 
 from peloton_export import ExportContext, Workout
+from peloton_export.export.plan import should_upload
 from peloton_export.specs import SinkSpec
 
-ledger_module = pytest.importorskip("peloton_export.ledger")
+ledger_module = pytest.importorskip("peloton_export.store.ledger")
 
 
 class Crash(BaseException):
@@ -51,7 +52,7 @@ def run_context(logged_in: Any, tmp_path: Path) -> ExportContext:
 
 def run(sink: SinkSpec, ledger: Any, path: Path, workout: Workout, context: ExportContext) -> str | None:
     """What the core does for one workout and one sink."""
-    if not ledger.should_upload(workout.id, sink.name, force=context.force):
+    if not should_upload(ledger, workout.id, sink.name, force=context.force):
         return None
     result = sink.upload(path, workout, context)
     ledger.record_upload(workout.id, sink.name, result.state, result.remote_id, result.message or None)

@@ -1,0 +1,499 @@
+"""The ``peloton-export`` command line (thin: parsing and printing; logic lives elsewhere)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+from click_default_group import DefaultGroup
+
+from peloton_export import __version__
+from peloton_export.cli.sync import (
+    ledger_group,
+    login_command,
+    logout_command,
+    status_command,
+    workouts_text,
+)
+from peloton_export.errors import ConfigError, LocalFileError, PelotonExportError, RegistrationConflict
+from peloton_export.paths import DEFAULT_OUTPUT
+
+if TYPE_CHECKING:  # the commands import what they run when they run: start-up stays light
+    import sqlite3
+
+    from peloton_export.config import Config
+    from peloton_export.results import ExportReport, Status, WorkoutResult
+    from peloton_export.plugins import PluginHost
+    from peloton_export.export.run import ProgressEvent
+
+EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
+#: The sync could not run at all (login needed, Peloton unreachable, archive disk full);
+#: the archive was still exported.
+EXIT_NO_SYNC = 3
+#: A local file or folder the run needs is unusable (the ledger, the state folder, the
+#: archive folder, a file the disk refused); nothing was exported. The line names it.
+EXIT_LOCAL = 4
+INTERRUPTED = "Interrupted; the next run resumes where this one stopped."
+
+
+def _parse_date(value: str | None, what: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"expected a date like 2026-01-31 or 2026-01-31T07:00, got {value!r}", param_hint=what
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def parse_options(pairs: Sequence[str]) -> dict[str, str]:
+    """``--option KEY=VALUE`` pairs as a dict; a pair without ``=`` is a usage error."""
+    options: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--option")
+        options[key.strip()] = value.strip()
+    return options
+
+
+def _split(values: Sequence[str]) -> list[str]:
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def _setup_logging(verbose: int) -> None:
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    from peloton_export.net.redaction import install_redaction
+
+    install_redaction()  # secrets registered by plugins or the client never reach a log line
+
+
+class _Progress:
+    """A rich progress bar per phase on a terminal; one log line per step with ``-v``;
+    nothing when standard error is not a terminal (piped) or with ``-q``."""
+
+    def __init__(self, enabled: bool, *, log_steps: bool = False) -> None:
+        self.bar: Any = None
+        self.tasks: dict[str, Any] = {}
+        self.log_steps = log_steps
+        if enabled and not log_steps:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
+            self.bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+
+    def __enter__(self) -> _Progress:
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+    def update(self, event: ProgressEvent) -> None:
+        label = event.description if event.phase != "export" else f"exporting {event.description[:40]}"
+        if self.log_steps:
+            of = f" of {event.total}" if event.total else ""
+            logging.getLogger("peloton_export.progress").info(
+                "%s %d%s: %s", event.phase, event.completed, of, label
+            )
+            return
+        if self.bar is None:
+            return
+        task = self.tasks.get(event.phase)
+        if task is None:
+            task = self.tasks[event.phase] = self.bar.add_task(label, total=event.total)
+        self.bar.update(task, completed=event.completed, total=event.total, description=label)
+        self.bar.refresh()
+
+
+def _print_report(report: ExportReport, *, dry_run: bool) -> None:
+    statuses: tuple[Status, ...] = ("exported", "unchanged", "planned", "skipped", "failed")
+    counts = {status: report.count(status) for status in statuses}
+    files = sum(1 for r in report.results for f in r.files if f.status == "exported")
+    parts = [f"{n} {status}" for status, n in counts.items() if n or status in ("exported", "failed")]
+    verb = "Dry run" if dry_run else "Done"
+    head = f"{verb}: {workouts_text(len(report.results))}"
+    click.echo(f"{head}: " + ", ".join(parts) + f" ({files} files written)")
+    for note in report.notes:
+        click.echo(f"  {note}")
+    format_skips: Counter[tuple[str, str]] = Counter()
+    for result in report.results:
+        for line in _result_lines(result, dry_run=dry_run):
+            click.echo(line)
+        if result.status != "skipped":
+            format_skips.update((f.format, f.reason) for f in result.files if f.status == "skipped")
+    for problem in report.problems:
+        click.echo(f"  failed {problem}")
+    for (name, reason), n in sorted(format_skips.items()):
+        click.echo(f"  {name} not written for {workouts_text(n)}: {reason}")
+
+
+def _result_lines(result: WorkoutResult, *, dry_run: bool) -> Iterator[str]:
+    """The lines of one workout in the report: planned files, a failure or skip, sinks."""
+    if dry_run:
+        yield from (f"  would write {f.path}" for f in result.files if f.status == "planned" and f.path)
+    if result.status in ("skipped", "failed"):
+        reason = result.reason.removeprefix(f"workout {result.workout_id}: ")
+        yield f"  {result.status} {result.workout_id}: {reason}"
+    for s in result.sinks:
+        if s.status == "planned":
+            yield f"  {s.sink}: {s.reason}"
+        elif s.status != "failed":
+            yield f"  {s.sink}: {s.status} {result.workout_id} {s.remote_id or ''} {s.reason}".rstrip()
+
+
+def export_command(host: PluginHost) -> click.Command:
+    """The default ``export`` command, bound to ``host``."""
+
+    @click.command("export")
+    @click.option(
+        "-f",
+        "--format",
+        "formats",
+        multiple=True,
+        metavar="NAME",
+        help="Format to write (repeatable, or comma-separated; 'all' for every format). "
+        "Default: the config's formats, else all.",
+    )
+    @click.option(
+        "-o",
+        "--output",
+        type=click.Path(file_okay=False, path_type=Path),
+        help=f"Folder for the files (default: the config's output_dir, else ./{DEFAULT_OUTPUT}).",
+    )
+    @click.option(
+        "--sink", "sinks", multiple=True, metavar="NAME", help="Send files to this sink (repeatable)."
+    )
+    @click.option("--since", help="Only workouts that started on or after this date (UTC).")
+    @click.option("--until", help="Only workouts that started before this date (UTC).")
+    @click.option(
+        "--discipline",
+        "disciplines",
+        multiple=True,
+        metavar="NAME",
+        help="Only these disciplines (repeatable): cycling, running, walking, rowing, strength, yoga,"
+        " ...; aliases row/rowing (the Row; Peloton's caesar works too), bike, tread, bootcamp.",
+    )
+    @click.option("--limit", type=click.IntRange(min=1), help="At most this many workouts, newest first.")
+    @click.option(
+        "--workout", "workout_ids", multiple=True, metavar="ID", help="Only this workout (repeatable)."
+    )
+    @click.option("--demo", is_flag=True, help="Export the bundled demo workouts (no account, no network).")
+    @click.option("--offline", is_flag=True, help="Export from the raw archive only; make no requests.")
+    @click.option(
+        "--archive",
+        "archive_path",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Raw archive folder (default: PELOTON_EXPORT_ARCHIVE or the platform data dir).",
+    )
+    @click.option("--dry-run", is_flag=True, help="Show what would be written; write nothing.")
+    @click.option("--force", is_flag=True, help="Rewrite files even when their content is unchanged.")
+    @click.option(
+        "--merge",
+        "merge_path",
+        type=click.Path(exists=True, path_type=Path),
+        help="Watch recordings (FIT or GPX file or folder) to merge heart rate and GPS from.",
+    )
+    @click.option(
+        "--option",
+        "option_pairs",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="A format or sink option, e.g. fit.virtual=true (repeatable).",
+    )
+    @click.option(
+        "-j",
+        "--jobs",
+        type=click.IntRange(min=1),
+        default=os.cpu_count() or 1,
+        show_default="the number of cores",
+        help="Worker processes for exporting (used when there are many workouts to write).",
+    )
+    @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+    @click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
+    @click.pass_obj
+    def export(
+        config: Config,
+        formats: tuple[str, ...],
+        output: Path | None,
+        sinks: tuple[str, ...],
+        since: str | None,
+        until: str | None,
+        disciplines: tuple[str, ...],
+        limit: int | None,
+        workout_ids: tuple[str, ...],
+        demo: bool,
+        offline: bool,
+        archive_path: Path | None,
+        dry_run: bool,
+        force: bool,
+        merge_path: Path | None,
+        option_pairs: tuple[str, ...],
+        jobs: int,
+        quiet: bool,
+        verbose: int,
+    ) -> None:
+        """Export workouts to files (and sinks). This is the default command."""
+        from peloton_export.results import Selection
+        from peloton_export.export.run import ExportRequest, run_export
+
+        _setup_logging(verbose)
+        request = ExportRequest(
+            formats=tuple(formats),
+            sinks=tuple(_split(sinks)),
+            selection=Selection(
+                since=_parse_date(since, "--since"),
+                until=_parse_date(until, "--until"),
+                disciplines=frozenset(d.lower() for d in _split(disciplines)) or None,
+                workout_ids=frozenset(workout_ids) or None,
+                limit=limit,
+            ),
+            output_dir=output,
+            archive_dir=archive_path,
+            offline=offline,
+            demo=demo,
+            dry_run=dry_run,
+            force=force,
+            options=parse_options(option_pairs),
+            merge=merge_path,
+            jobs=jobs,
+            config=config,
+        )
+        with _Progress(not quiet and sys.stderr.isatty(), log_steps=verbose > 0 and not quiet) as progress:
+            report = run_export(replace(request, progress=progress.update), host)
+        if report.sync is not None:
+            click.echo(report.sync.summary())
+            if report.sync.stopped:
+                click.echo(f"  workout list: {report.sync.stopped}")
+            for workout_id, reason in report.sync.failed.items():
+                click.echo(f"  failed to fetch {workout_id}: {reason}")
+            for workout_id, reason in report.sync.graph_missing.items():
+                click.echo(f"  no performance graph for {workout_id}, exported without it: {reason}")
+        if report.sync_error:
+            click.echo(f"Sync failed: {report.sync_error} (exported the archive as it is)")
+        _print_report(report, dry_run=dry_run)
+        if report.sync_error:
+            raise SystemExit(EXIT_NO_SYNC)
+        if not report.ok or (report.sync is not None and report.sync.failed):
+            raise SystemExit(EXIT_FAILURES)
+
+    return export
+
+
+@click.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--archive",
+    "archive_path",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Raw archive folder (default: PELOTON_EXPORT_ARCHIVE or the platform data dir).",
+)
+def import_command(paths: tuple[Path, ...], archive_path: Path | None) -> None:
+    """Add workouts from raw API JSON or peloton-to-garmin JSON files to the archive."""
+    from peloton_export.paths import archive_dir
+    from peloton_export.source.importers import import_paths
+    from peloton_export.store.archive import Archive
+
+    report = import_paths(list(paths), Archive(archive_path or archive_dir()))
+    for item in report.results:
+        if item.status != "imported":
+            click.echo(f"  {item.status}: {item.line()}")
+    click.echo(f"Import: {report.summary()}")
+    if report.failed:
+        raise SystemExit(EXIT_FAILURES)
+
+
+def plugins_command(host: PluginHost) -> click.Command:
+    """``plugins``: list plugins, their hooks, formats and sinks as JSON."""
+
+    @click.command("plugins")
+    @click.option("--all", "show_all", is_flag=True, help="Include the built-in plugins.")
+    def plugins(show_all: bool) -> None:
+        """List installed plugins with their formats and sinks (JSON)."""
+        data: dict[str, Any] = {"plugins": host.describe(include_builtin=show_all)}
+        if host.failures:
+            data["failed"] = [
+                {"name": f.name, "distribution": f.distribution, "reason": f.reason} for f in host.failures
+            ]
+        click.echo(json.dumps(data, indent=2))
+
+    return plugins
+
+
+def formats_command(host: PluginHost) -> click.Command:
+    """``formats``: one line per format."""
+
+    @click.command("formats")
+    def formats() -> None:
+        """List the formats you can pass to --format."""
+        for name, spec in host.formats().items():
+            click.echo(f"{name:10} {spec.suffix:7} {spec.description} [{host.owner('format', name)}]")
+
+    return formats
+
+
+def sinks_command(host: PluginHost) -> click.Command:
+    """``sinks``: one line per sink."""
+
+    @click.command("sinks")
+    def sinks() -> None:
+        """List the sinks you can pass to --sink."""
+        for name, spec in host.sinks().items():
+            accepts = ",".join(spec.accepts)
+            click.echo(f"{name:10} accepts {accepts:24} {spec.description} [{host.owner('sink', name)}]")
+
+    return sinks
+
+
+class _Group(DefaultGroup):  # type: ignore[misc]
+    """The top-level group; its ``--help`` also lists the default ``export`` command's options."""
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_options(ctx, formatter)
+        command = self.commands.get(self.default_cmd_name or "")
+        if command is None:
+            return
+        sub = click.Context(command, info_name=command.name, parent=ctx)
+        rows = [row for param in command.get_params(sub) if (row := param.get_help_record(sub)) is not None]
+        rows = [row for row in rows if not row[0].startswith(("-h", "--help"))]
+        if rows:
+            with formatter.section(
+                f"Export options (the default command: peloton-export [{command.name}] ...)"
+            ):
+                formatter.write_dl(rows)
+
+
+def build_cli(host: PluginHost) -> click.Group:
+    """A fresh command group bound to ``host``, with the plugins' commands attached."""
+
+    @click.group(
+        cls=_Group,
+        default="export",
+        default_if_no_args=True,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    @click.version_option(__version__, prog_name="peloton-export")
+    @click.pass_context
+    def cli(ctx: click.Context) -> None:
+        """Export Peloton workouts to TCX, GPX, FIT, CSV and JSON, and send them on."""
+        if ctx.obj is None:
+            from peloton_export.config import load_config
+
+            ctx.obj = load_config()
+
+    for command in (
+        export_command(host),
+        import_command,
+        plugins_command(host),
+        formats_command(host),
+        sinks_command(host),
+        login_command,
+        logout_command,
+        status_command(host),
+        ledger_group,
+    ):
+        cli.add_command(command)
+    host.add_commands(cli)
+    return cli
+
+
+def run(
+    args: Sequence[str] | None = None, *, host: PluginHost | None = None, config: Config | None = None
+) -> int:
+    """Run the command line and return its exit code (what tests call)."""
+    try:
+        if host is None:
+            from peloton_export.plugins import create_host
+
+            host = create_host()
+        cli = build_cli(host)
+        cli.main(
+            args=list(args) if args is not None else None,
+            prog_name="peloton-export",
+            obj=config,
+            standalone_mode=False,
+        )
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_USAGE
+    except click.exceptions.Abort as exc:
+        # click turns Ctrl-C into Abort; say what a person needs to know about it.
+        if isinstance(exc.__context__ or exc.__cause__, KeyboardInterrupt):
+            click.echo(INTERRUPTED, err=True)
+        else:
+            click.echo("Aborted.", err=True)
+        return 130
+    except (ConfigError, RegistrationConflict) as exc:
+        click.echo(f"Error: {exc}", err=True)
+        return EXIT_USAGE
+    except LocalFileError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        return EXIT_LOCAL
+    except PelotonExportError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        return EXIT_FAILURES
+    except KeyboardInterrupt:
+        click.echo(INTERRUPTED, err=True)
+        return 130
+    except Exception as exc:
+        # sqlite3 is only imported by the commands that open the ledger: when it is not
+        # loaded, no database error can have been raised
+        database = sys.modules.get("sqlite3")
+        if not isinstance(exc, OSError) and not (database is not None and isinstance(exc, database.Error)):
+            raise
+        click.echo(f"Error: {local_problem(exc)}", err=True)
+        return EXIT_LOCAL
+    except SystemExit as exc:
+        return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_FAILURES
+    return EXIT_OK
+
+
+def local_problem(exc: OSError | sqlite3.Error) -> str:
+    """One line for a disk or database failure no step handled: what failed, and on which file."""
+    if isinstance(exc, OSError):
+        names = " -> ".join(str(n) for n in (exc.filename, exc.filename2) if n is not None)
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        return f"{names}: {reason}" if names else reason
+    return f"database error ({exc})"
+
+
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM stops a run the way Ctrl-C does (workers stopped, lock released, exit 130)."""
+    raise KeyboardInterrupt
+
+
+def main() -> None:
+    """Console-script entry point; SIGTERM is handled like Ctrl-C (exit 130)."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminate)
+    sys.exit(run())

@@ -1,0 +1,360 @@
+"""Commands for the Peloton login, the sync status and the ledger.
+
+The main CLI attaches :data:`login_command`, :data:`logout_command`, :data:`status_command`
+and :data:`ledger_group`. (:func:`sync_archive` now lives in :mod:`peloton_export.export.run`; it is
+imported here for older callers.)
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from peloton_export.errors import LocalFileError, PelotonExportError
+
+if TYPE_CHECKING:
+    from peloton_export.config import Config
+    from peloton_export.net.cooldown import CooldownState
+    from peloton_export.plugins import PluginHost
+    from peloton_export.source.client.auth import Authenticator
+    from peloton_export.source.client.tokens import Token
+    from peloton_export.store.archive import EntryMeta
+    from peloton_export.store.ledger import Ledger
+
+
+def _interactive() -> bool:
+    """True when a person at a terminal answers the prompts."""
+    return sys.stdin.isatty()
+
+
+def _fail(exc: PelotonExportError) -> None:
+    if isinstance(exc, LocalFileError):
+        raise exc  # a broken ledger or state folder: its own exit code (4)
+    raise click.ClickException(str(exc))
+
+
+@click.command("login")
+@click.option(
+    "--token",
+    "use_token",
+    is_flag=True,
+    help="Paste an access token (from the browser) or a refresh token instead of a password.",
+)
+@click.option("--username", help="Peloton email or username (default: [peloton] username).")
+@click.option(
+    "--ignore-cooldown",
+    is_flag=True,
+    help="Try the login even though a recent one failed (the cooldown protects the account).",
+)
+def login_command(use_token: bool, username: str | None, ignore_cooldown: bool) -> None:
+    """Log in to Peloton once and save the login (file with mode 0600, or the keyring).
+
+    At a terminal a mistyped password may be typed again at once (up to 3 failures);
+    unattended runs wait for the cooldown after one failure.
+    """
+    from peloton_export.config import load_config
+    from peloton_export.source.client.factory import make_client
+
+    config = load_config()
+    try:
+        api = make_client(config)
+        auth = api.auth
+        auth.ignore_cooldown = ignore_cooldown
+        if use_token:
+            text = (
+                sys.stdin.readline()
+                if not sys.stdin.isatty()
+                else click.prompt("Access or refresh token", hide_input=True)
+            )
+            token = auth.token_from_text(text)
+        else:
+            password = config.password if (config.password and not username) else None
+            auth.interactive = password is None and _interactive()
+            auth.check_cooldown()  # before the prompts: a password that would not be tried is not asked
+            user = username or config.username or click.prompt("Peloton email or username")
+            auth.set_credentials(user, password or click.prompt("Password", hide_input=True))
+            token = _typed_login(auth, typed=password is None)
+        where = auth.store.save(token)
+        auth.token = token
+        me = api.me()
+    except PelotonExportError as exc:
+        _fail(exc)
+        return
+    click.echo(f"Logged in to Peloton as {me.get('username') or me.get('id')}; login saved in {where}.")
+
+
+def _typed_login(auth: Authenticator, typed: bool) -> Token:
+    """The password login; a password typed at the prompt is rejected with a prompt's wording."""
+    from peloton_export.source.client.auth import WrongPassword
+
+    try:
+        return auth.login_password()
+    except WrongPassword as exc:
+        if not typed:
+            raise
+        raise WrongPassword(
+            "Peloton rejected the email or password you typed; run `peloton-export login` again "
+            "to retype them (a few typos are allowed before the login cooldown holds)"
+        ) from exc
+
+
+@click.command("logout")
+def logout_command() -> None:
+    """Forget the saved Peloton login."""
+    from peloton_export.config import load_config
+    from peloton_export.source.client.factory import token_store
+    from peloton_export.source.client.settings import client_settings
+
+    config = load_config()
+    store = token_store(client_settings(config))
+    click.echo("Saved Peloton login removed." if store.delete() else "No saved Peloton login.")
+
+
+def _fmt_time(epoch: float | None) -> str:
+    if epoch is None:
+        return "unknown"
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def status_command(host: PluginHost) -> click.Command:
+    """``status``, bound to ``host`` (for the installed formats)."""
+
+    @click.command("status")
+    @click.option(
+        "-f",
+        "--format",
+        "formats",
+        multiple=True,
+        help="Formats to check (default: the config's formats, else all).",
+    )
+    @click.option("--sink", "sinks", multiple=True, help="Sinks to check (default: the config's sinks).")
+    @click.option(
+        "-o",
+        "--output",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="The export folder to check (default: the config's output_dir, else ./exports).",
+    )
+    @click.option("--limit", default=10, show_default=True, help="How many recent events and pending items.")
+    def status(formats: tuple[str, ...], sinks: tuple[str, ...], output: Path | None, limit: int) -> None:
+        """Show the login, the last sync, and what the next run would do. Makes no request."""
+        from peloton_export.config import load_config
+        from peloton_export.export.run import DEFAULT_OUTPUT
+
+        config = load_config()
+        try:
+            token, cooldown, ledger = _login_and_ledger(config)
+            format_names, sink_names = _status_targets(config, host, formats, sinks)
+        except PelotonExportError as exc:
+            _fail(exc)
+            return
+        _echo_login(token, cooldown)
+        entries = _echo_sync_state(ledger, limit)
+        out_dir = output or Path(config.get("output_dir") or DEFAULT_OUTPUT).expanduser()
+        _echo_pending(ledger, entries, format_names, sink_names, out_dir, limit)
+        _echo_fetch_failures(ledger, limit)
+
+    return status
+
+
+def _echo_fetch_failures(ledger: Ledger, limit: int) -> None:
+    """Workouts failing to fetch (attempts, last reason, next retry), then those settled as
+    unavailable at Peloton (retried only on request)."""
+    from peloton_export.source.fetch_policy import describe, settled
+
+    records = list(ledger.fetch_failures().values())
+    for title, group in (
+        ("Failing to fetch", [r for r in records if not settled(r)]),
+        ("Unavailable at Peloton (settled, not fetched again)", [r for r in records if settled(r)]),
+    ):
+        if not group:
+            continue
+        click.echo(f"{title}: {workouts_text(len(group))}")
+        for record in group[:limit]:
+            kept = "archived without its performance graph; " if record.archived else ""
+            click.echo(
+                f"  {record.workout_id}: {kept}{describe(record)}; last failed "
+                f"{_fmt_time(record.last_failed)}: {record.reason}"
+            )
+        if len(group) > limit:
+            click.echo(f"  ... and {len(group) - limit} more (--limit N shows more)")
+
+
+def _login_and_ledger(config: Config) -> tuple[Token | None, CooldownState | None, Ledger]:
+    """The saved login, an active login cooldown and the ledger (read, no request)."""
+    from peloton_export.source.client.factory import login_cooldown, token_store
+    from peloton_export.source.client.settings import client_settings
+
+    settings = client_settings(config)
+    token = token_store(settings).load()
+    cooldown = login_cooldown().active()
+    from peloton_export.store.ledger import Ledger
+
+    return token, cooldown, Ledger.for_reading()  # status reads a read-only ledger too
+
+
+def _status_targets(
+    config: Config, host: PluginHost, formats: tuple[str, ...], sinks: tuple[str, ...]
+) -> tuple[list[str], list[str]]:
+    """The format and sink names to check: the options, else the config's (formats: else all)."""
+    from peloton_export.export.run import split_names
+
+    format_names = split_names(formats) or split_names([config.get("formats") or ""]) or ["all"]
+    if "all" in format_names:
+        format_names = list(host.formats())
+    sink_names = split_names(sinks) or split_names([config.get("sinks") or ""])
+    return format_names, sink_names
+
+
+def _echo_login(token: Token | None, cooldown: CooldownState | None) -> None:
+    """The login lines: the saved token (if any) and an active cooldown."""
+    if token is None:
+        click.echo("Login: none saved (run `peloton-export login`)")
+    else:
+        refresh = ", renewable" if token.refresh_token else ""
+        expires = _fmt_time(token.expires_at)
+        click.echo(f"Login: saved ({token.source}), access expires {expires}{refresh}")
+    if cooldown is not None:
+        click.echo(f"Login cooldown until {_fmt_time(cooldown.until)} ({cooldown.reason})")
+
+
+def _echo_sync_state(ledger: Ledger, limit: int) -> list[tuple[str, EntryMeta | None]]:
+    """The watcher, the last sync, the archive and ledger counts, each sink and recent events.
+
+    :returns: the archive's entries (``select_entries`` with no selection).
+    """
+    from peloton_export.paths import archive_dir, state_dir
+    from peloton_export.store.archive import Archive
+    from peloton_export.store.selection import select_entries
+    from peloton_export.unattended.status import watch_status_lines
+
+    for line in watch_status_lines(state_dir()):
+        click.echo(line)
+    last_sync = ledger.get_meta("last_sync")
+    detail = f" ({ledger.get_meta('last_sync_summary')})" if last_sync else ""
+    click.echo(f"Last sync: {last_sync or 'never'}{detail}")
+    archive = Archive(archive_dir())
+    from peloton_export.results import Selection
+
+    entries = select_entries(archive, Selection())
+    counts = ledger.counts()
+    click.echo(
+        f"Archive {archive.root}: {len(entries)} workouts. Ledger {ledger.path}: {counts['workouts']} "
+        f"workouts seen, {counts['exports']} files exported, {counts['uploads']} uploads, "
+        f"{counts['tombstones']} tombstones"
+    )
+    for sink, states in ledger.sink_states().items():
+        parts = ", ".join(f"{count} {state}" for state, count in sorted(states.items()))
+        click.echo(f"Sink {sink}: {parts}")
+    history = ledger.history(limit)
+    if history:
+        click.echo("Recent:")
+        for entry in history:
+            click.echo(
+                f"  {entry.time}  {entry.kind:<6} {entry.target:<10} {entry.workout_id}  {entry.detail}"
+            )
+    return entries
+
+
+def _echo_pending(
+    ledger: Ledger,
+    entries: list[tuple[str, EntryMeta | None]],
+    format_names: list[str],
+    sink_names: list[str],
+    out_dir: Path,
+    limit: int,
+) -> None:
+    """What the next run would do: archived workouts to write or send, then ones not archived yet."""
+    from peloton_export.export.plan import (
+        fold_stacks,
+        ledger_pending,
+        make_plan,
+        pending_summary,
+        plan_stacks,
+    )
+
+    plan = make_plan(ledger, entries, formats=format_names, sinks=sink_names, output_dir=out_dir)
+    # recorded stacks count as one activity (new stacks form at export time: stack = auto)
+    plan = fold_stacks(plan, plan_stacks(ledger, plan, enabled=False, gap_s=0, times=lambda item: None))
+    todo = plan.todo
+    from peloton_export.source.fetch_policy import settled
+
+    archived = {workout_id for workout_id, _ in entries}
+    # settled as unavailable at Peloton: never fetched again, listed once, on their own
+    given_up = {w for w, record in ledger.fetch_failures().items() if settled(record)}
+    # seen by the sync but not (yet) in the archive, or still in progress at Peloton
+    unarchived = [
+        p
+        for p in ledger_pending(ledger, format_names, sink_names)
+        if (p.kind == "in_progress" or p.workout_id not in archived) and p.workout_id not in given_up
+    ]
+    if not todo and not unarchived:
+        click.echo(f"Pending in {out_dir}: nothing")
+        return
+    click.echo(f"Pending in {out_dir}: {len(todo)} archived workouts")
+    for line in pending_summary(plan):
+        click.echo(f"  {line}")
+    for item in todo[:limit]:
+        actions = [f"{n} {a}" for n, a in {**item.formats, **item.sinks}.items() if a.pending]
+        click.echo(f"  {item.workout_id}: " + ", ".join(actions))
+    if len(todo) > limit:
+        click.echo(f"  ... and {len(todo) - limit} more (--limit N shows more)")
+    if unarchived:
+        seen = workouts_text(len({p.workout_id for p in unarchived}))
+        click.echo(f"Seen at Peloton, not archived yet: {seen}")
+    for pending in unarchived[:limit]:
+        target = f" {pending.target}" if pending.target else ""
+        click.echo(f"  {pending.kind}{target} {pending.workout_id}: {pending.reason}")
+
+
+@click.group("ledger")
+def ledger_group() -> None:
+    """Inspect or edit the sync ledger."""
+
+
+@ledger_group.command("forget")
+@click.argument("workout_id")
+def forget_command(workout_id: str) -> None:
+    """Forget one workout's exports and uploads, so the next run redoes it."""
+    from peloton_export.store.ledger import Ledger
+
+    removed = Ledger.default().forget(workout_id)
+    if removed:
+        click.echo(
+            f"Forgot workout {workout_id} ({removed} records); the next run exports and uploads it again."
+        )
+    else:
+        click.echo(f"The ledger has nothing about workout {workout_id}.")
+
+
+@ledger_group.command("retry")
+@click.argument("workout_ids", nargs=-1)
+@click.option("--all", "retry_all", is_flag=True, help="Retry every workout that failed to fetch.")
+def retry_command(workout_ids: tuple[str, ...], retry_all: bool) -> None:
+    """Fetch workouts that failed to fetch again on the next run (settled ones too).
+
+    Clears their failure records (``peloton-export status`` lists them); the next run
+    fetches them and counts their attempts from one again.
+    """
+    if not workout_ids and not retry_all:
+        raise click.UsageError("name one or more workout ids, or --all")
+    from peloton_export.store.ledger import Ledger
+
+    ledger = Ledger.default()
+    targets = list(ledger.fetch_failures()) if retry_all else list(workout_ids)
+    cleared = [workout_id for workout_id in targets if ledger.clear_fetch_failure(workout_id)]
+    unknown = [workout_id for workout_id in targets if workout_id not in cleared]
+    if cleared:
+        click.echo(f"The next run fetches again: {', '.join(cleared)}")
+    if unknown:
+        click.echo(f"No fetch failure recorded for: {', '.join(unknown)}")
+    if not targets:
+        click.echo("No workout failed to fetch.")
+
+
+def workouts_text(count: int) -> str:
+    """``"1 workout"``, ``"3 workouts"``."""
+    return f"{count} workout{'' if count == 1 else 's'}"

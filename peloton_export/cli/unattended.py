@@ -1,0 +1,177 @@
+"""Built-in plugin adding ``peloton-export watch`` and ``peloton-export schedule``.
+
+``watch`` runs sync, export and upload every interval (:mod:`peloton_export.unattended.watch`);
+``schedule`` prints or installs a systemd timer, a launchd agent or a crontab line that
+runs ``watch --once`` (:mod:`peloton_export.unattended.schedule`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal, cast
+
+import click
+
+WATCH_HELP = """Run sync, export and upload now and then every interval, until stopped.
+
+\b
+Settings (command line > environment > config file [peloton-export]):
+  --interval   watch_interval   PELOTON_EXPORT_WATCH_INTERVAL  (default 24h, at least 1h)
+  --jitter     watch_jitter     PELOTON_EXPORT_WATCH_JITTER    (default 15m)
+  --log-format log_format       PELOTON_EXPORT_LOG_FORMAT      (text or json)
+
+Logs go to standard output, one line per event. Only one watcher runs per state folder.
+SIGTERM or Ctrl-C stops it within seconds. After a failed run (Peloton down, login
+needed) it retries after 1 h, 2 h, 4 h ... (at most the interval), never during the
+login cooldown. The status file in the state folder is shown by `peloton-export status`.
+Exit codes: 0 stopped cleanly; with --once 0 done, 1 the run failed or some workouts
+failed, 130 the run was abandoned on SIGTERM/SIGINT.
+"""
+
+
+def _split(values: Sequence[str]) -> tuple[str, ...]:
+    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
+
+
+def _options(pairs: Sequence[str]) -> dict[str, str]:
+    from peloton_export.cli import parse_options  # the export command's own rule
+
+    return parse_options(pairs)
+
+
+def _config() -> object:
+    from peloton_export.config import Config, load_config
+
+    ctx = click.get_current_context(silent=True)
+    obj = ctx.find_root().obj if ctx else None
+    return obj if isinstance(obj, Config) else load_config()
+
+
+@click.command("watch", help=WATCH_HELP)
+@click.option("--interval", metavar="DURATION", help="Time between runs, e.g. 24h, 12h, 90m.")
+@click.option("--jitter", metavar="DURATION", help="Up to this much random extra wait, e.g. 15m.")
+@click.option("--once", is_flag=True, help="Do one run and exit (for cron, systemd timers and CI).")
+@click.option("--now", is_flag=True, help="Run at once, even if the last run was less than an interval ago.")
+@click.option("--health", is_flag=True, help="Check the status file: exit 0 when healthy, 1 when not.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), help="Log line format (default text).")
+@click.option(
+    "-f", "--format", "formats", multiple=True, metavar="NAME", help="Format to write (repeatable)."
+)
+@click.option("--sink", "sinks", multiple=True, metavar="NAME", help="Send files to this sink (repeatable).")
+@click.option(
+    "-o", "--output", type=click.Path(file_okay=False, path_type=Path), help="Folder for the files."
+)
+@click.option("--option", "option_pairs", multiple=True, metavar="KEY=VALUE", help="A format or sink option.")
+@click.option("-v", "--verbose", count=True, help="Debug logging.")
+def watch_command(
+    interval: str | None,
+    jitter: str | None,
+    once: bool,
+    now: bool,
+    health: bool,
+    log_format: str | None,
+    formats: tuple[str, ...],
+    sinks: tuple[str, ...],
+    output: Path | None,
+    option_pairs: tuple[str, ...],
+    verbose: int,
+) -> None:
+    from peloton_export.config import Config
+    from peloton_export.paths import state_dir
+    from peloton_export.source.client.factory import login_cooldown
+    from peloton_export.unattended.cycle import CycleOptions, export_cycle
+    from peloton_export.unattended.logformat import LogFormat, setup_logging
+    from peloton_export.unattended.notify import Notifier
+    from peloton_export.unattended.status import health as check_health
+    from peloton_export.unattended.watch import (
+        DEFAULT_INTERVAL,
+        DEFAULT_JITTER,
+        Schedule,
+        Watcher,
+        interval_floor,
+        parse_duration,
+    )
+
+    if health:
+        ok, reason = check_health(state_dir(), time.time())
+        click.echo(("healthy: " if ok else "unhealthy: ") + reason)
+        raise SystemExit(0 if ok else 1)
+    config = cast(Config, _config())
+    fmt = log_format or (config.get("log_format") or "text").strip().lower()
+    if fmt not in ("text", "json"):
+        raise click.BadParameter(f"expected text or json, got {fmt!r}", param_hint="log_format")
+    setup_logging(cast(LogFormat, fmt), verbose)
+    interval_text = interval or config.get("watch_interval")
+    jitter_text = jitter or config.get("watch_jitter")
+    schedule = Schedule(
+        interval=parse_duration(interval_text) if interval_text else DEFAULT_INTERVAL,
+        jitter=parse_duration(jitter_text) if jitter_text else DEFAULT_JITTER,
+        floor=interval_floor(),
+    )
+    cycle = export_cycle(
+        CycleOptions(
+            formats=_split(formats), sinks=_split(sinks), output_dir=output, options=_options(option_pairs)
+        )
+    )
+    notifier = Notifier.from_config(config, state_dir())
+
+    def cooldown_until() -> float | None:
+        active = login_cooldown().active()
+        return active.until if active else None
+
+    watcher = Watcher(
+        cycle,
+        schedule=schedule,
+        state_dir=state_dir(),
+        cooldown_until=cooldown_until,
+        on_problems=lambda problems: notifier.update("run", problems),
+    )
+    raise SystemExit(watcher.run(once=once, now=now))
+
+
+@click.command("schedule", context_settings={"ignore_unknown_options": True})
+@click.argument("kind", type=click.Choice(["systemd", "launchd", "cron"]))
+@click.argument("watch_args", nargs=-1, type=click.UNPROCESSED)
+@click.option("--install", "action", flag_value="install", help="Write the files (or the crontab line).")
+@click.option("--uninstall", "action", flag_value="uninstall", help="Remove what --install wrote.")
+@click.option("--at", "at_time", metavar="HH:MM", help="Time of day (default: a random time 04:00-07:59).")
+def schedule_command(kind: str, watch_args: tuple[str, ...], action: str | None, at_time: str | None) -> None:
+    """Print (or --install) a systemd timer, a launchd agent or a crontab line running
+    `peloton-export watch --once` daily. Arguments after `--` go to `watch`, e.g.
+    `peloton-export schedule cron -- --sink strava`."""
+    from peloton_export.paths import state_dir
+    from peloton_export.unattended.schedule import (
+        install,
+        next_steps,
+        parse_time,
+        service_environment,
+        service_files,
+        uninstall,
+        watch_argv,
+    )
+
+    chosen = cast(Literal["systemd", "launchd", "cron"], kind)
+    argv = watch_argv(list(watch_args))
+    files = service_files(chosen, argv, service_environment(), parse_time(at_time), log_dir=state_dir())
+    if action is None:
+        for item in files:
+            if item.path is not None:
+                click.echo(f"# {item.path}")
+            click.echo(item.content, nl=False)
+            if len(files) > 1:
+                click.echo("")
+        return
+    if action == "install":
+        written = install(chosen, files)
+        click.echo("Installed: " + ", ".join(written))
+        steps = next_steps(chosen, installed=True)
+        if steps:
+            click.echo("Now run: " + "; ".join(steps))
+        return
+    steps = next_steps(chosen, installed=False)
+    removed = uninstall(chosen, files)
+    click.echo(("Removed: " + ", ".join(removed)) if removed else "Nothing of peloton-export was installed.")
+    if steps and removed:
+        click.echo("Also run: " + "; ".join(steps))

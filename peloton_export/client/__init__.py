@@ -1,9 +1,0 @@
-"""The Peloton client: polite HTTP, login strategies, typed endpoints and incremental sync.
-
-Build one with :func:`peloton_export.client.factory.make_client` (from a loaded config),
-or piece by piece: :class:`~peloton_export.client.http.HttpClient`,
-:class:`~peloton_export.client.auth.Authenticator`, :class:`~peloton_export.client.api.PelotonAPI`
-and :func:`~peloton_export.client.sync.sync_workouts`.
-"""
-
-from __future__ import annotations

@@ -1,0 +1,184 @@
+"""One token store for every login: a JSON object in the system keyring or a 0600 file.
+
+Used by the Peloton client (:class:`peloton_export.source.client.tokens.TokenStore` wraps it) and
+by every upload plugin. The file is written atomically with mode 0600 in a 0700 folder;
+with ``keyring_name`` the system keyring (service ``peloton-export``) is used instead when
+the ``keyring`` package is installed and has a working backend, with the file as the
+fallback. Every string value read or written is registered with
+:func:`~peloton_export.net.redaction.protect`, so it never reaches a log line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from peloton_export.errors import UploadError
+from peloton_export.net.redaction import protect
+from peloton_export.store.atomic import write_bytes_atomic
+
+__all__ = ["KEYRING_SERVICE", "TokenStore"]
+
+log = logging.getLogger("peloton_export.tokens")
+
+KEYRING_SERVICE = "peloton-export"
+
+
+def _load_keyring() -> ModuleType | None:
+    try:
+        return importlib.import_module("keyring")
+    except ImportError:
+        return None
+    except Exception as exc:  # a broken keyring install: say so once, use the file
+        log.warning("the keyring package cannot be loaded (%s); using the token file", _describe(exc))
+        return None
+
+
+def _describe(exc: BaseException) -> str:
+    """``Type: message`` on one line, at most 200 characters (backend errors can be long)."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}"[:200] if text else type(exc).__name__
+
+
+def keyring_name(keyring: Any) -> str:
+    """The keyring backend's name for messages (``keyring.backends.SecretService.Keyring``)."""
+    try:
+        backend = keyring.get_keyring() if hasattr(keyring, "get_keyring") else keyring
+    except Exception:  # the backend may fail to load; the module still has a name
+        backend = keyring
+    cls = type(backend)
+    if isinstance(backend, ModuleType):
+        return backend.__name__
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _protect_values(data: Any) -> None:
+    if isinstance(data, Mapping):
+        protect(*(v for v in data.values() if isinstance(v, str)))
+
+
+class TokenStore:
+    """Credentials kept as one JSON object.
+
+    :param path: the file (mode 0600, folder 0700) used when no keyring is.
+    :param keyring_name: the keyring entry's user name; ``None`` keeps the store in the file.
+    :param keyring: a keyring module or object (tests); default: ``import keyring`` if installed.
+    """
+
+    def __init__(self, path: Path, *, keyring_name: str | None = None, keyring: Any | None = None) -> None:
+        self.path = Path(path)
+        self.keyring_name = keyring_name
+        self.keyring: Any | None = None
+        if keyring_name is not None:
+            self.keyring = keyring if keyring is not None else _load_keyring()
+
+    # -- text level -----------------------------------------------------------------------
+
+    def _keyring_failed(self, exc: Exception) -> None:
+        # keyring installed without any backend (a server, a container): not a failure worth
+        # a warning on every run; the token file is the documented default there
+        quiet = type(exc).__name__ == "NoKeyringError"
+        (log.info if quiet else log.warning)(
+            "the keyring %s failed (%s); using the token file %s",
+            keyring_name(self.keyring),
+            _describe(exc),
+            self.path,
+        )
+        self.keyring = None
+
+    def load_text(self) -> str | None:
+        """The stored text, or ``None`` when nothing is stored.
+
+        :raises UploadError: the file exists but cannot be read.
+        """
+        if self.keyring is not None:
+            try:
+                value = self.keyring.get_password(KEYRING_SERVICE, self.keyring_name)
+            except Exception as exc:  # any backend failure: fall back to the file
+                self._keyring_failed(exc)
+            else:
+                if isinstance(value, str):
+                    with contextlib.suppress(ValueError):
+                        _protect_values(json.loads(value))
+                    return value
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise UploadError(f"cannot read {self.path}: {exc.strerror or exc}") from None
+        text = raw.decode("utf-8", errors="replace")
+        with contextlib.suppress(ValueError):
+            _protect_values(json.loads(text))
+        return text
+
+    def save_text(self, text: str) -> str:
+        """Replace the stored text; returns where it went (``keyring`` or the file path)."""
+        with contextlib.suppress(ValueError):
+            _protect_values(json.loads(text))
+        if self.keyring is not None:
+            try:
+                self.keyring.set_password(KEYRING_SERVICE, self.keyring_name, text)
+            except Exception as exc:  # any backend failure: fall back to the file
+                self._keyring_failed(exc)
+            else:
+                self.path.unlink(missing_ok=True)
+                return "keyring"
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with contextlib.suppress(OSError):
+            os.chmod(self.path.parent, 0o700)
+        write_bytes_atomic(self.path, text.encode("utf-8"), mode=0o600)
+        return str(self.path)
+
+    def clear(self) -> bool:
+        """Forget the stored credentials (log out); True if there were any."""
+        found = False
+        if self.keyring is not None:
+            try:
+                if self.keyring.get_password(KEYRING_SERVICE, self.keyring_name) is not None:
+                    self.keyring.delete_password(KEYRING_SERVICE, self.keyring_name)
+                    found = True
+            except Exception as exc:  # any backend failure: the file is still removed
+                log.warning(
+                    "the keyring %s failed (%s): the saved login may still be in it; "
+                    "remove the %r entry of service %r with your keyring tool",
+                    keyring_name(self.keyring),
+                    _describe(exc),
+                    self.keyring_name,
+                    KEYRING_SERVICE,
+                )
+        try:
+            self.path.unlink()
+            found = True
+        except FileNotFoundError:
+            pass
+        return found
+
+    # -- JSON object level ----------------------------------------------------------------
+
+    def load(self) -> dict[str, Any] | None:
+        """The stored JSON object, or ``None`` when nothing is stored.
+
+        :raises UploadError: unreadable, not JSON, or not a JSON object (naming the file).
+        """
+        text = self.load_text()
+        if text is None:
+            return None
+        try:
+            data = json.loads(text)
+        except ValueError:
+            raise UploadError(f"{self.path} is not valid JSON; log in again to replace it") from None
+        if not isinstance(data, dict):
+            raise UploadError(f"{self.path} does not hold a JSON object; log in again to replace it")
+        return data
+
+    def save(self, data: Mapping[str, Any]) -> str:
+        """Replace the stored object atomically; returns where it went."""
+        return self.save_text(json.dumps(dict(data), indent=2, sort_keys=True))

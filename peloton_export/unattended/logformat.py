@@ -1,0 +1,62 @@
+"""Log lines for unattended runs: standard output, one event per line.
+
+``text``: ``2026-01-31T07:00:02Z INFO peloton_export.watch: run 1 ok in 4.2 s: ...``
+(what ``docker logs`` and journald show well). ``json``: one object per line with
+``time`` (ISO 8601, UTC), ``level``, ``logger`` and ``message``. Secrets registered with
+:func:`peloton_export.sinkkit.protect` are redacted from both.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from typing import Literal, TextIO
+
+from peloton_export.net.redaction import install_redaction
+
+LogFormat = Literal["text", "json"]
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record (exceptions as a one-line ``error`` field)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        event = {
+            "time": _utc(record.created),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            event["error"] = f"{type(exc).__name__}: {exc}"
+        return json.dumps(event, ensure_ascii=False)
+
+
+class TextFormatter(logging.Formatter):
+    """``<UTC time> <LEVEL> <logger>: <message>`` on one line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage().replace("\n", " | ")
+        return f"{_utc(record.created)} {record.levelname} {record.name}: {message}"
+
+
+def _utc(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def setup_logging(fmt: LogFormat = "text", verbose: int = 0, stream: TextIO | None = None) -> None:
+    """Send every log record to ``stream`` (standard output) in ``fmt``, INFO and up
+    (DEBUG with ``verbose``), replacing the root logger's handlers."""
+    handler = logging.StreamHandler(stream or sys.stdout)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    for noisy in ("urllib3", "apprise"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
+    install_redaction()
