@@ -22,17 +22,23 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fit_decode import Decoded, decode
 
-from peloton_export.store.archive import Archive
-from peloton_export.source.demo import read_workout_folder
 from peloton_export.errors import ConfigError, SkipWorkout
 from peloton_export.formats.fit.adapter import FitEncodeError, FitWriter
-from peloton_export.formats.fit.encode import FitOptions, Message, build_messages, encode_workout, write_messages
+from peloton_export.formats.fit.encode import (
+    FitOptions,
+    Message,
+    build_messages,
+    encode_workout,
+    write_messages,
+)
 from peloton_export.formats.fit.fastencode import FastFitWriter, fit_crc
-from peloton_export.source.importers import import_path
 from peloton_export.model import Workout
 from peloton_export.normalize import normalize
 from peloton_export.raw import RawWorkout
+from peloton_export.source.demo import read_workout_folder
+from peloton_export.source.importers import import_path
 from peloton_export.specs import ExportContext
+from peloton_export.store.archive import Archive
 from peloton_export.testing.synth import KINDS, synth_workout
 
 GOLDEN = Path(__file__).resolve().parent / "golden"

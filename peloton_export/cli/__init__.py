@@ -31,9 +31,9 @@ if TYPE_CHECKING:  # the commands import what they run when they run: start-up s
     import sqlite3
 
     from peloton_export.config import Config
-    from peloton_export.results import ExportReport, Status, WorkoutResult
-    from peloton_export.plugins import PluginHost
     from peloton_export.export.run import ProgressEvent
+    from peloton_export.plugins import PluginHost
+    from peloton_export.results import ExportReport, Status, WorkoutResult
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
 #: The sync could not run at all (login needed, Peloton unreachable, archive disk full);
@@ -261,8 +261,8 @@ def export_command(host: PluginHost) -> click.Command:
         verbose: int,
     ) -> None:
         """Export workouts to files (and sinks). This is the default command."""
-        from peloton_export.results import Selection
         from peloton_export.export.run import ExportRequest, run_export
+        from peloton_export.results import Selection
 
         _setup_logging(verbose)
         request = ExportRequest(

@@ -18,10 +18,10 @@ from peloton_export.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from peloton_export.export.plan import ExportPlan
-    from peloton_export.workout.merge import MergeSource
     from peloton_export.model import Workout
     from peloton_export.results import ExportReport, RunContext
     from peloton_export.specs import ExportContext
+    from peloton_export.workout.merge import MergeSource
 
 __all__ = ["export_finished", "export_started", "finish", "transform_workout"]
 

@@ -135,4 +135,6 @@ def workout_times(workout: Workout) -> tuple[str, ...]:
     from peloton_export.workout.memo import once
     from peloton_export.workout.series import workout_points
 
-    return once(workout, "point_times", lambda: tuple(format_utc_many(p.time for p in workout_points(workout))))
+    return once(
+        workout, "point_times", lambda: tuple(format_utc_many(p.time for p in workout_points(workout)))
+    )

@@ -27,12 +27,11 @@ from math import isfinite
 from typing import BinaryIO
 
 from peloton_export.errors import ConfigError
-from peloton_export.formats._xml import format_utc_many
+from peloton_export.formats._xml import workout_times
 from peloton_export.model import Workout
 from peloton_export.specs import ExportContext, SummarySpec
 from peloton_export.workout.disciplines import display_discipline
 from peloton_export.workout.laps import planned_laps
-from peloton_export.formats._xml import workout_times
 from peloton_export.workout.series import Point, workout_points
 from peloton_export.workout.sports import fit_sport
 from peloton_export.workout.stats import workout_stats

@@ -39,7 +39,6 @@ from datetime import datetime, timedelta
 
 from peloton_export.model import Lap, Workout
 from peloton_export.workout.lap_spans import LapSpan, plan_laps
-from peloton_export.workout.series import cumulative_distances, iter_points
 from peloton_export.workout.sports import fit_sport
 from peloton_export.workout.stats import apportion
 
