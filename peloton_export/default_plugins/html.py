@@ -30,9 +30,10 @@ SUFFIX = ".html"
 def write_html(workout: Workout, stream: BinaryIO, context: ExportContext) -> None:
     """Write the page of ``workout`` as UTF-8 HTML (same workout, same bytes)."""
     from peloton_export.formats.report import render_page
+    from peloton_export.insights.cues import cues_for
     from peloton_export.workout.filenames import export_stem
 
-    page = render_page(workout, export_stem(workout) + SUFFIX)
+    page = render_page(workout, export_stem(workout) + SUFFIX, cues=cues_for(workout, context.state))
     stream.write(page.encode("utf-8"))
 
 
