@@ -79,6 +79,7 @@ BUILTIN_HOOKS: dict[str, frozenset[str]] = {
     "parquet": frozenset({"register_formats"}),
     "unattended": frozenset({"register_commands"}),
     "notify": frozenset({"export_finished"}),
+    "insights": frozenset({"export_started"}),
 }
 
 #: Hook-implementation options the host cannot honour (see the module docstring).
