@@ -21,12 +21,13 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 import pluggy
 
 from peloton_export import hookspecs
 from peloton_export.errors import (
+    ConfigError,
     PelotonExportError,
     PluginError,
     PluginLoadError,
@@ -127,6 +128,29 @@ class PluginHost:
         if self._sinks is None:
             self._sinks = self._collect("register_sinks", SinkSpec)
         return self._sinks
+
+    @overload
+    def resolve(self, kind: Literal["format"], names: Iterable[str]) -> tuple[FormatSpec, ...]: ...
+
+    @overload
+    def resolve(self, kind: Literal["sink"], names: Iterable[str]) -> tuple[SinkSpec, ...]: ...
+
+    def resolve(
+        self, kind: Literal["format", "sink"], names: Iterable[str]
+    ) -> tuple[FormatSpec, ...] | tuple[SinkSpec, ...]:
+        """The registered formats or sinks named ``names`` (``--format``/``--sink``), in
+        order, each once.
+
+        :raises ConfigError: an unknown name (:meth:`unknown_message` lists the choices).
+        :raises RegistrationConflict: two plugins register one name.
+        """
+        available: Mapping[str, FormatSpec | SinkSpec] = self.formats() if kind == "format" else self.sinks()
+        chosen: dict[str, FormatSpec | SinkSpec] = {}
+        for name in names:
+            if name not in available:
+                raise ConfigError(self.unknown_message(kind, name))
+            chosen.setdefault(name, available[name])
+        return tuple(chosen.values())  # type: ignore[return-value]
 
     def owner(self, kind: str, name: str) -> str:
         """The plugin that registered format or sink ``name`` (``kind`` is format/sink)."""

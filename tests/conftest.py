@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -51,3 +52,22 @@ def schemas_dir() -> Path:
 def pytest_addoption(parser: pytest.Parser) -> None:
     """``--update-golden`` rewrites the golden files instead of comparing with them."""
     parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden files")
+
+
+@pytest.fixture
+def close_ledgers() -> Iterator[None]:
+    """Close every ledger connection this process cached, after the test (the ledger keeps
+    one connection per path for the process; a test's tmp ledger must not outlive it)."""
+    yield
+    from peloton_export.store.ledger import close_all
+
+    close_all()
+
+
+def cli(*args: str) -> int:
+    """Run the ``peloton-export`` command line in this process with the built-in plugins
+    only (no installed entry points); its exit code."""
+    from peloton_export.cli import run
+    from peloton_export.plugins import create_host
+
+    return run(list(args), host=create_host(entry_points=False))

@@ -262,17 +262,12 @@ def _echo_pending(
     limit: int,
 ) -> None:
     """What the next run would do: archived workouts to write or send, then ones not archived yet."""
-    from peloton_export.export.plan import (
-        fold_stacks,
-        ledger_pending,
-        make_plan,
-        pending_summary,
-        plan_stacks,
-    )
+    from peloton_export.export.plan import ledger_pending, make_plan, pending_summary
+    from peloton_export.export.stacks import fold_stacks, plan_stacks
 
     plan = make_plan(ledger, entries, formats=format_names, sinks=sink_names, output_dir=out_dir)
     # recorded stacks count as one activity (new stacks form at export time: stack = auto)
-    plan = fold_stacks(plan, plan_stacks(ledger, plan, enabled=False, gap_s=0, times=lambda item: None))
+    plan = fold_stacks(plan, plan_stacks(plan, enabled=False, gap_s=0, times=lambda item: None))
     todo = plan.todo
     from peloton_export.source.fetch_policy import settled
 

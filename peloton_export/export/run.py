@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Literal
 
 from peloton_export.config import Config, load_config
 from peloton_export.errors import ConfigError, PelotonExportError
-from peloton_export.export.exporter import Exporter, ExporterRecipe, resolve_formats, resolve_sinks
+from peloton_export.export.exporter import Exporter, ExporterRecipe
 from peloton_export.paths import archive_dir, state_dir
 from peloton_export.plugins import PluginHost, create_host
 from peloton_export.results import ExportReport, RunContext, Selection, WorkoutResult
@@ -129,8 +129,8 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
     """
     config = request.config or load_config()
     host = host or create_host()
-    formats = resolve_formats(host, _format_names(request, config, host))
-    sinks = resolve_sinks(host, split_names(request.sinks) or _split(config.get("sinks")))
+    formats = host.resolve("format", _format_names(request, config, host))
+    sinks = host.resolve("sink", split_names(request.sinks) or _split(config.get("sinks")))
     context = _export_context(request, config)
     check_options(host, context.options, context, formats=formats, sinks=sinks)
     StackSettings.from_options(context.options)  # a bad stack setting is an error before any work

@@ -256,13 +256,17 @@ class Ledger:
         content_hash: str,
         *,
         summary: Mapping[str, str] | None = None,
-    ) -> None:
-        """Record that ``workout_id`` was written as ``fmt`` to ``path`` (with its summary row)."""
-        self._put_export(workout_id, fmt, str(path), content_hash, WRITTEN, None, summary)
+    ) -> ExportRecord:
+        """Record that ``workout_id`` was written as ``fmt`` to ``path`` (with its summary
+        row); returns the record as stored."""
+        return self._put_export(workout_id, fmt, str(path), content_hash, WRITTEN, None, summary)
 
-    def record_not_applicable(self, workout_id: str, fmt: str, output_dir: str | Path, reason: str) -> None:
-        """Record that ``fmt`` does not apply to ``workout_id`` (for example GPX without GPS)."""
-        self._put_export(workout_id, fmt, str(output_dir), "", NOT_APPLICABLE, reason, None)
+    def record_not_applicable(
+        self, workout_id: str, fmt: str, output_dir: str | Path, reason: str
+    ) -> ExportRecord:
+        """Record that ``fmt`` does not apply to ``workout_id`` (for example GPX without GPS);
+        returns the record as stored."""
+        return self._put_export(workout_id, fmt, str(output_dir), "", NOT_APPLICABLE, reason, None)
 
     def path_owner(self, path: str | Path, workout_id: str) -> str | None:
         """Another workout whose written file is recorded at ``path``, else ``None``.
@@ -282,6 +286,12 @@ class Ledger:
             return None
         return owners[0] if owners else None
 
+    def written_paths(self) -> list[tuple[str, str, str]]:
+        """``(workout id, format, path)`` of every written file, any format (one query; the
+        rows :meth:`path_owner` looks through)."""
+        rows = self._query("SELECT workout_id, format, path FROM exports WHERE status = ?", (WRITTEN,))
+        return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
     def _put_export(
         self,
         workout_id: str,
@@ -291,8 +301,9 @@ class Ledger:
         status: str,
         reason: str | None,
         summary: Mapping[str, str] | None,
-    ) -> None:
+    ) -> ExportRecord:
         row = json.dumps(dict(summary), sort_keys=True) if summary is not None else None
+        now = _now_text()
         with self._tx() as conn:
             conn.execute(
                 "INSERT INTO exports"
@@ -301,8 +312,9 @@ class Ledger:
                 " ON CONFLICT(workout_id, format) DO UPDATE SET path=excluded.path,"
                 " content_hash=excluded.content_hash, exported_at=excluded.exported_at,"
                 " status=excluded.status, reason=excluded.reason, summary=excluded.summary",
-                (workout_id, fmt, path, digest, _now_text(), status, reason, row),
+                (workout_id, fmt, path, digest, now, status, reason, row),
             )
+        return ExportRecord(workout_id, fmt, path, digest, now, status, reason)
 
     def summary_rows(self, fmt: str, output_dir: Path) -> dict[str, dict[str, str]]:
         """The summary rows recorded for files written as ``fmt`` into ``output_dir``, by workout."""
