@@ -196,12 +196,12 @@ def _status_targets(
     config: Config, host: PluginHost, formats: tuple[str, ...], sinks: tuple[str, ...]
 ) -> tuple[list[str], list[str]]:
     """The format and sink names to check: the options, else the config's (formats: else all)."""
-    from peloton_export.export.run import split_names
+    from peloton_export.config import split_names
 
-    format_names = split_names(formats) or split_names([config.get("formats") or ""]) or ["all"]
+    format_names = split_names(formats) or split_names(config.get("formats")) or ["all"]
     if "all" in format_names:
         format_names = list(host.formats())
-    sink_names = split_names(sinks) or split_names([config.get("sinks") or ""])
+    sink_names = split_names(sinks) or split_names(config.get("sinks"))
     return format_names, sink_names
 
 
