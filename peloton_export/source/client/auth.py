@@ -37,8 +37,9 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from peloton_export.errors import AuthRequired, PelotonClientError
 from peloton_export.source.client.http import HttpClient, PelotonHTTPError, path_of
@@ -158,32 +159,30 @@ def _json_or_empty(response: requests.Response) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-class Authenticator:
-    """Keeps a valid login for one run (thread-safe). See the module docstring."""
+class Credentials:
+    """The username and password for password logins (the password never shows in a repr)."""
 
-    def __init__(
-        self,
-        http: HttpClient,
-        *,
-        store: TokenStore,
-        cooldown: Cooldown,
-        username: str | None = None,
-        password: str | None = None,
-        now: Callable[[], float] = time.time,
-        config_hint: str = "your config file",
-    ) -> None:
-        self.http = http
-        self.settings: ClientSettings = http.settings
-        self.store = store
-        self.cooldown = cooldown
+    __slots__ = ("password", "username")
+
+    def __init__(self, username: str | None = None, password: str | None = None) -> None:
         self.username = username
-        self._password = password
-        self.now = now
-        self.config_hint = config_hint
-        self.token: Token | None = None
-        self._lock = threading.RLock()
-        self._refreshed: set[str] = set()
-        self._persist = True
+        self.password = password
+
+    @property
+    def complete(self) -> bool:
+        """True when a username and a password are known."""
+        return bool(self.username and self.password)
+
+    def __repr__(self) -> str:
+        return f"Credentials(username={self.username!r})"
+
+
+class PasswordGate:
+    """The login cooldown every password login passes (see the module docstring):
+    :meth:`check` before trying, :meth:`fail` after a failure, :meth:`passed` after a success."""
+
+    def __init__(self, cooldown: Cooldown) -> None:
+        self.cooldown = cooldown
         self._login_tried = False
         #: A person at a terminal typed the password: up to :data:`INTERACTIVE_FAILURES`
         #: failures may be retried at once (unattended runs honour the cooldown).
@@ -191,131 +190,8 @@ class Authenticator:
         #: ``login --ignore-cooldown``: try a login whatever the cooldown says.
         self.ignore_cooldown = False
 
-    def set_credentials(self, username: str | None, password: str | None) -> None:
-        """Use this username and password for password logins."""
-        self.username = username
-        self._password = password
-
-    @property
-    def has_password(self) -> bool:
-        """True when a username and a password are known."""
-        return bool(self.username and self._password)
-
-    def __repr__(self) -> str:
-        return f"Authenticator(username={self.username!r}, strategies={self.settings.strategies})"
-
-    # -- what callers use -----------------------------------------------------------------
-    def headers(self) -> dict[str, str]:
-        """Auth headers for an API request (logging in first if needed)."""
-        token = self.ensure()
-        if token.access_token:
-            return {"Authorization": f"Bearer {token.access_token}"}
-        assert token.session_id is not None
-        return {"Cookie": f"peloton_session_id={token.session_id}"}
-
-    def ensure(self) -> Token:
-        """A usable login, trying the strategies in order."""
-        with self._lock:
-            if self.token is not None and not self.token.expired(self.now()):
-                return self.token
-            errors: list[LoginFailed] = []
-            for strategy in self.settings.strategies:
-                try:
-                    token: Token | None = getattr(self, f"_try_{strategy}")()
-                except (WrongPassword, AccountLocked, LoginCooldownActive):
-                    raise
-                except LoginFailed as exc:
-                    log.info("login strategy %s failed: %s", strategy, exc)
-                    errors.append(exc)
-                    continue
-                if token is not None:
-                    return token
-            if errors:
-                raise errors[0]
-            raise AuthRequired(
-                f"Not logged in to Peloton: {LOGIN_HINT} (or set [peloton] username and password "
-                f"in {self.config_hint})"
-            )
-
-    def on_unauthorized(self, failed_headers: dict[str, str]) -> dict[str, str]:
-        """The API answered 401 to ``failed_headers``: refresh once, else log in again."""
-        with self._lock:
-            current = self.token
-            if current is not None and self._headers_of(current) != failed_headers:
-                return self._headers_of(current)  # another thread already renewed it
-            self.token = None
-            if current is not None and current.refresh_token and current.refresh_token not in self._refreshed:
-                self._refreshed.add(current.refresh_token)
-                try:
-                    return self._headers_of(self._adopt(self.refresh(current), persist=self._persist))
-                except LoginExpired as exc:
-                    log.info("refresh after 401 failed: %s", exc)
-            if current is not None and current.source == "legacy" and self.has_password:
-                return self._headers_of(self._adopt(self.login_legacy(), persist=True))
-            if self.has_password and "pkce" in self.settings.strategies:
-                return self._headers_of(self._adopt(self.login_password(), persist=True))
-            raise LoginExpired(f"Peloton no longer accepts the saved login: {LOGIN_HINT}")
-
-    def remember_user(self, user_id: str) -> None:
-        """Store the user id with the login (saves an ``/api/me`` call next run)."""
-        with self._lock:
-            if self.token is not None and self.token.user_id != user_id:
-                self.token = self.token.with_user(user_id)
-                if self._persist:
-                    self.store.save(self.token)
-
-    def logout(self) -> bool:
-        """Forget the saved login."""
-        with self._lock:
-            self.token = None
-            return self.store.delete()
-
-    # -- strategies -----------------------------------------------------------------------
-    def _try_cached(self) -> Token | None:
-        token = self.store.load()
-        if token is None:
-            return None
-        if not token.expired(self.now()):
-            return self._adopt(token, persist=False)
-        if token.refresh_token:
-            self._refreshed.add(token.refresh_token)
-            return self._adopt(self.refresh(token), persist=True)
-        return None
-
-    def _try_pkce(self) -> Token | None:
-        if not (self.username and self._password):
-            return None
-        return self._adopt(self.login_password(), persist=True)
-
-    def _try_token(self) -> Token | None:
-        if not self.settings.env_token:
-            return None
-        self._persist = False
-        return self._adopt(self.token_from_text(self.settings.env_token), persist=False)
-
-    def _try_legacy(self) -> Token | None:
-        if not (self.username and self._password):
-            return None
-        return self._adopt(self.login_legacy(), persist=True)
-
-    def _adopt(self, token: Token, *, persist: bool) -> Token:
-        self.token = token
-        if persist:
-            self.store.save(token)
-        return token
-
-    @staticmethod
-    def _headers_of(token: Token) -> dict[str, str]:
-        if token.access_token:
-            return {"Authorization": f"Bearer {token.access_token}"}
-        return {"Cookie": f"peloton_session_id={token.session_id}"}
-
-    # -- the pieces -----------------------------------------------------------------------
-    def check_cooldown(self) -> None:
+    def check(self) -> None:
         """Raise :class:`LoginCooldownActive` when a password login would not be tried now."""
-        self._check_cooldown()
-
-    def _check_cooldown(self) -> None:
         if self._login_tried:
             return  # this run's own failure started it: the next strategy may still try once
         state = self.cooldown.active()
@@ -333,36 +209,202 @@ class Authenticator:
                 "(or now with `peloton-export login --ignore-cooldown`)"
             )
 
-    def _fail(self, exc: LoginFailed, reason: str) -> LoginFailed:
+    def fail(self, exc: LoginFailed, reason: str) -> LoginFailed:
+        """Start (or lengthen) the cooldown for a failed password login; returns ``exc``."""
         self._login_tried = True
         state = self.cooldown.fail(reason)
         log.info("login failed (%s); cooldown until %s", reason, _clock_text(state.until))
         return exc
 
-    def login_password(self) -> Token:
+    def passed(self) -> None:
+        """A password login worked: the cooldown ends."""
+        self.cooldown.clear()
+
+
+class Grants:
+    """Peloton's OAuth token endpoint: a token from a grant answer, a refresh, a pasted token.
+
+    ``refreshed`` holds the refresh tokens already spent in this run (a 401 refreshes once).
+    """
+
+    def __init__(self, http: HttpClient, now: Callable[[], float]) -> None:
+        self.http = http
+        self.settings: ClientSettings = http.settings
+        self.now = now
+        self.refreshed: set[str] = set()
+
+    def from_grant(self, data: dict[str, Any], *, source: str, previous: Token | None = None) -> Token:
+        access = data.get("access_token")
+        if not isinstance(access, str) or not access:
+            raise LoginFailed(f"Peloton's token answer had no access token; {LOGIN_HINT}")
+        refresh = data.get("refresh_token")
+        if not isinstance(refresh, str):
+            refresh = previous.refresh_token if previous else None
+        expires_in = data.get("expires_in")
+        expires_at = access_expiry(
+            access, self.now(), float(expires_in) if isinstance(expires_in, int | float) else None
+        )
+        return Token(
+            access_token=access,
+            refresh_token=refresh,
+            expires_at=expires_at,
+            user_id=previous.user_id if previous else None,
+            source=source,
+        )
+
+    def refresh(self, token: Token) -> Token:
+        """A new access token from the refresh token.
+
+        :raises LoginExpired: when Peloton no longer accepts the refresh token.
+        """
+        import requests
+
+        if not token.refresh_token:
+            raise LoginExpired(f"The saved Peloton login has expired: {LOGIN_HINT}")
+        form = {"grant_type": "refresh_token", "client_id": CLIENT_ID, "refresh_token": token.refresh_token}
+        url = self.settings.auth_url + "/oauth/token"
+        for attempt in range(1, self.settings.max_attempts + 1):
+            try:
+                response = self.http.send("POST", url, data=form)
+            except (requests.ConnectionError, requests.Timeout):
+                status = 0
+            else:
+                status = response.status_code
+                if status == 200:
+                    return self.from_grant(_json_or_empty(response), source=token.source, previous=token)
+                if status in (400, 401, 403):
+                    raise LoginExpired(
+                        "The saved Peloton login has expired or was revoked: "
+                        f"{LOGIN_HINT} (or `peloton-export login --token TOKEN`)"
+                    )
+            if attempt < self.settings.max_attempts:
+                self.http.sleep(self.http.backoff(attempt))
+        raise LoginFailed(f"Peloton's login service is not answering (HTTP {status}); try again later")
+
+    def token_from_text(self, text: str) -> Token:
+        """A login from a pasted access token (a JWT) or refresh token."""
+        text = text.strip()
+        if text.lower().startswith("bearer "):
+            text = text[7:].strip()
+        if not text:
+            raise AuthRequired("The pasted token is empty")
+        if looks_like_jwt(text):
+            token = Token(access_token=text, expires_at=access_expiry(text, self.now()), source="token")
+            if token.expired(self.now()):
+                raise LoginExpired(
+                    "The pasted access token has already expired: copy a fresh one from the browser"
+                )
+            return token
+        return self.refresh(Token(refresh_token=text, source="token"))
+
+
+@dataclass(frozen=True, slots=True)
+class Login:
+    """What a strategy got: the ``token``, whether to ``save`` it in the token store now, and
+    whether this run's later renewals of it are saved (``keep_saving``; not for a pasted one)."""
+
+    token: Token
+    save: bool
+    keep_saving: bool = True
+
+
+class Strategy(Protocol):
+    """One way to log in (``[peloton-export] auth`` names them, tried in order)."""
+
+    name: str
+
+    def try_login(self) -> Login | None:
+        """A login, or ``None`` when this strategy does not apply (nothing saved, no password).
+
+        :raises LoginFailed: it applies and failed (the message says what to do).
+        """
+        ...
+
+
+class CachedLogin:
+    """``cached``: the saved login, refreshed when its access token expired."""
+
+    name = "cached"
+
+    def __init__(self, store: TokenStore, grants: Grants) -> None:
+        self.store = store
+        self.grants = grants
+
+    def try_login(self) -> Login | None:
+        """The saved login (``None``: nothing saved, or expired without a refresh token)."""
+        token = self.store.load()
+        if token is None:
+            return None
+        if not token.expired(self.grants.now()):
+            return Login(token, save=False)
+        if token.refresh_token:
+            self.grants.refreshed.add(token.refresh_token)
+            return Login(self.grants.refresh(token), save=True)
+        return None
+
+
+class TokenLogin:
+    """``token``: a pasted access or refresh token (``PELOTON_EXPORT_TOKEN``), never saved."""
+
+    name = "token"
+
+    def __init__(self, grants: Grants) -> None:
+        self.grants = grants
+
+    def try_login(self) -> Login | None:
+        """The pasted token's login (``None``: no token given)."""
+        text = self.grants.settings.env_token
+        if not text:
+            return None
+        return Login(self.grants.token_from_text(text), save=False, keep_saving=False)
+
+
+class PkceLogin:
+    """``pkce``: the 2025 Auth0 authorization-code + PKCE login with username and password."""
+
+    name = "pkce"
+
+    def __init__(
+        self, http: HttpClient, grants: Grants, gate: PasswordGate, credentials: Credentials, config_hint: str
+    ) -> None:
+        self.http = http
+        self.settings: ClientSettings = http.settings
+        self.grants = grants
+        self.gate = gate
+        self.credentials = credentials
+        self.config_hint = config_hint
+
+    def try_login(self) -> Login | None:
+        """A password login (``None``: no username and password)."""
+        if not self.credentials.complete:
+            return None
+        return Login(self.login(), save=True)
+
+    def login(self) -> Token:
         """The Auth0 authorization-code + PKCE login with username and password."""
         import requests  # here, not at the top: commands that never go online stay fast
 
-        if not (self.username and self._password):
+        username, password = self.credentials.username, self.credentials.password
+        if not (username and password):
             raise AuthRequired(f"No Peloton username and password: {LOGIN_HINT}")
-        self._check_cooldown()
+        self.gate.check()
         try:
-            token = self._pkce_flow(self.username, self._password)
+            token = self._pkce_flow(username, password)
         except WrongPassword as exc:
-            raise self._fail(exc, "wrong email or password") from None
+            raise self.gate.fail(exc, "wrong email or password") from None
         except AccountLocked as exc:
-            raise self._fail(exc, "account locked") from None
+            raise self.gate.fail(exc, "account locked") from None
         except LoginPageChanged as exc:
-            raise self._fail(exc, "login page changed") from None
+            raise self.gate.fail(exc, "login page changed") from None
         except LoginFailed as exc:
-            raise self._fail(exc, "login refused") from None
+            raise self.gate.fail(exc, "login refused") from None
         except PelotonHTTPError as exc:
-            raise self._fail(LoginFailed(f"Peloton login failed: {exc}"), "login error") from None
+            raise self.gate.fail(LoginFailed(f"Peloton login failed: {exc}"), "login error") from None
         except requests.RequestException as exc:
-            raise self._fail(
+            raise self.gate.fail(
                 LoginFailed(f"Could not reach Peloton's login page ({type(exc).__name__})"), "no connection"
             ) from None
-        self.cooldown.clear()
+        self.gate.passed()
         return token
 
     def _changed(self, detail: str) -> LoginPageChanged:
@@ -478,7 +520,7 @@ class Authenticator:
                 f"Peloton did not issue a token (HTTP {token_answer.status_code}: "
                 f"{data.get('error_description') or data.get('error') or 'no reason given'}); {LOGIN_HINT}"
             )
-        return self._token_from_grant(_json_or_empty(token_answer), source="pkce")
+        return self.grants.from_grant(_json_or_empty(token_answer), source="pkce")
 
     def _check_login_answer(self, answer: requests.Response) -> None:
         if answer.status_code == 200 or answer.is_redirect:
@@ -522,97 +564,58 @@ class Authenticator:
             response = self.http.send("GET", url, session=session, follow_redirects=False)
         raise self._changed("too many redirects")
 
-    def _token_from_grant(self, data: dict[str, Any], *, source: str, previous: Token | None = None) -> Token:
-        access = data.get("access_token")
-        if not isinstance(access, str) or not access:
-            raise LoginFailed(f"Peloton's token answer had no access token; {LOGIN_HINT}")
-        refresh = data.get("refresh_token")
-        if not isinstance(refresh, str):
-            refresh = previous.refresh_token if previous else None
-        expires_in = data.get("expires_in")
-        expires_at = access_expiry(
-            access, self.now(), float(expires_in) if isinstance(expires_in, int | float) else None
-        )
-        return Token(
-            access_token=access,
-            refresh_token=refresh,
-            expires_at=expires_at,
-            user_id=previous.user_id if previous else None,
-            source=source,
-        )
 
-    def refresh(self, token: Token) -> Token:
-        """A new access token from the refresh token.
+class LegacyLogin:
+    """``legacy``: the retired ``POST /auth/login`` session cookie (only when configured)."""
 
-        :raises LoginExpired: when Peloton no longer accepts the refresh token.
-        """
-        import requests
+    name = "legacy"
 
-        if not token.refresh_token:
-            raise LoginExpired(f"The saved Peloton login has expired: {LOGIN_HINT}")
-        form = {"grant_type": "refresh_token", "client_id": CLIENT_ID, "refresh_token": token.refresh_token}
-        url = self.settings.auth_url + "/oauth/token"
-        for attempt in range(1, self.settings.max_attempts + 1):
-            try:
-                response = self.http.send("POST", url, data=form)
-            except (requests.ConnectionError, requests.Timeout):
-                status = 0
-            else:
-                status = response.status_code
-                if status == 200:
-                    return self._token_from_grant(
-                        _json_or_empty(response), source=token.source, previous=token
-                    )
-                if status in (400, 401, 403):
-                    raise LoginExpired(
-                        "The saved Peloton login has expired or was revoked: "
-                        f"{LOGIN_HINT} (or `peloton-export login --token TOKEN`)"
-                    )
-            if attempt < self.settings.max_attempts:
-                self.http.sleep(self.http.backoff(attempt))
-        raise LoginFailed(f"Peloton's login service is not answering (HTTP {status}); try again later")
+    def __init__(
+        self,
+        http: HttpClient,
+        gate: PasswordGate,
+        credentials: Credentials,
+        now: Callable[[], float],
+        config_hint: str,
+    ) -> None:
+        self.http = http
+        self.settings: ClientSettings = http.settings
+        self.gate = gate
+        self.credentials = credentials
+        self.now = now
+        self.config_hint = config_hint
 
-    def token_from_text(self, text: str) -> Token:
-        """A login from a pasted access token (a JWT) or refresh token."""
-        text = text.strip()
-        if text.lower().startswith("bearer "):
-            text = text[7:].strip()
-        if not text:
-            raise AuthRequired("The pasted token is empty")
-        if looks_like_jwt(text):
-            token = Token(access_token=text, expires_at=access_expiry(text, self.now()), source="token")
-            if token.expired(self.now()):
-                raise LoginExpired(
-                    "The pasted access token has already expired: copy a fresh one from the browser"
-                )
-            return token
-        return self.refresh(Token(refresh_token=text, source="token"))
+    def try_login(self) -> Login | None:
+        """A password login (``None``: no username and password)."""
+        if not self.credentials.complete:
+            return None
+        return Login(self.login(), save=True)
 
-    def login_legacy(self) -> Token:
+    def login(self) -> Token:
         """The retired ``POST /auth/login`` (session cookie), for servers that still take it."""
         import requests
 
-        if not (self.username and self._password):
+        if not self.credentials.complete:
             raise AuthRequired(f"No Peloton username and password: {LOGIN_HINT}")
-        self._check_cooldown()
+        self.gate.check()
         session = self.http.new_session()
         try:
             response = self.http.send(
                 "POST",
                 self.settings.api_url + "/auth/login",
                 session=session,
-                json={"username_or_email": self.username, "password": self._password},
+                json={"username_or_email": self.credentials.username, "password": self.credentials.password},
                 follow_redirects=False,
             )
         except requests.RequestException as exc:
-            raise self._fail(
+            raise self.gate.fail(
                 LoginFailed(f"Could not reach Peloton ({type(exc).__name__})"), "no connection"
             ) from None
         finally:
             session.close()
         data = _json_or_empty(response)
         if response.status_code == 200 and isinstance(data.get("session_id"), str):
-            self.cooldown.clear()
+            self.gate.passed()
             user_id = data.get("user_id")
             return Token(
                 session_id=data["session_id"],
@@ -621,7 +624,7 @@ class Authenticator:
                 source="legacy",
             )
         if response.status_code == 401:
-            raise self._fail(
+            raise self.gate.fail(
                 WrongPassword(
                     "Peloton rejected the email or password: fix [peloton] username/password in "
                     f"{self.config_hint} (or PELOTON_USERNAME/PELOTON_PASSWORD), or {LOGIN_HINT}"
@@ -629,7 +632,7 @@ class Authenticator:
                 "wrong email or password",
             )
         if response.status_code == 403:
-            raise self._fail(
+            raise self.gate.fail(
                 LegacyLoginRetired(
                     "Peloton no longer accepts the old username/password login (/auth/login): "
                     "remove `legacy` from [peloton-export] auth "
@@ -637,7 +640,184 @@ class Authenticator:
                 ),
                 "legacy login retired",
             )
-        raise self._fail(
+        raise self.gate.fail(
             LoginFailed(f"Peloton refused the login (HTTP {response.status_code}); try again later"),
             f"HTTP {response.status_code}",
         )
+
+
+class Authenticator:
+    """Keeps a valid login for one run (thread-safe): the strategies of
+    ``[peloton-export] auth`` tried in order (:class:`CachedLogin`, :class:`PkceLogin`,
+    :class:`TokenLogin`, :class:`LegacyLogin`), the token in use, and renewal after a 401.
+    See the module docstring."""
+
+    def __init__(
+        self,
+        http: HttpClient,
+        *,
+        store: TokenStore,
+        cooldown: Cooldown,
+        username: str | None = None,
+        password: str | None = None,
+        now: Callable[[], float] = time.time,
+        config_hint: str = "your config file",
+    ) -> None:
+        self.http = http
+        self.settings: ClientSettings = http.settings
+        self.store = store
+        self.cooldown = cooldown
+        self.now = now
+        self.config_hint = config_hint
+        self.token: Token | None = None
+        self._lock = threading.RLock()
+        self._persist = True
+        self.credentials = Credentials(username, password)
+        self.gate = PasswordGate(cooldown)
+        self.grants = Grants(http, now)
+        self.pkce = PkceLogin(http, self.grants, self.gate, self.credentials, config_hint)
+        self.legacy = LegacyLogin(http, self.gate, self.credentials, now, config_hint)
+        known: dict[str, Strategy] = {
+            "cached": CachedLogin(store, self.grants),
+            "pkce": self.pkce,
+            "token": TokenLogin(self.grants),
+            "legacy": self.legacy,
+        }
+        self.strategies = [known[name] for name in self.settings.strategies]
+
+    @property
+    def username(self) -> str | None:
+        """The username for password logins."""
+        return self.credentials.username
+
+    @property
+    def interactive(self) -> bool:
+        """A person at a terminal typed the password (:attr:`PasswordGate.interactive`)."""
+        return self.gate.interactive
+
+    @interactive.setter
+    def interactive(self, value: bool) -> None:
+        self.gate.interactive = value
+
+    @property
+    def ignore_cooldown(self) -> bool:
+        """``login --ignore-cooldown`` (:attr:`PasswordGate.ignore_cooldown`)."""
+        return self.gate.ignore_cooldown
+
+    @ignore_cooldown.setter
+    def ignore_cooldown(self, value: bool) -> None:
+        self.gate.ignore_cooldown = value
+
+    def set_credentials(self, username: str | None, password: str | None) -> None:
+        """Use this username and password for password logins."""
+        self.credentials.username = username
+        self.credentials.password = password
+
+    @property
+    def has_password(self) -> bool:
+        """True when a username and a password are known."""
+        return self.credentials.complete
+
+    def __repr__(self) -> str:
+        return f"Authenticator(username={self.username!r}, strategies={self.settings.strategies})"
+
+    # -- what callers use -----------------------------------------------------------------
+    def headers(self) -> dict[str, str]:
+        """Auth headers for an API request (logging in first if needed)."""
+        return self._headers_of(self.ensure())
+
+    def ensure(self) -> Token:
+        """A usable login, trying the strategies in order.
+
+        :raises LoginFailed: every strategy that applied failed (the first failure's
+            message), or one failed in a way the next must not paper over (wrong password,
+            locked account, cooldown). :raises AuthRequired: none applied.
+        """
+        with self._lock:
+            if self.token is not None and not self.token.expired(self.now()):
+                return self.token
+            errors: list[LoginFailed] = []
+            for strategy in self.strategies:
+                try:
+                    login = strategy.try_login()
+                except (WrongPassword, AccountLocked, LoginCooldownActive):
+                    raise
+                except LoginFailed as exc:
+                    log.info("login strategy %s failed: %s", strategy.name, exc)
+                    errors.append(exc)
+                    continue
+                if login is not None:
+                    self._persist = self._persist and login.keep_saving
+                    return self._adopt(login.token, persist=login.save)
+            if errors:
+                raise errors[0]
+            raise AuthRequired(
+                f"Not logged in to Peloton: {LOGIN_HINT} (or set [peloton] username and password "
+                f"in {self.config_hint})"
+            )
+
+    def on_unauthorized(self, failed_headers: dict[str, str]) -> dict[str, str]:
+        """The API answered 401 to ``failed_headers``: refresh once, else log in again."""
+        with self._lock:
+            current = self.token
+            if current is not None and self._headers_of(current) != failed_headers:
+                return self._headers_of(current)  # another thread already renewed it
+            self.token = None
+            refreshed = self.grants.refreshed
+            if current is not None and current.refresh_token and current.refresh_token not in refreshed:
+                refreshed.add(current.refresh_token)
+                try:
+                    return self._headers_of(self._adopt(self.refresh(current), persist=self._persist))
+                except LoginExpired as exc:
+                    log.info("refresh after 401 failed: %s", exc)
+            if current is not None and current.source == "legacy" and self.has_password:
+                return self._headers_of(self._adopt(self.login_legacy(), persist=True))
+            if self.has_password and "pkce" in self.settings.strategies:
+                return self._headers_of(self._adopt(self.login_password(), persist=True))
+            raise LoginExpired(f"Peloton no longer accepts the saved login: {LOGIN_HINT}")
+
+    def remember_user(self, user_id: str) -> None:
+        """Store the user id with the login (saves an ``/api/me`` call next run)."""
+        with self._lock:
+            if self.token is not None and self.token.user_id != user_id:
+                self.token = self.token.with_user(user_id)
+                if self._persist:
+                    self.store.save(self.token)
+
+    def logout(self) -> bool:
+        """Forget the saved login."""
+        with self._lock:
+            self.token = None
+            return self.store.delete()
+
+    def check_cooldown(self) -> None:
+        """Raise :class:`LoginCooldownActive` when a password login would not be tried now."""
+        self.gate.check()
+
+    def login_password(self) -> Token:
+        """The Auth0 PKCE login with username and password (:meth:`PkceLogin.login`)."""
+        return self.pkce.login()
+
+    def login_legacy(self) -> Token:
+        """The retired ``POST /auth/login`` (:meth:`LegacyLogin.login`)."""
+        return self.legacy.login()
+
+    def refresh(self, token: Token) -> Token:
+        """A new access token from the refresh token (:meth:`Grants.refresh`)."""
+        return self.grants.refresh(token)
+
+    def token_from_text(self, text: str) -> Token:
+        """A login from a pasted access or refresh token (:meth:`Grants.token_from_text`)."""
+        return self.grants.token_from_text(text)
+
+    def _adopt(self, token: Token, *, persist: bool) -> Token:
+        self.token = token
+        if persist:
+            self.store.save(token)
+        return token
+
+    @staticmethod
+    def _headers_of(token: Token) -> dict[str, str]:
+        if token.access_token:
+            return {"Authorization": f"Bearer {token.access_token}"}
+        return {"Cookie": f"peloton_session_id={token.session_id}"}
