@@ -224,6 +224,7 @@ def _echo_sync_state(ledger: Ledger, limit: int) -> list[tuple[str, EntryMeta | 
     """
     from peloton_export.paths import archive_dir, state_dir
     from peloton_export.store.archive import Archive
+    from peloton_export.store.ledger import queries as ledger_queries
     from peloton_export.store.selection import select_entries
     from peloton_export.unattended.status import watch_status_lines
 
@@ -234,16 +235,16 @@ def _echo_sync_state(ledger: Ledger, limit: int) -> list[tuple[str, EntryMeta | 
     click.echo(f"Last sync: {last_sync or 'never'}{detail}")
     archive = Archive(archive_dir())
     entries = select_entries(archive, Selection())
-    counts = ledger.counts()
+    counts = ledger_queries.counts(ledger)
     click.echo(
         f"Archive {archive.root}: {len(entries)} workouts. Ledger {ledger.path}: {counts['workouts']} "
         f"workouts seen, {counts['exports']} files exported, {counts['uploads']} uploads, "
         f"{counts['tombstones']} tombstones"
     )
-    for sink, states in ledger.sink_states().items():
+    for sink, states in ledger_queries.sink_states(ledger).items():
         parts = ", ".join(f"{count} {state}" for state, count in sorted(states.items()))
         click.echo(f"Sink {sink}: {parts}")
-    history = ledger.history(limit)
+    history = ledger_queries.history(ledger, limit)
     if history:
         click.echo("Recent:")
         for entry in history:
