@@ -54,9 +54,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden files")
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def close_ledgers() -> Iterator[None]:
-    """Close every ledger connection this process cached, after the test (the ledger keeps
+    """Close every ledger connection this process cached, after each test (the ledger keeps
     one connection per path for the process; a test's tmp ledger must not outlive it)."""
     yield
     from peloton_export.store.ledger import close_all

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from peloton_export.cli import run
-from peloton_export.plugins import create_host
 from peloton_export.store.archive import Archive
 from peloton_export.testing.synth.tiny import put_tiny
+from tests.conftest import cli
 
 
 @pytest.fixture(autouse=True)
@@ -33,10 +32,6 @@ def archive(tmp_path: Path) -> Archive:
     put_tiny(archive, "1" * 32, title="Morning Ride")
     put_tiny(archive, "2" * 32, start=1_767_337_200, title="Evening Ride")
     return archive
-
-
-def cli(*args: str) -> int:
-    return run(list(args), host=create_host(entry_points=False))
 
 
 def test_offline_export_exit_0(archive: Archive, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

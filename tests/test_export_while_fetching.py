@@ -27,7 +27,6 @@ from peloton_export.hookspecs import hookimpl
 from peloton_export.plugins import create_host
 from peloton_export.results import ExportReport, RunContext
 from peloton_export.specs import ExportContext, FormatSpec, SinkSpec, UploadResult
-from peloton_export.store import ledger as ledger_module
 from peloton_export.store.archive import Archive
 from peloton_export.testing import FakePeloton
 from peloton_export.testing.pytest_plugin import (  # noqa: F401 (fixtures)
@@ -38,12 +37,6 @@ from peloton_export.testing.pytest_plugin import (  # noqa: F401 (fixtures)
 from peloton_export.testing.synth import synth_workouts
 
 WORKOUT_PATH = r"^/api/workout/"
-
-
-@pytest.fixture(autouse=True)
-def _close_ledgers() -> object:
-    yield None
-    ledger_module.close_all()
 
 
 class Recorder:

@@ -23,6 +23,7 @@ from peloton_export.testing.pytest_plugin import (  # noqa: F401 (fixtures)
     fake_peloton_factory,
     peloton_env,
 )
+from tests.conftest import cli
 from tests.test_hostile_server import (
     HOSTILE_INI,
     N,
@@ -30,19 +31,12 @@ from tests.test_hostile_server import (
     _json_ids,
     _point_at,
     _poisoned_items,
-    cli,
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore:peloton_export.uploads.protect is deprecated")
 
 T0 = 1_900_000_000.0
 HOUR = 3600.0
-
-
-@pytest.fixture(autouse=True)
-def _close_ledgers() -> object:
-    yield None
-    ledger_module.close_all()
 
 
 @pytest.fixture

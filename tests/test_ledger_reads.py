@@ -7,10 +7,7 @@ The reads are counted on the real SQLite connection (``set_trace_callback``), so
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from peloton_export.export.exporter import Exporter
 from peloton_export.plugins import create_host
@@ -87,11 +84,6 @@ def _reads_per_run(tmp_path: Path, count: int) -> list[int]:
     counts.append(reads)
     assert len(list(out.glob("*.json"))) == count
     return counts
-
-
-@pytest.fixture(autouse=True)
-def _no_stale_connections(close_ledgers: None) -> Iterator[None]:
-    yield
 
 
 def test_ledger_reads_do_not_grow_with_the_workout_count(tmp_path: Path) -> None:

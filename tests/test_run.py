@@ -13,7 +13,6 @@ import pytest
 from click.testing import CliRunner
 
 from peloton_export import ExportRequest, Selection, run_export
-from peloton_export.cli import run
 from peloton_export.cli.sync import status_command
 from peloton_export.config import Config
 from peloton_export.export.plan import Action
@@ -29,12 +28,7 @@ from peloton_export.testing.pytest_plugin import (  # noqa: F401 (fixtures)
 )
 from peloton_export.testing.synth.tiny import BASE_START
 from peloton_export.testing.synth.tiny import put_tiny as put
-
-
-@pytest.fixture(autouse=True)
-def _close_ledgers() -> object:
-    yield None
-    ledger_module.close_all()
+from tests.conftest import cli
 
 
 @pytest.fixture
@@ -93,7 +87,7 @@ def _status(*args: str) -> str:
 
 def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> str:
     capsys.readouterr()
-    assert run(list(args), host=create_host(entry_points=False)) == 0
+    assert cli(*args) == 0
     return capsys.readouterr().out
 
 
