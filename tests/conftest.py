@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,10 +26,14 @@ def _opt_in(module: str) -> list[str]:
 # pytest accepts ``pytest_plugins`` only in a conftest it loads at start-up (this one is:
 # ``tests`` is in ``testpaths``), never in the plugins' tests/conftest.py files, which are
 # found during collection; a plugin's tests that need the fixtures import them instead.
-pytest_plugins = _opt_in(FIXTURES_PLUGIN)
+# tests.home_guard gives every test (the plugins' tests too) a private HOME and fails the
+# run if anything appeared in the real one; pytester runs inner sessions for its own test.
+pytest_plugins = [*_opt_in(FIXTURES_PLUGIN), "tests.home_guard", "pytester"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SHARED = PROJECT_ROOT.parent / "shared"
+# ``../shared`` next to the checkout; PELOTON_EXPORT_SHARED points elsewhere (a git worktree
+# kept one level deeper than the clone).
+SHARED = Path(os.environ.get("PELOTON_EXPORT_SHARED") or PROJECT_ROOT.parent / "shared")
 FIXTURES = SHARED / "fixtures" / "peloton-api"
 SCHEMAS = SHARED / "schemas"
 

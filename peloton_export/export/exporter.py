@@ -12,7 +12,6 @@ is recorded as failed with a one-line reason and the run goes on with the next o
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import io
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -23,11 +22,14 @@ from typing import TYPE_CHECKING
 from peloton_export.errors import (
     AuthRequired,
     NormalizeError,
+    OutputRefused,
     PelotonExportError,
     PluginError,
+    SinkPaused,
     SkipFormat,
     SkipWorkout,
     UploadError,
+    refuses_writes,
 )
 from peloton_export.export.plan import ALREADY_DONE, Action, ExportPlan, WorkoutPlan, finish, make_plan
 from peloton_export.export.records import RunRecords
@@ -35,6 +37,7 @@ from peloton_export.export.stacks import Stacks
 from peloton_export.export.workers import run_parallel
 from peloton_export.model import Workout
 from peloton_export.plugins import PluginHost, create_host
+from peloton_export.readback import StateFileError, read_state_bytes, same_bytes
 from peloton_export.results import (
     ExportReport,
     FileResult,
@@ -44,7 +47,7 @@ from peloton_export.results import (
     WorkoutResult,
 )
 from peloton_export.specs import ExportContext, FormatSpec, SinkSpec
-from peloton_export.store.archive import Archive, ArchiveError, EntryMeta
+from peloton_export.store.archive import MAX_READ_BYTES, Archive, ArchiveError, EntryMeta
 from peloton_export.store.atomic import write_bytes_atomic
 from peloton_export.store.ledger import ExportRecord, Ledger, content_hash
 from peloton_export.store.selection import select_entries
@@ -79,6 +82,7 @@ class Exporter:
     normalize: Callable[..., Workout] | None = None
     config: Config | None = None
     _sinks_down: dict[str, str] = field(default_factory=dict)
+    _sinks_paused: dict[str, str] = field(default_factory=dict)
     _write_formats: tuple[FormatSpec, ...] | None = None
     _run_plan: ExportPlan | None = None
     _records: RunRecords | None = None
@@ -172,8 +176,34 @@ class Exporter:
         finally:
             self._records = None  # a later plan reads the ledger again (workers wrote to it)
         report.results = [result for item in plan.workouts for result in by_workout.get(item.workout_id, ())]
+        report.paused = self._settle_pauses(report.results)
         report.problems.extend(self.host.export_finished(run, report))
         return report
+
+    def _settle_pauses(self, results: Sequence[WorkoutResult]) -> dict[str, str]:
+        """The sinks paused in this run, kept in the ledger (``status`` shows them) until the
+        sink delivers again; a sink not tried this run that is still recorded as paused
+        stays listed, so a notification is not repeated after a quiet run."""
+        paused: dict[str, str] = {}
+        delivered: set[str] = set()
+        for result in results:
+            for s in result.sinks:
+                if s.status == "paused":
+                    paused.setdefault(s.sink, s.reason)
+                elif s.status in ("uploaded", "duplicate"):
+                    delivered.add(s.sink)
+        if self.ledger is None or self.context.dry_run:
+            return paused
+        for sink in self.sinks:
+            if sink.name in paused:
+                self.ledger.set_sink_pause(sink.name, paused[sink.name])
+            elif sink.name in delivered:
+                self.ledger.clear_sink_pause(sink.name)
+            else:
+                earlier = self.ledger.sink_pauses().get(sink.name)
+                if earlier is not None:
+                    paused[sink.name] = earlier.message
+        return paused
 
     def use_records(self, records: RunRecords) -> None:
         """Export with ``records`` (the run's, from its plan) instead of reading the ledger."""
@@ -320,6 +350,8 @@ class Exporter:
             spec.write(workout, buffer, self.context)
         except SkipFormat as exc:
             return self._record_not_applicable(workout, FileResult(spec.name, "skipped", None, str(exc)))
+        except OutputRefused:
+            raise  # the whole run stops: every other workout would fail the same way
         except PelotonExportError as exc:
             return FileResult(spec.name, "failed", None, str(exc))
         except Exception as exc:  # a plugin's bug: attribute it, keep going
@@ -339,6 +371,8 @@ class Exporter:
         try:
             write_bytes_atomic(path, data)
         except OSError as exc:
+            if refuses_writes(exc):
+                raise OutputRefused.at(self.context.output_dir, path, exc) from None
             return FileResult(spec.name, "failed", path, f"cannot write {path}: {exc.strerror or exc}")
         return self._record(workout, FileResult(spec.name, "exported", path, summary=row), data)
 
@@ -379,6 +413,8 @@ class Exporter:
             record = self.records().upload(workout.id, sink.name)
             state = record.state if record else "uploaded"
             return SinkResult(sink.name, "skipped", record.remote_id if record else None, f"already {state}")
+        if sink.name in self._sinks_paused:
+            return SinkResult(sink.name, "paused", None, self._sinks_paused[sink.name])
         if sink.name in self._sinks_down:
             return SinkResult(sink.name, "skipped", None, self._sinks_down[sink.name])
         if action is Action.REDELIVER and self._deleted_remotely(sink, workout.id):
@@ -418,6 +454,12 @@ class Exporter:
             return SinkResult(sink.name, "planned", None, f"would send {chosen.path.name}"), False
         try:
             outcome = sink.upload(chosen.path, workout, self.context)
+        except SinkPaused as exc:
+            # A typed state: nothing recorded (the workout stays pending), no later workout
+            # offered to the sink in this run, told once in the report.
+            self._sinks_paused[sink.name] = str(exc)
+            log.info("sink %s paused: %s", sink.name, exc)
+            return SinkResult(sink.name, "paused", None, str(exc)), False
         except AuthRequired as exc:
             # Every later upload would fail the same way: stop using this sink for the run.
             self._sinks_down[sink.name] = f"not attempted: {exc}"
@@ -503,19 +545,17 @@ def _retire_renamed(previous: ExportRecord | None, path: Path) -> None:
 
 
 def _same_hash(path: Path, digest: str) -> bool:
+    """Whether the file at ``path`` still has content hash ``digest`` (read as a state file:
+    a FIFO, device or folder there, or a file over :data:`MAX_READ_BYTES`, is not the same)."""
     try:
-        return content_hash(path.read_bytes()) == digest
-    except OSError:
+        data = read_state_bytes(path, limit=MAX_READ_BYTES)
+    except StateFileError:
         return False
+    return data is not None and content_hash(data) == digest
 
 
 def _same_content(path: Path, data: bytes) -> bool:
-    try:
-        if path.stat().st_size != len(data):
-            return False
-        return hashlib.sha256(path.read_bytes()).digest() == hashlib.sha256(data).digest()
-    except OSError:
-        return False
+    return same_bytes(path, data)
 
 
 __all__ = [

@@ -1,8 +1,9 @@
 """The ledger's records for one run, read once: what the plan carries to the exporter.
 
-:meth:`RunRecords.load` reads what a run needs from the ledger in six queries (the export
-and upload records of its formats and sinks, its sinks' tombstones, every written path,
-the recorded stacks, the workouts uploaded anywhere), whatever the number of workouts.
+:meth:`RunRecords.load` reads what a run needs from the ledger in seven queries (the
+export and upload records of its formats and sinks, its sinks' tombstones, every written
+path, the recorded stacks, the workouts uploaded anywhere, the classes exported alone after
+their stack could not be built), whatever the number of workouts.
 :func:`peloton_export.export.plan.make_plan` plans from it and hands it on in
 :attr:`ExportPlan.records <peloton_export.export.plan.ExportPlan.records>`; the exporter
 looks up a workout's records here and only *writes* to the ledger, telling these records
@@ -45,7 +46,8 @@ class RunRecords:
     ``exports`` and ``uploads`` are keyed by (workout id, format or sink); ``owners`` maps a
     written path (ASCII case folded) to the (workout id, format) pairs recorded there, any
     format; ``stacks`` is stack id ->
-    member ids; ``uploaded`` the ids uploaded to, or tombstoned on, any sink.
+    member ids; ``uploaded`` the ids uploaded to, or tombstoned on, any sink; ``solo`` the
+    classes exported alone because their stack could not be built (:meth:`Ledger.solo_workouts`).
     """
 
     ledger_path: Path | None = None
@@ -57,10 +59,11 @@ class RunRecords:
     owners: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
     stacks: dict[str, tuple[str, ...]] = field(default_factory=dict)
     uploaded: set[str] = field(default_factory=set)
+    solo: set[str] = field(default_factory=set)
 
     @classmethod
     def load(cls, ledger: Ledger | None, formats: Iterable[str], sinks: Iterable[str]) -> RunRecords:
-        """Read the records of ``formats`` and ``sinks`` from ``ledger`` (six queries; none
+        """Read the records of ``formats`` and ``sinks`` from ``ledger`` (seven queries; none
         without a ledger).
 
         :raises LedgerError: the ledger cannot be read (one line naming it).
@@ -81,6 +84,7 @@ class RunRecords:
             owners=owners,
             stacks=ledger.stacks(),
             uploaded=ledger.uploaded_workouts(),
+            solo=set(ledger.solo_workouts()),
         )
 
     def serves(self, ledger: Ledger | None, formats: Iterable[str], sinks: Iterable[str]) -> bool:
@@ -148,6 +152,21 @@ class RunRecords:
     def wrote_stack(self, stack_id: str, members: Iterable[str]) -> None:
         """The exporter recorded a stack."""
         self.stacks.setdefault(stack_id, tuple(members))
+
+    def wrote_solo(self, workout_ids: Iterable[str]) -> None:
+        """The exporter recorded classes exported alone (:meth:`Ledger.record_solo`)."""
+        self.solo.update(workout_ids)
+
+    def forgot(self, workout_id: str) -> None:
+        """The exporter forgot ``workout_id`` or a stack id (:meth:`Ledger.forget`)."""
+        self.exports = {k: r for k, r in self.exports.items() if k[0] != workout_id}
+        self.uploads = {k: r for k, r in self.uploads.items() if k[0] != workout_id}
+        self.tombstones = {k for k in self.tombstones if k[0] != workout_id}
+        for owners in self.owners.values():
+            owners.difference_update({o for o in owners if o[0] == workout_id})
+        self.stacks.pop(workout_id, None)
+        self.uploaded.discard(workout_id)
+        self.solo.discard(workout_id)
 
 
 __all__ = ["RunRecords"]

@@ -18,6 +18,7 @@ The rules are in README "Stacked classes".
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -31,9 +32,9 @@ from peloton_export.export.plan import (
     finish,
     make_plan,
 )
-from peloton_export.raw import parse_json_object
+from peloton_export.raw import epoch_seconds, parse_json_object
 from peloton_export.results import WorkoutResult
-from peloton_export.store.archive import ArchiveError
+from peloton_export.store.archive import ArchiveError, read_file
 from peloton_export.workout.stacking import (
     Candidate,
     StackSettings,
@@ -49,6 +50,9 @@ if TYPE_CHECKING:
     from peloton_export.specs import ExportContext
     from peloton_export.store.archive import Archive, EntryMeta
     from peloton_export.store.ledger import Ledger
+
+
+log = logging.getLogger("peloton_export.pipeline")  # the exporter's logger, as before
 
 
 # -- planning ---------------------------------------------------------------------------
@@ -146,9 +150,10 @@ def _new_stacks(
     gap_s: float,
     times: Callable[[WorkoutPlan], Candidate | None],
 ) -> list[tuple[str, ...]]:
-    """Stacks among the workouts with work left that are in no stack and were never uploaded
-    alone; only workouts with a near neighbour have their times read."""
-    uploaded = plan.records.uploaded
+    """Stacks among the workouts with work left that are in no stack, were never uploaded
+    alone and were not exported alone after their stack could not be built
+    (:meth:`Ledger.solo_workouts`); only workouts with a near neighbour have their times read."""
+    uploaded = plan.records.uploaded | plan.records.solo
     free = [
         item
         for item in plan.todo
@@ -242,20 +247,30 @@ class Stacks:
             return None
 
     def _times(self, item: WorkoutPlan) -> Candidate | None:
-        """A finished workout's discipline and start/end (``None``: unknown, so it stays alone)."""
+        """A finished workout's discipline and normalized start/end (``None``: unknown, so
+        it stays alone). The end is the one the stack is built with (the exporter's ``load``:
+        moved to the last sample when the samples run past ``end_time``), so a group always
+        builds."""
         meta = item.meta
         if meta is None or not meta.complete or meta.start_time is None:
             return None
-        try:  # the workout body only (not the performance graph)
-            path = self.exporter.archive.body_path(item.workout_id, "workout")
-            body = parse_json_object(path.read_bytes(), what=str(path))
+        try:
+            workout = self.exporter.load(item.workout_id)
+        except (SkipWorkout, ArchiveError, NormalizeError):
+            return None  # exported alone, where its own failure or skip is told
+        return Candidate.of(workout, self._overrun(workout))
+
+    def _overrun(self, workout: Workout) -> float:
+        """Seconds the normalized end of ``workout`` lies past Peloton's ``end_time`` (0 when
+        unknown): how far it may overlap the next class of a stack."""
+        try:
+            path = self.exporter.archive.body_path(workout.id, "workout")
+            stated = epoch_seconds(parse_json_object(read_file(path), what=str(path)).get("end_time"))
         except (OSError, ValueError, ArchiveError):
-            return None
-        end = body.get("end_time")
-        discipline = meta.discipline or str(body.get("fitness_discipline") or "")
-        if not isinstance(end, int | float) or isinstance(end, bool) or not discipline:
-            return None
-        return Candidate(item.workout_id, discipline.lower(), float(meta.start_time), float(end))
+            return 0.0
+        if stated is None:
+            return 0.0
+        return max(workout.end.timestamp() - float(stated), 0.0)
 
     def results(self, stack: StackPlan, item: WorkoutPlan, emitted: set[str]) -> list[WorkoutResult]:
         """The stack's result the first time one of its classes comes up; the class's own
@@ -284,14 +299,18 @@ class Stacks:
                 members.append(self.exporter.load(workout_id))
             except (SkipWorkout, ArchiveError, NormalizeError) as exc:
                 return finish(result, "failed", f"stack {stack.stack_id}: class {workout_id}: {exc}")
-        return self._export_loaded(stack, members)
+        return self._export_loaded(stack, members)[0]
 
     def _export_or_split(self, stack: StackPlan) -> list[WorkoutResult]:
         """:meth:`export`, except for a new stack with a class that cannot be read:
         that class fails (or is skipped) alone, with one line naming it, and the others are
         grouped again without it (stacks of the ones still back to back, the rest alone).
-        A recorded stack is closed, so it fails whole (nothing of it is delivered alone)."""
-        if not stack.new or self.run_plan is None:
+        A recorded stack is closed, so it fails whole (nothing of it is delivered alone),
+        unless nothing of it was ever written or delivered: then it is dissolved and split
+        like a new one."""
+        if not stack.new and not self._dissolve_undelivered(stack):
+            return [self.export(stack)]
+        if self.run_plan is None:
             return [self.export(stack)]
         members: list[Workout] = []
         alone: list[WorkoutResult] = []
@@ -303,40 +322,85 @@ class Stacks:
             except (ArchiveError, NormalizeError) as exc:
                 alone.append(WorkoutResult(workout_id, "failed", str(exc)))
         if not alone:
-            return [self._export_loaded(stack, members)]
+            return self._export_loaded(dataclasses.replace(stack, new=True), members)
         return alone + self._regroup(members, self.run_plan)
+
+    def _dissolve_undelivered(self, stack: StackPlan) -> bool:
+        """Forget a recorded stack nothing of which was written or delivered (True), so its
+        classes may stack again or go alone; False for one that is an activity somewhere.
+        (One query, for each recorded stack that is exported again: any format or sink
+        counts, not only this run's.)"""
+        ledger = self.exporter.ledger
+        if ledger is None or self.exporter.context.dry_run:
+            return False
+        if ledger.has_records(stack.stack_id):
+            return False
+        ledger.forget(stack.stack_id)
+        self.records.forgot(stack.stack_id)
+        return True
 
     def _regroup(self, members: list[Workout], plan: ExportPlan) -> list[WorkoutResult]:
         """Export the readable classes of a broken new stack: still-consecutive ones stacked."""
-        candidates = [Candidate(w.id, w.discipline, w.start.timestamp(), w.end.timestamp()) for w in members]
+        candidates = [Candidate.of(w, self._overrun(w)) for w in members]
         groups = {ids[0]: ids for ids in group(candidates, self.settings.gap_s)}
         grouped = {m for ids in groups.values() for m in ids}
         by_id = {w.id: w for w in members}
-        plans = {item.workout_id: item for item in plan.workouts}
         results = []
         for workout in members:
             if workout.id in groups:
                 sub = new_stack_plan(plan, groups[workout.id])
-                results.append(self._export_loaded(sub, [by_id[m] for m in sub.members]))
+                results += self._export_loaded(sub, [by_id[m] for m in sub.members])
             elif workout.id not in grouped:
-                result = WorkoutResult(workout_id=workout.id, status="exported")
-                results.append(self.exporter.export_workout(result, workout, plans.get(workout.id)))
+                results.append(self._export_alone(workout))
         return results
 
-    def _export_loaded(self, stack: StackPlan, members: list[Workout]) -> WorkoutResult:
-        """Build the stacked workout of loaded ``members``, record a new stack, write and deliver."""
+    def _export_alone(self, workout: Workout) -> WorkoutResult:
+        """Export and deliver one class of a stack that was not formed, under its own id."""
+        plans = {item.workout_id: item for item in self.run_plan.workouts} if self.run_plan else {}
+        result = WorkoutResult(workout_id=workout.id, status="exported")
+        return self.exporter.export_workout(result, workout, plans.get(workout.id))
+
+    def _export_loaded(self, stack: StackPlan, members: list[Workout]) -> list[WorkoutResult]:
+        """Build the stacked workout of loaded ``members``, record a new stack, write and deliver.
+
+        A new stack that cannot be built, for any reason, falls back to its classes: one
+        warning says why, the ledger records them as exported alone (so they never stack
+        later, and toggling stacking never delivers them twice), and each is exported and
+        delivered on its own. A recorded stack that cannot be built fails whole."""
         result = WorkoutResult(workout_id=stack.stack_id, status="exported")
         try:
-            workout = stack_workouts(members, stack.stack_id)
-        except ValueError as exc:
-            return finish(result, "failed", f"stack {stack.stack_id}: {exc}")
+            overrun = {w.id: self._overrun(w) for w in members}
+            workout = stack_workouts(members, stack.stack_id, overrun_s=overrun)
+        except Exception as exc:  # a bad class or a bug in the builder: never hold the classes back
+            reason = f"{type(exc).__name__}: {exc}" if not isinstance(exc, ValueError) else str(exc)
+            if not stack.new:
+                return [finish(result, "failed", f"stack {stack.stack_id}: {reason}")]
+            return self._split_unbuildable(stack, members, reason)
         ledger = self.exporter.ledger
         if stack.new and ledger is not None and not self.exporter.context.dry_run:
             if not ledger.record_stack(stack.stack_id, stack.members):
                 reason = f"stack {stack.stack_id}: a class is in another stack already"
-                return finish(result, "failed", reason)
+                return [finish(result, "failed", reason)]
             self.records.wrote_stack(stack.stack_id, stack.members)
-        return self.exporter.export_workout(result, workout, stack.plan)
+        return [self.exporter.export_workout(result, workout, stack.plan)]
+
+    def _split_unbuildable(
+        self, stack: StackPlan, members: list[Workout], reason: str
+    ) -> list[WorkoutResult]:
+        """The classes of a new stack that cannot be built, each exported alone (one warning)."""
+        log.warning(
+            "stack %s cannot be built (%s); its %d classes are exported and delivered alone",
+            stack.stack_id,
+            reason,
+            len(members),
+        )
+        ledger = self.exporter.ledger
+        if ledger is not None and not self.exporter.context.dry_run:
+            ids = [w.id for w in members]
+            ledger.record_solo(ids, f"stack {stack.stack_id}: {reason}")
+            self.records.wrote_solo(ids)
+        ordered = sorted(members, key=lambda w: (w.start, w.id))
+        return [self._export_alone(workout) for workout in ordered]
 
 
 def _formats_done(item: WorkoutPlan) -> bool:

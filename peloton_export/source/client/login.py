@@ -11,6 +11,7 @@ that chains them is :mod:`.auth` (its docstring describes the strategies).
 from __future__ import annotations
 
 import logging
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,7 +19,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from peloton_export.errors import AuthRequired, PelotonClientError
 from peloton_export.source.client.http import HttpClient
-from peloton_export.source.client.settings import ClientSettings
+from peloton_export.source.client.settings import (
+    AUTH_AUDIENCE,
+    AUTH_CLIENT_ID,
+    AUTH_REDIRECT_URI,
+    AUTH_SCOPE,
+    AUTH_SETTINGS,
+    ClientSettings,
+)
 from peloton_export.source.client.tokens import Cooldown, Token, TokenStore, access_expiry, looks_like_jwt
 
 if TYPE_CHECKING:
@@ -26,10 +34,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("peloton_export.client")
 
-CLIENT_ID = "WVoJxVDdPoFx4RNewvvg6ch2mZ7bwnsM"
-AUDIENCE = "https://api.onepeloton.com/"
-SCOPE = "offline_access openid peloton-api.members:default"
-REDIRECT_URI = "https://members.onepeloton.com/callback"
+# The defaults of the Auth0 settings (``ClientSettings.auth_*``); kept under their old names.
+CLIENT_ID = AUTH_CLIENT_ID
+AUDIENCE = AUTH_AUDIENCE
+SCOPE = AUTH_SCOPE
+REDIRECT_URI = AUTH_REDIRECT_URI
 LOGIN_HINT = "run `peloton-export login`"
 #: Failed logins a person at a terminal may retry at once before the cooldown holds.
 INTERACTIVE_FAILURES = 3
@@ -66,6 +75,50 @@ class LoginCooldownActive(LoginFailed):
 
 class LegacyLoginRetired(LoginFailed):
     """``POST /auth/login`` answered that it no longer accepts requests."""
+
+
+def _auth0_error(answer: requests.Response) -> tuple[str, str]:
+    """Auth0's error code and description, from a JSON body or the address's query."""
+    data = _json_or_empty(answer)
+    code = str(data.get("error") or data.get("code") or "")
+    text = str(data.get("error_description") or data.get("description") or "")
+    if not code:
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(answer.url or "").query)
+        code = (query.get("error") or [""])[0]
+        text = text or (query.get("error_description") or [""])[0]
+    return code, text
+
+
+def _rotated_setting(code: str, text: str) -> str | None:
+    """The Auth0 setting an error (``code``, lower-cased ``text``) points at, or ``None``."""
+    if code == "invalid_request" and ("redirect" in text or "callback" in text):
+        return "auth_redirect_uri"
+    if code == "unauthorized_client" or (code in ("access_denied", "invalid_request") and "client" in text):
+        return "auth_client_id"
+    if code == "access_denied" and ("service not found" in text or "audience" in text):
+        return "auth_audience"
+    return "auth_scope" if code == "invalid_scope" else None
+
+
+def rotated(settings: ClientSettings, answer: requests.Response) -> LoginFailed | None:
+    """A login error that looks like Peloton rotated one of its Auth0 values, naming the
+    setting to check; ``None`` for any other answer.
+
+    Auth0 answers ``unauthorized_client`` (or ``access_denied`` "Unauthorized client")
+    for an unknown client id, ``invalid_request`` naming the redirect/callback URL for one
+    not allowed, and ``access_denied`` "Service not found" for an unknown audience.
+    """
+    code, text = _auth0_error(answer)
+    key = _rotated_setting(code, text.lower())
+    if key is None:
+        return None
+    value = settings.auth_values()[key]
+    return LoginFailed(
+        f"Peloton's login refused the {key.removeprefix('auth_').replace('_', ' ')} "
+        f"({code}: {text[:120] or 'no reason given'}); Peloton may have changed it: check "
+        f"[peloton-export] {key} (or {AUTH_SETTINGS[key]}), now {value!r}, against what "
+        "Peloton's web login sends"
+    )
 
 
 def _clock_text(epoch: float) -> str:
@@ -182,7 +235,11 @@ class Grants:
 
         if not token.refresh_token:
             raise LoginExpired(f"The saved Peloton login has expired: {LOGIN_HINT}")
-        form = {"grant_type": "refresh_token", "client_id": CLIENT_ID, "refresh_token": token.refresh_token}
+        form = {
+            "grant_type": "refresh_token",
+            "client_id": self.settings.auth_client_id,
+            "refresh_token": token.refresh_token,
+        }
         url = self.settings.auth_url + "/oauth/token"
         for attempt in range(1, self.settings.max_attempts + 1):
             try:
@@ -193,6 +250,9 @@ class Grants:
                 status = response.status_code
                 if status == 200:
                     return self.from_grant(_json_or_empty(response), source=token.source, previous=token)
+                refused = rotated(self.settings, response) if status in (400, 401, 403) else None
+                if refused is not None:
+                    raise refused
                 if status in (400, 401, 403):
                     raise LoginExpired(
                         "The saved Peloton login has expired or was revoked: "

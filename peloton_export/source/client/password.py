@@ -18,11 +18,7 @@ from typing import TYPE_CHECKING
 from peloton_export.errors import AuthRequired
 from peloton_export.source.client.http import HttpClient, PelotonHTTPError, path_of
 from peloton_export.source.client.login import (
-    AUDIENCE,
-    CLIENT_ID,
     LOGIN_HINT,
-    REDIRECT_URI,
-    SCOPE,
     AccountLocked,
     Credentials,
     Grants,
@@ -33,6 +29,7 @@ from peloton_export.source.client.login import (
     PasswordGate,
     WrongPassword,
     _json_or_empty,
+    rotated,
 )
 from peloton_export.source.client.settings import ClientSettings
 from peloton_export.source.client.tokens import Token
@@ -152,7 +149,8 @@ class PkceLogin:
         )
 
     def _pkce_flow(self, username: str, password: str) -> Token:
-        auth = self.settings.auth_url
+        cfg = self.settings
+        auth = cfg.auth_url
         session = self.http.new_session()
         # The login host only: a browser's headers, as every working client sends there (the
         # API host keeps the honest User-Agent; this session never reaches it).
@@ -163,12 +161,12 @@ class PkceLogin:
         state = b64url(secrets.token_bytes(24))
         nonce = b64url(secrets.token_bytes(24))
         params = {
-            "client_id": CLIENT_ID,
-            "audience": AUDIENCE,
-            "scope": SCOPE,
+            "client_id": cfg.auth_client_id,
+            "audience": cfg.auth_audience,
+            "scope": cfg.auth_scope,
             "response_type": "code",
             "response_mode": "query",
-            "redirect_uri": REDIRECT_URI,
+            "redirect_uri": cfg.auth_redirect_uri,
             "state": state,
             "nonce": nonce,
             "code_challenge": pkce_challenge(verifier),
@@ -182,7 +180,9 @@ class PkceLogin:
                     f"Peloton's login service is not answering (HTTP {page.status_code}); try again later"
                 )
             if page.status_code != 200:
-                raise self._changed(f"HTTP {page.status_code} from {path_of(page.url)}")
+                raise self._rotated(page) or self._changed(
+                    f"HTTP {page.status_code} from {path_of(page.url)}"
+                )
             login_state = urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query).get("state", [""])[0]
             csrf = session.cookies.get("_csrf")
             if login_state and not csrf:
@@ -200,12 +200,12 @@ class PkceLogin:
             if not login_state or not csrf:
                 raise self._changed("no state or _csrf cookie")
             payload = {
-                "client_id": CLIENT_ID,
-                "redirect_uri": REDIRECT_URI,
+                "client_id": cfg.auth_client_id,
+                "redirect_uri": cfg.auth_redirect_uri,
                 "tenant": TENANT,
                 "response_type": "code",
-                "scope": SCOPE,
-                "audience": AUDIENCE,
+                "scope": cfg.auth_scope,
+                "audience": cfg.auth_audience,
                 "_csrf": csrf,
                 "state": login_state,
                 "_intstate": "deprecated",
@@ -243,15 +243,18 @@ class PkceLogin:
                 session=session,
                 json={
                     "grant_type": "authorization_code",
-                    "client_id": CLIENT_ID,
+                    "client_id": cfg.auth_client_id,
                     "code_verifier": verifier,
                     "code": code,
-                    "redirect_uri": REDIRECT_URI,
+                    "redirect_uri": cfg.auth_redirect_uri,
                 },
             )
         finally:
             session.close()
         if token_answer.status_code != 200:
+            refused = self._rotated(token_answer)
+            if refused is not None:
+                raise refused
             data = _json_or_empty(token_answer)
             raise LoginFailed(
                 f"Peloton did not issue a token (HTTP {token_answer.status_code}: "
@@ -259,9 +262,16 @@ class PkceLogin:
             )
         return self.grants.from_grant(_json_or_empty(token_answer), source="pkce")
 
+    def _rotated(self, answer: requests.Response) -> LoginFailed | None:
+        """:func:`~.login.rotated` with this login's settings."""
+        return rotated(self.settings, answer)
+
     def _check_login_answer(self, answer: requests.Response) -> None:
         if answer.status_code == 200 or answer.is_redirect:
             return
+        refused = self._rotated(answer)
+        if refused is not None:
+            raise refused
         data = _json_or_empty(answer)
         code = str(data.get("code") or data.get("error") or "")
         if code in ("invalid_user_password", "wrong_email_or_password", "invalid_grant", "access_denied") or (

@@ -1,0 +1,92 @@
+"""The private HOME of every test, and the session check that the real HOME stays untouched."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+import platformdirs
+import pytest
+
+from peloton_export import paths
+from peloton_export.config import config_path
+from tests import home_guard
+from tests.home_guard import XDG_FOLDERS, appeared, listing
+
+
+def test_every_location_the_tool_writes_to_is_inside_the_private_home(private_home: Path) -> None:
+    assert Path.home() == private_home
+    assert Path("~").expanduser() == private_home
+    for variable, folder in XDG_FOLDERS.items():
+        assert os.environ[variable] == str(private_home / folder)
+    assert not [name for name in os.environ if name.startswith("PELOTON_")]
+    for where in (
+        paths.data_dir(),
+        paths.archive_dir(),
+        paths.state_dir(),
+        paths.config_dir(),
+        config_path(),
+        Path(platformdirs.user_cache_dir("peloton-export")),
+        Path(platformdirs.user_log_dir("peloton-export")),
+    ):
+        assert where.is_relative_to(private_home), where
+
+
+@pytest.mark.parametrize("run", [1, 2])
+def test_each_test_starts_with_an_empty_home(private_home: Path, run: int) -> None:
+    """The first run leaves a config behind; the second still finds an empty HOME."""
+    assert sorted(p.name for p in private_home.iterdir()) == [".runtime"]
+    (private_home / ".config").mkdir()
+    (private_home / ".config" / "peloton").write_text("[peloton-export]\nformats = tcx\n", encoding="utf-8")
+
+
+def test_the_listing_finds_a_new_file_a_few_levels_down(tmp_path: Path) -> None:
+    home = tmp_path / "real-home"
+    (home / ".config").mkdir(parents=True)
+    before = listing(home)
+    (home / "Sync" / "workouts").mkdir(parents=True)
+    (home / "Sync" / "workouts" / "ride.json").write_text("{}", encoding="utf-8")
+    assert appeared(before, listing(home)) == ["Sync", "Sync/workouts", "Sync/workouts/ride.json"]
+    assert appeared(listing(home), listing(home)) == []
+
+
+#: The inner session's conftest is the guard itself (loaded by path: a dependency's own
+#: ``tests`` package in site-packages shadows this folder for a plain import).
+_INNER_CONFTEST = Path(home_guard.__file__).read_text(encoding="utf-8")
+
+_INNER_TEST = """
+import os
+from pathlib import Path
+
+def test_writes_where_it_is_told(private_home):
+    Path(os.environ["GUARD_TARGET"]).joinpath("Sync").mkdir()
+    Path(os.environ["GUARD_TARGET"], "Sync", "ride.json").write_text("{}")
+"""
+
+
+@pytest.mark.parametrize("into_real_home", [True, False])
+def test_the_session_check_fails_a_run_that_wrote_into_the_real_home(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, into_real_home: bool
+) -> None:
+    """An inner pytest session whose test writes into the HOME it started with fails (exit 1,
+    the path named); the same test writing elsewhere passes."""
+    real_home = tmp_path / "real-home"
+    real_home.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.setenv("HOME", str(real_home))  # the inner session's real HOME
+    monkeypatch.setenv("GUARD_TARGET", str(real_home if into_real_home else elsewhere))
+    pytester.makeconftest(_INNER_CONFTEST)
+    pytester.makepyfile(test_inner=textwrap.dedent(_INNER_TEST))
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-W", "default")
+    if into_real_home:
+        assert result.ret == pytest.ExitCode.TESTS_FAILED
+        result.stdout.fnmatch_lines(
+            ["*home guard: the tests wrote into the real HOME*2 new paths*", "*Sync/ride.json*"]
+        )
+        result.stdout.fnmatch_lines(["*1 passed*"])
+    else:
+        assert result.ret == pytest.ExitCode.OK
+        assert "home guard" not in result.stdout.str()
+    assert (real_home / "Sync").exists() is into_real_home
