@@ -8,25 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from peloton_export.cli import run
-from peloton_export.plugins import create_host
-from peloton_export.store import ledger as ledger_module
 from peloton_export.testing import FakePeloton
 from peloton_export.testing.pytest_plugin import (  # noqa: F401 (fixtures)
     fake_peloton,
     fake_peloton_factory,
     peloton_env,
 )
-
-
-@pytest.fixture(autouse=True)
-def _close_ledgers() -> object:
-    yield None
-    ledger_module.close_all()
-
-
-def cli(*args: str) -> int:
-    return run(list(args), host=create_host(entry_points=False))
+from tests.conftest import cli
 
 
 def test_daily_run_backfills_then_does_nothing(

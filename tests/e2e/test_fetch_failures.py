@@ -23,32 +23,19 @@ from peloton_export.testing.pytest_plugin import (  # noqa: F401 (fixtures)
     fake_peloton_factory,
     peloton_env,
 )
-from tests.test_hostile_server import (
-    HOSTILE_INI,
+from tests.conftest import cli
+from tests.e2e.test_hostile_server import (
     N,
     _ids,
     _json_ids,
     _point_at,
     _poisoned_items,
-    cli,
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore:peloton_export.uploads.protect is deprecated")
 
 T0 = 1_900_000_000.0
 HOUR = 3600.0
-
-
-@pytest.fixture(autouse=True)
-def _close_ledgers() -> object:
-    yield None
-    ledger_module.close_all()
-
-
-@pytest.fixture
-def hostile(peloton_env: FakePeloton, tmp_path: Path) -> FakePeloton:
-    (tmp_path / "peloton.ini").write_text(HOSTILE_INI, encoding="utf-8")
-    return peloton_env
 
 
 class Clock:

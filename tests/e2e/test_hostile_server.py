@@ -16,10 +16,8 @@ from typing import Any
 
 import pytest
 
-from peloton_export.cli import EXIT_NO_SYNC, run
-from peloton_export.plugins import create_host
+from peloton_export.cli import EXIT_NO_SYNC
 from peloton_export.raw import RawWorkout
-from peloton_export.store import ledger as ledger_module
 from peloton_export.testing import FakePeloton
 from peloton_export.testing.pytest_plugin import (  # noqa: F401 (fixtures)
     FakeFactory,
@@ -28,33 +26,14 @@ from peloton_export.testing.pytest_plugin import (  # noqa: F401 (fixtures)
     peloton_env,
 )
 from peloton_export.testing.store import default_list_item
+from tests.conftest import cli
+from tests.e2e.conftest import HOSTILE_INI
 
 #: The notify plugin still imports a deprecated name (outside issue 10); pytest's
 #: warnings-as-errors would make every run here fail on it.
 pytestmark = pytest.mark.filterwarnings("ignore:peloton_export.uploads.protect is deprecated")
 
 N = 25
-#: Small limits so each hostile answer costs the test a few seconds at most.
-HOSTILE_INI = (
-    "[peloton-export]\nkeyring = false\nmax_rate = 0\n"
-    "max_attempts = 2\ntimeout = 2\ndeadline = 2\nmax_body_mb = 2\n"
-)
-
-
-@pytest.fixture(autouse=True)
-def _close_ledgers() -> object:
-    yield None
-    ledger_module.close_all()
-
-
-@pytest.fixture
-def hostile(peloton_env: FakePeloton, tmp_path: Path) -> FakePeloton:
-    (tmp_path / "peloton.ini").write_text(HOSTILE_INI, encoding="utf-8")
-    return peloton_env
-
-
-def cli(*args: str) -> int:
-    return run(list(args), host=create_host(entry_points=False))
 
 
 def _ids(fake: FakePeloton) -> list[str]:

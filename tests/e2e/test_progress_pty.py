@@ -11,21 +11,12 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
-from peloton_export.store import ledger as ledger_module
 from peloton_export.testing import FakePeloton
 from peloton_export.testing.pytest_plugin import (  # noqa: F401 (fixtures)
     fake_peloton,
     fake_peloton_factory,
     peloton_env,
 )
-
-
-@pytest.fixture(autouse=True)
-def _close_ledgers() -> object:
-    yield None
-    ledger_module.close_all()
 
 
 def drive(args: list[str], out: Path, *, timeout: float = 120) -> tuple[int, dict[str, int]]:

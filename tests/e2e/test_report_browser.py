@@ -21,7 +21,7 @@ from peloton_export.normalize import normalize
 from peloton_export.testing.synth.kinds import synth_workout as demo_workout
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "report"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "report"
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",

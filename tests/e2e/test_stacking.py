@@ -186,12 +186,6 @@ def service() -> Iterator[Service]:
     svc.stop()
 
 
-@pytest.fixture(autouse=True)
-def _close_ledgers() -> Iterator[None]:
-    yield
-    ledger_module.close_all()
-
-
 def export(
     host: PluginHost, out: Path, *, sinks: tuple[str, ...] = (), force: bool = False, **options: str
 ) -> ExportReport:

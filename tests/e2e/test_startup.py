@@ -82,7 +82,7 @@ def test_the_check_sees_a_heavy_import(tmp_path: Path) -> None:
 
 
 def test_writing_imports_the_writer_library_only_then(tmp_path: Path) -> None:
-    factory = Path(__file__).resolve().parent / "workout_factory.py"
+    factory = Path(__file__).resolve().parents[1] / "workout_factory.py"
     code = textwrap.dedent(
         f"""
         import io, runpy

@@ -13,15 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from peloton_export.cli import run
-from peloton_export.plugins import create_host
-from peloton_export.store import ledger as ledger_module
 from peloton_export.testing import FakePeloton
 from peloton_export.testing.pytest_plugin import (  # noqa: F401 (fixtures)
     FakeFactory,
     fake_peloton_factory,
     peloton_env,
 )
+from tests.conftest import cli
 
 N = 120
 PAGE = 10  # the default page_size
@@ -30,16 +28,6 @@ PAGE = 10  # the default page_size
 @pytest.fixture
 def fake_peloton(fake_peloton_factory: FakeFactory) -> FakePeloton:
     return fake_peloton_factory(count=N)
-
-
-@pytest.fixture(autouse=True)
-def _close_ledgers() -> object:
-    yield None
-    ledger_module.close_all()
-
-
-def cli(*args: str) -> int:
-    return run(list(args), host=create_host(entry_points=False))
 
 
 def fetched(fake: FakePeloton) -> set[str]:
@@ -279,7 +267,7 @@ def _readme_ini_blocks() -> list[str]:
     """The ```ini blocks of the README that hold a ``[peloton-export]`` section."""
     import re
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```ini\n(.*?)```", readme, re.S)
     return [b for b in blocks if "[peloton-export]" in b]
 

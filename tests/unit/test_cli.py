@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from peloton_export.cli import run
-from peloton_export.plugins import create_host
 from peloton_export.store.archive import Archive
 from peloton_export.testing.synth.tiny import put_tiny
+from tests.conftest import cli
 
 
 @pytest.fixture(autouse=True)
@@ -33,10 +30,6 @@ def archive(tmp_path: Path) -> Archive:
     put_tiny(archive, "1" * 32, title="Morning Ride")
     put_tiny(archive, "2" * 32, start=1_767_337_200, title="Evening Ride")
     return archive
-
-
-def cli(*args: str) -> int:
-    return run(list(args), host=create_host(entry_points=False))
 
 
 def test_offline_export_exit_0(archive: Archive, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -133,10 +126,3 @@ def test_formats_and_sinks_commands(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for name in ("tcx", "gpx", "csv", "json", "directory"):
         assert name in out
-
-
-def test_console_script_and_module_entry_point(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "peloton_export", "--version"], capture_output=True, text=True
-    )
-    assert result.returncode == 0 and "peloton-export, version" in result.stdout

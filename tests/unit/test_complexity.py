@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parent.parent / "peloton_export"
+PACKAGE = Path(__file__).resolve().parents[2] / "peloton_export"
 LIMIT = 20
 #: Every module of the package, subpackages included.
 MODULES = tuple(sorted(PACKAGE.rglob("*.py")))

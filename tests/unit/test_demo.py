@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -42,15 +38,6 @@ def test_ten_workouts_newest_first_one_day_apart() -> None:
     ]
 
 
-def test_the_demo_does_not_load_the_generator() -> None:
-    code = (
-        "import sys; from peloton_export.source.demo import demo_workouts; n = len(list(demo_workouts())); "
-        "print(n, sorted(m for m in sys.modules if m.startswith('peloton_export.testing')))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "10 []"
-
-
 def test_every_demo_workout_archives_and_normalizes(tmp_path: Path) -> None:
     from peloton_export.normalize import normalize
 
@@ -75,20 +62,3 @@ def test_read_workout_folder_errors(tmp_path: Path) -> None:
     (tmp_path / "workout.json").write_text('{"title": "no id"}')
     with pytest.raises(ValueError, match="has no workout id"):
         read_workout_folder(tmp_path)
-
-
-def test_demo_command_exports_the_bundled_workouts(tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "PELOTON_CONFIG": os.devnull,
-        "PELOTON_EXPORT_DATA_DIR": str(tmp_path / "data"),
-        "PELOTON_EXPORT_STATE_DIR": str(tmp_path / "state"),
-        "PELOTON_EXPORT_CONFIG_DIR": str(tmp_path / "config"),
-    }
-    out = tmp_path / "out"
-    args = [sys.executable, "-m", "peloton_export", "--demo", "-o", str(out), "-f", "json"]
-    done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "10 workouts: 10 exported, 0 failed" in done.stdout
-    exported = {json.loads(p.read_text())["id"] for p in out.glob("*.json")}
-    assert exported == {r.workout_id for r in demo_workouts()}

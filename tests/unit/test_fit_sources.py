@@ -5,14 +5,15 @@ from __future__ import annotations
 import copy
 import json
 import sys
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fit_decode import compare, decode
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from fit_decode import compare, decode, decode_workout
 
 from peloton_export.default_plugins import fit as fit_plugin
 from peloton_export.errors import ConfigError, SkipWorkout
@@ -21,7 +22,6 @@ from peloton_export.formats.fit.strength import load_exercise_map, movement_key
 from peloton_export.model import Workout
 from peloton_export.normalize import normalize
 from peloton_export.raw import RawWorkout
-from peloton_export.source.importers import import_path
 from peloton_export.store.archive import Archive
 from peloton_export.testing.synth import KINDS, synth_workout
 
@@ -43,36 +43,27 @@ def test_every_demo_kind_encodes_decodes_and_matches(kind: str) -> None:
     assert decoded.one("session")["sport"] != "generic"
 
 
-@pytest.fixture(scope="module")
-def fixture_workouts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Workout]:
-    from conftest import FIXTURES
-
-    if not FIXTURES.is_dir():
-        pytest.skip("../shared/fixtures is not present")
-    archive = Archive(tmp_path_factory.mktemp("fit-fixtures") / "archive")
-    report = import_path(FIXTURES, archive)
-    assert report.ok, [r.line() for r in report.failed]
-    workouts = {}
-    for workout_id in archive.ids():
-        workout = _normalized(archive.load(workout_id))
-        if workout is not None:
-            workouts[workout_id] = workout
-    return workouts
+@pytest.fixture
+def fixture_workouts(recorded_workouts: Mapping[str, Workout]) -> Mapping[str, Workout]:
+    """The recorded fixtures, normalized once per test process (tests/conftest.py)."""
+    return recorded_workouts
 
 
 def test_every_fixture_workout_encodes_decodes_and_matches(
-    fixtures_dir: Path, fixture_workouts: dict[str, Workout]
+    fixtures_dir: Path, fixture_workouts: Mapping[str, Workout]
 ) -> None:
     assert len(fixture_workouts) >= 25
     disciplines = set()
     for workout in fixture_workouts.values():
-        decoded = decode(encode_workout(workout))
+        decoded = decode_workout(workout)
         compare(workout, decoded)
         disciplines.add(decoded.one("session")["sport"])
     assert {"cycling", "running", "walking", "rowing", "training", "meditation"} <= disciplines
 
 
-def test_guide_fixture_sets_are_written_with_garmin_exercises(fixture_workouts: dict[str, Workout]) -> None:
+def test_guide_fixture_sets_are_written_with_garmin_exercises(
+    fixture_workouts: Mapping[str, Workout],
+) -> None:
     workout = fixture_workouts["ab02df14382243c4a69bc00d3d3526b3"]  # 2023 schema, real Guide data
     assert workout.sets
     decoded = decode(encode_workout(workout))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from fit_decode import compare, decode
 from workout_factory import cycling
 
@@ -20,9 +21,7 @@ from peloton_export.model import TargetRange, Workout
 from peloton_export.normalize import normalize
 from peloton_export.raw import RawWorkout
 from peloton_export.sinkkit.templates import TITLE_LIMIT, activity_title, clean_title
-from peloton_export.source.importers import import_path
 from peloton_export.specs import ExportContext
-from peloton_export.store.archive import Archive
 from peloton_export.testing.synth import KINDS, synth_workout
 from peloton_export.workout.disciplines import display_discipline
 from peloton_export.workout.lap_spans import plan_laps
@@ -46,20 +45,10 @@ def _fit(workout: Workout, context: ExportContext) -> bytes:
     return out.read_bytes()
 
 
-@pytest.fixture(scope="module")
-def fixture_workouts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Workout]:
-    from conftest import FIXTURES
-
-    if not FIXTURES.is_dir():
-        pytest.skip("../shared/fixtures is not present")
-    archive = Archive(tmp_path_factory.mktemp("wkt-fixtures") / "archive")
-    assert import_path(FIXTURES, archive).ok
-    workouts = {}
-    for workout_id in archive.ids():
-        workout = _normalized(archive.load(workout_id))
-        if workout is not None:
-            workouts[workout_id] = workout
-    return workouts
+@pytest.fixture
+def fixture_workouts(recorded_workouts: Mapping[str, Workout]) -> Mapping[str, Workout]:
+    """The recorded fixtures, normalized once per test process (tests/conftest.py)."""
+    return recorded_workouts
 
 
 def _expected_title(workout: Workout) -> str:
@@ -84,7 +73,9 @@ def test_wkt_name_is_the_rendered_title_for_every_demo_kind(kind: str, tmp_path:
     )
 
 
-def test_wkt_name_and_steps_for_every_fixture(fixture_workouts: dict[str, Workout], tmp_path: Path) -> None:
+def test_wkt_name_and_steps_for_every_fixture(
+    fixture_workouts: Mapping[str, Workout], tmp_path: Path
+) -> None:
     with_steps = 0
     for workout in fixture_workouts.values():
         decoded = decode(_fit(workout, _context(tmp_path)))

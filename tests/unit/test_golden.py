@@ -22,7 +22,7 @@ from peloton_export.source.demo import read_workout_folder
 from peloton_export.specs import ExportContext
 from tests.xsd import validate
 
-GOLDEN = Path(__file__).resolve().parent / "golden"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 TEXT_FORMATS = ("tcx", "gpx", "csv", "json")
 KINDS = sorted(p.parent.name for p in GOLDEN.glob("*/input"))
 

@@ -17,7 +17,7 @@ import pytest
 from garmin_fit_sdk import Encoder, Profile
 from lxml import etree
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import workout_factory as wf
 from fit_decode import compare, decode
 

@@ -12,18 +12,17 @@ import io
 import json
 import re
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fit_decode import decode
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from fit_decode import decode_workout
 
 from peloton_export.default_plugins.json_format import write_json
-from peloton_export.errors import SkipWorkout
 from peloton_export.formats.csv import write_csv
-from peloton_export.formats.fit.encode import encode_workout
 from peloton_export.formats.gpx import render_gpx
 from peloton_export.formats.tcx import render_tcx
 from peloton_export.model import Workout
@@ -34,7 +33,7 @@ from peloton_export.specs import ExportContext
 from peloton_export.store.archive import Archive
 
 P2G = "peloton-to-garmin"
-DEMO = Path(__file__).resolve().parents[1] / "peloton_export" / "data" / "demo"
+DEMO = Path(__file__).resolve().parents[2] / "peloton_export" / "data" / "demo"
 
 # Tolerances per field: distance to the centimetre-scale rounding of each format (TCX and
 # CSV keep 0.01 m or better; FIT stores cm), ascent to FIT's whole metres.
@@ -57,7 +56,7 @@ def _load(fixtures_dir: Path, tmp_path: Path, name: str) -> RawWorkout:
 
 
 def _session(workout: Workout) -> dict[str, Any]:
-    return decode(encode_workout(workout)).one("session")
+    return decode_workout(workout).one("session")
 
 
 def test_tread_elevation_summary_is_the_total_ascent(fixtures_dir: Path, tmp_path: Path) -> None:
@@ -101,7 +100,7 @@ def test_ftp_by_source(fixtures_dir: Path, tmp_path: Path, source: str, expected
         RawWorkout(workout_id=raw.workout_id, workout=body, performance_graph=raw.performance_graph)
     )
     assert workout.ftp_w == pytest.approx(expected)
-    decoded = decode(encode_workout(workout))
+    decoded = decode_workout(workout)
     assert decoded.one("session")["threshold_power"] == round(expected)
     power_zones = [z for z in decoded.all("time_in_zone") if z.get("power_zone_high_boundary")]
     assert power_zones, "no power time-in-zone message"
@@ -133,7 +132,7 @@ def test_gps_distance_from_positions_when_fixes_say_zero(fixtures_dir: Path, tmp
 def _format_totals(workout: Workout) -> dict[str, float]:
     """The last cumulative distance (m) each format writes for ``workout``."""
     out: dict[str, float] = {}
-    decoded = decode(encode_workout(workout))
+    decoded = decode_workout(workout)
     session = decoded.one("session")
     if session.get("total_distance") is not None:
         out["fit session"] = float(session["total_distance"])
@@ -176,24 +175,11 @@ def _format_totals(workout: Workout) -> dict[str, float]:
     return out
 
 
-def _all_workouts(fixtures_dir: Path, tmp_path: Path) -> list[Workout]:
-    archive = Archive(tmp_path / "all")
-    import_path(fixtures_dir, archive)
-    import_path(DEMO, archive)
-    workouts = []
-    for wid in archive.ids():
-        try:
-            workouts.append(normalize(archive.load(wid)))
-        except SkipWorkout:
-            continue
-    return workouts
-
-
-def test_every_format_ends_at_peloton_s_summary(fixtures_dir: Path, tmp_path: Path) -> None:
+def test_every_format_ends_at_peloton_s_summary(normalized_fixtures: Mapping[str, Workout]) -> None:
     """Conformance: every fixture and demo kind; each format's distance total equals the
     workout's (Peloton's summary when it gives one) within ``DISTANCE_TOL_M``, and the FIT
     ascent is the elevation summary within ``ASCENT_TOL_M``."""
-    workouts = _all_workouts(fixtures_dir, tmp_path)
+    workouts = list(normalized_fixtures.values())
     assert len(workouts) >= 30
     problems: list[str] = []
     checked = 0
@@ -215,7 +201,7 @@ def test_every_format_ends_at_peloton_s_summary(fixtures_dir: Path, tmp_path: Pa
 
 
 def _lap_counts(workout: Workout) -> tuple[int, int, list[float]]:
-    decoded = decode(encode_workout(workout))
+    decoded = decode_workout(workout)
     fit_laps = decoded.all("lap")
     tcx_laps = re.findall(r"<Lap StartTime=", render_tcx(workout))
     return len(fit_laps), len(tcx_laps), [float(lap["total_timer_time"]) for lap in fit_laps]
@@ -312,7 +298,9 @@ def _parquet_row(workout: Workout) -> dict[str, Any] | None:
     return workouts_table(workout).to_pylist()[0]  # type: ignore[no-any-return]
 
 
-def test_laps_and_totals_agree_across_fit_tcx_json_csv_parquet(fixtures_dir: Path, tmp_path: Path) -> None:
+def test_laps_and_totals_agree_across_fit_tcx_json_csv_parquet(
+    normalized_fixtures: Mapping[str, Workout], tmp_path: Path
+) -> None:
     """Conformance over every fixture and demo kind: FIT, TCX and JSON have the same laps
     (count, each lap's time within ``LAP_TIME_TOL_S`` and distance within
     ``LAP_DISTANCE_TOL_M``; the JSON lap distances add up to the total within
@@ -323,10 +311,10 @@ def test_laps_and_totals_agree_across_fit_tcx_json_csv_parquet(fixtures_dir: Pat
 
     pytest.importorskip("pyarrow")
     problems: list[str] = []
-    workouts = _all_workouts(fixtures_dir, tmp_path)
+    workouts = list(normalized_fixtures.values())
     rows = strokes_seen = 0
     for workout in workouts:
-        decoded = decode(encode_workout(workout))
+        decoded = decode_workout(workout)
         session = decoded.one("session")
         data = _json(workout)
         problems += _lap_problems(workout, decoded, data)
@@ -386,11 +374,11 @@ def test_json_laps_are_the_lap_plan_and_segments_stay(fixtures_dir: Path, tmp_pa
     assert summary_row(tread, ExportContext(output_dir=tmp_path))["ascent_m"] == "80.5"
 
 
-def test_laps_are_the_same_in_fit_and_tcx(fixtures_dir: Path, tmp_path: Path) -> None:
+def test_laps_are_the_same_in_fit_and_tcx(normalized_fixtures: Mapping[str, Workout]) -> None:
     """Issue 11 case 6: one lap plan per workout, no lap of a few seconds (but a short workout)."""
     from peloton_export.workout.laps import MIN_LAP_S
 
-    for workout in _all_workouts(fixtures_dir, tmp_path):
+    for workout in normalized_fixtures.values():
         fit_n, tcx_n, durations = _lap_counts(workout)
         assert fit_n == tcx_n, f"{workout.id} {workout.discipline}: FIT {fit_n} laps, TCX {tcx_n}"
         if len(durations) > 1:
@@ -419,7 +407,7 @@ def test_row_distance_stays_flat_after_the_last_stroke(fixtures_dir: Path, tmp_p
     for mark, peloton_s in ((500.0, 286), (1000.0, 528)):
         reached = next(offset for offset, d in points if d >= mark)
         assert abs(reached - peloton_s) <= 5, (mark, reached)
-    decoded = decode(encode_workout(workout))
+    decoded = decode_workout(workout)
     records = [(r["timestamp"], r.get("distance")) for r in decoded.all("record")]
     assert records[-1][1] == pytest.approx(1023.28, abs=DISTANCE_TOL_M)
     assert records[-60][1] == pytest.approx(1023.28, abs=DISTANCE_TOL_M)
@@ -493,6 +481,6 @@ def test_an_ftp_outside_the_real_range_is_no_ftp(fixtures_dir: Path, tmp_path: P
         RawWorkout(workout_id=raw.workout_id, workout=body, performance_graph=raw.performance_graph)
     )
     assert workout.ftp_w is None
-    decoded = decode(encode_workout(workout))
+    decoded = decode_workout(workout)
     assert decoded.one("session").get("threshold_power") is None
     assert not [z for z in decoded.all("time_in_zone") if z.get("power_zone_high_boundary")]

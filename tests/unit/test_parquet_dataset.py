@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -141,13 +139,3 @@ def test_same_workout_same_bytes(tmp_path: Path) -> None:
     workout = normalize(demo_workout("outdoor_run", seed=2, duration_s=300))
     one = dataset.table_bytes(dataset.samples_table(workout))
     assert one == dataset.table_bytes(dataset.samples_table(workout))
-
-
-def test_without_pyarrow_the_format_is_skipped_with_the_install_command(tmp_path: Path) -> None:
-    code = (
-        "import sys; sys.modules['pyarrow'] = None\n"
-        "from peloton_export.default_plugins.parquet import skip_reason\n"
-        "print(skip_reason(None))\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "pip install 'peloton-export[parquet]'" in result.stdout

@@ -213,31 +213,6 @@ def test_directory_sink_without_a_folder_fails_each_workout_clearly(
     assert "directory sink needs a folder" in report.failed[0].reason
 
 
-def test_parallel_jobs_give_the_same_files_and_order(tmp_path: Path) -> None:
-    from peloton_export.export.exporter import PARALLEL_MIN_WORKOUTS, ExporterRecipe
-    from peloton_export.testing.synth import synth_workouts
-
-    archive = Archive(tmp_path / "archive")
-    for raw in synth_workouts(PARALLEL_MIN_WORKOUTS + 2):
-        archive.put_raw(raw)
-    results = {}
-    for jobs in (1, 2):
-        out = tmp_path / f"out{jobs}"
-        recipe = ExporterRecipe(
-            archive_root=archive.root,
-            context=ExportContext(output_dir=out),
-            formats=("tcx", "csv", "json"),
-            entry_points=False,
-        )
-        report = recipe().run(Selection(), jobs=jobs, rebuild=recipe)
-        results[jobs] = [(r.workout_id, r.status) for r in report.results]
-    assert results[1] == results[2]
-    files = sorted(p.name for p in (tmp_path / "out1").iterdir())
-    assert files == sorted(p.name for p in (tmp_path / "out2").iterdir())
-    for name in files:
-        assert (tmp_path / "out1" / name).read_bytes() == (tmp_path / "out2" / name).read_bytes(), name
-
-
 def test_ledger_short_circuit_never_parses_done_workouts(
     host: PluginHost, archive: Archive, tmp_path: Path
 ) -> None:

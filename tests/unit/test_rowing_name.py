@@ -8,7 +8,6 @@ the workout is written again.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import json
 import os
@@ -60,29 +59,6 @@ def test_display_names() -> None:
     assert display_discipline("caesar") == "rowing" and display_discipline("CAESAR") == "rowing"
     assert display_discipline("caesar_bootcamp") == "rowing_bootcamp"
     assert display_discipline("cycling") == "cycling" and display_discipline(None) == ""
-
-
-def test_the_demo_row_is_rowing_in_names_pages_index_and_summary(
-    isolated: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    out = isolated / "out"
-    code, text = _cli(capsys, "--demo", "-q", "-f", "tcx,csv,json,html", "-o", str(out))
-    assert code == 0, text
-    names = sorted(p.name for p in out.iterdir())
-    row_files = [n for n in names if ROW_ID in n]
-    assert len(row_files) == 4 and all("_rowing_" in n for n in row_files), row_files
-    assert not [n for n in names if "caesar" in n]
-    page = next(out.glob(f"*{ROW_ID}.html")).read_text("utf-8")
-    assert "Avery Demo · rowing</p>" in page
-    index = (out / "index.html").read_text("utf-8")
-    assert 'data-discipline="rowing"' in index and ">rowing<" in index
-    assert 'data-discipline="caesar"' not in index and ">caesar<" not in index
-    with (out / "summary.csv").open(encoding="utf-8") as handle:
-        rows = {r["workout_id"]: r for r in csv.DictReader(handle)}
-    assert rows[ROW_ID]["discipline"] == "rowing"
-    # the JSON keeps Peloton's own name, as documented (a data field, not a label)
-    data = json.loads(next(out.glob(f"*{ROW_ID}.json")).read_text("utf-8"))
-    assert data["discipline"] == "caesar"
 
 
 def test_caesar_and_rowing_both_select_the_row_and_messages_say_rowing(

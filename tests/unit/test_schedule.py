@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import plistlib
 import re
-import shutil
-import stat
-import subprocess
 import sys
 from pathlib import Path
 
@@ -17,8 +13,6 @@ from click.testing import CliRunner
 from peloton_export.cli import build_cli
 from peloton_export.plugins import create_host
 from peloton_export.unattended.schedule import (
-    CRON_MARKER,
-    cron_line,
     launchd_plist,
     parse_time,
     service_environment,
@@ -85,26 +79,6 @@ def test_systemd_units_content() -> None:
     assert "RandomizedDelaySec=900" in timer and "WantedBy=timers.target" in timer
 
 
-@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
-def test_systemd_analyze_verify_accepts_the_units(tmp_path: Path) -> None:
-    units = systemd_units(watch_argv(), {"PELOTON_CONFIG": str(tmp_path / "p.ini")}, (5, 0))
-    paths = []
-    for name, text in units.items():
-        path = tmp_path / name
-        path.write_text(text, encoding="utf-8")
-        paths.append(str(path))
-    done = subprocess.run(
-        ["systemd-analyze", "verify", *paths], capture_output=True, text=True, timeout=60, check=False
-    )
-    problems = [
-        line
-        for line in (done.stdout + done.stderr).splitlines()
-        if "peloton-export" in line and "timers.target" not in line
-    ]
-    assert done.returncode == 0 or not problems, done.stdout + done.stderr
-    assert problems == [], problems
-
-
 def test_launchd_plist_parses() -> None:
     text = launchd_plist(ARGV, ENV, (7, 45), Path("/Users/me/Library/Logs"))
     agent = plistlib.loads(text.encode("utf-8"))
@@ -113,22 +87,6 @@ def test_launchd_plist_parses() -> None:
     assert agent["StartCalendarInterval"] == {"Hour": 7, "Minute": 45}
     assert agent["EnvironmentVariables"] == ENV
     assert agent["StandardOutPath"] == "/Users/me/Library/Logs/peloton-export.log"
-
-
-def test_cron_line_format_and_that_sh_runs_it_as_meant(tmp_path: Path) -> None:
-    line = cron_line(ARGV, ENV, (5, 7), Path("/srv/state dir/cron.log"))
-    match = CRON.match(line)
-    assert match, line
-    assert (match[1], match[2]) == ("7", "5")
-    assert "\\%" in line  # a bare % would end the command in cron
-    # What cron would run: the command part, with cron's \% turned back into %.
-    command = match[3].replace("\\%", "%")
-    printer = tmp_path / "printer"
-    printer.write_text('#!/bin/sh\nprintf "%s\\n" "$PELOTON_EXPORT_STATE_DIR" "$@"\n', encoding="utf-8")
-    printer.chmod(0o755)
-    command = command.replace("'/opt/peloton export/bin/peloton-export'", str(printer))
-    out = subprocess.run(["sh", "-c", command], capture_output=True, text=True, check=True).stdout
-    assert out.splitlines() == ["/srv/state dir", "watch", "--once", "--option", "directory.path=/x%y"]
 
 
 def test_print_install_and_uninstall_systemd(home: Path) -> None:
@@ -156,47 +114,6 @@ def test_install_launchd(home: Path) -> None:
     assert "launchctl bootstrap gui/$(id -u)" in out
     cli("schedule", "launchd", "--uninstall")
     assert not path.exists()
-
-
-@pytest.fixture
-def crontab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A ``crontab`` program on PATH keeping the table in a file (never the machine's own)."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    table = tmp_path / "crontab.txt"
-    script = bin_dir / "crontab"
-    script.write_text(
-        f"""#!/bin/sh
-if [ "$1" = "-l" ]; then
-    [ -f '{table}' ] || {{ echo "no crontab for $(id -un)" >&2; exit 1; }}
-    cat '{table}'
-elif [ "$1" = "-" ]; then
-    cat > '{table}'
-else
-    exit 2
-fi
-""",
-        encoding="utf-8",
-    )
-    script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    return table
-
-
-def test_install_and_uninstall_cron_keeps_other_lines(home: Path, crontab: Path) -> None:
-    code, out = cli("schedule", "cron", "--install", "--at", "05:10")
-    assert code == 0, out
-    lines = crontab.read_text().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("10 5 * * * ") and lines[0].endswith(CRON_MARKER)
-    crontab.write_text("0 1 * * * /usr/bin/backup\n" + crontab.read_text())
-    cli("schedule", "cron", "--install", "--at", "05:20")  # replaces our line, keeps the other
-    lines = crontab.read_text().splitlines()
-    assert lines[0] == "0 1 * * * /usr/bin/backup"
-    assert len(lines) == 2 and lines[1].startswith("20 5 * * * ")
-    code, out = cli("schedule", "cron", "--uninstall")
-    assert code == 0 and crontab.read_text() == "0 1 * * * /usr/bin/backup\n"
-    code, out = cli("schedule", "cron", "--uninstall")
-    assert "Nothing of peloton-export was installed." in out
 
 
 def test_the_printed_cron_line_runs_watch_once(home: Path) -> None:

@@ -15,7 +15,7 @@ import pytest
 from peloton_export.testing.synth.__main__ import main
 from peloton_export.testing.synth.files import body_bytes, write_demo, write_golden
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "peloton_export" / "data" / "demo"
 GOLDEN = ROOT / "tests" / "golden"
 
