@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from peloton_export.errors import ConfigError
+from peloton_export.readback import StateFileError, read_state_bytes
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
 ENV_PREFIX = "PELOTON_EXPORT_"
@@ -59,6 +60,9 @@ RESERVED_ENV = frozenset(
         "PELOTON_EXPORT_INTERVALS_URL",
         "PELOTON_EXPORT_WATCH_MIN_INTERVAL",
         "PELOTON_EXPORT_CONFIG_OPTIONAL",
+        # the test suite's: where ../shared is, where CI keeps screenshots
+        "PELOTON_EXPORT_SHARED",
+        "PELOTON_EXPORT_ARTIFACTS",
     }
 )
 
@@ -112,6 +116,30 @@ def _check_named_config(path: Path, env: Mapping[str, str]) -> None:
             return
         raise ConfigError(f"PELOTON_CONFIG names {path}, which does not exist")
     raise ConfigError(f"PELOTON_CONFIG names {path}, which is not a file")
+
+
+#: The largest config file read (a config is a few kB).
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
+def read_config_text(path: Path) -> str | None:
+    """The config file's text, ``None`` when there is none (or it is :data:`os.devnull`).
+
+    :raises ConfigError: the file is a FIFO, device, socket, folder or dangling symlink, is
+        larger than :data:`MAX_CONFIG_BYTES`, unreadable, or not UTF-8 (one line naming it).
+    """
+    if str(path) == os.devnull:
+        return None
+    try:
+        data = read_state_bytes(Path(path), limit=MAX_CONFIG_BYTES)
+    except StateFileError as exc:
+        raise ConfigError(f"the config file {exc}: fix it or remove it") from None
+    if data is None:
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: cannot read the config file: not UTF-8 text (byte {exc.start})") from None
 
 
 def parse_bool(value: str, *, what: str) -> bool:
@@ -238,6 +266,35 @@ def env_settings(
     return core, plugins
 
 
+def _ini_problem(exc: configparser.Error | UnicodeDecodeError) -> str:
+    """What is wrong with a config file, by line: ``line 3: 'formats tcx' is not
+    key = value (or a [section])``; a file that is not UTF-8 says so."""
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not UTF-8 text (byte {exc.start})"
+    if isinstance(exc, configparser.MissingSectionHeaderError):
+        return f"line {exc.lineno}: {exc.line.strip()[:60]!r} comes before any [section]"
+    if isinstance(exc, configparser.ParsingError):
+        where = "; ".join(
+            f"line {lineno}: {_unrepr(line).strip()[:60]!r} is not key = value (or a [section])"
+            for lineno, line in exc.errors[:3]
+        )
+        return where or "not INI"
+    if isinstance(exc, configparser.DuplicateOptionError | configparser.DuplicateSectionError):
+        return f"line {exc.lineno}: {exc.message.split(': ', 1)[-1]}" if exc.lineno else exc.message
+    return str(exc).splitlines()[0]
+
+
+def _unrepr(line: str) -> str:
+    """configparser keeps a bad line as its ``repr`` (Python 3.11/3.12), or as it is."""
+    import ast
+
+    try:
+        value = ast.literal_eval(line)
+    except (ValueError, SyntaxError):
+        return line
+    return value if isinstance(value, str) else line
+
+
 def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
     """Read the config file and apply the environment.
 
@@ -261,12 +318,12 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
             env = {**env, **secrets}
     path = path or _named_config(env)
     parser = configparser.ConfigParser(interpolation=None)
-    if path.is_file():
+    text = read_config_text(path)
+    if text is not None:
         try:
-            parser.read(path, encoding="utf-8")
+            parser.read_string(text, source=str(path))
         except (configparser.Error, UnicodeDecodeError) as exc:
-            first = str(exc).splitlines()[0]
-            raise ConfigError(f"{path}: cannot read the config file: {first}") from None
+            raise ConfigError(f"{path}: cannot read the config file: {_ini_problem(exc)}") from None
     for warning in unknown_keys(parser, path):
         if warning not in _WARNED:
             _WARNED.add(warning)
@@ -284,7 +341,7 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     for name, values in env_plugins.items():
         plugins.setdefault(name, {}).update(values)
     return Config(
-        path=path if path.is_file() else None,
+        path=path if text is not None else None,
         username=env.get("PELOTON_USERNAME") or peloton.get("username") or None,
         password=env.get("PELOTON_PASSWORD") or peloton.get("password") or None,
         ignore_warnings=ignore,
@@ -318,6 +375,11 @@ KNOWN_KEYS: Mapping[str, frozenset[str]] = {
             "keyring",
             "api_url",
             "auth_url",
+            "auth_domain",
+            "auth_client_id",
+            "auth_audience",
+            "auth_scope",
+            "auth_redirect_uri",
             "watch_interval",
             "watch_jitter",
             "log_format",

@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+import errno
+
+#: A write failing with one of these means the folder refuses every write (read-only,
+#: permission denied, disk full, over quota), not that one file is bad.
+REFUSED_ERRNOS = frozenset({errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT})
+
+
+def refuses_writes(exc: OSError) -> bool:
+    """True when ``exc`` says its folder refuses writes (see :data:`REFUSED_ERRNOS`)."""
+    return exc.errno in REFUSED_ERRNOS
+
 
 class PelotonExportError(Exception):
     """Base class of every error peloton-export reports without a traceback."""
@@ -15,6 +26,22 @@ class LocalFileError(PelotonExportError):
     """A local file or folder the run needs is unusable (the ledger, the state folder, the
     archive): nothing was done and the command exits with code 4. The message names the
     path and what to do about it."""
+
+
+class OutputRefused(LocalFileError):
+    """The output folder refuses writes (read-only disk, permission denied, disk full or
+    over quota): the run stops at the first such write, since every other workout would
+    fail the same way. Files already written and recorded stay; nothing else is recorded,
+    so the next run exports everything not written. Exit code 4."""
+
+    @classmethod
+    def at(cls, folder: object, path: object, exc: OSError) -> OutputRefused:
+        """The one line for ``exc`` raised writing ``path`` into ``folder``."""
+        name = getattr(path, "name", path)
+        return cls(
+            f"cannot write into the output folder {folder} ({exc.strerror or exc}); the run"
+            f" stopped at {name}, and the next run exports every workout not written yet"
+        )
 
 
 class SkipWorkout(PelotonExportError):
@@ -61,6 +88,26 @@ class PelotonClientError(PelotonException):
 
 class AuthRequired(UploadError):
     """A sink or the Peloton client needs the user to log in first."""
+
+
+class SinkPaused(UploadError):
+    """A sink can deliver nothing until the user acts on the service's side; a typed state.
+
+    Raised by a sink's ``upload`` (e.g. Strava's application is inactive, Garmin needs a new
+    login). The run stops using the sink at once: the workout is not recorded as failed
+    (it stays pending, so a later run delivers it), later workouts are not offered to the
+    sink, the run's report lists the sink once in ``ExportReport.paused`` with ``str(exc)``,
+    ``peloton-export status`` shows it until the sink delivers again, and the ``notify``
+    plugin tells it once under the key ``sink-paused:<sink>``.
+
+    :param message: one line saying what is wrong and what to do (no secret).
+    :param reason: a stable machine-readable reason, e.g. ``"app-inactive"`` or
+        ``"login-needed"`` (plugins choose; the core only shows it).
+    """
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class PluginError(PelotonExportError):

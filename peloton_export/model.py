@@ -67,6 +67,13 @@ class Lap:
     end: datetime
     name: str = ""
     trigger: LapTrigger = "session"
+    #: A stacked activity's class lap (:mod:`peloton_export.workout.stacking`): that class's own
+    #: Peloton summary (kcal, J, m, W, rpm); ``None`` for other laps and unknown values.
+    calories_kcal: float | None = None
+    total_work_j: float | None = None
+    distance_m: float | None = None
+    avg_power_w: float | None = None
+    avg_cadence_rpm: float | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -141,6 +148,8 @@ class Workout:
     pause_s: float = 0.0
     ride_id: str | None = None
     origin: str = "peloton"
+    #: The Strava activity id Peloton shared the workout as (its ``strava_id``), else ``None``.
+    strava_id: str | None = None
     units: Literal["imperial", "metric"] = "imperial"
     samples: tuple[Sample, ...] = ()
     laps: tuple[Lap, ...] = ()

@@ -59,6 +59,7 @@ DEFAULT_PLUGINS: dict[str, str] = {
     "parquet": "peloton_export.default_plugins.parquet",
     "unattended": "peloton_export.default_plugins.unattended",
     "notify": "peloton_export.default_plugins.notify",
+    "insights": "peloton_export.default_plugins.insights",
 }
 
 #: Hook-implementation options the host cannot honour (see the module docstring).
@@ -68,6 +69,14 @@ UNSUPPORTED_MARKERS = ("wrapper", "hookwrapper", "tryfirst", "trylast")
 _LOST = {"register_formats": "formats", "register_sinks": "sinks", "register_commands": "commands"}
 
 T = TypeVar("T", FormatSpec, SinkSpec)
+
+
+#: Sinks of the first-party plugins that install separately (``plugins/<name>`` in the repository).
+FIRST_PARTY_SINKS = {
+    "strava": "peloton-export-strava",
+    "intervals": "peloton-export-intervals",
+    "garmin": "peloton-export-garmin",
+}
 
 
 @dataclass(slots=True)
@@ -147,9 +156,21 @@ class PluginHost:
         every plugin whose ``register_formats`` / ``register_sinks`` failed, since ``name``
         may have been one of its.
         """
+        import difflib
+
         hook = f"register_{kind}s"
         available = self.formats() if kind == "format" else self.sinks()
-        message = f"unknown {kind} {name!r}; choose one of: {', '.join(available) or 'none installed'}"
+        message = f"unknown {kind} {name!r}"
+        near = difflib.get_close_matches(name, list(available), n=1, cutoff=0.6)
+        if near:
+            message += f" (did you mean {near[0]!r}?)"
+        message += f"; choose one of: {', '.join(available) or 'none installed'}"
+        plugin = FIRST_PARTY_SINKS.get(name.lower()) if kind == "sink" else None
+        if plugin is not None:
+            message += (
+                f". The {name.lower()} sink is the separate plugin {plugin}: install it into the same"
+                f" environment (from a clone of the repository: pip install ./plugins/{plugin})"
+            )
         broken = [f for f in self.failures if f.reason.startswith(f"{hook}: ")]
         for failure in broken:
             reason = failure.reason.removeprefix(f"{hook}: ")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,29 @@ MAX_JSON_CONTAINERS = 1_000_000
 #: At most this many values in one body (counted as commas: a 3-hour ride's graph at one
 #: sample a second has ~150 000; 8 million numbers take ~300 MB once parsed).
 MAX_JSON_VALUES = 8_000_000
+
+
+#: Plausible epoch seconds for a workout: 2000-01-01 .. 2100-01-01 (UTC).
+MIN_EPOCH = 946_684_800
+MAX_EPOCH = 4_102_444_800
+
+
+def epoch_seconds(value: object) -> int | None:
+    """A raw time field read from Peloton's JSON or the archive (``start_time``,
+    ``created_at``, ``end_time``: epoch seconds) as whole seconds, else ``None``.
+
+    Only a finite int or float between :data:`MIN_EPOCH` and :data:`MAX_EPOCH` counts;
+    ``NaN``, infinities, huge or negative numbers, booleans, strings and any other type are
+    ``None`` (what every reader of an archived body does with them: the workout is then
+    filtered and sorted as one of unknown start, and the normalizer reports it).
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if not MIN_EPOCH <= value <= MAX_EPOCH:
+        return None
+    return int(value)
 
 
 def check_json_size(data: bytes, *, what: str) -> None:

@@ -45,7 +45,9 @@ def _opt_in(module: str) -> list[str]:
 # pytest accepts ``pytest_plugins`` only in a conftest it loads at start-up (this one is:
 # ``tests`` is in ``testpaths``), never in the plugins' tests/conftest.py files, which are
 # found during collection; a plugin's tests that need the fixtures import them instead.
-pytest_plugins = _opt_in(FIXTURES_PLUGIN)
+# tests.home_guard gives every test (the plugins' tests too) a private HOME and fails the
+# run if anything appeared in the real one; pytester runs inner sessions for its own test.
+pytest_plugins = [*_opt_in(FIXTURES_PLUGIN), "tests.home_guard", "pytester"]
 
 TESTS = Path(__file__).resolve().parent
 PROJECT_ROOT = TESTS.parent
@@ -53,9 +55,9 @@ PROJECT_ROOT = TESTS.parent
 # imported by plain name from both layers.
 if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
-#: ``../shared``; ``PELOTON_EXPORT_TEST_SHARED`` points elsewhere (a missing folder shows what
-#: a user's clone without it does: the tests that need it skip).
-SHARED = Path(os.environ.get("PELOTON_EXPORT_TEST_SHARED") or PROJECT_ROOT.parent / "shared")
+# ``../shared`` next to the checkout; PELOTON_EXPORT_SHARED points elsewhere (a git worktree
+# kept one level deeper than the clone; a missing folder shows what a clone without it runs).
+SHARED = Path(os.environ.get("PELOTON_EXPORT_SHARED") or PROJECT_ROOT.parent / "shared")
 FIXTURES = SHARED / "fixtures" / "peloton-api"
 SCHEMAS = SHARED / "schemas"
 DEMO = PROJECT_ROOT / "peloton_export" / "data" / "demo"

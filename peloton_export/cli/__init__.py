@@ -28,6 +28,7 @@ from peloton_export.cli.sync import (
 from peloton_export.config import Config, load_config
 from peloton_export.errors import ConfigError, LocalFileError, PelotonExportError, RegistrationConflict
 from peloton_export.export.run import DEFAULT_OUTPUT, ExportRequest, ProgressEvent, run_export
+from peloton_export.insights.cli import bike_group
 from peloton_export.paths import archive_dir
 from peloton_export.plugins import PluginHost, create_host
 from peloton_export.results import ExportReport, Selection, Status, WorkoutResult
@@ -138,7 +139,7 @@ def _print_report(report: ExportReport, *, dry_run: bool) -> None:
     parts = [f"{n} {status}" for status, n in counts.items() if n or status in ("exported", "failed")]
     verb = "Dry run" if dry_run else "Done"
     head = f"{verb}: {workouts_text(len(report.results))}"
-    click.echo(f"{head}: " + ", ".join(parts) + f" ({files} files written)")
+    click.echo(f"{head}: " + ", ".join(parts) + f" ({files} file{'' if files == 1 else 's'} written)")
     for note in report.notes:
         click.echo(f"  {note}")
     format_skips: Counter[tuple[str, str]] = Counter()
@@ -149,6 +150,8 @@ def _print_report(report: ExportReport, *, dry_run: bool) -> None:
             format_skips.update((f.format, f.reason) for f in result.files if f.status == "skipped")
     for problem in report.problems:
         click.echo(f"  failed {problem}")
+    for sink, message in report.paused.items():
+        click.echo(f"  {sink} paused (its workouts stay pending): {message}")
     for (name, reason), n in sorted(format_skips.items()):
         click.echo(f"  {name} not written for {workouts_text(n)}: {reason}")
 
@@ -159,11 +162,12 @@ def _result_lines(result: WorkoutResult, *, dry_run: bool) -> Iterator[str]:
         yield from (f"  would write {f.path}" for f in result.files if f.status == "planned" and f.path)
     if result.status in ("skipped", "failed"):
         reason = result.reason.removeprefix(f"workout {result.workout_id}: ")
+        reason = reason.removeprefix(f"workout {result.workout_id}, ")  # a NormalizeError's field
         yield f"  {result.status} {result.workout_id}: {reason}"
     for s in result.sinks:
         if s.status == "planned":
             yield f"  {s.sink}: {s.reason}"
-        elif s.status != "failed":
+        elif s.status not in ("failed", "paused"):  # a paused sink has one line of its own
             yield f"  {s.sink}: {s.status} {result.workout_id} {s.remote_id or ''} {s.reason}".rstrip()
 
 
@@ -260,12 +264,18 @@ def export_command(host: PluginHost) -> click.Command:
     ) -> None:
         """Export workouts to files (and sinks). This is the default command."""
         _setup_logging(verbose)
+        since_at, until_at = _parse_date(since, "--since"), _parse_date(until, "--until")
+        if since_at is not None and until_at is not None and until_at <= since_at:
+            raise click.BadParameter(
+                f"{until} is not after --since {since}: no workout could match (--until is exclusive)",
+                param_hint="--until",
+            )
         request = ExportRequest(
             formats=tuple(formats),
             sinks=tuple(_split(sinks)),
             selection=Selection(
-                since=_parse_date(since, "--since"),
-                until=_parse_date(until, "--until"),
+                since=since_at,
+                until=until_at,
                 disciplines=frozenset(d.lower() for d in _split(disciplines)) or None,
                 workout_ids=frozenset(workout_ids) or None,
                 limit=limit,
@@ -368,6 +378,20 @@ def sinks_command(host: PluginHost) -> click.Command:
 class _Group(DefaultGroup):  # type: ignore[misc]
     """The top-level group; its ``--help`` also lists the default ``export`` command's options."""
 
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """A first word that is neither an option nor a command is a mistyped command (the
+        default ``export`` takes no arguments): say which command was meant."""
+        if cmd_name not in self.commands and not cmd_name.startswith("-"):
+            import difflib
+
+            near = difflib.get_close_matches(cmd_name, sorted(self.commands), n=1, cutoff=0.6)
+            hint = (
+                f" Did you mean {near[0]!r}?" if near else f" Commands: {', '.join(sorted(self.commands))}."
+            )
+            raise click.UsageError(f"No such command {cmd_name!r}.{hint}", ctx)
+        command: click.Command | None = super().get_command(ctx, cmd_name)
+        return command
+
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         super().format_options(ctx, formatter)
         command = self.commands.get(self.default_cmd_name or "")
@@ -409,6 +433,7 @@ def build_cli(host: PluginHost) -> click.Group:
         logout_command,
         status_command(host),
         ledger_group,
+        bike_group,
     ):
         cli.add_command(command)
     host.add_commands(cli)

@@ -89,16 +89,27 @@ def login_command(use_token: bool, username: str | None, ignore_cooldown: bool) 
 
 def _typed_login(auth: Authenticator, typed: bool) -> Token:
     """The password login; a password typed at the prompt is rejected with a prompt's wording."""
-    from peloton_export.source.client.auth import WrongPassword
+    from peloton_export.source.client.auth import INTERACTIVE_FAILURES, WrongPassword
 
     try:
         return auth.login_password()
     except WrongPassword as exc:
         if not typed:
             raise
+        state = auth.cooldown.active()
+        # at a terminal a few retries are allowed at once; otherwise the cooldown holds now
+        left = INTERACTIVE_FAILURES - (state.failures if state is not None else 0) if auth.interactive else 0
+        if state is not None and left <= 0:
+            until = datetime.fromtimestamp(state.until, UTC).strftime("%H:%M UTC")
+            raise WrongPassword(
+                "Peloton rejected the email or password you typed, and that was the last retry"
+                f" allowed at once: the login cooldown holds until {until} (to protect your"
+                " account); `peloton-export login --ignore-cooldown` tries anyway"
+            ) from exc
+        tries = "1 more try" if left == 1 else f"{left} more tries"
         raise WrongPassword(
             "Peloton rejected the email or password you typed; run `peloton-export login` again "
-            "to retype them (a few typos are allowed before the login cooldown holds)"
+            f"to retype them ({tries} before the login cooldown holds)"
         ) from exc
 
 
@@ -128,30 +139,49 @@ def status_command(host: PluginHost) -> click.Command:
         "--format",
         "formats",
         multiple=True,
-        help="Formats to check (default: the config's formats, else all).",
+        help="Formats to check (default: the config's formats, else the last run's, else all).",
     )
-    @click.option("--sink", "sinks", multiple=True, help="Sinks to check (default: the config's sinks).")
+    @click.option(
+        "--sink",
+        "sinks",
+        multiple=True,
+        help="Sinks to check (default: the config's sinks, else the last run's).",
+    )
     @click.option(
         "-o",
         "--output",
         type=click.Path(file_okay=False, path_type=Path),
-        help="The export folder to check (default: the config's output_dir, else ./exports).",
+        help="The export folder to check (default: the config's output_dir, else the last run's,"
+        " else ./exports).",
     )
     @click.option("--limit", default=10, show_default=True, help="How many recent events and pending items.")
-    def status(formats: tuple[str, ...], sinks: tuple[str, ...], output: Path | None, limit: int) -> None:
+    @click.option(
+        "-v", "--verbose", is_flag=True, help="Also show the settings in use (Peloton's Auth0 values)."
+    )
+    def status(
+        formats: tuple[str, ...], sinks: tuple[str, ...], output: Path | None, limit: int, verbose: bool
+    ) -> None:
         """Show the login, the last sync, and what the next run would do. Makes no request."""
-        from peloton_export.export.run import DEFAULT_OUTPUT
+        from peloton_export.export.choices import Choices, fill_from_last_run, last_run, output_folder
+        from peloton_export.export.run import split_names
 
         config = load_config()
         try:
             token, cooldown, ledger = _login_and_ledger(config)
-            format_names, sink_names = _status_targets(config, host, formats, sinks)
+            last = last_run(ledger)
+            given = Choices(tuple(split_names(formats)), output, tuple(split_names(sinks)))
+            filled, _ = fill_from_last_run(given, config, last)
+            format_names, sink_names = _status_targets(config, host, filled.formats, filled.sinks)
         except PelotonExportError as exc:
             _fail(exc)
             return
         _echo_login(token, cooldown)
+        if verbose:
+            _echo_auth_settings(config)
         entries = _echo_sync_state(ledger, limit)
-        out_dir = output or Path(config.get("output_dir") or DEFAULT_OUTPUT).expanduser()
+        if last is not None:
+            click.echo(f"Last run: {last.text() or '(no -f, -o or --sink)'}")
+        out_dir = output_folder(filled.output_dir, config)
         _echo_pending(ledger, entries, format_names, sink_names, out_dir, limit)
         _echo_fetch_failures(ledger, limit)
 
@@ -205,6 +235,22 @@ def _status_targets(
     return format_names, sink_names
 
 
+def _echo_auth_settings(config: Config) -> None:
+    """The Auth0 values the login uses, each with where it came from (none is secret)."""
+    import os
+
+    from peloton_export.source.client.settings import AUTH_SETTINGS, client_settings
+
+    settings = client_settings(config)
+    click.echo("Peloton login (Auth0) settings:")
+    for key, value in settings.auth_values().items():
+        env = AUTH_SETTINGS[key]
+        where = env if os.environ.get(env) else f"[peloton-export] {key}" if config.get(key) else "default"
+        if key == "auth_domain" and (os.environ.get("PELOTON_EXPORT_AUTH_URL") or config.get("auth_url")):
+            where = "auth_url"
+        click.echo(f"  {key} = {value} ({where})")
+
+
 def _echo_login(token: Token | None, cooldown: CooldownState | None) -> None:
     """The login lines: the saved token (if any) and an active cooldown."""
     if token is None:
@@ -243,6 +289,8 @@ def _echo_sync_state(ledger: Ledger, limit: int) -> list[tuple[str, EntryMeta | 
     for sink, states in ledger.sink_states().items():
         parts = ", ".join(f"{count} {state}" for state, count in sorted(states.items()))
         click.echo(f"Sink {sink}: {parts}")
+    for sink, pause in ledger.sink_pauses().items():
+        click.echo(f"Sink {sink} paused since {pause.since} (its workouts stay pending): {pause.message}")
     history = ledger.history(limit)
     if history:
         click.echo("Recent:")

@@ -140,7 +140,10 @@ def watch_command(
 def schedule_command(kind: str, watch_args: tuple[str, ...], action: str | None, at_time: str | None) -> None:
     """Print (or --install) a systemd timer, a launchd agent or a crontab line running
     `peloton-export watch --once` daily. Arguments after `--` go to `watch`, e.g.
-    `peloton-export schedule cron -- --sink strava`."""
+    `peloton-export schedule cron -- --sink strava`; formats, folder and sinks that neither
+    they nor the config give are your last successful run's flags."""
+    from peloton_export.config import Config, config_path
+    from peloton_export.export.choices import read_last_run
     from peloton_export.paths import state_dir
     from peloton_export.unattended.schedule import (
         install,
@@ -149,12 +152,16 @@ def schedule_command(kind: str, watch_args: tuple[str, ...], action: str | None,
         service_environment,
         service_files,
         uninstall,
+        unit_arguments,
         watch_argv,
     )
 
     chosen = cast(Literal["systemd", "launchd", "cron"], kind)
-    argv = watch_argv(list(watch_args))
+    args, what = unit_arguments(chosen, watch_args, cast(Config, _config()), read_last_run(), config_path())
+    argv = watch_argv(args)
     files = service_files(chosen, argv, service_environment(), parse_time(at_time), log_dir=state_dir())
+    if action != "uninstall":  # on stderr when printing: standard output is the file itself
+        click.echo(what, err=action is None)
     if action is None:
         for item in files:
             if item.path is not None:

@@ -19,9 +19,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from peloton_export.errors import PelotonExportError
+from peloton_export.errors import OutputRefused, PelotonExportError, refuses_writes
 from peloton_export.hookspecs import hookimpl
 from peloton_export.model import Workout
+from peloton_export.readback import same_bytes
 from peloton_export.specs import ExportContext, FormatSpec
 from peloton_export.store.atomic import write_bytes_atomic
 from peloton_export.store.ledger import content_hash
@@ -63,10 +64,12 @@ def write_parquet(workout: Workout, stream: BinaryIO, context: ExportContext) ->
         for table, data in files.items():
             path = context.output_dir / paths[table]
             try:
-                if not (path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data):
+                if not same_bytes(path, data):
                     write_bytes_atomic(path, data)
                 _remove_stale(context.output_dir / dataset.ROOT, table, path)
             except OSError as exc:
+                if refuses_writes(exc):
+                    raise OutputRefused.at(context.output_dir, path, exc) from None
                 raise PelotonExportError(f"cannot write {path}: {exc.strerror or exc}") from None
     receipt = {
         "schema": dataset.SCHEMA_NAME,

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Literal
 
 from peloton_export.config import Config, load_config
 from peloton_export.errors import ConfigError, PelotonExportError
+from peloton_export.export.choices import DEFAULT_OUTPUT, Choices, fill_from_last_run, read_last_run, remember
 from peloton_export.export.exporter import Exporter, ExporterRecipe, resolve_formats, resolve_sinks
 from peloton_export.paths import archive_dir, state_dir
 from peloton_export.plugins import PluginHost, create_host
@@ -47,7 +48,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("peloton_export.run")
 
 #: Where files go when neither the request nor the config names a folder.
-DEFAULT_OUTPUT = "exports"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +75,8 @@ class ProgressEvent:
 class ExportRequest:
     """What to run, as the command-line flags say it (every field is optional).
 
-    ``formats``/``sinks`` are names (``()`` takes the config's ``formats``/``sinks``, and no
+    ``formats``/``sinks`` are names, or one string of comma-separated names (``"tcx,fit"``)
+    (``()`` takes the config's ``formats``/``sinks``, and no
     formats at all means every installed one; ``"all"`` may be given). ``output_dir``
     defaults to the config's ``output_dir``, else ``./exports``; ``archive_dir`` to
     ``PELOTON_EXPORT_ARCHIVE`` or the platform data folder. ``offline`` makes no request;
@@ -128,6 +129,7 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
         run), with a one-line message.
     """
     config = request.config or load_config()
+    request, taken = _with_remembered_choices(request, config)
     host = host or create_host()
     formats = resolve_formats(host, _format_names(request, config, host))
     sinks = resolve_sinks(host, split_names(request.sinks) or _split(config.get("sinks")))
@@ -181,10 +183,47 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
                 jobs=request.jobs,
                 rebuild=rebuild,
             )
+        if ledger is not None and _clean_run(request, report, sync, sync_error):
+            remember(ledger, _flags(request))
+    if not taken.empty:
+        report.notes.append(f"as your last run: {taken.text()} (give -f, -o or --sink to choose)")
     report.sync = sync
     report.sync_error = sync_error
     report.sync_failure = sync_failure
     return report
+
+
+def _with_remembered_choices(request: ExportRequest, config: Config) -> tuple[ExportRequest, Choices]:
+    """``request`` with plain-string names made sequences and, for a dry run, the formats,
+    output folder and sinks of the last successful run filled in where the flags and the
+    config say nothing; with the choices so taken (empty when none)."""
+    request = dataclasses.replace(request, formats=_names(request.formats), sinks=_names(request.sinks))
+    if not request.dry_run or request.demo:
+        return request, Choices()
+    filled, taken = fill_from_last_run(_flags(request), config, read_last_run())
+    request = dataclasses.replace(
+        request, formats=filled.formats, output_dir=filled.output_dir, sinks=filled.sinks
+    )
+    return request, taken
+
+
+def _clean_run(
+    request: ExportRequest, report: ExportReport, sync: SyncReport | None, sync_error: str
+) -> bool:
+    """True when a run's choices are worth remembering: it wrote, nothing failed, the sync ran."""
+    failed_fetches = sync is not None and bool(sync.failed)
+    return not request.dry_run and report.ok and not sync_error and not failed_fetches
+
+
+def _names(value: Sequence[str] | str) -> tuple[str, ...]:
+    """Names given as a sequence, or as one plain string (``formats="tcx"`` or ``"tcx,fit"``)."""
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _flags(request: ExportRequest) -> Choices:
+    """What a run was asked for by its flags (the output folder made absolute)."""
+    output = request.output_dir.expanduser().absolute() if request.output_dir is not None else None
+    return Choices(tuple(split_names(request.formats)), output, tuple(split_names(request.sinks)))
 
 
 #: What the sync step gives: its report, or why it could not run (one line) and the error.
@@ -330,7 +369,9 @@ def _sync_step(
         )
     except (PelotonExportError, OSError) as exc:
         problem = _sync_problem(exc, archive.root)
-        log.warning("sync failed: %s", problem)
+        # the report carries it (report.sync_error): the command line prints it once, as
+        # "Sync failed: ..."; a warning here would say it twice
+        log.info("sync failed: %s", problem)
         return None, problem, exc
     if sync.not_found:
         raise ConfigError(f"unknown workout id: {', '.join(sync.not_found)} (Peloton has no such workout)")

@@ -11,9 +11,14 @@ Schema ``peloton-export/workout@2``::
      "ascent_m", "strokes", "avg_stroke_distance_m"     (:mod:`peloton_export.workout.totals`),
      "heart_rate_zones": [{"number", "name", "min_bpm", "max_bpm", "duration_s"}],
      "laps":    [{"index", "start_offset", "end_offset", "start", "end", "timer_s",
-                  "distance_m", "trigger", "strategy"}]     the shared lap plan (FIT/TCX laps),
+                  "distance_m", "trigger", "strategy", "calories_kcal", "total_work_j",
+                  "avg_power_w", "avg_cadence_rpm"}]       the shared lap plan (FIT/TCX laps;
+                  start/end on the shared wall clock, pauses and gaps between stacked
+                  classes included; a stacked class's lap carries its own Peloton totals),
      "class_segments": [{"index", "name", "trigger", "start_offset", "end_offset", "start",
-                  "end"}]                                  Peloton's class segments,
+                  "end", "calories_kcal", "total_work_j", "distance_m", "avg_power_w",
+                  "avg_cadence_rpm"}]                      Peloton's class segments (a stack:
+                  its classes, with each class's summary),
      "sets":    [{"index", "kind", "movement_id", "movement_name", "start_offset", "start",
                   "duration_s", "repetitions", "weight_kg", "tracking_type", "source"}],
      "targets": [{"metric", "start_offset", "end_offset", "lower", "upper"}],
@@ -22,7 +27,11 @@ Schema ``peloton-export/workout@2``::
                  "altitude_m": [...], "heart_rate_bpm": [...], "distance_m": [...]},
      "track":   {"offset_s": [...], "time": [...], "latitude": [...], "longitude": [...],
                  "altitude_m": [...], "accuracy_m": [...], "distance_m": [...], "segment": [...]},
-     "notes": [...]}
+     "notes": [...],
+     "class_cues": {"device", "era", "segments": [{"start_offset", "end_offset",
+                  "cadence_rpm": [lo, hi], "resistance_pct": [lo, hi], "asked_low_w",
+                  "asked_high_w", "delivered_w", "delivered_pct", "in_band_pct"}]}
+                  only with a saved bike model (:mod:`peloton_export.insights.cues`)}
 
 Series are columns (one list per field, all the same length) so the file stays compact and
 loads straight into a data frame. Missing values are ``null``. Fields are only ever added
@@ -30,6 +39,8 @@ within a version. Version 2 (from version 1): ``laps`` is the lap plan of
 :func:`peloton_export.workout.laps.planned_laps` (the laps of the FIT and TCX files, with timer
 seconds and metres); Peloton's class segments, ``laps`` in version 1, are
 ``class_segments``; ``ascent_m``, ``strokes`` and ``avg_stroke_distance_m`` are added.
+Added in version 2: the lap totals (``calories_kcal``, ``total_work_j``, ``avg_power_w``,
+``avg_cadence_rpm``) and the class summaries of ``class_segments``.
 """
 
 from __future__ import annotations

@@ -11,9 +11,11 @@ What is written, and the limits a user should know about:
   ``Running`` for ``running`` and ``walking``, and ``Other`` for everything else (rowing,
   strength, yoga, meditation, ...): the TCX schema allows only those three values, so
   Strava and Garmin cannot tell a row from a yoga class in a TCX file. Use FIT for those.
-* ``Id`` is the start time in UTC. There is one ``Lap`` per ``workout.laps`` entry (one lap
-  covering the whole workout when there are none); workout calories are split across laps
-  in proportion to lap duration, as whole kilocalories that add up to the total.
+* ``Id`` is the start time in UTC. There is one ``Lap`` per lap of the shared plan
+  (:func:`peloton_export.workout.laps.planned_laps`, the FIT file's laps), starting at the same wall
+  time as FIT's (the gap before a stacked class included); workout calories are split across
+  laps in proportion to timer time, as whole kilocalories that add up to the total, except
+  that a stacked class's lap carries that class's own calories, distance and averages.
 * One ``Trackpoint`` per sample, at the sample's time, joined by offset with the GPS fix of
   the same second (``Position``, ``AltitudeMeters``). GPS fixes without a sample get a
   trackpoint of their own. Trackpoints before the first lap belong to the first lap and
@@ -38,16 +40,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from datetime import timedelta
+from dataclasses import replace
 from typing import TYPE_CHECKING, BinaryIO
 
 from peloton_export import __version__
 from peloton_export.formats._xml import format_utc, format_utc_many, valid_position, xml_text
 from peloton_export.specs import ExportContext
-from peloton_export.workout.laps import lap_plan
+from peloton_export.workout.laps import PlannedLap, planned_laps
 from peloton_export.workout.series import Point, cumulative_distances, iter_points
 from peloton_export.workout.sports import fit_sport
-from peloton_export.workout.stats import Stats, apportion, summarize
+from peloton_export.workout.stats import Stats, summarize
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -116,35 +118,35 @@ def _heart_rate(value: float | None) -> int | None:
 
 
 class _LapPlan:
-    """A lap to write: its times, and the points that fall in it."""
+    """A lap to write: the planned lap, and the points that fall in it."""
 
-    __slots__ = ("points", "start", "total_s", "trigger")
+    __slots__ = ("lap", "points", "trigger")
 
-    def __init__(self, start: datetime, total_s: float, trigger: str) -> None:
-        self.start = start
-        self.total_s = total_s
-        self.trigger = trigger
+    def __init__(self, lap: PlannedLap) -> None:
+        self.lap = lap
+        self.trigger = "Distance" if lap.trigger == "distance" else "Manual"
         self.points: list[int] = []  # indexes into the workout's point list
+
+    @property
+    def start(self) -> datetime:
+        """The lap's start (the shared timeline's wall time of its first active second)."""
+        return self.lap.start
+
+    @property
+    def total_s(self) -> float:
+        """The lap's timer seconds (pauses left out)."""
+        return self.lap.timer_s
 
 
 def _plan_laps(workout: Workout, points: Sequence[Point], strategy: str = "auto") -> list[_LapPlan]:
-    """One plan per lap of :func:`peloton_export.workout.laps.lap_plan` (the FIT file's laps), with
-    each point assigned to a lap."""
-    offsets = [s.offset for s in workout.samples]
-    end = max(max(offsets, default=0), math.ceil(workout.timer_s) if math.isfinite(workout.timer_s) else 0)
-    spans = lap_plan(workout, end, strategy=strategy, family=fit_sport(workout).family)
-    plans = [
-        _LapPlan(
-            workout.start + timedelta(seconds=span.start),
-            float(max(span.end - span.start, 0)),
-            "Distance" if span.trigger == "distance" else "Manual",
-        )
-        for span in spans
-    ]
+    """One plan per lap of :func:`peloton_export.workout.laps.planned_laps` (the FIT file's laps),
+    with each point assigned to a lap by its active offset."""
+    laps = planned_laps(workout, strategy, fit_sport(workout).family)
+    plans = [_LapPlan(lap) for lap in laps]
     k = 0
-    last = len(spans) - 1
+    last = len(laps) - 1
     for i, p in enumerate(points):
-        while k < last and p.offset >= spans[k + 1].start:
+        while k < last and p.offset >= laps[k + 1].start_offset:
             k += 1
         plans[k].points.append(i)
     return plans
@@ -271,6 +273,16 @@ def _readings_xml(s: Sample, running: bool) -> str:
     return buf + "     </Trackpoint>\n"
 
 
+def _with_peloton_averages(stats: Stats, lap: PlannedLap) -> Stats:
+    """``stats`` with a stacked class's own average power and cadence (Peloton's) when known."""
+    changes: dict[str, float] = {}
+    if lap.avg_power_w is not None and stats.max_power_w is not None:
+        changes["avg_power_w"] = lap.avg_power_w
+    if lap.avg_cadence_rpm is not None and stats.max_cadence_rpm is not None:
+        changes["avg_cadence_rpm"] = lap.avg_cadence_rpm
+    return replace(stats, **changes) if changes else stats  # type: ignore[arg-type]
+
+
 def _notes(workout: Workout, title: str) -> str:
     lines = [title] if title else []
     if workout.instructor and workout.instructor not in title:
@@ -292,7 +304,6 @@ def render_tcx(workout: Workout, laps: str = "auto", title: str | None = None) -
     distances = cumulative_distances(points)
     times = format_utc_many([p.time for p in points])
     plans = _plan_laps(workout, points, laps)
-    calories = apportion(workout.calories_kcal or 0.0, [plan.total_s for plan in plans])
     major, minor, build = _version_parts()
 
     out: list[str] = [_HEADER, " <Activities>\n"]
@@ -300,12 +311,15 @@ def render_tcx(workout: Workout, laps: str = "auto", title: str | None = None) -
     distance_before = 0.0
     for n, plan in enumerate(plans):
         lap_samples = [s for s in (points[i].sample for i in plan.points) if s is not None]
-        stats = summarize(lap_samples)
+        stats = _with_peloton_averages(summarize(lap_samples), plan.lap)
         lap_end = next(
             (d for d in (distances[i] for i in reversed(plan.points)) if d is not None),
             distance_before,
         )
-        _lap_xml(out, plan, calories[n], stats, max(lap_end - distance_before, 0.0), running)
+        distance = max(lap_end - distance_before, 0.0)
+        if plan.lap.distance_m is not None and (plan.lap.total_work_j or plan.lap.avg_power_w):
+            distance = plan.lap.distance_m  # a stacked class: its own summary
+        _lap_xml(out, plan, round(plan.lap.calories_kcal or 0.0), stats, distance, running)
         distance_before = max(lap_end, distance_before)
         if plan.points:
             out.append("    <Track>\n")

@@ -68,13 +68,13 @@ from peloton_export.normalize.metrics import (
 )
 from peloton_export.normalize.reconcile import listed_strokes, reconcile_distance, stroke_offsets
 from peloton_export.normalize.strength import read_sets
-from peloton_export.raw import RawWorkout
+from peloton_export.raw import MAX_EPOCH, MIN_EPOCH, RawWorkout
 
 __all__ = ["normalize"]
 
-# Plausible epoch seconds: 2000-01-01 .. 2100-01-01.
-_MIN_EPOCH = 946_684_800
-_MAX_EPOCH = 4_102_444_800
+# Plausible epoch seconds: 2000-01-01 .. 2100-01-01 (the archive's readers use the same).
+_MIN_EPOCH = MIN_EPOCH
+_MAX_EPOCH = MAX_EPOCH
 
 
 def normalize(raw: RawWorkout) -> Workout:
@@ -375,6 +375,7 @@ def _assemble(
         pause_s=_pause(workout),
         ride_id=_ride_id(ride),
         origin=_summary.detect_origin(workout),
+        strava_id=_summary.strava_share(workout),
         units=units or "imperial",
         samples=samples,
         laps=laps,

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from peloton_export.raw import JsonObject, RawWorkout, parse_json_object
+from peloton_export.raw import JsonObject, RawWorkout, epoch_seconds, parse_json_object
 from peloton_export.store.atomic import write_bytes_atomic
 
 ARCHIVE_FORMAT = 1
@@ -154,8 +154,8 @@ class Archive:
             source=str(data.get("source", "unknown")),
             stored_at=str(data.get("stored_at", "")),
             status=data.get("status") if isinstance(data.get("status"), str) else None,
-            start_time=_int_or_none(data.get("start_time")),
-            created_at=_int_or_none(data.get("created_at")),
+            start_time=epoch_seconds(data.get("start_time")),
+            created_at=epoch_seconds(data.get("created_at")),
             has_performance_graph=bool(data.get("has_performance_graph")),
             discipline=data.get("discipline") if isinstance(data.get("discipline"), str) else None,
         )
@@ -209,8 +209,8 @@ class Archive:
             "source": source,
             "stored_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "status": workout.get("status"),
-            "start_time": _int_or_none(workout.get("start_time")),
-            "created_at": _int_or_none(workout.get("created_at")),
+            "start_time": epoch_seconds(workout.get("start_time")),
+            "created_at": epoch_seconds(workout.get("created_at")),
             "discipline": str(workout.get("fitness_discipline") or "").lower() or None,
             "has_performance_graph": graph_ok or (folder / BODY_FILES["performance_graph"]).is_file(),
             "files": sorted(BODY_FILES[k] for k in bodies),
@@ -279,10 +279,3 @@ class Archive:
 
 def _dump(obj: JsonObject) -> bytes:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def _int_or_none(value: object) -> int | None:
-    try:
-        return int(value)  # type: ignore[call-overload,no-any-return]
-    except (TypeError, ValueError, OverflowError):
-        return None

@@ -3,9 +3,9 @@ to the archive, from each entry's ``meta.json`` (``workout.json`` when that is u
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 
+from peloton_export.raw import epoch_seconds
 from peloton_export.results import Selection
 from peloton_export.store.archive import Archive, ArchiveError, EntryMeta
 
@@ -62,10 +62,7 @@ def _start_and_discipline(
         workout = archive.load_body(workout_id, "workout")
     except ArchiveError:
         return None, lambda: None
-    start = workout.get("start_time")
-    start_time = None  # also for NaN or infinity: the export reports the workout alone
-    if isinstance(start, int | float) and not isinstance(start, bool) and math.isfinite(start):
-        start_time = int(start)
+    start_time = epoch_seconds(workout.get("start_time"))  # None for NaN, inf, huge: the export reports it
     recorded = str(workout.get("fitness_discipline") or "").lower() or None
     return start_time, lambda: recorded
 

@@ -38,11 +38,16 @@ def summarize(report: Any) -> CycleResult:
     parts: list[str] = []
     if sync is not None and not getattr(sync, "offline", False):
         counts["new"] = len(sync.new) + len(sync.updated)
-        parts.append(f"{counts['new']} new from Peloton ({sync.requests} requests)")
+        parts.append(
+            f"{counts['new']} new from Peloton ({sync.requests} request{'' if sync.requests == 1 else 's'})"
+        )
     for status in STATUSES:
         counts[status] = report.count(status)
     files = sum(1 for r in report.results for f in r.files if f.status == "exported")
-    parts.append(", ".join(f"{counts[s]} {s}" for s in STATUSES) + f" ({files} files written)")
+    parts.append(
+        ", ".join(f"{counts[s]} {s}" for s in STATUSES)
+        + f" ({files} file{'' if files == 1 else 's'} written)"
+    )
     for result in report.failed:
         log.warning("failed %s: %s", result.workout_id, result.reason)
     for problem in report.problems:

@@ -12,11 +12,14 @@
 The command is the ``peloton-export`` script of the running installation (or ``python -m
 peloton_export``), with the folder variables of the current environment
 (``PELOTON_CONFIG``, ``PELOTON_EXPORT_STATE_DIR``, ...) but never a secret. Formats, sinks
-and the output folder come from the config file, or from arguments given after ``--``.
+and the output folder come from arguments given after ``--``, else the config file, else
+the flags of the last successful run (:mod:`peloton_export.export.choices`), which are then
+written into the service; :func:`unit_arguments` says which, in one line.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import plistlib
 import random
@@ -28,9 +31,17 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from peloton_export.errors import ConfigError, PelotonExportError
+from peloton_export.export.choices import Choices, fill_from_last_run
+from peloton_export.readback import StateFileError, read_state_bytes
+from peloton_export.store.atomic import write_bytes_atomic
+
+if TYPE_CHECKING:
+    from peloton_export.config import Config
+
+log = logging.getLogger("peloton_export.schedule")
 
 Kind = Literal["systemd", "launchd", "cron"]
 KINDS: tuple[Kind, ...] = ("systemd", "launchd", "cron")
@@ -79,6 +90,73 @@ def watch_argv(extra: Sequence[str] = (), python: str = sys.executable) -> list[
     script = Path(python).with_name("peloton-export")
     base = [str(script)] if script.is_file() else [python, "-m", "peloton_export"]
     return [*base, "watch", "--once", *extra]
+
+
+#: Where each kind's job starts, so where a relative ``./exports`` ends up.
+STARTS_IN: dict[Kind, str] = {"systemd": "your home folder", "cron": "your home folder", "launchd": "/"}
+_FLAGS = {"-f": "formats", "--format": "formats", "-o": "output", "--output": "output", "--sink": "sinks"}
+
+
+def parse_flags(args: Sequence[str]) -> tuple[Choices, list[str]]:
+    """The ``-f``/``-o``/``--sink`` values among ``watch`` arguments, and the arguments with
+    a relative output folder made absolute (a job does not start in the current folder)."""
+    formats: list[str] = []
+    sinks: list[str] = []
+    output: Path | None = None
+    out: list[str] = []
+    items = list(args)
+    i = 0
+    while i < len(items):
+        arg = items[i]
+        name, eq, inline = arg.partition("=")
+        kind = _FLAGS.get(name if eq else arg)
+        if kind is None:
+            out.append(arg)
+            i += 1
+            continue
+        if eq:
+            value = inline
+        elif i + 1 < len(items):
+            value = items[i + 1]
+            i += 1
+        else:  # a flag without its value: watch itself says so
+            out.append(arg)
+            break
+        i += 1
+        if kind == "output":
+            output = Path(value).expanduser().absolute()
+            value = str(output)
+        else:
+            (formats if kind == "formats" else sinks).extend(v.strip() for v in value.split(",") if v.strip())
+        out += [f"{name}={value}"] if eq else [arg, value]
+    return Choices(tuple(formats), output, tuple(sinks)), out
+
+
+def unit_arguments(
+    kind: Kind, watch_args: Sequence[str], config: Config, last: Choices | None, config_file: Path
+) -> tuple[list[str], str]:
+    """The ``watch --once`` arguments the job gets and one line saying what it will do.
+
+    Flags given after ``--`` are used as given (a relative ``-o`` made absolute); what they
+    and the config leave open is taken from ``last`` (the last successful run's flags).
+    With nothing at all the line says what the job then does and how to change it.
+    """
+    given, args = parse_flags(watch_args)
+    _, taken = fill_from_last_run(given, config, last)
+    args += taken.argv()
+    command = " ".join(shlex.quote(a) for a in ["peloton-export", "watch", "--once", *args])
+    from_config = [key for key in ("formats", "output_dir", "sinks") if config.get(key)]
+    if not taken.empty:
+        return args, f"The job runs `{command}` ({taken.text()}: the flags of your last run)."
+    if not given.empty or from_config:
+        rest = f"; {', '.join(from_config)} from {config_file}" if from_config else ""
+        return args, f"The job runs `{command}`{rest}."
+    return args, (
+        f"The job runs `{command}`: no -f, -o or --sink, none in the config and no earlier run, so it"
+        f" writes every format into ./exports of the folder it starts in ({STARTS_IN[kind]}). To"
+        f" choose: `peloton-export schedule {kind} -- -f tcx -o ~/workouts`, or set formats and"
+        f" output_dir in {config_file}."
+    )
 
 
 def service_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -238,23 +316,72 @@ def without_ours(crontab: str) -> list[str]:
     return [line for line in crontab.splitlines() if not line.rstrip().endswith(CRON_MARKER)]
 
 
+#: The largest installed service file read back (ours are under 2 kB).
+MAX_SERVICE_FILE_BYTES = 256 * 1024
+
+
+def is_ours(kind: Kind, path: Path, text: str) -> bool:
+    """Whether ``text`` (the file at ``path``) is a service file peloton-export wrote: a
+    systemd unit whose description names ``peloton-export``, a plist whose ``Label`` is
+    :data:`LAUNCHD_LABEL`."""
+    if kind == "launchd":
+        try:
+            agent = plistlib.loads(text.encode("utf-8"))
+        except Exception:  # plistlib raises several types for a damaged file
+            return False
+        return isinstance(agent, dict) and agent.get("Label") == LAUNCHD_LABEL
+    if path.suffix == ".timer":
+        return "Description=Run peloton-export once a day" in text.splitlines()
+    return any(line.startswith("Description=") and "peloton-export" in line for line in text.splitlines())
+
+
+def read_installed(kind: Kind, path: Path) -> str | None:
+    """The text of the service file installed at ``path`` (``None``: there is none).
+
+    :raises PelotonExportError: ``path`` is a FIFO, device, socket, folder or dangling
+        symlink, larger than :data:`MAX_SERVICE_FILE_BYTES`, or not UTF-8 (one line, with
+        the fix: remove it).
+    """
+    try:
+        data = read_state_bytes(path, limit=MAX_SERVICE_FILE_BYTES)
+        return None if data is None else data.decode("utf-8")
+    except StateFileError as exc:
+        raise PelotonExportError(f"the service file {exc}; remove it and try again") from None
+    except UnicodeDecodeError:
+        raise PelotonExportError(
+            f"the service file {path} is not UTF-8 text; remove it and try again"
+        ) from None
+
+
 def install(kind: Kind, files: Sequence[ServiceFile]) -> list[str]:
-    """Write ``files`` (or the crontab line); returns what was written, one line each."""
+    """Write ``files`` (or the crontab line); returns what was written, one line each.
+
+    A file already there is replaced (atomically) only when it is a regular file; another
+    program's file of the same name is replaced too (its name is ours), a FIFO, device,
+    folder or dangling symlink is refused (:func:`read_installed`).
+    """
     if kind == "cron":
         lines = without_ours(read_crontab()) + [f.content.rstrip("\n") for f in files]
         write_crontab("\n".join(lines) + "\n")
         return ["the user's crontab (1 line)"]
+    for item in files:
+        assert item.path is not None
+        read_installed(kind, item.path)  # checked before anything is written
     written = []
     for item in files:
         assert item.path is not None
-        item.path.parent.mkdir(parents=True, exist_ok=True)
-        item.path.write_text(item.content, encoding="utf-8")
+        if read_installed(kind, item.path) != item.content:
+            write_bytes_atomic(item.path, item.content.encode("utf-8"))
         written.append(str(item.path))
     return written
 
 
 def uninstall(kind: Kind, files: Sequence[ServiceFile]) -> list[str]:
-    """Remove what :func:`install` wrote; returns what was removed."""
+    """Remove what :func:`install` wrote; returns what was removed.
+
+    Only a file that is ours (:func:`is_ours`) is removed; another program's file of the
+    same name is kept, with a warning.
+    """
     if kind == "cron":
         current = read_crontab()
         kept = without_ours(current)
@@ -264,7 +391,14 @@ def uninstall(kind: Kind, files: Sequence[ServiceFile]) -> list[str]:
         return ["the peloton-export line of the user's crontab"]
     removed = []
     for item in files:
-        if item.path is not None and item.path.exists():
-            item.path.unlink()
-            removed.append(str(item.path))
+        if item.path is None:
+            continue
+        text = read_installed(kind, item.path)
+        if text is None:
+            continue
+        if not is_ours(kind, item.path, text):
+            log.warning("%s was not written by peloton-export; left as it is", item.path)
+            continue
+        item.path.unlink(missing_ok=True)
+        removed.append(str(item.path))
     return removed

@@ -3,7 +3,10 @@
 Heart rate: Peloton's own zones (``Workout.heart_rate_zones``). When Peloton reports the
 time spent in each zone, those durations are used as they are; otherwise the time is
 counted from the samples with Peloton's zone bounds. The high boundary of each zone is its
-``max_bpm`` (the last zone's is the workout's max heart rate, or 254).
+``max_bpm``; a top zone without one ends at the user's max heart rate
+(``Workout.max_heart_rate_bpm``). When a bound is not in the data (Peloton's
+``effort_zones`` give seconds only), the boundaries are ``None`` and left out of the file:
+never made up.
 
 Power: Peloton's seven power zones as fractions of FTP (``Workout.ftp_w``): Z1 up to 55 %,
 Z2 up to 75 %, Z3 up to 90 %, Z4 up to 105 %, Z5 up to 120 %, Z6 up to 150 %, Z7 above.
@@ -19,7 +22,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from peloton_export.model import Sample, Workout
+from peloton_export.model import HeartRateZone, Sample, Workout
 
 __all__ = ["POWER_ZONE_FRACTIONS", "ZoneTimes", "heart_rate_zone_times", "power_zone_times"]
 
@@ -29,10 +32,11 @@ MAX_SAMPLE_WEIGHT_S = 5
 
 @dataclass(frozen=True, slots=True)
 class ZoneTimes:
-    """Seconds spent in each zone and each zone's high boundary (bpm or watts)."""
+    """Seconds spent in each zone and each zone's high boundary (bpm or watts; ``None``
+    when the data gives no bounds)."""
 
     seconds: tuple[float, ...]
-    high_boundaries: tuple[int, ...]
+    high_boundaries: tuple[int, ...] | None
 
 
 def _weights(samples: Sequence[Sample]) -> list[int]:
@@ -65,17 +69,14 @@ def heart_rate_zone_times(workout: Workout) -> ZoneTimes | None:
     zones = sorted(workout.heart_rate_zones, key=lambda z: z.number)
     if not zones:
         return None
-    max_hr = workout.max_heart_rate_bpm
-    top = int(min(max(max_hr if max_hr and math.isfinite(max_hr) else 254, 1), 254))
-    highs: list[int] = []
-    for zone in zones:
-        high = zone.max_bpm if zone.max_bpm is not None and math.isfinite(zone.max_bpm) else top
-        highs.append(int(min(max(round(high), 1), 254)))
+    highs = _high_boundaries(zones, workout.max_heart_rate_bpm)
     if all(z.duration_s is not None for z in zones):
         seconds = tuple(_seconds(z.duration_s) for z in zones)
         if sum(seconds) <= 0:
             return None
-        return ZoneTimes(seconds, tuple(highs))
+        return ZoneTimes(seconds, highs)
+    if highs is None:
+        return None  # no durations and no bounds to count the samples with
     samples = sorted(
         (s for s in workout.samples if s.heart_rate_bpm and math.isfinite(s.heart_rate_bpm)),
         key=lambda s: s.offset,
@@ -86,6 +87,27 @@ def heart_rate_zone_times(workout: Workout) -> ZoneTimes | None:
     # n zones: n - 1 inner boundaries; readings above the last zone's high stay in it
     counted = _count(pairs, [float(h) for h in highs[:-1]])
     return ZoneTimes(tuple(counted), tuple(highs))
+
+
+def _bpm_bound(value: float | None) -> int | None:
+    """A heart rate FIT's ``hr_zone_high_boundary`` can hold (1-254 bpm), else ``None``."""
+    if value is None or not math.isfinite(value) or not 1 <= value <= 254.4:
+        return None
+    return round(value)
+
+
+def _high_boundaries(zones: Sequence[HeartRateZone], max_hr: float | None) -> tuple[int, ...] | None:
+    """Each zone's ``max_bpm`` (the top zone's: the user's max heart rate when it has none),
+    or ``None`` when any bound is missing from the data."""
+    highs: list[int] = []
+    for i, zone in enumerate(zones):
+        high = _bpm_bound(zone.max_bpm)
+        if high is None and i == len(zones) - 1:
+            high = _bpm_bound(max_hr)
+        if high is None:
+            return None
+        highs.append(high)
+    return tuple(highs)
 
 
 def power_zone_times(workout: Workout) -> ZoneTimes | None:

@@ -102,3 +102,15 @@ def test_a_typo_at_the_prompt_says_to_type_it_again(
     assert code == 1 and posts == 1
     assert "rejected the email or password you typed" in out and "[peloton]" not in out, out
     assert "run `peloton-export login` again" in out
+
+
+def test_each_typo_says_how_many_retries_are_left_and_the_last_says_none(
+    env: FakePeloton, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli_sync, "_interactive", lambda: True)
+    outs = [login(env, "typo")[1] for _ in range(3)]
+    assert "(2 more tries before the login cooldown holds)" in outs[0], outs[0]
+    assert "(1 more try before the login cooldown holds)" in outs[1], outs[1]
+    assert "that was the last retry allowed at once: the login cooldown holds until" in outs[2], outs[2]
+    assert "--ignore-cooldown" in outs[2] and "more tr" not in outs[2]
+    assert not any("a few typos" in out for out in outs)

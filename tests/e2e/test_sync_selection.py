@@ -274,7 +274,11 @@ def _readme_ini_blocks() -> list[str]:
 
 @pytest.mark.parametrize("index", range(2))
 def test_the_readme_config_examples_load_without_warnings_and_run(
-    index: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    index: int,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    private_home: Path,
 ) -> None:
     from peloton_export.config import load_config
 
@@ -291,6 +295,8 @@ def test_the_readme_config_examples_load_without_warnings_and_run(
     assert cli("--demo", "--limit", "1", "-f", "json", "-o", str(tmp_path / "o")) == 0
     warnings = [r.getMessage() for r in caplog.records if r.name == "peloton_export.config"]
     assert not warnings, warnings
+    if "path = ~/Sync/workouts" in blocks[index]:  # the directory sink: into the test's own HOME
+        assert list((private_home / "Sync" / "workouts").rglob("*.json")), "the directory sink wrote nothing"
 
 
 @pytest.mark.parametrize(

@@ -58,7 +58,8 @@ def test_some_workout_failed_exit_1(
     [
         (
             ["-f", "tcxx"],
-            "unknown format 'tcxx'; choose one of: csv, csv-sets, fit, gpx, html, json, parquet, tcx",
+            "unknown format 'tcxx' (did you mean 'tcx'?); "
+            "choose one of: csv, csv-sets, fit, gpx, html, json, parquet, tcx",
         ),
         (["--since", "last tuesday"], "expected a date like 2026-01-31"),
         (["--option", "novalue"], "expected KEY=VALUE"),

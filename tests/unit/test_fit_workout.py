@@ -118,12 +118,21 @@ def _assert_laps_align(workout: Workout, decoded: object) -> None:
 
     if lap_strategy(workout) not in ("target", "auto"):
         return  # distance laps (running, walking) or segments (Row): steps follow the class
+    from peloton_export.workout.laps import planned_laps
+
     laps = decoded.garmin["lap_mesgs"]  # type: ignore[attr-defined]
     spans = step_spans(workout)
-    assert len(laps) == len(spans)
-    assert [round(lap["total_timer_time"]) for lap in laps[1:-1]] == [s.end - s.start for s in spans[1:-1]]
-    # each lap names its step, as Garmin Connect links laps to steps (and the leading exporter does)
-    assert [lap.get("wkt_step_index") for lap in laps] == list(range(len(spans)))
+    planned = planned_laps(workout)
+    assert len(laps) == len(planned) <= len(spans)
+    # laps are steps, some short ones folded into a neighbour: every lap starts at a step
+    starts = [s.start for s in spans]
+    assert all(lap.start_offset in starts for lap in planned)
+    # a lap that is exactly a step names it, as Garmin Connect links laps to steps
+    index = {(s.start, s.end): i for i, s in enumerate(spans)}
+    assert [lap.get("wkt_step_index") for lap in laps] == [
+        index.get((p.start_offset, p.end_offset)) for p in planned
+    ]
+    assert sum(lap.get("wkt_step_index") is not None for lap in laps) >= len(laps) // 2
 
 
 def test_cadence_steps_equal_the_class_targets_with_open_gaps() -> None:

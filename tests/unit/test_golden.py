@@ -2,10 +2,10 @@
 
 The inputs are checked in beside the expected outputs, ``tests/golden/<kind>/input/`` (raw
 bodies, archive layout); this test reads them and never runs the generator, so a diff here
-is a writer (or normalizer) change. ``tests/test_synth_files.py`` checks, separately, that
+is a writer (or normalizer) change. ``tests/unit/test_synth_files.py`` checks, separately, that
 the generator still reproduces the inputs.
 
-Run ``pytest tests/test_golden.py --update-golden`` to rewrite the expected outputs after an
+Run ``pytest tests/unit/test_golden.py --update-golden`` to rewrite the expected outputs after an
 intended change, and review the diff.
 """
 

@@ -213,7 +213,8 @@ def test_peloton_s_averages_win_in_every_format(fixtures_dir: Path, tmp_path: Pa
         assert (parquet["avg_power_w"], parquet["avg_cadence_rpm"]) == (power, cadence)
         page = render_page(workout, "page.html")
         assert re.search(rf"<dt>Avg output</dt><dd>{power} W</dd>", page)
-        assert re.search(rf"<dt>Avg cadence</dt><dd>{cadence} rpm</dd>", page)
+        tile = "Avg stroke rate</dt><dd>{} spm" if workout is row else "Avg cadence</dt><dd>{} rpm"
+        assert re.search(rf"<dt>{tile.format(cadence)}</dd>", page)  # issue 23: the Row's unit is spm
 
 
 def test_laps_and_fit_laps_together_give_one_plan(fixtures_dir: Path, tmp_path: Path) -> None:

@@ -166,7 +166,8 @@ def test_unwritable_output_folder_fails_with_a_clear_reason(
 def test_unknown_format_or_sink_lists_the_choices(host: PluginHost) -> None:
     with pytest.raises(
         ConfigError,
-        match="unknown format 'tcxx'; choose one of: csv, csv-sets, fit, gpx, html, json, parquet, tcx",
+        match=r"unknown format 'tcxx' \(did you mean 'tcx'\?\); "
+        "choose one of: csv, csv-sets, fit, gpx, html, json, parquet, tcx",
     ):
         resolve_formats(host, ["tcxx"])
     with pytest.raises(ConfigError, match="unknown sink 'nope'; choose one of: directory"):

@@ -38,9 +38,15 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def cli(*args: str) -> tuple[int, str]:
+    """Exit code and standard output (the printed files; what the job does goes to stderr)."""
+    code, out, _ = cli_err(*args)
+    return code, out
+
+
+def cli_err(*args: str) -> tuple[int, str, str]:
     runner = CliRunner()
     result = runner.invoke(build_cli(create_host(entry_points=False)), list(args), catch_exceptions=False)
-    return result.exit_code, result.output
+    return result.exit_code, result.stdout, result.stderr
 
 
 def test_watch_command_is_the_installed_script() -> None:

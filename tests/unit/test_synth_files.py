@@ -3,7 +3,7 @@
 A failure here is a *generator* change (``peloton_export/testing/synth``). If it is intended,
 rewrite the files with ``python -m peloton_export.testing.synth write-demo
 peloton_export/data/demo --replace`` and ``write-golden tests/golden --replace``, then run
-``tests/test_golden.py`` (a writer change shows up there, separately).
+``tests/unit/test_golden.py`` (a writer change shows up there, separately).
 """
 
 from __future__ import annotations

@@ -50,9 +50,10 @@ from peloton_export.model import GpsPoint, Sample, Workout
 from peloton_export.sinkkit.templates import activity_title
 from peloton_export.specs import ExportContext
 from peloton_export.workout.lap_spans import LapSpan
-from peloton_export.workout.laps import lap_plan
+from peloton_export.workout.laps import PlannedLap, Timeline, planned_laps
+from peloton_export.workout.laps import timeline as timeline_of
 from peloton_export.workout.sports import SportChoice, fit_sport
-from peloton_export.workout.stats import Stats, apportion, summarize
+from peloton_export.workout.stats import Stats, summarize
 from peloton_export.workout.totals import ascent_descent, integrated_strokes
 from peloton_export.workout.zones import heart_rate_zone_times, power_zone_times
 
@@ -61,7 +62,6 @@ __all__ = ["FitOptions", "Message", "build_messages", "encode_workout", "serial_
 Message = tuple[str, dict[str, object]]
 log = logging.getLogger("peloton_export.fit.encode")
 
-PAUSE_DRIFT_S = 2.0
 SEMICIRCLES_PER_DEGREE = 2**31 / 180.0
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -176,66 +176,6 @@ class _Cleaner:
             return s
         self.dropped.update(bad.keys())
         return replace(s, **bad)  # type: ignore[arg-type]
-
-
-@dataclass(frozen=True, slots=True)
-class _Timeline:
-    """Wall-clock times of the workout: start, pauses, end of active time, end."""
-
-    start: datetime
-    pauses: tuple[tuple[datetime, datetime], ...]
-    stop: datetime
-    end: datetime
-    drift: tuple[tuple[int, float], ...]  # (offset, wall - offset seconds) where it changes
-
-    def at(self, offset: int) -> datetime:
-        """Wall-clock time of an active second."""
-        shift = 0.0
-        for at_offset, value in self.drift:
-            if at_offset > offset:
-                break
-            shift = value
-        return self.start + timedelta(seconds=offset + shift)
-
-    def timer_between(self, a: datetime, b: datetime) -> float:
-        """Seconds the timer ran between ``a`` and ``b``."""
-        b = min(b, self.stop)
-        if b <= a:
-            return 0.0
-        total = (b - a).total_seconds()
-        for p0, p1 in self.pauses:
-            overlap = (min(b, p1) - max(a, p0)).total_seconds()
-            if overlap > 0:
-                total -= overlap
-        return max(total, 0.0)
-
-
-def _timeline(workout: Workout, points: Sequence[tuple[datetime, int]]) -> _Timeline:
-    """Find pauses: the wall clock running ahead of the active offsets by 2 s or more.
-
-    A pause of ``jump`` seconds before a point at ``time`` is ``[time - jump, time)``, so the
-    active seconds between the two points stay on the timer.
-    """
-    start = workout.start
-    pauses: list[tuple[datetime, datetime]] = []
-    drift: list[tuple[int, float]] = []
-    previous_drift: float | None = None
-    for time, offset in points:
-        current = (time - start).total_seconds() - offset
-        if previous_drift is not None and current - previous_drift >= PAUSE_DRIFT_S:
-            jump = current - previous_drift
-            pauses.append((time - timedelta(seconds=jump), time))
-            drift.append((offset, current))
-        if previous_drift is None or current - previous_drift >= PAUSE_DRIFT_S:
-            previous_drift = current
-    last_drift = previous_drift or 0.0
-    last_offset = points[-1][1] if points else 0
-    active_end = max(float(last_offset), workout.timer_s if _finite(workout.timer_s) else 0.0)
-    stop = start + timedelta(seconds=active_end + last_drift)
-    if points:
-        stop = max(stop, points[-1][0])
-    end = max(workout.end, stop)
-    return _Timeline(start, tuple(pauses), stop, end, tuple(drift))
 
 
 def _round(value: float | None) -> int | None:
@@ -417,12 +357,13 @@ def _zone_messages(workout: Workout, when: datetime) -> list[dict[str, object]]:
     mesg: dict[str, object] = {"timestamp": when, "reference_mesg": "session", "reference_index": 0}
     if hr is not None:
         mesg["time_in_hr_zone"] = [min(s, 4_294_967.0) for s in hr.seconds]
-        mesg["hr_zone_high_boundary"] = list(hr.high_boundaries)
-        mesg["hr_calc_type"] = "custom"
+        if hr.high_boundaries is not None:  # only bounds the data gives (optional fields)
+            mesg["hr_zone_high_boundary"] = list(hr.high_boundaries)
+            mesg["hr_calc_type"] = "custom"
         mesg["max_heart_rate"] = _int_within(workout.max_heart_rate_bpm, 1, 254)
     if power is not None and workout.ftp_w:
         mesg["time_in_power_zone"] = [min(s, 4_294_967.0) for s in power.seconds]
-        mesg["power_zone_high_boundary"] = list(power.high_boundaries)
+        mesg["power_zone_high_boundary"] = list(power.high_boundaries or ())
         mesg["pwr_calc_type"] = "percent_ftp"
         mesg["functional_threshold_power"] = _int_within(workout.ftp_w, 1, 65534)
     out.append(mesg)
@@ -467,7 +408,7 @@ class _Activity:
     samples: list[Sample]  # cleaned, in offset order
     rows: list[_Row]  # the record messages, in file order
     max_distance: float | None  # the largest record distance (m)
-    timeline: _Timeline
+    timeline: Timeline
 
     @property
     def running(self) -> bool:
@@ -485,7 +426,7 @@ def _prepare(workout: Workout, sport: SportChoice, logger: logging.Logger) -> _A
         logger.warning(
             "workout %s: left out of the FIT records values no FIT field can hold: %s", workout.id, detail
         )
-    timeline = _timeline(workout, [(t, o) for t, o, _ in rows])
+    timeline = timeline_of(workout)
     return _Activity(workout, sport, samples, rows, max_distance, timeline)
 
 
@@ -557,27 +498,21 @@ def _sets(
 
 
 def _lap_messages(activity: _Activity, options: FitOptions) -> list[Message]:
-    """One ``lap`` per span of the lap strategy; the first starts at the start, the last ends at the end.
+    """One ``lap`` per lap of the shared plan (:func:`peloton_export.workout.laps.planned_laps`: its
+    times and calories; a stacked class's own work, distance and averages).
 
     A lap that is exactly a workout step's span names it (``wkt_step_index``), as Garmin
     Connect links laps to the class's steps (see :mod:`peloton_export.formats.fit.workout`)."""
-    workout, timeline, samples = activity.workout, activity.timeline, activity.samples
-    last_offset = max([o for _, o, _ in activity.rows], default=0)
-    active_end = max(last_offset, math.ceil(workout.timer_s) if _finite(workout.timer_s) else 0)
-    spans: list[LapSpan] = lap_plan(workout, active_end, strategy=options.laps, family=activity.sport.family)
-    bounds = [(timeline.at(span.start), timeline.at(span.end)) for span in spans]
-    bounds[0] = (timeline.start, bounds[0][1])
-    bounds[-1] = (bounds[-1][0], timeline.end)
-    calories = apportion(
-        _within(workout.calories_kcal, 0, 1e6) or 0.0, [(b - a).total_seconds() for a, b in bounds]
-    )
+    workout, samples = activity.workout, activity.samples
+    planned = planned_laps(workout, options.laps, activity.sport.family)
     distance_before = 0.0
     offsets = [s.offset for s in samples]
     steps = {(step.start, step.end): i for i, step in enumerate(step_spans(workout))}
     messages: list[Message] = []
-    for index, span in enumerate(spans):
-        last = index == len(spans) - 1
-        lo = 0 if index == 0 else bisect_left(offsets, span.start)
+    for plan in planned:
+        span = LapSpan(plan.start_offset, plan.end_offset, plan.trigger, plan.strategy)
+        last = plan.index == len(planned) - 1
+        lo = 0 if plan.index == 0 else bisect_left(offsets, span.start)
         hi = len(samples) if last else bisect_left(offsets, span.end)
         lap_samples = samples[lo:hi]
         stats = summarize(lap_samples, distance_start_m=distance_before)
@@ -585,7 +520,9 @@ def _lap_messages(activity: _Activity, options: FitOptions) -> list[Message]:
         distance = max(max(distances) - distance_before, 0.0) if distances else None
         if distances:
             distance_before = max(distance_before, max(distances))
-        lap = _Lap(index, span, bounds[index][0], bounds[index][1], last, distance, calories[index], stats)
+        if plan.total_work_j is not None or plan.avg_power_w is not None:  # a stacked class
+            distance = _within(plan.distance_m, 0, 42_949_672.9) if plan.distance_m is not None else distance
+        lap = _Lap(plan.index, span, plan, last, distance, stats)
         fields = _lap_fields(activity, lap)
         fields["wkt_step_index"] = steps.get((span.start, span.end))  # the step this lap is
         messages.append(("lap", fields))
@@ -607,20 +544,29 @@ def _lap_distances(workout: Workout, lap_samples: Sequence[Sample], span: LapSpa
 
 @dataclass(frozen=True, slots=True)
 class _Lap:
-    """One lap to write: its span, wall-clock bounds, distance (m), calories (kcal), stats."""
+    """One lap to write: its span, its planned lap (times, calories, a class's own totals),
+    distance (m) and stats."""
 
     index: int
     span: LapSpan
-    start: datetime
-    end: datetime
+    plan: PlannedLap
     last: bool
     distance_m: float | None
-    calories_kcal: float
     stats: Stats
+
+    @property
+    def start(self) -> datetime:
+        """The lap's first wall-clock second."""
+        return self.plan.start
+
+    @property
+    def end(self) -> datetime:
+        """The lap's end (the next lap's start; the workout's end for the last)."""
+        return self.plan.end
 
 
 def _lap_fields(activity: _Activity, lap: _Lap) -> dict[str, object]:
-    workout, sport = activity.workout, activity.sport
+    sport = activity.sport
     timer = activity.timeline.timer_between(lap.start, lap.end)
     fields: dict[str, object] = {
         "message_index": lap.index,
@@ -631,7 +577,8 @@ def _lap_fields(activity: _Activity, lap: _Lap) -> dict[str, object]:
         "total_elapsed_time": (lap.end - lap.start).total_seconds(),
         "total_timer_time": timer,
         "total_distance": lap.distance_m,
-        "total_calories": _int_within(lap.calories_kcal, 0, 65534) if workout.calories_kcal else None,
+        "total_calories": _int_within(lap.plan.calories_kcal, 0, 65534),
+        "total_work": _int_within(lap.plan.total_work_j, 0, 4_294_967_294),
         "avg_speed": _avg_speed(lap.distance_m, timer, lap.stats),
         "lap_trigger": "session_end" if lap.last and lap.span.trigger == "session_end" else lap.span.trigger,
         "sport": sport.sport,
@@ -639,6 +586,7 @@ def _lap_fields(activity: _Activity, lap: _Lap) -> dict[str, object]:
         **_summary_fields(lap.stats, activity.running),
     }
     fields["enhanced_avg_speed"] = fields["avg_speed"]
+    fields.update(_peloton_averages_of(lap.plan.avg_power_w, lap.plan.avg_cadence_rpm, activity.running))
     return fields
 
 
@@ -684,11 +632,16 @@ def _session(activity: _Activity, num_laps: int) -> dict[str, object]:
 def _peloton_averages(workout: Workout, running: bool) -> dict[str, object]:
     """Peloton's own average power and cadence (``average_summaries``), which win over the
     samples' means (:mod:`peloton_export.workout.totals`); nothing when Peloton gives none."""
+    return _peloton_averages_of(workout.avg_power_w, workout.avg_cadence_rpm, running)
+
+
+def _peloton_averages_of(power: float | None, cadence: float | None, running: bool) -> dict[str, object]:
+    """``avg_power`` (W) and ``avg_cadence`` (strides per minute when running) of Peloton's."""
     fields: dict[str, object] = {}
-    if workout.avg_power_w is not None:
-        fields["avg_power"] = _int_within(workout.avg_power_w, 0, 65534)
-    if workout.avg_cadence_rpm is not None:
-        fields["avg_cadence"] = _int_within(workout.avg_cadence_rpm / (2.0 if running else 1.0), 0, 254)
+    if power is not None:
+        fields["avg_power"] = _int_within(power, 0, 65534)
+    if cadence is not None:
+        fields["avg_cadence"] = _int_within(cadence / (2.0 if running else 1.0), 0, 254)
     return {k: v for k, v in fields.items() if v is not None}
 
 

@@ -6,9 +6,10 @@ Garmin Connect names an uploaded activity from ``workout.wkt_name`` and, when th
 * ``workout``: ``wkt_name`` is the activity title (:func:`peloton_export.sinkkit.templates.
   activity_title`), ``sport``/``sub_sport`` those of the session, ``num_valid_steps`` the
   number of steps (0 for a class without targets: the title still reaches Garmin Connect).
-* ``workout_step``: one per target span of the class, the same spans as the ``target`` lap
-  strategy of :mod:`peloton_export.workout.lap_spans`, so with ``fit.laps=auto`` (the default) or
-  ``target`` every step has exactly one lap. Spans without targets (a warm-up before the
+* ``workout_step``: one per target span of the class as Peloton set it (count and start
+  offsets; :func:`step_spans`). The ``target`` laps may fold a span under
+  :data:`peloton_export.workout.laps.MIN_LAP_S` into a neighbour; a lap that is exactly a step
+  names it (``lap.wkt_step_index``). Spans without targets (a warm-up before the
   first target, a gap, the time after the last) are ``open`` steps. Durations are
   ``time`` steps in active (pedaling) seconds: Peloton's target offsets are already shifted
   to the pedaling start by the normalizer.
@@ -16,18 +17,21 @@ Garmin Connect names an uploaded activity from ``workout.wkt_name`` and, when th
   the primary ``cadence`` target with ``custom_target_value_low/high``; speed (m/s) is the
   primary ``speed`` target when there is no cadence target, else the secondary target.
   FIT has no custom range for resistance or incline, so those (and any other metric) are
-  named in ``wkt_step_name`` only, e.g. ``"cadence 80-90 rpm, resistance 35-45 %"``.
+  named in ``wkt_step_name`` only, e.g. ``"cadence 80-90 rpm, resistance 32.5-40 %"``, with
+  Peloton's decimals (up to two) and speed in the user's unit (mph or km/h).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from itertools import pairwise
 
 from peloton_export.model import TargetRange, Workout
 from peloton_export.workout.lap_spans import LapSpan
-from peloton_export.workout.laps import lap_plan
+from peloton_export.workout.laps import active_end
 from peloton_export.workout.sports import SportChoice
+from peloton_export.workout.units import METRES_PER_MILE
 
 __all__ = ["step_spans", "workout_messages"]
 
@@ -37,26 +41,27 @@ _RUNNING = frozenset({"running", "walking"})
 
 
 def _active_end(workout: Workout) -> int:
-    last = max((s.offset for s in workout.samples), default=0)
-    timer = math.ceil(workout.timer_s) if math.isfinite(workout.timer_s) else 0
-    return max(last, timer, 1)
+    """The end of the last step: the laps' last active second (at least 1)."""
+    return max(active_end(workout), 1)
 
 
 def step_spans(workout: Workout) -> list[LapSpan]:
     """The spans ``[start, end)`` (active seconds) of the steps; empty without targets.
 
-    The same spans as the laps of the ``target`` strategy in the shared lap plan
-    (:func:`peloton_export.workout.laps.lap_plan`, short laps merged); one span over the whole
-    class when its targets never change.
+    One step per target span as Peloton set it (``target_metrics``: its offsets, both ends
+    inclusive), however short and even when its values equal the span before; where
+    spans of different metrics overlap, a step starts wherever any of them starts or ends.
+    The time no target covers (before the first, between two, after the last) is an open
+    step. Unlike the laps (:func:`peloton_export.workout.laps.lap_plan`), nothing is merged.
     """
-
     if not workout.targets:
         return []
     end = _active_end(workout)
-    spans = lap_plan(workout, end, strategy="target")
-    if spans and spans[0].strategy == "target":
-        return spans
-    return [LapSpan(0, end, "fitness_equipment", "target")]
+    bounds = {0, end}
+    for t in workout.targets:
+        bounds.update(b for b in (t.start_offset, t.end_offset + 1) if 0 < b < end)
+    edges = sorted(bounds)
+    return [LapSpan(a, b, "fitness_equipment", "target") for a, b in pairwise(edges)]
 
 
 def _ranges(targets: Sequence[TargetRange], start: int) -> dict[str, tuple[float, float]]:
@@ -70,12 +75,22 @@ def _ranges(targets: Sequence[TargetRange], start: int) -> dict[str, tuple[float
     return ranges
 
 
-def _describe(ranges: dict[str, tuple[float, float]]) -> str:
+def _decimals(value: float) -> str:
+    """``value`` with the decimals it has (up to two): ``1.5``, ``2``, ``4.25``."""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def _describe(ranges: dict[str, tuple[float, float]], units: str = "imperial") -> str:
+    """The step name: each metric's range as Peloton set it (its decimals kept; speed in the
+    user's own unit, mph or km/h, as Peloton shows it)."""
     parts = []
     for metric, (low, high) in ranges.items():
-        digits = 1 if metric == "speed" else 0
-        text = f"{low:.{digits}f}" if low == high else f"{low:.{digits}f}-{high:.{digits}f}"
         unit = _UNITS.get(metric, "")
+        if metric == "speed":
+            per_hour = 3600 / (METRES_PER_MILE if units == "imperial" else 1000.0)
+            low, high, unit = low * per_hour, high * per_hour, ("mph" if units == "imperial" else "km/h")
+        text = _decimals(low) if low == high else f"{_decimals(low)}-{_decimals(high)}"
         parts.append(f"{metric.replace('_', ' ')} {text}{' ' + unit if unit else ''}")
     return ", ".join(parts)[:_STEP_NAME_LIMIT]
 
@@ -154,7 +169,7 @@ def workout_messages(workout: Workout, title: str, sport: SportChoice) -> list[t
         ranges = _ranges(workout.targets, span.start)
         step: dict[str, object] = {
             "message_index": index,
-            "wkt_step_name": _describe(ranges) or None,
+            "wkt_step_name": _describe(ranges, workout.units) or None,
             "duration_type": "time",
             "duration_value": (span.end - span.start) * 1000,
             "intensity": _intensity(index, len(spans), bool(ranges)),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from peloton_export.formats.report.display import DASH, Units, duration, number, ok
 from peloton_export.formats.report.facts import workout_facts
@@ -21,10 +21,14 @@ from peloton_export.formats.report.style import CSS
 from peloton_export.formats.report.svg import Band, Zone, bar_chart, esc, line_chart, track_map
 from peloton_export.model import Sample, TargetRange, Workout
 from peloton_export.workout.disciplines import display_discipline
+from peloton_export.workout.laps import planned_laps
 from peloton_export.workout.stats import samples_between, summarize
-from peloton_export.workout.timeutil import local_time
+from peloton_export.workout.timeutil import iso_utc, local_time
 from peloton_export.workout.totals import session_totals
 from peloton_export.workout.zones import POWER_ZONE_FRACTIONS, heart_rate_zone_times, power_zone_times
+
+if TYPE_CHECKING:
+    from peloton_export.insights.cues import ClassCues
 
 #: The page's Content-Security-Policy: inline styles only; no script, font, image or fetch.
 PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
@@ -95,8 +99,9 @@ def _hr_zones(workout: Workout) -> list[Zone]:
     return zones
 
 
-def charts(workout: Workout, units: Units) -> list[str]:
-    """The ``<figure>`` of every metric the workout recorded, in a fixed order."""
+def charts(workout: Workout, units: Units, cues: ClassCues | None = None) -> list[str]:
+    """The ``<figure>`` of every metric the workout recorded, in a fixed order; ``cues``
+    (class cues in watts) shade the output chart."""
     samples = workout.samples
     span = workout.timer_s if ok(workout.timer_s) and workout.timer_s > 0 else 0.0
     if samples:
@@ -110,6 +115,8 @@ def charts(workout: Workout, units: Units) -> list[str]:
             return
         bands = kw.get("bands") or []
         note = f"{unit}; shaded: the class target" if bands else unit
+        if bands and metric == "power":
+            note = f"{unit}; shaded: the class's cadence and resistance cues in watts on this bike"
         if kw.get("zones"):
             note = f"{unit}; shaded: heart-rate zones"
         out.append(
@@ -120,11 +127,14 @@ def charts(workout: Workout, units: Units) -> list[str]:
             )
         )
 
-    add("power", "Output", "W", _series(samples, lambda s: s.power_w), y_floor=0.0)
+    power_bands = (
+        [Band(c.start_offset, c.end_offset, c.asked_low_w, c.asked_high_w) for c in cues.cues] if cues else []
+    )
+    add("power", "Output", "W", _series(samples, lambda s: s.power_w), y_floor=0.0, bands=power_bands)
     add(
         "cadence",
-        "Cadence",
-        "rpm" if workout.discipline not in ("rowing", "caesar") else "spm",
+        "Stroke rate" if _rowing(workout) else "Cadence",
+        "rpm" if workout.discipline not in ("rowing", "caesar", "running", "walking") else "spm",
         _series(samples, lambda s: s.cadence_rpm),
         bands=_bands(workout.targets, "cadence", lambda v: v),
         y_floor=0.0,
@@ -180,6 +190,32 @@ def charts(workout: Workout, units: Units) -> list[str]:
     return out
 
 
+def _rowing(workout: Workout) -> bool:
+    return workout.discipline in ("rowing", "caesar")
+
+
+def _cadence_tile(workout: Workout, cadence: float | None) -> tuple[str, str]:
+    """Average cadence, or the Row's average stroke rate (strokes per minute)."""
+    if _rowing(workout):
+        return ("Avg stroke rate", number(cadence, 0, "spm"))
+    return (
+        "Avg cadence",
+        number(cadence, 0, "spm" if workout.discipline in ("running", "walking") else "rpm"),
+    )
+
+
+def _speed_tile(workout: Workout, units: Units, speed: float | None) -> tuple[str, str]:
+    """Average pace for a run, walk or row (per mile or km; per 500 m rowing), else speed."""
+    if workout.discipline in _PACE_DISCIPLINES:
+        per_m = _PACE_DISCIPLINES[workout.discipline]
+        pace = units.pace_s(speed, per_m)
+        return (
+            "Avg pace",
+            f"{duration(pace)} /{'500 m' if per_m else units.distance_unit}" if pace else DASH,
+        )
+    return ("Avg speed", number(units.speed(speed), 1, units.speed_unit))
+
+
 def _totals(workout: Workout, units: Units) -> str:
     stats = summarize(workout.samples)
     totals = session_totals(workout)
@@ -195,8 +231,8 @@ def _totals(workout: Workout, units: Units) -> str:
         ("Max output", number(stats.max_power_w, 0, "W")),
         ("Avg heart rate", number(stats.avg_heart_rate_bpm, 0, "bpm")),
         ("Max heart rate", number(stats.max_heart_rate_bpm, 0, "bpm")),
-        ("Avg cadence", number(totals.avg_cadence_rpm, 0, "rpm")),
-        ("Avg speed", number(units.speed(totals.avg_speed_mps), 1, units.speed_unit)),
+        _cadence_tile(workout, totals.avg_cadence_rpm),
+        _speed_tile(workout, units, totals.avg_speed_mps),
         ("Elevation gain", number(units.length(totals.ascent_m), 0, units.length_unit)),
         ("Strokes", number(totals.strokes, 0, "")),
         ("Avg stroke distance", number(totals.avg_stroke_distance_m, 1, "m")),
@@ -207,13 +243,19 @@ def _totals(workout: Workout, units: Units) -> str:
     return f'<dl class="totals">{cells}</dl>'
 
 
-def _table(headers: Sequence[tuple[str, bool]], rows: Iterable[Sequence[str]], caption: str = "") -> str:
+def _table(
+    headers: Sequence[tuple[str, bool]],
+    rows: Iterable[Sequence[str]],
+    caption: str = "",
+    row_starts: Sequence[str] = (),
+) -> str:
+    """A table; ``row_starts`` gives each row a ``data-start`` (an ISO UTC time)."""
     head = "".join(f'<th scope="col"{" class=n" if numeric else ""}>{esc(h)}</th>' for h, numeric in headers)
     body = "".join(
-        "<tr>"
+        (f'<tr data-start="{esc(row_starts[n])}">' if n < len(row_starts) else "<tr>")
         + "".join(f"<td{' class=n' if headers[i][1] else ''}>{esc(cell)}</td>" for i, cell in enumerate(row))
         + "</tr>"
-        for row in rows
+        for n, row in enumerate(rows)
     )
     cap = f"<caption class=note>{esc(caption)}</caption>" if caption else ""
     return (
@@ -222,7 +264,48 @@ def _table(headers: Sequence[tuple[str, bool]], rows: Iterable[Sequence[str]], c
     )
 
 
+def _classes(workout: Workout, units: Units) -> str:
+    """A stacked activity's classes: the laps of every format (:func:`peloton_export.workout.
+    laps.planned_laps`), each with its start time and its own Peloton summary."""
+    laps = planned_laps(workout)
+    names = {lap.start_offset: lap.name for lap in workout.laps}
+    rows = []
+    for lap in laps:
+        stats = summarize(samples_between(workout.samples, lap.start_offset, lap.end_offset))
+        power = lap.avg_power_w if lap.avg_power_w is not None else stats.avg_power_w
+        cadence = lap.avg_cadence_rpm if lap.avg_cadence_rpm is not None else stats.avg_cadence_rpm
+        rows.append(
+            (
+                str(lap.index + 1),
+                names.get(lap.start_offset) or DASH,
+                f"{local_time(lap.start, workout.timezone):%H:%M:%S}",
+                duration(lap.timer_s),
+                number(lap.calories_kcal, 0),
+                number(power, 0),
+                number(cadence, 0),
+                number(stats.avg_heart_rate_bpm, 0),
+                number(units.distance(lap.distance_m), 2),
+            )
+        )
+    headers = [
+        ("#", True),
+        ("Class", False),
+        ("Started", True),
+        ("Active", True),
+        ("kcal", True),
+        ("Avg W", True),
+        ("Avg cadence", True),
+        ("Avg bpm", True),
+        (f"Distance ({units.distance_unit})", True),
+    ]
+    starts = [iso_utc(lap.start) for lap in laps]
+    headers, shown = _without_empty_columns(headers, rows)
+    return "<h2>Classes</h2>" + _table(headers, shown, row_starts=starts)
+
+
 def _laps(workout: Workout, units: Units) -> str:
+    if workout.parts and workout.laps:
+        return _classes(workout, units)
     if len(workout.laps) < 2:
         return ""
     rows = []
@@ -250,11 +333,20 @@ def _laps(workout: Workout, units: Units) -> str:
         ("Start", True),
         ("Duration", True),
         ("Avg W", True),
-        ("Avg cadence", True),
+        ("Avg spm" if _rowing(workout) else "Avg cadence", True),
         ("Avg bpm", True),
         (f"Distance ({units.distance_unit})", True),
     ]
-    return "<h2>Class segments</h2>" + _table(headers, rows)
+    headers, shown = _without_empty_columns(headers, rows)
+    return "<h2>Class segments</h2>" + _table(headers, shown)
+
+
+def _without_empty_columns(
+    headers: Sequence[tuple[str, bool]], rows: Sequence[Sequence[str]]
+) -> tuple[list[tuple[str, bool]], list[list[str]]]:
+    """The table without the columns that are empty (a dash) in every row."""
+    keep = [i for i in range(len(headers)) if any(row[i] != DASH for row in rows)]
+    return [headers[i] for i in keep], [[row[i] for i in keep] for row in rows]
 
 
 def _zone_time(workout: Workout) -> str:
@@ -317,8 +409,43 @@ def _sets(workout: Workout, units: Units) -> str:
     return "<h2>Sets</h2>" + _table(headers, rows)
 
 
-def render_page(workout: Workout, page_name: str, *, index_name: str = "index.html") -> str:
-    """The whole HTML page of ``workout``; ``page_name`` is its own file name (for the facts)."""
+def _cues(cues: ClassCues | None) -> str:
+    """The per-segment table of class cues in watts: asked against delivered."""
+    if cues is None:
+        return ""
+    headers = [
+        ("Time", False),
+        ("Cadence (rpm)", True),
+        ("Resistance (%)", True),
+        ("Asked (W)", True),
+        ("Delivered (W)", True),
+        ("Delivered (% of asked)", True),
+        ("In the band", True),
+    ]
+    rows = [
+        (
+            f"{duration(c.start_offset)}–{duration(c.end_offset)}",
+            f"{c.cadence_rpm[0]:.0f}–{c.cadence_rpm[1]:.0f}",
+            f"{c.resistance_pct[0]:.0f}–{c.resistance_pct[1]:.0f}",
+            f"{c.asked_low_w:.0f}–{c.asked_high_w:.0f}",
+            "–" if c.delivered_w is None else f"{c.delivered_w:.0f}",
+            "–" if c.delivered_pct is None else f"{c.delivered_pct:.0f} %",
+            "–" if c.in_band_pct is None else f"{c.in_band_pct:.0f} %",
+        )
+        for c in cues.cues
+    ]
+    caption = (
+        f"The class's cues as the output this bike ({cues.device}, calibration era {cues.era}) "
+        "gives at them; delivered: your mean output over the segment"
+    )
+    return "<h2>Class cues in watts</h2>" + _table(headers, rows, caption)
+
+
+def render_page(
+    workout: Workout, page_name: str, *, index_name: str = "index.html", cues: ClassCues | None = None
+) -> str:
+    """The whole HTML page of ``workout``; ``page_name`` is its own file name (for the facts).
+    ``cues``: class cues in watts (:func:`peloton_export.insights.cues.cues_for`), or ``None``."""
     units = Units(workout.units)
     title = workout.title or "Workout"
     shown = display_discipline(workout.discipline).replace("_", " ")
@@ -331,14 +458,16 @@ def render_page(workout: Workout, page_name: str, *, index_name: str = "index.ht
         f"{esc(local_text(workout))}</time></p>",
         _totals(workout, units),
     ]
-    figures = charts(workout, units)
+    figures = charts(workout, units, cues)
     if figures:
         body.append('<h2>Over time</h2><div class="charts">' + "".join(figures) + "</div>")
     elif not workout.track:
         body.append('<p class="note">Peloton recorded no metrics over time for this workout.</p>')
     if workout.track:
         points = [(p.latitude, p.longitude, p.segment) for p in workout.track]
-        body.append("<h2>Route</h2>" + _figure("Route", "north up; no map tiles", track_map(points)))
+        note = "north up; no map tiles; green: start, red: finish"
+        body.append("<h2>Route</h2>" + _figure("Route", note, track_map(points)))
+    body.append(_cues(cues))
     body.append(_laps(workout, units))
     body.append(_zone_time(workout))
     body.append(_sets(workout, units))

@@ -33,7 +33,7 @@ svg .plot{fill:var(--plot)}svg .grid{stroke:var(--line);stroke-width:1}
 svg .line{fill:none;stroke-width:1.6;stroke-linejoin:round}
 svg .band{fill-opacity:.24;stroke:none!important}svg .zone{fill-opacity:.14}svg .bar{fill-opacity:.85}
 svg .zone-label{font-size:11px}
-svg.track{max-width:420px;margin:auto}svg .route{fill:none;stroke:var(--route);stroke-width:3;
+svg.track{max-width:640px;margin:auto}svg .route{fill:none;stroke:var(--route);stroke-width:3;
 stroke-linecap:round;stroke-linejoin:round}svg .start{fill:var(--cadence)}svg .finish{fill:var(--heart_rate)}
 .m-power .line,.m-power .band{stroke:var(--power);fill:var(--power)}
 .m-cadence .line,.m-cadence .band{stroke:var(--cadence);fill:var(--cadence)}
@@ -61,7 +61,7 @@ th button{all:inherit;cursor:pointer;text-decoration:underline dotted}
 .note{color:var(--muted);font-size:.9rem}
 .filters{display:flex;flex-wrap:wrap;gap:8px;margin:.5em 0}
 .filters input,.filters select{font:inherit;padding:4px 6px;color:var(--fg);background:var(--bg);
-border:1px solid var(--line);border-radius:6px}
+border:1px solid var(--line);border-radius:6px}.filters input{width:19em;max-width:100%}
 @media (max-width:600px){body{padding:10px}h1{font-size:1.25rem}}
 """
 

@@ -21,7 +21,7 @@ from itertools import groupby
 
 WIDTH = 480
 HEIGHT = 200
-LEFT = 40
+LEFT = 48  # room for a five-character y label ("10:00") right of the edge
 RIGHT = 8
 TOP = 8
 BOTTOM = 22
@@ -95,6 +95,43 @@ def clock(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+#: The width of one character of axis text (13 px in the page's font), in user units,
+#: with room to spare: digits are about 7.3, the widest letters about 9.
+CHAR_W = 8.0
+#: The space kept between two axis labels (user units).
+LABEL_GAP = 8.0
+
+
+def label_box(px: float, text: str, lo: float = LEFT, hi: float = WIDTH - RIGHT) -> tuple[float, float, str]:
+    """Where a label centred on ``px`` goes: its left and right edge and its
+    ``text-anchor``, leaning inwards when centring would cross ``lo`` or ``hi`` (by default
+    the plot's edges, so an x label never meets the y labels left of the plot)."""
+    width = CHAR_W * len(text)
+    if px - width / 2 < lo:
+        return px, px + width, "start"
+    if px + width / 2 > hi:
+        return px - width, px, "end"
+    return px - width / 2, px + width / 2, "middle"
+
+
+def fit_labels(ticks: Sequence[tuple[float, str]]) -> list[tuple[float, str, str]]:
+    """The labels ``(px, text)`` (in x order) that fit side by side without touching:
+    ``(px, text, anchor)`` of those kept. The first is always kept, the last whenever it
+    fits after the first (it then replaces the one before it); one chooser for every axis."""
+    kept: list[tuple[float, float, float, str, str]] = []
+    for px, text in sorted(ticks):
+        left, right, anchor = label_box(px, text)
+        if kept and left < kept[-1][1] + LABEL_GAP:
+            is_last = (px, text) == max(ticks)
+            if not is_last or len(kept) == 1:
+                continue
+            kept.pop()
+            if left < kept[-1][1] + LABEL_GAP:
+                continue
+        kept.append((left, right, px, text, anchor))
+    return [(px, text, anchor) for _, _, px, text, anchor in kept]
+
+
 def _time_ticks(span_s: float) -> list[float]:
     for minutes in (1, 2, 5, 10, 15, 20, 30, 60, 120):
         if span_s / (minutes * 60) <= 6:
@@ -102,12 +139,15 @@ def _time_ticks(span_s: float) -> list[float]:
     return [0.0, span_s]
 
 
-def _thin(points: Sequence[tuple[float, float]], per_pixel: float) -> list[tuple[float, float]]:
+def _thin(
+    points: Sequence[tuple[float, float]], per_pixel: float, *, force: bool = False
+) -> list[tuple[float, float]]:
     """Keep the first, lowest, highest and last point of each pixel column, in order.
 
-    ``per_pixel`` is the horizontal scale (pixels per x unit).
+    ``per_pixel`` is the horizontal scale (pixels per x unit). Series of up to twice the
+    plot's width in points are kept whole unless ``force``.
     """
-    if len(points) <= PLOT_W * 2:
+    if len(points) <= PLOT_W * 2 and not force:
         return list(points)
     out: list[tuple[float, float]] = []
     for _, group in groupby(points, key=lambda p: int(p[0] * per_pixel)):
@@ -167,10 +207,31 @@ def _value_ticks(
     return [t * tick_unit for t in nice_ticks(bottom / tick_unit, (high + pad) / tick_unit)]
 
 
+#: Zone labels are 11 px tall; a zone at least this many user units tall is labelled.
+ZONE_LABEL_MIN_H = 8.0
+
+
+#: An inverted (pace) axis covers this share of the readings, the slowest and fastest
+#: ``(1 - PACE_SHARE) / 2`` each drawn on the edge (a standing start would squash the rest).
+PACE_SHARE = 0.96
+
+
+def _typical(readings: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The readings between the 2nd and the 98th percentile of their values."""
+    if len(readings) < 20:
+        return list(readings)
+    ys = sorted(y for _, y in readings)
+    cut = round(len(ys) * (1 - PACE_SHARE) / 2)
+    low, high = ys[cut], ys[-1 - cut]
+    return [(x, y) for x, y in readings if low <= y <= high]
+
+
 def _zone_rects(zones: Sequence[Zone], scale: _TimeScale) -> list[str]:
-    """Each zone as a full-width rectangle, labelled at the right when it is tall enough."""
+    """Each zone as a full-width rectangle, labelled at the right in its middle when it is
+    tall enough and the label does not touch the one above it (the top zone included)."""
     parts: list[str] = []
-    for zone in zones:
+    last_label = -math.inf
+    for zone in sorted(zones, key=lambda z: -(z.lower if z.lower is not None else -math.inf)):
         top = scale.to_y(zone.upper if zone.upper is not None else scale.top_value)
         bottom = scale.to_y(zone.lower if zone.lower is not None else scale.bottom_value)
         if abs(bottom - top) < 0.05:
@@ -180,9 +241,11 @@ def _zone_rects(zones: Sequence[Zone], scale: _TimeScale) -> list[str]:
             f'<rect class="zone z{zone.number}" x="{LEFT}" y="{_n(y0)}" width="{PLOT_W}" '
             f'height="{_n(y1 - y0)}"><title>{esc(zone.label)}</title></rect>'
         )
-        if y1 - y0 >= 12:
+        middle = (y0 + y1) / 2
+        if y1 - y0 >= ZONE_LABEL_MIN_H and middle - last_label >= 12:
+            last_label = middle
             parts.append(
-                f'<text class="zone-label" x="{WIDTH - RIGHT - 3}" y="{_n(y0 + 11)}" '
+                f'<text class="zone-label" x="{WIDTH - RIGHT - 3}" y="{_n(middle)}" dy="4" '
                 f'text-anchor="end">{esc(zone.label.split(" ")[0] if zone.label else "")}</text>'
             )
     return parts
@@ -203,20 +266,22 @@ def _y_grid(
     return parts
 
 
+def _axis_labels(ticks: Sequence[tuple[float, str]]) -> list[str]:
+    """The x axis labels along the bottom that fit (:func:`fit_labels`)."""
+    return [
+        f'<text class="axis" x="{_n(px)}" y="{HEIGHT - 6}" text-anchor="{anchor}">{esc(text)}</text>'
+        for px, text, anchor in fit_labels(ticks)
+    ]
+
+
 def _time_axis(scale: _TimeScale) -> list[str]:
-    """Clock labels along the bottom; the last one leans left when it would leave the plot."""
-    parts: list[str] = []
-    for tick in _time_ticks(scale.span):
-        px = scale.to_x(tick)
-        anchor = "end" if px > WIDTH - RIGHT - 16 else "middle"
-        parts.append(
-            f'<text class="axis" x="{_n(px)}" y="{HEIGHT - 6}" text-anchor="{anchor}">{clock(tick)}</text>'
-        )
-    return parts
+    """Clock labels along the bottom."""
+    return _axis_labels([(scale.to_x(tick), clock(tick)) for tick in _time_ticks(scale.span)])
 
 
 def _band_rects(bands: Sequence[Band], scale: _TimeScale) -> list[str]:
-    """One rectangle per class target with some width (open limits reach the plot's edge)."""
+    """One rectangle per class target with some width (open limits reach the plot's edge),
+    with its start (active seconds) as ``data-start``."""
     parts: list[str] = []
     for band in bands:
         upper = band.upper if band.upper is not None else scale.top_value
@@ -227,23 +292,38 @@ def _band_rects(bands: Sequence[Band], scale: _TimeScale) -> list[str]:
             continue
         parts.append(
             f'<rect class="band" x="{_n(x0)}" y="{_n(y0)}" width="{_n(max(x1 - x0, 0.5))}" '
-            f'height="{_n(max(y1 - y0, 1.0))}"/>'
+            f'height="{_n(max(y1 - y0, 1.0))}" data-start="{_n(band.start_s)}"/>'
         )
     return parts
 
 
-def _line_path(readings: Sequence[tuple[float, float]], scale: _TimeScale) -> list[str]:
-    """The readings as one ``<path>`` (thinned; a gap over :data:`GAP_S` starts a sub-path)."""
-    path: list[str] = []
+def runs(readings: Sequence[tuple[float, float]]) -> list[list[tuple[float, float]]]:
+    """``readings`` (in x order) split wherever the data jumps more than :data:`GAP_S`.
+
+    A gap is a gap in the data: this runs on the readings as recorded, before any thinning.
+    """
+    out: list[list[tuple[float, float]]] = []
     previous = -math.inf
+    for point in readings:
+        if not out or point[0] - previous > GAP_S:
+            out.append([])
+        out[-1].append(point)
+        previous = point[0]
+    return out
+
+
+def _line_path(readings: Sequence[tuple[float, float]], scale: _TimeScale) -> list[str]:
+    """The readings as one ``<path>``: a sub-path per run of :func:`runs`, each thinned."""
+    path: list[str] = []
     span, y_min, y_max = scale.span, scale.y_min, scale.y_max
     x_scale, y_scale = PLOT_W / span, PLOT_H / (y_max - y_min)
-    for x, y in _thin(readings, x_scale):
-        command = "L" if x - previous <= GAP_S else "M"
-        share = (min(max(y, y_min), y_max) - y_min) * y_scale
-        px, py = LEFT + min(max(x, 0.0), span) * x_scale, TOP + (share if scale.invert else PLOT_H - share)
-        path.append(f"{command}{px:.1f} {py:.1f}")
-        previous = x
+    dense = len(readings) > PLOT_W * 2
+    for run in runs(readings):
+        for i, (x, y) in enumerate(_thin(run, x_scale, force=dense)):
+            share = (min(max(y, y_min), y_max) - y_min) * y_scale
+            px = LEFT + min(max(x, 0.0), span) * x_scale
+            py = TOP + (share if scale.invert else PLOT_H - share)
+            path.append(f"{'L' if i else 'M'}{px:.1f} {py:.1f}")
     return [f'<path class="line" d="{"".join(path)}"/>'] if path else []
 
 
@@ -282,13 +362,14 @@ def line_chart(
     :param zones: horizontal shaded ranges (heart-rate zones) behind everything.
     :param y_floor: the lowest value the axis must show (for example 0 for power).
     :param y_format: formats an axis value (pace as ``m:ss``, for example).
-    :param invert: draw larger values lower (pace: faster is higher).
+    :param invert: draw larger values lower (pace: faster is higher); the axis then covers
+        the middle :data:`PACE_SHARE` of the readings, the rest drawn on its edges.
     :param tick_unit: axis ticks are round multiples of this (60 for a pace in seconds).
     :returns: an ``<svg>`` string with ``data-points`` (readings drawn) and ``data-bands``.
     """
     readings = [(float(x), float(y)) for x, y in points if y is not None and math.isfinite(y)]
     span = max(span_s, max((x for x, _ in readings), default=0.0), 1.0)
-    ticks = _value_ticks(readings, bands, y_floor, tick_unit)
+    ticks = _value_ticks(_typical(readings) if invert else readings, bands, y_floor, tick_unit)
     scale = _TimeScale(span=span, y_min=ticks[0], y_max=ticks[-1], invert=invert)
     band_rects = _band_rects(bands, scale)
     parts = [
@@ -314,12 +395,14 @@ def _summary(label: str, unit: str, values: list[float], y_format: Callable[[flo
     )
 
 
-def track_map(points: Sequence[tuple[float, float, int]], *, size: int = 320) -> str:
+def track_map(points: Sequence[tuple[float, float, int]], *, size: int = WIDTH) -> str:
     """The GPS track as a drawn path: ``(latitude, longitude, segment)`` in degrees.
 
     An equirectangular projection scaled by the cosine of the mean latitude (true shape for
-    the few kilometres of a workout), north up, fitted into a ``size`` square with margins.
-    A new ``segment`` starts a new sub-path. Start and finish are marked.
+    the few kilometres of a workout), north up, ``size`` units wide; the box's height
+    follows the track's aspect ratio (between a third and the whole of the width), so the
+    route fills it. A new ``segment`` starts a new sub-path. Start (the larger dot) and
+    finish are marked, each with its title.
     """
     if not points:
         return ""
@@ -329,11 +412,12 @@ def track_map(points: Sequence[tuple[float, float, int]], *, size: int = 320) ->
     ys = [p[0] for p in points]
     width = max(max(xs) - min(xs), 1e-9)
     height = max(max(ys) - min(ys), 1e-9)
-    margin = 12
+    margin = 16
     inner = size - 2 * margin
-    factor = inner / max(width, height)
+    box_h = round(min(max(inner * height / width, inner / 3), inner)) + 2 * margin
+    factor = min(inner / width, (box_h - 2 * margin) / height)
     off_x = margin + (inner - width * factor) / 2
-    off_y = margin + (inner - height * factor) / 2
+    off_y = margin + (box_h - 2 * margin - height * factor) / 2
 
     def project(i: int) -> tuple[str, str]:
         return _n(off_x + (xs[i] - min(xs)) * factor), _n(off_y + (max(ys) - ys[i]) * factor)
@@ -347,12 +431,12 @@ def track_map(points: Sequence[tuple[float, float, int]], *, size: int = 320) ->
     sx, sy = project(0)
     ex, ey = project(len(points) - 1)
     return (
-        f'<svg class="track" viewBox="0 0 {size} {size}" role="img" '
+        f'<svg class="track" viewBox="0 0 {size} {box_h}" role="img" '
         f'aria-label="Route of {len(points)} GPS points, north up" data-points="{len(points)}" '
         f'xmlns="http://www.w3.org/2000/svg"><title>Route, north up</title>'
         f'<path class="route" d="{"".join(path)}"/>'
-        f'<circle class="start" cx="{sx}" cy="{sy}" r="5"><title>Start</title></circle>'
-        f'<circle class="finish" cx="{ex}" cy="{ey}" r="5"><title>Finish</title></circle></svg>'
+        f'<circle class="start" cx="{sx}" cy="{sy}" r="6"><title>Start</title></circle>'
+        f'<circle class="finish" cx="{ex}" cy="{ey}" r="4"><title>Finish</title></circle></svg>'
     )
 
 
@@ -364,23 +448,21 @@ def bar_chart(
         return ""
     row_h = 26
     height = row_h * len(rows) + 4
-    label_w = min(200, 10 + 7 * max(len(name) for name, _, _ in rows))
+    label_w = min(220.0, LABEL_GAP + CHAR_W * max(len(name) for name, _, _ in rows))
     top = max((value for _, value, _ in rows), default=0.0) or 1.0
     total = math.fsum(value for _, value, _ in rows) or 1.0
+    values = [f"{value_format(value)} ({100 * value / total:.0f}%)" for _, value, _ in rows]
+    room = WIDTH - label_w - LABEL_GAP - CHAR_W * max(len(v) for v in values)
     parts: list[str] = []
     for i, (name, value, number) in enumerate(rows):
         y = 2 + i * row_h
-        width = (WIDTH - label_w - 90) * value / top
-        share = 100 * value / total
+        width = max(room, 0.0) * value / top
         parts.append(f'<text class="axis" x="0" y="{y + 17}">{esc(name)}</text>')
         parts.append(
-            f'<rect class="bar z{number}" x="{label_w}" y="{y + 4}" '
+            f'<rect class="bar z{number}" x="{_n(label_w)}" y="{y + 4}" '
             f'width="{_n(width)}" height="{row_h - 8}"/>'
         )
-        parts.append(
-            f'<text class="axis" x="{_n(label_w + width + 6)}" y="{y + 17}">'
-            f"{esc(value_format(value))} ({share:.0f}%)</text>"
-        )
+        parts.append(f'<text class="axis" x="{_n(label_w + width + 6)}" y="{y + 17}">{esc(values[i])}</text>')
     return (
         f'<svg class="bars" viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{esc(label)}" '
         f'data-points="{len(rows)}" xmlns="http://www.w3.org/2000/svg"><title>{esc(label)}</title>'
@@ -423,15 +505,8 @@ def _xy_scale(xs: Sequence[float], x_log: bool, ticks: Sequence[float]) -> _XYSc
 
 
 def _x_axis(x_ticks: Sequence[tuple[float, str]], scale: _XYScale) -> list[str]:
-    """The x tick labels; those near an edge lean inwards."""
-    parts: list[str] = []
-    for x, text in x_ticks:
-        px = scale.to_x(x)
-        anchor = "start" if px < LEFT + 20 else ("end" if px > WIDTH - RIGHT - 20 else "middle")
-        parts.append(
-            f'<text class="axis" x="{_n(px)}" y="{HEIGHT - 6}" text-anchor="{anchor}">{esc(text)}</text>'
-        )
-    return parts
+    """The x tick labels that fit."""
+    return _axis_labels([(scale.to_x(x), text) for x, text in x_ticks])
 
 
 def _series_path(
@@ -498,4 +573,19 @@ def xy_chart(
     return _chart_svg(metric, label, f'data-points="{count}"', parts)
 
 
-__all__ = ["Band", "Zone", "bar_chart", "clock", "esc", "line_chart", "nice_ticks", "track_map", "xy_chart"]
+__all__ = [
+    "CHAR_W",
+    "GAP_S",
+    "Band",
+    "Zone",
+    "bar_chart",
+    "clock",
+    "esc",
+    "fit_labels",
+    "label_box",
+    "line_chart",
+    "nice_ticks",
+    "runs",
+    "track_map",
+    "xy_chart",
+]
