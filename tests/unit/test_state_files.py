@@ -445,3 +445,14 @@ def test_the_status_commands_answer_within_a_second(
     monkeypatch.setenv("PELOTON_EXPORT_STATE_DIR", home["PELOTON_EXPORT_STATE_DIR"])
     code = quick(lambda: cli.run(command.split()))
     assert code in (0, 1)
+
+
+def test_a_token_file_nested_100000_deep_is_read_without_a_recursion_error(tmp_path: Path) -> None:
+    """Found by a hostile review: the redaction's parse of the token text raised RecursionError."""
+    from peloton_export.net.tokens import TokenStore
+
+    deep = "[" * 100_000 + "]" * 100_000
+    path = tmp_path / "token.json"
+    path.write_text(deep)
+    assert TokenStore(path).load_text() == deep  # the caller's own parse reports it as bad
+    TokenStore(tmp_path / "again.json").save_text(deep)
