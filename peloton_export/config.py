@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from peloton_export.errors import ConfigError
+from peloton_export.readback import StateFileError, read_state_bytes
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
 ENV_PREFIX = "PELOTON_EXPORT_"
@@ -115,6 +116,30 @@ def _check_named_config(path: Path, env: Mapping[str, str]) -> None:
             return
         raise ConfigError(f"PELOTON_CONFIG names {path}, which does not exist")
     raise ConfigError(f"PELOTON_CONFIG names {path}, which is not a file")
+
+
+#: The largest config file read (a config is a few kB).
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
+def read_config_text(path: Path) -> str | None:
+    """The config file's text, ``None`` when there is none (or it is :data:`os.devnull`).
+
+    :raises ConfigError: the file is a FIFO, device, socket, folder or dangling symlink, is
+        larger than :data:`MAX_CONFIG_BYTES`, unreadable, or not UTF-8 (one line naming it).
+    """
+    if str(path) == os.devnull:
+        return None
+    try:
+        data = read_state_bytes(Path(path), limit=MAX_CONFIG_BYTES)
+    except StateFileError as exc:
+        raise ConfigError(f"the config file {exc}: fix it or remove it") from None
+    if data is None:
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: cannot read the config file: not UTF-8 text (byte {exc.start})") from None
 
 
 def parse_bool(value: str, *, what: str) -> bool:
@@ -293,9 +318,10 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
             env = {**env, **secrets}
     path = path or _named_config(env)
     parser = configparser.ConfigParser(interpolation=None)
-    if path.is_file():
+    text = read_config_text(path)
+    if text is not None:
         try:
-            parser.read(path, encoding="utf-8")
+            parser.read_string(text, source=str(path))
         except (configparser.Error, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: cannot read the config file: {_ini_problem(exc)}") from None
     for warning in unknown_keys(parser, path):
@@ -315,7 +341,7 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     for name, values in env_plugins.items():
         plugins.setdefault(name, {}).update(values)
     return Config(
-        path=path if path.is_file() else None,
+        path=path if text is not None else None,
         username=env.get("PELOTON_USERNAME") or peloton.get("username") or None,
         password=env.get("PELOTON_PASSWORD") or peloton.get("password") or None,
         ignore_warnings=ignore,
@@ -349,6 +375,11 @@ KNOWN_KEYS: Mapping[str, frozenset[str]] = {
             "keyring",
             "api_url",
             "auth_url",
+            "auth_domain",
+            "auth_client_id",
+            "auth_audience",
+            "auth_scope",
+            "auth_redirect_uri",
             "watch_interval",
             "watch_jitter",
             "log_format",

@@ -90,6 +90,26 @@ class AuthRequired(UploadError):
     """A sink or the Peloton client needs the user to log in first."""
 
 
+class SinkPaused(UploadError):
+    """A sink can deliver nothing until the user acts on the service's side; a typed state.
+
+    Raised by a sink's ``upload`` (e.g. Strava's application is inactive, Garmin needs a new
+    login). The run stops using the sink at once: the workout is not recorded as failed
+    (it stays pending, so a later run delivers it), later workouts are not offered to the
+    sink, the run's report lists the sink once in ``ExportReport.paused`` with ``str(exc)``,
+    ``peloton-export status`` shows it until the sink delivers again, and the ``notify``
+    plugin tells it once under the key ``sink-paused:<sink>``.
+
+    :param message: one line saying what is wrong and what to do (no secret).
+    :param reason: a stable machine-readable reason, e.g. ``"app-inactive"`` or
+        ``"login-needed"`` (plugins choose; the core only shows it).
+    """
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 class PluginError(PelotonExportError):
     """A plugin failed; the message names the plugin and the hook."""
 

@@ -148,6 +148,8 @@ class Workout:
     pause_s: float = 0.0
     ride_id: str | None = None
     origin: str = "peloton"
+    #: The Strava activity id Peloton shared the workout as (its ``strava_id``), else ``None``.
+    strava_id: str | None = None
     units: Literal["imperial", "metric"] = "imperial"
     samples: tuple[Sample, ...] = ()
     laps: tuple[Lap, ...] = ()

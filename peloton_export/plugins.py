@@ -59,6 +59,7 @@ DEFAULT_PLUGINS: dict[str, str] = {
     "parquet": "peloton_export.default_plugins.parquet",
     "unattended": "peloton_export.default_plugins.unattended",
     "notify": "peloton_export.default_plugins.notify",
+    "insights": "peloton_export.default_plugins.insights",
 }
 
 #: Hook-implementation options the host cannot honour (see the module docstring).

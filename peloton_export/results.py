@@ -54,7 +54,9 @@ class SinkResult:
     """One sink delivery of one workout."""
 
     sink: str
-    status: Literal["uploaded", "duplicate", "skipped", "failed", "planned"]
+    #: ``paused``: the sink raised :class:`~peloton_export.errors.SinkPaused` (or was paused
+    #: earlier in the run); nothing is recorded, the workout stays pending for the sink.
+    status: Literal["uploaded", "duplicate", "skipped", "failed", "planned", "paused"]
     remote_id: str | None = None
     reason: str = ""
 
@@ -82,6 +84,9 @@ class ExportReport:
     sync: SyncReport | None = None  # what the sync before the export did (None: no sync)
     sync_error: str = ""  # why the sync could not run at all ("" when it ran); the archive was exported
     sync_failure: Exception | None = field(default=None, repr=False)  # the error behind sync_error
+    #: Sinks paused in this run (or still paused since an earlier one): sink name -> the one
+    #: line of its :class:`~peloton_export.errors.SinkPaused`. Their workouts stay pending.
+    paused: dict[str, str] = field(default_factory=dict)
 
     def count(self, status: Status) -> int:
         """How many workouts ended with ``status``."""
@@ -94,8 +99,8 @@ class ExportReport:
 
     @property
     def ok(self) -> bool:
-        """True when no workout failed and every summary file was written."""
-        return not self.failed and not self.problems
+        """True when no workout failed, no sink is paused and every summary file was written."""
+        return not self.failed and not self.problems and not self.paused
 
 
 @dataclass(slots=True)

@@ -600,3 +600,124 @@ def test_an_unreadable_class_fails_alone_and_the_others_are_still_exported(
     assert stacks == ({stack_id(good): tuple(good)} if broken == 2 else {})
     again = run_export(request, host)  # the bad class fails again, nothing is sent twice
     assert [r.workout_id for r in again.failed] == [bad] and len(service.posts) == len(expected)
+
+
+# -- one notion of a class's end; a stack that cannot be built --------------------------
+
+
+def overrunning_classes(overrun_s: int = 40, apart_s: int = 20) -> list[RawWorkout]:
+    """Three classes ``apart_s`` after each one's ``end_time``; the first one's samples run
+    ``overrun_s`` past its ``end_time`` (Peloton's graphs do, by up to about a minute)."""
+    raws = classes(
+        ("cycling_class", 600, timedelta(0)),
+        ("cycling_class", 1800, timedelta(seconds=apart_s - overrun_s)),
+        ("cycling_class", 300, timedelta(seconds=apart_s)),
+    )
+    first = raws[-1]  # newest first
+    first.workout["end_time"] = int(first.workout["end_time"]) - overrun_s
+    return raws
+
+
+@pytest.mark.parametrize("fake_peloton", [()], indirect=True)
+def test_classes_whose_samples_overrun_end_time_stack_into_one_activity(
+    fake_peloton: FakePeloton, peloton_env: FakePeloton, service: Service, tmp_path: Path
+) -> None:
+    raws = overrunning_classes()
+    for raw in reversed(raws):
+        peloton_env.add_workout(raw)
+    members = members_of(raws)
+    first_raw_end = datetime.fromtimestamp(int(raws[-1].workout["end_time"]), UTC)
+    assert members[0].end - first_raw_end == timedelta(seconds=40), "the normalizer moved the end"
+    assert members[1].start < members[0].end, "by the moved end the classes overlap"
+    sid = stack_id(w.id for w in members)
+    host, sink = _sink_host(service, tmp_path)
+    report = export(host, tmp_path / "out", sinks=("activities",), stack="auto")
+    assert [(r.workout_id, r.status) for r in report.results] == [(sid, "exported")]
+    assert service.activities.keys() == {sid} and sink.seen == [(sid, tuple(w.id for w in members))]
+    fit = decode(next((tmp_path / "out").glob("*.fit")).read_bytes())
+    laps = fit.all("lap")
+    assert len(laps) == 3 and fit.one("session")["num_laps"] == 3
+    times = [r["timestamp"] for r in fit.all("record")]
+    assert times == sorted(times), "records run forward through the overrun"
+    assert len(times) == sum(len(w.samples) for w in members), "no sample lost"
+    assert laps[0]["start_time"] < laps[1]["start_time"] < laps[2]["start_time"]
+    tcx = next((tmp_path / "out").glob("*.tcx")).read_text(encoding="utf-8")
+    assert tcx.count("<Lap ") == 3
+    again = export(host, tmp_path / "out", sinks=("activities",), stack="auto")
+    assert [r.status for r in again.results] == ["unchanged"] and len(service.posts) == 1
+
+
+@pytest.mark.parametrize("fake_peloton", [()], indirect=True)
+def test_an_overrun_past_the_allowance_keeps_the_classes_apart(
+    fake_peloton: FakePeloton, peloton_env: FakePeloton, service: Service, tmp_path: Path
+) -> None:
+    """A class whose samples reach 120 s into the next one (more than 90 s) is not stacked
+    with it: each is its own activity, none held back."""
+    raws = overrunning_classes(overrun_s=140)
+    for raw in reversed(raws):
+        peloton_env.add_workout(raw)
+    members = members_of(raws)
+    host, _ = _sink_host(service, tmp_path)
+    report = export(host, tmp_path / "out", sinks=("activities",), stack="auto")
+    tail = stack_id(w.id for w in members[1:])
+    assert sorted(r.workout_id for r in report.results) == sorted([members[0].id, tail])
+    assert service.activities.keys() == {members[0].id, tail}
+
+
+def test_a_stack_that_cannot_be_built_exports_its_classes_alone_once(
+    peloton_env: FakePeloton, service: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    """The builder fails (here on purpose): one line says why, each class is exported and
+    delivered alone, and no later run (stacking on, off, on again) delivers any twice."""
+    import peloton_export.export.exporter as pipeline
+
+    members = members_of(classes(*THREE))
+    ids = [w.id for w in members]
+
+    def broken(*args: Any, **kwargs: Any) -> Workout:
+        raise RuntimeError("the builder broke")
+
+    working = pipeline.stack_workouts
+    monkeypatch.setattr(pipeline, "stack_workouts", broken)
+    host, sink = _sink_host(service, tmp_path)
+    with caplog.at_level("WARNING", logger="peloton_export.pipeline"):
+        report = export(host, tmp_path / "out", sinks=("activities",), stack="auto")
+    lines = [r.getMessage() for r in caplog.records if "cannot be built" in r.getMessage()]
+    assert len(lines) == 1 and "RuntimeError: the builder broke" in lines[0] and "alone" in lines[0]
+    assert sorted((r.workout_id, r.status) for r in report.results) == sorted((i, "exported") for i in ids)
+    assert service.activities.keys() == set(ids) and len(service.posts) == 3
+    assert len(list((tmp_path / "out").glob("*.fit"))) == 3
+    ledger = Ledger(tmp_path / "state" / "ledger.sqlite3")
+    assert set(ledger.solo_workouts()) == set(ids) and ledger.stacks() == {}
+    monkeypatch.setattr(pipeline, "stack_workouts", working)  # it works again: they stay alone
+    for stack in ("auto", "off", "auto"):
+        again = export(host, tmp_path / "out", sinks=("activities",), stack=stack)
+        assert {r.status for r in again.results} == {"unchanged"}
+    assert len(service.posts) == 3 and {w for w, _ in sink.seen} == set(ids)
+    assert ledger.stacks() == {}
+
+
+def test_an_undelivered_recorded_stack_that_cannot_be_built_is_split(
+    peloton_env: FakePeloton, service: Service, tmp_path: Path
+) -> None:
+    """A stack recorded by a run that delivered nothing of it (every format failed) is not
+    closed: when a class turns unreadable it is dissolved, the others go out, none twice."""
+    members = members_of(classes(*THREE))
+    sid = stack_id(w.id for w in members)
+    host, _ = _sink_host(service, tmp_path)
+    run_export(ExportRequest(formats=("json",), output_dir=tmp_path / "json"), host)  # archives them
+    Ledger(tmp_path / "state" / "ledger.sqlite3").record_stack(sid, [w.id for w in members])
+    bad = members[1].id
+    graph = tmp_path / "data" / "archive" / "workouts" / bad / "performance_graph.json"
+    graph.write_text('{"metrics": [', encoding="utf-8")
+    request = ExportRequest(
+        formats=("fit",), sinks=("activities",), output_dir=tmp_path / "out", options={"stack": "auto"}
+    )
+    report = run_export(request, host)
+    assert [r.workout_id for r in report.failed] == [bad]
+    good = {members[0].id, members[2].id}
+    assert {r.workout_id for r in report.results if r.status == "exported"} == good
+    assert service.activities.keys() == good
+    assert Ledger(tmp_path / "state" / "ledger.sqlite3").stacks() == {}
+    run_export(request, host)
+    assert len(service.posts) == 2

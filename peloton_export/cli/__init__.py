@@ -28,6 +28,7 @@ from peloton_export.cli.sync import (
 from peloton_export.config import Config, load_config
 from peloton_export.errors import ConfigError, LocalFileError, PelotonExportError, RegistrationConflict
 from peloton_export.export.run import DEFAULT_OUTPUT, ExportRequest, ProgressEvent, run_export
+from peloton_export.insights.cli import bike_group
 from peloton_export.paths import archive_dir
 from peloton_export.plugins import PluginHost, create_host
 from peloton_export.results import ExportReport, Selection, Status, WorkoutResult
@@ -149,6 +150,8 @@ def _print_report(report: ExportReport, *, dry_run: bool) -> None:
             format_skips.update((f.format, f.reason) for f in result.files if f.status == "skipped")
     for problem in report.problems:
         click.echo(f"  failed {problem}")
+    for sink, message in report.paused.items():
+        click.echo(f"  {sink} paused (its workouts stay pending): {message}")
     for (name, reason), n in sorted(format_skips.items()):
         click.echo(f"  {name} not written for {workouts_text(n)}: {reason}")
 
@@ -164,7 +167,7 @@ def _result_lines(result: WorkoutResult, *, dry_run: bool) -> Iterator[str]:
     for s in result.sinks:
         if s.status == "planned":
             yield f"  {s.sink}: {s.reason}"
-        elif s.status != "failed":
+        elif s.status not in ("failed", "paused"):  # a paused sink has one line of its own
             yield f"  {s.sink}: {s.status} {result.workout_id} {s.remote_id or ''} {s.reason}".rstrip()
 
 
@@ -430,6 +433,7 @@ def build_cli(host: PluginHost) -> click.Group:
         logout_command,
         status_command(host),
         ledger_group,
+        bike_group,
     ):
         cli.add_command(command)
     host.add_commands(cli)

@@ -155,7 +155,12 @@ def status_command(host: PluginHost) -> click.Command:
         " else ./exports).",
     )
     @click.option("--limit", default=10, show_default=True, help="How many recent events and pending items.")
-    def status(formats: tuple[str, ...], sinks: tuple[str, ...], output: Path | None, limit: int) -> None:
+    @click.option(
+        "-v", "--verbose", is_flag=True, help="Also show the settings in use (Peloton's Auth0 values)."
+    )
+    def status(
+        formats: tuple[str, ...], sinks: tuple[str, ...], output: Path | None, limit: int, verbose: bool
+    ) -> None:
         """Show the login, the last sync, and what the next run would do. Makes no request."""
         from peloton_export.export.choices import Choices, fill_from_last_run, last_run, output_folder
         from peloton_export.export.run import split_names
@@ -171,6 +176,8 @@ def status_command(host: PluginHost) -> click.Command:
             _fail(exc)
             return
         _echo_login(token, cooldown)
+        if verbose:
+            _echo_auth_settings(config)
         entries = _echo_sync_state(ledger, limit)
         if last is not None:
             click.echo(f"Last run: {last.text() or '(no -f, -o or --sink)'}")
@@ -228,6 +235,22 @@ def _status_targets(
     return format_names, sink_names
 
 
+def _echo_auth_settings(config: Config) -> None:
+    """The Auth0 values the login uses, each with where it came from (none is secret)."""
+    import os
+
+    from peloton_export.source.client.settings import AUTH_SETTINGS, client_settings
+
+    settings = client_settings(config)
+    click.echo("Peloton login (Auth0) settings:")
+    for key, value in settings.auth_values().items():
+        env = AUTH_SETTINGS[key]
+        where = env if os.environ.get(env) else f"[peloton-export] {key}" if config.get(key) else "default"
+        if key == "auth_domain" and (os.environ.get("PELOTON_EXPORT_AUTH_URL") or config.get("auth_url")):
+            where = "auth_url"
+        click.echo(f"  {key} = {value} ({where})")
+
+
 def _echo_login(token: Token | None, cooldown: CooldownState | None) -> None:
     """The login lines: the saved token (if any) and an active cooldown."""
     if token is None:
@@ -266,6 +289,8 @@ def _echo_sync_state(ledger: Ledger, limit: int) -> list[tuple[str, EntryMeta | 
     for sink, states in ledger.sink_states().items():
         parts = ", ".join(f"{count} {state}" for state, count in sorted(states.items()))
         click.echo(f"Sink {sink}: {parts}")
+    for sink, pause in ledger.sink_pauses().items():
+        click.echo(f"Sink {sink} paused since {pause.since} (its workouts stay pending): {pause.message}")
     history = ledger.history(limit)
     if history:
         click.echo("Recent:")

@@ -12,13 +12,13 @@ duplicate, not an error.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
 from peloton_export.errors import UploadError
 from peloton_export.hookspecs import hookimpl
 from peloton_export.model import Workout
+from peloton_export.readback import same_bytes
 from peloton_export.specs import ExportContext, SinkSpec, UploadResult
 from peloton_export.store.atomic import write_bytes_atomic
 
@@ -39,7 +39,7 @@ def copy_to_directory(path: Path, workout: Workout, context: ExportContext) -> U
     target = destination(context) / path.name
     data = path.read_bytes()
     try:
-        if target.is_file() and hashlib.sha256(target.read_bytes()).digest() == hashlib.sha256(data).digest():
+        if same_bytes(target, data):
             return UploadResult(state="duplicate", remote_id=str(target), message="same file already there")
         write_bytes_atomic(target, data)
     except OSError as exc:

@@ -32,7 +32,9 @@ SUFFIX = ".html"
 
 def write_html(workout: Workout, stream: BinaryIO, context: ExportContext) -> None:
     """Write the page of ``workout`` as UTF-8 HTML (same workout, same bytes)."""
-    page = render_page(workout, export_stem(workout) + SUFFIX)
+    from peloton_export.insights.cues import cues_for
+
+    page = render_page(workout, export_stem(workout) + SUFFIX, cues=cues_for(workout, context.state))
     stream.write(page.encode("utf-8"))
 
 

@@ -1,7 +1,8 @@
 """Built-in ``json`` format: the normalized workout (schema in :mod:`peloton_export.formats.json`).
 
-The file adds one key to the schema: ``activity_title``, the title every format and sink
-uses (the run's title template, ``json.title_template`` to override).
+The file adds to the schema ``activity_title``, the title every format and sink uses (the
+run's title template, ``json.title_template`` to override), and, once ``peloton-export bike
+model`` saved a model, ``class_cues`` (:mod:`peloton_export.insights.cues`).
 """
 
 from __future__ import annotations
@@ -23,10 +24,14 @@ def write_json(workout: Workout, stream: BinaryIO, context: ExportContext) -> No
 
     :raises ConfigError: an unknown lap strategy.
     """
+    from peloton_export.insights.cues import cues_for
     from peloton_export.sinkkit.templates import activity_title  # sinkkit loads requests
 
     data = workout_to_dict(workout, context.option("laps") or context.option("fit.laps") or "auto")
     data["activity_title"] = activity_title(workout, context, plugin="json")
+    cues = cues_for(workout, context.state)
+    if cues is not None:
+        data["class_cues"] = cues.to_json()
     text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
     stream.write(text.encode("utf-8"))
     stream.write(b"\n")

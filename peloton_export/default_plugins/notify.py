@@ -3,6 +3,10 @@
 Implements ``export_finished``. Problems found in the report:
 
 * ``sink-login:<sink>``: a sink needs the user to log in (``peloton-export strava login``);
+* ``sink-paused:<sink>``: a sink paused itself with
+  :class:`~peloton_export.errors.SinkPaused` (Strava's application inactive, Garmin needs a
+  login); the key stays while the pause lasts, so it is told once, and again only after it
+  cleared and came back;
 * ``workout-failed:<id>``: a workout, one of its formats or one of its sinks failed;
 * ``unmapped:<movement>``: a strength movement in a newly exported workout has no Garmin
   exercise mapping (only when the ``fit`` format was written; told once per movement).
@@ -58,6 +62,8 @@ def report_problems(report: ExportReport) -> dict[str, str]:
             problems[f"workout-failed:{result.workout_id}"] = f"{label} failed: {reason}"
     for problem in report.problems:
         problems[f"run:{problem.split(':', 1)[0]}"] = problem
+    for name, message in report.paused.items():  # a typed state (SinkPaused), not message text
+        problems[f"sink-paused:{name}"] = message
     return problems
 
 

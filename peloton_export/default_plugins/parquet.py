@@ -22,6 +22,7 @@ from typing import BinaryIO
 from peloton_export.errors import OutputRefused, PelotonExportError, refuses_writes
 from peloton_export.hookspecs import hookimpl
 from peloton_export.model import Workout
+from peloton_export.readback import same_bytes
 from peloton_export.specs import ExportContext, FormatSpec
 from peloton_export.store.atomic import write_bytes_atomic
 from peloton_export.store.ledger import content_hash
@@ -63,7 +64,7 @@ def write_parquet(workout: Workout, stream: BinaryIO, context: ExportContext) ->
         for table, data in files.items():
             path = context.output_dir / paths[table]
             try:
-                if not (path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data):
+                if not same_bytes(path, data):
                     write_bytes_atomic(path, data)
                 _remove_stale(context.output_dir / dataset.ROOT, table, path)
             except OSError as exc:

@@ -9,7 +9,6 @@ is recorded as failed with a one-line reason and the run goes on with the next o
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import io
 import logging
 import os
@@ -25,6 +24,7 @@ from peloton_export.errors import (
     OutputRefused,
     PelotonExportError,
     PluginError,
+    SinkPaused,
     SkipFormat,
     SkipWorkout,
     UploadError,
@@ -43,6 +43,7 @@ from peloton_export.export.plan import (
 from peloton_export.model import Workout
 from peloton_export.plugins import PluginHost, create_host
 from peloton_export.raw import epoch_seconds, parse_json_object
+from peloton_export.readback import StateFileError, read_state_bytes, same_bytes
 from peloton_export.results import (
     ExportReport,
     FileResult,
@@ -53,7 +54,7 @@ from peloton_export.results import (
     WorkoutResult,
 )
 from peloton_export.specs import ExportContext, FormatSpec, SinkSpec
-from peloton_export.store.archive import Archive, ArchiveError, EntryMeta
+from peloton_export.store.archive import MAX_READ_BYTES, Archive, ArchiveError, EntryMeta, read_file
 from peloton_export.store.atomic import write_bytes_atomic
 from peloton_export.store.ledger import ExportRecord, Ledger, content_hash
 from peloton_export.store.selection import select_entries
@@ -89,6 +90,7 @@ class Exporter:
     normalize: Callable[..., Workout] | None = None
     config: Config | None = None
     _sinks_down: dict[str, str] = field(default_factory=dict)
+    _sinks_paused: dict[str, str] = field(default_factory=dict)
     _write_formats: tuple[FormatSpec, ...] | None = None
     _run_plan: ExportPlan | None = None
 
@@ -171,8 +173,34 @@ class Exporter:
                 if progress:
                     progress(result)
         report.results = [result for item in plan.workouts for result in by_workout.get(item.workout_id, ())]
+        report.paused = self._settle_pauses(report.results)
         report.problems.extend(self.host.export_finished(run, report))
         return report
+
+    def _settle_pauses(self, results: Sequence[WorkoutResult]) -> dict[str, str]:
+        """The sinks paused in this run, kept in the ledger (``status`` shows them) until the
+        sink delivers again; a sink not tried this run that is still recorded as paused
+        stays listed, so a notification is not repeated after a quiet run."""
+        paused: dict[str, str] = {}
+        delivered: set[str] = set()
+        for result in results:
+            for s in result.sinks:
+                if s.status == "paused":
+                    paused.setdefault(s.sink, s.reason)
+                elif s.status in ("uploaded", "duplicate"):
+                    delivered.add(s.sink)
+        if self.ledger is None or self.context.dry_run:
+            return paused
+        for sink in self.sinks:
+            if sink.name in paused:
+                self.ledger.set_sink_pause(sink.name, paused[sink.name])
+            elif sink.name in delivered:
+                self.ledger.clear_sink_pause(sink.name)
+            else:
+                earlier = self.ledger.sink_pauses().get(sink.name)
+                if earlier is not None:
+                    paused[sink.name] = earlier.message
+        return paused
 
     def _may_stack(self) -> bool:
         """True when stacked classes may be exported (``stack=auto``, or recorded stacks)."""
@@ -240,20 +268,29 @@ class Exporter:
             return None
 
     def _stack_times(self, item: WorkoutPlan) -> Candidate | None:
-        """A finished workout's discipline and start/end (``None``: unknown, so it stays alone)."""
+        """A finished workout's discipline and normalized start/end (``None``: unknown, so
+        it stays alone). The end is the one the stack is built with (:meth:`_load`: moved to
+        the last sample when the samples run past ``end_time``), so a group always builds."""
         meta = item.meta
         if meta is None or not meta.complete or meta.start_time is None:
             return None
-        try:  # the workout body only (not the performance graph)
-            path = self.archive.body_path(item.workout_id, "workout")
-            body = parse_json_object(path.read_bytes(), what=str(path))
+        try:
+            workout = self._load(item.workout_id)
+        except (SkipWorkout, ArchiveError, NormalizeError):
+            return None  # exported alone, where its own failure or skip is told
+        return Candidate.of(workout, self._overrun(workout))
+
+    def _overrun(self, workout: Workout) -> float:
+        """Seconds the normalized end of ``workout`` lies past Peloton's ``end_time`` (0 when
+        unknown): how far it may overlap the next class of a stack."""
+        try:
+            path = self.archive.body_path(workout.id, "workout")
+            stated = epoch_seconds(parse_json_object(read_file(path), what=str(path)).get("end_time"))
         except (OSError, ValueError, ArchiveError):
-            return None
-        end = epoch_seconds(body.get("end_time"))
-        discipline = meta.discipline or str(body.get("fitness_discipline") or "")
-        if end is None or not discipline:
-            return None
-        return Candidate(item.workout_id, discipline.lower(), float(meta.start_time), float(end))
+            return 0.0
+        if stated is None:
+            return 0.0
+        return max(workout.end.timestamp() - float(stated), 0.0)
 
     def _stack_results(self, stack: StackPlan, item: WorkoutPlan, emitted: set[str]) -> list[WorkoutResult]:
         """The stack's result the first time one of its classes comes up; the class's own
@@ -283,14 +320,18 @@ class Exporter:
                 members.append(self._load(workout_id))
             except (SkipWorkout, ArchiveError, NormalizeError) as exc:
                 return _done(result, "failed", f"stack {stack.stack_id}: class {workout_id}: {exc}")
-        return self._export_loaded_stack(stack, members)
+        return self._export_loaded_stack(stack, members)[0]
 
     def _export_stack_or_split(self, stack: StackPlan) -> list[WorkoutResult]:
         """:meth:`export_stack`, except for a new stack with a class that cannot be read:
         that class fails (or is skipped) alone, with one line naming it, and the others are
         grouped again without it (stacks of the ones still back to back, the rest alone).
-        A recorded stack is closed, so it fails whole (nothing of it is delivered alone)."""
-        if not stack.new or self._run_plan is None:
+        A recorded stack is closed, so it fails whole (nothing of it is delivered alone),
+        unless nothing of it was ever written or delivered: then it is dissolved and split
+        like a new one."""
+        if not stack.new and not self._dissolve_undelivered(stack):
+            return [self.export_stack(stack)]
+        if self._run_plan is None:
             return [self.export_stack(stack)]
         members: list[Workout] = []
         alone: list[WorkoutResult] = []
@@ -302,38 +343,77 @@ class Exporter:
             except (ArchiveError, NormalizeError) as exc:
                 alone.append(WorkoutResult(workout_id, "failed", str(exc)))
         if not alone:
-            return [self._export_loaded_stack(stack, members)]
+            return self._export_loaded_stack(dataclasses.replace(stack, new=True), members)
         return alone + self._regroup(members, self._run_plan)
+
+    def _dissolve_undelivered(self, stack: StackPlan) -> bool:
+        """Forget a recorded stack nothing of which was written or delivered (True), so its
+        classes may stack again or go alone; False for one that is an activity somewhere."""
+        ledger = self.ledger
+        if ledger is None or self.context.dry_run:
+            return False
+        if ledger.has_records(stack.stack_id):
+            return False
+        ledger.forget(stack.stack_id)
+        return True
 
     def _regroup(self, members: list[Workout], plan: ExportPlan) -> list[WorkoutResult]:
         """Export the readable classes of a broken new stack: still-consecutive ones stacked."""
         gap = StackSettings.from_options(self.context.options).gap_s
-        candidates = [Candidate(w.id, w.discipline, w.start.timestamp(), w.end.timestamp()) for w in members]
+        candidates = [Candidate.of(w, self._overrun(w)) for w in members]
         groups = {ids[0]: ids for ids in group(candidates, gap)}
         grouped = {m for ids in groups.values() for m in ids}
         by_id = {w.id: w for w in members}
-        plans = {item.workout_id: item for item in plan.workouts}
         results = []
         for workout in members:
             if workout.id in groups:
                 sub = new_stack_plan(self.ledger, plan, groups[workout.id])
-                results.append(self._export_loaded_stack(sub, [by_id[m] for m in sub.members]))
+                results += self._export_loaded_stack(sub, [by_id[m] for m in sub.members])
             elif workout.id not in grouped:
-                result = WorkoutResult(workout_id=workout.id, status="exported")
-                results.append(self._export_workout(result, workout, plans.get(workout.id)))
+                results.append(self._export_alone(workout))
         return results
 
-    def _export_loaded_stack(self, stack: StackPlan, members: list[Workout]) -> WorkoutResult:
-        """Build the stacked workout of loaded ``members``, record a new stack, write and deliver."""
+    def _export_alone(self, workout: Workout) -> WorkoutResult:
+        """Export and deliver one class of a stack that was not formed, under its own id."""
+        plans = {item.workout_id: item for item in self._run_plan.workouts} if self._run_plan else {}
+        result = WorkoutResult(workout_id=workout.id, status="exported")
+        return self._export_workout(result, workout, plans.get(workout.id))
+
+    def _export_loaded_stack(self, stack: StackPlan, members: list[Workout]) -> list[WorkoutResult]:
+        """Build the stacked workout of loaded ``members``, record a new stack, write and deliver.
+
+        A new stack that cannot be built, for any reason, falls back to its classes: one
+        warning says why, the ledger records them as exported alone (so they never stack
+        later, and toggling stacking never delivers them twice), and each is exported and
+        delivered on its own. A recorded stack that cannot be built fails whole."""
         result = WorkoutResult(workout_id=stack.stack_id, status="exported")
         try:
-            workout = stack_workouts(members, stack.stack_id)
-        except ValueError as exc:
-            return _done(result, "failed", f"stack {stack.stack_id}: {exc}")
+            overrun = {w.id: self._overrun(w) for w in members}
+            workout = stack_workouts(members, stack.stack_id, overrun_s=overrun)
+        except Exception as exc:  # a bad class or a bug in the builder: never hold the classes back
+            reason = f"{type(exc).__name__}: {exc}" if not isinstance(exc, ValueError) else str(exc)
+            if not stack.new:
+                return [_done(result, "failed", f"stack {stack.stack_id}: {reason}")]
+            return self._split_unbuildable(stack, members, reason)
         record = stack.new and self.ledger is not None and not self.context.dry_run
         if record and self.ledger is not None and not self.ledger.record_stack(stack.stack_id, stack.members):
-            return _done(result, "failed", f"stack {stack.stack_id}: a class is in another stack already")
-        return self._export_workout(result, workout, stack.plan)
+            return [_done(result, "failed", f"stack {stack.stack_id}: a class is in another stack already")]
+        return [self._export_workout(result, workout, stack.plan)]
+
+    def _split_unbuildable(
+        self, stack: StackPlan, members: list[Workout], reason: str
+    ) -> list[WorkoutResult]:
+        """The classes of a new stack that cannot be built, each exported alone (one warning)."""
+        log.warning(
+            "stack %s cannot be built (%s); its %d classes are exported and delivered alone",
+            stack.stack_id,
+            reason,
+            len(members),
+        )
+        if self.ledger is not None and not self.context.dry_run:
+            self.ledger.record_solo([w.id for w in members], f"stack {stack.stack_id}: {reason}")
+        ordered = sorted(members, key=lambda w: (w.start, w.id))
+        return [self._export_alone(workout) for workout in ordered]
 
     def _parallel(
         self, plan: ExportPlan, jobs: int, rebuild: Callable[[], Exporter] | None, todo: int
@@ -479,6 +559,8 @@ class Exporter:
             record = self.ledger.upload_state(workout.id, sink.name) if self.ledger else None
             state = record.state if record else "uploaded"
             return SinkResult(sink.name, "skipped", record.remote_id if record else None, f"already {state}")
+        if sink.name in self._sinks_paused:
+            return SinkResult(sink.name, "paused", None, self._sinks_paused[sink.name])
         if sink.name in self._sinks_down:
             return SinkResult(sink.name, "skipped", None, self._sinks_down[sink.name])
         if action is Action.REDELIVER and self._deleted_remotely(sink, workout.id):
@@ -516,6 +598,12 @@ class Exporter:
             return SinkResult(sink.name, "planned", None, f"would send {chosen.path.name}"), False
         try:
             outcome = sink.upload(chosen.path, workout, self.context)
+        except SinkPaused as exc:
+            # A typed state: nothing recorded (the workout stays pending), no later workout
+            # offered to the sink in this run, told once in the report.
+            self._sinks_paused[sink.name] = str(exc)
+            log.info("sink %s paused: %s", sink.name, exc)
+            return SinkResult(sink.name, "paused", None, str(exc)), False
         except AuthRequired as exc:
             # Every later upload would fail the same way: stop using this sink for the run.
             self._sinks_down[sink.name] = f"not attempted: {exc}"
@@ -656,19 +744,17 @@ def _retire_renamed(previous: ExportRecord | None, path: Path) -> None:
 
 
 def _same_hash(path: Path, digest: str) -> bool:
+    """Whether the file at ``path`` still has content hash ``digest`` (read as a state file:
+    a FIFO, device or folder there, or a file over :data:`MAX_READ_BYTES`, is not the same)."""
     try:
-        return content_hash(path.read_bytes()) == digest
-    except OSError:
+        data = read_state_bytes(path, limit=MAX_READ_BYTES)
+    except StateFileError:
         return False
+    return data is not None and content_hash(data) == digest
 
 
 def _same_content(path: Path, data: bytes) -> bool:
-    try:
-        if path.stat().st_size != len(data):
-            return False
-        return hashlib.sha256(path.read_bytes()).digest() == hashlib.sha256(data).digest()
-    except OSError:
-        return False
+    return same_bytes(path, data)
 
 
 def _done(result: WorkoutResult, status: Status, reason: str) -> WorkoutResult:

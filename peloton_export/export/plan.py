@@ -330,11 +330,12 @@ def _new_stacks(
     gap_s: float,
     times: Callable[[WorkoutPlan], Candidate | None],
 ) -> list[tuple[str, ...]]:
-    """Stacks among the workouts with work left that are in no stack and were never uploaded
-    alone; only workouts with a near neighbour have their times read."""
+    """Stacks among the workouts with work left that are in no stack, were never uploaded
+    alone and were not exported alone after their stack could not be built
+    (:meth:`Ledger.solo_workouts`); only workouts with a near neighbour have their times read."""
     from peloton_export.workout.stacking import group, near_neighbours
 
-    uploaded = ledger.uploaded_workouts() if ledger is not None else set()
+    uploaded = ledger.uploaded_workouts() | set(ledger.solo_workouts()) if ledger is not None else set()
     free = [
         item
         for item in plan.todo

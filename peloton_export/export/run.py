@@ -129,7 +129,7 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
         run), with a one-line message.
     """
     config = request.config or load_config()
-    request, taken = _as_the_users_runs(request, config)
+    request, taken = _with_remembered_choices(request, config)
     host = host or create_host()
     formats = resolve_formats(host, _format_names(request, config, host))
     sinks = resolve_sinks(host, split_names(request.sinks) or _split(config.get("sinks")))
@@ -183,8 +183,8 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
                 jobs=request.jobs,
                 rebuild=rebuild,
             )
-        if ledger is not None and not request.dry_run and report.ok and not sync_error:
-            _remember_run(ledger, request, sync)
+        if ledger is not None and _clean_run(request, report, sync, sync_error):
+            remember(ledger, _flags(request))
     if not taken.empty:
         report.notes.append(f"as your last run: {taken.text()} (give -f, -o or --sink to choose)")
     report.sync = sync
@@ -193,9 +193,10 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
     return report
 
 
-def _as_the_users_runs(request: ExportRequest, config: Config) -> tuple[ExportRequest, Choices]:
-    """``request`` with plain-string names split; a dry run also takes what its flags and
-    the config leave open from the last successful run. Also returns what was taken."""
+def _with_remembered_choices(request: ExportRequest, config: Config) -> tuple[ExportRequest, Choices]:
+    """``request`` with plain-string names made sequences and, for a dry run, the formats,
+    output folder and sinks of the last successful run filled in where the flags and the
+    config say nothing; with the choices so taken (empty when none)."""
     request = dataclasses.replace(request, formats=_names(request.formats), sinks=_names(request.sinks))
     if not request.dry_run or request.demo:
         return request, Choices()
@@ -206,10 +207,12 @@ def _as_the_users_runs(request: ExportRequest, config: Config) -> tuple[ExportRe
     return request, taken
 
 
-def _remember_run(ledger: Ledger, request: ExportRequest, sync: SyncReport | None) -> None:
-    """Record a run that ended with no failure (no workout fetch failed either) as the last run."""
-    if sync is None or not sync.failed:
-        remember(ledger, _flags(request))
+def _clean_run(
+    request: ExportRequest, report: ExportReport, sync: SyncReport | None, sync_error: str
+) -> bool:
+    """True when a run's choices are worth remembering: it wrote, nothing failed, the sync ran."""
+    failed_fetches = sync is not None and bool(sync.failed)
+    return not request.dry_run and report.ok and not sync_error and not failed_fetches
 
 
 def _names(value: Sequence[str] | str) -> tuple[str, ...]:

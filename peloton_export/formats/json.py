@@ -27,7 +27,11 @@ Schema ``peloton-export/workout@2``::
                  "altitude_m": [...], "heart_rate_bpm": [...], "distance_m": [...]},
      "track":   {"offset_s": [...], "time": [...], "latitude": [...], "longitude": [...],
                  "altitude_m": [...], "accuracy_m": [...], "distance_m": [...], "segment": [...]},
-     "notes": [...]}
+     "notes": [...],
+     "class_cues": {"device", "era", "segments": [{"start_offset", "end_offset",
+                  "cadence_rpm": [lo, hi], "resistance_pct": [lo, hi], "asked_low_w",
+                  "asked_high_w", "delivered_w", "delivered_pct", "in_band_pct"}]}
+                  only with a saved bike model (:mod:`peloton_export.insights.cues`)}
 
 Series are columns (one list per field, all the same length) so the file stays compact and
 loads straight into a data frame. Missing values are ``null``. Fields are only ever added

@@ -15,7 +15,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from peloton_export.readback import Fields, load_state
 from peloton_export.store.atomic import write_bytes_atomic
+
+#: The most failures counted (the cooldown is at its cap long before).
+MAX_FAILURES = 1000
 
 __all__ = ["CooldownState", "LoginCooldown"]
 
@@ -58,13 +62,13 @@ class LoginCooldown:
         self.after_rate_limit = after_rate_limit
 
     def state(self) -> CooldownState | None:
-        """The recorded cooldown (possibly already over), or ``None``."""
-        try:
-            obj = json.loads(self.path.read_bytes())
-            until = obj["until"] if "until" in obj else obj["not_before"]  # older Garmin files
-            return CooldownState(float(until), int(obj["failures"]), str(obj.get("reason", "")))
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            return None
+        """The recorded cooldown (possibly already over), or ``None``.
+
+        A file that cannot be used (not a regular file, too large, not JSON, an ``until``
+        out of the platform's time range, ``failures`` not a whole number ``0..1000``) is one
+        warning naming it, and no cooldown (:mod:`peloton_export.readback`).
+        """
+        return load_state(self.path, _parse_cooldown, what="login cooldown file", limit=64 * 1024)
 
     def active(self) -> CooldownState | None:
         """The cooldown if it is still running."""
@@ -79,8 +83,8 @@ class LoginCooldown:
     def fail(self, reason: str, *, rate_limited: bool = False) -> CooldownState:
         """Record a failed login and start (or lengthen) the cooldown."""
         previous = self.state()
-        failures = (previous.failures if previous else 0) + 1
-        delay = min(self.cap, self.base * 2 ** (failures - 1))
+        failures = min((previous.failures if previous else 0) + 1, MAX_FAILURES)
+        delay = min(self.cap, self.base * 2.0 ** min(failures - 1, 64))
         if rate_limited:
             delay = max(delay, self.after_rate_limit)
         state = CooldownState(self.now() + delay, failures, reason[:120])
@@ -91,3 +95,15 @@ class LoginCooldown:
         """Forget the cooldown (after a successful login)."""
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
+
+
+def _parse_cooldown(fields: Fields) -> CooldownState | None:
+    key = "until" if "until" in fields.obj else "not_before"  # older Garmin files
+    until = fields.timestamp(key)
+    failures = fields.count("failures", -1, high=MAX_FAILURES)
+    reason = fields.text("reason", "", max_len=1000) or ""
+    if until is None or failures < 0:
+        if not fields.problems:
+            fields.problems.append(f"{key} or failures is missing")
+        return None
+    return CooldownState(until, failures, reason)

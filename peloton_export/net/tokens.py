@@ -22,7 +22,13 @@ from typing import Any
 
 from peloton_export.errors import UploadError
 from peloton_export.net.redaction import protect
+from peloton_export.readback import NON_FINITE, Fields, StateFileError, load_state, read_state_bytes
 from peloton_export.store.atomic import write_bytes_atomic
+
+#: The largest token file read (logins are a few kB).
+MAX_TOKEN_BYTES = 1024 * 1024
+#: What a message about an unusable token file says to do.
+LOG_IN_AGAIN = "log in again to replace it"
 
 __all__ = ["KEYRING_SERVICE", "TokenStore"]
 
@@ -57,6 +63,13 @@ def keyring_name(keyring: Any) -> str:
     if isinstance(backend, ModuleType):
         return backend.__name__
     return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _protect_text(text: str) -> None:
+    """Register the secret values of a stored token text with the log redaction; text that
+    is not JSON (or nested too deeply to parse) has none to register."""
+    with contextlib.suppress(ValueError, RecursionError):
+        _protect_values(json.loads(text))
 
 
 def _protect_values(data: Any) -> None:
@@ -105,24 +118,21 @@ class TokenStore:
                 self._keyring_failed(exc)
             else:
                 if isinstance(value, str):
-                    with contextlib.suppress(ValueError):
-                        _protect_values(json.loads(value))
+                    _protect_text(value)
                     return value
         try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
+            raw = read_state_bytes(self.path, limit=MAX_TOKEN_BYTES)
+        except StateFileError as exc:
+            raise UploadError(f"the token file {exc}; {LOG_IN_AGAIN}") from None
+        if raw is None:
             return None
-        except OSError as exc:
-            raise UploadError(f"cannot read {self.path}: {exc.strerror or exc}") from None
         text = raw.decode("utf-8", errors="replace")
-        with contextlib.suppress(ValueError):
-            _protect_values(json.loads(text))
+        _protect_text(text)
         return text
 
     def save_text(self, text: str) -> str:
         """Replace the stored text; returns where it went (``keyring`` or the file path)."""
-        with contextlib.suppress(ValueError):
-            _protect_values(json.loads(text))
+        _protect_text(text)
         if self.keyring is not None:
             try:
                 self.keyring.set_password(KEYRING_SERVICE, self.keyring_name, text)
@@ -166,19 +176,51 @@ class TokenStore:
     def load(self) -> dict[str, Any] | None:
         """The stored JSON object, or ``None`` when nothing is stored.
 
-        :raises UploadError: unreadable, not JSON, or not a JSON object (naming the file).
+        :raises UploadError: unreadable, not JSON, not a JSON object, a non-finite number
+            anywhere, or a common field of the wrong type (:func:`check_token_fields`);
+            the message names the file and says to log in again.
         """
         text = self.load_text()
         if text is None:
             return None
         try:
-            data = json.loads(text)
-        except ValueError:
-            raise UploadError(f"{self.path} is not valid JSON; log in again to replace it") from None
-        if not isinstance(data, dict):
-            raise UploadError(f"{self.path} does not hold a JSON object; log in again to replace it")
+            data = load_state(
+                self.path,
+                check_token_fields,
+                what="token file",
+                strict=True,
+                fix=LOG_IN_AGAIN,
+                data=text.encode("utf-8"),
+            )
+        except StateFileError as exc:
+            raise UploadError(f"the token file {exc}") from None
         return data
 
     def save(self, data: Mapping[str, Any]) -> str:
         """Replace the stored object atomically; returns where it went."""
         return self.save_text(json.dumps(dict(data), indent=2, sort_keys=True))
+
+
+def _finite_everywhere(value: Any, where: str, fields: Fields) -> None:
+    if value is NON_FINITE:
+        fields.problems.append(f"{where or 'a value'} is not a finite number")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _finite_everywhere(item, f"{where}.{key}" if where else str(key), fields)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _finite_everywhere(item, f"{where}[{index}]", fields)
+
+
+def check_token_fields(fields: Fields) -> dict[str, Any]:
+    """The token object, after checking it: no non-finite number anywhere, the common
+    fields typed (``access_token``, ``refresh_token``, ``token_type``, ``scope`` text of at
+    most 16,384 characters; ``expires_at`` Unix seconds in the platform's range;
+    ``expires_in`` 0 to 10 years in seconds). Problems go to ``fields.problems``."""
+    _finite_everywhere(fields.obj, "", fields)
+    for key in ("access_token", "refresh_token", "token_type", "scope"):
+        if not isinstance(fields.obj.get(key), list):  # Strava's scope may be a list
+            fields.text(key, None, max_len=16_384)
+    fields.timestamp("expires_at")
+    fields.number("expires_in", None, low=0, high=10 * 366 * 86400.0)
+    return dict(fields.obj)

@@ -375,6 +375,7 @@ def _assemble(
         pause_s=_pause(workout),
         ride_id=_ride_id(ride),
         origin=_summary.detect_origin(workout),
+        strava_id=_summary.strava_share(workout),
         units=units or "imperial",
         samples=samples,
         laps=laps,

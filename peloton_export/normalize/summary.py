@@ -231,3 +231,14 @@ def detect_origin(workout: JsonObject) -> str:
     """
     origin = workout_origin(workout)
     return PELOTON if origin == PELOTON else f"imported:{origin}"
+
+
+def strava_share(workout: JsonObject) -> str | None:
+    """The Strava activity id Peloton shared the workout as: the detail body's ``strava_id``
+    when it is a positive integer (as a string or number), else ``None`` (Peloton sends
+    ``null``, or ``"-1"`` when it did not share it; fixtures of 2021-2026 bodies)."""
+    value = workout.get("strava_id")
+    if isinstance(value, bool) or value is None:
+        return None
+    raw = str(value).strip()
+    return raw if raw.isdigit() and int(raw) > 0 else None

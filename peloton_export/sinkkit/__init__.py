@@ -17,8 +17,10 @@ submodules are an implementation detail.
 * Names and descriptions: :func:`activity_title`, :func:`render_template`, :func:`render_setting`,
   :func:`template_fields`.
 * Exactly once: :class:`JournaledUploader` over an :class:`UploadJournal`; a sink
-  implements ``send``, ``poll`` and ``find`` and raises :class:`Rejected`,
-  :class:`InDoubt`, :class:`SendAgain` or :class:`UploadLost` to steer it.
+  implements ``send``, ``poll`` and ``find`` (and ``existing``, returning an
+  :class:`Existing`, for a copy another app made) and raises :class:`Rejected`,
+  :class:`InDoubt`, :class:`SendAgain` or :class:`UploadLost` to steer it; a
+  :class:`~peloton_export.errors.SinkPaused` pauses the sink for the run.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from peloton_export.net.retry import (
 )
 from peloton_export.net.tokens import TokenStore
 from peloton_export.sinkkit.journal import (
+    Existing,
     InDoubt,
     JournaledUploader,
     Rejected,
@@ -58,6 +61,7 @@ __all__ = [
     "Backoff",
     "Clock",
     "CooldownState",
+    "Existing",
     "InDoubt",
     "JournaledUploader",
     "LoginCooldown",

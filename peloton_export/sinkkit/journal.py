@@ -25,13 +25,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from peloton_export.errors import AuthRequired, PelotonExportError, UploadError
+from peloton_export.errors import AuthRequired, PelotonExportError, SinkPaused, UploadError
 from peloton_export.model import Workout
 from peloton_export.net.retry import Clock
+from peloton_export.readback import Fields, load_state
 from peloton_export.specs import ExportContext, UploadResult, UploadState
 from peloton_export.store.atomic import write_bytes_atomic
 
 __all__ = [
+    "Existing",
     "InDoubt",
     "JournaledUploader",
     "Rejected",
@@ -42,6 +44,73 @@ __all__ = [
 ]
 
 log = logging.getLogger("peloton_export.sinks")
+
+#: The largest journal read (an entry is ~200 bytes; finished ones go after 30 days).
+MAX_JOURNAL_BYTES = 32 * 1024 * 1024
+PHASES = frozenset({"sending", "sent", "done"})
+#: The journal key of a service-wide state (not a workout id).
+SERVICE_KEY = "@service"
+
+
+def parse_journal(fields: Fields) -> dict[str, dict[str, Any]]:
+    """The entries of a journal file, each checked; a bad entry is left out (noted in
+    ``fields.problems``). An entry: ``phase`` (``sending``, ``sent``, ``done``), ``at`` and
+    ``tried_at`` (Unix seconds), ``upload_id`` and ``remote_id`` (text or a whole number),
+    ``state`` (text), ``pending`` (follow-up name -> text value), ``pending_error`` (text).
+    An entry with a bad field counts as ``sending`` (its fate unknown), so the uploader
+    looks the workout up on the service before it sends anything again."""
+    entries: dict[str, dict[str, Any]] = {}
+    for key, value in fields.obj.items():
+        if not isinstance(value, dict):
+            fields.problems.append(f"entry {key[:40]!r} is not an object, so it counts as in doubt")
+            entries[key] = {"phase": "sending"}
+            continue
+        checked = Fields(value, path=fields.path, prefix=f"{key[:40]}.")
+        entry = _service_entry(checked) if key == SERVICE_KEY else _journal_entry(checked)
+        fields.problems += entry[1]
+        if entry[0] is not None:
+            entries[key] = entry[0]
+    return entries
+
+
+def _service_entry(fields: Fields) -> tuple[dict[str, Any] | None, list[str]]:
+    """The service-wide refusal (:data:`SERVICE_KEY`): ``phase`` ``refused``, ``at``,
+    ``reason`` (text) and ``raw`` (the service's answer, text); a bad one is left out."""
+    entry: dict[str, Any] = {
+        "phase": fields.choice("phase", frozenset({"refused"}), None),
+        "at": fields.timestamp("at"),
+        "reason": fields.text("reason", None, max_len=200),
+        "raw": fields.text("raw", None, max_len=2000),
+    }
+    if fields.problems or entry["phase"] is None or entry["reason"] is None:
+        return None, [f"{fields.prefix}service state is not a refusal, so it is left out"]
+    return {k: v for k, v in entry.items() if v is not None}, []
+
+
+def _identifier(fields: Fields, key: str) -> str | int | None:
+    value = fields.obj.get(key)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63:
+        return value
+    return fields.text(key, None, max_len=200)
+
+
+def _journal_entry(fields: Fields) -> tuple[dict[str, Any] | None, list[str]]:
+    entry: dict[str, Any] = {"phase": fields.choice("phase", PHASES, None)}
+    entry["at"] = fields.timestamp("at")
+    for key in ("upload_id", "remote_id"):
+        entry[key] = _identifier(fields, key)
+    entry["state"] = fields.text("state", None, max_len=40)
+    pending = fields.mapping("pending")
+    if pending:
+        if all(isinstance(k, str) and isinstance(v, str) and len(v) <= 1000 for k, v in pending.items()):
+            entry["pending"] = dict(pending)
+        else:
+            fields.problems.append(f"{fields.prefix}pending is not an object of text values")
+    entry["tried_at"] = fields.timestamp("tried_at")
+    entry["pending_error"] = fields.text("pending_error", None, max_len=1000)
+    if fields.problems:  # its fate unknown: the uploader looks the workout up before sending
+        return {"phase": "sending"}, [f"{fields.problems[0]}, so it counts as in doubt"]
+    return {k: v for k, v in entry.items() if v is not None}, []
 
 
 class UploadJournal:
@@ -63,21 +132,17 @@ class UploadJournal:
         self._lock = threading.Lock()
 
     def _read(self) -> dict[str, dict[str, Any]]:
-        try:
-            data = json.loads(self.path.read_bytes())
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError, UnicodeDecodeError):
-            log.warning("ignoring unreadable upload journal %s", self.path)
-            return {}
-        return {k: v for k, v in data.items() if isinstance(v, dict)} if isinstance(data, dict) else {}
+        """The journal's entries; an unusable file or entry is one warning, then absent
+        (:func:`parse_journal`; the ledger still knows every finished upload)."""
+        found = load_state(self.path, parse_journal, what="upload journal", limit=MAX_JOURNAL_BYTES)
+        return found if found is not None else {}
 
     def _write(self, entries: dict[str, dict[str, Any]]) -> None:
         now = self.clock.time()
         kept = {
             key: entry
             for key, entry in entries.items()
-            if entry.get("phase") != "done" or now - float(entry.get("at", now)) < self.keep_s
+            if entry.get("phase") != "done" or now - float(entry.get("at") or now) < self.keep_s
         }
         write_bytes_atomic(self.path, json.dumps(kept, indent=1, sort_keys=True).encode(), mode=0o600)
 
@@ -120,6 +185,19 @@ class UploadJournal:
             if entries.pop(key, None) is not None:
                 self._write(entries)
 
+    def set_service_state(self, reason: str, raw: str) -> None:
+        """Record a service-wide refusal (e.g. ``app-inactive``) with the service's answer
+        as sent (``raw``, at most 2,000 characters), under the key :data:`SERVICE_KEY`."""
+        self._update(SERVICE_KEY, "refused", {"reason": reason, "raw": raw[:2000]})
+
+    def service_state(self) -> dict[str, Any] | None:
+        """The service-wide refusal recorded last, or ``None``."""
+        return self.get(SERVICE_KEY)
+
+    def clear_service_state(self) -> None:
+        """Forget the service-wide refusal (the service delivered again)."""
+        self.drop(SERVICE_KEY)
+
     def set_pending(self, key: str, pending: Mapping[str, str], *, error: str | None = None) -> None:
         """Record the follow-ups of ``key`` still to do (empty: none), and when they were tried."""
         fields: dict[str, Any] = {"pending": dict(pending), "tried_at": self.clock.time()}
@@ -134,6 +212,18 @@ class UploadJournal:
                 entry.update(fields)
             entries[key] = entry
             self._write(entries)
+
+
+@dataclass(frozen=True, slots=True)
+class Existing:
+    """What :meth:`JournaledUploader.existing` found: the service already has the workout.
+
+    ``result`` is recorded as the delivery (e.g. ``state="duplicate"`` with the activity's
+    id); ``follow_up`` says whether the sink's follow-ups are applied to that activity.
+    """
+
+    result: UploadResult
+    follow_up: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,8 +272,9 @@ class JournaledUploader(ABC):
     * ``sent`` (an ``upload_id`` is known) resumes polling that upload.
     * ``sending`` (the fate of the last request is unknown) looks the workout up with
       :meth:`find` before sending again.
-    * :class:`Rejected` and :class:`~peloton_export.errors.AuthRequired` from :meth:`send`
-      drop the entry; :class:`SendAgain` waits and resends (up to ``attempts`` tries);
+    * :class:`Rejected`, :class:`~peloton_export.errors.AuthRequired` and
+      :class:`~peloton_export.errors.SinkPaused` from :meth:`send` drop the entry;
+      :class:`SendAgain` waits and resends (up to ``attempts`` tries);
       :class:`InDoubt` resends only after :meth:`find` found nothing when
       ``check_after_doubt`` (else the next run looks first); :class:`UploadLost` from
       :meth:`poll` makes the next attempt look first.
@@ -221,6 +312,11 @@ class JournaledUploader(ABC):
     def find(self, workout: Workout) -> str | None:
         """The remote id of ``workout``'s activity on the service (by external id), or ``None``."""
 
+    def existing(self, workout: Workout, context: ExportContext) -> Existing | None:
+        """The service's copy of ``workout`` made by other means (another app shared it), if
+        any; asked before every send (after an earlier attempt's journal entry). Default: none."""
+        return None
+
     def followups(self, workout: Workout, context: ExportContext) -> dict[str, str]:
         """What to set on a newly uploaded activity (name -> value), e.g. ``{"gear": "b1"}``."""
         return {}
@@ -239,11 +335,14 @@ class JournaledUploader(ABC):
             resumed = self._resume(entry, workout, context)
             if resumed is not None:
                 return resumed
+        there = self.existing(workout, context)
+        if there is not None:
+            return self._complete(workout, context, there.result, follow_up=there.follow_up)
         for attempt in range(1, self.attempts + 1):
             self.journal.begin(workout.id)
             try:
                 sent = self.send(path, workout, context)
-            except (Rejected, AuthRequired):
+            except (Rejected, AuthRequired, SinkPaused):
                 self.journal.drop(workout.id)
                 raise
             except SendAgain as exc:
@@ -304,16 +403,21 @@ class JournaledUploader(ABC):
             self.journal.begin(workout.id)  # unknown again: look it up before re-sending
             raise
 
-    def _complete(self, workout: Workout, context: ExportContext, result: UploadResult) -> UploadResult:
+    def _complete(
+        self, workout: Workout, context: ExportContext, result: UploadResult, *, follow_up: bool = False
+    ) -> UploadResult:
         self.journal.finish(workout.id, result.remote_id, result.state)
-        if result.state != "uploaded" or not result.remote_id:
+        if self.journal.get(SERVICE_KEY) is not None:
+            self.journal.clear_service_state()
+        if not (result.state == "uploaded" or follow_up) or not result.remote_id:
             return result
         plan = self.followups(workout, context)
         if not plan:
             return result
         problem = self._follow_up(workout.id, result.remote_id, plan)
         if problem:
-            return dataclasses.replace(result, message=problem)
+            message = f"{result.message}; {problem}" if result.message and follow_up else problem
+            return dataclasses.replace(result, message=message)
         return result
 
     def _follow_up(self, key: str, remote_id: str, plan: Mapping[str, str]) -> str:

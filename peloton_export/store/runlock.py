@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from peloton_export.errors import LocalFileError
+from peloton_export.readback import StateFileError, check_replaceable
+
+#: Tries of a busy lock before giving up, this many seconds apart (a health check's probe
+#: holds it for an instant: :func:`peloton_export.unattended.status.watcher_running`).
+LOCK_TRIES, LOCK_PAUSE_S = 3, 0.025
 
 
 class RunInProgress(LocalFileError):
@@ -37,8 +44,18 @@ def run_lock(state_dir: Path, name: str = "run.lock", *, required: bool = True) 
         return
     path = state_dir / name
     try:
+        check_replaceable(path)  # never a FIFO, a device, a folder, or through a dangling symlink
+    except StateFileError as exc:
+        if not required:
+            yield
+            return
+        raise LocalFileError(f"the lock file {exc}: remove it (peloton-export makes a new one)") from None
+    try:
         state_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NONBLOCK, 0o600)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0), 0o600)
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # replaced since the check
+            os.close(fd)
+            raise LocalFileError(f"the lock file {path} is not a regular file: remove it")
     except OSError as exc:
         if not required:
             yield
@@ -48,9 +65,14 @@ def run_lock(state_dir: Path, name: str = "run.lock", *, required: bool = True) 
             "make the folder writable, or set PELOTON_EXPORT_STATE_DIR to a writable folder"
         ) from None
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        for attempt in range(1, LOCK_TRIES + 1):
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if attempt < LOCK_TRIES:
+                    time.sleep(LOCK_PAUSE_S)
+        else:
             raise RunInProgress(
                 f"another peloton-export {'watcher' if name == 'watch.lock' else 'run'} is in progress "
                 f"(it holds {path}); try again when it ends"

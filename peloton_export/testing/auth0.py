@@ -2,8 +2,11 @@
 
 Routes on the auth host (the 2025 login, see ``docs/peloton-api.md`` §1.2):
 
-* ``GET /authorize``: checks ``client_id``, ``response_type=code``, ``code_challenge`` and
-  ``code_challenge_method=S256``, opens a login transaction and redirects to ``/login?state=T``
+* ``GET /authorize``: checks ``client_id`` (``400 unauthorized_client``), the ``audience``
+  (``403 access_denied`` "Service not found"), the ``redirect_uri`` against the allowed
+  callbacks (``400 invalid_request`` "Callback URL mismatch", as Auth0 words it),
+  ``response_type=code``, ``code_challenge`` and ``code_challenge_method=S256``, opens a
+  login transaction and redirects to ``/login?state=T``
   (Auth0 replaces the client's ``state`` with its own ``T``).
 * ``GET /login``: the hosted login page; sets the ``_csrf`` cookie for
   ``/usernamepassword/login``. With ``login_page_changed`` set it sets neither the cookie nor
@@ -180,6 +183,10 @@ class Auth0Tenant:
         #: How many login pages to serve without the ``_csrf`` cookie (a passing glitch).
         self.csrf_missing = 0
         self.rotate_refresh_tokens = False
+        #: What the tenant accepts; change one to play Peloton rotating it.
+        self.client_id = CLIENT_ID
+        self.audience = AUDIENCE
+        self.callbacks = {REDIRECT_URI}
         self._lock = threading.Lock()
         self._transactions: dict[str, _Transaction] = {}
         self._wresults: dict[str, str] = {}
@@ -208,8 +215,16 @@ class Auth0Tenant:
 
     def _authorize(self, req: Request) -> Reply:
         q = req.query
-        if q.get("client_id") != CLIENT_ID:
+        if q.get("client_id") != self.client_id:
             return self._error(400, "unauthorized_client", "Unknown client.")
+        if q.get("audience") not in (None, self.audience):  # none: Auth0 gives an opaque token
+            return self._error(403, "access_denied", f"Service not found: {q.get('audience')}")
+        if q.get("redirect_uri") and q["redirect_uri"] not in self.callbacks:
+            return self._error(
+                400,
+                "invalid_request",
+                f"Callback URL mismatch. {q['redirect_uri']} is not in the list of allowed callback URLs",
+            )
         if q.get("response_type") != "code" or q.get("code_challenge_method") != "S256":
             return self._error(400, "invalid_request", "response_type=code with S256 PKCE is required.")
         if not q.get("code_challenge") or not q.get("state") or not q.get("redirect_uri"):
@@ -227,7 +242,7 @@ class Auth0Tenant:
         if self.login_page_changed:
             return Reply.redirect("/u/login/identifier")
         return Reply.redirect(
-            _query_url("/login", {"state": txn_state, "client": CLIENT_ID, "protocol": "oauth2"})
+            _query_url("/login", {"state": txn_state, "client": self.client_id, "protocol": "oauth2"})
         )
 
     def _login_page(self, req: Request) -> Reply:
@@ -253,7 +268,7 @@ class Auth0Tenant:
             return Reply.json({"code": "invalid_state", "description": "Invalid state."}, 403)
         if body.get("_csrf") != txn.csrf or req.cookies.get("_csrf") != txn.csrf:
             return Reply.json({"code": "invalid_csrf", "description": "Invalid CSRF token."}, 403)
-        if body.get("client_id") != CLIENT_ID or body.get("connection") != CONNECTION:
+        if body.get("client_id") != self.client_id or body.get("connection") != CONNECTION:
             return Reply.json(
                 {"code": "invalid_request", "description": "Unknown client or connection."}, 400
             )
@@ -326,7 +341,7 @@ class Auth0Tenant:
             params = {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
         else:
             params = dict(urllib.parse.parse_qsl(req.body.decode("utf-8", "replace")))
-        if params.get("client_id") != CLIENT_ID:
+        if params.get("client_id") != self.client_id:
             return self._error(401, "access_denied", "Unauthorized client.")
         grant = params.get("grant_type")
         if grant == "authorization_code":

@@ -6,7 +6,7 @@ apprise's documentation) in ``notify_urls`` of ``[peloton-export]`` or ``urls`` 
 several separated by commas, spaces or new lines. Needs the ``notify`` extra
 (``pip install 'peloton-export[notify]'``, which installs apprise).
 
-Each problem has a stable key (``peloton-login``, ``sink-login:strava``,
+Each problem has a stable key (``peloton-login``, ``sink-login:strava``, ``sink-paused:garmin``,
 ``workout-failed:<id>``, ``unmapped:<movement>``) within a *scope* (``run`` for what the
 watcher sees, ``export`` for what a finished export shows). :meth:`Notifier.update` is given
 every problem of a scope that holds now: only keys not notified before are sent, in one
@@ -28,6 +28,7 @@ from pathlib import Path
 
 from peloton_export.config import Config
 from peloton_export.net.redaction import protect
+from peloton_export.readback import Fields, load_state
 from peloton_export.store.atomic import write_bytes_atomic
 
 log = logging.getLogger("peloton_export.notify")
@@ -87,6 +88,19 @@ def apprise_send(urls: Sequence[str], title: str, body: str) -> bool:
     return bool(sender.notify(title=title, body=body))
 
 
+def _parse_sent(fields: Fields) -> dict[str, dict[str, float]]:
+    """``{scope: {problem key: when sent (Unix s)}}``; bad entries left out (and noted)."""
+    out: dict[str, dict[str, float]] = {}
+    for scope, keys in fields.mapping("sent").items():
+        inner = Fields(keys if isinstance(keys, dict) else {}, path=fields.path, prefix=f"sent.{scope}.")
+        if not isinstance(keys, dict):
+            fields.problems.append(f"sent.{scope} is not an object")
+        sent = {str(key): inner.timestamp(str(key)) for key in inner.obj}
+        fields.problems += inner.problems
+        out[str(scope)] = {key: when for key, when in sent.items() if when is not None}
+    return out
+
+
 class Notifier:
     """Sends each problem once (see the module documentation).
 
@@ -114,18 +128,8 @@ class Notifier:
         return cls(notify_urls(config), Path(state_dir) / STATE_FILE)
 
     def _load(self) -> dict[str, dict[str, float]]:
-        try:
-            obj = json.loads(self.state_path.read_bytes())
-        except (OSError, ValueError):
-            return {}
-        scopes = obj.get("sent") if isinstance(obj, dict) else None
-        if not isinstance(scopes, dict):
-            return {}
-        return {
-            str(scope): {str(k): float(v) for k, v in keys.items() if isinstance(v, int | float)}
-            for scope, keys in scopes.items()
-            if isinstance(keys, dict)
-        }
+        found = load_state(self.state_path, _parse_sent, what="notification state file")
+        return found if found is not None else {}
 
     def _save(self, sent: Mapping[str, Mapping[str, float]]) -> None:
         data = json.dumps({"format": 1, "sent": sent}, indent=1, sort_keys=True).encode("utf-8")

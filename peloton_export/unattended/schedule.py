@@ -19,6 +19,7 @@ written into the service; :func:`unit_arguments` says which, in one line.
 
 from __future__ import annotations
 
+import logging
 import os
 import plistlib
 import random
@@ -34,9 +35,13 @@ from typing import TYPE_CHECKING, Literal
 
 from peloton_export.errors import ConfigError, PelotonExportError
 from peloton_export.export.choices import Choices, fill_from_last_run
+from peloton_export.readback import StateFileError, read_state_bytes
+from peloton_export.store.atomic import write_bytes_atomic
 
 if TYPE_CHECKING:
     from peloton_export.config import Config
+
+log = logging.getLogger("peloton_export.schedule")
 
 Kind = Literal["systemd", "launchd", "cron"]
 KINDS: tuple[Kind, ...] = ("systemd", "launchd", "cron")
@@ -311,23 +316,72 @@ def without_ours(crontab: str) -> list[str]:
     return [line for line in crontab.splitlines() if not line.rstrip().endswith(CRON_MARKER)]
 
 
+#: The largest installed service file read back (ours are under 2 kB).
+MAX_SERVICE_FILE_BYTES = 256 * 1024
+
+
+def is_ours(kind: Kind, path: Path, text: str) -> bool:
+    """Whether ``text`` (the file at ``path``) is a service file peloton-export wrote: a
+    systemd unit whose description names ``peloton-export``, a plist whose ``Label`` is
+    :data:`LAUNCHD_LABEL`."""
+    if kind == "launchd":
+        try:
+            agent = plistlib.loads(text.encode("utf-8"))
+        except Exception:  # plistlib raises several types for a damaged file
+            return False
+        return isinstance(agent, dict) and agent.get("Label") == LAUNCHD_LABEL
+    if path.suffix == ".timer":
+        return "Description=Run peloton-export once a day" in text.splitlines()
+    return any(line.startswith("Description=") and "peloton-export" in line for line in text.splitlines())
+
+
+def read_installed(kind: Kind, path: Path) -> str | None:
+    """The text of the service file installed at ``path`` (``None``: there is none).
+
+    :raises PelotonExportError: ``path`` is a FIFO, device, socket, folder or dangling
+        symlink, larger than :data:`MAX_SERVICE_FILE_BYTES`, or not UTF-8 (one line, with
+        the fix: remove it).
+    """
+    try:
+        data = read_state_bytes(path, limit=MAX_SERVICE_FILE_BYTES)
+        return None if data is None else data.decode("utf-8")
+    except StateFileError as exc:
+        raise PelotonExportError(f"the service file {exc}; remove it and try again") from None
+    except UnicodeDecodeError:
+        raise PelotonExportError(
+            f"the service file {path} is not UTF-8 text; remove it and try again"
+        ) from None
+
+
 def install(kind: Kind, files: Sequence[ServiceFile]) -> list[str]:
-    """Write ``files`` (or the crontab line); returns what was written, one line each."""
+    """Write ``files`` (or the crontab line); returns what was written, one line each.
+
+    A file already there is replaced (atomically) only when it is a regular file; another
+    program's file of the same name is replaced too (its name is ours), a FIFO, device,
+    folder or dangling symlink is refused (:func:`read_installed`).
+    """
     if kind == "cron":
         lines = without_ours(read_crontab()) + [f.content.rstrip("\n") for f in files]
         write_crontab("\n".join(lines) + "\n")
         return ["the user's crontab (1 line)"]
+    for item in files:
+        assert item.path is not None
+        read_installed(kind, item.path)  # checked before anything is written
     written = []
     for item in files:
         assert item.path is not None
-        item.path.parent.mkdir(parents=True, exist_ok=True)
-        item.path.write_text(item.content, encoding="utf-8")
+        if read_installed(kind, item.path) != item.content:
+            write_bytes_atomic(item.path, item.content.encode("utf-8"))
         written.append(str(item.path))
     return written
 
 
 def uninstall(kind: Kind, files: Sequence[ServiceFile]) -> list[str]:
-    """Remove what :func:`install` wrote; returns what was removed."""
+    """Remove what :func:`install` wrote; returns what was removed.
+
+    Only a file that is ours (:func:`is_ours`) is removed; another program's file of the
+    same name is kept, with a warning.
+    """
     if kind == "cron":
         current = read_crontab()
         kept = without_ours(current)
@@ -337,7 +391,14 @@ def uninstall(kind: Kind, files: Sequence[ServiceFile]) -> list[str]:
         return ["the peloton-export line of the user's crontab"]
     removed = []
     for item in files:
-        if item.path is not None and item.path.exists():
-            item.path.unlink()
-            removed.append(str(item.path))
+        if item.path is None:
+            continue
+        text = read_installed(kind, item.path)
+        if text is None:
+            continue
+        if not is_ours(kind, item.path, text):
+            log.warning("%s was not written by peloton-export; left as it is", item.path)
+            continue
+        item.path.unlink(missing_ok=True)
+        removed.append(str(item.path))
     return removed

@@ -28,14 +28,30 @@ Fields (times are Unix seconds, UTC):
 from __future__ import annotations
 
 import json
+import os
+import stat
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from peloton_export.readback import (
+    Fields,
+    StateFileError,
+    check_replaceable,
+    load_state,
+    parse_state_json,
+    read_state_bytes,
+)
 from peloton_export.store.atomic import write_bytes_atomic
 
 STATUS_FILE = "watch-status.json"
+#: The watcher's lock file (:data:`peloton_export.unattended.watch.LOCK_NAME`).
+LOCK_FILE = "watch.lock"
+#: The largest status file read (it is a few hundred bytes).
+MAX_STATUS_BYTES = 64 * 1024
+STATES = frozenset({"running", "waiting", "stopped"})
+OUTCOMES = frozenset({"ok", "partial", "failed", "busy", "stopped"})
 #: A run may take this long (a first backfill of a long history) before health checks fail.
 MAX_RUN_SECONDS = 6 * 3600.0
 #: How late the next run may be before the watcher is considered stuck.
@@ -69,35 +85,33 @@ class WatchStatus:
         return json.dumps({"format": 1, **asdict(self)}, indent=1, sort_keys=True).encode("utf-8")
 
     @classmethod
-    def from_json(cls, data: bytes) -> WatchStatus | None:
-        """Parse the file's content; ``None`` when it is not a status file."""
-        try:
-            obj = json.loads(data)
-        except ValueError:
-            return None
-        if not isinstance(obj, dict) or obj.get("format") != 1:
-            return None
+    def from_json(cls, data: bytes, path: Path | str = STATUS_FILE) -> WatchStatus | None:
+        """Parse the file's content; ``None`` when it is not a status file.
 
-        def number(key: str) -> float | None:
-            value = obj.get(key)
-            return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+        Every field is checked (:mod:`peloton_export.readback`): a bad one (a pid of
+        ``1e999``, ``NaN`` failures, a time out of the platform's range) is one warning and
+        its default, so one bad field never hides the others.
+        """
+        return load_state(Path(path), _parse_status, what="watch status file", data=data)
 
-        counts = obj.get("counts")
-        return cls(
-            state=str(obj.get("state") or "waiting"),
-            pid=int(number("pid") or 0),
-            started_at=number("started_at"),
-            finished_at=number("finished_at"),
-            outcome=obj["outcome"] if isinstance(obj.get("outcome"), str) else None,
-            message=str(obj.get("message") or ""),
-            counts={str(k): int(v) for k, v in counts.items() if isinstance(v, int)}
-            if isinstance(counts, dict)
-            else {},
-            next_run_at=number("next_run_at"),
-            failures=int(number("failures") or 0),
-            last_ok_at=number("last_ok_at"),
-            interval=number("interval") or 0.0,
-        )
+
+def _parse_status(fields: Fields) -> WatchStatus | None:
+    if fields.obj.get("format") != 1:
+        raise StateFileError(fields.path, f"has format {fields.obj.get('format')!r}, not 1")
+    interval = fields.number("interval", 0.0, low=0.0, high=366 * 86400.0)
+    return WatchStatus(
+        state=fields.choice("state", STATES, "waiting") or "waiting",
+        pid=fields.pid("pid"),
+        started_at=fields.timestamp("started_at"),
+        finished_at=fields.timestamp("finished_at"),
+        outcome=fields.choice("outcome", OUTCOMES, None),
+        message=" ".join((fields.text("message", "", max_len=4000) or "").split()),
+        counts=fields.counts("counts"),
+        next_run_at=fields.timestamp("next_run_at"),
+        failures=fields.count("failures", 0, high=1_000_000),
+        last_ok_at=fields.timestamp("last_ok_at"),
+        interval=interval or 0.0,
+    )
 
 
 def status_path(state_dir: Path) -> Path:
@@ -106,12 +120,25 @@ def status_path(state_dir: Path) -> Path:
 
 
 def read_status(state_dir: Path) -> WatchStatus | None:
-    """The status file's content, or ``None`` when there is none (or it is unreadable)."""
+    """The status file's content, or ``None`` when there is none.
+
+    An unusable file (a FIFO, a device, a folder, a dangling symlink, over
+    :data:`MAX_STATUS_BYTES`, not JSON) is one warning naming it and ``None``; see
+    :func:`peloton_export.readback.load_state`.
+    """
+    path = status_path(state_dir)
+    return load_state(path, _parse_status, what="watch status file", limit=MAX_STATUS_BYTES)
+
+
+def status_problem(state_dir: Path) -> str | None:
+    """Why the status file cannot be used (``None`` when it can, or there is none)."""
     try:
-        data = status_path(state_dir).read_bytes()
-    except OSError:
-        return None
-    return WatchStatus.from_json(data)
+        data = read_state_bytes(status_path(state_dir), limit=MAX_STATUS_BYTES)
+        if data is not None and not isinstance(parse_state_json(data, status_path(state_dir)), dict):
+            return "it is not a JSON object"
+    except StateFileError as exc:
+        return f"it {exc.problem}"
+    return None
 
 
 def write_status(state_dir: Path, status: WatchStatus) -> None:
@@ -123,7 +150,10 @@ def write_status(state_dir: Path, status: WatchStatus) -> None:
 def _when(epoch: float | None) -> str:
     if epoch is None:
         return "unknown"
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    try:
+        return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except (OverflowError, OSError, ValueError):  # read_status checks times; a caller may not
+        return "unknown"
 
 
 def _counts(counts: dict[str, int]) -> str:
@@ -165,17 +195,57 @@ def watch_status_lines(state_dir: Path) -> list[str]:
     return lines
 
 
+def watcher_running(state_dir: Path) -> bool:
+    """Whether a watcher holds ``<state dir>/watch.lock`` (without ever waiting for it).
+
+    Probes with a shared lock for an instant; :func:`peloton_export.store.runlock.run_lock` tries
+    a few times over 50 ms before saying another watcher runs, so the probe never stops a
+    watcher from starting. ``False`` where ``fcntl`` is missing, or the lock file is not a
+    regular file.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        return False
+    path = Path(state_dir) / LOCK_FILE
+    try:
+        if not check_replaceable(path):
+            return False
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except (OSError, StateFileError):
+        return False
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # releases the probe's lock
+    return False
+
+
 def health(state_dir: Path, now: float) -> tuple[bool, str]:
     """Whether the watcher looks alive and working, with a one-line reason.
 
-    Unhealthy when there is no status file, a run has taken longer than
+    A status file that cannot be used at all (a FIFO, ``/dev/zero``, not JSON) says
+    healthy when a watcher holds ``watch.lock`` (it replaces the file at its next write),
+    unhealthy when none does. Unhealthy when there is no status file, a run has taken longer than
     :data:`MAX_RUN_SECONDS`, the next run is overdue by more than
     :data:`LATE_SLACK_SECONDS`, the watcher stopped, or :data:`UNHEALTHY_FAILURES` runs in a
     row failed.
     """
     status = read_status(state_dir)
     if status is None:
-        return False, f"no status file in {state_dir}: the watcher has not started"
+        problem = status_problem(state_dir)
+        if problem is None:
+            return False, f"no status file in {state_dir}: the watcher has not started"
+        where = status_path(state_dir)
+        if watcher_running(state_dir):
+            return True, f"the watcher is running (it holds {LOCK_FILE}); {where} is unusable: {problem}"
+        return False, f"no watcher holds {LOCK_FILE} and {where} is unusable: {problem}"
     if status.state == "stopped":
         return False, "the watcher stopped"
     if status.state == "running":

@@ -31,7 +31,7 @@ import hashlib
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
@@ -43,6 +43,7 @@ __all__ = [
     "MAX_CLASS_S",
     "MAX_GAP_S",
     "MAX_MEMBERS",
+    "MAX_OVERRUN_S",
     "Candidate",
     "StackSettings",
     "group",
@@ -60,6 +61,9 @@ MAX_GAP_S = 3600
 MAX_MEMBERS = 10
 #: The longest class considered when looking for neighbours (Peloton classes last at most 2 h).
 MAX_CLASS_S = 6 * 3600
+#: The most seconds a class's samples may run past its ``end_time`` into the next class's
+#: start and the two still stack (Peloton's graphs overrun by up to about a minute).
+MAX_OVERRUN_S = 90
 #: The prefix of every stack id (a Peloton workout id is 32 hex digits, so they never clash).
 STACK_PREFIX = "stack-"
 _TITLE_LIMIT = 64
@@ -103,12 +107,25 @@ class StackSettings:
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """A workout that may join a stack: its id, discipline and UTC epoch start/end (s)."""
+    """A workout that may join a stack: its id, discipline and UTC epoch start/end (s).
+
+    ``end`` is the normalized end (:attr:`Workout.end <peloton_export.model.Workout.end>`:
+    Peloton's ``end_time``, moved to the last sample when the samples run past it), the same
+    end :func:`stack_workouts` builds with; ``overrun_s`` is how far it was moved (s).
+    """
 
     workout_id: str
     discipline: str
     start: float
     end: float
+    overrun_s: float = 0.0
+
+    @classmethod
+    def of(cls, workout: Workout, overrun_s: float = 0.0) -> Candidate:
+        """The candidate of a normalized workout."""
+        return cls(
+            workout.id, workout.discipline, workout.start.timestamp(), workout.end.timestamp(), overrun_s
+        )
 
 
 def group(
@@ -118,8 +135,9 @@ def group(
 
     A class joins the stack before it when it has the same discipline, starts at or after
     the previous class's end and at most ``gap_s`` seconds later, and the stack has fewer
-    than ``max_members`` classes. Overlapping workouts never stack. Candidates with
-    unusable times (not finite, end before start) stay alone.
+    than ``max_members`` classes. Overlapping workouts never stack, except where the
+    previous class's samples ran past its ``end_time`` (:func:`allowed_overlap`).
+    Candidates with unusable times (not finite, end before start) stay alone.
     """
     usable = sorted(
         (c for c in candidates if math.isfinite(c.start) and math.isfinite(c.end) and c.end >= c.start),
@@ -155,9 +173,15 @@ def near_neighbours(starts: Iterable[tuple[str, str | None, float]], gap_s: floa
     return near
 
 
+def allowed_overlap(overrun_s: float) -> float:
+    """Seconds a class may overlap the next one: its samples' overrun past ``end_time``, at
+    most :data:`MAX_OVERRUN_S` (its own ``end_time`` is still before the next start)."""
+    return min(max(overrun_s, 0.0), MAX_OVERRUN_S) if math.isfinite(overrun_s) else 0.0
+
+
 def _follows(previous: Candidate, item: Candidate, gap_s: float) -> bool:
     gap = item.start - previous.end
-    return item.discipline == previous.discipline and 0 <= gap <= gap_s
+    return item.discipline == previous.discipline and -allowed_overlap(previous.overrun_s) <= gap <= gap_s
 
 
 def stack_id(member_ids: Iterable[str]) -> str:
@@ -232,22 +256,28 @@ def _largest(values: Iterable[float | None]) -> float | None:
     return max(known) if known else None
 
 
-def _shifted_samples(workout: Workout, shift: int, distance_before: float) -> list[Sample]:
+def _shifted_samples(
+    workout: Workout, shift: int, distance_before: float, until: datetime | None
+) -> list[Sample]:
     return [
         replace(
             s,
             offset=s.offset + shift,
+            time=s.time if until is None else min(s.time, until),
             distance_m=None if s.distance_m is None else s.distance_m + distance_before,
         )
         for s in workout.samples
     ]
 
 
-def _shifted_track(workout: Workout, shift: int, distance_before: float, segment_base: int) -> list[GpsPoint]:
+def _shifted_track(
+    workout: Workout, shift: int, distance_before: float, segment_base: int, until: datetime | None
+) -> list[GpsPoint]:
     return [
         replace(
             p,
             offset=p.offset + shift,
+            time=p.time if until is None else min(p.time, until),
             distance_m=None if p.distance_m is None else p.distance_m + distance_before,
             segment=p.segment + segment_base,
         )
@@ -295,12 +325,14 @@ class _Builder:
     active: int = 0
     distance: float = 0.0
 
-    def add(self, index: int, workout: Workout) -> None:
+    def add(self, index: int, workout: Workout, until: datetime | None = None) -> None:
+        """Append one class; ``until`` is the next class's start when this one's samples run
+        past it (their wall-clock times are then held at it, so times never run backwards)."""
         shift, length = self.active, _active_s(workout)
         begin = 0 if index == 0 else min(shift + _first_offset(workout), shift + length - 1)
         segment_base = max((p.segment for p in self.track), default=-1) + 1
-        self.samples += _shifted_samples(workout, shift, self.distance)
-        self.track += _shifted_track(workout, shift, self.distance, segment_base)
+        self.samples += _shifted_samples(workout, shift, self.distance, until)
+        self.track += _shifted_track(workout, shift, self.distance, segment_base, until)
         self.targets += _shifted_targets(workout, shift, length)
         self.sets += _shifted_sets(workout, shift, len(self.sets))
         end = max(workout.end, workout.start + timedelta(seconds=length))
@@ -324,23 +356,38 @@ class _Builder:
         self.distance += _class_distance(workout)
 
 
-def stack_workouts(members: Sequence[Workout], identifier: str | None = None) -> Workout:
+def stack_workouts(
+    members: Sequence[Workout], identifier: str | None = None, *, overrun_s: Mapping[str, float] | None = None
+) -> Workout:
     """One workout made of ``members`` (two or more classes of one discipline, any order).
 
     :param identifier: the stacked workout's id (default :func:`stack_id` of the members).
+    :param overrun_s: per class id, how far its end was moved past ``end_time`` (s): it may
+        overlap the next class by that much (:func:`allowed_overlap`), as :func:`group` allows;
+        its lap then ends where the next class starts.
     :raises ValueError: fewer than two members, different disciplines, or classes that overlap.
     """
+    overrun = overrun_s or {}
     if len(members) < 2:
         raise ValueError("a stack needs at least two classes")
     ordered = sorted(members, key=lambda w: (w.start, w.id))
     if len({w.discipline for w in ordered}) != 1:
         raise ValueError("the classes of a stack must share one discipline")
     for before, after in pairwise(ordered):
-        if after.start < before.end:
+        allowed = timedelta(seconds=allowed_overlap(overrun.get(before.id, 0.0)))
+        if after.start < before.end - allowed:
             raise ValueError(f"workouts {before.id} and {after.id} overlap")
     built = _Builder([], [], [], [], [])
+    held: list[str] = []
     for index, workout in enumerate(ordered):
-        built.add(index, workout)
+        following = ordered[index + 1] if index + 1 < len(ordered) else None
+        until = following.start if following is not None and workout.end > following.start else None
+        if until is not None:
+            held.append(f"{(workout.end - until).total_seconds():.0f} s of {workout.id}")
+        built.add(index, workout, until)
+    for i, (lap, after) in enumerate(zip(built.laps, ordered[1:], strict=False)):
+        if lap.end > after.start:  # samples past end_time: the lap ends where the next class starts
+            built.laps[i] = replace(lap, end=max(after.start, lap.start))
     first, last = ordered[0], ordered[-1]
     end = max(built.laps[-1].end, last.end)
     elapsed = (end - first.start).total_seconds()
@@ -354,18 +401,27 @@ def stack_workouts(members: Sequence[Workout], identifier: str | None = None) ->
         title=stacked_title([w.title for w in ordered]),
         pause_s=max(elapsed - built.active, 0.0),
         ride_id=None,
+        strava_id=None,  # Peloton shared each class on its own, never the stack
         samples=tuple(built.samples),
         laps=tuple(built.laps),
         track=tuple(built.track),
         sets=tuple(built.sets),
         targets=tuple(built.targets),
         parts=tuple(w.id for w in ordered),
-        **_totals(ordered),
+        **_totals(ordered, held),
     )
 
 
-def _totals(ordered: Sequence[Workout]) -> dict[str, Any]:
-    """The summed, largest and shared fields of the stacked workout."""
+def _totals(ordered: Sequence[Workout], held: Sequence[str] = ()) -> dict[str, Any]:
+    """The summed, largest and shared fields of the stacked workout (``held``: the classes
+    whose last samples ran into the next one, for the note)."""
+    notes = tuple(note for w in ordered for note in w.notes)
+    if held:
+        notes += (
+            "samples ran past the next class's start ("
+            + ", ".join(held)
+            + "); their times are held at that start",
+        )
     instructors = {w.instructor for w in ordered}
     return {
         "instructor": instructors.pop() if len(instructors) == 1 else None,
@@ -376,7 +432,7 @@ def _totals(ordered: Sequence[Workout]) -> dict[str, Any]:
         "max_heart_rate_bpm": _largest(w.max_heart_rate_bpm for w in ordered),
         "heart_rate_zones": _zones(ordered),
         "is_outdoor": any(w.is_outdoor for w in ordered),
-        "notes": tuple(note for w in ordered for note in w.notes),
+        "notes": notes,
         "ascent_m": _total(w.ascent_m for w in ordered),
         "strokes": _summed_strokes(ordered),
         # Peloton's averages are per class: the stack's come from its joined series.

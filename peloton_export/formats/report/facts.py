@@ -166,14 +166,31 @@ def workout_facts(workout: Workout, page: str) -> dict[str, Any]:
 
 
 def valid_facts(value: object) -> Mapping[str, Any] | None:
-    """``value`` when it looks like facts of the current version, else ``None``."""
+    """``value`` when it looks like facts of the current version (plain JSON, every number
+    finite), else ``None``."""
     if not isinstance(value, dict) or value.get("v") != FACTS_VERSION:
         return None
     if not isinstance(value.get("id"), str) or not isinstance(value.get("page"), str):
         return None
     if not isinstance(value.get("start"), str) or not isinstance(value.get("curve"), dict):
         return None
-    return value
+    return value if _plain(value, 0) else None
+
+
+def _plain(value: object, depth: int) -> bool:
+    """True for JSON made of finite numbers, text, booleans and nulls, at most 8 deep (facts
+    read back from a page or the cache may hold anything: ``NaN``, ``1e999``)."""
+    if value is None or isinstance(value, str | bool | int):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if depth >= 8:
+        return False
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain(v, depth + 1) for v in value)
+    return False
 
 
 __all__ = [

@@ -41,6 +41,7 @@ from peloton_export.formats.report.facts import (
 )
 from peloton_export.formats.report.page import FACTS_ID, document
 from peloton_export.formats.report.svg import esc, xy_chart
+from peloton_export.readback import Fields, StateFileError, load_state, parse_state_json, read_state_bytes
 from peloton_export.store.atomic import write_bytes_atomic
 from peloton_export.workout.disciplines import display_discipline
 
@@ -53,6 +54,10 @@ log = logging.getLogger("peloton_export.report")
 INDEX_NAME = "index.html"
 CACHE_NAME = "index-facts.cache"
 CACHE_VERSION = 1
+#: The largest facts cache read (about 1 kB a page: 60,000 pages).
+MAX_CACHE_BYTES = 64 * 1024 * 1024
+#: The largest workout page read for its facts (a 3-hour ride's page is ~1 MB).
+MAX_PAGE_BYTES = 32 * 1024 * 1024
 HTML_FORMAT = "html"
 #: Weeks shown in the weekly volume table (counted back from the newest workout).
 WEEKS_SHOWN = 26
@@ -131,17 +136,22 @@ def html_pages(output_dir: Path, ledger: Ledger | None) -> list[PageRef]:
 
 
 def facts_from_page(path: Path) -> Mapping[str, Any] | None:
-    """The facts embedded in a workout page, or ``None`` (unreadable, none, old version)."""
+    """The facts embedded in a workout page, or ``None`` (unreadable, none, old version).
+
+    The page is read as a state file (:func:`peloton_export.readback.read_state_bytes`):
+    a FIFO, device or folder named ``*.html``, or a page over :data:`MAX_PAGE_BYTES`, is
+    never read; non-finite numbers in the facts are refused."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        data = read_state_bytes(path, limit=MAX_PAGE_BYTES)
+        text = data.decode("utf-8") if data is not None else ""
+    except (StateFileError, UnicodeDecodeError):
         return None
     match = _FACTS_RE.search(text)
     if match is None:
         return None
     try:
-        return valid_facts(json.loads(match.group(1)))
-    except ValueError:
+        return valid_facts(parse_state_json(match.group(1).encode("utf-8"), path))
+    except (ValueError, StateFileError):
         return None
 
 
@@ -158,19 +168,25 @@ def _facts_from_archive(archive: Archive, ref: PageRef) -> Mapping[str, Any] | N
     return workout_facts(workout, ref.path.name)
 
 
-def _load_cache(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+def _parse_cache(fields: Fields) -> dict[str, Any]:
+    """The cache's pages (``{page name: {"key": ..., "facts": ...}}``); another version is
+    no cache (silently: an upgrade), a bad entry is left out and noted."""
+    if fields.obj.get("v") != CACHE_VERSION:
         return {}
-    if (
-        not isinstance(data, dict)
-        or data.get("v") != CACHE_VERSION
-        or not isinstance(data.get("pages"), dict)
-    ):
-        return {}
-    pages: dict[str, Any] = data["pages"]
+    pages: dict[str, Any] = {}
+    for name, entry in fields.mapping("pages").items():
+        facts = valid_facts(entry.get("facts")) if isinstance(entry, dict) else None
+        if facts is None or not isinstance(entry.get("key"), str):
+            fields.problems.append(f"the entry of {str(name)[:60]!r} is not usable")
+            continue
+        pages[str(name)] = {"key": entry["key"], "facts": facts}
     return pages
+
+
+def _load_cache(path: Path) -> dict[str, Any]:
+    """The facts cache, or ``{}``; an unusable file or entry is one warning (it is rebuilt)."""
+    found = load_state(path, _parse_cache, what="index facts cache", limit=MAX_CACHE_BYTES)
+    return found if found is not None else {}
 
 
 def collect_facts(

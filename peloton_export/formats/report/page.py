@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from peloton_export.formats.report.display import DASH, Units, duration, number, ok
 from peloton_export.formats.report.facts import workout_facts
@@ -26,6 +26,9 @@ from peloton_export.workout.stats import samples_between, summarize
 from peloton_export.workout.timeutil import iso_utc, local_time
 from peloton_export.workout.totals import session_totals
 from peloton_export.workout.zones import POWER_ZONE_FRACTIONS, heart_rate_zone_times, power_zone_times
+
+if TYPE_CHECKING:
+    from peloton_export.insights.cues import ClassCues
 
 #: The page's Content-Security-Policy: inline styles only; no script, font, image or fetch.
 PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
@@ -96,8 +99,9 @@ def _hr_zones(workout: Workout) -> list[Zone]:
     return zones
 
 
-def charts(workout: Workout, units: Units) -> list[str]:
-    """The ``<figure>`` of every metric the workout recorded, in a fixed order."""
+def charts(workout: Workout, units: Units, cues: ClassCues | None = None) -> list[str]:
+    """The ``<figure>`` of every metric the workout recorded, in a fixed order; ``cues``
+    (class cues in watts) shade the output chart."""
     samples = workout.samples
     span = workout.timer_s if ok(workout.timer_s) and workout.timer_s > 0 else 0.0
     if samples:
@@ -111,6 +115,8 @@ def charts(workout: Workout, units: Units) -> list[str]:
             return
         bands = kw.get("bands") or []
         note = f"{unit}; shaded: the class target" if bands else unit
+        if bands and metric == "power":
+            note = f"{unit}; shaded: the class's cadence and resistance cues in watts on this bike"
         if kw.get("zones"):
             note = f"{unit}; shaded: heart-rate zones"
         out.append(
@@ -121,7 +127,10 @@ def charts(workout: Workout, units: Units) -> list[str]:
             )
         )
 
-    add("power", "Output", "W", _series(samples, lambda s: s.power_w), y_floor=0.0)
+    power_bands = (
+        [Band(c.start_offset, c.end_offset, c.asked_low_w, c.asked_high_w) for c in cues.cues] if cues else []
+    )
+    add("power", "Output", "W", _series(samples, lambda s: s.power_w), y_floor=0.0, bands=power_bands)
     add(
         "cadence",
         "Stroke rate" if _rowing(workout) else "Cadence",
@@ -400,8 +409,43 @@ def _sets(workout: Workout, units: Units) -> str:
     return "<h2>Sets</h2>" + _table(headers, rows)
 
 
-def render_page(workout: Workout, page_name: str, *, index_name: str = "index.html") -> str:
-    """The whole HTML page of ``workout``; ``page_name`` is its own file name (for the facts)."""
+def _cues(cues: ClassCues | None) -> str:
+    """The per-segment table of class cues in watts: asked against delivered."""
+    if cues is None:
+        return ""
+    headers = [
+        ("Time", False),
+        ("Cadence (rpm)", True),
+        ("Resistance (%)", True),
+        ("Asked (W)", True),
+        ("Delivered (W)", True),
+        ("Delivered (% of asked)", True),
+        ("In the band", True),
+    ]
+    rows = [
+        (
+            f"{duration(c.start_offset)}–{duration(c.end_offset)}",
+            f"{c.cadence_rpm[0]:.0f}–{c.cadence_rpm[1]:.0f}",
+            f"{c.resistance_pct[0]:.0f}–{c.resistance_pct[1]:.0f}",
+            f"{c.asked_low_w:.0f}–{c.asked_high_w:.0f}",
+            "–" if c.delivered_w is None else f"{c.delivered_w:.0f}",
+            "–" if c.delivered_pct is None else f"{c.delivered_pct:.0f} %",
+            "–" if c.in_band_pct is None else f"{c.in_band_pct:.0f} %",
+        )
+        for c in cues.cues
+    ]
+    caption = (
+        f"The class's cues as the output this bike ({cues.device}, calibration era {cues.era}) "
+        "gives at them; delivered: your mean output over the segment"
+    )
+    return "<h2>Class cues in watts</h2>" + _table(headers, rows, caption)
+
+
+def render_page(
+    workout: Workout, page_name: str, *, index_name: str = "index.html", cues: ClassCues | None = None
+) -> str:
+    """The whole HTML page of ``workout``; ``page_name`` is its own file name (for the facts).
+    ``cues``: class cues in watts (:func:`peloton_export.insights.cues.cues_for`), or ``None``."""
     units = Units(workout.units)
     title = workout.title or "Workout"
     shown = display_discipline(workout.discipline).replace("_", " ")
@@ -414,7 +458,7 @@ def render_page(workout: Workout, page_name: str, *, index_name: str = "index.ht
         f"{esc(local_text(workout))}</time></p>",
         _totals(workout, units),
     ]
-    figures = charts(workout, units)
+    figures = charts(workout, units, cues)
     if figures:
         body.append('<h2>Over time</h2><div class="charts">' + "".join(figures) + "</div>")
     elif not workout.track:
@@ -423,6 +467,7 @@ def render_page(workout: Workout, page_name: str, *, index_name: str = "index.ht
         points = [(p.latitude, p.longitude, p.segment) for p in workout.track]
         note = "north up; no map tiles; green: start, red: finish"
         body.append("<h2>Route</h2>" + _figure("Route", note, track_map(points)))
+    body.append(_cues(cues))
     body.append(_laps(workout, units))
     body.append(_zone_time(workout))
     body.append(_sets(workout, units))

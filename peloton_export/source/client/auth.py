@@ -42,7 +42,14 @@ from typing import TYPE_CHECKING, Any
 
 from peloton_export.errors import AuthRequired, PelotonClientError
 from peloton_export.source.client.http import HttpClient, PelotonHTTPError, path_of
-from peloton_export.source.client.settings import ClientSettings
+from peloton_export.source.client.settings import (
+    AUTH_AUDIENCE,
+    AUTH_CLIENT_ID,
+    AUTH_REDIRECT_URI,
+    AUTH_SCOPE,
+    AUTH_SETTINGS,
+    ClientSettings,
+)
 from peloton_export.source.client.tokens import Cooldown, Token, TokenStore, access_expiry, looks_like_jwt
 
 if TYPE_CHECKING:
@@ -50,10 +57,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("peloton_export.client")
 
-CLIENT_ID = "WVoJxVDdPoFx4RNewvvg6ch2mZ7bwnsM"
-AUDIENCE = "https://api.onepeloton.com/"
-SCOPE = "offline_access openid peloton-api.members:default"
-REDIRECT_URI = "https://members.onepeloton.com/callback"
+# The defaults of the Auth0 settings (``ClientSettings.auth_*``); kept under their old names.
+CLIENT_ID = AUTH_CLIENT_ID
+AUDIENCE = AUTH_AUDIENCE
+SCOPE = AUTH_SCOPE
+REDIRECT_URI = AUTH_REDIRECT_URI
 TENANT = "peloton-prod"
 CONNECTION = "pelo-user-password"
 
@@ -111,6 +119,29 @@ class LoginCooldownActive(LoginFailed):
 
 class LegacyLoginRetired(LoginFailed):
     """``POST /auth/login`` answered that it no longer accepts requests."""
+
+
+def _auth0_error(answer: requests.Response) -> tuple[str, str]:
+    """Auth0's error code and description, from a JSON body or the address's query."""
+    data = _json_or_empty(answer)
+    code = str(data.get("error") or data.get("code") or "")
+    text = str(data.get("error_description") or data.get("description") or "")
+    if not code:
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(answer.url or "").query)
+        code = (query.get("error") or [""])[0]
+        text = text or (query.get("error_description") or [""])[0]
+    return code, text
+
+
+def _rotated_setting(code: str, text: str) -> str | None:
+    """The Auth0 setting an error (``code``, lower-cased ``text``) points at, or ``None``."""
+    if code == "invalid_request" and ("redirect" in text or "callback" in text):
+        return "auth_redirect_uri"
+    if code == "unauthorized_client" or (code in ("access_denied", "invalid_request") and "client" in text):
+        return "auth_client_id"
+    if code == "access_denied" and ("service not found" in text or "audience" in text):
+        return "auth_audience"
+    return "auth_scope" if code == "invalid_scope" else None
 
 
 def _clock_text(epoch: float) -> str:
@@ -373,7 +404,8 @@ class Authenticator:
         )
 
     def _pkce_flow(self, username: str, password: str) -> Token:
-        auth = self.settings.auth_url
+        cfg = self.settings
+        auth = cfg.auth_url
         session = self.http.new_session()
         # The login host only: a browser's headers, as every working client sends there (the
         # API host keeps the honest User-Agent; this session never reaches it).
@@ -384,12 +416,12 @@ class Authenticator:
         state = b64url(secrets.token_bytes(24))
         nonce = b64url(secrets.token_bytes(24))
         params = {
-            "client_id": CLIENT_ID,
-            "audience": AUDIENCE,
-            "scope": SCOPE,
+            "client_id": cfg.auth_client_id,
+            "audience": cfg.auth_audience,
+            "scope": cfg.auth_scope,
             "response_type": "code",
             "response_mode": "query",
-            "redirect_uri": REDIRECT_URI,
+            "redirect_uri": cfg.auth_redirect_uri,
             "state": state,
             "nonce": nonce,
             "code_challenge": pkce_challenge(verifier),
@@ -403,7 +435,9 @@ class Authenticator:
                     f"Peloton's login service is not answering (HTTP {page.status_code}); try again later"
                 )
             if page.status_code != 200:
-                raise self._changed(f"HTTP {page.status_code} from {path_of(page.url)}")
+                raise self._rotated(page) or self._changed(
+                    f"HTTP {page.status_code} from {path_of(page.url)}"
+                )
             login_state = urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query).get("state", [""])[0]
             csrf = session.cookies.get("_csrf")
             if login_state and not csrf:
@@ -421,12 +455,12 @@ class Authenticator:
             if not login_state or not csrf:
                 raise self._changed("no state or _csrf cookie")
             payload = {
-                "client_id": CLIENT_ID,
-                "redirect_uri": REDIRECT_URI,
+                "client_id": cfg.auth_client_id,
+                "redirect_uri": cfg.auth_redirect_uri,
                 "tenant": TENANT,
                 "response_type": "code",
-                "scope": SCOPE,
-                "audience": AUDIENCE,
+                "scope": cfg.auth_scope,
+                "audience": cfg.auth_audience,
                 "_csrf": csrf,
                 "state": login_state,
                 "_intstate": "deprecated",
@@ -464,15 +498,18 @@ class Authenticator:
                 session=session,
                 json={
                     "grant_type": "authorization_code",
-                    "client_id": CLIENT_ID,
+                    "client_id": cfg.auth_client_id,
                     "code_verifier": verifier,
                     "code": code,
-                    "redirect_uri": REDIRECT_URI,
+                    "redirect_uri": cfg.auth_redirect_uri,
                 },
             )
         finally:
             session.close()
         if token_answer.status_code != 200:
+            rotated = self._rotated(token_answer)
+            if rotated is not None:
+                raise rotated
             data = _json_or_empty(token_answer)
             raise LoginFailed(
                 f"Peloton did not issue a token (HTTP {token_answer.status_code}: "
@@ -480,9 +517,32 @@ class Authenticator:
             )
         return self._token_from_grant(_json_or_empty(token_answer), source="pkce")
 
+    def _rotated(self, answer: requests.Response) -> LoginFailed | None:
+        """A login error that looks like Peloton rotated one of its Auth0 values, naming the
+        setting to check; ``None`` for any other answer.
+
+        Auth0 answers ``unauthorized_client`` (or ``access_denied`` "Unauthorized client")
+        for an unknown client id, ``invalid_request`` naming the redirect/callback URL for one
+        not allowed, and ``access_denied`` "Service not found" for an unknown audience.
+        """
+        code, text = _auth0_error(answer)
+        key = _rotated_setting(code, text.lower())
+        if key is None:
+            return None
+        value = self.settings.auth_values()[key]
+        return LoginFailed(
+            f"Peloton's login refused the {key.removeprefix('auth_').replace('_', ' ')} "
+            f"({code}: {text[:120] or 'no reason given'}); Peloton may have changed it: check "
+            f"[peloton-export] {key} (or {AUTH_SETTINGS[key]}), now {value!r}, against what "
+            "Peloton's web login sends"
+        )
+
     def _check_login_answer(self, answer: requests.Response) -> None:
         if answer.status_code == 200 or answer.is_redirect:
             return
+        rotated = self._rotated(answer)
+        if rotated is not None:
+            raise rotated
         data = _json_or_empty(answer)
         code = str(data.get("code") or data.get("error") or "")
         if code in ("invalid_user_password", "wrong_email_or_password", "invalid_grant", "access_denied") or (
@@ -550,7 +610,11 @@ class Authenticator:
 
         if not token.refresh_token:
             raise LoginExpired(f"The saved Peloton login has expired: {LOGIN_HINT}")
-        form = {"grant_type": "refresh_token", "client_id": CLIENT_ID, "refresh_token": token.refresh_token}
+        form = {
+            "grant_type": "refresh_token",
+            "client_id": self.settings.auth_client_id,
+            "refresh_token": token.refresh_token,
+        }
         url = self.settings.auth_url + "/oauth/token"
         for attempt in range(1, self.settings.max_attempts + 1):
             try:
@@ -563,6 +627,9 @@ class Authenticator:
                     return self._token_from_grant(
                         _json_or_empty(response), source=token.source, previous=token
                     )
+                rotated = self._rotated(response) if status in (400, 401, 403) else None
+                if rotated is not None:
+                    raise rotated
                 if status in (400, 401, 403):
                     raise LoginExpired(
                         "The saved Peloton login has expired or was revoked: "

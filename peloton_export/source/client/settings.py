@@ -7,6 +7,15 @@ key                default                                    meaning
 =================  =========================================  =====================================
 api_url            ``https://api.onepeloton.com``             API base URL (``PELOTON_EXPORT_API_URL``)
 auth_url           ``https://auth.onepeloton.com``            Auth0 base URL (``PELOTON_EXPORT_AUTH_URL``)
+auth_domain        ``auth.onepeloton.com``                    Auth0 host, when auth_url is not set
+                                                              (``PELOTON_EXPORT_AUTH_DOMAIN``)
+auth_client_id     Peloton's web app client id                Auth0 ``client_id``
+                                                              (``PELOTON_EXPORT_AUTH_CLIENT_ID``)
+auth_audience      ``https://api.onepeloton.com/``            Auth0 ``audience`` (``..._AUTH_AUDIENCE``)
+auth_scope         ``offline_access openid                    Auth0 ``scope`` (``..._AUTH_SCOPE``)
+                   peloton-api.members:default``
+auth_redirect_uri  ``https://members.onepeloton.com/callback`` Auth0 ``redirect_uri``
+                                                              (``..._AUTH_REDIRECT_URI``)
 page_size          10                                         workouts per list page, 1..100
 concurrency        3                                          requests in flight, 1..4
 max_rate           2.0                                        requests per second, at most
@@ -20,6 +29,10 @@ keyring            true                                       keep tokens in the
 fetch_ride_details false                                      also fetch class plans (1 more request
                                                               per new class; outside the budget)
 =================  =========================================  =====================================
+
+The ``auth_*`` values are what Peloton's web app sends its Auth0 tenant (seen 2025-2026);
+when Peloton rotates one, set it here instead of waiting for a release (peloton-to-garmin
+made them settable too, #833). ``status -v`` shows the values in use.
 
 The ``[peloton]`` keys ``ssl_verify`` and ``ssl_cert`` of the original library are honoured:
 ``ssl_cert`` (a CA bundle path) wins over ``ssl_verify``. ``PELOTON_EXPORT_TOKEN`` supplies a
@@ -43,6 +56,19 @@ AUTH_URL = "https://auth.onepeloton.com"
 STRATEGIES = ("cached", "pkce", "token", "legacy")
 #: The default order: the retired ``legacy`` login is tried only when configured.
 DEFAULT_STRATEGIES = ("cached", "pkce", "token")
+#: Peloton's Auth0 values (its web app's, 2025-2026); each a setting (see the module docstring).
+AUTH_CLIENT_ID = "WVoJxVDdPoFx4RNewvvg6ch2mZ7bwnsM"
+AUTH_AUDIENCE = "https://api.onepeloton.com/"
+AUTH_SCOPE = "offline_access openid peloton-api.members:default"
+AUTH_REDIRECT_URI = "https://members.onepeloton.com/callback"
+#: The ``[peloton-export]`` key and the environment variable of each Auth0 value.
+AUTH_SETTINGS = {
+    "auth_domain": "PELOTON_EXPORT_AUTH_DOMAIN",
+    "auth_client_id": "PELOTON_EXPORT_AUTH_CLIENT_ID",
+    "auth_audience": "PELOTON_EXPORT_AUTH_AUDIENCE",
+    "auth_scope": "PELOTON_EXPORT_AUTH_SCOPE",
+    "auth_redirect_uri": "PELOTON_EXPORT_AUTH_REDIRECT_URI",
+}
 MAX_PAGE_SIZE = 100
 MAX_CONCURRENCY = 4
 
@@ -53,6 +79,10 @@ class ClientSettings:
 
     api_url: str = API_URL
     auth_url: str = AUTH_URL
+    auth_client_id: str = AUTH_CLIENT_ID
+    auth_audience: str = AUTH_AUDIENCE
+    auth_scope: str = AUTH_SCOPE
+    auth_redirect_uri: str = AUTH_REDIRECT_URI
     user_agent: str = USER_AGENT
     verify: bool | str = True
     connect_timeout: float = 10.0
@@ -76,6 +106,16 @@ class ClientSettings:
     def __repr__(self) -> str:
         return f"ClientSettings(api_url={self.api_url!r}, auth_url={self.auth_url!r})"
 
+    def auth_values(self) -> dict[str, str]:
+        """The Auth0 values in use, by setting name (``status -v`` prints them; none is secret)."""
+        return {
+            "auth_domain": self.auth_url,
+            "auth_client_id": self.auth_client_id,
+            "auth_audience": self.auth_audience,
+            "auth_scope": self.auth_scope,
+            "auth_redirect_uri": self.auth_redirect_uri,
+        }
+
 
 def _number(settings: Mapping[str, str], key: str, default: float, lo: float, hi: float) -> float:
     raw = settings.get(key)
@@ -97,12 +137,38 @@ def _url(value: str, what: str) -> str:
     return value
 
 
+def _auth_settings(s: Mapping[str, str], env: Mapping[str, str]) -> dict[str, str]:
+    """The Auth0 fields of :class:`ClientSettings` (environment first, then the config)."""
+
+    def setting(key: str) -> str | None:
+        value = env.get(AUTH_SETTINGS[key]) or s.get(key)
+        return value.strip() if value and value.strip() else None
+
+    domain = setting("auth_domain")
+    if domain and "://" not in domain:
+        domain = f"https://{domain}"
+    auth_url = _url(
+        env.get("PELOTON_EXPORT_AUTH_URL") or s.get("auth_url") or domain or AUTH_URL, "auth_url/auth_domain"
+    )
+    redirect = setting("auth_redirect_uri") or AUTH_REDIRECT_URI
+    if not redirect.startswith(("https://", "http://")):
+        raise ConfigError(f"[peloton-export] auth_redirect_uri: expected an http(s) URL, got {redirect!r}")
+    return {
+        "auth_url": auth_url,
+        "auth_client_id": setting("auth_client_id") or AUTH_CLIENT_ID,
+        "auth_audience": setting("auth_audience") or AUTH_AUDIENCE,
+        "auth_scope": setting("auth_scope") or AUTH_SCOPE,
+        "auth_redirect_uri": redirect,
+    }
+
+
 def client_settings(config: Config, environ: Mapping[str, str] | None = None) -> ClientSettings:
     """Read :class:`ClientSettings` from a loaded :class:`Config` and the environment."""
     env = os.environ if environ is None else environ
     s = config.settings
     api_url = _url(env.get("PELOTON_EXPORT_API_URL") or s.get("api_url") or API_URL, "api_url")
-    auth_url = _url(env.get("PELOTON_EXPORT_AUTH_URL") or s.get("auth_url") or AUTH_URL, "auth_url")
+
+    auth = _auth_settings(s, env)
     verify: bool | str = config.ssl_verify
     if config.ssl_cert:
         verify = os.path.expanduser(config.ssl_cert)
@@ -117,7 +183,11 @@ def client_settings(config: Config, environ: Mapping[str, str] | None = None) ->
     max_rate = _number(s, "max_rate", 2.0, 0.0, 50.0)
     return ClientSettings(
         api_url=api_url,
-        auth_url=auth_url,
+        auth_url=auth["auth_url"],
+        auth_client_id=auth["auth_client_id"],
+        auth_audience=auth["auth_audience"],
+        auth_scope=auth["auth_scope"],
+        auth_redirect_uri=auth["auth_redirect_uri"],
         verify=verify,
         timeout=_number(s, "timeout", 30.0, 1.0, 600.0),
         deadline=_number(s, "deadline", 120.0, 1.0, 3600.0),

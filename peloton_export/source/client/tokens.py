@@ -21,12 +21,15 @@ from peloton_export.net.cooldown import CooldownState as CooldownState  # re-exp
 from peloton_export.net.cooldown import LoginCooldown
 from peloton_export.net.tokens import KEYRING_SERVICE as KEYRING_SERVICE  # re-exported
 from peloton_export.net.tokens import TokenStore as SecretStore
+from peloton_export.readback import Fields, StateFileError, load_state, warn_once
 
 log = logging.getLogger("peloton_export.client")
 
 KEYRING_USER = "peloton-token"
 EXPIRY_SKEW = 120.0
 DEFAULT_TTL = 172800.0
+#: What to do about an unusable saved login.
+LOGIN_FIX = "log in again (peloton-export login)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,28 +58,32 @@ class Token:
         return json.dumps({"format": 1, **asdict(self)}, indent=1).encode("utf-8")
 
     @classmethod
-    def from_json(cls, data: bytes | str) -> Token | None:
-        """Parse a cache file (``None`` when it is unreadable)."""
+    def from_json(cls, data: bytes | str, path: Path | str = "token.json") -> Token | None:
+        """Parse a cache file; ``None`` when it cannot be used, with one warning naming
+        ``path``, what was wrong and that the fix is to log in again (any bad field refuses
+        the whole login: a wrong expiry must not keep a dead token)."""
+        raw = data.encode("utf-8") if isinstance(data, str) else data
         try:
-            obj = json.loads(data)
-        except (ValueError, RecursionError):
-            return None
-        if not isinstance(obj, dict):
+            return load_state(
+                Path(path), _parse_token, what="saved Peloton login", strict=True, fix=LOGIN_FIX, data=raw
+            )
+        except StateFileError as exc:
+            warn_once(f"ignoring the saved Peloton login {exc}")
             return None
 
-        def text(key: str) -> str | None:
-            value = obj.get(key)
-            return value if isinstance(value, str) and value else None
 
-        expires = obj.get("expires_at")
-        return cls(
-            access_token=text("access_token"),
-            refresh_token=text("refresh_token"),
-            session_id=text("session_id"),
-            expires_at=float(expires) if isinstance(expires, int | float) else None,
-            user_id=text("user_id"),
-            source=text("source") or "pkce",
-        )
+def _parse_token(fields: Fields) -> Token:
+    def text(key: str) -> str | None:
+        return fields.text(key, None, max_len=16_384) or None
+
+    return Token(
+        access_token=text("access_token"),
+        refresh_token=text("refresh_token"),
+        session_id=text("session_id"),
+        expires_at=fields.timestamp("expires_at"),
+        user_id=text("user_id"),
+        source=text("source") or "pkce",
+    )
 
 
 def jwt_claims(token: str) -> dict[str, Any]:
@@ -102,7 +109,7 @@ def access_expiry(token: str, now: float, expires_in: float | None = None) -> fl
     if expires_in is not None:
         return now + float(expires_in)
     exp = jwt_claims(token).get("exp")
-    if isinstance(exp, int | float):
+    if isinstance(exp, int | float) and not isinstance(exp, bool) and 0 < exp < 253_402_300_799:
         return float(exp)
     return now + DEFAULT_TTL
 
@@ -128,9 +135,10 @@ class TokenStore:
         """The saved login, or ``None`` (also when it cannot be read)."""
         try:
             text = self.store.load_text()
-        except UploadError:
+        except UploadError as exc:
+            warn_once(f"ignoring the saved Peloton login: {exc} (peloton-export login)")
             return None
-        return Token.from_json(text) if text is not None else None
+        return Token.from_json(text, self.path) if text is not None else None
 
     def save(self, token: Token) -> str:
         """Save the login; returns where (``keyring`` or the file path)."""

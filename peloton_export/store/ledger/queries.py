@@ -25,7 +25,8 @@ process and path (shared by every :class:`Ledger` on that path, guarded by a loc
     last failure (epoch seconds), the last one-line reason (see
     :mod:`peloton_export.source.fetch_policy` for the retry bound).
 ``meta``
-    small key/value facts (for example that the first full backfill finished).
+    small key/value facts (for example that the first full backfill finished, and
+    ``solo:<workout id>``: a class exported alone because its stack could not be built).
 
 Exports and uploads consult it, so a second run does nothing; ``--force`` bypasses it and
 :meth:`Ledger.forget` lets a user redo one workout.
@@ -48,6 +49,7 @@ from peloton_export.store.ledger.records import (
     ExportRecord,
     FetchFailure,
     HistoryEntry,
+    SinkPause,
     UploadRecord,
     WorkoutRecord,
     _now_text,
@@ -63,6 +65,12 @@ from peloton_export.store.ledger.schema import (
     _refuse_foreign,
     ledger_error,
 )
+
+#: ``meta`` key prefix of a class exported alone because its stack could not be built.
+SOLO_PREFIX = "solo:"
+
+#: The ``meta`` key prefix of a paused sink (:meth:`Ledger.set_sink_pause`).
+SINK_PAUSE = "sink_paused:"
 
 
 class Ledger:
@@ -423,6 +431,30 @@ class Ledger:
                 out[str(stack_id)] = tuple(str(i) for i in ids)
         return out
 
+    def has_records(self, workout_id: str) -> bool:
+        """True when any file or upload attempt of ``workout_id`` (or a stack id) was
+        recorded, whatever its state (one query)."""
+        sql = (
+            "SELECT 1 FROM exports WHERE workout_id = ? UNION ALL SELECT 1 FROM uploads WHERE workout_id = ?"
+        )
+        return bool(self._query(sql + " LIMIT 1", (workout_id, workout_id)))
+
+    def record_solo(self, workout_ids: Iterable[str], reason: str) -> None:
+        """Record that these classes were exported alone because their stack could not be
+        built (``meta`` key ``solo:<id>``, the one-line ``reason``): they never join a new
+        stack, so switching stacking off and on never delivers them twice."""
+        with self._tx() as conn:
+            conn.executemany(
+                "INSERT INTO meta (key, value) VALUES (?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                [(f"{SOLO_PREFIX}{w}", " ".join(reason.split())[:300]) for w in workout_ids],
+            )
+
+    def solo_workouts(self) -> dict[str, str]:
+        """Classes exported alone because their stack could not be built: id -> reason."""
+        rows = self._query("SELECT key, value FROM meta WHERE key LIKE ?", (f"{SOLO_PREFIX}%",))
+        return {str(k)[len(SOLO_PREFIX) :]: str(v) for k, v in rows}
+
     def uploaded_workouts(self) -> set[str]:
         """Workout (and stack) ids uploaded to, or tombstoned on, any sink (one query)."""
         done = ",".join("?" * len(DONE_STATES))
@@ -459,6 +491,9 @@ class Ledger:
                 removed += conn.execute(f"DELETE FROM {table} WHERE workout_id = ?", (workout_id,)).rowcount
             for table in ("stacks", "stack_members"):
                 removed += conn.execute(f"DELETE FROM {table} WHERE stack_id = ?", (workout_id,)).rowcount
+            removed += conn.execute(
+                "DELETE FROM meta WHERE key = ?", (f"{SOLO_PREFIX}{workout_id}",)
+            ).rowcount
         return removed
 
     # -- fetch failures -------------------------------------------------------------------
@@ -515,6 +550,31 @@ class Ledger:
                 " ON CONFLICT(key) DO UPDATE SET value=excluded.value",
                 (key, value),
             )
+
+    def set_sink_pause(self, sink: str, message: str) -> None:
+        """Record that ``sink`` is paused (``message``: its one line); keeps the first time."""
+        earlier = self.sink_pauses().get(sink)
+        since = earlier.since if earlier is not None else _now_text()
+        self.set_meta(f"{SINK_PAUSE}{sink}", json.dumps({"message": message, "since": since}))
+
+    def clear_sink_pause(self, sink: str) -> None:
+        """Forget that ``sink`` was paused (it delivered again)."""
+        with self._tx() as conn:
+            conn.execute("DELETE FROM meta WHERE key = ?", (f"{SINK_PAUSE}{sink}",))
+
+    def sink_pauses(self) -> dict[str, SinkPause]:
+        """Every paused sink, by name."""
+        rows = self._query("SELECT key, value FROM meta WHERE key LIKE ?", (f"{SINK_PAUSE}%",))
+        out: dict[str, SinkPause] = {}
+        for key, value in rows:
+            try:
+                data = json.loads(str(value))
+            except ValueError:
+                continue
+            if isinstance(data, dict):
+                name = str(key).removeprefix(SINK_PAUSE)
+                out[name] = SinkPause(name, str(data.get("message") or ""), str(data.get("since") or ""))
+        return out
 
     def backfill_done(self, user_id: str) -> bool:
         """True once a sync walked the whole workout list of ``user_id`` to its end."""

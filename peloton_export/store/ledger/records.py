@@ -85,6 +85,15 @@ class PendingItem:
 
 
 @dataclass(frozen=True, slots=True)
+class SinkPause:
+    """A sink paused by a :class:`~peloton_export.errors.SinkPaused` (kept in ``meta``)."""
+
+    sink: str
+    message: str
+    since: str  # ISO 8601 UTC, when the pause was first recorded
+
+
+@dataclass(frozen=True, slots=True)
 class FetchFailure:
     """A workout that failed to fetch: ``attempts`` so far, first and last failure (epoch
     seconds), the last one-line ``reason``, and ``archived`` when its detail is archived and

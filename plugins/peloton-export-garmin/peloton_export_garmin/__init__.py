@@ -8,6 +8,7 @@ Needs Python 3.12 or later (garminconnect 0.3.10+).
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,15 +22,18 @@ from peloton_export.store.atomic import write_bytes_atomic
 from peloton_export_garmin.sink import (
     DEVICE_TRADE_OFF,
     ClientFactory,
+    GarminLoginNeeded,
     GarminSession,
     GarminSettings,
     GarminUploader,
     activity_exists,
     default_factory,
     list_gear,
+    read_token_import,
 )
 
 __all__ = [
+    "GarminLoginNeeded",
     "GarminSession",
     "GarminSettings",
     "GarminUploader",
@@ -101,10 +105,23 @@ def register_commands(cli: click.Group) -> None:
         type=click.Choice(DEVICE_CHOICES),
         help="FIT device preset for files sent to Garmin (asked for when not given).",
     )
-    def login_command(email: str | None, ignore_cooldown: bool, device: str | None) -> None:
+    @click.option(
+        "--import",
+        "import_from",
+        metavar="PATH",
+        help="Take the tokens garminconnect saved elsewhere instead of signing in here: its "
+        "garmin_tokens.json, the folder holding it, or - to read the token string "
+        "(Garmin.client.dumps()) from standard input.",
+    )
+    def login_command(
+        email: str | None, ignore_cooldown: bool, device: str | None, import_from: str | None
+    ) -> None:
         """Sign in to Garmin Connect and save the tokens (asks for an MFA code if needed)."""
         get = PluginSettings.from_cli("garmin")
         settings = GarminSettings.from_settings(get)
+        if import_from is not None:
+            _import(settings, import_from, device)
+            return
         email = email or settings.email or click.prompt("Garmin email")
         password = os.environ.get("GARMIN_PASSWORD") or click.prompt("Garmin password", hide_input=True)
         session = GarminSession(settings, factory=FACTORY, clock=CLOCK)
@@ -134,6 +151,34 @@ def register_commands(cli: click.Group) -> None:
             )
         write_bytes_atomic(settings.device_file, f"{device}\n".encode(), mode=0o600)
         click.echo(f"Files sent to Garmin will use the FIT device preset {device!r}.")
+
+    def _import(settings: GarminSettings, source: str, device: str | None) -> None:
+        if source == "-":
+            where, text = "standard input", sys.stdin.read()
+        else:
+            path = Path(source).expanduser()
+            if path.is_dir():
+                path = path / "garmin_tokens.json"
+            where = str(path)
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise click.ClickException(
+                    f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}"
+                ) from None
+        session = GarminSession(settings, factory=FACTORY, clock=CLOCK)
+        try:
+            session.import_tokens(read_token_import(text, where))
+        except PelotonExportError as exc:
+            raise click.ClickException(str(exc)) from None
+        reset_sessions()
+        click.echo(
+            f"Imported the Garmin session from {where}; Garmin accepted it. Tokens saved to "
+            f"{settings.token_file} (readable only by you)."
+        )
+        if device is not None:
+            write_bytes_atomic(settings.device_file, f"{device}\n".encode(), mode=0o600)
+            click.echo(f"Files sent to Garmin will use the FIT device preset {device!r}.")
 
     @garmin.command("logout")
     def logout_command() -> None:

@@ -11,12 +11,26 @@ answers for a workout whose upload finished but whose ledger write did not.
 
 Garmin-only settings: ``device`` rewrites a FIT file with a device preset before it is sent
 (see :mod:`peloton_export.fit.devices`), and ``gear`` links gear to each new activity.
+
+Since April 2026 Garmin's SSO often answers fresh logins with Cloudflare 429s or challenges
+(peloton-to-garmin #831; garminconnect #337, #350) while saved tokens keep working. So:
+
+* ``garmin login --import PATH`` (:func:`read_token_import`, :meth:`GarminSession.import_tokens`)
+  takes the token store garminconnect writes elsewhere (``Garmin.client.dump(dir)`` writes
+  ``<dir>/garmin_tokens.json``, ``Garmin.client.dumps()`` the same JSON as a string:
+  ``{"di_token", "di_refresh_token", "di_client_id"}``) and stores it like a login made here;
+* a session Garmin refuses (or none at all) is :class:`GarminLoginNeeded`, a
+  :class:`~peloton_export.errors.SinkPaused`: the run pauses the sink and notifies once; the
+  pause is kept in ``pause_file`` with a fingerprint of the token file, so later runs (a
+  ``watch``) do not contact Garmin with the same tokens while the login cooldown runs, and
+  resume by themselves once ``garmin login`` or ``--import`` wrote new tokens.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import json
 import logging
 import os
@@ -28,7 +42,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from peloton_export.errors import AuthRequired, ConfigError, UploadError
+from peloton_export.atomic import write_bytes_atomic
+from peloton_export.errors import AuthRequired, ConfigError, SinkPaused, UploadError
 from peloton_export.model import Workout
 from peloton_export.paths import config_dir, state_dir
 from peloton_export.sinkkit import (
@@ -49,6 +64,24 @@ from peloton_export.specs import ExportContext, UploadResult
 log = logging.getLogger("peloton_export.garmin")
 
 LOGIN_HINT = "run `peloton-export garmin login`"
+IMPORT_HINT = (
+    "or make the tokens on another machine and bring them here with "
+    "`peloton-export garmin login --import PATH` (see the plugin's README)"
+)
+
+
+class GarminLoginNeeded(SinkPaused, AuthRequired):
+    """Garmin has no usable session for us: a typed state that pauses the ``garmin`` sink.
+
+    The message starts with "Garmin needs a login:"; :attr:`reason` is ``login-needed``.
+    """
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            f"Garmin needs a login: {detail}; {LOGIN_HINT}, {IMPORT_HINT}", reason="login-needed"
+        )
+
+
 SUFFIXES = (".fit", ".tcx", ".gpx")
 STATUS = re.compile(r"\b(?:API Error|status[= ])\s*(\d{3})\b", re.IGNORECASE)
 ATTEMPTS = 3
@@ -104,6 +137,8 @@ class GarminSettings:
     token_dir: Path = field(default_factory=lambda: config_dir() / "garmin")
     cooldown_file: Path = field(default_factory=lambda: state_dir() / "garmin-login-cooldown.json")
     journal_file: Path = field(default_factory=lambda: state_dir() / "garmin-journal.json")
+    #: The paused state (:class:`GarminLoginNeeded`) kept between runs.
+    pause_file: Path = field(default_factory=lambda: state_dir() / "garmin-login-needed.json")
     email: str | None = None
     is_cn: bool = False
     #: The FIT device preset for files sent to Garmin (``None``: the file as written).
@@ -130,6 +165,7 @@ class GarminSettings:
             token_dir=token_dir,
             cooldown_file=get.path("cooldown_file", state_dir() / "garmin-login-cooldown.json"),
             journal_file=get.path("journal_file", state_dir() / "garmin-journal.json"),
+            pause_file=get.path("pause_file", state_dir() / "garmin-login-needed.json"),
             email=get.get("email", "GARMIN_EMAIL"),
             is_cn=get.flag("is_cn", False),
             device=get.get("device", "GARMIN_DEVICE", default=chosen),
@@ -219,6 +255,7 @@ class GarminSession:
         self.tokens = TokenStore(settings.token_file)
         self._client: GarminClient | None = None
         self._failure: Exception | None = None
+        self._failure_of: str | None = None  # the token file's fingerprint at that failure
 
     def _secure(self) -> None:
         self.settings.token_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -231,33 +268,119 @@ class GarminSession:
         state = self.cooldown.fail(f"{what}: {kind}", rate_limited=kind == "rate")
         minutes = f"no new attempt for {state.remaining(self.clock.time()) / 60:.0f} min"
         if kind == "rate":
-            return UploadError(f"{what}: Garmin is refusing sign-ins for now (too many requests); {minutes}")
+            return UploadError(
+                f"{what}: Garmin is refusing sign-ins for now (too many requests; often Cloudflare "
+                f"blocking fresh logins from servers); {minutes}; {IMPORT_HINT}"
+            )
         if kind == "auth":
             return AuthRequired(f"{what}: Garmin refused the login ({_short(exc)}); {minutes}; {LOGIN_HINT}")
         return UploadError(f"{what} failed: {_short(exc)}; {minutes}")
 
+    # -- the paused state ---------------------------------------------------------------
+
+    def fingerprint(self) -> str:
+        """A digest of the token file (``"none"`` without one): new tokens, new fingerprint."""
+        try:
+            return hashlib.sha256(self.settings.token_file.read_bytes()).hexdigest()[:16]
+        except OSError:
+            return "none"
+
+    def paused(self) -> dict[str, Any] | None:
+        """The recorded :class:`GarminLoginNeeded` state, or ``None``."""
+        try:
+            data = json.loads(self.settings.pause_file.read_bytes())
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def login_needed(self, detail: str) -> GarminLoginNeeded:
+        """Record the paused state for the current token file and return the error to raise."""
+        self._client = None
+        record = {"fingerprint": self.fingerprint(), "detail": detail, "at": self.clock.time()}
+        try:
+            write_bytes_atomic(self.settings.pause_file, json.dumps(record).encode(), mode=0o600)
+        except OSError as exc:
+            log.warning("cannot write %s: %s", self.settings.pause_file, exc.strerror or exc)
+        return GarminLoginNeeded(detail)
+
+    def resume(self) -> None:
+        """Forget the paused state (a login or an import stored new tokens)."""
+        self.settings.pause_file.unlink(missing_ok=True)
+        self._failure = self._failure_of = None
+
+    # -- signing in ----------------------------------------------------------------------
+
     def client(self) -> GarminClient:
-        """A signed-in client from the token store (no password, no MFA)."""
+        """A signed-in client from the token store (no password, no MFA).
+
+        :raises GarminLoginNeeded: no tokens, or Garmin refused them (kept until new tokens
+            are stored; the same tokens are tried again only after the login cooldown).
+        :raises UploadError: Garmin refused for now (rate limited, down).
+        """
         if self._client is not None:
             return self._client
-        if self._failure is not None:  # do not retry a failed sign-in for every workout
-            raise self._failure
+        fingerprint = self.fingerprint()
+        if self._failure is not None and self._failure_of == fingerprint:
+            raise self._failure  # do not retry a failed sign-in for every workout
+        self._failure = None
+        paused = self.paused()
+        if paused is not None and paused.get("fingerprint") != fingerprint:
+            log.info("new Garmin tokens since the session was refused: trying them")
+            self.resume()
+            self.cooldown.clear()
+            paused = None
         stored = self.tokens.load()  # registers the token values as secrets
         if not stored:
-            raise AuthRequired(f"not logged in to Garmin Connect; {LOGIN_HINT}")
+            raise self._remember(self.login_needed("no saved Garmin session"), fingerprint)
+        state = self.cooldown.active()
+        if paused is not None and state is not None:
+            until = datetime.fromtimestamp(state.until, UTC).strftime("%Y-%m-%d %H:%M UTC")
+            detail = paused.get("detail") or "the saved session was refused"
+            raise GarminLoginNeeded(f"{detail}; sign-ins paused until {until}")  # no request made
         check_cooldown(self.cooldown)
         client = self.factory(is_cn=self.settings.is_cn)
         try:
             client.login(tokenstore=str(self.settings.token_file))
         except Exception as exc:
-            self._failure = self._login_failed(exc, "Garmin sign-in from saved tokens")
-            raise self._failure from None
+            failure = self._login_failed(exc, "Garmin sign-in from saved tokens")
+            if isinstance(failure, AuthRequired):
+                failure = self.login_needed(f"Garmin refused the saved session ({_short(exc)})")
+            raise self._remember(failure, fingerprint) from None
         finally:
             self._secure()
         self.tokens.load()  # the library may have refreshed them
         self.cooldown.clear()
+        if paused is not None:
+            self.resume()
         self._client = client
         return client
+
+    def _remember(self, failure: Exception, fingerprint: str) -> Exception:
+        self._failure, self._failure_of = failure, fingerprint
+        return failure
+
+    def import_tokens(self, data: dict[str, Any]) -> None:
+        """Store a token store made elsewhere (see :func:`read_token_import`) like a login here,
+        then sign in with it once to check it (a token sign-in, which Cloudflare lets through).
+
+        :raises GarminLoginNeeded: Garmin refused the imported tokens (nothing kept).
+        :raises UploadError: Garmin could not be asked (the tokens are kept).
+        """
+        previous = self.settings.token_file.read_bytes() if self.settings.token_file.exists() else None
+        self.tokens.save(data)
+        self._secure()
+        self.cooldown.clear()
+        self.resume()
+        self._client = None
+        try:
+            self.client()
+        except GarminLoginNeeded:
+            if previous is None:
+                self.settings.token_file.unlink(missing_ok=True)
+            else:
+                write_bytes_atomic(self.settings.token_file, previous, mode=0o600)
+            self.resume()
+            raise
 
     def login(
         self, email: str, password: str, prompt_mfa: Callable[[], str], *, ignore_cooldown: bool = False
@@ -296,6 +419,45 @@ class GarminSession:
         self.tokens.save(data)
         self._secure()
         self.cooldown.clear()
+        self.resume()
+
+
+def read_token_import(text: str, where: str) -> dict[str, Any]:
+    """The DI tokens in a garminconnect token store's text (``garmin_tokens.json`` or what
+    ``Garmin.client.dumps()`` returns): ``{"di_token", "di_refresh_token", "di_client_id"}``.
+
+    :param where: names the source in messages (a path, or "standard input").
+    :raises UploadError: not a garminconnect token store; one with ``di_token: null``
+        (garminconnect writes that when its DI exchange failed; it cannot be loaded); a
+        garth session (OAuth1/OAuth2 tokens), which garminconnect 0.3.5+ cannot use.
+    """
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise UploadError(f"{where}: not a garminconnect token store (not JSON)") from None
+    if isinstance(data, list) or (isinstance(data, dict) and "oauth_token" in data):
+        raise UploadError(
+            f"{where}: a garth session (OAuth1/OAuth2 tokens); garminconnect 0.3.5 and later "
+            "use DI tokens: make the tokens with garminconnect 0.3.10+ (`Garmin.client.dump`)"
+        )
+    if not isinstance(data, dict) or "di_token" not in data:
+        raise UploadError(f"{where}: not a garminconnect token store (no di_token)")
+    if not data.get("di_token") or not data.get("di_refresh_token"):
+        raise UploadError(
+            f"{where}: the token store has di_token null: garminconnect wrote it after Garmin "
+            "gave only a web session, and such a store cannot be loaded; log in again where you "
+            "made it until the file has a di_token"
+        )
+    for key in ("di_token", "di_refresh_token"):
+        if not isinstance(data[key], str):
+            raise UploadError(f"{where}: {key} is not a string")
+        protect(data[key])
+    client_id = data.get("di_client_id")
+    return {
+        "di_token": data["di_token"],
+        "di_refresh_token": data["di_refresh_token"],
+        "di_client_id": client_id if isinstance(client_id, str) else None,
+    }
 
 
 def read_answer(answer: Any) -> UploadResult:
@@ -392,8 +554,8 @@ class GarminUploader(JournaledUploader):
                 if kind == "duplicate":
                     return Sent(UploadResult(state="duplicate", message="already on Garmin Connect"))
                 if kind == "auth":
-                    raise AuthRequired(
-                        f"Garmin upload: not authorized ({_short(exc)}); {LOGIN_HINT}"
+                    raise self.session.login_needed(
+                        f"Garmin refused the session when uploading ({_short(exc)})"
                     ) from None
                 if kind == "file":
                     raise Rejected(f"Garmin upload: {_short(exc)}") from None

@@ -7,7 +7,12 @@
   "Duplicate Activity." for a file it has; 401 without the bearer token), the gear calls
   of ``Garmin.get_gear`` (``GET /gear-service/gear/filterGear?userProfilePk=``) and
   ``Garmin.add_gear_to_activity`` (``PUT /gear-service/gear/link/{uuid}/activity/{id}``),
-  with queued faults.
+  with queued faults. Garmin's 2026 blocks on request: ``sso_blocked`` makes the SSO's
+  login endpoints (``/mobile/sso/en/sign-in``, ``POST /mobile/api/login``) answer what
+  Cloudflare answers a blocked client (429, ``Server: cloudflare``, ``CF-RAY``, an HTML
+  "error code: 1015" page) while token sign-ins and uploads keep working;
+  ``refuse_refresh`` makes the DI token refresh answer 400 ``invalid_grant`` (an expired
+  or revoked session).
 * :class:`StubGarmin`: a stand-in for ``garminconnect.Garmin``'s sign-in (password, MFA
   prompt, token dump), since Garmin's SSO cannot be reached offline.
 """
@@ -49,6 +54,20 @@ DI_TOKEN = jwt(4_102_444_800)  # 2100-01-01
 DI_REFRESH = "di-refresh-token-0123456789abcdef"
 
 
+SSO_PATHS = frozenset({"/mobile/sso/en/sign-in", "/mobile/api/login"})
+CLOUDFLARE_HEADERS = {
+    "Server": "cloudflare",
+    "CF-RAY": "9a1b2c3d4e5f6a7b-FRA",
+    "Content-Type": "text/html; charset=UTF-8",
+    "Retry-After": "3600",
+}
+CLOUDFLARE_PAGE = (
+    b"<!DOCTYPE html><html><head><title>Access denied | sso.garmin.com used Cloudflare to "
+    b"restrict access</title></head><body><h1>Error 1015</h1><p>You are being rate limited"
+    b"</p><p>error code: 1015</p></body></html>"
+)
+
+
 class FakeConnectApi(FakeService):
     content_type = "application/json;charset=UTF-8"
 
@@ -66,6 +85,8 @@ class FakeConnectApi(FakeService):
             "a1b2c3d4e5f60718293a4b5c6d7e8f90": {"displayName": "Tread Shoes", "gearTypeName": "Shoes"},
         }
         self.links: list[tuple[str, int]] = []  # (gear uuid, activity id)
+        self.sso_blocked = False
+        self.refuse_refresh = False
 
     def fault(self, path: str, status: int, body: Any = b"", times: int = 1) -> ServiceFault:  # type: ignore[override]
         """Garmin's faults match any method."""
@@ -79,6 +100,10 @@ class FakeConnectApi(FakeService):
         return len(self.by_content)
 
     def route(self, request: RecordedRequest) -> Response:
+        if request.path in SSO_PATHS:
+            if self.sso_blocked:
+                return Response(429, CLOUDFLARE_HEADERS, CLOUDFLARE_PAGE)
+            return Response.json({"error": "not faked"}, 501)
         status, body = self._route(request.method, request.path, request, request.files)
         return Response.json(body, status)
 
@@ -88,6 +113,8 @@ class FakeConnectApi(FakeService):
 
     def _route(self, method: str, path: str, request: RecordedRequest, files: Any) -> tuple[int, Any]:
         if path == "/di-oauth2-service/oauth/token" and method == "POST":
+            if self.refuse_refresh:
+                return 400, {"error": "invalid_grant", "error_description": "refresh token expired"}
             self.refreshes += 1
             self.token = jwt(4_102_444_800 + 100 + self.refreshes)
             self.refresh = f"di-refresh-token-rotated-{self.refreshes:04d}"
@@ -160,6 +187,19 @@ class StubGarmin:
             if data.get("di_token") != DI_TOKEN:
                 raise StubAuthError("Authentication failed (401 Unauthorized)")
             return None, None
+        if world.get("sso"):  # a fresh login reaches the (fake) SSO, as garminconnect's does
+            import garminconnect
+            import requests
+
+            for path in ("/mobile/sso/en/sign-in", "/mobile/api/login"):
+                answer = requests.post(f"{world['sso']}{path}", json={"username": self.email}, timeout=10)
+                world.setdefault("sso_answers", []).append((path, answer.status_code, dict(answer.headers)))
+                if answer.status_code in (427, 429):  # garminconnect's _raise_if_rate_limited
+                    raise garminconnect.GarminConnectTooManyRequestsError(
+                        "All login strategies rate limited or blocked (HTTP 429/427). Garmin may be "
+                        "blocking this client or network rather than rate limiting; try again later "
+                        "or from another network."
+                    )
         if (self.email, self.password) != ("rider@example.com", "correct horse"):
             raise StubAuthError("Authentication failed (401 Unauthorized). Incorrect email or password")
         if world.get("mfa"):

@@ -39,7 +39,7 @@ def upload(path: Path, workout: Workout, context: ExportContext) -> UploadResult
     """The sink's ``upload``: one file of one workout to Strava (see :mod:`.upload`)."""
     settings = StravaSettings.from_context(context)
     # what Strava said about the rate limits outlives one upload (it is per app, per window)
-    limits = _LIMITS.setdefault(f"{settings.base_url} {settings.client_id}", RateLimits())
+    limits = _LIMITS.setdefault(f"{settings.api} {settings.client_id}", RateLimits())
     api = StravaApi(settings, clock=CLOCK, limits=limits)
     try:
         return StravaUploader(api)(path, workout, context)
@@ -53,7 +53,7 @@ def exists(remote_id: str, context: ExportContext) -> bool:
     Not called by the core yet: meant for a ``SinkSpec.exists`` check (see the README).
     """
     settings = StravaSettings.from_context(context)
-    limits = _LIMITS.setdefault(f"{settings.base_url} {settings.client_id}", RateLimits())
+    limits = _LIMITS.setdefault(f"{settings.api} {settings.client_id}", RateLimits())
     api = StravaApi(settings, clock=CLOCK, limits=limits)
     try:
         return api.activity_exists(remote_id)
@@ -124,7 +124,7 @@ def register_commands(cli: click.Group) -> None:
         settings = _settings()
         api = StravaApi(settings, clock=CLOCK)
         try:
-            revoked = api.tokens.load() is not None and api.deauthorize()
+            revoked = api.tokens.load() is not None and api.revoke()
         except PelotonExportError as exc:
             click.echo(f"Could not reach Strava to revoke the access ({exc}).", err=True)
             revoked = False

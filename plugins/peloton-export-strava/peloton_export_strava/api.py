@@ -3,6 +3,19 @@
 Every request goes through :meth:`StravaApi.request`, which waits for Strava's rate-limit
 windows, refreshes the access token once on a 401 (always keeping the rotated refresh
 token), retries idempotent GETs on 5xx, and never puts a token in a log line or an error.
+
+Ready for Strava's changes of 2027-06-01 (Strava's developer-program update of 2026-06-01;
+stravalib #737, #738): the access token travels only in the ``Authorization`` header,
+never in a form or a query; ``logout`` revokes with ``POST /oauth/revoke`` (HTTP Basic
+``client_id:client_secret``, form ``token``) and falls back to ``/oauth/deauthorize`` while
+Strava does not offer it; OAuth and the API are separate settings (``oauth_url``, default
+``https://www.strava.com``; ``api_url``, default ``https://www.strava.com/api/v3``; Strava
+announced ``https://api-v3.strava.com`` for the API from 2027-01-04).
+
+Since 2026-06-30 Strava deactivates a personal API application whose owner has no Strava
+subscription and answers every API call with HTTP 403 and ``{"message": "Forbidden",
+"errors": [{"resource": "Application", "field": "Status", "code": "Inactive"}]}``
+(stravalib #730): :class:`AppInactive`, a :class:`~peloton_export.errors.SinkPaused`.
 """
 
 from __future__ import annotations
@@ -13,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from peloton_export.errors import AuthRequired, UploadError
+from peloton_export.errors import AuthRequired, ConfigError, SinkPaused, UploadError
 from peloton_export.paths import config_dir, state_dir
 from peloton_export.sinkkit import (
     Clock,
@@ -33,6 +46,12 @@ if TYPE_CHECKING:
 log = logging.getLogger("peloton_export.strava")
 
 DEFAULT_BASE_URL = "https://www.strava.com"
+#: The API root Strava announced for 2027 (available from 2027-01-04; stravalib #737).
+API_URL_2027 = "https://api-v3.strava.com"
+#: Where a Strava application's owner sees (and reactivates) it.
+SETTINGS_PAGE = "https://www.strava.com/settings/api"
+#: ``strava.peloton_share``: ``respect`` records Peloton's own Strava share as delivered.
+PELOTON_SHARE = ("respect", "ignore")
 SCOPES = "activity:write,activity:read_all,profile:read_all"
 #: What Strava's authorize page calls each scope.
 SCOPE_NAMES = {
@@ -55,6 +74,10 @@ class StravaSettings:
     """Where Strava is and who we are to it (``[plugin:strava]`` plus the environment)."""
 
     base_url: str = DEFAULT_BASE_URL
+    #: OAuth host (authorize, token, revoke); ``None``: ``base_url``.
+    oauth_url: str | None = None
+    #: API root (uploads, activities); ``None``: ``<base_url>/api/v3``.
+    api_url: str | None = None
     client_id: str | None = None
     client_secret: str | None = field(default=None, repr=False)
     token_file: Path = field(default_factory=lambda: config_dir() / "strava-token.json")
@@ -64,8 +87,13 @@ class StravaSettings:
 
     @property
     def api(self) -> str:
-        """The API root, ``<base>/api/v3``."""
-        return f"{self.base_url}/api/v3"
+        """The API root: ``api_url``, else ``<base_url>/api/v3``."""
+        return self.api_url or f"{self.base_url}/api/v3"
+
+    @property
+    def oauth(self) -> str:
+        """The OAuth root (``/oauth/authorize``, ``/oauth/token``, ``/oauth/revoke``)."""
+        return self.oauth_url or self.base_url
 
     @classmethod
     def from_settings(cls, get: PluginSettings) -> StravaSettings:
@@ -73,8 +101,19 @@ class StravaSettings:
 
         :raises ConfigError: a number setting that is not a number.
         """
+
+        def url(key: str, env: str) -> str | None:
+            value = get.get(key, env)
+            if value is None:
+                return None
+            if not value.startswith(("https://", "http://")):
+                raise ConfigError(f"{get.where(key)}: expected an http(s) URL, got {value!r}")
+            return value.rstrip("/")
+
         settings = cls(
-            base_url=(get.get("base_url", "PELOTON_EXPORT_STRAVA_URL") or DEFAULT_BASE_URL).rstrip("/"),
+            base_url=url("base_url", "PELOTON_EXPORT_STRAVA_URL") or DEFAULT_BASE_URL,
+            oauth_url=url("oauth_url", "PELOTON_EXPORT_STRAVA_OAUTH_URL"),
+            api_url=url("api_url", "PELOTON_EXPORT_STRAVA_API_URL"),
             client_id=get.get("client_id", "STRAVA_CLIENT_ID"),
             client_secret=get.get("client_secret", "STRAVA_CLIENT_SECRET"),
             max_wait=get.number("max_wait", MAX_WAIT),
@@ -105,6 +144,41 @@ class ScopeMissing(AuthRequired):
             f"and allow it ({SCOPE_NAMES.get(scope, scope)})"
         )
         self.scope = scope
+
+
+class AppInactive(SinkPaused):
+    """Strava answered 403 "Application Inactive": the app's owner has no Strava subscription.
+
+    Neither a token refresh nor a new login can fix it; ``raw`` is Strava's answer as sent.
+    """
+
+    def __init__(self, raw: str) -> None:
+        super().__init__(
+            "Strava: your Strava API application is inactive: since 2026-06-30 Strava deactivates "
+            "personal API applications whose owner has no Strava subscription. Subscribe with the "
+            f"Strava account that owns the application, then reactivate it at {SETTINGS_PAGE}",
+            reason="app-inactive",
+        )
+        self.raw = raw
+
+
+def is_inactive(response: requests.Response) -> bool:
+    """True for Strava's "Application Inactive" 403 (``errors[]`` with ``resource:
+    Application``, ``field: Status``, ``code: Inactive``, as stravalib #730 shows)."""
+    if response.status_code != 403:
+        return False
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    errors = body.get("errors") if isinstance(body, dict) else None
+    for error in errors if isinstance(errors, list) else []:
+        if not isinstance(error, dict):
+            continue
+        resource, code = str(error.get("resource") or ""), str(error.get("code") or "")
+        if resource.casefold() == "application" and code.casefold() == "inactive":
+            return True
+    return False
 
 
 def missing_scope(response: requests.Response) -> str | None:
@@ -183,13 +257,14 @@ class StravaApi:
         response = send(
             self.session,
             "POST",
-            f"{self.settings.base_url}/oauth/token",
+            f"{self.settings.oauth}/oauth/token",
             what=what,
             clock=self.clock,
             idempotent=True,  # a token request changes nothing we could duplicate
             max_wait=self.settings.max_wait,
             data={**form, "client_id": client_id, "client_secret": client_secret},
         )
+        self._check_inactive(response)
         if response.status_code in (400, 401, 403):
             raise AuthRequired(
                 f"{what}: Strava refused the authorization (HTTP {response.status_code}); {LOGIN_HINT}"
@@ -269,6 +344,7 @@ class StravaApi:
                 **kwargs,
             )
             self.limits.note(response, self.clock.time())
+            self._check_inactive(response)  # no refresh, no login: the app itself is off
             if response.status_code != 401:
                 return response
             scope = missing_scope(response)
@@ -276,6 +352,14 @@ class StravaApi:
                 raise ScopeMissing(scope, what)
             log.debug("Strava answered 401 to %s; refreshing the token", what)
         raise AuthRequired(f"{what}: Strava does not accept the saved login; {LOGIN_HINT}")
+
+    def _check_inactive(self, response: requests.Response) -> None:
+        """Raise :class:`AppInactive` for Strava's inactive-application 403 (raw text journaled)."""
+        if not is_inactive(response):
+            return
+        raw = response.text[:2000]
+        self.journal.set_service_state("app-inactive", raw)
+        raise AppInactive(raw)
 
     def update_activity(self, activity_id: str, fields: Mapping[str, str], *, what: str) -> None:
         """``PUT /activities/{id}`` with ``fields`` (e.g. ``sport_type``, ``gear_id``).
@@ -310,11 +394,38 @@ class StravaApi:
                     gear.append({"id": str(item["id"]), "name": name, "kind": kind})
         return gear
 
-    def deauthorize(self) -> bool:
-        """``POST /oauth/deauthorize``: revoke peloton-export's access; True when Strava agreed.
+    def revoke(self) -> bool:
+        """Revoke peloton-export's access; True when Strava agreed.
 
-        Needs a valid access token (refreshed first when it expired); a login Strava no
-        longer accepts counts as already revoked.
+        ``POST /oauth/revoke`` (HTTP Basic ``client_id:client_secret``, form ``token`` = the
+        refresh token, ``token_type_hint=refresh_token``; revoking one token revokes the
+        other). Where Strava does not offer it yet (404/405), ``POST /oauth/deauthorize``
+        with the access token in the ``Authorization`` header (retired 2027-06-01).
+        """
+        stored = self.tokens.load() or {}
+        refresh = stored.get("refresh_token")
+        if refresh and self.settings.client_id and self.settings.client_secret:
+            response = send(
+                self.session,
+                "POST",
+                f"{self.settings.oauth}/oauth/revoke",
+                what="Strava revoke",
+                clock=self.clock,
+                idempotent=True,
+                max_wait=self.settings.max_wait,
+                auth=(self.settings.client_id, self.settings.client_secret),
+                data={"token": str(refresh), "token_type_hint": "refresh_token"},
+            )
+            if response.status_code not in (404, 405):
+                return response.status_code == 200
+            log.debug("Strava has no /oauth/revoke (HTTP %s); using /oauth/deauthorize", response.status_code)
+        return self.deauthorize()
+
+    def deauthorize(self) -> bool:
+        """``POST /oauth/deauthorize`` (until 2027-06-01): True when Strava agreed.
+
+        Needs a valid access token (refreshed first when it expired), sent in the
+        ``Authorization`` header; a login Strava no longer accepts counts as already revoked.
         """
         try:
             token = self.access_token()
@@ -323,12 +434,12 @@ class StravaApi:
         response = send(
             self.session,
             "POST",
-            f"{self.settings.base_url}/oauth/deauthorize",
+            f"{self.settings.oauth}/oauth/deauthorize",
             what="Strava deauthorize",
             clock=self.clock,
             idempotent=True,
             max_wait=self.settings.max_wait,
-            data={"access_token": token},
+            headers={"Authorization": f"Bearer {token}"},
         )
         return response.status_code == 200
 
@@ -342,6 +453,33 @@ class StravaApi:
         if response.status_code == 200:
             return True
         raise UploadError(f"Strava activity check: HTTP {response.status_code}")
+
+    def activities_near(self, start: float, within: float) -> list[dict[str, Any]] | None:
+        """The athlete's activities starting within ``within`` seconds of ``start``
+        (``GET /athlete/activities?after&before``, one page of up to 100).
+
+        :returns: the activities, or ``None`` when Strava refused the look-up (no
+            ``activity:read_all``/``activity:read`` scope, an error answer).
+        """
+        try:
+            response = self.request(
+                "GET",
+                "/athlete/activities",
+                what="Strava activity look-up",
+                kind="read",
+                params={"after": int(start - within), "before": int(start + within), "per_page": 100},
+            )
+        except ScopeMissing as exc:
+            log.info("cannot look up activities on Strava: %s", exc)
+            return None
+        if response.status_code != 200:
+            log.warning("could not look up activities on Strava (HTTP %s)", response.status_code)
+            return None
+        try:
+            items = response.json()
+        except ValueError:
+            return None
+        return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else None
 
     def find_activity(self, external_id: str, start: float) -> str | None:
         """The id of the activity with ``external_id`` started within a day of ``start``.

@@ -43,7 +43,7 @@ def authorize_url(settings: StravaSettings, redirect_uri: str, state: str) -> st
             "state": state,
         }
     )
-    return f"{settings.base_url}/oauth/authorize?{query}"
+    return f"{settings.oauth}/oauth/authorize?{query}"
 
 
 @dataclass(frozen=True, slots=True)

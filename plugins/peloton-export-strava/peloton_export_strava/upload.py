@@ -14,6 +14,22 @@ After the upload, two follow-ups go through ``PUT /activities/{id}`` (kept in th
 and retried by a later run when they fail, never re-uploading): ``sport_type=VirtualRide``
 for indoor cycling (Strava takes the type from the file, not from the upload's fields), and
 the ``gear`` setting.
+
+Never a second copy of a workout Strava already has (:meth:`StravaUploader.existing`,
+before anything is sent):
+
+* **Peloton's own share.** Peloton sets ``strava_id`` on a workout it shared to Strava
+  itself (null or ``"-1"`` when it did not). With ``peloton_share = respect`` (the
+  default) such a workout is recorded as delivered (``duplicate``, "shared by Peloton")
+  with that activity id, and gets the follow-ups the user asked for: ``sport_type``
+  VirtualRide and ``gear`` as above, and the ``name`` when a title template is set
+  (``name_template``/``title_template`` of ``[plugin:strava]`` or the run's ``title``).
+  ``ignore`` uploads our own copy (for users who deleted Peloton's).
+* **Another service's copy** (Garmin Connect forwarding our Garmin upload, a watch): one
+  ``GET /athlete/activities`` for activities starting within :data:`SAME_START` seconds of
+  the workout; one of the same sport (:data:`SPORTS`) counts as a duplicate and is recorded
+  with its id (under ``ignore``, Peloton's own copy, ``strava_id``, does not count). The same
+  answer finds our own earlier upload by ``external_id`` (a run that crashed after sending).
 """
 
 from __future__ import annotations
@@ -21,12 +37,14 @@ from __future__ import annotations
 import gzip
 import logging
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from peloton_export.errors import AuthRequired, ConfigError, UploadError
 from peloton_export.model import Workout
 from peloton_export.sinkkit import (
+    Existing,
     InDoubt,
     JournaledUploader,
     PluginSettings,
@@ -38,7 +56,7 @@ from peloton_export.sinkkit import (
     render_setting,
 )
 from peloton_export.specs import ExportContext, UploadResult
-from peloton_export_strava.api import StravaApi, error_text
+from peloton_export_strava.api import PELOTON_SHARE, StravaApi, error_text
 
 log = logging.getLogger("peloton_export.strava")
 
@@ -54,6 +72,55 @@ POLL_INTERVAL = 1.0
 CYCLING = frozenset({"cycling", "bike_bootcamp"})
 #: A Strava gear id: ``b<digits>`` (bike) or ``g<digits>`` (shoes).
 GEAR_ID = re.compile(r"[bg]\d+")
+#: Seconds between a workout's start and a Strava activity's for it to be the same workout.
+SAME_START = 120.0
+#: Strava ``sport_type`` values counted as the same sport as a Peloton discipline.
+SPORTS: dict[str, frozenset[str]] = {
+    "cycling": frozenset({"Ride", "VirtualRide", "EBikeRide"}),
+    "bike_bootcamp": frozenset({"Ride", "VirtualRide", "Workout"}),
+    "running": frozenset({"Run", "VirtualRun", "TrailRun"}),
+    "tread_bootcamp": frozenset({"Run", "VirtualRun", "Workout"}),
+    "walking": frozenset({"Walk", "Hike"}),
+    "rowing": frozenset({"Rowing", "VirtualRow"}),
+    "caesar": frozenset({"Rowing", "VirtualRow"}),
+    "rowing_bootcamp": frozenset({"Rowing", "VirtualRow", "Workout"}),
+    "strength": frozenset({"WeightTraining", "Workout", "Crossfit"}),
+    "yoga": frozenset({"Yoga"}),
+    "stretching": frozenset({"Yoga", "Workout"}),
+    "cardio": frozenset({"Workout", "HighIntensityIntervalTraining"}),
+    "meditation": frozenset({"Workout"}),
+}
+SHARED_BY_PELOTON = "shared by Peloton"
+#: The look-up window (s) around a workout's start for our own earlier upload.
+LOOK_AROUND = 86400.0
+
+
+def peloton_share(context: ExportContext) -> str:
+    """``strava.peloton_share``: ``respect`` (default) or ``ignore``.
+
+    :raises ConfigError: another value.
+    """
+    settings = _settings(context)
+    value = (settings.get("peloton_share", "PELOTON_EXPORT_STRAVA_PELOTON_SHARE") or "respect").lower()
+    if value not in PELOTON_SHARE:
+        raise ConfigError(f"{settings.where('peloton_share')}: expected respect or ignore, got {value!r}")
+    return value
+
+
+def shared_id(workout: Workout) -> str | None:
+    """The Strava activity id Peloton shared the workout as (``strava_id``), or ``None``."""
+    value = (workout.strava_id or "").strip()
+    return value if value.isdigit() and int(value) > 0 else None
+
+
+def _start_of(item: dict[str, Any]) -> float | None:
+    text = item.get("start_date")
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
 
 
 def external_id(workout: Workout) -> str:
@@ -70,6 +137,12 @@ def activity_name(workout: Workout, context: ExportContext) -> str:
     ``{title} with {instructor}``), one line of at most 255 characters."""
     own = _settings(context).get("name_template")
     return activity_title(workout, context, plugin="strava", template=own, limit=255)
+
+
+def _title_set(context: ExportContext) -> bool:
+    """True when the user set a title template (for Strava or the whole run)."""
+    own = _settings(context)
+    return bool(own.get("name_template") or own.get("title_template") or context.option("title"))
 
 
 def activity_description(workout: Workout, context: ExportContext) -> str:
@@ -154,10 +227,19 @@ class StravaUploader(JournaledUploader):
     def __init__(self, api: StravaApi) -> None:
         super().__init__(api.journal, api.clock)
         self.api = api
+        self._near: dict[str, list[dict[str, Any]] | None] = {}
+
+    def _activities_near(self, workout: Workout) -> list[dict[str, Any]] | None:
+        """Activities within a day of the workout's start: one look-up per workout and call,
+        shared by :meth:`find` (crash recovery) and :meth:`existing`."""
+        if workout.id not in self._near:
+            self._near[workout.id] = self.api.activities_near(workout.start.timestamp(), LOOK_AROUND)
+        return self._near[workout.id]
 
     def send(self, path: Path, workout: Workout, context: ExportContext) -> Sent:
         """``POST /uploads``; the answer's upload id is polled."""
         fields, file_part = upload_form(path, workout, context)
+        self._near.pop(workout.id, None)  # after a send, a look-up must ask Strava again
         response = self.api.request(
             "POST", "/uploads", what="Strava upload", kind="upload", data=fields, files={"file": file_part}
         )
@@ -201,14 +283,51 @@ class StravaUploader(JournaledUploader):
                 raise UploadError(f"Strava upload status: HTTP {response.status_code}")
             body = json_object(response, "Strava upload status")
 
+    def existing(self, workout: Workout, context: ExportContext) -> Existing | None:
+        """Strava's copy of ``workout`` made by Peloton or another service, or ``None``."""
+        mode = peloton_share(context)
+        shared = shared_id(workout)
+        if shared and mode == "respect":
+            log.info("workout %s was shared to Strava by Peloton as activity %s", workout.id, shared)
+            result = UploadResult(state="duplicate", remote_id=shared, message=SHARED_BY_PELOTON)
+            return Existing(result, follow_up=True)
+        sports = SPORTS.get(workout.discipline, frozenset())
+        start = workout.start.timestamp()
+        items = self._activities_near(workout)
+        ours = external_id(workout)
+        for item in items or []:
+            found = str(item.get("id_str") or item.get("id") or "")
+            if not found.isdigit():
+                continue
+            ext = str(item.get("external_id") or "")
+            if ext == ours or ext.startswith(ours + "."):
+                # ours, from a run whose journal is gone (or --force): as Strava's duplicate answer
+                return Existing(UploadResult(state="duplicate", remote_id=found, message="already on Strava"))
+            if found == shared or ext.startswith("peloton-"):
+                continue  # Peloton's copy under peloton_share = ignore; our copy of another workout
+            began = _start_of(item)
+            if item.get("sport_type") in sports and began is not None and abs(began - start) <= SAME_START:
+                name = str(item.get("name") or "")[:80]
+                why = "already on Strava (same sport, same start)" + (f": {name!r}" if name else "")
+                return Existing(UploadResult(state="duplicate", remote_id=found, message=why))
+        return None
+
     def find(self, workout: Workout) -> str | None:
         """The activity with our ``external_id`` within a day of the workout's start."""
-        return self.api.find_activity(external_id(workout), workout.start.timestamp())
+        ours = external_id(workout)
+        for item in self._activities_near(workout) or []:
+            ext = str(item.get("external_id") or "")
+            found = item.get("id_str") or item.get("id")
+            if found is not None and (ext == ours or ext.startswith(ours + ".")):
+                return str(found)
+        return None
 
     def followups(self, workout: Workout, context: ExportContext) -> dict[str, str]:
         """``sport_type`` for a Virtual Ride, and the gear of the workout's discipline."""
         settings = _settings(context)
         plan: dict[str, str] = {}
+        if shared_id(workout) and peloton_share(context) == "respect" and _title_set(context):
+            plan["name"] = activity_name(workout, context)  # Peloton's share: the user's name
         if is_virtual_ride(workout, settings):
             plan["sport_type"] = "VirtualRide"
         gear = settings.per_discipline("gear", workout.discipline)
@@ -220,6 +339,8 @@ class StravaUploader(JournaledUploader):
         """``PUT /activities/{id}`` with ``sport_type`` or ``gear_id``."""
         if name == "sport_type":
             self.api.update_activity(remote_id, {"sport_type": value}, what="Strava sport type")
+        elif name == "name":
+            self.api.update_activity(remote_id, {"name": value}, what="Strava activity name")
         elif name == "gear":
             gear_id = self.gear_id(value)
             self.api.update_activity(remote_id, {"gear_id": gear_id}, what="Strava gear")

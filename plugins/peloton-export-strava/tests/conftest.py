@@ -6,15 +6,25 @@ refresh_token grants, rotating the refresh token), ``POST /api/v3/uploads`` (mul
 ``activity_id`` or ``error: "... duplicate of activity N"``), ``GET
 /api/v3/athlete/activities``, ``GET`` and ``PUT /api/v3/activities/{id}`` (``sport_type``,
 ``gear_id``), ``GET /api/v3/athlete`` (bikes and shoes only with ``profile:read_all``) and
-``POST /oauth/deauthorize``; 401 bodies ``{"message": "Authorization Error", "errors":
-[...]}``, including Strava's missing-scope answer (``field: "activity:write_permission",
-code: "missing"``) for a token without the scope an endpoint needs (``scopes``); the
-``X-RateLimit-*`` and ``X-ReadRateLimit-*`` headers on every answer; and faults queued by
-the test.
+``POST /oauth/revoke`` (HTTP Basic client credentials, form ``token``; 404 with
+``offers_revoke = False``) and ``POST /oauth/deauthorize``; 401 bodies ``{"message":
+"Authorization Error", "errors": [...]}``, including Strava's missing-scope answer
+(``field: "activity:write_permission", code: "missing"``) for a token without the scope an
+endpoint needs (``scopes``); the ``X-RateLimit-*`` and ``X-ReadRateLimit-*`` headers on
+every answer; and faults queued by the test. Strava's 2026-2027 behaviour on request:
+
+* ``inactive = True``: the application is inactive (its owner has no subscription): every
+  API call answers 403 ``{"message": "Forbidden", "errors": [{"resource": "Application",
+  "field": "Status", "code": "Inactive"}]}`` (stravalib #730); token refreshes still work;
+* ``header_only = True``: an access token in a form or query is refused (2027-06-01);
+* ``api_prefix``: where the API lives (``/api/v3`` today; ``""`` for the 2027 API host);
+* :meth:`FakeStrava.add_activity`: an activity made by someone else (Peloton's own share,
+  Garmin Connect forwarding), with ``start_date`` and ``sport_type`` as Strava lists them.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 from collections.abc import Iterator
@@ -60,16 +70,52 @@ class FakeStrava(FakeService):
         self.scopes = {"read", "activity:write", "activity:read_all", "profile:read_all"}
         self.gear = {"b1001": "Peloton Bike+", "g2002": "Tread Shoes"}
         self.deauthorized: list[str] = []
+        self.revoked: list[str] = []
+        self.offers_revoke = True
+        self.inactive = False
+        self.header_only = False
+        self.api_prefix = "/api/v3"
+        #: the start (epoch s) of the activity an upload with this external id becomes
+        self.starts: dict[str, int] = {}
 
     # -- helpers for tests ------------------------------------------------------------------
 
     def posts(self, path: str = "/api/v3/uploads") -> list[RecordedRequest]:
         return [r for r in self.find("POST") if r.path == path]
 
+    def add_activity(
+        self,
+        start: datetime,
+        sport_type: str = "VirtualRide",
+        *,
+        activity_id: int | None = None,
+        external_id: str | None = None,
+        name: str = "Peloton ride",
+    ) -> int:
+        """An activity someone else put on Strava (Peloton's share, Garmin forwarding)."""
+        with self.lock:
+            if activity_id is None:
+                activity_id = self.next_activity
+                self.next_activity += 1
+            self.activities[activity_id] = {
+                "id": activity_id,
+                "external_id": external_id,
+                "name": name,
+                "sport_type": sport_type,
+                "start": int(start.timestamp()),
+            }
+            return activity_id
+
     # -- the service ------------------------------------------------------------------------
 
     def route(self, request: RecordedRequest) -> Response:
         form = {**request.query, **request.form}
+        if self.header_only and ("access_token" in request.query or "access_token" in request.form):
+            body = {
+                "message": "Authorization Error",
+                "errors": [{"field": "access_token", "code": "in_body"}],
+            }
+            return Response.json(body, 401)
         status, body = self._route(request.method, request.path, request, form, request.files)
         return Response(status, {}, body) if isinstance(body, bytes) else Response.json(body, status)
 
@@ -86,6 +132,18 @@ class FakeStrava(FakeService):
     ) -> tuple[int, Any]:
         if path == "/oauth/token" and method == "POST":
             return self._token(form)
+        if path == "/oauth/revoke" and method == "POST":
+            if not self.offers_revoke:
+                return 404, {"message": "Record Not Found", "errors": []}
+            expected = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+            if request.header("Authorization") != expected:
+                return 401, {"message": "Authorization Error", "errors": [{"code": "invalid"}]}
+            if form.get("token") not in (self.access_token, self.refresh_token):
+                return 400, {"message": "Bad Request", "errors": [{"field": "token", "code": "invalid"}]}
+            self.revoked.append(form["token"])
+            self.access_token = "revoked-" + self.access_token
+            self.refresh_token = "revoked-" + self.refresh_token
+            return 200, {}
         if path == "/oauth/deauthorize" and method == "POST":
             token = form.get("access_token") or (request.header("Authorization") or "").removeprefix(
                 "Bearer "
@@ -96,6 +154,9 @@ class FakeStrava(FakeService):
             self.access_token = "revoked-" + self.access_token
             self.refresh_token = "revoked-" + self.refresh_token
             return 200, {"access_token": token}
+        if not path.startswith(self.api_prefix + "/"):
+            return 404, {"message": "Record Not Found", "errors": []}
+        path = "/api/v3" + path.removeprefix(self.api_prefix)  # one set of routes for both hosts
         if request.header("Authorization") != f"Bearer {self.access_token}":
             return 401, {
                 "message": "Authorization Error",
@@ -108,6 +169,11 @@ class FakeStrava(FakeService):
             if day != self.day:
                 self.usage[1] = self.read_usage[1] = 0
             self.quarter, self.day = quarter, day
+        if self.inactive:
+            return 403, {
+                "message": "Forbidden",
+                "errors": [{"resource": "Application", "field": "Status", "code": "Inactive"}],
+            }
         if self.usage[0] >= self.limit[0] or self.usage[1] >= self.limit[1]:
             return 429, {
                 "message": "Rate Limit Exceeded",
@@ -141,8 +207,8 @@ class FakeStrava(FakeService):
             return self._status(int(match.group(1)))
         if path == "/api/v3/athlete/activities" and method == "GET":
             after, before = int(form.get("after", 0)), int(form.get("before", 2**40))
-            found = [a for a in self.activities.values() if after <= a["start"] <= before]
-            return 200, [{k: v for k, v in a.items() if k != "start"} for a in found]
+            found = [a for a in self.activities.values() if after < a["start"] < before]
+            return 200, [self._summary(a) for a in found]
         match = re.fullmatch(r"/api/v3/activities/(\d+)", path)
         if match and method == "GET":
             activity = self.activities.get(int(match.group(1)))
@@ -151,7 +217,7 @@ class FakeStrava(FakeService):
                     "message": "Record Not Found",
                     "errors": [{"resource": "Activity", "code": "not found"}],
                 }
-            return 200, {k: v for k, v in activity.items() if k != "start"}
+            return 200, self._summary(activity)
         if match and method == "PUT":
             activity = self.activities.get(int(match.group(1)))
             if activity is None:
@@ -161,8 +227,15 @@ class FakeStrava(FakeService):
             for key in ("sport_type", "gear_id", "name", "description"):
                 if key in form:
                     activity[key] = form[key]
-            return 200, {k: v for k, v in activity.items() if k != "start"}
+            return 200, self._summary(activity)
         return 404, {"message": "Record Not Found", "errors": []}
+
+    @staticmethod
+    def _summary(activity: dict[str, Any]) -> dict[str, Any]:
+        """An activity as Strava answers it (``start_date`` ISO UTC, ``id_str``)."""
+        start = datetime.fromtimestamp(activity["start"], UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        out = {k: v for k, v in activity.items() if k != "start"}
+        return {**out, "id_str": str(activity["id"]), "start_date": start}
 
     def _token(self, form: dict[str, str]) -> tuple[int, Any]:
         if form.get("client_id") != CLIENT_ID or form.get("client_secret") != CLIENT_SECRET:
@@ -243,7 +316,7 @@ class FakeStrava(FakeService):
                     "name": up["form"].get("name"),
                     # Strava takes the type from the file, not from the upload's fields
                     "sport_type": "Ride",
-                    "start": int(START.timestamp()),
+                    "start": self.starts.get(up["form"].get("external_id"), int(START.timestamp())),
                 }
                 up["activity_id"] = activity_id
         if up["error"]:

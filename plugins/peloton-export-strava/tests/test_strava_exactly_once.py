@@ -116,7 +116,8 @@ def test_crash_while_polling_resumes_the_same_upload(
 
     assert run(sink, ledger, fit_file, workout, run_context) == "uploaded"
     assert len(fake_strava.posts()) == 1
-    assert fake_strava.count("GET", "^/api/v3/athlete/activities$") == 0  # resumed by upload id
+    # the first run's one look-up before sending; the second resumed by upload id, no look-up
+    assert fake_strava.count("GET", "^/api/v3/athlete/activities$") == 1
     assert fake_strava.created == 1
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import stat
 import urllib.parse
@@ -134,7 +135,7 @@ def test_missing_write_scope_names_the_scope_in_one_line_without_a_refresh(
     assert "activity:write" in message and "peloton-export strava login" in message
     assert "\n" not in message
     assert fake_strava.count("POST", "^/oauth/token$") == 0  # no needless refresh
-    assert fake_strava.statuses == [401]
+    assert fake_strava.statuses == [200, 401]  # the look-up for a copy, then the upload
     assert api.journal.get(workout.id) is None  # nothing was taken: the next run sends it
 
 
@@ -162,18 +163,50 @@ def test_logout_deauthorizes_at_strava_then_deletes_the_tokens(
         "client_secret": logged_in.client_secret,
         "token_file": str(logged_in.token_file),
     }
+    token, refresh = fake_strava.access_token, fake_strava.refresh_token
+    host = create_host(entry_points=False, extra={"strava": peloton_export_strava})
+    assert run(["strava", "logout"], host=host, config=Config(plugins={"strava": section})) == 0
+    (call,) = fake_strava.find("POST", "^/oauth/revoke$")
+    # 2027: oauth/revoke with the app's credentials (HTTP Basic) and the refresh token
+    assert call.header("Authorization") == "Basic " + base64.b64encode(
+        f"{logged_in.client_id}:{logged_in.client_secret}".encode()
+    ).decode("ascii")
+    assert call.form == {"token": refresh, "token_type_hint": "refresh_token"}
+    assert fake_strava.revoked == [refresh]
+    assert fake_strava.count("POST", "^/oauth/deauthorize$") == 0
+    assert not logged_in.token_file.exists()
+    out = capsys.readouterr().out
+    assert "revoked" in out and token not in out and refresh not in out
+    # logged out already: nothing to revoke, nothing sent, still fine
+    assert run(["strava", "logout"], host=host, config=Config(plugins={"strava": section})) == 0
+    assert fake_strava.count("POST", "^/oauth/(revoke|deauthorize)$") == 1
+
+
+def test_logout_falls_back_to_deauthorize_with_the_token_in_the_header_only(
+    fake_strava, logged_in, clock, capsys, monkeypatch
+) -> None:
+    """Until Strava offers oauth/revoke (a 404 there): deauthorize, the token in the header."""
+    monkeypatch.setattr(peloton_export_strava, "CLOCK", clock)
+    fake_strava.offers_revoke = False
+    fake_strava.header_only = True  # 2027: a token in a form or a query is refused
+    section = {
+        "base_url": logged_in.base_url,
+        "client_id": logged_in.client_id,
+        "client_secret": logged_in.client_secret,
+        "token_file": str(logged_in.token_file),
+    }
     token = fake_strava.access_token
     host = create_host(entry_points=False, extra={"strava": peloton_export_strava})
     assert run(["strava", "logout"], host=host, config=Config(plugins={"strava": section})) == 0
+    oauth = [
+        st for r, st in zip(fake_strava.requests, fake_strava.statuses, strict=True) if "/oauth/" in r.path
+    ]
+    assert oauth == [404, 200]
     (call,) = fake_strava.find("POST", "^/oauth/deauthorize$")
-    assert call.form["access_token"] == token
+    assert call.header("Authorization") == f"Bearer {token}"
+    assert "access_token" not in call.form and "access_token" not in call.query
     assert fake_strava.deauthorized == [token]
-    assert not logged_in.token_file.exists()
-    out = capsys.readouterr().out
-    assert "revoked" in out and token not in out
-    # logged out already: nothing to revoke, nothing sent, still fine
-    assert run(["strava", "logout"], host=host, config=Config(plugins={"strava": section})) == 0
-    assert fake_strava.count("POST", "^/oauth/deauthorize$") == 1
+    assert "revoked" in capsys.readouterr().out
 
 
 def test_logout_deletes_the_tokens_even_when_strava_refuses(
@@ -186,7 +219,7 @@ def test_logout_deletes_the_tokens_even_when_strava_refuses(
         "client_secret": logged_in.client_secret,
         "token_file": str(logged_in.token_file),
     }
-    fake_strava.fault("POST", "^/oauth/deauthorize$", 500, b"", times=None)
+    fake_strava.fault("POST", "^/oauth/(revoke|deauthorize)$", 500, b"", times=None)
     host = create_host(entry_points=False, extra={"strava": peloton_export_strava})
     assert run(["strava", "logout"], host=host, config=Config(plugins={"strava": section})) == 0
     assert not logged_in.token_file.exists()

@@ -1,0 +1,445 @@
+"""Strava as it behaves in 2026-2027, against the loopback fake (issue 22).
+
+* an inactive application (no subscription): one line, no refresh, no login advice, the
+  sink paused, the workout pending, ``status`` and the notify plugin saying it once;
+* Peloton's own share (``strava_id``) and a copy another service forwarded count as
+  delivered; ``peloton_share`` toggled never uploads twice;
+* the 2027 API: the token only in headers, separate OAuth and API hosts.
+"""
+
+# ruff: noqa: F811  (the fake_peloton fixtures are imported by name; tests take them as arguments)
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import peloton_export_strava
+import pytest
+from peloton_export_strava.api import AppInactive, StravaApi, StravaSettings
+from peloton_export_strava.login import authorize_url
+from peloton_export_strava.upload import StravaUploader
+
+from peloton_export import ExportContext, Workout
+from peloton_export.cli import run
+from peloton_export.errors import AuthRequired, ConfigError
+from peloton_export.export.plan import should_upload
+from peloton_export.plugins import create_host
+from peloton_export.sinkkit import PluginSettings, TokenStore, UploadJournal
+from peloton_export.store.ledger import Ledger, close_all
+from peloton_export.testing import FakeService, RecordedRequest, Response, tiny_workout
+from peloton_export.testing.pytest_plugin import (  # noqa: F401 (fixtures)
+    fake_peloton_factory,
+    peloton_env,
+)
+
+SHARED = "4456039585"  # a strava_id as Peloton's detail bodies carry it
+START = datetime(2026, 11, 20, 7, 0, tzinfo=UTC)  # the start of conftest's workouts
+FakeStrava = Any  # conftest's fake (conftest is not importable under --import-mode=importlib)
+
+
+@pytest.fixture
+def make_workout(new_workout: Any) -> Any:
+    return new_workout
+
+
+@pytest.fixture
+def fake_peloton(fake_peloton_factory: Any) -> Any:
+    """Three tiny rides for the runs of this module (``peloton_env`` points at them)."""
+    return fake_peloton_factory([tiny_workout(i) for i in range(3)])
+
+
+@pytest.fixture(autouse=True)
+def _strava_clock(monkeypatch: pytest.MonkeyPatch, clock: Any) -> None:
+    monkeypatch.setattr(peloton_export_strava, "CLOCK", clock)
+    peloton_export_strava._LIMITS.clear()
+
+
+def section_of(settings: StravaSettings, **more: str) -> dict[str, str]:
+    return {
+        "base_url": settings.base_url,
+        "client_id": str(settings.client_id),
+        "client_secret": str(settings.client_secret),
+        "token_file": str(settings.token_file),
+        "journal_file": str(settings.journal_file),
+        **more,
+    }
+
+
+def ctx(settings: StravaSettings, tmp_path: Path, **more: str) -> ExportContext:
+    return ExportContext(
+        output_dir=tmp_path / "exports", plugin_config={"strava": section_of(settings, **more)}
+    )
+
+
+def file_for(tmp_path: Path, workout: Workout) -> Path:
+    path = tmp_path / "exports" / f"{workout.id}.fit"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\x0e\x10FIT-" + workout.id.encode())
+    return path
+
+
+# -- an inactive application ----------------------------------------------------------------
+
+
+def test_inactive_app_raises_a_pause_without_refresh_and_keeps_strava_raw_answer(
+    fake_strava: FakeStrava, api: StravaApi, workout: Workout, fit_file: Path, context: ExportContext
+) -> None:
+    fake_strava.inactive = True
+    with pytest.raises(AppInactive) as info:
+        StravaUploader(api)(fit_file, workout, context)
+    message = str(info.value)
+    assert "\n" not in message
+    assert "inactive" in message and "subscription" in message
+    assert "https://www.strava.com/settings/api" in message
+    assert "login" not in message.lower()  # a new login cannot fix it
+    assert info.value.reason == "app-inactive"
+    assert fake_strava.count("POST", "^/oauth/token$") == 0  # no refresh
+    assert fake_strava.posts() == []  # nothing uploaded
+    assert fake_strava.statuses == [403]  # the first call, then nothing more
+    state = api.journal.service_state()
+    assert state is not None and state["reason"] == "app-inactive"
+    assert '"code": "Inactive"' in state["raw"] or '"code":"Inactive"' in state["raw"]
+    assert api.journal.get(workout.id) is None  # nothing in flight: the workout stays pending
+
+
+def test_another_403_keeps_the_scope_handling(
+    fake_strava: FakeStrava, api: StravaApi, workout: Workout, fit_file: Path, context: ExportContext
+) -> None:
+    fake_strava.fault("POST", "/api/v3/uploads", 403, {"message": "Forbidden", "errors": []})
+    with pytest.raises(AuthRequired, match="activity:write") as info:
+        StravaUploader(api)(fit_file, workout, context)
+    assert not isinstance(info.value, AppInactive)
+    assert api.journal.service_state() is None
+
+
+class Inbox(FakeService):
+    """Records what apprise's ``json://`` service posts."""
+
+    def route(self, request: RecordedRequest) -> Response:
+        return Response.json({"ok": True})
+
+    def bodies(self) -> list[str]:
+        return [str(r.json()["message"]) for r in self.requests if r.method == "POST"]
+
+
+@pytest.fixture
+def inbox() -> Iterator[Inbox]:
+    with Inbox() as service:
+        yield service
+
+
+def test_inactive_app_in_a_run_is_one_line_a_paused_sink_and_pending_workouts(
+    peloton_env: Any,
+    tmp_path: Path,
+    fake_strava: FakeStrava,
+    logged_in: StravaSettings,
+    inbox: Inbox,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    pytest.importorskip("apprise")
+    ini = tmp_path / "peloton.ini"
+    strava = "".join(f"{k} = {v}\n" for k, v in section_of(logged_in).items())
+    notify = inbox.url.replace("http://", "json://") + "/"
+    ini.write_text(ini.read_text() + f"[plugin:strava]\n{strava}[plugin:notify]\nurls = {notify}\n")
+    fake_strava.inactive = True
+    host = create_host()  # entry points: the installed strava plugin, notify among the defaults
+
+    assert run(["-f", "fit", "--sink", "strava"], host=host) == 1  # the user has to act
+    out, err = capsys.readouterr()
+    lines = [line for line in (out + err).splitlines() if "strava" in line.lower()]
+    assert len(lines) == 1, lines
+    assert "strava paused" in lines[0] and "inactive" in lines[0] and "settings/api" in lines[0]
+    assert "login" not in (out + err).lower()
+    assert fake_strava.count("POST", "^/oauth/token$") == 0
+    assert len(fake_strava.requests) == 1  # one look-up answered 403; no other workout tried
+    ledger = Ledger.for_reading()
+    assert ledger.uploads_for(["strava"]) == {}  # nothing recorded: all three stay pending
+    (pause,) = ledger.sink_pauses().values()
+    close_all()
+
+    assert run(["status", "--sink", "strava"], host=host) == 0
+    status = capsys.readouterr().out
+    assert f"Sink strava paused since {pause.since} (its workouts stay pending): {pause.message}" in status
+    assert "3 archived workouts" in status and "strava deliver" in status
+
+    # the next run: still inactive, not notified again
+    assert run(["-f", "fit", "--sink", "strava"], host=host) == 1
+    capsys.readouterr()
+    bodies = inbox.bodies()
+    assert len(bodies) == 1 and pause.message in bodies[0]
+    assert "log in" not in bodies[0]
+
+    # the user subscribed: the next run delivers, the pause is gone
+    fake_strava.inactive = False
+    assert run(["-f", "fit", "--sink", "strava"], host=host) == 0
+    capsys.readouterr()
+    assert len(fake_strava.posts()) == 3
+    ledger = Ledger.for_reading()
+    assert ledger.sink_pauses() == {}
+    assert len(ledger.uploads_for(["strava"])) == 3
+    close_all()
+    assert UploadJournal(logged_in.journal_file).service_state() is None
+
+
+# -- Peloton's own share, and copies other services made ----------------------------------------
+
+
+def test_a_workout_peloton_shared_is_recorded_with_its_id_and_never_uploaded(
+    make_workout: Any, fake_strava: FakeStrava, logged_in: StravaSettings, tmp_path: Path
+) -> None:
+    fake_strava.add_activity(START, "Ride", activity_id=int(SHARED), name="Peloton: 30 min Power Zone Ride")
+    workout = make_workout(strava_id=SHARED)
+    context = ctx(logged_in, tmp_path, title_template="{title} · {instructor}", gear="b1001")
+    result = peloton_export_strava.upload(file_for(tmp_path, workout), workout, context)
+    assert (result.state, result.remote_id, result.message) == ("duplicate", SHARED, "shared by Peloton")
+    assert fake_strava.posts() == []  # no upload POST
+    assert fake_strava.count("GET", "^/api/v3/athlete/activities$") == 0  # nor a look-up
+    activity = fake_strava.activities[int(SHARED)]
+    assert activity["name"] == "30 min Power Zone Ride · Matt Wilpers"  # the user's title template
+    assert (activity["sport_type"], activity["gear_id"]) == ("VirtualRide", "b1001")
+    assert fake_strava.created == 1
+    # a later run: the journal answers, no request at all
+    fake_strava.clear_requests()
+    again = peloton_export_strava.upload(file_for(tmp_path, workout), workout, context)
+    assert (again.state, again.remote_id) == ("duplicate", SHARED)
+    assert fake_strava.requests == []
+
+
+def test_peloton_share_without_a_title_template_keeps_pelotons_name(
+    make_workout: Any, fake_strava: FakeStrava, logged_in: StravaSettings, tmp_path: Path
+) -> None:
+    fake_strava.add_activity(START, "Ride", activity_id=int(SHARED), name="Peloton ride")
+    workout = make_workout(strava_id=SHARED)
+    peloton_export_strava.upload(file_for(tmp_path, workout), workout, ctx(logged_in, tmp_path))
+    assert [r.form for r in fake_strava.find("PUT")] == [{"sport_type": "VirtualRide"}]
+    assert fake_strava.activities[int(SHARED)]["name"] == "Peloton ride"
+
+
+@pytest.mark.parametrize("not_shared", [None, "-1", "0", "", "abc"])
+def test_no_real_strava_id_uploads(
+    make_workout: Any,
+    fake_strava: FakeStrava,
+    logged_in: StravaSettings,
+    tmp_path: Path,
+    not_shared: str | None,
+) -> None:
+    workout = make_workout(strava_id=not_shared)
+    result = peloton_export_strava.upload(file_for(tmp_path, workout), workout, ctx(logged_in, tmp_path))
+    assert result.state == "uploaded" and len(fake_strava.posts()) == 1
+
+
+def test_peloton_share_ignore_uploads_our_own_copy(
+    make_workout: Any, fake_strava: FakeStrava, logged_in: StravaSettings, tmp_path: Path
+) -> None:
+    """For users who deleted Peloton's copy; even when it is still there it does not count."""
+    fake_strava.add_activity(START, "Ride", activity_id=int(SHARED))
+    workout = make_workout(strava_id=SHARED)
+    context = ctx(logged_in, tmp_path, peloton_share="ignore")
+    result = peloton_export_strava.upload(file_for(tmp_path, workout), workout, context)
+    assert result.state == "uploaded" and result.remote_id != SHARED
+    assert len(fake_strava.posts()) == 1
+
+
+def test_peloton_share_must_be_respect_or_ignore(
+    make_workout: Any, fake_strava: FakeStrava, logged_in: StravaSettings, tmp_path: Path
+) -> None:
+    workout = make_workout(strava_id=SHARED)
+    with pytest.raises(ConfigError, match=r"\[plugin:strava\] peloton_share: expected respect or ignore"):
+        peloton_export_strava.upload(
+            file_for(tmp_path, workout), workout, ctx(logged_in, tmp_path, peloton_share="maybe")
+        )
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("respect", "ignore"), ("ignore", "respect")],
+    ids=["respect-then-ignore", "ignore-then-respect"],
+)
+def test_toggling_peloton_share_never_uploads_twice(
+    make_workout: Any,
+    fake_strava: FakeStrava,
+    logged_in: StravaSettings,
+    tmp_path: Path,
+    first: str,
+    second: str,
+) -> None:
+    """Through the core's ledger, and with the ledger forgotten (the sink's journal answers)."""
+    fake_strava.add_activity(START, "Ride", activity_id=int(SHARED))
+    (sink,) = list(peloton_export_strava.register_sinks())
+    ledger = Ledger(tmp_path / "ledger.sqlite3")
+    workout = make_workout(strava_id=SHARED)
+    path = file_for(tmp_path, workout)
+    for mode in (first, second, first):
+        context = ctx(logged_in, tmp_path, peloton_share=mode)
+        if should_upload(ledger, workout.id, "strava"):
+            result = sink.upload(path, workout, context)
+            ledger.record_upload(workout.id, "strava", result.state, result.remote_id, None)
+    record = ledger.upload_state(workout.id, "strava")
+    assert record is not None
+    expected = ("duplicate", SHARED) if first == "respect" else ("uploaded", "12000000001")
+    assert (record.state, record.remote_id) == expected
+    ledger.forget(workout.id)  # the ledger lost it: the journal still knows
+    result = sink.upload(path, workout, ctx(logged_in, tmp_path, peloton_share=second))
+    assert result.remote_id == expected[1]
+    assert len(fake_strava.posts()) == (0 if first == "respect" else 1)
+    close_all()
+
+
+@pytest.mark.parametrize(
+    ("offset_s", "sport", "duplicate"),
+    [(40, "VirtualRide", True), (-110, "Ride", True), (300, "VirtualRide", False), (30, "Run", False)],
+)
+def test_a_copy_garmin_forwarded_counts_as_a_duplicate(
+    make_workout: Any,
+    fake_strava: FakeStrava,
+    logged_in: StravaSettings,
+    tmp_path: Path,
+    offset_s: int,
+    sport: str,
+    duplicate: bool,
+) -> None:
+    """Same sport starting within 2 minutes: Garmin Connect's forward of our Garmin upload."""
+    other = fake_strava.add_activity(
+        START + timedelta(seconds=offset_s), sport, external_id="garmin_push_1234567", name="Indoor Cycling"
+    )
+    workout = make_workout()
+    result = peloton_export_strava.upload(file_for(tmp_path, workout), workout, ctx(logged_in, tmp_path))
+    if duplicate:
+        assert (result.state, result.remote_id) == ("duplicate", str(other))
+        assert "same sport, same start" in result.message
+        assert fake_strava.posts() == [] and fake_strava.find("PUT") == []  # not our activity
+    else:
+        assert result.state == "uploaded" and len(fake_strava.posts()) == 1
+
+
+def test_our_upload_of_another_workout_at_the_same_start_is_not_a_duplicate(
+    make_workout: Any, fake_strava: FakeStrava, logged_in: StravaSettings, tmp_path: Path
+) -> None:
+    first, second = make_workout("w000000first"), make_workout("w00000second")
+    context = ctx(logged_in, tmp_path)
+    peloton_export_strava.upload(file_for(tmp_path, first), first, context)
+    result = peloton_export_strava.upload(file_for(tmp_path, second), second, context)
+    assert result.state == "uploaded" and len(fake_strava.posts()) == 2
+
+
+def test_request_counts_of_a_first_delivery_of_20_workouts_8_shared_by_peloton(
+    make_workout: Any,
+    fake_strava: FakeStrava,
+    logged_in: StravaSettings,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The closing note's numbers: 20 indoor rides an hour apart, 8 with a ``strava_id``."""
+    context = ctx(logged_in, tmp_path)
+    workouts = []
+    for n in range(20):
+        start = START + timedelta(hours=n)
+        shared = str(5_000_000_000 + n) if n % 5 in (0, 2) else None  # 8 of 20
+        workout = make_workout(f"w{n:011d}", start=start, end=start + timedelta(minutes=30), strava_id=shared)
+        if shared:
+            fake_strava.add_activity(start, "Ride", activity_id=int(shared))
+        fake_strava.starts[f"peloton-{workout.id}"] = int(start.timestamp())
+        workouts.append(workout)
+    results = [peloton_export_strava.upload(file_for(tmp_path, w), w, context) for w in workouts]
+    assert sum(r.message == "shared by Peloton" for r in results) == 8
+    assert sum(r.state == "uploaded" for r in results) == 12
+    counts = {
+        "look-ups": fake_strava.count("GET", "^/api/v3/athlete/activities$"),
+        "upload POSTs": len(fake_strava.posts()),
+        "status polls": fake_strava.count("GET", r"^/api/v3/uploads/\d+$"),
+        "activity PUTs": len(fake_strava.find("PUT")),
+        "token refreshes": fake_strava.count("POST", "^/oauth/token$"),
+    }
+    counts["total"] = len(fake_strava.requests)
+    with capsys.disabled():
+        print(f"\nfirst Strava delivery, 20 workouts, 8 with strava_id: {counts}")
+    # 12 uploads: a look-up, the POST, 2 polls (the fake's processing), a sport_type PUT;
+    # 8 shared: one sport_type PUT each, nothing else
+    assert counts == {
+        "look-ups": 12,
+        "upload POSTs": 12,
+        "status polls": 24,
+        "activity PUTs": 20,
+        "token refreshes": 0,
+        "total": 68,
+    }
+    assert fake_strava.created == 20  # 8 of Peloton's, 12 of ours: one activity per workout
+
+
+# -- 2027: headers only, an API host of its own -------------------------------------------------
+
+
+def test_2027_api_host_and_header_only_tokens(
+    fake_strava: FakeStrava,
+    settings: StravaSettings,
+    tmp_path: Path,
+    clock: Any,
+    workout: Workout,
+    fit_file: Path,
+    context: ExportContext,
+) -> None:
+    fake_strava.api_prefix = ""  # api-v3.strava.com/uploads, not www.strava.com/api/v3/uploads
+    fake_strava.header_only = True
+    settings = StravaSettings.from_settings(
+        PluginSettings(
+            "strava",
+            {
+                "oauth_url": fake_strava.url + "/",
+                "api_url": fake_strava.url,
+                "client_id": str(settings.client_id),
+                "client_secret": str(settings.client_secret),
+                "token_file": str(tmp_path / "token.json"),
+                "journal_file": str(tmp_path / "journal.json"),
+            },
+        )
+    )
+    assert (settings.oauth, settings.api) == (fake_strava.url, fake_strava.url)
+    assert authorize_url(settings, "http://127.0.0.1:1/callback", "s").startswith(
+        f"{fake_strava.url}/oauth/authorize?"
+    )
+    TokenStore(settings.token_file).save(
+        {"access_token": "expired", "refresh_token": fake_strava.refresh_token, "expires_at": 0}
+    )
+    api = StravaApi(settings, clock=clock)
+    result = StravaUploader(api)(fit_file, workout, context)
+    api.close()
+    assert result.state == "uploaded"
+    paths = [r.path for r in fake_strava.requests]
+    assert paths[0] == "/oauth/token" and "/uploads" in paths and "/athlete/activities" in paths
+    assert not any(p.startswith("/api/v3") for p in paths)
+    assert 401 not in fake_strava.statuses  # no token in a form or a query anywhere
+    for request in fake_strava.requests[1:]:
+        assert request.header("Authorization", "").startswith("Bearer ")
+
+
+def test_api_and_oauth_urls_default_to_todays_and_must_be_urls(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (
+        "PELOTON_EXPORT_STRAVA_URL",
+        "PELOTON_EXPORT_STRAVA_OAUTH_URL",
+        "PELOTON_EXPORT_STRAVA_API_URL",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    default = StravaSettings.from_settings(PluginSettings("strava", {}))
+    assert (default.oauth, default.api) == ("https://www.strava.com", "https://www.strava.com/api/v3")
+    monkeypatch.setenv("PELOTON_EXPORT_STRAVA_API_URL", "https://api-v3.strava.com/")
+    moved = StravaSettings.from_settings(PluginSettings("strava", {}))
+    assert (moved.oauth, moved.api) == ("https://www.strava.com", "https://api-v3.strava.com")
+    with pytest.raises(ConfigError, match=r"\[plugin:strava\] oauth_url: expected an http\(s\) URL"):
+        StravaSettings.from_settings(PluginSettings("strava", {"oauth_url": "www.strava.com"}))
+
+
+def test_strava_id_is_read_from_the_detail_body() -> None:
+    from peloton_export.normalize.summary import strava_share
+
+    assert strava_share({"strava_id": "4456039585"}) == "4456039585"
+    assert strava_share({"strava_id": 4456039585}) == "4456039585"
+    for value in (None, "-1", "", "0", True, "12a"):
+        assert strava_share({"strava_id": value}) is None
+    assert strava_share({}) is None
+
+
+def test_replace_keeps_strava_id(make_workout: Any) -> None:
+    assert dataclasses.replace(make_workout(), strava_id=SHARED).strava_id == SHARED
