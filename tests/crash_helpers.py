@@ -1,4 +1,4 @@
-"""Helpers for the crash and fault tests (tests/test_crash.py).
+"""Helpers for the crash and fault tests (tests/e2e/test_crash.py).
 
 * :class:`CliEnv` runs the real ``peloton-export`` command line in a subprocess, pointed at
   a :class:`~peloton_export.testing.FakePeloton` running in the test process, with its

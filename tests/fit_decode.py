@@ -13,6 +13,7 @@ import io
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import fitparse
@@ -41,7 +42,36 @@ class Decoded:
 
 
 def decode(data: bytes) -> Decoded:
-    """Decode ``data`` with both decoders, failing on any integrity problem or error."""
+    """Decode ``data`` with both decoders, failing on any integrity problem or error.
+
+    Decoding is a pure function of the bytes, and the writers are deterministic: the same
+    file is decoded once per test process (the suite encodes each fixture in several
+    tests). Callers only read the result.
+    """
+    return _decode(bytes(data))
+
+
+#: ``id(workout) -> (workout, decoded)``: the workout is kept so its id is never reused.
+_ENCODED: dict[int, tuple[Workout, Decoded]] = {}
+
+
+def decode_workout(workout: Workout) -> Decoded:
+    """``decode(encode_workout(workout))`` with the default options, once per workout object.
+
+    The session fixtures (tests/conftest.py) hand the same frozen ``Workout`` objects to
+    several tests; each file is encoded and decoded once per test process.
+    """
+    from peloton_export.formats.fit.encode import encode_workout
+
+    found = _ENCODED.get(id(workout))
+    if found is None or found[0] is not workout:
+        found = (workout, decode(encode_workout(workout)))
+        _ENCODED[id(workout)] = found
+    return found[1]
+
+
+@lru_cache(maxsize=256)
+def _decode(data: bytes) -> Decoded:
     assert Decoder(Stream.from_byte_array(bytearray(data))).is_fit()
     assert Decoder(Stream.from_byte_array(bytearray(data))).check_integrity()
     messages, errors = Decoder(Stream.from_byte_array(bytearray(data))).read(

@@ -11,7 +11,7 @@ cannot make a change point; a step is followed by that median). Binary segmentat
 segment at the ride that most reduces its squared error, as long as the reduction exceeds
 ``PENALTY_FACTOR * sigma**2 * ln(n)`` (a mean-shift test; ``PENALTY_FACTOR`` = 4 is twice
 BIC's), both sides keep at least :data:`MIN_RIDES` rides and the shift is at least
-:data:`MIN_SHIFT` (1 %). Calibration (``tests/test_insights_drift.py``): 50 seeds of 200
+:data:`MIN_SHIFT` (1 %). Calibration (``tests/unit/test_insights_drift.py``): 50 seeds of 200
 rides of an unchanged synthetic bike raise no change point; a -5 % step is found within
 3 rides with its size within 1 percentage point.
 

@@ -66,11 +66,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"PELOTON_EXPORT_AUTH_URL={fake.auth_url}")
     print(f"username: {fake.user.username}  password: {fake.user.password}")
     print(f"token (paste with `peloton-export login --token`): {fake.issue_token()}")
-    print("Serving; Ctrl-C to stop.", flush=True)
     stop = threading.Event()
     logger = threading.Thread(target=log_requests, args=(fake, sys.stdout, stop), daemon=True)
     if args.log:
+        # started before "Serving" is printed: a Ctrl-C that follows it never lands in start()
         logger.start()
+    print("Serving; Ctrl-C to stop.", flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

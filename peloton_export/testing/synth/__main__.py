@@ -2,7 +2,7 @@
 
 ``python -m peloton_export.testing.synth write-demo peloton_export/data/demo --replace``
 rewrites the bundled demo set; ``write-golden tests/golden --replace`` rewrites the golden
-inputs (not the expected outputs: ``pytest tests/test_golden.py --update-golden`` does
+inputs (not the expected outputs: ``pytest tests/unit/test_golden.py --update-golden`` does
 those). See :mod:`peloton_export.testing.synth.files`.
 """
 

@@ -10,10 +10,10 @@ to the generator shows up as a reviewable diff of values:
   (``peloton-export --demo`` exports these; :func:`write_demo`);
 * the golden inputs, ``tests/golden/<kind>/input/``: each standard kind at seed
   :data:`GOLDEN_SEED`, :data:`GOLDEN_DURATION_S` seconds long, beside the expected outputs
-  of ``tests/test_golden.py`` (:func:`write_golden`).
+  of ``tests/unit/test_golden.py`` (:func:`write_golden`).
 
 Regenerate them with ``python -m peloton_export.testing.synth write-demo DIR`` and
-``write-golden DIR``; ``tests/test_synth_files.py`` fails when the generator no longer
+``write-golden DIR``; ``tests/unit/test_synth_files.py`` fails when the generator no longer
 reproduces the checked-in bytes.
 """
 
