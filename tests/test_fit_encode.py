@@ -338,3 +338,12 @@ def test_a_sample_with_only_a_time_still_makes_a_record() -> None:
     ride = wf.strength(samples=(Sample(offset=5, time=wf.START + timedelta(seconds=5)),))
     decoded: Decoded = decode(encode_workout(ride))
     assert len(decoded.all("record")) == 1
+
+
+def test_a_longitude_just_under_180_degrees_stays_inside_the_sint32_field() -> None:
+    from peloton_export.formats.fit.encode import semicircles
+
+    assert semicircles(179.99999999) == 2**31 - 2  # round() gives 2**31; 2**31 - 1 means invalid
+    assert semicircles(-180.0) == -(2**31)
+    assert semicircles(0.0) == 0
+    assert semicircles(90.0) == 2**30

@@ -500,3 +500,14 @@ def test_the_container_health_check_stays_healthy_with_a_corrupt_status_file(
     assert done.returncode == 0 and done.stdout.startswith("healthy: "), (done.stdout, done.stderr)
     assert len([line for line in done.stderr.splitlines() if line.strip()]) <= 1
     assert str(path) in done.stderr + done.stdout
+
+
+def test_a_token_file_nested_100000_deep_is_read_without_a_recursion_error(tmp_path: Path) -> None:
+    """Found by a hostile review: the redaction's parse of the token text raised RecursionError."""
+    from peloton_export.net.tokens import TokenStore
+
+    deep = "[" * 100_000 + "]" * 100_000
+    path = tmp_path / "token.json"
+    path.write_text(deep)
+    assert TokenStore(path).load_text() == deep  # the caller's own parse reports it as bad
+    TokenStore(tmp_path / "again.json").save_text(deep)

@@ -65,6 +65,13 @@ def keyring_name(keyring: Any) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
+def _protect_text(text: str) -> None:
+    """Register the secret values of a stored token text with the log redaction; text that
+    is not JSON (or nested too deeply to parse) has none to register."""
+    with contextlib.suppress(ValueError, RecursionError):
+        _protect_values(json.loads(text))
+
+
 def _protect_values(data: Any) -> None:
     if isinstance(data, Mapping):
         protect(*(v for v in data.values() if isinstance(v, str)))
@@ -111,8 +118,7 @@ class TokenStore:
                 self._keyring_failed(exc)
             else:
                 if isinstance(value, str):
-                    with contextlib.suppress(ValueError):
-                        _protect_values(json.loads(value))
+                    _protect_text(value)
                     return value
         try:
             raw = read_state_bytes(self.path, limit=MAX_TOKEN_BYTES)
@@ -121,14 +127,12 @@ class TokenStore:
         if raw is None:
             return None
         text = raw.decode("utf-8", errors="replace")
-        with contextlib.suppress(ValueError):
-            _protect_values(json.loads(text))
+        _protect_text(text)
         return text
 
     def save_text(self, text: str) -> str:
         """Replace the stored text; returns where it went (``keyring`` or the file path)."""
-        with contextlib.suppress(ValueError):
-            _protect_values(json.loads(text))
+        _protect_text(text)
         if self.keyring is not None:
             try:
                 self.keyring.set_password(KEYRING_SERVICE, self.keyring_name, text)

@@ -65,6 +65,13 @@ log = logging.getLogger("peloton_export.fit.encode")
 SEMICIRCLES_PER_DEGREE = 2**31 / 180.0
 
 
+def semicircles(degrees: float) -> int:
+    """``degrees`` (-180 to 180) as FIT semicircles, within the sint32 field: a longitude
+    just under 180 degrees rounds to 2**31, past the largest valid value (2**31 - 1 is
+    FIT's invalid marker), and is held there."""
+    return max(-(2**31), min(round(degrees * SEMICIRCLES_PER_DEGREE), 2**31 - 2))
+
+
 @dataclass(frozen=True, slots=True)
 class FitOptions:
     """FIT writer options (``--option fit.<name>=<value>``).
@@ -224,8 +231,8 @@ def _sample_record(s: Sample, fix: GpsPoint | None, running: bool) -> tuple[dict
     if fix is not None and not _valid_position(fix.latitude, fix.longitude):
         fix = None
     if fix is not None:
-        rec["position_lat"] = round(fix.latitude * SEMICIRCLES_PER_DEGREE)
-        rec["position_long"] = round(fix.longitude * SEMICIRCLES_PER_DEGREE)
+        rec["position_lat"] = semicircles(fix.latitude)
+        rec["position_long"] = semicircles(fix.longitude)
     distance = s.distance_m if s.distance_m is not None else (fix.distance_m if fix else None)
     if distance is not None and not (math.isfinite(distance) and 0 <= distance <= 42_949_672.9):
         distance = None
@@ -260,8 +267,8 @@ def _fix_record(fix: GpsPoint) -> tuple[dict[str, object], float | None]:
     """The record of a valid GPS fix that has no sample, and its distance in m."""
     rec: dict[str, object] = {
         "timestamp": fix.time,
-        "position_lat": round(fix.latitude * SEMICIRCLES_PER_DEGREE),
-        "position_long": round(fix.longitude * SEMICIRCLES_PER_DEGREE),
+        "position_lat": semicircles(fix.latitude),
+        "position_long": semicircles(fix.longitude),
     }
     if _finite(fix.altitude_m) and -500 <= (fix.altitude_m or 0.0) <= 12606.8:
         rec["altitude"] = fix.altitude_m
@@ -669,8 +676,8 @@ def _start_position_fields(workout: Workout) -> dict[str, object]:
         return {}
     first = min(valid_fixes, key=lambda p: p.offset)
     return {
-        "start_position_lat": round(first.latitude * SEMICIRCLES_PER_DEGREE),
-        "start_position_long": round(first.longitude * SEMICIRCLES_PER_DEGREE),
+        "start_position_lat": semicircles(first.latitude),
+        "start_position_long": semicircles(first.longitude),
     }
 
 
