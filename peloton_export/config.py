@@ -32,14 +32,17 @@ import configparser
 import difflib
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from peloton_export.errors import ConfigError
 from peloton_export.readback import StateFileError, read_state_bytes
 
-TRUE_WORDS = {"1", "true", "yes", "on"}
+#: The yes/no words every boolean setting, option and variable accepts (any case; see
+#: :func:`parse_bool`, the one parser of them).
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 ENV_PREFIX = "PELOTON_EXPORT_"
 PLUGIN_PREFIX = "PELOTON_EXPORT_PLUGIN_"
 FILE_SUFFIX = "_FILE"
@@ -82,7 +85,6 @@ SECRET_ENV = (
 
 #: Setting names ending in ``_file`` that are paths, not ``<setting>_FILE`` secrets.
 PATH_SETTINGS = frozenset({"token_file", "journal_file"})
-FALSE_WORDS = {"0", "false", "no", "off"}
 
 
 def config_path() -> Path:
@@ -111,8 +113,8 @@ def _check_named_config(path: Path, env: Mapping[str, str]) -> None:
     if str(path) == os.devnull or path.is_file():
         return
     if not path.exists():
-        optional = env.get("PELOTON_EXPORT_CONFIG_OPTIONAL", "").strip().lower() in TRUE_WORDS
-        if optional:
+        optional = env.get("PELOTON_EXPORT_CONFIG_OPTIONAL", "").strip() or None
+        if parse_bool(optional, what="PELOTON_EXPORT_CONFIG_OPTIONAL"):
             return
         raise ConfigError(f"PELOTON_CONFIG names {path}, which does not exist")
     raise ConfigError(f"PELOTON_CONFIG names {path}, which is not a file")
@@ -142,8 +144,27 @@ def read_config_text(path: Path) -> str | None:
         raise ConfigError(f"{path}: cannot read the config file: not UTF-8 text (byte {exc.start})") from None
 
 
-def parse_bool(value: str, *, what: str) -> bool:
-    """Read an INI boolean; a word that is not one raises ``ConfigError`` naming ``what``."""
+def split_names(values: str | Iterable[str] | None) -> list[str]:
+    """Names given comma-separated and/or repeatedly (``-f tcx,gpx -f csv``, a config's
+    ``formats = tcx, gpx``, a ``PELOTON_EXPORT_*_PLUGINS`` variable), in order, spaces
+    around each trimmed and empty ones dropped: the one splitter of name lists.
+    ``values`` is one text, several, or ``None`` (no names)."""
+    if values is None:
+        return []
+    texts = [values] if isinstance(values, str) else values
+    return [part.strip() for text in texts for part in text.split(",") if part.strip()]
+
+
+def parse_bool(value: str | None, *, what: str, default: bool = False) -> bool:
+    """Read a yes/no word (:data:`TRUE_WORDS`, :data:`FALSE_WORDS`, any case, spaces
+    around ignored): the one parser of every boolean setting, ``--option`` and variable.
+    ``None`` (not set) is ``default``.
+
+    :raises ConfigError: any other word (the empty one included), naming ``what``:
+        ``"<what>: expected true or false, got '<value>'"``.
+    """
+    if value is None:
+        return default
     word = value.strip().lower()
     if word in TRUE_WORDS:
         return True

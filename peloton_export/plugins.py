@@ -21,12 +21,14 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 import pluggy
 
 from peloton_export import hookspecs
+from peloton_export.config import parse_bool, split_names
 from peloton_export.errors import (
+    ConfigError,
     PelotonExportError,
     PluginError,
     PluginLoadError,
@@ -136,6 +138,29 @@ class PluginHost:
         if self._sinks is None:
             self._sinks = self._collect("register_sinks", SinkSpec)
         return self._sinks
+
+    @overload
+    def resolve(self, kind: Literal["format"], names: Iterable[str]) -> tuple[FormatSpec, ...]: ...
+
+    @overload
+    def resolve(self, kind: Literal["sink"], names: Iterable[str]) -> tuple[SinkSpec, ...]: ...
+
+    def resolve(
+        self, kind: Literal["format", "sink"], names: Iterable[str]
+    ) -> tuple[FormatSpec, ...] | tuple[SinkSpec, ...]:
+        """The registered formats or sinks named ``names`` (``--format``/``--sink``), in
+        order, each once.
+
+        :raises ConfigError: an unknown name (:meth:`unknown_message` lists the choices).
+        :raises RegistrationConflict: two plugins register one name.
+        """
+        available: Mapping[str, FormatSpec | SinkSpec] = self.formats() if kind == "format" else self.sinks()
+        chosen: dict[str, FormatSpec | SinkSpec] = {}
+        for name in names:
+            if name not in available:
+                raise ConfigError(self.unknown_message(kind, name))
+            chosen.setdefault(name, available[name])
+        return tuple(chosen.values())  # type: ignore[return-value]
 
     def owner(self, kind: str, name: str) -> str:
         """The plugin that registered format or sink ``name`` (``kind`` is format/sink)."""
@@ -375,8 +400,8 @@ class LoadPolicy:
     ) -> LoadPolicy:
         """Fill in what the caller left open from the ``PELOTON_EXPORT_*_PLUGINS`` variables."""
         if allow is None:
-            allow = _split_names(env.get("PELOTON_EXPORT_LOAD_PLUGINS"))
-        blocked = set(block) | (_split_names(env.get("PELOTON_EXPORT_DISABLE_PLUGINS")) or set())
+            allow = _name_set(env.get("PELOTON_EXPORT_LOAD_PLUGINS"))
+        blocked = set(block) | (_name_set(env.get("PELOTON_EXPORT_DISABLE_PLUGINS")) or set())
         if strict is None:
             strict = _flag(env, "PELOTON_EXPORT_STRICT_PLUGINS")
         return cls(frozenset(allow) if allow is not None else None, frozenset(blocked), strict)
@@ -388,14 +413,14 @@ class LoadPolicy:
         return self.allowed is None or info.builtin or name in self.allowed
 
 
-def _split_names(value: str | None) -> set[str] | None:
-    if value is None:
-        return None
-    return {part.strip() for part in value.split(",") if part.strip()}
+def _name_set(value: str | None) -> set[str] | None:
+    """The names of a ``PELOTON_EXPORT_*_PLUGINS`` variable (``None``: not set)."""
+    return None if value is None else set(split_names(value))
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:
-    return env.get(name, "") not in ("", "0")
+    """The yes/no variable ``name`` (unset or empty: no); another word is a ``ConfigError``."""
+    return parse_bool(env.get(name, "").strip() or None, what=name)
 
 
 def _entry_points() -> list[importlib.metadata.EntryPoint]:

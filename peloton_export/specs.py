@@ -37,11 +37,14 @@ class ExportContext:
         return self.options.get(name, default)
 
     def flag(self, name: str, default: bool = False) -> bool:
-        """Return the option ``name`` read as a boolean (1/true/yes/on)."""
-        value = self.options.get(name)
-        if value is None:
-            return default
-        return value.strip().lower() in {"1", "true", "yes", "on"}
+        """Return the option ``name`` read as a boolean (1/true/yes/on, 0/false/no/off;
+        :func:`peloton_export.config.parse_bool`), ``default`` when it is not given.
+
+        :raises ConfigError: any other word (``"<name>: expected true or false, got ..."``).
+        """
+        from peloton_export.config import parse_bool
+
+        return parse_bool(self.options.get(name), what=name, default=default)
 
     def config_for(self, plugin: str) -> Mapping[str, str]:
         """Return the config section of ``plugin`` (empty when there is none)."""

@@ -25,7 +25,7 @@ from peloton_export.cli.sync import (
     status_command,
     workouts_text,
 )
-from peloton_export.config import Config, load_config
+from peloton_export.config import Config, load_config, split_names
 from peloton_export.errors import ConfigError, LocalFileError, PelotonExportError, RegistrationConflict
 from peloton_export.export.run import DEFAULT_OUTPUT, ExportRequest, ProgressEvent, run_export
 from peloton_export.insights.cli import bike_group
@@ -65,10 +65,6 @@ def parse_options(pairs: Sequence[str]) -> dict[str, str]:
             raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--option")
         options[key.strip()] = value.strip()
     return options
-
-
-def _split(values: Sequence[str]) -> list[str]:
-    return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
 def _setup_logging(verbose: int) -> None:
@@ -272,11 +268,11 @@ def export_command(host: PluginHost) -> click.Command:
             )
         request = ExportRequest(
             formats=tuple(formats),
-            sinks=tuple(_split(sinks)),
+            sinks=tuple(split_names(sinks)),
             selection=Selection(
                 since=since_at,
                 until=until_at,
-                disciplines=frozenset(d.lower() for d in _split(disciplines)) or None,
+                disciplines=frozenset(d.lower() for d in split_names(disciplines)) or None,
                 workout_ids=frozenset(workout_ids) or None,
                 limit=limit,
             ),

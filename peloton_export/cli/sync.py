@@ -162,8 +162,8 @@ def status_command(host: PluginHost) -> click.Command:
         formats: tuple[str, ...], sinks: tuple[str, ...], output: Path | None, limit: int, verbose: bool
     ) -> None:
         """Show the login, the last sync, and what the next run would do. Makes no request."""
+        from peloton_export.config import split_names
         from peloton_export.export.choices import Choices, fill_from_last_run, last_run, output_folder
-        from peloton_export.export.run import split_names
 
         config = load_config()
         try:
@@ -226,12 +226,12 @@ def _status_targets(
     config: Config, host: PluginHost, formats: tuple[str, ...], sinks: tuple[str, ...]
 ) -> tuple[list[str], list[str]]:
     """The format and sink names to check: the options, else the config's (formats: else all)."""
-    from peloton_export.export.run import split_names
+    from peloton_export.config import split_names
 
-    format_names = split_names(formats) or split_names([config.get("formats") or ""]) or ["all"]
+    format_names = split_names(formats) or split_names(config.get("formats")) or ["all"]
     if "all" in format_names:
         format_names = list(host.formats())
-    sink_names = split_names(sinks) or split_names([config.get("sinks") or ""])
+    sink_names = split_names(sinks) or split_names(config.get("sinks"))
     return format_names, sink_names
 
 
@@ -270,6 +270,7 @@ def _echo_sync_state(ledger: Ledger, limit: int) -> list[tuple[str, EntryMeta | 
     """
     from peloton_export.paths import archive_dir, state_dir
     from peloton_export.store.archive import Archive
+    from peloton_export.store.ledger import queries as ledger_queries
     from peloton_export.store.selection import select_entries
     from peloton_export.unattended.status import watch_status_lines
 
@@ -280,18 +281,18 @@ def _echo_sync_state(ledger: Ledger, limit: int) -> list[tuple[str, EntryMeta | 
     click.echo(f"Last sync: {last_sync or 'never'}{detail}")
     archive = Archive(archive_dir())
     entries = select_entries(archive, Selection())
-    counts = ledger.counts()
+    counts = ledger_queries.counts(ledger)
     click.echo(
         f"Archive {archive.root}: {len(entries)} workouts. Ledger {ledger.path}: {counts['workouts']} "
         f"workouts seen, {counts['exports']} files exported, {counts['uploads']} uploads, "
         f"{counts['tombstones']} tombstones"
     )
-    for sink, states in ledger.sink_states().items():
+    for sink, states in ledger_queries.sink_states(ledger).items():
         parts = ", ".join(f"{count} {state}" for state, count in sorted(states.items()))
         click.echo(f"Sink {sink}: {parts}")
     for sink, pause in ledger.sink_pauses().items():
         click.echo(f"Sink {sink} paused since {pause.since} (its workouts stay pending): {pause.message}")
-    history = ledger.history(limit)
+    history = ledger_queries.history(ledger, limit)
     if history:
         click.echo("Recent:")
         for entry in history:
@@ -310,17 +311,12 @@ def _echo_pending(
     limit: int,
 ) -> None:
     """What the next run would do: archived workouts to write or send, then ones not archived yet."""
-    from peloton_export.export.plan import (
-        fold_stacks,
-        ledger_pending,
-        make_plan,
-        pending_summary,
-        plan_stacks,
-    )
+    from peloton_export.export.plan import ledger_pending, make_plan, pending_summary
+    from peloton_export.export.stacks import fold_stacks, plan_stacks
 
     plan = make_plan(ledger, entries, formats=format_names, sinks=sink_names, output_dir=out_dir)
     # recorded stacks count as one activity (new stacks form at export time: stack = auto)
-    plan = fold_stacks(plan, plan_stacks(ledger, plan, enabled=False, gap_s=0, times=lambda item: None))
+    plan = fold_stacks(plan, plan_stacks(plan, enabled=False, gap_s=0, times=lambda item: None))
     todo = plan.todo
     from peloton_export.source.fetch_policy import settled
 

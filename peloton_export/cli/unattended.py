@@ -14,6 +14,8 @@ from typing import Literal, cast
 
 import click
 
+from peloton_export.config import split_names
+
 WATCH_HELP = """Run sync, export and upload now and then every interval, until stopped.
 
 \b
@@ -29,10 +31,6 @@ login cooldown. The status file in the state folder is shown by `peloton-export 
 Exit codes: 0 stopped cleanly; with --once 0 done, 1 the run failed or some workouts
 failed, 130 the run was abandoned on SIGTERM/SIGINT.
 """
-
-
-def _split(values: Sequence[str]) -> tuple[str, ...]:
-    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
 
 
 def _options(pairs: Sequence[str]) -> dict[str, str]:
@@ -112,7 +110,10 @@ def watch_command(
     )
     cycle = export_cycle(
         CycleOptions(
-            formats=_split(formats), sinks=_split(sinks), output_dir=output, options=_options(option_pairs)
+            formats=tuple(split_names(formats)),
+            sinks=tuple(split_names(sinks)),
+            output_dir=output,
+            options=_options(option_pairs),
         )
     )
     notifier = Notifier.from_config(config, state_dir())

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from peloton_export.config import split_names
+
 if TYPE_CHECKING:
     from peloton_export.config import Config
     from peloton_export.store.ledger import Ledger
@@ -125,18 +127,14 @@ def read_last_run() -> Choices | None:
     return last_run(ledger)
 
 
-def _split(value: str | None) -> tuple[str, ...]:
-    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
-
-
 def fill_from_last_run(given: Choices, config: Config, last: Choices | None) -> tuple[Choices, Choices]:
     """``given`` with what neither it nor the config sets taken from ``last``; and what was
     taken (empty when nothing was)."""
     if last is None:
         return given, Choices()
-    formats = () if given.formats or _split(config.get("formats")) else last.formats
+    formats = () if given.formats or split_names(config.get("formats")) else last.formats
     output = None if given.output_dir is not None or config.get("output_dir") else last.output_dir
-    sinks = () if given.sinks or _split(config.get("sinks")) else last.sinks
+    sinks = () if given.sinks or split_names(config.get("sinks")) else last.sinks
     taken = Choices(formats, output, sinks)
     return Choices(given.formats or formats, given.output_dir or output, given.sinks or sinks), taken
 

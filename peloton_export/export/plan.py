@@ -1,9 +1,10 @@
 """What a run will do, per workout, format and sink: one answer for export, dry run and status.
 
-:func:`make_plan` reads the ledger once per table and the output folder once, and gives
-each selected workout an :class:`Action` per format and per sink. The export runs the plan,
-``--dry-run`` prints it (refined by writing in memory), and ``peloton-export status``
-counts it, so the three always agree.
+:func:`make_plan` reads the ledger once (:class:`~peloton_export.export.records.RunRecords`)
+and the output folder once, and gives each selected workout an :class:`Action` per format
+and per sink. The plan carries those records to the exporter, which reads nothing more.
+The export runs the plan, ``--dry-run`` prints it (refined by writing in memory), and
+``peloton-export status`` counts it, so the three always agree.
 
 The rules, per (workout, format):
 
@@ -28,21 +29,21 @@ or tombstoned; done workouts are not even parsed.
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from peloton_export.export.records import RunRecords
 from peloton_export.store.ledger import PendingItem
 
 if TYPE_CHECKING:
+    from peloton_export.results import Status, WorkoutResult
     from peloton_export.store.archive import EntryMeta
     from peloton_export.store.ledger import ExportRecord, Ledger, UploadRecord
-    from peloton_export.workout.stacking import Candidate
 
 
 class Action(enum.StrEnum):
@@ -64,6 +65,15 @@ class Action(enum.StrEnum):
 
 FINISHED_FORMAT = frozenset({Action.CURRENT, Action.NOT_APPLICABLE})
 FINISHED_SINK = frozenset({Action.SETTLED, Action.TOMBSTONED})
+#: The reason given for a workout (or stack) the plan found done.
+ALREADY_DONE = "already exported and delivered"
+
+
+def finish(result: WorkoutResult, status: Status, reason: str) -> WorkoutResult:
+    """``result`` with its overall ``status`` and one-line ``reason`` set."""
+    result.status = status
+    result.reason = reason
+    return result
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +101,7 @@ class ExportPlan:
 
     Plugins see it in ``export_started``; one that cannot run in worker processes (it needs
     one view of every workout) calls :meth:`run_in_one_process` with its reason.
+    ``records`` are the ledger's records the plan was made from, for the exporter.
     """
 
     workouts: list[WorkoutPlan]
@@ -100,6 +111,7 @@ class ExportPlan:
     force: bool = False
     dry_run: bool = False
     one_process_reasons: list[str] = field(default_factory=list)
+    records: RunRecords = field(default_factory=RunRecords)
 
     def run_in_one_process(self, reason: str) -> None:
         """Ask for the run to export in this process only (no ``--jobs`` workers)."""
@@ -181,7 +193,7 @@ def ledger_pending(
 
 
 def make_plan(
-    ledger: Ledger | None,
+    ledger: Ledger | RunRecords | None,
     entries: Sequence[tuple[str, EntryMeta | None]],
     *,
     formats: Sequence[str],
@@ -192,18 +204,23 @@ def make_plan(
 ) -> ExportPlan:
     """Plan ``entries`` (archive ids with their ``meta.json``, newest first).
 
-    Without a ledger (the demo, a bare :class:`~peloton_export.export.exporter.Exporter`) nothing
-    is known, so every format is written and every sink delivered. One ledger query per
-    table and one folder listing in all.
+    ``ledger`` is the ledger (its records are read: :meth:`RunRecords.load`, six queries
+    whatever the number of entries) or records read before for this run (nothing is read;
+    they must cover ``formats`` and ``sinks``). Without a ledger (the demo, a bare
+    :class:`~peloton_export.export.exporter.Exporter`) nothing is known, so every format is
+    written and every sink delivered. One folder listing in all. The plan carries the
+    records (:attr:`ExportPlan.records`).
+
+    :raises ValueError: ``ledger`` is records that do not cover ``formats`` or ``sinks``.
     """
     formats, sinks = tuple(formats), tuple(sinks)
-    exports: Mapping[tuple[str, str], ExportRecord] = {}
-    uploads: Mapping[tuple[str, str], UploadRecord] = {}
-    tombstones: set[tuple[str, str]] = set()
-    if ledger is not None and entries:
-        exports = _without_shared_files(ledger.exports_for(formats))
-        uploads = ledger.uploads_for(sinks)
-        tombstones = ledger.tombstones_for(sinks)
+    if isinstance(ledger, RunRecords):
+        records = ledger
+        if not (set(formats) <= records.formats and set(sinks) <= records.sinks):
+            raise ValueError("the records do not cover the formats and sinks planned")
+    else:
+        records = RunRecords.load(ledger, formats, sinks)
+    exports = _without_shared_files({k: r for k, r in records.exports.items() if k[1] in formats})
     present = _files_in(output_dir) if exports else set()
     plans = []
     for workout_id, meta in entries:
@@ -220,151 +237,13 @@ def make_plan(
                 },
                 {
                     name: sink_action(
-                        uploads.get((workout_id, name)), (workout_id, name) in tombstones, force=force
+                        records.upload(workout_id, name), records.tombstoned(workout_id, name), force=force
                     )
                     for name in sinks
                 },
             )
         )
-    return ExportPlan(plans, formats, sinks, output_dir, force=force, dry_run=dry_run)
-
-
-@dataclass(frozen=True, slots=True)
-class StackPlan:
-    """One stacked activity (:mod:`peloton_export.workout.stacking`): its id, member workout ids in
-    start order, the actions for the stack id, and whether this run forms it (``new``)."""
-
-    stack_id: str
-    members: tuple[str, ...]
-    plan: WorkoutPlan
-    new: bool
-
-
-def plan_stacks(
-    ledger: Ledger | None,
-    plan: ExportPlan,
-    *,
-    enabled: bool,
-    gap_s: float,
-    times: Callable[[WorkoutPlan], Candidate | None],
-    meta: Callable[[str], EntryMeta | None] = lambda workout_id: None,
-) -> list[StackPlan]:
-    """The stacks of ``plan``'s workouts (see README "Stacked classes").
-
-    * A stack the ledger recorded is kept as it is whenever one of its classes is selected,
-      even with stacking off (it was delivered as one activity; its classes are never
-      delivered alone). Its members are fixed: a class that arrives later never joins it.
-    * With ``enabled``, new stacks form (:func:`peloton_export.workout.stacking.group`) only among
-      workouts with work left that are in no recorded stack and were never uploaded to,
-      nor tombstoned on, any sink on their own. ``times`` gives a workout's discipline and
-      start/end (``None``: it cannot stack).
-
-    A stack's files and uploads are planned like a workout's, under the stack id, as stored
-    when its newest class was (``meta`` gives the archive entry of a class outside the
-    selection; without one the stack is always written). One :func:`make_plan` in all.
-    """
-    from peloton_export.workout.stacking import stack_id
-
-    recorded = ledger.stacks() if ledger is not None else {}
-    member_of = {m: sid for sid, members in recorded.items() for m in members}
-    by_id = {item.workout_id: item for item in plan.workouts}
-    chosen = sorted({member_of[w] for w in by_id if w in member_of})
-    found: list[tuple[str, tuple[str, ...], bool]] = [(sid, recorded[sid], False) for sid in chosen]
-    if enabled:
-        found += [(stack_id(m), m, True) for m in _new_stacks(ledger, plan, set(member_of), gap_s, times)]
-    if not found:
-        return []
-
-    def member_meta(workout_id: str) -> EntryMeta | None:
-        return by_id[workout_id].meta if workout_id in by_id else meta(workout_id)
-
-    entries = [(sid, _stack_meta(sid, [member_meta(m) for m in members])) for sid, members, _ in found]
-    planned = make_plan(
-        ledger,
-        entries,
-        formats=plan.formats,
-        sinks=plan.sinks,
-        output_dir=plan.output_dir,
-        force=plan.force,
-        dry_run=plan.dry_run,
-    )
-    return [
-        StackPlan(sid, members, item, new)
-        for (sid, members, new), item in zip(found, planned.workouts, strict=True)
-    ]
-
-
-def new_stack_plan(ledger: Ledger | None, plan: ExportPlan, members: Sequence[str]) -> StackPlan:
-    """A new stack of ``members`` (workouts of ``plan``, in start order), planned as
-    :func:`plan_stacks` plans one (used when a stack loses an unreadable class)."""
-    from peloton_export.workout.stacking import stack_id
-
-    by_id = {item.workout_id: item for item in plan.workouts}
-    sid = stack_id(members)
-    entry = (sid, _stack_meta(sid, [by_id[m].meta if m in by_id else None for m in members]))
-    planned = make_plan(
-        ledger,
-        [entry],
-        formats=plan.formats,
-        sinks=plan.sinks,
-        output_dir=plan.output_dir,
-        force=plan.force,
-        dry_run=plan.dry_run,
-    )
-    return StackPlan(sid, tuple(members), planned.workouts[0], True)
-
-
-def _stack_meta(identifier: str, metas: Sequence[EntryMeta | None]) -> EntryMeta | None:
-    """The newest class's entry under the stack id (``None`` when a class's is unknown)."""
-    known = [m for m in metas if m is not None]
-    if not known or len(known) != len(metas):
-        return None
-    latest = max(known, key=lambda m: m.stored_at)
-    return dataclasses.replace(latest, workout_id=identifier)
-
-
-def _new_stacks(
-    ledger: Ledger | None,
-    plan: ExportPlan,
-    taken: set[str],
-    gap_s: float,
-    times: Callable[[WorkoutPlan], Candidate | None],
-) -> list[tuple[str, ...]]:
-    """Stacks among the workouts with work left that are in no stack, were never uploaded
-    alone and were not exported alone after their stack could not be built
-    (:meth:`Ledger.solo_workouts`); only workouts with a near neighbour have their times read."""
-    from peloton_export.workout.stacking import group, near_neighbours
-
-    uploaded = ledger.uploaded_workouts() | set(ledger.solo_workouts()) if ledger is not None else set()
-    free = [
-        item
-        for item in plan.todo
-        if item.workout_id not in taken and item.workout_id not in uploaded and item.meta is not None
-    ]
-    starts = [
-        (i.workout_id, i.meta.discipline, float(i.meta.start_time))
-        for i in free
-        if i.meta and i.meta.start_time
-    ]
-    near = near_neighbours(starts, gap_s)
-    candidates = [c for c in (times(item) for item in free if item.workout_id in near) if c is not None]
-    return group(candidates, gap_s)
-
-
-def fold_stacks(plan: ExportPlan, stacks: Sequence[StackPlan]) -> ExportPlan:
-    """``plan`` with the classes of each stack replaced by the stack's own plan (once, at its
-    newest class), so ``status`` counts a stacked activity as one workout."""
-    by_member = {member: stack for stack in stacks for member in stack.members}
-    folded: list[WorkoutPlan] = []
-    seen: set[str] = set()
-    for item in plan.workouts:
-        stack = by_member.get(item.workout_id)
-        if stack is None:
-            folded.append(item)
-        elif stack.stack_id not in seen:
-            seen.add(stack.stack_id)
-            folded.append(stack.plan)
-    return dataclasses.replace(plan, workouts=folded)
+    return ExportPlan(plans, formats, sinks, output_dir, force=force, dry_run=dry_run, records=records)
 
 
 def _without_shared_files(
@@ -412,15 +291,13 @@ def _parts(counts: Mapping[tuple[str, str, Action], int], kind: str, name: str) 
 
 
 __all__ = [
+    "ALREADY_DONE",
     "Action",
     "ExportPlan",
-    "StackPlan",
     "WorkoutPlan",
-    "fold_stacks",
+    "finish",
     "format_action",
     "make_plan",
-    "new_stack_plan",
     "pending_summary",
-    "plan_stacks",
     "sink_action",
 ]

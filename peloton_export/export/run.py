@@ -27,10 +27,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from peloton_export.config import Config, load_config
+from peloton_export.config import Config, load_config, split_names
 from peloton_export.errors import ConfigError, PelotonExportError
 from peloton_export.export.choices import DEFAULT_OUTPUT, Choices, fill_from_last_run, read_last_run, remember
-from peloton_export.export.exporter import Exporter, ExporterRecipe, resolve_formats, resolve_sinks
+from peloton_export.export.exporter import Exporter, ExporterRecipe
 from peloton_export.paths import archive_dir, state_dir
 from peloton_export.plugins import PluginHost, create_host
 from peloton_export.results import ExportReport, RunContext, Selection, WorkoutResult
@@ -131,8 +131,8 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
     config = request.config or load_config()
     request, taken = _with_remembered_choices(request, config)
     host = host or create_host()
-    formats = resolve_formats(host, _format_names(request, config, host))
-    sinks = resolve_sinks(host, split_names(request.sinks) or _split(config.get("sinks")))
+    formats = host.resolve("format", _format_names(request, config, host))
+    sinks = host.resolve("sink", split_names(request.sinks) or split_names(config.get("sinks")))
     context = _export_context(request, config)
     check_options(host, context.options, context, formats=formats, sinks=sinks)
     StackSettings.from_options(context.options)  # a bad stack setting is an error before any work
@@ -596,18 +596,9 @@ def _now() -> str:
 
 
 def _format_names(request: ExportRequest, config: Config, host: PluginHost) -> list[str]:
-    given = split_names(request.formats) or _split(config.get("formats")) or ["all"]
+    given = split_names(request.formats) or split_names(config.get("formats")) or ["all"]
     names = [name.lower() for name in given]
     return list(host.formats()) if "all" in names else names
-
-
-def _split(value: str | None) -> list[str]:
-    return split_names([value or ""])
-
-
-def split_names(values: Sequence[str]) -> list[str]:
-    """Names given repeatedly and/or comma-separated (``-f tcx,gpx -f csv``), in order."""
-    return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
 def _sync_progress(callback: Callable[[ProgressEvent], None] | None) -> SyncProgress | None:

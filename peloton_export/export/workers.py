@@ -1,4 +1,8 @@
-"""Worker processes that die with their parent (``--jobs N`` exports).
+"""The worker processes of a ``--jobs N`` export: the pool, and workers that die with their parent.
+
+:func:`run_parallel` exports a batch's workouts in a pool of spawned processes, each with
+an exporter of its own (built by the run's picklable recipe) and the run's ledger records
+(:class:`~peloton_export.export.records.RunRecords`), so a worker reads no ledger either.
 
 A spawned worker is a process of its own: when its parent is killed (``kill -9``, the OOM
 killer) it would be reparented and go on exporting, writing files after the run lock was
@@ -7,7 +11,7 @@ released. :func:`guard_worker` is called first thing in each worker:
 * on Linux it asks the kernel for ``SIGKILL`` when the parent ends
   (``prctl(PR_SET_PDEATHSIG)`` through ctypes), so the worker ends at once. The kernel
   means the parent *thread* that started the worker: a pool must be used from the thread
-  that created its workers and that thread must outlive it (``_run_parallel`` does both);
+  that created its workers and that thread must outlive it (:func:`run_parallel` does both);
 * everywhere it starts a daemon thread that polls ``os.getppid()`` every
   :data:`POLL_SECONDS` and ends the process (``os._exit``) once the parent changed, the
   portable fallback (and a second line of defence);
@@ -25,6 +29,14 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from peloton_export.export.plan import WorkoutPlan
+    from peloton_export.export.records import RunRecords
+    from peloton_export.results import WorkoutResult
+    from peloton_export.specs import ExportContext
 
 #: How often the fallback watchdog looks at the parent, in seconds.
 POLL_SECONDS = 0.1
@@ -69,4 +81,68 @@ def guard_worker(parent_pid: int, *, poll: float = POLL_SECONDS) -> None:
     threading.Thread(target=_watch, args=(parent_pid, poll), name="parent-watchdog", daemon=True).start()
 
 
-__all__ = ["ORPHAN_EXIT", "POLL_SECONDS", "guard_worker", "parent_alive"]
+class WorkerExporter(Protocol):
+    """What a worker does with the exporter its recipe builds."""
+
+    context: ExportContext
+
+    def use_records(self, records: RunRecords) -> None: ...
+
+    def export_one(self, workout_id: str, plan: WorkoutPlan | None = None) -> WorkoutResult: ...
+
+
+_WORKER: WorkerExporter | None = None
+_PARENT = 0
+
+
+def _init_worker(
+    rebuild: Callable[[], WorkerExporter], context: ExportContext, records: RunRecords, parent_pid: int
+) -> None:
+    global _WORKER, _PARENT
+    guard_worker(parent_pid)  # first: a worker never outlives its parent
+    _PARENT = parent_pid
+    _WORKER = rebuild()
+    _WORKER.context = context  # with what export_started prepared in ``context.state``
+    _WORKER.use_records(records)
+
+
+def _export_in_worker(item: WorkoutPlan) -> WorkoutResult:
+    assert _WORKER is not None
+    if not parent_alive(_PARENT):  # the watchdog has not fired yet: write nothing more
+        os._exit(ORPHAN_EXIT)
+    return _WORKER.export_one(item.workout_id, item)
+
+
+def run_parallel(
+    items: list[WorkoutPlan],
+    jobs: int,
+    rebuild: Callable[[], WorkerExporter],
+    context: ExportContext,
+    records: RunRecords,
+) -> Iterator[WorkoutResult]:
+    """Export ``items`` in ``jobs`` worker processes (spawned: no state shared by fork);
+    results come in ``items``' order. ``rebuild`` builds a worker's exporter, which exports
+    with ``context`` (as ``export_started`` left it) and the run's ``records``.
+
+    Workers end with the parent (:func:`guard_worker`). When the consumer stops early (an
+    exception such as ``KeyboardInterrupt`` from Ctrl-C or SIGTERM, or the generator being
+    closed), the workouts not yet started are cancelled and the workers finish the one in
+    hand and exit before this returns: no worker writes after the run.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    mp = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(
+        max_workers=jobs,
+        mp_context=mp,
+        initializer=_init_worker,
+        initargs=(rebuild, context, records, os.getpid()),
+    )
+    try:
+        yield from pool.map(_export_in_worker, items, chunksize=2)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+__all__ = ["ORPHAN_EXIT", "POLL_SECONDS", "WorkerExporter", "guard_worker", "parent_alive", "run_parallel"]

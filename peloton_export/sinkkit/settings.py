@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from peloton_export.config import FALSE_WORDS, TRUE_WORDS, plugin_section
+from peloton_export.config import parse_bool, plugin_section
 from peloton_export.errors import ConfigError
 from peloton_export.specs import ExportContext
 from peloton_export.workout.disciplines import display_discipline
@@ -84,15 +84,7 @@ class PluginSettings:
 
         :raises ConfigError: the value is neither.
         """
-        value = self.get(key, env)
-        if value is None:
-            return default
-        word = value.strip().lower()
-        if word in TRUE_WORDS:
-            return True
-        if word in FALSE_WORDS:
-            return False
-        raise ConfigError(f"{self.where(key)}: expected true or false, got {value!r}")
+        return parse_bool(self.get(key, env), what=self.where(key), default=default)
 
     def path(self, key: str, default: Path, env: str | None = None) -> Path:
         """A setting read as a path (``~`` expanded)."""

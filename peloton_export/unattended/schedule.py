@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from peloton_export.config import split_names
 from peloton_export.errors import ConfigError, PelotonExportError
 from peloton_export.export.choices import Choices, fill_from_last_run
 from peloton_export.readback import StateFileError, read_state_bytes
@@ -127,7 +128,7 @@ def parse_flags(args: Sequence[str]) -> tuple[Choices, list[str]]:
             output = Path(value).expanduser().absolute()
             value = str(output)
         else:
-            (formats if kind == "formats" else sinks).extend(v.strip() for v in value.split(",") if v.strip())
+            (formats if kind == "formats" else sinks).extend(split_names(value))
         out += [f"{name}={value}"] if eq else [arg, value]
     return Choices(tuple(formats), output, tuple(sinks)), out
 

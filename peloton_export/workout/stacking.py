@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
+from peloton_export.config import parse_bool
 from peloton_export.errors import ConfigError
 from peloton_export.model import ExerciseSet, GpsPoint, HeartRateZone, Lap, Sample, TargetRange, Workout
 
@@ -69,8 +70,6 @@ STACK_PREFIX = "stack-"
 _TITLE_LIMIT = 64
 #: The fewest characters of each title worth showing; below it a title says "+ N more".
 _MIN_SHARE = 8
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,10 +98,8 @@ class StackSettings:
             raise ConfigError(f"stack_gap_s must be a whole number of seconds, not {gap_text!r}") from None
         if not 0 <= gap <= MAX_GAP_S:
             raise ConfigError(f"stack_gap_s must be between 0 and {MAX_GAP_S}, not {gap}")
-        parts_text = (options.get("stack_parts") or "").strip().lower()
-        if parts_text not in _TRUE | _FALSE:
-            raise ConfigError(f"stack_parts must be true or false, not {parts_text!r}")
-        return cls(enabled=mode == "auto", gap_s=gap, parts=parts_text in _TRUE)
+        parts = parse_bool((options.get("stack_parts") or "").strip() or None, what="stack_parts")
+        return cls(enabled=mode == "auto", gap_s=gap, parts=parts)
 
 
 @dataclass(frozen=True, slots=True)

@@ -190,7 +190,7 @@ CRASHES: dict[str, tuple[str, Callable[[CliEnv], bool]]] = {
     "export-before-rename": ("os:replace:7:/out/", _temporary_output),
     # a file renamed into place, its ledger row not yet written
     "export-before-ledger": (
-        "peloton_export.store.ledger.queries:Ledger.record_export:13",
+        "peloton_export.store.ledger.ledger:Ledger.record_export:13",
         _file_without_ledger_row,
     ),
 }
@@ -248,9 +248,7 @@ def test_sigkill_during_upload_runs_delivers_each_workout_once(tmp_path: Path) -
             print(f"upload run {n}: killed={hit} at {len(logbook_lines(logbook))} logbook lines")
         # a crash exactly between a delivery and its ledger row
         done = len(logbook_lines(logbook))
-        crash = env.run(
-            args, crash="peloton_export.store.ledger.queries:Ledger.record_upload:2", name="crash"
-        )
+        crash = env.run(args, crash="peloton_export.store.ledger.ledger:Ledger.record_upload:2", name="crash")
         assert crash.returncode == -signal.SIGKILL
         # the first recorded upload may be a duplicate (a random kill landed between a
         # delivery and its ledger row), so the crash run delivered one or two workouts

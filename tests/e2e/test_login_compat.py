@@ -57,9 +57,9 @@ def test_login_host_sees_a_browser_the_api_host_the_honest_user_agent(
 def test_a_login_page_without_its_csrf_cookie_is_asked_again_once(
     fake_peloton_factory: FakeFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from peloton_export.source.client import auth
+    from peloton_export.source.client import password
 
-    monkeypatch.setattr(auth, "CSRF_RETRY_PAUSE", 0.0)
+    monkeypatch.setattr(password, "CSRF_RETRY_PAUSE", 0.0)
     fake = fake_peloton_factory([])
     fake.auth0.csrf_missing = 1
     api = make_test_client(fake, tmp_path, login=True, strategies=("pkce",))

@@ -663,7 +663,7 @@ def test_a_stack_that_cannot_be_built_exports_its_classes_alone_once(
 ) -> None:
     """The builder fails (here on purpose): one line says why, each class is exported and
     delivered alone, and no later run (stacking on, off, on again) delivers any twice."""
-    import peloton_export.export.exporter as pipeline
+    import peloton_export.export.stacks as pipeline  # where the stack is built
 
     members = members_of(classes(*THREE))
     ids = [w.id for w in members]

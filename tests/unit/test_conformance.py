@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from peloton_export.export.exporter import Exporter, resolve_formats
+from peloton_export.export.exporter import Exporter
 from peloton_export.plugins import create_host
 from peloton_export.results import Selection
 from peloton_export.source.importers import import_paths
@@ -32,7 +32,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Archive, Path, o
     report = import_paths([FIXTURES], archive)
     assert not report.failed, [r.line() for r in report.failed]
     host = create_host(entry_points=False)
-    formats = resolve_formats(host, list(host.formats()))
+    formats = host.resolve("format", list(host.formats()))
     ctx = ExportContext(output_dir=root / "out")
     result = Exporter(host=host, archive=archive, context=ctx, formats=formats).run(Selection())
     return archive, root / "out", result

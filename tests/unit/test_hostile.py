@@ -38,7 +38,7 @@ from hypothesis import strategies as st
 from lxml import etree
 from lxml import html as lxml_html
 
-from peloton_export.export.exporter import Exporter, resolve_formats
+from peloton_export.export.exporter import Exporter
 from peloton_export.formats._xml import sanitize_text
 from peloton_export.formats.csv import (
     NO_METRICS_COLUMNS,
@@ -574,7 +574,7 @@ def _run(archive: Archive, out: Path) -> tuple[ExportReport, list[str]]:
         host=host,
         archive=archive,
         context=ExportContext(output_dir=out),
-        formats=resolve_formats(host, names),
+        formats=host.resolve("format", names),
     )
     return exporter.run(Selection()), names
 

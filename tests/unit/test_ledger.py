@@ -12,6 +12,7 @@ import pytest
 from peloton_export.export.plan import ledger_pending, should_upload
 from peloton_export.store import ledger as ledger_module
 from peloton_export.store.ledger import Ledger, LedgerError, content_hash
+from peloton_export.store.ledger.queries import counts, history
 
 
 @pytest.fixture
@@ -104,11 +105,11 @@ def test_history_and_pending(ledger: Ledger) -> None:
     ledger.record_export("w1", "tcx", "/w1.tcx", "h")
     ledger.record_upload("w1", "strava", "uploaded", "r1")
     ledger.record_upload("w2", "strava", "failed", error="timeout")
-    history = ledger.history()
-    assert {(h.kind, h.workout_id) for h in history} == {("export", "w1"), ("upload", "w1"), ("upload", "w2")}
+    recent = history(ledger)
+    assert {(h.kind, h.workout_id) for h in recent} == {("export", "w1"), ("upload", "w1"), ("upload", "w2")}
     pending = {(p.workout_id, p.kind, p.target) for p in ledger_pending(ledger, ["tcx"], ["strava"])}
     assert pending == {("w2", "export", "tcx"), ("w2", "upload", "strava"), ("w3", "in_progress", "")}
-    assert ledger.counts() == {"workouts": 4, "exports": 1, "uploads": 2, "tombstones": 0}
+    assert counts(ledger) == {"workouts": 4, "exports": 1, "uploads": 2, "tombstones": 0}
 
 
 def test_backfill_marker_and_meta(ledger: Ledger) -> None:
@@ -130,7 +131,7 @@ def test_threads_share_the_ledger(ledger: Ledger) -> None:
         t.start()
     for t in threads:
         t.join()
-    assert ledger.counts()["exports"] == 80
+    assert counts(ledger)["exports"] == 80
 
 
 def test_default_location(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -51,7 +51,7 @@ def test_counts_are_singular_for_one(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 
 def test_watch_summary_counts_are_singular_for_one(tmp_path: Path) -> None:
-    from peloton_export.export.exporter import Exporter, resolve_formats
+    from peloton_export.export.exporter import Exporter
     from peloton_export.results import Selection
     from peloton_export.source.sync import SyncReport
     from peloton_export.specs import ExportContext
@@ -64,7 +64,7 @@ def test_watch_summary_counts_are_singular_for_one(tmp_path: Path) -> None:
         host=host,
         archive=archive,
         context=ExportContext(output_dir=tmp_path / "o"),
-        formats=resolve_formats(host, ["json"]),
+        formats=host.resolve("format", ["json"]),
     )
     report = exporter.run(Selection())
     report.sync = SyncReport(new=[tiny_id(0)], requests=1)

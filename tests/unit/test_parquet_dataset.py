@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from peloton_export.export.exporter import Exporter, resolve_formats
+from peloton_export.export.exporter import Exporter
 from peloton_export.plugins import create_host
 from peloton_export.results import ExportReport, Selection
 from peloton_export.specs import ExportContext
@@ -28,7 +28,7 @@ def export(archive: Archive, ledger: Ledger, out: Path) -> ExportReport:
         host=host,
         archive=archive,
         context=ExportContext(output_dir=out),
-        formats=resolve_formats(host, ["json", "parquet"]),
+        formats=host.resolve("format", ["json", "parquet"]),
         ledger=ledger,
     ).run(Selection())
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from peloton_export.errors import ConfigError
-from peloton_export.export.exporter import Exporter, resolve_formats, resolve_sinks
+from peloton_export.export.exporter import Exporter
 from peloton_export.hookspecs import hookimpl
 from peloton_export.plugins import PluginHost, create_host
 from peloton_export.results import Selection
@@ -42,7 +42,7 @@ def exporter(
     **context: Any,
 ) -> Exporter:
     ctx = ExportContext(output_dir=out, **context)
-    return Exporter(host=host, archive=archive, context=ctx, formats=resolve_formats(host, formats))
+    return Exporter(host=host, archive=archive, context=ctx, formats=host.resolve("format", formats))
 
 
 def test_exports_every_workout_newest_first(host: PluginHost, archive: Archive, tmp_path: Path) -> None:
@@ -169,9 +169,9 @@ def test_unknown_format_or_sink_lists_the_choices(host: PluginHost) -> None:
         match=r"unknown format 'tcxx' \(did you mean 'tcx'\?\); "
         "choose one of: csv, csv-sets, fit, gpx, html, json, parquet, tcx",
     ):
-        resolve_formats(host, ["tcxx"])
+        host.resolve("format", ["tcxx"])
     with pytest.raises(ConfigError, match="unknown sink 'nope'; choose one of: directory"):
-        resolve_sinks(host, ["nope"])
+        host.resolve("sink", ["nope"])
 
 
 def test_directory_sink_copies_and_reports_duplicates(
@@ -183,8 +183,8 @@ def test_directory_sink_copies_and_reports_duplicates(
         host=host,
         archive=archive,
         context=ctx,
-        formats=resolve_formats(host, ["tcx"]),
-        sinks=resolve_sinks(host, ["directory"]),
+        formats=host.resolve("format", ["tcx"]),
+        sinks=host.resolve("sink", ["directory"]),
     )
     first = run.run(Selection())
     assert [s.status for r in first.results for s in r.sinks] == ["uploaded"] * 3
@@ -193,8 +193,8 @@ def test_directory_sink_copies_and_reports_duplicates(
         host=host,
         archive=archive,
         context=ctx,
-        formats=resolve_formats(host, ["tcx"]),
-        sinks=resolve_sinks(host, ["directory"]),
+        formats=host.resolve("format", ["tcx"]),
+        sinks=host.resolve("sink", ["directory"]),
     ).run(Selection())
     assert [s.status for r in second.results for s in r.sinks] == ["duplicate"] * 3
 
@@ -207,8 +207,8 @@ def test_directory_sink_without_a_folder_fails_each_workout_clearly(
         host=host,
         archive=archive,
         context=ctx,
-        formats=resolve_formats(host, ["tcx"]),
-        sinks=resolve_sinks(host, ["directory"]),
+        formats=host.resolve("format", ["tcx"]),
+        sinks=host.resolve("sink", ["directory"]),
     ).run(Selection())
     assert report.count("failed") == 3
     assert "directory sink needs a folder" in report.failed[0].reason
@@ -223,7 +223,7 @@ def test_ledger_short_circuit_never_parses_done_workouts(
     out = tmp_path / "out"
     ctx = ExportContext(output_dir=out)
     first = Exporter(
-        host=host, archive=archive, context=ctx, formats=resolve_formats(host, ["tcx", "gpx"]), ledger=ledger
+        host=host, archive=archive, context=ctx, formats=host.resolve("format", ["tcx", "gpx"]), ledger=ledger
     ).run(Selection())
     assert first.count("exported") == 3
 
@@ -234,13 +234,13 @@ def test_ledger_short_circuit_never_parses_done_workouts(
         host=host,
         archive=archive,
         context=ctx,
-        formats=resolve_formats(host, ["tcx", "gpx"]),
+        formats=host.resolve("format", ["tcx", "gpx"]),
         ledger=ledger,
         normalize=explode,
     ).run(Selection())
     assert second.count("unchanged") == 3
     next(out.glob("*.tcx")).unlink()  # a file removed by hand is written again
     third = Exporter(
-        host=host, archive=archive, context=ctx, formats=resolve_formats(host, ["tcx", "gpx"]), ledger=ledger
+        host=host, archive=archive, context=ctx, formats=host.resolve("format", ["tcx", "gpx"]), ledger=ledger
     ).run(Selection())
     assert third.count("exported") == 1 and third.count("unchanged") == 2

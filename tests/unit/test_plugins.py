@@ -565,21 +565,21 @@ def _two_workout_archive(tmp_path: Path) -> Any:
 
 
 def test_hook_export_started_prepares_run_state_for_transforms(tmp_path: Path) -> None:
-    from peloton_export.export.exporter import Exporter, resolve_formats
+    from peloton_export.export.exporter import Exporter
     from peloton_export.results import Selection
 
     plugin = _Lifecycle()
     host = create_host(entry_points=False, extra={"life": plugin})
     ctx = ExportContext(output_dir=tmp_path / "out")
     archive = _two_workout_archive(tmp_path)
-    exporter = Exporter(host=host, archive=archive, context=ctx, formats=resolve_formats(host, ["json"]))
+    exporter = Exporter(host=host, archive=archive, context=ctx, formats=host.resolve("format", ["json"]))
     report = exporter.run(Selection(), jobs=2, rebuild=lambda: exporter)
     assert report.ok and report.count("exported") == 2
     assert plugin.calls == ["started 2", "transform prepared", "transform prepared", "finished 2"]
 
 
 def test_hook_export_finished_failure_is_named_and_fails_the_run(tmp_path: Path) -> None:
-    from peloton_export.export.exporter import Exporter, resolve_formats
+    from peloton_export.export.exporter import Exporter
     from peloton_export.results import Selection
 
     class Broken:
@@ -590,7 +590,10 @@ def test_hook_export_finished_failure_is_named_and_fails_the_run(tmp_path: Path)
     host = create_host(entry_points=False, extra={"broken-index": Broken()})
     ctx = ExportContext(output_dir=tmp_path / "out")
     exporter = Exporter(
-        host=host, archive=_two_workout_archive(tmp_path), context=ctx, formats=resolve_formats(host, ["csv"])
+        host=host,
+        archive=_two_workout_archive(tmp_path),
+        context=ctx,
+        formats=host.resolve("format", ["csv"]),
     )
     report = exporter.run(Selection())
     assert report.count("exported") == 2 and not report.ok
@@ -601,7 +604,7 @@ def test_hook_export_finished_failure_is_named_and_fails_the_run(tmp_path: Path)
 
 
 def test_hook_export_finished_builds_the_html_index(tmp_path: Path) -> None:
-    from peloton_export.export.exporter import Exporter, resolve_formats
+    from peloton_export.export.exporter import Exporter
     from peloton_export.results import Selection
 
     host = create_host(entry_points=False)
@@ -610,7 +613,7 @@ def test_hook_export_finished_builds_the_html_index(tmp_path: Path) -> None:
         host=host,
         archive=_two_workout_archive(tmp_path),
         context=ExportContext(output_dir=out),
-        formats=resolve_formats(host, ["html"]),
+        formats=host.resolve("format", ["html"]),
     )
     report = exporter.run(Selection())
     assert report.ok, report.problems

@@ -12,7 +12,7 @@ import pytest
 from lxml import html as lxml_html
 
 from peloton_export.default_plugins import html as html_plugin
-from peloton_export.export.exporter import Exporter, resolve_formats
+from peloton_export.export.exporter import Exporter
 from peloton_export.formats.report.index import CACHE_NAME, INDEX_NAME, build_index, collect_facts
 from peloton_export.plugins import create_host
 from peloton_export.results import ExportReport, RunContext, Selection
@@ -47,7 +47,7 @@ def export(
         host=host,
         archive=archive,
         context=ExportContext(output_dir=out, **ctx),
-        formats=resolve_formats(host, ["html"]),
+        formats=host.resolve("format", ["html"]),
         ledger=ledger,
     )
     return exporter.run(Selection(workout_ids=frozenset(ids) if ids is not None else None))

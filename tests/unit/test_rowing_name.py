@@ -17,9 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from peloton_export.cli import run
 from peloton_export.normalize import normalize
-from peloton_export.plugins import create_host
 from peloton_export.raw import RawWorkout
 from peloton_export.sinkkit.settings import PluginSettings
 from peloton_export.sinkkit.templates import activity_title, template_fields
@@ -29,6 +27,7 @@ from peloton_export.store import ledger as ledger_module
 from peloton_export.store.archive import Archive
 from peloton_export.store.ledger import Ledger
 from peloton_export.workout.disciplines import display_discipline
+from tests.conftest import cli
 
 ROW_ID = "55b87ce7318a329594ed353245e003ef"  # the demo's Row
 
@@ -50,7 +49,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
     capsys.readouterr()
-    code = run(list(args), host=create_host(entry_points=False))
+    code = cli(*args)
     captured = capsys.readouterr()
     return code, captured.out + captured.err
 

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from peloton_export import ExportRequest, Selection, run_export
-from peloton_export.cli import run
 from peloton_export.config import Config
 from peloton_export.export.plan import Action
 from peloton_export.plugins import create_host
@@ -25,6 +24,7 @@ from peloton_export.testing.pytest_plugin import (  # noqa: F401 (fixtures)
 )
 from peloton_export.testing.synth.tiny import BASE_START
 from peloton_export.testing.synth.tiny import put_tiny as put
+from tests.conftest import cli
 
 
 @pytest.fixture
@@ -68,7 +68,7 @@ def _imported(isolated: Path, n: int = 5) -> Archive:
 
 def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> str:
     capsys.readouterr()
-    assert run(list(args), host=create_host(entry_points=False)) == 0
+    assert cli(*args) == 0
     return capsys.readouterr().out
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from peloton_export.errors import AuthRequired, UploadError
-from peloton_export.export.exporter import Exporter, resolve_formats, resolve_sinks
+from peloton_export.export.exporter import Exporter
 from peloton_export.hookspecs import hookimpl
 from peloton_export.plugins import PluginHost, create_host
 from peloton_export.results import Selection
@@ -77,8 +77,8 @@ def run(
         host=host,
         archive=archive,
         context=ctx,
-        formats=resolve_formats(host, formats),
-        sinks=resolve_sinks(host, sinks),
+        formats=host.resolve("format", formats),
+        sinks=host.resolve("sink", sinks),
         ledger=ledger,
     ).run(Selection())
 

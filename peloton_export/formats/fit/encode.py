@@ -41,7 +41,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from peloton_export.errors import ConfigError
+from peloton_export.config import parse_bool
 from peloton_export.formats.fit.adapter import FIT_EPOCH_S, FitWriter
 from peloton_export.formats.fit.devices import DeviceIdentity, device_for
 from peloton_export.formats.fit.strength import ExerciseMap, load_exercise_map
@@ -72,10 +72,6 @@ def semicircles(degrees: float) -> int:
     return max(-(2**31), min(round(degrees * SEMICIRCLES_PER_DEGREE), 2**31 - 2))
 
 
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off"}
-
-
 @dataclass(frozen=True, slots=True)
 class FitOptions:
     """FIT writer options (``--option fit.<name>=<value>``).
@@ -104,15 +100,7 @@ class FitOptions:
             return value if value is not None else section.get(name)
 
         def boolean(name: str, default: bool) -> bool:
-            value = get(name)
-            if value is None:
-                return default
-            text = value.strip().lower()
-            if text in _TRUE:
-                return True
-            if text in _FALSE:
-                return False
-            raise ConfigError(f"fit.{name} must be true or false, not {value!r}")
+            return parse_bool(get(name), what=f"fit.{name}", default=default)
 
         return cls(
             virtual=boolean("virtual", False),

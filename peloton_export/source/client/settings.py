@@ -45,7 +45,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from peloton_export.config import Config, parse_bool
+from peloton_export.config import Config, parse_bool, split_names
 from peloton_export.errors import ConfigError
 
 VERSION = "0.1.0"
@@ -172,9 +172,7 @@ def client_settings(config: Config, environ: Mapping[str, str] | None = None) ->
     verify: bool | str = config.ssl_verify
     if config.ssl_cert:
         verify = os.path.expanduser(config.ssl_cert)
-    strategies = tuple(
-        p.strip().lower() for p in (s.get("auth") or ",".join(DEFAULT_STRATEGIES)).split(",") if p.strip()
-    )
+    strategies = tuple(p.lower() for p in split_names(s.get("auth") or ",".join(DEFAULT_STRATEGIES)))
     unknown = [p for p in strategies if p not in STRATEGIES]
     if unknown or not strategies:
         raise ConfigError(

@@ -1,12 +1,13 @@
 """The SQLite ledger: what was exported and delivered, per workout.
 
-:mod:`.schema` (tables, migrations, connections), :mod:`.records` (the rows) and
-:mod:`.queries` (:class:`Ledger`, the reads and writes).
+:mod:`.schema` (tables, migrations, connections), :mod:`.records` (the rows),
+:mod:`.ledger` (:class:`Ledger`, the reads and writes) and :mod:`.queries` (the status
+summaries).
 """
 
 from __future__ import annotations
 
-from peloton_export.store.ledger.queries import Ledger
+from peloton_export.store.ledger.ledger import Ledger
 from peloton_export.store.ledger.records import (
     DONE_STATES,
     ExportRecord,

@@ -1,7 +1,8 @@
 """The ledger's SQLite schema, its migrations and its connections.
 
-``SCHEMA_VERSION`` and the tables (described in :mod:`.queries`), the upgrades
-applied in place to older ledgers (``_MIGRATIONS``), and the process-wide connection cache
+``SCHEMA_VERSION`` and the tables (described in :mod:`.ledger`), the upgrades
+applied in place to older ledgers (``_MIGRATIONS``, :func:`migrate`), the version check of a
+read-only one (:func:`check_version`), and the process-wide connection cache
 (one connection per ledger file; :func:`close_all` closes them). :class:`LedgerError` is
 what every failure to open or use the file becomes."""
 
@@ -223,6 +224,65 @@ def _connect_readonly(path: Path) -> sqlite3.Connection:
             last = exc
     assert last is not None
     raise ledger_error(path, last) from None
+
+
+def _version(conn: sqlite3.Connection, path: Path) -> tuple[set[str], int | None]:
+    """The tables and schema version; refuses a database that is not a ledger or is newer."""
+    tables = _refuse_foreign(conn, path)
+    version = None
+    if "schema_version" in tables:
+        row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+        version = row[0] if row else None
+    if version is not None and not isinstance(version, int):
+        raise LedgerError(
+            f"the ledger {path} is not a usable ledger (schema version {version!r}): "
+            "move it away to start a new one"
+        )
+    if version is not None and version > SCHEMA_VERSION:
+        raise LedgerError(
+            f"the ledger {path} was written by a newer peloton-export (schema {version}): "
+            "upgrade peloton-export, or move the ledger away to start a new one"
+        )
+    return tables, version
+
+
+def check_version(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse a read-only ledger ``conn`` (at ``path``) that is not one, is newer, or is
+    older than :data:`SCHEMA_VERSION` (it cannot be upgraded).
+
+    :raises LedgerError: one line naming ``path`` and what to do.
+    """
+    try:
+        _, version = _version(conn, path)
+    except sqlite3.Error as exc:
+        raise ledger_error(path, exc) from None
+    if version is not None and version < SCHEMA_VERSION:
+        raise LedgerError(
+            f"the ledger {path} is read-only and from an older peloton-export "
+            f"(schema {version}): make it writable once so it can be upgraded"
+        )
+
+
+def migrate(conn: sqlite3.Connection, path: Path) -> None:
+    """Create the tables of a new ledger, or upgrade an older one in place to
+    :data:`SCHEMA_VERSION`; run inside a write transaction on ``conn``.
+
+    :raises LedgerError: ``conn`` is not a ledger, or a newer one.
+    :raises sqlite3.Error: a statement failed (the caller rolls back).
+    """
+    tables, version = _version(conn, path)
+    if "schema_version" in tables:
+        row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+        version = row[0] if row else None
+    if version is not None and "exports" in tables:
+        for target in range(int(version) + 1, SCHEMA_VERSION + 1):
+            for statement in _MIGRATIONS.get(target, ()):
+                conn.execute(statement)
+    for statement in _SCHEMA.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    conn.execute("DELETE FROM schema_version")
+    conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
 
 
 def close_all() -> None:
