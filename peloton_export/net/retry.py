@@ -37,6 +37,9 @@ __all__ = [
 
 #: Statuses a sink retries for idempotent requests (429 is handled on its own).
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
+#: The largest answer :func:`send` reads (bytes, after gzip decoding): a sink's answers are
+#: a few kB (a page of 100 Strava activities is about 300 kB); more is a hostile server.
+MAX_ANSWER_BYTES = 16 * 2**20
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +137,7 @@ def send(
     max_wait: float = 960.0,
     wait_on_429: Callable[[requests.Response], float | None] | None = None,
     timeout: float = 60.0,
+    max_answer: int = MAX_ANSWER_BYTES,
     **kwargs: Any,
 ) -> requests.Response:
     """Send one request, waiting out 429s and retrying what is safe to retry.
@@ -145,10 +149,15 @@ def send(
     * 5xx and connection errors: retried with exponential backoff (``backoff``, doubling)
       only when ``idempotent``; otherwise the 5xx response is returned to the caller (who
       may know how to check whether the request took effect), and a connection error raises.
+    * Redirects are not followed: a redirect would carry the request's body (a refresh
+      token, a client secret, the file) to wherever it points; it is an error naming the
+      host it pointed to.
+    * The answer is read up to ``max_answer`` bytes (after gzip decoding); a longer one is
+      an error, not read on (a hostile or broken server cannot fill the memory).
     * Any other status is returned as it is. ``what`` names the request in error messages,
       which never include request bodies or headers.
 
-    :raises UploadError: rate limited too long, or no answer.
+    :raises UploadError: rate limited too long, no answer, a redirect, an answer too long.
     """
     pauses = Backoff(backoff)
     from requests import RequestException  # imported when a request is made, not at start-up
@@ -157,7 +166,10 @@ def send(
     for attempt in range(1, attempts + 1):
         last = attempt == attempts
         try:
-            response = session.request(method, url, timeout=timeout, **kwargs)
+            response = session.request(
+                method, url, timeout=timeout, allow_redirects=False, stream=True, **kwargs
+            )
+            _read_capped(response, max_answer, what)
         except RequestException as exc:
             if not idempotent or last:
                 raise UploadError(f"{what}: {type(exc).__name__} ({_host(url)})") from None
@@ -177,9 +189,34 @@ def send(
         if response.status_code in RETRYABLE_STATUS and idempotent and not last:
             clock.sleep(pauses.delay(attempt))
             continue
+        if response.is_redirect:
+            target = urllib.parse.urljoin(url, response.headers.get("Location", ""))
+            raise UploadError(
+                f"{what}: HTTP {response.status_code}, a redirect to {_host(target) or 'nowhere'}; "
+                "not followed (it would carry the request there)"
+            )
         return response
     assert response is not None  # the loop returns or raises before this
     return response
+
+
+def _read_capped(response: requests.Response, limit: int, what: str) -> None:
+    """Read ``response``'s body (streamed) into it, at most ``limit`` bytes.
+
+    :raises UploadError: the body is longer (the connection is closed unread).
+    """
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(65536):
+        size += len(chunk)
+        if size > limit:
+            response.close()
+            raise UploadError(
+                f"{what}: the answer (HTTP {response.status_code}) is longer than "
+                f"{limit / 2**20:g} MB; not read"
+            )
+        chunks.append(chunk)
+    response._content = b"".join(chunks)  # what .content, .text and .json() read
 
 
 def _host(url: str) -> str:
