@@ -25,6 +25,8 @@
 
 from __future__ import annotations
 
+import re
+
 from peloton_export.model import HeartRateZone
 from peloton_export.normalize._common import JsonObject, arr, is_zero_id, num, obj, positive, text
 from peloton_export.normalize.metrics import find_metric
@@ -233,12 +235,25 @@ def detect_origin(workout: JsonObject) -> str:
     return PELOTON if origin == PELOTON else f"imported:{origin}"
 
 
+#: A Strava activity id: a positive 64-bit integer (Strava's ids are ``long``), in ASCII digits.
+STRAVA_ID = re.compile(r"[0-9]{1,19}")
+
+
+def strava_activity_id(value: object) -> str | None:
+    """``value`` as a Strava activity id (``"4456039585"``), or ``None`` when it is not one:
+    a positive integer below 2**63, as ASCII digits or a JSON integer. Anything else (a
+    dict, a negative, ``"-1"``, a float, other scripts' digits, a 5,000-digit string) is
+    ``None``, never an error."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    raw = str(value).strip() if isinstance(value, str) else (str(value) if 0 < value < 2**63 else "")
+    if not STRAVA_ID.fullmatch(raw):
+        return None
+    return raw if 0 < int(raw) < 2**63 else None
+
+
 def strava_share(workout: JsonObject) -> str | None:
     """The Strava activity id Peloton shared the workout as: the detail body's ``strava_id``
-    when it is a positive integer (as a string or number), else ``None`` (Peloton sends
-    ``null``, or ``"-1"`` when it did not share it; fixtures of 2021-2026 bodies)."""
-    value = workout.get("strava_id")
-    if isinstance(value, bool) or value is None:
-        return None
-    raw = str(value).strip()
-    return raw if raw.isdigit() and int(raw) > 0 else None
+    when it is a Strava activity id (:func:`strava_activity_id`), else ``None`` (Peloton
+    sends ``null``, or ``"-1"`` when it did not share it; fixtures of 2021-2026 bodies)."""
+    return strava_activity_id(workout.get("strava_id"))

@@ -108,9 +108,11 @@ def peloton_share(context: ExportContext) -> str:
 
 
 def shared_id(workout: Workout) -> str | None:
-    """The Strava activity id Peloton shared the workout as (``strava_id``), or ``None``."""
+    """The Strava activity id Peloton shared the workout as (``strava_id``), or ``None``:
+    ASCII digits of a positive 64-bit integer (Strava's ids), nothing longer."""
     value = (workout.strava_id or "").strip()
-    return value if value.isdigit() and int(value) > 0 else None
+    ok = value.isascii() and value.isdigit() and len(value) <= 19 and 0 < int(value) < 2**63
+    return value if ok else None
 
 
 def _start_of(item: dict[str, Any]) -> float | None:

@@ -443,3 +443,39 @@ def test_strava_id_is_read_from_the_detail_body() -> None:
 
 def test_replace_keeps_strava_id(make_workout: Any) -> None:
     assert dataclasses.replace(make_workout(), strava_id=SHARED).strava_id == SHARED
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        {"id": 5},
+        [4456039585],
+        -7,
+        "-7",
+        4.5,
+        "9" * 5000,
+        "²",
+        "４４５６",
+        "9223372036854775808",
+        2**70,
+        " 12 3",
+    ],
+)
+def test_a_hostile_strava_id_is_no_share_and_fails_nothing(hostile: object) -> None:
+    """A ``strava_id`` that is no Strava activity id (a dict, a negative, beyond 64 bits,
+    5,000 digits, other scripts' digits) reads as not shared; 5,000 digits and '²' made
+    the whole workout fail to export (int() raised ValueError)."""
+    from peloton_export.normalize.summary import strava_share
+
+    assert strava_share({"strava_id": hostile}) is None
+    assert strava_share({"strava_id": 9223372036854775807}) == "9223372036854775807"
+
+
+@pytest.mark.parametrize("hostile", ["9" * 5000, "²", "99999999999999999999999999", "12 3"])
+def test_a_hostile_strava_id_on_a_workout_uploads_it(
+    make_workout: Any, fake_strava: FakeStrava, logged_in: StravaSettings, tmp_path: Path, hostile: str
+) -> None:
+    workout = make_workout(strava_id=hostile)  # a Workout made elsewhere (an importer, a plugin)
+    result = peloton_export_strava.upload(file_for(tmp_path, workout), workout, ctx(logged_in, tmp_path))
+    assert result.state == "uploaded" and len(fake_strava.posts()) == 1
+    assert all(len(r.path) < 100 for r in fake_strava.requests)
