@@ -313,13 +313,24 @@ class Fields:
         self._bad(key, self._get(key), f"a process id from 1 to {MAX_PID}")
         return default
 
-    def text(self, key: str, default: str | None = "", *, max_len: int = 2000) -> str | None:
-        """A string of at most ``max_len`` characters."""
+    def text(
+        self, key: str, default: str | None = "", *, max_len: int = 2000, secret: bool = False
+    ) -> str | None:
+        """A string of at most ``max_len`` characters. With ``secret`` (a token), a bad value
+        is named by its type and size only, never shown (the problem reaches error lines,
+        the ledger and ``status``)."""
         value = self._get(key)
         if value is None:
             return default
         if isinstance(value, str) and len(value) <= max_len:
             return value
+        if secret:
+            size = f" of {len(value)}" if isinstance(value, str | list | dict) else ""
+            self.problems.append(
+                f"{self.prefix}{key}: a {type(value).__name__}{size} (not shown), "
+                f"expected text of at most {max_len} characters"
+            )
+            return default
         self._bad(key, value, f"text of at most {max_len} characters")
         return default
 

@@ -205,6 +205,12 @@ def _read_capped(response: requests.Response, limit: int, what: str) -> None:
 
     :raises UploadError: the body is longer (the connection is closed unread).
     """
+    if response.__dict__.get("_content", False) is not False:  # read already (not streamed)
+        if len(response.content) > limit:
+            raise UploadError(
+                f"{what}: the answer (HTTP {response.status_code}) is longer than {limit / 2**20:g} MB"
+            )
+        return
     chunks: list[bytes] = []
     size = 0
     for chunk in response.iter_content(65536):

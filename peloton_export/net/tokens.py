@@ -219,8 +219,8 @@ def check_token_fields(fields: Fields) -> dict[str, Any]:
     ``expires_in`` 0 to 10 years in seconds). Problems go to ``fields.problems``."""
     _finite_everywhere(fields.obj, "", fields)
     for key in ("access_token", "refresh_token", "token_type", "scope"):
-        if not isinstance(fields.obj.get(key), list):  # Strava's scope may be a list
-            fields.text(key, None, max_len=16_384)
+        if not (key == "scope" and isinstance(fields.obj.get(key), list)):  # Strava's may be a list
+            fields.text(key, None, max_len=16_384, secret=key.endswith("_token"))
     fields.timestamp("expires_at")
     fields.number("expires_in", None, low=0, high=10 * 366 * 86400.0)
     return dict(fields.obj)

@@ -456,3 +456,30 @@ def test_a_token_file_nested_100000_deep_is_read_without_a_recursion_error(tmp_p
     path.write_text(deep)
     assert TokenStore(path).load_text() == deep  # the caller's own parse reports it as bad
     TokenStore(tmp_path / "again.json").save_text(deep)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        ["tok-SECRET-0123456789abcdef"],  # the real token wrapped in a list
+        {"value": "tok-SECRET-0123456789abcdef"},
+        "tok-SECRET-0123456789abcdef" + "x" * 20_000,  # too long: its start is the token
+    ],
+)
+def test_a_bad_token_field_never_shows_the_token(tmp_path: Path, bad: Any) -> None:
+    """The bad-field problem of a token file reaches the error line, the ledger and
+    ``status``: a token field is named by type and size, its value is never shown (it
+    showed the first 37 characters)."""
+    for key in ("access_token", "refresh_token"):
+        path = tmp_path / f"{key}.json"
+        write_json(path, {key: bad, "expires_at": 1_900_000_000})
+        with pytest.raises(UploadError) as info:
+            SinkTokens(path).load()
+        assert "SECRET" not in str(info.value) and f"{key}: a {type(bad).__name__}" in str(info.value)
+        peloton = PelotonTokens(path, use_keyring=False)
+        try:
+            loaded = peloton.load()
+        except Exception as exc:  # whatever it raises, the token is not in it
+            assert "SECRET" not in str(exc)
+        else:
+            assert loaded is None or "SECRET" not in repr(loaded.access_token)
