@@ -182,22 +182,24 @@ class Exporter:
 
     def _settle_pauses(self, results: Sequence[WorkoutResult]) -> dict[str, str]:
         """The sinks paused in this run, kept in the ledger (``status`` shows them) until the
-        sink delivers again; a sink not tried this run that is still recorded as paused
-        stays listed, so a notification is not repeated after a quiet run."""
+        sink delivers again or answers otherwise (fails for another reason: the service
+        said something else, so the pause's message no longer holds); a sink not tried
+        this run that is still recorded as paused stays listed, so a notification is not
+        repeated after a quiet run."""
         paused: dict[str, str] = {}
-        delivered: set[str] = set()
+        answered: set[str] = set()
         for result in results:
             for s in result.sinks:
                 if s.status == "paused":
                     paused.setdefault(s.sink, s.reason)
-                elif s.status in ("uploaded", "duplicate"):
-                    delivered.add(s.sink)
+                elif s.status in ("uploaded", "duplicate", "failed"):
+                    answered.add(s.sink)
         if self.ledger is None or self.context.dry_run:
             return paused
         for sink in self.sinks:
             if sink.name in paused:
                 self.ledger.set_sink_pause(sink.name, paused[sink.name])
-            elif sink.name in delivered:
+            elif sink.name in answered:
                 self.ledger.clear_sink_pause(sink.name)
             else:
                 earlier = self.ledger.sink_pauses().get(sink.name)

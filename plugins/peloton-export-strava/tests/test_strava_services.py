@@ -479,3 +479,32 @@ def test_a_hostile_strava_id_on_a_workout_uploads_it(
     result = peloton_export_strava.upload(file_for(tmp_path, workout), workout, ctx(logged_in, tmp_path))
     assert result.state == "uploaded" and len(fake_strava.posts()) == 1
     assert all(len(r.path) < 100 for r in fake_strava.requests)
+
+
+def test_a_pause_ends_when_strava_answers_otherwise(
+    peloton_env: Any,
+    tmp_path: Path,
+    fake_strava: FakeStrava,
+    logged_in: StravaSettings,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Inactive, then reactivated but the login lacks a scope: the second run says only the
+    scope (it also printed the stale "strava paused ... inactive" line), and status no
+    longer shows the pause."""
+    ini = tmp_path / "peloton.ini"
+    strava = "".join(f"{k} = {v}\n" for k, v in section_of(logged_in).items())
+    ini.write_text(ini.read_text() + f"[plugin:strava]\n{strava}")
+    host = create_host()
+    fake_strava.inactive = True
+    assert run(["-f", "fit", "--sink", "strava"], host=host) == 1
+    assert "strava paused" in capsys.readouterr().out
+    fake_strava.inactive = False
+    fake_strava.scopes.discard("activity:write")
+    assert run(["-f", "fit", "--sink", "strava"], host=host) == 1
+    out = capsys.readouterr().out
+    assert "activity:write" in out and "paused" not in out and "inactive" not in out
+    close_all()
+    assert Ledger.for_reading().sink_pauses() == {}
+    close_all()
+    assert run(["status", "--sink", "strava"], host=host) == 0
+    assert "paused" not in capsys.readouterr().out
