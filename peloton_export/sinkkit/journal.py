@@ -100,6 +100,7 @@ def _journal_entry(fields: Fields) -> tuple[dict[str, Any] | None, list[str]]:
     for key in ("upload_id", "remote_id"):
         entry[key] = _identifier(fields, key)
     entry["state"] = fields.text("state", None, max_len=40)
+    entry["message"] = fields.text("message", None, max_len=200)
     pending = fields.mapping("pending")
     if pending:
         if all(isinstance(k, str) and isinstance(v, str) and len(v) <= 1000 for k, v in pending.items()):
@@ -174,9 +175,13 @@ class UploadJournal:
         """Record that the service acknowledged the request (with e.g. ``upload_id``)."""
         self._update(key, "sent", fields)
 
-    def finish(self, key: str, remote_id: str | None, state: str) -> None:
-        """Record the final answer."""
-        self._update(key, "done", {"remote_id": remote_id, "state": state})
+    def finish(self, key: str, remote_id: str | None, state: str, message: str = "") -> None:
+        """Record the final answer (``message``: how it was found, e.g. "shared by Peloton",
+        at most 200 characters; kept only when given)."""
+        fields: dict[str, Any] = {"remote_id": remote_id, "state": state}
+        if message:
+            fields["message"] = message[:200]
+        self._update(key, "done", fields)
 
     def drop(self, key: str) -> None:
         """Forget ``key`` (the request certainly had no effect)."""
@@ -317,12 +322,20 @@ class JournaledUploader(ABC):
         any; asked before every send (after an earlier attempt's journal entry). Default: none."""
         return None
 
+    def still_answers(self, entry: Mapping[str, Any], context: ExportContext) -> bool:
+        """Whether a finished journal entry still answers for its workout under this run's
+        settings (e.g. not a copy another app made that the user now says to ignore).
+        Default: always."""
+        return True
+
     def followups(self, workout: Workout, context: ExportContext) -> dict[str, str]:
         """What to set on a newly uploaded activity (name -> value), e.g. ``{"gear": "b1"}``."""
         return {}
 
     def follow_up(self, remote_id: str, name: str, value: str) -> None:
-        """Apply one follow-up to activity ``remote_id``; raise :class:`PelotonExportError` on failure."""
+        """Apply one follow-up to activity ``remote_id``; raise :class:`PelotonExportError` on
+        failure (kept and tried again by a later run), :class:`Rejected` when trying again
+        cannot help (the activity is gone)."""
         raise NotImplementedError(f"{type(self).__name__} has no follow-up {name!r}")
 
     # -- the state machine ---------------------------------------------------------------
@@ -331,13 +344,17 @@ class JournaledUploader(ABC):
         """Upload ``path`` unless an earlier attempt already did (see the class docstring)."""
         self.retry_followups()
         entry = self.journal.get(workout.id)
-        if entry and not context.force:
+        if (
+            entry
+            and not context.force
+            and (entry.get("phase") != "done" or self.still_answers(entry, context))
+        ):
             resumed = self._resume(entry, workout, context)
             if resumed is not None:
                 return resumed
         there = self.existing(workout, context)
         if there is not None:
-            return self._complete(workout, context, there.result, follow_up=there.follow_up)
+            return self._complete(workout, context, there.result, follow_up=there.follow_up, found=True)
         for attempt in range(1, self.attempts + 1):
             self.journal.begin(workout.id)
             try:
@@ -380,9 +397,9 @@ class JournaledUploader(ABC):
         if phase == "done":
             state: UploadState = "duplicate" if entry.get("state") == "duplicate" else "uploaded"
             remote = entry.get("remote_id")
-            return UploadResult(
-                state=state, remote_id=str(remote) if remote else None, message="uploaded by an earlier run"
-            )
+            found = entry.get("message")
+            message = f"{found} (recorded by an earlier run)" if found else "uploaded by an earlier run"
+            return UploadResult(state=state, remote_id=str(remote) if remote else None, message=message)
         if entry.get("upload_id"):
             log.info("resuming upload %s of workout %s", entry["upload_id"], workout.id)
             result = self._poll(workout, str(entry["upload_id"]), None)
@@ -404,9 +421,15 @@ class JournaledUploader(ABC):
             raise
 
     def _complete(
-        self, workout: Workout, context: ExportContext, result: UploadResult, *, follow_up: bool = False
+        self,
+        workout: Workout,
+        context: ExportContext,
+        result: UploadResult,
+        *,
+        follow_up: bool = False,
+        found: bool = False,
     ) -> UploadResult:
-        self.journal.finish(workout.id, result.remote_id, result.state)
+        self.journal.finish(workout.id, result.remote_id, result.state, result.message if found else "")
         if self.journal.get(SERVICE_KEY) is not None:
             self.journal.clear_service_state()
         if not (result.state == "uploaded" or follow_up) or not result.remote_id:
@@ -424,19 +447,25 @@ class JournaledUploader(ABC):
         """Apply ``plan``; keep what failed in the journal. Returns a message ("" if all done)."""
         pending = dict(plan)
         errors: list[str] = []
+        final: list[str] = []
         for name, value in plan.items():
             try:
                 self.follow_up(remote_id, name, value)
+            except Rejected as exc:  # trying again cannot help (the activity is gone)
+                final.append(f"{name} not set ({exc})")
+                del pending[name]
             except PelotonExportError as exc:
                 errors.append(f"{name} not set ({exc})")
             else:
                 del pending[name]
         message = "; ".join(errors)
         self.journal.set_pending(key, pending, error=message)
+        if final:
+            log.warning("activity %s: %s", remote_id, "; ".join(final))
         if message:
             log.warning("activity %s: %s; a later run tries again", remote_id, message)
-            return f"{message}; a later run tries again"
-        return ""
+            message = f"{message}; a later run tries again"
+        return "; ".join([*final, message] if message else final)
 
     def retry_followups(self) -> None:
         """Try again the follow-ups earlier runs could not apply (at most every ``follow_up_every`` s)."""

@@ -31,6 +31,7 @@ from peloton_export.paths import config_dir, state_dir
 from peloton_export.sinkkit import (
     Clock,
     PluginSettings,
+    Rejected,
     TokenStore,
     UploadJournal,
     json_object,
@@ -365,11 +366,14 @@ class StravaApi:
         """``PUT /activities/{id}`` with ``fields`` (e.g. ``sport_type``, ``gear_id``).
 
         :raises ScopeMissing: the login lacks ``activity:write``.
+        :raises Rejected: the activity is not on Strava (404): trying again cannot help.
         :raises UploadError: any other refusal.
         """
         response = self.request(
             "PUT", f"/activities/{activity_id}", what=what, kind="upload", data=dict(fields)
         )
+        if response.status_code == 404:
+            raise Rejected(f"{what}: Strava has no activity {activity_id} (deleted?)")
         if response.status_code != 200:
             raise UploadError(f"{what}: {error_text(response)}")
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 import gzip
 import logging
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -230,6 +231,8 @@ class StravaUploader(JournaledUploader):
         super().__init__(api.journal, api.clock)
         self.api = api
         self._near: dict[str, list[dict[str, Any]] | None] = {}
+        #: activity id -> workout id of the workouts Peloton shared, seen in this run
+        self._shared: dict[str, str] = {}
 
     def _activities_near(self, workout: Workout) -> list[dict[str, Any]] | None:
         """Activities within a day of the workout's start: one look-up per workout and call,
@@ -291,6 +294,7 @@ class StravaUploader(JournaledUploader):
         shared = shared_id(workout)
         if shared and mode == "respect":
             log.info("workout %s was shared to Strava by Peloton as activity %s", workout.id, shared)
+            self._shared[shared] = workout.id
             result = UploadResult(state="duplicate", remote_id=shared, message=SHARED_BY_PELOTON)
             return Existing(result, follow_up=True)
         sports = SPORTS.get(workout.discipline, frozenset())
@@ -313,6 +317,12 @@ class StravaUploader(JournaledUploader):
                 why = "already on Strava (same sport, same start)" + (f": {name!r}" if name else "")
                 return Existing(UploadResult(state="duplicate", remote_id=found, message=why))
         return None
+
+    def still_answers(self, entry: Mapping[str, Any], context: ExportContext) -> bool:
+        """A workout recorded as Peloton's share does not count as delivered any more under
+        ``peloton_share = ignore`` (the user deleted Peloton's copy: after ``ledger forget``
+        or ``--force`` our own copy is uploaded)."""
+        return not (entry.get("message") == SHARED_BY_PELOTON and peloton_share(context) == "ignore")
 
     def find(self, workout: Workout) -> str | None:
         """The activity with our ``external_id`` within a day of the workout's start."""
@@ -338,7 +348,22 @@ class StravaUploader(JournaledUploader):
         return plan
 
     def follow_up(self, remote_id: str, name: str, value: str) -> None:
-        """``PUT /activities/{id}`` with ``sport_type`` or ``gear_id``."""
+        """``PUT /activities/{id}`` with ``sport_type``, ``name`` or ``gear_id``.
+
+        :raises Rejected: the activity is gone (for Peloton's share: how to upload our own).
+        """
+        try:
+            self._follow_up_once(remote_id, name, value)
+        except Rejected as exc:
+            workout_id = self._shared.get(remote_id)
+            if workout_id is None:
+                raise
+            raise Rejected(
+                f"{exc}; if you deleted Peloton's copy, set strava.peloton_share = ignore and run "
+                f"`peloton-export ledger forget {workout_id}`: the next run uploads our own"
+            ) from None
+
+    def _follow_up_once(self, remote_id: str, name: str, value: str) -> None:
         if name == "sport_type":
             self.api.update_activity(remote_id, {"sport_type": value}, what="Strava sport type")
         elif name == "name":

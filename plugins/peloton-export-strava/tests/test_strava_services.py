@@ -46,9 +46,11 @@ def make_workout(new_workout: Any) -> Any:
 
 
 @pytest.fixture
-def fake_peloton(fake_peloton_factory: Any) -> Any:
-    """Three tiny rides for the runs of this module (``peloton_env`` points at them)."""
-    return fake_peloton_factory([tiny_workout(i) for i in range(3)])
+def fake_peloton(fake_peloton_factory: Any, request: pytest.FixtureRequest) -> Any:
+    """Three tiny rides for the runs of this module (``peloton_env`` points at them); an
+    indirect parameter is merged into their detail bodies."""
+    extra = getattr(request, "param", None)
+    return fake_peloton_factory([tiny_workout(i, extra=extra) for i in range(3)])
 
 
 @pytest.fixture(autouse=True)
@@ -266,7 +268,9 @@ def test_toggling_peloton_share_never_uploads_twice(
     first: str,
     second: str,
 ) -> None:
-    """Through the core's ledger, and with the ledger forgotten (the sink's journal answers)."""
+    """Through the core's ledger; with the ledger forgotten the sink's journal answers for our
+    own upload, while Peloton's share does not count under ``ignore`` (the README's way for
+    a user who deleted Peloton's copy): our copy is uploaded, once."""
     fake_strava.add_activity(START, "Ride", activity_id=int(SHARED))
     (sink,) = list(peloton_export_strava.register_sinks())
     ledger = Ledger(tmp_path / "ledger.sqlite3")
@@ -281,10 +285,13 @@ def test_toggling_peloton_share_never_uploads_twice(
     assert record is not None
     expected = ("duplicate", SHARED) if first == "respect" else ("uploaded", "12000000001")
     assert (record.state, record.remote_id) == expected
-    ledger.forget(workout.id)  # the ledger lost it: the journal still knows
-    result = sink.upload(path, workout, ctx(logged_in, tmp_path, peloton_share=second))
-    assert result.remote_id == expected[1]
-    assert len(fake_strava.posts()) == (0 if first == "respect" else 1)
+    ledger.forget(workout.id)  # the ledger lost it (or `ledger forget`): the journal knows
+    for _ in range(2):
+        result = sink.upload(path, workout, ctx(logged_in, tmp_path, peloton_share=second))
+        if first == "respect":  # now ignore: our own copy, uploaded once
+            assert (result.state, len(fake_strava.posts())) in {("uploaded", 1), ("duplicate", 1)}
+        else:  # ours, uploaded under ignore: the journal answers, no second copy
+            assert (result.remote_id, len(fake_strava.posts())) == (expected[1], 1)
     close_all()
 
 
@@ -508,3 +515,58 @@ def test_a_pause_ends_when_strava_answers_otherwise(
     close_all()
     assert run(["status", "--sink", "strava"], host=host) == 0
     assert "paused" not in capsys.readouterr().out
+
+
+def test_a_deleted_peloton_share_says_how_to_upload_our_own_and_is_not_retried(
+    make_workout: Any, fake_strava: FakeStrava, logged_in: StravaSettings, tmp_path: Path, clock: Any
+) -> None:
+    """Peloton's copy was deleted on Strava: the update's 404 is final (it was kept and
+    tried again every 10 minutes for ever), and the line says how to get our own copy."""
+    workout = make_workout(strava_id=SHARED)  # no such activity on the fake
+    context = ctx(logged_in, tmp_path)
+    result = peloton_export_strava.upload(file_for(tmp_path, workout), workout, context)
+    assert (result.state, result.remote_id) == ("duplicate", SHARED)
+    assert f"Strava has no activity {SHARED} (deleted?)" in result.message
+    assert f"peloton_share = ignore and run `peloton-export ledger forget {workout.id}`" in result.message
+    assert "a later run tries again" not in result.message
+    assert "pending" not in UploadJournal(logged_in.journal_file).get(workout.id)
+    clock.sleep(3600)  # past the 10 minutes between follow-up tries
+    fake_strava.clear_requests()
+    other = make_workout("f00dcafe0002", strava_id=None)
+    peloton_export_strava.upload(file_for(tmp_path, other), other, context)
+    assert fake_strava.count("PUT", f"^/api/v3/activities/{SHARED}$") == 0  # not tried again
+
+
+@pytest.mark.parametrize("fake_peloton", [{"strava_id": SHARED}], indirect=True)
+def test_peloton_share_ignore_after_forget_uploads_our_own_copy_once(
+    peloton_env: Any,
+    tmp_path: Path,
+    fake_strava: FakeStrava,
+    logged_in: StravaSettings,
+    fake_peloton: Any,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The README's way for a user who deleted Peloton's copy: ``peloton_share = ignore``,
+    ``ledger forget ID``, and the next run uploads our copy (the journal answered
+    "uploaded by an earlier run" for ever); with ``respect`` it stays Peloton's."""
+    ini = tmp_path / "peloton.ini"
+    strava = "".join(f"{k} = {v}\n" for k, v in section_of(logged_in).items())
+    ini.write_text(ini.read_text() + f"[plugin:strava]\n{strava}")
+    host = create_host()
+    assert run(["-f", "fit", "--sink", "strava"], host=host) == 0
+    assert fake_strava.posts() == []
+    wid = str(fake_peloton.store.page(0, 3)[0]["id"])
+    close_all()
+    assert run(["ledger", "forget", wid], host=host) == 0
+    assert run(["-f", "fit", "--sink", "strava"], host=host) == 0  # still respect: Peloton's
+    out = capsys.readouterr().out
+    assert fake_strava.posts() == [] and "shared by Peloton (recorded by an earlier run)" in out
+    close_all()
+    assert run(["ledger", "forget", wid], host=host) == 0
+    ignore = ["--option", "strava.peloton_share=ignore"]
+    assert run(["-f", "fit", "--sink", "strava", *ignore], host=host) == 0
+    assert len(fake_strava.posts()) == 1  # our own copy of that one workout
+    assert run(["-f", "fit", "--sink", "strava", *ignore], host=host) == 0
+    assert len(fake_strava.posts()) == 1  # and only once
+    assert run(["-f", "fit", "--sink", "strava", "--force", *ignore], host=host) == 0
+    assert fake_strava.created == 1  # --force offers it again: Strava's duplicate answer
