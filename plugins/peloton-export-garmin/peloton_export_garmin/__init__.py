@@ -17,6 +17,7 @@ import click
 from peloton_export import ExportContext, SinkSpec, UploadResult, Workout, hookimpl
 from peloton_export.errors import PelotonExportError
 from peloton_export.formats.fit.devices import PRESETS
+from peloton_export.readback import MAX_STATE_BYTES, StateFileError, read_state_bytes
 from peloton_export.sinkkit import Clock, PluginSettings, UploadJournal
 from peloton_export.store.atomic import write_bytes_atomic
 from peloton_export_garmin.sink import (
@@ -46,6 +47,8 @@ __all__ = [
 
 #: Time and sleeping, and the client factory, for the sink (tests replace them).
 CLOCK = Clock()
+#: The largest token store ``garmin login --import`` reads (garminconnect's is about 3 kB).
+MAX_IMPORT_BYTES = MAX_STATE_BYTES
 FACTORY: ClientFactory = default_factory
 _SESSIONS: dict[Path, GarminSession] = {}
 
@@ -154,18 +157,25 @@ def register_commands(cli: click.Group) -> None:
 
     def _import(settings: GarminSettings, source: str, device: str | None) -> None:
         if source == "-":
-            where, text = "standard input", sys.stdin.read()
+            where, data = "standard input", sys.stdin.buffer.read(MAX_IMPORT_BYTES + 1)
+            if len(data) > MAX_IMPORT_BYTES:
+                raise click.ClickException(f"standard input: longer than {MAX_IMPORT_BYTES} bytes")
         else:
             path = Path(source).expanduser()
             if path.is_dir():
                 path = path / "garmin_tokens.json"
             where = str(path)
-            try:
-                text = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise click.ClickException(
-                    f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}"
-                ) from None
+            try:  # a regular file of at most 1 MB (not a FIFO, a device, /dev/zero)
+                found = read_state_bytes(path, limit=MAX_IMPORT_BYTES)
+            except StateFileError as exc:
+                raise click.ClickException(f"cannot read {path}: it {exc.problem}") from None
+            if found is None:
+                raise click.ClickException(f"cannot read {path}: no such file")
+            data = found
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise click.ClickException(f"{where}: not a garminconnect token store (not UTF-8)") from None
         session = GarminSession(settings, factory=FACTORY, clock=CLOCK)
         try:
             session.import_tokens(read_token_import(text, where))

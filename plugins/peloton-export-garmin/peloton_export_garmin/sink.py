@@ -46,6 +46,7 @@ from peloton_export.atomic import write_bytes_atomic
 from peloton_export.errors import AuthRequired, ConfigError, SinkPaused, UploadError
 from peloton_export.model import Workout
 from peloton_export.paths import config_dir, state_dir
+from peloton_export.readback import StateFileError, parse_state_json, read_state_bytes
 from peloton_export.sinkkit import (
     Clock,
     JournaledUploader,
@@ -281,15 +282,17 @@ class GarminSession:
     def fingerprint(self) -> str:
         """A digest of the token file (``"none"`` without one): new tokens, new fingerprint."""
         try:
-            return hashlib.sha256(self.settings.token_file.read_bytes()).hexdigest()[:16]
-        except OSError:
-            return "none"
+            found = read_state_bytes(self.settings.token_file)
+        except StateFileError:
+            return "unreadable"
+        return hashlib.sha256(found).hexdigest()[:16] if found is not None else "none"
 
     def paused(self) -> dict[str, Any] | None:
         """The recorded :class:`GarminLoginNeeded` state, or ``None``."""
-        try:
-            data = json.loads(self.settings.pause_file.read_bytes())
-        except (OSError, ValueError):
+        try:  # a hostile file (nested 100,000 deep, a FIFO, 50 MB) is no state, not a hang
+            found = read_state_bytes(self.settings.pause_file)
+            data = parse_state_json(found, self.settings.pause_file) if found is not None else None
+        except StateFileError:
             return None
         return data if isinstance(data, dict) else None
 
@@ -432,9 +435,11 @@ def read_token_import(text: str, where: str) -> dict[str, Any]:
         garth session (OAuth1/OAuth2 tokens), which garminconnect 0.3.5+ cannot use.
     """
     try:
-        data = json.loads(text)
-    except ValueError:
-        raise UploadError(f"{where}: not a garminconnect token store (not JSON)") from None
+        data = parse_state_json(text.encode("utf-8", "surrogatepass"), Path(where))
+    except StateFileError as exc:
+        raise UploadError(
+            f"{where}: not a garminconnect token store ({exc.problem.removeprefix('is ')})"
+        ) from None
     if isinstance(data, list) or (isinstance(data, dict) and "oauth_token" in data):
         raise UploadError(
             f"{where}: a garth session (OAuth1/OAuth2 tokens); garminconnect 0.3.5 and later "

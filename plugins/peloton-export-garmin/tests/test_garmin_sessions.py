@@ -136,7 +136,7 @@ def test_import_reads_the_token_string_from_standard_input(
     [
         ('{"di_token": null, "di_refresh_token": null, "di_client_id": null}', "di_token null"),
         ('[{"oauth_token": "a"}, {"access_token": "b"}]', "garth session"),
-        ("not json", "not JSON"),
+        ("not json", "not valid JSON"),
         ('{"token": "x"}', "no di_token"),
     ],
 )
@@ -151,6 +151,53 @@ def test_import_refuses_stores_that_cannot_be_loaded(
     assert not GarminSettings.from_settings(PluginSettings("garmin", section)).token_file.exists()
     with pytest.raises(UploadError, match=message):
         read_token_import(text, str(path))
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("nested", "nested too deeply"),  # was a RecursionError traceback
+        ("large", "too large"),  # was read whole into memory (50 MB: 131 MB)
+        ("device", "a device, not a regular file"),  # /dev/zero never ends
+        ("fifo", "not a regular file"),  # a FIFO would block for ever
+        ("stdin", "longer than 1048576 bytes"),
+        ("missing", "no such file"),
+        ("binary", "not UTF-8"),
+    ],
+)
+def test_import_of_a_hostile_file_is_one_line(
+    section: dict[str, str], tmp_path: Path, clock: Any, kind: str, message: str
+) -> None:
+    import os
+
+    path = tmp_path / "garmin_tokens.json"
+    stdin = None
+    if kind == "nested":
+        path.write_text("[" * 100_000)
+    elif kind == "large":
+        path.write_bytes(b" " * (2 * 2**20))
+    elif kind == "device":
+        path = Path("/dev/zero")
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "binary":
+        path.write_bytes(b"\xff\xfe{" * 10)
+    elif kind == "stdin":
+        stdin = b"{" + b" " * (2**20 + 10)
+    source = "-" if stdin is not None else str(path if kind != "missing" else tmp_path / "nothing")
+    result = cli(["garmin", "login", "--import", source], section, input=stdin)
+    assert result.exit_code == 1 and message in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert isinstance(result.exception, SystemExit)  # a usage line, not an exception
+    assert not GarminSettings.from_settings(PluginSettings("garmin", section)).token_file.exists()
+
+
+def test_a_hostile_pause_file_is_no_pause(section: dict[str, str], tmp_path: Path, clock: Any) -> None:
+    settings = GarminSettings.from_settings(PluginSettings("garmin", section))
+    settings.pause_file.parent.mkdir(parents=True, exist_ok=True)
+    settings.pause_file.write_text("[" * 100_000)
+    session = GarminSession(settings, factory=peloton_export_garmin.FACTORY, clock=clock)
+    assert session.paused() is None  # was RecursionError, failing every Garmin upload
 
 
 def test_import_of_tokens_garmin_refuses_keeps_nothing(
