@@ -6,7 +6,8 @@
 * :class:`RateLimiter`: a thread-safe token bucket.
 * :class:`Clock`: injectable wall-clock time and sleeping, so tests never sleep.
 * :func:`send`: one request with waiting on 429 and retries of what is safe to retry.
-* :func:`json_object`: a response body as a JSON object, or a short :class:`UploadError`.
+* :func:`json_object`: a response body as a JSON object, or a short :class:`UploadError`;
+  :func:`json_body`: its JSON value or ``None``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ __all__ = [
     "Backoff",
     "Clock",
     "RateLimiter",
+    "json_body",
     "json_object",
     "parse_retry_after",
     "retry_after_seconds",
@@ -229,6 +231,15 @@ def _host(url: str) -> str:
     return urllib.parse.urlsplit(url).netloc
 
 
+def json_body(response: requests.Response) -> Any:
+    """The answer's JSON value, or ``None`` when it is none (HTML, empty, nested too deeply
+    to read): never an exception."""
+    try:
+        return response.json()
+    except (ValueError, RecursionError):
+        return None
+
+
 def json_object(response: requests.Response, what: str) -> dict[str, Any]:
     """The response body as a JSON object.
 
@@ -236,7 +247,7 @@ def json_object(response: requests.Response, what: str) -> dict[str, Any]:
     """
     try:
         data = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to read
         raise UploadError(f"{what}: unreadable answer (HTTP {response.status_code}, not JSON)") from None
     if not isinstance(data, dict):
         raise UploadError(f"{what}: unexpected answer (HTTP {response.status_code}, not a JSON object)")

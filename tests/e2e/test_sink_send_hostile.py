@@ -92,3 +92,14 @@ def test_a_normal_answer_reads_as_before(service: Echo) -> None:
         assert response.json() == {"a": 1} and response.text == '{"a": 1}'
         second = send(session, "GET", f"{service.url}/z", what="look-up", clock=CLOCK, idempotent=True)
         assert second.json() == {"ok": True}  # the connection was given back and reused
+
+
+def test_an_answer_nested_too_deeply_is_no_json_not_an_exception(service: Echo) -> None:
+    from peloton_export.sinkkit import json_body, json_object
+
+    service.fault("GET", "/deep", 200, b"[" * 100_000, times=None)
+    with requests.Session() as session:
+        response = send(session, "GET", f"{service.url}/deep", what="look-up", clock=CLOCK, idempotent=True)
+        assert json_body(response) is None  # was a RecursionError
+        with pytest.raises(UploadError, match=r"look-up: unreadable answer \(HTTP 200, not JSON\)"):
+            json_object(response, "look-up")

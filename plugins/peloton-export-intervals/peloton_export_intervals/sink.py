@@ -33,6 +33,7 @@ from peloton_export.sinkkit import (
     Sent,
     UploadJournal,
     activity_title,
+    json_body,
     json_object,
     protect,
     render_setting,
@@ -194,10 +195,7 @@ class IntervalsUploader(JournaledUploader):
         if response.status_code != 200:
             log.warning("could not look up earlier uploads on intervals.icu (HTTP %s)", response.status_code)
             return None
-        try:
-            items = response.json()
-        except ValueError:
-            return None
+        items = json_body(response)
         for item in items if isinstance(items, list) else []:
             if isinstance(item, dict) and item.get("external_id") == external_id(workout) and item.get("id"):
                 return str(item["id"])
@@ -230,20 +228,14 @@ def _first_id(body: dict[str, Any]) -> str | None:
 
 
 def _error_text(response: requests.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return ""
+    body = json_body(response)
     if isinstance(body, dict):
         return str(body.get("error") or body.get("message") or "")
     return ""
 
 
 def _remote_from_error(response: requests.Response) -> str | None:
-    try:
-        body = response.json()
-    except ValueError:
-        return None
+    body = json_body(response)
     if isinstance(body, dict):
         value = body.get("id") or body.get("activity_id")
         return str(value) if value else None

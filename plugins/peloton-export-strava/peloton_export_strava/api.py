@@ -34,6 +34,7 @@ from peloton_export.sinkkit import (
     Rejected,
     TokenStore,
     UploadJournal,
+    json_body,
     json_object,
     protect,
     send,
@@ -163,48 +164,38 @@ class AppInactive(SinkPaused):
         self.raw = raw
 
 
+def strava_errors(response: requests.Response) -> list[dict[str, Any]]:
+    """The objects of a Strava error body's ``errors`` list (``[]`` for anything else)."""
+    body = json_body(response)
+    errors = body.get("errors") if isinstance(body, dict) else None
+    return [error for error in errors if isinstance(error, dict)] if isinstance(errors, list) else []
+
+
 def is_inactive(response: requests.Response) -> bool:
     """True for Strava's "Application Inactive" 403 (``errors[]`` with ``resource:
     Application``, ``field: Status``, ``code: Inactive``, as stravalib #730 shows)."""
     if response.status_code != 403:
         return False
-    try:
-        body = response.json()
-    except ValueError:
-        return False
-    errors = body.get("errors") if isinstance(body, dict) else None
-    for error in errors if isinstance(errors, list) else []:
-        if not isinstance(error, dict):
-            continue
-        resource, code = str(error.get("resource") or ""), str(error.get("code") or "")
-        if resource.casefold() == "application" and code.casefold() == "inactive":
-            return True
-    return False
+    return any(
+        str(error.get("resource") or "").casefold() == "application"
+        and str(error.get("code") or "").casefold() == "inactive"
+        for error in strava_errors(response)
+    )
 
 
 def missing_scope(response: requests.Response) -> str | None:
     """The scope a 401 says is missing (``{"errors": [{"field": "activity:write_permission",
     "code": "missing"}]}`` -> ``activity:write``), or ``None`` for any other 401."""
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    errors = body.get("errors") if isinstance(body, dict) else None
-    for error in errors if isinstance(errors, list) else []:
-        if not isinstance(error, dict) or error.get("code") != "missing":
-            continue
+    for error in strava_errors(response):
         field_name = str(error.get("field") or "")
-        if field_name.endswith("_permission"):
+        if error.get("code") == "missing" and field_name.endswith("_permission"):
             return field_name.removesuffix("_permission")
     return None
 
 
 def error_text(response: requests.Response) -> str:
     """``HTTP <status>: <message> (<field> <code>)`` from a Strava error body."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
+    body = json_body(response)
     message = ""
     if isinstance(body, dict):
         message = str(body.get("message") or body.get("error") or "")
@@ -479,46 +470,36 @@ class StravaApi:
         if response.status_code != 200:
             log.warning("could not look up activities on Strava (HTTP %s)", response.status_code)
             return None
-        try:
-            items = response.json()
-        except ValueError:
-            return None
+        items = json_body(response)
         return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else None
 
     def find_activity(self, external_id: str, start: float) -> str | None:
-        """The id of the activity with ``external_id`` started within a day of ``start``.
+        """The id of the activity with ``external_id`` started within a day of ``start``
+        (:meth:`activities_near`, :func:`with_external_id`).
 
         Without the ``activity:read_all`` scope Strava refuses the look-up: that counts as
         no match (the upload is sent, and Strava's duplicate answer catches a repeat).
         """
-        try:
-            response = self.request(
-                "GET",
-                "/athlete/activities",
-                what="Strava activity look-up",
-                kind="read",
-                params={"after": int(start - 86400), "before": int(start + 86400), "per_page": 100},
-            )
-        except ScopeMissing as exc:
-            log.info("cannot look up earlier uploads on Strava: %s", exc)
-            return None
-        if response.status_code != 200:
-            log.warning("could not look up earlier uploads on Strava (HTTP %s)", response.status_code)
-            return None
-        try:
-            items = response.json()
-        except ValueError:
-            return None
-        if not isinstance(items, list):
-            return None
-        for item in items:
-            if not isinstance(item, dict):
-                continue
-            ext = str(item.get("external_id") or "")
-            if ext == external_id or ext.startswith(external_id + "."):
-                found = item.get("id_str") or item.get("id")
-                return str(found) if found is not None else None
-        return None
+        return with_external_id(self.activities_near(start, 86400.0) or [], external_id)
+
+
+def with_external_id(items: list[dict[str, Any]], external_id: str) -> str | None:
+    """The id of the activity in ``items`` (Strava's activity summaries) whose
+    ``external_id`` is ``external_id``, or that with the file's suffix Strava appends
+    (``peloton-abc.fit``); ``None`` when there is none."""
+    for item in items:
+        ext = str(item.get("external_id") or "")
+        found = activity_id(item)
+        if found is not None and (ext == external_id or ext.startswith(external_id + ".")):
+            return found
+    return None
+
+
+def activity_id(item: Mapping[str, Any]) -> str | None:
+    """An activity summary's id (``id_str``, else ``id``) when it is ASCII digits of at most
+    19 (a 64-bit id), else ``None``: a hostile answer's id never reaches a request path."""
+    found = str(item.get("id_str") or item.get("id") or "")
+    return found if found.isascii() and found.isdigit() and len(found) <= 19 else None
 
 
 def _new_session() -> requests.Session:

@@ -57,7 +57,7 @@ from peloton_export.sinkkit import (
     render_setting,
 )
 from peloton_export.specs import ExportContext, UploadResult
-from peloton_export_strava.api import PELOTON_SHARE, StravaApi, error_text
+from peloton_export_strava.api import PELOTON_SHARE, StravaApi, activity_id, error_text, with_external_id
 
 log = logging.getLogger("peloton_export.strava")
 
@@ -299,17 +299,14 @@ class StravaUploader(JournaledUploader):
             return Existing(result, follow_up=True)
         sports = SPORTS.get(workout.discipline, frozenset())
         start = workout.start.timestamp()
-        items = self._activities_near(workout)
-        ours = external_id(workout)
-        for item in items or []:
-            found = str(item.get("id_str") or item.get("id") or "")
-            if not found.isdigit():
-                continue
+        items = self._activities_near(workout) or []
+        ours = with_external_id(items, external_id(workout))
+        if ours is not None:  # ours, from a run whose journal is gone (or --force)
+            return Existing(UploadResult(state="duplicate", remote_id=ours, message="already on Strava"))
+        for item in items:
+            found = activity_id(item)
             ext = str(item.get("external_id") or "")
-            if ext == ours or ext.startswith(ours + "."):
-                # ours, from a run whose journal is gone (or --force): as Strava's duplicate answer
-                return Existing(UploadResult(state="duplicate", remote_id=found, message="already on Strava"))
-            if found == shared or ext.startswith("peloton-"):
+            if found is None or found == shared or ext.startswith("peloton-"):
                 continue  # Peloton's copy under peloton_share = ignore; our copy of another workout
             began = _start_of(item)
             if item.get("sport_type") in sports and began is not None and abs(began - start) <= SAME_START:
@@ -326,13 +323,7 @@ class StravaUploader(JournaledUploader):
 
     def find(self, workout: Workout) -> str | None:
         """The activity with our ``external_id`` within a day of the workout's start."""
-        ours = external_id(workout)
-        for item in self._activities_near(workout) or []:
-            ext = str(item.get("external_id") or "")
-            found = item.get("id_str") or item.get("id")
-            if found is not None and (ext == ours or ext.startswith(ours + ".")):
-                return str(found)
-        return None
+        return with_external_id(self._activities_near(workout) or [], external_id(workout))
 
     def followups(self, workout: Workout, context: ExportContext) -> dict[str, str]:
         """``sport_type`` for a Virtual Ride, and the gear of the workout's discipline."""

@@ -570,3 +570,18 @@ def test_peloton_share_ignore_after_forget_uploads_our_own_copy_once(
     assert len(fake_strava.posts()) == 1  # and only once
     assert run(["-f", "fit", "--sink", "strava", "--force", *ignore], host=host) == 0
     assert fake_strava.created == 1  # --force offers it again: Strava's duplicate answer
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [b"[" * 100_000, b"<html>Cloudflare</html>", b'[{"id": "../../athlete", "external_id": "x"}]'],
+    ids=["nested", "html", "hostile-id"],
+)
+def test_a_hostile_look_up_answer_still_uploads_once(
+    make_workout: Any, fake_strava: FakeStrava, logged_in: StravaSettings, tmp_path: Path, answer: bytes
+) -> None:
+    fake_strava.fault("GET", "/api/v3/athlete/activities", 200, answer, times=None)
+    workout = make_workout()
+    result = peloton_export_strava.upload(file_for(tmp_path, workout), workout, ctx(logged_in, tmp_path))
+    assert result.state == "uploaded" and len(fake_strava.posts()) == 1
+    assert not any(".." in r.path for r in fake_strava.requests)
