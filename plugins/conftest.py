@@ -9,7 +9,16 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import Iterator
 from typing import Any
+
+import pytest
+
+from peloton_export.testing import FakeInbox, loopback_only, tiny_workout
+from peloton_export.testing.pytest_plugin import (  # noqa: F401 (fixtures for every plugin's tests)
+    fake_peloton_factory,
+    peloton_env,
+)
 
 #: Plugin folders whose tests this interpreter cannot run, with the reason.
 SKIPPED: dict[str, str] = {}
@@ -29,3 +38,24 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             f"{folder} tests not collected on Python {sys.version.split()[0]}: {reason}; "
             ".ci/run runs them in a Python 3.12+ venv (.venv-garmin)"
         )
+
+
+@pytest.fixture(autouse=True)
+def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No plugin test may reach a real service: name look-ups other than the loopback fail."""
+    loopback_only(monkeypatch.setattr)
+
+
+@pytest.fixture
+def inbox() -> Iterator[FakeInbox]:
+    """A loopback notification inbox (``inbox.apprise_url`` for the notify plugin)."""
+    with FakeInbox() as service:
+        yield service
+
+
+@pytest.fixture
+def fake_peloton(fake_peloton_factory: Any, request: pytest.FixtureRequest) -> Any:  # noqa: F811
+    """Three tiny rides for a plugin's end-to-end runs (``peloton_env`` points at them); an
+    indirect parameter is merged into their detail bodies (``{"strava_id": ...}``)."""
+    extra = getattr(request, "param", None)
+    return fake_peloton_factory([tiny_workout(i, extra=extra) for i in range(3)])

@@ -64,6 +64,7 @@ from __future__ import annotations
 from peloton_export.testing._types import RequestRecord
 from peloton_export.testing.clock import FakeClock
 from peloton_export.testing.faults import Fault, FaultPlan
+from peloton_export.testing.inbox import FakeInbox
 from peloton_export.testing.server import (
     DEFAULT_PASSWORD,
     DEFAULT_USER_ID,
@@ -85,6 +86,7 @@ __all__ = [
     "DEFAULT_USERNAME",
     "DEFAULT_USER_ID",
     "FakeClock",
+    "FakeInbox",
     "FakePeloton",
     "FakeService",
     "Fault",

@@ -17,33 +17,23 @@ from peloton_export.default_plugins.notify import report_problems, unmapped_prob
 from peloton_export.raw import RawWorkout
 from peloton_export.results import ExportReport, FileResult, SinkResult, WorkoutResult
 from peloton_export.store.archive import Archive
-from peloton_export.testing import FakeService, RecordedRequest, Response
+from peloton_export.testing import FakeInbox
 from peloton_export.unattended.notify import STATE_FILE, Notifier, notify_urls
 
 pytest.importorskip("apprise")
 
 
-class Inbox(FakeService):
-    """Records what apprise's ``json://`` service posts."""
-
-    def route(self, request: RecordedRequest) -> Response:
-        return Response.json({"ok": True})
-
-    def messages(self) -> list[dict[str, Any]]:
-        return [r.json() for r in self.requests if r.method == "POST"]
-
-
 @pytest.fixture
 def inbox() -> Any:
-    with Inbox() as service:
+    with FakeInbox() as service:
         yield service
 
 
-def json_url(service: Inbox) -> str:
-    return service.url.replace("http://", "json://") + "/"
+def json_url(service: FakeInbox) -> str:
+    return service.apprise_url
 
 
-def test_each_problem_is_sent_once_and_again_after_it_cleared(inbox: Inbox, tmp_path: Path) -> None:
+def test_each_problem_is_sent_once_and_again_after_it_cleared(inbox: FakeInbox, tmp_path: Path) -> None:
     notifier = Notifier([json_url(inbox)], tmp_path / STATE_FILE)
     login = {"peloton-login": "Peloton needs you to log in again: run `peloton-export login`"}
     assert notifier.update("run", login) == ["peloton-login"]
@@ -58,7 +48,7 @@ def test_each_problem_is_sent_once_and_again_after_it_cleared(inbox: Inbox, tmp_
     assert len(inbox.messages()) == 2
 
 
-def test_only_new_problems_are_in_a_message_and_scopes_are_separate(inbox: Inbox, tmp_path: Path) -> None:
+def test_only_new_problems_are_in_a_message_and_scopes_are_separate(inbox: FakeInbox, tmp_path: Path) -> None:
     notifier = Notifier([json_url(inbox)], tmp_path / STATE_FILE)
     notifier.update("export", {"workout-failed:a": "workout a failed: disk full"})
     notifier.update("run", {})  # another scope clears nothing of this one
@@ -72,7 +62,7 @@ def test_only_new_problems_are_in_a_message_and_scopes_are_separate(inbox: Inbox
     assert sorted(state["sent"]["export"]) == ["workout-failed:a", "workout-failed:b"]
 
 
-def test_a_failed_send_is_tried_again_next_time(inbox: Inbox, tmp_path: Path) -> None:
+def test_a_failed_send_is_tried_again_next_time(inbox: FakeInbox, tmp_path: Path) -> None:
     notifier = Notifier([json_url(inbox)], tmp_path / STATE_FILE)
     inbox.fault("POST", ".*", 500)
     assert notifier.update("run", {"config": "fix the config"}) == []
@@ -80,7 +70,7 @@ def test_a_failed_send_is_tried_again_next_time(inbox: Inbox, tmp_path: Path) ->
     assert len(inbox.messages()) == 2  # the failed attempt and the one that worked
 
 
-def test_sticky_scope_keeps_what_was_sent(inbox: Inbox, tmp_path: Path) -> None:
+def test_sticky_scope_keeps_what_was_sent(inbox: FakeInbox, tmp_path: Path) -> None:
     notifier = Notifier([json_url(inbox)], tmp_path / STATE_FILE)
     notifier.update("unmapped", {"unmapped:Zorb": "new movement Zorb"}, sticky=True)
     notifier.update("unmapped", {}, sticky=True)
@@ -142,7 +132,7 @@ def test_problems_read_from_a_report() -> None:
 
 
 def test_the_plugin_notifies_after_an_export(
-    inbox: Inbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    inbox: FakeInbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PELOTON_EXPORT_STATE_DIR", str(tmp_path / "state"))
     config = Config(plugins={"notify": {"urls": json_url(inbox)}})

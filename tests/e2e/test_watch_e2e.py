@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from peloton_export.store.runlock import run_lock
-from peloton_export.testing import FakePeloton, FakeService, RecordedRequest, Response
+from peloton_export.testing import FakeInbox, FakePeloton
 from peloton_export.unattended.cycle import CycleOptions, export_cycle
 from peloton_export.unattended.status import read_status
 from peloton_export.unattended.watch import Schedule, Watcher
@@ -145,11 +145,6 @@ def test_a_failing_run_backs_off_and_then_recovers(
     assert final is not None and final.outcome == "ok" and final.failures == 0
 
 
-class Inbox(FakeService):
-    def route(self, request: RecordedRequest) -> Response:
-        return Response.json({"ok": True})
-
-
 def test_login_needed_is_notified_once(fake: FakePeloton, env: dict[str, str], tmp_path: Path) -> None:
     pytest.importorskip("apprise")
     from peloton_export.config import load_config
@@ -157,13 +152,13 @@ def test_login_needed_is_notified_once(fake: FakePeloton, env: dict[str, str], t
     from peloton_export.unattended.notify import Notifier
 
     fake.revoke_tokens(refresh=True)  # the saved login no longer works: the user must log in
-    with Inbox() as inbox:
+    with FakeInbox() as inbox:
         ini = tmp_path / "peloton.ini"
-        ini.write_text(ini.read_text() + f"notify_urls = {inbox.url.replace('http', 'json')}/\n")
+        ini.write_text(ini.read_text() + f"notify_urls = {inbox.apprise_url}\n")
         notifier = Notifier.from_config(load_config(), state_dir())
         watcher = watcher_for(tmp_path, runs=3, on_problems=lambda p: notifier.update("run", p))
         watcher.run()
-        posts = [r.json() for r in inbox.requests if r.method == "POST"]
+        posts = inbox.messages()
     assert len(posts) == 1  # three failed runs, one message
     assert "log in" in posts[0]["message"]
     status = read_status(tmp_path / "state")

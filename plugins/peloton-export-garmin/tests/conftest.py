@@ -39,7 +39,6 @@ from peloton_export.testing import (
     RecordedRequest,
     Response,
     ServiceFault,
-    loopback_only,
 )
 
 
@@ -331,9 +330,3 @@ def stub_world(monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> dict[str, A
     world["factory"] = factory
     monkeypatch.setattr(peloton_export_garmin, "FACTORY", factory)
     return world
-
-
-@pytest.fixture(autouse=True)
-def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test may reach a real service: name look-ups other than the loopback fail."""
-    loopback_only(monkeypatch.setattr)

@@ -6,12 +6,10 @@
   once, makes no request to Garmin while it holds, and resumes after a new login.
 """
 
-# ruff: noqa: F811  (the fake_peloton fixtures are imported by name; tests take them as arguments)
 from __future__ import annotations
 
 import json
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +23,7 @@ from peloton_export.errors import UploadError
 from peloton_export.plugins import create_host
 from peloton_export.sinkkit import PluginSettings
 from peloton_export.store.ledger import Ledger, close_all
-from peloton_export.testing import FakeService, RecordedRequest, Response, tiny_workout
-from peloton_export.testing.pytest_plugin import (  # noqa: F401 (fixtures)
-    fake_peloton_factory,
-    peloton_env,
-)
+from peloton_export.testing import FakeInbox
 
 DI_CLIENT = "GARMIN_CONNECT_MOBILE_ANDROID_DI_2025Q2"
 
@@ -212,34 +206,13 @@ def test_import_of_tokens_garmin_refuses_keeps_nothing(
     assert not settings.token_file.exists() and not settings.pause_file.exists()
 
 
-class Inbox(FakeService):
-    """Records what apprise's ``json://`` service posts."""
-
-    def route(self, request: RecordedRequest) -> Response:
-        return Response.json({"ok": True})
-
-    def bodies(self) -> list[str]:
-        return [str(r.json()["message"]) for r in self.requests if r.method == "POST"]
-
-
-@pytest.fixture
-def inbox() -> Iterator[Inbox]:
-    with Inbox() as service:
-        yield service
-
-
-@pytest.fixture
-def fake_peloton(fake_peloton_factory: Any) -> Any:
-    return fake_peloton_factory([tiny_workout(i) for i in range(3)])
-
-
 def test_a_refused_session_in_watch_pauses_notifies_once_and_resumes_after_a_new_login(
     peloton_env: Any,
     fake_garmin: Any,
     real_library: None,
     saved_tokens: Path,
     section: dict[str, str],
-    inbox: Inbox,
+    inbox: FakeInbox,
     tmp_path: Path,
     clock: Any,
     monkeypatch: pytest.MonkeyPatch,
@@ -249,7 +222,7 @@ def test_a_refused_session_in_watch_pauses_notifies_once_and_resumes_after_a_new
     monkeypatch.setenv("PELOTON_EXPORT_WATCH_MIN_INTERVAL", "0")
     ini = tmp_path / "peloton.ini"
     garmin = "".join(f"{k} = {v}\n" for k, v in section.items())
-    notify = inbox.url.replace("http://", "json://") + "/"
+    notify = inbox.apprise_url
     ini.write_text(ini.read_text() + f"[plugin:garmin]\n{garmin}[plugin:notify]\nurls = {notify}\n")
     fake_garmin.expire_token()  # the saved session expired ...
     fake_garmin.refuse_refresh = True  # ... and cannot be refreshed

