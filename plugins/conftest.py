@@ -59,3 +59,37 @@ def fake_peloton(fake_peloton_factory: Any, request: pytest.FixtureRequest) -> A
     indirect parameter is merged into their detail bodies (``{"strava_id": ...}``)."""
     extra = getattr(request, "param", None)
     return fake_peloton_factory([tiny_workout(i, extra=extra) for i in range(3)])
+
+
+@pytest.fixture
+def fake_by_hand(tmp_path: Any) -> Iterator[Any]:
+    """Start a plugin's fake the way its README tells a user (``python -m MODULE``) and
+    return its settings section as printed (the lines before ``then:``/``Serving``); the
+    process is stopped (by its id) after the test."""
+    import subprocess
+
+    started: list[subprocess.Popen[str]] = []
+
+    def start(module: str, *args: str) -> str:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", module, *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=tmp_path,
+        )
+        started.append(proc)
+        lines: list[str] = []
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith("Serving"):
+                break
+            lines.append(line.rstrip("\n"))
+        return "\n".join(line for line in lines if not line.startswith("then:")) + "\n"
+
+    yield start
+    for proc in started:
+        proc.terminate()
+        proc.wait(timeout=10)
+        if proc.stdout is not None:
+            proc.stdout.close()

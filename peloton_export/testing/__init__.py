@@ -78,6 +78,7 @@ from peloton_export.testing.service import (
     Response,
     ServiceFault,
     loopback_only,
+    serve_by_hand,
 )
 from peloton_export.testing.synth.tiny import tiny_workout, tiny_workouts
 
@@ -96,6 +97,7 @@ __all__ = [
     "Response",
     "ServiceFault",
     "loopback_only",
+    "serve_by_hand",
     "start_fake",
     "tiny_workout",
     "tiny_workouts",

@@ -40,13 +40,13 @@ import re
 import socket
 import threading
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
-__all__ = ["FakeService", "RecordedRequest", "Response", "ServiceFault", "loopback_only"]
+__all__ = ["FakeService", "RecordedRequest", "Response", "ServiceFault", "loopback_only", "serve_by_hand"]
 
 
 def _encode(body: Any) -> bytes:
@@ -455,3 +455,19 @@ def loopback_only(setattr: Any) -> None:
         return real(host, *args, **kwargs)
 
     setattr(socket, "getaddrinfo", guarded)
+
+
+def serve_by_hand(fake: FakeService, lines: Callable[[FakeService], list[str]]) -> int:
+    """Run ``fake`` from the command line: start it, print ``lines(fake)`` (the settings
+    that point peloton-export at it) and serve until Ctrl-C. Returns the exit code 0."""
+    fake.start()
+    for line in lines(fake):
+        print(line)
+    print("Serving; Ctrl-C to stop.", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        fake.stop()
+    return 0

@@ -94,6 +94,10 @@ SPORTS: dict[str, frozenset[str]] = {
 SHARED_BY_PELOTON = "shared by Peloton"
 #: The look-up window (s) around a workout's start for our own earlier upload.
 LOOK_AROUND = 86400.0
+#: A run reuses a look-up answer for this long (s) for the other workouts in its window.
+REUSE_LOOK_UP = 900.0
+#: Activities per look-up page (Strava's ``per_page``, at most 200; we ask for 100).
+PAGE = 100
 
 
 def peloton_share(context: ExportContext) -> str:
@@ -230,21 +234,44 @@ class StravaUploader(JournaledUploader):
     def __init__(self, api: StravaApi) -> None:
         super().__init__(api.journal, api.clock)
         self.api = api
-        self._near: dict[str, list[dict[str, Any]] | None] = {}
+        #: the run's look-up answers (``context.state``), see :meth:`_activities_near`
+        self._windows: list[dict[str, Any]] = []
         #: activity id -> workout id of the workouts Peloton shared, seen in this run
         self._shared: dict[str, str] = {}
+        #: the workouts whose file this run sent (their look-ups always ask Strava)
+        self._sent: set[str] = set()
+
+    def __call__(self, path: Path, workout: Workout, context: ExportContext) -> UploadResult:
+        """Upload as :class:`JournaledUploader` does, sharing look-ups across the run."""
+        run = context.state.setdefault("strava", {})
+        self._windows, self._sent = run.setdefault("look-ups", []), run.setdefault("sent", set())
+        return super().__call__(path, workout, context)
 
     def _activities_near(self, workout: Workout) -> list[dict[str, Any]] | None:
-        """Activities within a day of the workout's start: one look-up per workout and call,
-        shared by :meth:`find` (crash recovery) and :meth:`existing`."""
-        if workout.id not in self._near:
-            self._near[workout.id] = self.api.activities_near(workout.start.timestamp(), LOOK_AROUND)
-        return self._near[workout.id]
+        """Activities within a day of the workout's start, shared by :meth:`find` (crash
+        recovery) and :meth:`existing`. One ``GET /athlete/activities`` answers every
+        workout of the run within :data:`SAME_START` of its window, for
+        :data:`REUSE_LOOK_UP` seconds, unless it was a full page (more may exist); so does a
+        refused look-up (no ``activity:read_all``). Once this workout's file was sent, its
+        look-up asks Strava (the upload may be there now); our uploads of other workouts
+        never count for it, so they do not make an answer stale."""
+        start = workout.start.timestamp()
+        now = self.api.clock.time()
+        for window in [] if workout.id in self._sent else self._windows:
+            covers = window["after"] <= start - SAME_START and start + SAME_START <= window["before"]
+            if covers and now - window["at"] <= REUSE_LOOK_UP:
+                return None if window["items"] is None else list(window["items"])
+        items = self.api.activities_near(start, LOOK_AROUND)
+        if items is None or len(items) < PAGE:  # a refusal (no scope) holds for the window too
+            self._windows.append(
+                {"after": start - LOOK_AROUND, "before": start + LOOK_AROUND, "at": now, "items": items}
+            )
+        return items
 
     def send(self, path: Path, workout: Workout, context: ExportContext) -> Sent:
         """``POST /uploads``; the answer's upload id is polled."""
         fields, file_part = upload_form(path, workout, context)
-        self._near.pop(workout.id, None)  # after a send, a look-up must ask Strava again
+        self._sent.add(workout.id)  # a look-up for it (after a doubt) must ask Strava again
         response = self.api.request(
             "POST", "/uploads", what="Strava upload", kind="upload", data=fields, files={"file": file_part}
         )

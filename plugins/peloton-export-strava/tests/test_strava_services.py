@@ -333,15 +333,16 @@ def test_request_counts_of_a_first_delivery_of_20_workouts_8_shared_by_peloton(
     counts["total"] = len(fake_strava.requests)
     with capsys.disabled():
         print(f"\nfirst Strava delivery, 20 workouts, 8 with strava_id: {counts}")
-    # 12 uploads: a look-up, the POST, 2 polls (the fake's processing), a sport_type PUT;
+    # one look-up for the run (the 20 rides lie within a day of the first; it was one per
+    # upload, 12); 12 uploads: the POST, 2 polls (the fake's processing), a sport_type PUT;
     # 8 shared: one sport_type PUT each, nothing else
     assert counts == {
-        "look-ups": 12,
+        "look-ups": 1,
         "upload POSTs": 12,
         "status polls": 24,
         "activity PUTs": 20,
         "token refreshes": 0,
-        "total": 68,
+        "total": 57,
     }
     assert fake_strava.created == 20  # 8 of Peloton's, 12 of ours: one activity per workout
 
@@ -555,3 +556,34 @@ def test_a_hostile_look_up_answer_still_uploads_once(
     result = peloton_export_strava.upload(file_for(tmp_path, workout), workout, ctx(logged_in, tmp_path))
     assert result.state == "uploaded" and len(fake_strava.posts()) == 1
     assert not any(".." in r.path for r in fake_strava.requests)
+
+
+def test_a_look_up_is_shared_by_the_run_but_not_a_full_page_nor_an_old_one(
+    make_workout: Any, fake_strava: FakeStrava, logged_in: StravaSettings, tmp_path: Path, clock: Any
+) -> None:
+    """The run's look-up answers later workouts in its window (a forwarded copy already
+    there is still found), but a full page (more may exist) or one older than 15 minutes
+    is asked again."""
+    context = ctx(logged_in, tmp_path)
+    rides = [make_workout(f"w{n:011d}", start=START + timedelta(hours=n)) for n in range(3)]
+    forwarded = fake_strava.add_activity(START + timedelta(hours=2, seconds=40), "Ride", name="Garmin copy")
+    results = [peloton_export_strava.upload(file_for(tmp_path, w), w, context) for w in rides[:2]]
+    assert [r.state for r in results] == ["uploaded", "uploaded"]
+    assert fake_strava.count("GET", "^/api/v3/athlete/activities$") == 1
+    third = peloton_export_strava.upload(file_for(tmp_path, rides[2]), rides[2], context)
+    assert (third.state, third.remote_id) == ("duplicate", str(forwarded))  # from the shared answer
+    assert fake_strava.count("GET", "^/api/v3/athlete/activities$") == 1
+
+    clock.sleep(901)  # the answer is older than 15 minutes
+    late = make_workout("w00000000009", start=START + timedelta(hours=3))
+    peloton_export_strava.upload(file_for(tmp_path, late), late, context)
+    assert fake_strava.count("GET", "^/api/v3/athlete/activities$") == 2
+
+    full = ctx(logged_in, tmp_path)  # another run, whose look-up is a full page of 100
+    for n in range(100):
+        fake_strava.add_activity(START - timedelta(hours=5, minutes=n), "Run", name=f"run {n}")
+    others = [make_workout(f"x{n:011d}", start=START + timedelta(hours=4 + n)) for n in range(2)]
+    fake_strava.clear_requests()
+    for w in others:
+        peloton_export_strava.upload(file_for(tmp_path, w), w, full)
+    assert fake_strava.count("GET", "^/api/v3/athlete/activities$") == 2
