@@ -99,6 +99,12 @@ def test_a_rotated_value_names_the_setting_to_check(
     assert f"[peloton-export] {setting}" in message and f"PELOTON_EXPORT_{setting.upper()}" in message
     assert code in message and "\n" not in message
     assert fake.user.password not in message
+    # the next, unattended try meets the cooldown, which still names the setting (it said
+    # only "login refused", hiding what to fix)
+    again = make_test_client(fake, tmp_path, login=True)
+    with pytest.raises(LoginFailed, match="no new login is tried before") as info:
+        again.auth.ensure()
+    assert f"Peloton's login refused {setting}: check that setting" in str(info.value)
 
 
 def test_a_refresh_refused_for_the_client_names_the_client_id(fake: FakePeloton, tmp_path: Path) -> None:

@@ -77,6 +77,15 @@ class LegacyLoginRetired(LoginFailed):
     """``POST /auth/login`` answered that it no longer accepts requests."""
 
 
+class AuthValueRefused(LoginFailed):
+    """Auth0 refused one of Peloton's Auth0 values (``setting``, e.g. ``auth_client_id``):
+    Peloton may have rotated it; the message says which setting to check."""
+
+    def __init__(self, message: str, setting: str) -> None:
+        super().__init__(message)
+        self.setting = setting
+
+
 def _auth0_error(answer: requests.Response) -> tuple[str, str]:
     """Auth0's error code and description, from a JSON body or the address's query."""
     data = _json_or_empty(answer)
@@ -113,11 +122,12 @@ def rotated(settings: ClientSettings, answer: requests.Response) -> LoginFailed 
     if key is None:
         return None
     value = settings.auth_values()[key]
-    return LoginFailed(
+    return AuthValueRefused(
         f"Peloton's login refused the {key.removeprefix('auth_').replace('_', ' ')} "
         f"({code}: {text[:120] or 'no reason given'}); Peloton may have changed it: check "
         f"[peloton-export] {key} (or {AUTH_SETTINGS[key]}), now {value!r}, against what "
-        "Peloton's web login sends"
+        "Peloton's web login sends",
+        key,
     )
 
 

@@ -20,6 +20,7 @@ from peloton_export.source.client.http import HttpClient, PelotonHTTPError, path
 from peloton_export.source.client.login import (
     LOGIN_HINT,
     AccountLocked,
+    AuthValueRefused,
     Credentials,
     Grants,
     LegacyLoginRetired,
@@ -130,6 +131,8 @@ class PkceLogin:
             raise self.gate.fail(exc, "account locked") from None
         except LoginPageChanged as exc:
             raise self.gate.fail(exc, "login page changed") from None
+        except AuthValueRefused as exc:  # the cooldown's message names the setting too
+            raise self.gate.fail(exc, f"Peloton's login refused {exc.setting}: check that setting") from None
         except LoginFailed as exc:
             raise self.gate.fail(exc, "login refused") from None
         except PelotonHTTPError as exc:
