@@ -183,7 +183,8 @@ def send(
                 wait = retry_after_seconds(response, clock.time())
             wait = pauses.delay(attempt) if wait is None else wait
             if wait > max_wait:
-                raise UploadError(f"{what}: rate limited (HTTP 429) for another {wait / 60:.0f} min")
+                longer = f"another {wait / 60:.0f} min" if wait < 7 * 86400 else "more than a week"
+                raise UploadError(f"{what}: rate limited (HTTP 429) for {longer}")
             if last:
                 raise UploadError(f"{what}: still rate limited (HTTP 429) after {attempts} tries")
             clock.sleep(wait)

@@ -103,3 +103,11 @@ def test_an_answer_nested_too_deeply_is_no_json_not_an_exception(service: Echo) 
         assert json_body(response) is None  # was a RecursionError
         with pytest.raises(UploadError, match=r"look-up: unreadable answer \(HTTP 200, not JSON\)"):
             json_object(response, "look-up")
+
+
+@pytest.mark.parametrize("value", ["1e308", "inf", "99999999999999999999", "Fri, 31 Dec 9999 23:59:59 GMT"])
+def test_an_absurd_retry_after_is_one_short_line(service: Echo, value: str) -> None:
+    service.fault(None, "/up", 429, {"message": "Rate Limit Exceeded"}, headers={"Retry-After": value})
+    with requests.Session() as session, pytest.raises(UploadError) as info:
+        send(session, "POST", f"{service.url}/up", what="upload", clock=CLOCK, idempotent=False)
+    assert str(info.value) == "upload: rate limited (HTTP 429) for more than a week"  # was 300 digits
