@@ -286,6 +286,11 @@ class StravaUploader(JournaledUploader):
                 "Strava upload: forbidden (HTTP 403); the login lacks the activity:write scope: "
                 "run `peloton-export strava login` again"
             )
+        if status == 404:  # no upload endpoint there: the API root is wrong (2027's api_url)
+            raise Rejected(
+                f"Strava upload: HTTP 404 from {self.api.settings.api}/uploads: no Strava API there; "
+                "check the api_url (or base_url) setting (today's is https://www.strava.com/api/v3)"
+            )
         raise Rejected(f"Strava upload: {error_text(response)}")
 
     def poll(self, upload_id: str, workout: Workout, progress: Any) -> UploadResult:

@@ -22,7 +22,7 @@ from peloton_export_strava.upload import StravaUploader
 
 from peloton_export import ExportContext, Workout
 from peloton_export.cli import run
-from peloton_export.errors import AuthRequired, ConfigError
+from peloton_export.errors import AuthRequired, ConfigError, UploadError
 from peloton_export.export.plan import should_upload
 from peloton_export.plugins import create_host
 from peloton_export.sinkkit import PluginSettings, TokenStore, UploadJournal
@@ -587,3 +587,20 @@ def test_a_look_up_is_shared_by_the_run_but_not_a_full_page_nor_an_old_one(
     for w in others:
         peloton_export_strava.upload(file_for(tmp_path, w), w, full)
     assert fake_strava.count("GET", "^/api/v3/athlete/activities$") == 2
+
+
+def test_a_wrong_api_url_says_which_setting(
+    fake_strava: FakeStrava,
+    logged_in: StravaSettings,
+    workout: Workout,
+    fit_file: Path,
+    context: ExportContext,
+) -> None:
+    """``api_url`` set to the 2027 host's path on today's host (or a typo): the line names
+    the setting (it was "HTTP 404: Record Not Found")."""
+    settings = dataclasses.replace(logged_in, api_url=fake_strava.url + "/v3")
+    api = StravaApi(settings)
+    with pytest.raises(UploadError, match=r"/v3/uploads: no Strava API there; check the api_url"):
+        StravaUploader(api)(fit_file, workout, context)
+    api.close()
+    assert fake_strava.created == 0
