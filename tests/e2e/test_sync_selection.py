@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 from peloton_export.testing import FakePeloton
-from peloton_export.testing.synth import synth_workouts
 from peloton_export.testing.pytest_plugin import (  # noqa: F401 (fixtures)
     FakeFactory,
     fake_peloton_factory,
     peloton_env,
 )
+from peloton_export.testing.synth import synth_workouts
 from tests.conftest import cli
 
 N = 120
