@@ -3,6 +3,8 @@
 Usage (from the project root, both venvs built)::
 
     python benchmarks/bench_tests.py --old ../tl-base --pairs 3 [--unit] [--json FILE]
+    python benchmarks/bench_tests.py --old ../main-checkout --old-args "tests/unit -n auto" \
+        --new-args "tests/unit -n auto" --pairs 2      # one layer, two trees
 
 Each pair runs the old tree's README command (``.venv-test/bin/python -m pytest``, serial)
 and this tree's (``.venv-test/bin/python -m pytest -n auto``), one after the other in
@@ -26,6 +28,7 @@ import json
 import os
 import re
 import resource
+import shlex
 import statistics
 import subprocess
 import sys
@@ -83,9 +86,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--unit", action="store_true", help="also time tests/unit -n auto per pair")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per run")
     parser.add_argument("--json", type=Path, help="also write every run to this file")
+    parser.add_argument("--old-args", default="", help="pytest arguments of the old run (default: none)")
+    parser.add_argument("--new-args", default="-n auto", help="pytest arguments of the new run")
     options = parser.parse_args(argv)
-    old_args: list[str] = []
-    new_args = ["-n", "auto"]
+    old_args = shlex.split(options.old_args)
+    new_args = shlex.split(options.new_args)
     runs: list[Run] = []
     rows: list[tuple[int, Run, Run, Run | None]] = []
     for pair in range(1, options.pairs + 1):
