@@ -92,6 +92,36 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "unit: in-process test under tests/unit (no subprocess, socket, sleep)"
     )
     config.addinivalue_line("markers", "e2e: test under tests/e2e or plugins/ (fake servers, subprocesses)")
+    config.pluginmanager.register(_GroupSuffix(), "peloton-export-xdist-group-suffix")
+
+
+class _GroupSuffix:
+    """Gives each ``xdist_group`` test the ``@group`` suffix ``--dist loadgroup`` schedules by.
+
+    pytest-xdist's worker appends the suffix by assigning ``item._nodeid``; pytest 9.2 keeps
+    node ids structured (``item._id``) and ignores that attribute, so every group silently
+    fell apart (pytest-dev/pytest-xdist#1386): the tests of one session or module fixture
+    ran on both workers and each built the fixture. This runs after xdist's hook and adds
+    the suffix only where xdist's did not take (older pytest, or xdist once fixed, keep
+    theirs). The scheduler reads the group from the id after the last ``@``.
+    """
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        if not getattr(config.option, "loadgroup", False) or not hasattr(items[0] if items else None, "_id"):
+            return
+        from _pytest.nodeid import coerce_node_id
+
+        for item in items:
+            names = sorted(
+                {
+                    str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                    for m in item.iter_markers("xdist_group")
+                }
+            )
+            suffix = "@" + "_".join(names)
+            if names and not item.nodeid.endswith(suffix):
+                item._id = coerce_node_id(item.nodeid + suffix)
 
 
 def _layer(path: Path) -> str:
@@ -102,8 +132,21 @@ def _layer(path: Path) -> str:
     return LAYERS.get(relative.parts[0], "") if len(relative.parts) > 1 else ""
 
 
+def _uses_module_fixture(item: pytest.Item) -> bool:
+    """Whether ``item`` uses a fixture of module scope (its own module's or a conftest's)."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    return any(defs and defs[-1].scope == "module" for defs in info.name2fixturedefs.values())
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark each test with its layer; run the e2e layer first.
+
+    First among the hooks: an xdist worker reads the ``xdist_group`` marks in its own
+    ``pytest_collection_modifyitems`` (registered after this conftest, so called before it
+    unless this one is ``tryfirst``); marks added after it would group nothing.
 
     The e2e tests are the long ones: started first, they spread over the xdist workers and
     the short unit tests fill the gaps at the end (the order is the same in every worker,
@@ -119,6 +162,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             # one xdist worker for the tests of the shared normalized fixtures: it normalizes,
             # encodes and decodes them once (``--dist loadgroup`` in pyproject.toml)
             item.add_marker(pytest.mark.xdist_group("recorded-fixtures"))
+        elif _uses_module_fixture(item):
+            # a module-scoped fixture (an export of every fixture, a browser, a synthetic
+            # history) is built once per worker that runs one of its tests: keep them on one
+            item.add_marker(pytest.mark.xdist_group(f"module:{item.nodeid.split('::', 1)[0]}"))
     items.sort(key=lambda item: 0 if item.get_closest_marker("e2e") else 1)
 
 

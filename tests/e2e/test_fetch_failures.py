@@ -19,17 +19,17 @@ from peloton_export.store.ledger import Ledger
 from peloton_export.testing import FakePeloton
 from peloton_export.testing.pytest_plugin import (  # noqa: F401 (fixtures)
     FakeFactory,
-    fake_peloton,
     fake_peloton_factory,
     peloton_env,
 )
 from tests.conftest import cli
-from tests.e2e.test_hostile_server import (
+from tests.e2e.test_hostile_server import (  # noqa: F401 (fake_peloton: N two-minute workouts)
     N,
     _ids,
     _json_ids,
     _point_at,
     _poisoned_items,
+    fake_peloton,
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore:peloton_export.uploads.protect is deprecated")

@@ -21,7 +21,6 @@ from peloton_export.raw import RawWorkout
 from peloton_export.testing import FakePeloton
 from peloton_export.testing.pytest_plugin import (  # noqa: F401 (fixtures)
     FakeFactory,
-    fake_peloton,
     fake_peloton_factory,
     peloton_env,
 )
@@ -34,6 +33,18 @@ from tests.e2e.conftest import HOSTILE_INI
 pytestmark = pytest.mark.filterwarnings("ignore:peloton_export.uploads.protect is deprecated")
 
 N = 25
+#: Seconds of each of the fake's workouts: the tests here are about hostile answers, which
+#: workout fails and what the run says, not about samples; the fake's default mix of kinds
+#: and dates, two minutes each instead of 20-60 (each test exports the 25 workouts twice).
+WORKOUT_S = 120
+
+
+@pytest.fixture
+def fake_peloton(fake_peloton_factory: FakeFactory) -> FakePeloton:
+    """The fake Peloton with :data:`N` short workouts (``peloton_env`` and ``hostile`` use it)."""
+    from peloton_export.testing.synth import synth_workouts
+
+    return fake_peloton_factory(lambda: synth_workouts(N, duration_s=WORKOUT_S), count=N)
 
 
 def _ids(fake: FakePeloton) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import io
 import os
 import signal
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from peloton_export.raw import RawWorkout
 from peloton_export.store.archive import Archive
 from peloton_export.testing.synth import synth_workouts
 
@@ -31,9 +33,15 @@ FORMATS = "tcx,fit,csv"
 DEATH_GRACE = 3.0
 
 
+@functools.cache
+def _workouts(count: int) -> tuple[RawWorkout, ...]:
+    """The ``count`` synthetic 30-minute workouts (deterministic: built once per process)."""
+    return tuple(synth_workouts(count, duration_s=1800))
+
+
 def _make_archive(root: Path, count: int) -> Archive:
     archive = Archive(root)
-    for raw in synth_workouts(count, duration_s=1800):
+    for raw in _workouts(count):
         archive.put_raw(raw)
     return archive
 

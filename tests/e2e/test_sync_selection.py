@@ -19,15 +19,21 @@ from peloton_export.testing.pytest_plugin import (  # noqa: F401 (fixtures)
     fake_peloton_factory,
     peloton_env,
 )
+from peloton_export.testing.synth import synth_workouts
 from tests.conftest import cli
 
 N = 120
 PAGE = 10  # the default page_size
+#: Seconds of each of the fake's workouts. The tests here are about which workouts are
+#: listed, fetched and exported (ids, pages, dates, disciplines), not their samples: the
+#: same mix of kinds and start dates as the fake's default, two minutes each (the default
+#: 20-60 minutes of 1 Hz samples made the 120-workout backfills the slowest e2e tests).
+WORKOUT_S = 120
 
 
 @pytest.fixture
 def fake_peloton(fake_peloton_factory: FakeFactory) -> FakePeloton:
-    return fake_peloton_factory(count=N)
+    return fake_peloton_factory(lambda: synth_workouts(N, duration_s=WORKOUT_S), count=N)
 
 
 def fetched(fake: FakePeloton) -> set[str]:

@@ -24,13 +24,20 @@ def _series(history: SynthHistory) -> list[RideSeries]:
 
 #: The 50 seeds in 5 groups of 10: the same histories, spread over the xdist workers.
 SEED_GROUPS = [range(1000 + start, 1000 + start + 10) for start in range(0, 50, 10)]
+#: Ride length of the false-alarm histories. The detector sees one median residual per ride;
+#: its spread is set by the day-to-day factor (0.8 %) more than by the samples within a ride,
+#: and its penalty scales with the spread it measures, so 2-minute rides give the same
+#: question as 4-minute ones at half the cost, with slightly noisier residuals (per-ride
+#: sigma 1.5-1.8 % against 1.3-1.4 %): a shift past ``MIN_SHIFT`` is easier to fake, so the
+#: check is no weaker. The step tests keep 4-minute rides.
+FALSE_ALARM_RIDE_S = 120
 
 
 @pytest.mark.parametrize("seeds", SEED_GROUPS, ids=lambda r: f"seeds-{r.start}-{r.stop - 1}")
 def test_an_unchanged_bike_raises_no_change_point_in_50_seeds(seeds: range) -> None:
     alarms = {}
     for seed in seeds:
-        history = bike_history(seed, rides=200, ride_s=240)
+        history = bike_history(seed, rides=200, ride_s=FALSE_ALARM_RIDE_S)
         models = analyze(_series(history), with_holdout=False)
         if models.change_points:
             alarms[seed] = [c.sentence() for c in models.change_points]
