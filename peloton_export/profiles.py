@@ -305,6 +305,22 @@ def resolve_profile(
     return Profile(chosen, profile_config(config, chosen, named[chosen]), named_dirs(chosen))
 
 
+def for_profile(text: str, name: str) -> str:
+    """A message about the login of profile ``name`` as that profile's member must act on
+    it: ``peloton-export login`` becomes ``peloton-export --profile NAME login`` and the
+    ``[peloton]`` keys and variables become the profile's. The default profile's is ``text``."""
+    if name == DEFAULT_PROFILE:
+        return text
+    variable = f"PELOTON_EXPORT_PROFILE_{name.upper().replace('-', '_')}"
+    variable += "__" if ("_" in name or "-" in name) else "_"
+    return (
+        text.replace("`peloton-export login", f"`peloton-export --profile {name} login")
+        .replace("(peloton-export login)", f"(peloton-export --profile {name} login)")
+        .replace("[peloton] username", f"[profile:{name}] username")
+        .replace("PELOTON_USERNAME/PELOTON_PASSWORD", f"{variable}USERNAME/{variable}PASSWORD")
+    )
+
+
 def active_account_env(variable: str) -> bool:
     """Whether ``variable`` may be read now: not an :data:`ACCOUNT_ENV` variable while a
     named profile is active (it is the default member's)."""
@@ -321,6 +337,7 @@ __all__ = [
     "Profile",
     "check_name",
     "default_profile",
+    "for_profile",
     "load_profiles",
     "profile_config",
     "profile_names",

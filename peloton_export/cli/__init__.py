@@ -29,8 +29,9 @@ from peloton_export.config import Config, load_config, split_names
 from peloton_export.errors import ConfigError, LocalFileError, PelotonExportError, RegistrationConflict
 from peloton_export.export.run import DEFAULT_OUTPUT, ExportRequest, ProgressEvent, run_export
 from peloton_export.insights.cli import bike_group
-from peloton_export.paths import archive_dir
+from peloton_export.paths import active_profile, archive_dir
 from peloton_export.plugins import PluginHost, create_host
+from peloton_export.profiles import PROFILE_ENV, for_profile, profile_names, resolve_profile
 from peloton_export.results import ExportReport, Selection, Status, WorkoutResult
 from peloton_export.store.archive import Archive
 
@@ -298,7 +299,8 @@ def export_command(host: PluginHost) -> click.Command:
             for workout_id, reason in report.sync.graph_missing.items():
                 click.echo(f"  no performance graph for {workout_id}, exported without it: {reason}")
         if report.sync_error:
-            click.echo(f"Sync failed: {report.sync_error} (exported the archive as it is)")
+            problem = for_profile(report.sync_error, active_profile())
+            click.echo(f"Sync failed: {problem} (exported the archive as it is)")
         _print_report(report, dry_run=dry_run)
         if report.sync_error:
             raise SystemExit(EXIT_NO_SYNC)
@@ -403,6 +405,20 @@ class _Group(DefaultGroup):  # type: ignore[misc]
                 formatter.write_dl(rows)
 
 
+#: ``ctx.meta`` key of the profile chosen with ``--profile``/``$PELOTON_EXPORT_PROFILE``
+#: (``None`` when none was: ``watch`` and ``status`` then cover the whole household).
+PROFILE_META = "peloton_export.profile"
+
+
+def _complete_profiles(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """The profile names of the config that start with ``incomplete`` (shell completion)."""
+    try:
+        names = profile_names(load_config())
+    except PelotonExportError:
+        return []
+    return [name for name in names if name.startswith(incomplete.lower())]
+
+
 def build_cli(host: PluginHost) -> click.Group:
     """A fresh command group bound to ``host``, with the plugins' commands attached."""
 
@@ -413,11 +429,25 @@ def build_cli(host: PluginHost) -> click.Group:
         context_settings={"help_option_names": ["-h", "--help"]},
     )
     @click.version_option(__version__, prog_name="peloton-export")
+    @click.option(
+        "--profile",
+        "profile_name",
+        metavar="NAME",
+        envvar=PROFILE_ENV,
+        shell_complete=_complete_profiles,
+        help="The household member to work as: a [profile:NAME] of the config, or default "
+        f"(default: ${PROFILE_ENV}, else default; `watch` and `status` without it cover every profile).",
+    )
     @click.pass_context
-    def cli(ctx: click.Context) -> None:
+    def cli(ctx: click.Context, profile_name: str | None) -> None:
         """Export Peloton workouts to TCX, GPX, FIT, CSV and JSON, and send them on."""
         if ctx.obj is None:
             ctx.obj = load_config()
+        profile = resolve_profile(profile_name or None, config=ctx.obj, environ={})
+        ctx.meta[PROFILE_META] = profile if profile_name else None
+        if not profile.is_default:  # the default profile keeps today's folders, read as before
+            ctx.obj = profile.config
+            ctx.with_resource(profile.activate())
 
     for command in (
         export_command(host),
