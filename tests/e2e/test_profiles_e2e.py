@@ -202,3 +202,44 @@ def test_one_profiles_failed_login_leaves_the_others_run_whole(tmp_path: Path, f
 
 def not_secret(text: str, secret: str) -> bool:
     return secret not in text
+
+
+def test_the_container_takes_its_profiles_from_variables(tmp_path: Path, fakes: Any) -> None:
+    """As the container runs it: no config file (optional), everything in variables, the
+    passwords as Docker secrets (``..._PASSWORD_FILE``)."""
+    anna, ben = fakes
+    env = household(tmp_path, anna, ben)
+    (tmp_path / "peloton.ini").unlink()
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    env.update(
+        PELOTON_EXPORT_CONFIG_OPTIONAL="true",
+        PELOTON_EXPORT_KEYRING="false",
+        PELOTON_EXPORT_MAX_RATE="0",
+        PELOTON_EXPORT_FORMATS="json",
+        PELOTON_EXPORT_OUTPUT_DIR=str(tmp_path / "output"),
+    )
+    for name, (user, password, _), fake in (("ANNA", ANNA, anna), ("BEN", BEN, ben)):
+        (secrets / name).write_text(password + "\n", encoding="utf-8")
+        prefix = f"PELOTON_EXPORT_PROFILE_{name}_"
+        env[prefix + "USERNAME"] = user
+        env[prefix + "PASSWORD_FILE"] = str(secrets / name)
+        env[prefix + "API_URL"] = fake.api_url
+        env[prefix + "AUTH_URL"] = fake.auth_url
+    env["PELOTON_EXPORT_PROFILE_BEN_SINKS"] = "directory"
+    env["PELOTON_EXPORT_PROFILE_BEN_PLUGIN_DIRECTORY_PATH"] = str(tmp_path / "sink-ben")
+    done = watch_once(env)
+    log = done.stdout + done.stderr
+    assert done.returncode == 0, log
+    assert exported_ids(tmp_path / "output" / "anna", ".json") == synth_ids(3, 11)
+    assert exported_ids(tmp_path / "output" / "ben", ".json") == synth_ids(2, 22)
+    assert exported_ids(tmp_path / "sink-ben", ".json") == synth_ids(2, 22)
+    assert not (tmp_path / "sink-anna").exists()
+    assert "profile anna: ok" in log and "profile ben: ok" in log
+    assert ANNA[1] not in log and BEN[1] not in log
+    # --profile (here the variable) picks one member: only hers runs, in her folders
+    env["PELOTON_EXPORT_PROFILE"] = "anna"
+    again = watch_once(env, "--profile", "anna")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "profile ben" not in again.stdout and "0 new from Peloton" in again.stdout
+    assert (tmp_path / "state" / "profiles" / "anna" / "watch-status.json").is_file()
