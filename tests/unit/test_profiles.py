@@ -431,3 +431,16 @@ def test_profile_names_are_completed(dirs: Path, monkeypatch: pytest.MonkeyPatch
     param: Any = None
     assert _complete_profiles(ctx, param, "") == ["default", "anna", "ben"]
     assert _complete_profiles(ctx, param, "B") == ["ben"]
+
+
+def test_the_readme_household_example_is_what_it_says(dirs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    (block,) = [b for b in re.findall(r"```ini\n(.*?)```", readme, re.S) if "[profile:anna]" in b]
+    config = household(dirs, monkeypatch, block.replace("{", "{{").replace("}", "}}"))
+    anna, ben = load_profiles(config, environ={})
+    assert (anna.name, ben.name) == ("anna", "ben")
+    assert anna.output_dir == Path("~/Peloton/anna").expanduser()
+    assert anna.config.get("sinks") == "strava" and anna.config.plugins["strava"]["client_id"] == "12345"
+    assert ben.config.get("formats") == "fit" and ben.config.plugins["directory"] == {"path": "~/Sync/ben"}
