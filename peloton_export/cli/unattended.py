@@ -220,7 +220,11 @@ def schedule_command(kind: str, watch_args: tuple[str, ...], action: str | None,
     chosen = cast(Literal["systemd", "launchd", "cron"], kind)
     args, what = unit_arguments(chosen, watch_args, cast(Config, _config()), read_last_run(), config_path())
     argv = watch_argv(args)
-    files = service_files(chosen, argv, service_environment(), parse_time(at_time), log_dir=state_dir())
+    environment = service_environment()
+    profile = _chosen_profile()
+    if profile is not None:  # the service watches the member it was made for
+        environment["PELOTON_EXPORT_PROFILE"] = profile.name
+    files = service_files(chosen, argv, environment, parse_time(at_time), log_dir=state_dir())
     if action != "uninstall":  # on stderr when printing: standard output is the file itself
         click.echo(what, err=action is None)
     if action is None:

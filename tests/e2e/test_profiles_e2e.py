@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from peloton_export.testing import FakePeloton
+from peloton_export.testing import FakePeloton, FakeService, RecordedRequest, Response
 from peloton_export.testing.synth import synth_workouts
 
 ANNA = ("anna@example.com", "anna's long password", "a" * 32)
@@ -45,6 +45,16 @@ def fakes() -> Any:
     yield anna, ben
     anna.stop()
     ben.stop()
+
+
+class Inbox(FakeService):
+    """Records what apprise's ``json://`` notifications post."""
+
+    def route(self, request: RecordedRequest) -> Response:
+        return Response.json({"ok": True})
+
+    def messages(self) -> list[dict[str, Any]]:
+        return [r.json() for r in self.requests if r.method == "POST"]
 
 
 def household(
@@ -165,9 +175,22 @@ def test_two_profiles_one_watch_cycle_each_their_own(tmp_path: Path, fakes: Any)
 
 
 def test_one_profiles_failed_login_leaves_the_others_run_whole(tmp_path: Path, fakes: Any) -> None:
+    pytest.importorskip("apprise")
     anna, ben = fakes
     env = household(tmp_path, anna, ben, ben_password="not ben's password")
-    done = watch_once(env)
+    inbox = Inbox().start()
+    config = tmp_path / "peloton.ini"
+    url = inbox.url.replace("http://", "json://") + "/"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            "keyring = false", f"keyring = false\nnotify_urls = {url}", 1
+        ),
+        encoding="utf-8",
+    )
+    try:
+        done = watch_once(env)
+    finally:
+        inbox.stop()
     log = done.stdout + done.stderr
     (tmp_path / "watch.log").write_text(log, encoding="utf-8")
     assert done.returncode == 1, log  # some of the household failed
@@ -185,6 +208,12 @@ def test_one_profiles_failed_login_leaves_the_others_run_whole(tmp_path: Path, f
     assert not (tmp_path / "state" / "profiles" / "anna" / "login-cooldown.json").exists()
     ben_status = json.loads((tmp_path / "state" / "profiles" / "ben" / "profile-status.json").read_text())
     assert ben_status["outcome"] == "failed" and ben_status["failures"] == 1
+    # the notification names ben, and only ben needs telling
+    (message,) = inbox.messages()
+    assert message["title"] == "peloton-export needs you (ben)"
+    assert message["message"].startswith("- ben: Peloton needs you to log in again")
+    assert "`peloton-export --profile ben login`" in message["message"]
+    assert (tmp_path / "state" / "profiles" / "ben" / "notify-state.json").is_file()
     watcher = json.loads((tmp_path / "state" / "watch-status.json").read_text())
     assert watcher["outcome"] == "partial" and watcher["message"] == "anna ok, ben failed"
     # health names each profile; status lists each

@@ -444,3 +444,15 @@ def test_the_readme_household_example_is_what_it_says(dirs: Path, monkeypatch: p
     assert anna.output_dir == Path("~/Peloton/anna").expanduser()
     assert anna.config.get("sinks") == "strava" and anna.config.plugins["strava"]["client_id"] == "12345"
     assert ben.config.get("formats") == "fit" and ben.config.plugins["directory"] == {"path": "~/Sync/ben"}
+
+
+def test_a_schedule_made_for_a_profile_watches_that_profile(
+    dirs: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    household(dirs, monkeypatch)
+    assert cli("--profile", "anna", "schedule", "cron", "--at", "05:00") == 0
+    line = capsys.readouterr().out
+    assert "PELOTON_EXPORT_PROFILE=anna" in line and "watch --once" in line
+    assert str(dirs / "state" / "profiles" / "anna") in line  # its log in its state folder
+    assert cli("schedule", "cron", "--at", "05:00") == 0
+    assert "PELOTON_EXPORT_PROFILE" not in capsys.readouterr().out  # the household
