@@ -37,7 +37,7 @@ def _strava_clock(monkeypatch: pytest.MonkeyPatch, clock: Any) -> None:
 
 
 def test_an_inactive_strava_app_of_one_profile_leaves_the_others_uploads(
-    fake_peloton_factory: Any,  # noqa: F811
+    fake_peloton_factory: Any,
     fake_strava: Any,
     clock: Any,
     tmp_path: Path,
