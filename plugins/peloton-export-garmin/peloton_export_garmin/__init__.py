@@ -17,6 +17,7 @@ import click
 from peloton_export import ExportContext, SinkSpec, UploadResult, Workout, hookimpl
 from peloton_export.errors import PelotonExportError
 from peloton_export.formats.fit.devices import PRESETS
+from peloton_export.profiles import active_account_env
 from peloton_export.sinkkit import Clock, PluginSettings, UploadJournal
 from peloton_export.store.atomic import write_bytes_atomic
 from peloton_export_garmin.sink import (
@@ -123,7 +124,9 @@ def register_commands(cli: click.Group) -> None:
             _import(settings, import_from, device)
             return
         email = email or settings.email or click.prompt("Garmin email")
-        password = os.environ.get("GARMIN_PASSWORD") or click.prompt("Garmin password", hide_input=True)
+        # a named household profile never takes the default member's GARMIN_PASSWORD
+        given = os.environ.get("GARMIN_PASSWORD") if active_account_env("GARMIN_PASSWORD") else None
+        password = given or click.prompt("Garmin password", hide_input=True)
         session = GarminSession(settings, factory=FACTORY, clock=CLOCK)
         try:
             session.login(
