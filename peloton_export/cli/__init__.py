@@ -168,6 +168,28 @@ def _result_lines(result: WorkoutResult, *, dry_run: bool) -> Iterator[str]:
             yield f"  {s.sink}: {s.status} {result.workout_id} {s.remote_id or ''} {s.reason}".rstrip()
 
 
+def _check_profile_chosen(config: Config) -> None:
+    """A household whose accounts are all profiles needs ``--profile`` to sync: the default
+    profile has no login to try.
+
+    :raises ConfigError: no profile chosen, and the default profile is not a member.
+    """
+    from peloton_export.profiles import load_profiles
+
+    ctx = click.get_current_context(silent=True)
+    chosen = ctx.find_root().meta.get(PROFILE_META) if ctx is not None else None
+    if chosen is not None or not config.profiles or config.profile != "default":
+        return
+    members = load_profiles(config)
+    if any(profile.is_default for profile in members):
+        return
+    names = ", ".join(profile.name for profile in members)
+    raise ConfigError(
+        f"this config's Peloton accounts are profiles ({names}) and it has no login of its own: "
+        f"choose one with --profile NAME or {PROFILE_ENV} (`peloton-export watch` runs them all)"
+    )
+
+
 def export_command(host: PluginHost) -> click.Command:
     """The default ``export`` command, bound to ``host``."""
 
@@ -261,6 +283,8 @@ def export_command(host: PluginHost) -> click.Command:
     ) -> None:
         """Export workouts to files (and sinks). This is the default command."""
         _setup_logging(verbose)
+        if not (demo or offline):
+            _check_profile_chosen(config)
         since_at, until_at = _parse_date(since, "--since"), _parse_date(until, "--until")
         if since_at is not None and until_at is not None and until_at <= since_at:
             raise click.BadParameter(

@@ -272,3 +272,46 @@ def test_the_container_takes_its_profiles_from_variables(tmp_path: Path, fakes: 
     assert again.returncode == 0, again.stdout + again.stderr
     assert "profile ben" not in again.stdout and "0 new from Peloton" in again.stdout
     assert (tmp_path / "state" / "profiles" / "anna" / "watch-status.json").is_file()
+
+
+def test_worker_processes_work_in_the_profiles_folders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--jobs 2`` for a profile: the spawned workers are handed its folders (the recipe)."""
+    import contextvars
+
+    from peloton_export import paths
+    from peloton_export.export.exporter import ExporterRecipe
+    from peloton_export.export.run import ExportRequest, run_export
+    from peloton_export.profiles import resolve_profile
+    from peloton_export.source.demo import demo_workouts
+    from peloton_export.store.archive import Archive
+
+    env = household(tmp_path, *(_Unused(),) * 2)  # the folders' variables, no fake needed
+    for name, value in env.items():
+        if name.startswith("PELOTON_"):
+            monkeypatch.setenv(name, value)
+    anna = resolve_profile("anna")
+    archive = Archive(anna.archive_dir)
+    for raw in demo_workouts():
+        archive.put_raw(raw)
+    report = run_export(ExportRequest(profile=anna, offline=True, formats=("json", "tcx"), sinks=(), jobs=2))
+    assert report.ok and report.count("exported") == len(archive.ids()) >= 8
+    assert len(list((tmp_path / "out" / "anna").glob("*.json"))) == len(archive.ids())
+    assert (anna.state_dir / "ledger.sqlite3").is_file()
+    # what a worker does first: take the run's folders from the recipe
+    recipe = ExporterRecipe(
+        archive_root=anna.archive_dir, context=report_context(tmp_path), formats=("json",), dirs=anna.dirs
+    )
+    seen = contextvars.copy_context().run(lambda: (recipe(), paths.state_dir())[1])
+    assert seen == anna.state_dir and paths.active_dirs() is None
+
+
+class _Unused:
+    api_url = auth_url = "http://127.0.0.1:9"
+
+
+def report_context(tmp_path: Path) -> Any:
+    from peloton_export.specs import ExportContext
+
+    return ExportContext(output_dir=tmp_path / "o")

@@ -456,3 +456,14 @@ def test_a_schedule_made_for_a_profile_watches_that_profile(
     assert str(dirs / "state" / "profiles" / "anna") in line  # its log in its state folder
     assert cli("schedule", "cron", "--at", "05:00") == 0
     assert "PELOTON_EXPORT_PROFILE" not in capsys.readouterr().out  # the household
+
+
+def test_an_export_in_a_household_without_a_default_login_asks_for_a_profile(
+    dirs: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    household(dirs, monkeypatch, "[profile:anna]\nusername = a@example.com\n[profile:ben]\nusername = b\n")
+    assert cli("export", "-f", "json", "-o", str(dirs / "o")) == 2
+    err = capsys.readouterr().err
+    assert "this config's Peloton accounts are profiles (anna, ben)" in err and "--profile NAME" in err
+    assert not (dirs / "o").exists() and not (dirs / "state").exists()
+    assert cli("--demo", "-j", "1", "-f", "json", "-o", str(dirs / "o")) == 0  # the demo needs no account
