@@ -31,9 +31,9 @@ from peloton_export.config import Config, load_config, split_names
 from peloton_export.errors import ConfigError, PelotonExportError
 from peloton_export.export.choices import DEFAULT_OUTPUT, Choices, fill_from_last_run, read_last_run, remember
 from peloton_export.export.exporter import Exporter, ExporterRecipe
-from peloton_export.paths import active_dirs, archive_dir, state_dir
+from peloton_export.paths import active_dirs, active_profile, archive_dir, state_dir
 from peloton_export.plugins import PluginHost, create_host
-from peloton_export.profiles import Profile
+from peloton_export.profiles import Profile, for_profile
 from peloton_export.results import ExportReport, RunContext, Selection, WorkoutResult
 from peloton_export.specs import ExportContext, FormatSpec, SinkSpec
 from peloton_export.store.archive import Archive
@@ -321,7 +321,8 @@ def _sync_problem(exc: Exception, archive_root: Path | None = None) -> str:
 
     if isinstance(exc, AuthRequired):
         text = str(exc)
-        return text if "login" in text else f"{text}: run `peloton-export login`"
+        text = text if "login" in text else f"{text}: run `peloton-export login`"
+        return for_profile(text, active_profile())  # what a household member must do
     if isinstance(exc, OSError):
         where = f" {archive_root}" if archive_root is not None else ""
         where += f" ({exc.filename})" if exc.filename else ""

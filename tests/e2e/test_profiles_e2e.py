@@ -153,6 +153,9 @@ def test_two_profiles_one_watch_cycle_each_their_own(tmp_path: Path, fakes: Any)
     lines = [line for line in log.splitlines() if "profile anna:" in line or "profile ben:" in line]
     assert len(lines) == 2 and "profile anna: ok" in lines[0] and "profile ben: ok" in lines[1], log
     assert "3 new from Peloton" in lines[0] and "2 new from Peloton" in lines[1]
+    # every other line of a profile's run says whose it is
+    assert "peloton_export.client: [anna] Peloton sync: 3 new, 0 updated" in log
+    assert "peloton_export.client: [ben] Peloton sync: 2 new, 0 updated" in log
     # the state layout per profile: tokens, archive, ledger, lock and status files apart
     for name, ids in (("anna", anna_ids), ("ben", ben_ids)):
         state = tmp_path / "state" / "profiles" / name
@@ -200,6 +203,7 @@ def test_one_profiles_failed_login_leaves_the_others_run_whole(tmp_path: Path, f
     ben_line = next(line for line in log.splitlines() if "profile ben:" in line)
     assert "failed" in ben_line and "WARNING" in ben_line, log
     assert "password" in ben_line.lower()
+    assert "[peloton] username" not in log and "PELOTON_USERNAME" not in log  # ben's own keys only
     anna_line = next(line for line in log.splitlines() if "profile anna:" in line)
     assert "profile anna: ok" in anna_line
     assert not_secret(log, "not ben's password")
