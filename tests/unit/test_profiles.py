@@ -467,3 +467,22 @@ def test_an_export_in_a_household_without_a_default_login_asks_for_a_profile(
     assert "this config's Peloton accounts are profiles (anna, ben)" in err and "--profile NAME" in err
     assert not (dirs / "o").exists() and not (dirs / "state").exists()
     assert cli("--demo", "-j", "1", "-f", "json", "-o", str(dirs / "o")) == 0  # the demo needs no account
+
+
+def test_log_lines_of_a_profiles_run_name_it(dirs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import logging
+
+    from peloton_export.unattended.logformat import JsonFormatter, TextFormatter
+
+    anna = resolve_profile("anna", config=household(dirs, monkeypatch))
+
+    def record(message: str) -> logging.LogRecord:
+        return logging.LogRecord("peloton_export.client", logging.INFO, __file__, 1, message, None, None)
+
+    text, js = TextFormatter(), JsonFormatter()
+    assert text.format(record("Peloton sync: 1 new")).endswith("peloton_export.client: Peloton sync: 1 new")
+    assert "profile" not in json.loads(js.format(record("x")))
+    with anna.activate():
+        assert text.format(record("Peloton sync: 1 new")).endswith(": [anna] Peloton sync: 1 new")
+        assert text.format(record("profile anna: ok in 1.0 s")).endswith(": profile anna: ok in 1.0 s")
+        assert json.loads(js.format(record("x")))["profile"] == "anna"
