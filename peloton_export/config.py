@@ -395,6 +395,20 @@ def _unrepr(line: str) -> str:
     return value if isinstance(value, str) else line
 
 
+def _profile_sections(
+    parser: configparser.ConfigParser, env: Mapping[str, str]
+) -> dict[str, dict[str, str]]:
+    """The ``[profile:NAME]`` sections of the file, by lower-case name, with the
+    ``PELOTON_EXPORT_PROFILE_<NAME>_<KEY>`` variables over them."""
+    profiles: dict[str, dict[str, str]] = {}
+    for section in parser.sections():
+        if section.startswith("profile:"):
+            profiles.setdefault(section.split(":", 1)[1].strip().lower(), {}).update(parser[section])
+    for name, values in profile_env_settings(env, profiles).items():
+        profiles.setdefault(name, {}).update(values)
+    return profiles
+
+
 def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
     """Read the config file and apply the environment.
 
@@ -440,12 +454,7 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     settings.update(env_core)
     for name, values in env_plugins.items():
         plugins.setdefault(name, {}).update(values)
-    profiles: dict[str, dict[str, str]] = {}
-    for section in parser.sections():
-        if section.startswith("profile:"):
-            profiles.setdefault(section.split(":", 1)[1].strip().lower(), {}).update(parser[section])
-    for name, values in profile_env_settings(env, profiles).items():
-        profiles.setdefault(name, {}).update(values)
+    profiles = _profile_sections(parser, env)
     return Config(
         path=path if text is not None else None,
         username=env.get("PELOTON_USERNAME") or peloton.get("username") or None,
