@@ -395,9 +395,7 @@ def _unrepr(line: str) -> str:
     return value if isinstance(value, str) else line
 
 
-def _profile_sections(
-    parser: configparser.ConfigParser, env: Mapping[str, str]
-) -> dict[str, dict[str, str]]:
+def _profile_sections(parser: configparser.ConfigParser, env: Mapping[str, str]) -> dict[str, dict[str, str]]:
     """The ``[profile:NAME]`` sections of the file, by lower-case name, with the
     ``PELOTON_EXPORT_PROFILE_<NAME>_<KEY>`` variables over them."""
     profiles: dict[str, dict[str, str]] = {}
