@@ -486,3 +486,47 @@ def test_log_lines_of_a_profiles_run_name_it(dirs: Path, monkeypatch: pytest.Mon
         assert text.format(record("Peloton sync: 1 new")).endswith(": [anna] Peloton sync: 1 new")
         assert text.format(record("profile anna: ok in 1.0 s")).endswith(": profile anna: ok in 1.0 s")
         assert json.loads(js.format(record("x")))["profile"] == "anna"
+
+
+def test_two_profiles_run_at_once_in_two_threads_each_in_its_own_folders(
+    dirs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a server that runs members' exports side by side relies on."""
+    from peloton_export.export.run import ExportRequest, run_export
+    from peloton_export.source.demo import demo_workouts
+    from peloton_export.store.archive import Archive
+
+    config = household(dirs, monkeypatch)
+    anna, ben = resolve_profile("anna", config=config), resolve_profile("ben", config=config)
+    raws = list(demo_workouts())
+    for profile, part in ((anna, raws[:4]), (ben, raws[4:])):
+        archive = Archive(profile.archive_dir)
+        for raw in part:
+            archive.put_raw(raw)
+    reports: dict[str, Any] = {}
+    start = threading.Barrier(2)
+
+    def export(profile: Any) -> None:
+        start.wait()
+        sink = {"directory.path": str(dirs / f"sink-{profile.name}")}
+        request = ExportRequest(
+            profile=profile, offline=True, formats=("json",), sinks=("directory",), options=sink, jobs=1
+        )
+        reports[profile.name] = run_export(request)
+
+    threads = [threading.Thread(target=export, args=(p,)) for p in (anna, ben)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for profile, part in ((anna, raws[:4]), (ben, raws[4:])):
+        report = reports[profile.name]
+        archived = set(Archive(profile.archive_dir).ids())
+        assert report.ok and {r.workout_id for r in report.results} == archived
+        exported = {r.workout_id for r in report.results if r.status == "exported"}
+        written = {json.loads(f.read_text())["id"] for f in profile.output_dir.glob("*.json")}
+        assert written == exported and exported
+        copied = {json.loads(f.read_text())["id"] for f in (dirs / f"sink-{profile.name}").glob("*.json")}
+        assert copied == exported
+        assert (profile.state_dir / "ledger.sqlite3").is_file()
+    assert not set(Archive(anna.archive_dir).ids()) & set(Archive(ben.archive_dir).ids())
