@@ -467,7 +467,11 @@ def build_cli(host: PluginHost) -> click.Group:
         """Export Peloton workouts to TCX, GPX, FIT, CSV and JSON, and send them on."""
         if ctx.obj is None:
             ctx.obj = load_config()
-        profile = resolve_profile(profile_name or None, config=ctx.obj, environ={})
+        from_env = ctx.get_parameter_source("profile_name") == click.core.ParameterSource.ENVIRONMENT
+        if from_env:  # its messages name the variable
+            profile = resolve_profile(None, config=ctx.obj, environ={PROFILE_ENV: profile_name or ""})
+        else:
+            profile = resolve_profile(profile_name or None, config=ctx.obj, environ={})
         ctx.meta[PROFILE_META] = profile if profile_name else None
         if not profile.is_default:  # the default profile keeps today's folders, read as before
             ctx.obj = profile.config

@@ -370,7 +370,10 @@ def test_the_command_line_works_as_the_chosen_profile(
     assert cli("status") == 0
     assert "Login: none saved (run `peloton-export login`)" in capsys.readouterr().out
     assert cli("--profile", "carl", "status") == 2
-    assert "no profile 'carl'" in capsys.readouterr().err
+    assert "--profile: no profile 'carl'" in capsys.readouterr().err
+    monkeypatch.setenv("PELOTON_EXPORT_PROFILE", "dora")
+    assert cli("status") == 2
+    assert "PELOTON_EXPORT_PROFILE: no profile 'dora'" in capsys.readouterr().err
 
 
 def test_status_lists_every_profile(
