@@ -4,7 +4,8 @@ The file is INI, read from ``$PELOTON_CONFIG`` or ``~/.config/peloton``. The ``[
 section keeps the original keys (``username``, ``password``, ``ignore_warnings``,
 ``ssl_verify``, ``ssl_cert``); ``PELOTON_USERNAME`` and ``PELOTON_PASSWORD`` take
 precedence over it. peloton-export's own settings live in ``[peloton-export]`` and each
-plugin's in ``[plugin:NAME]``.
+plugin's in ``[plugin:NAME]``. Each household member's settings live in ``[profile:NAME]``
+(read here as they are, made into a profile by :mod:`peloton_export.profiles`).
 
 Every setting can also come from the environment (what containers use), which wins over
 the file; the command line wins over both. The naming rule (:func:`setting_from_env_name`):
@@ -14,6 +15,11 @@ the file; the command line wins over both. The naming rule (:func:`setting_from_
 * ``PELOTON_EXPORT_PLUGIN_<NAME>_<KEY>`` sets ``[plugin:<name>] <key>``
   (``PELOTON_EXPORT_PLUGIN_STRAVA_CLIENT_ID``); a plugin name holding ``_`` or ``-`` is
   followed by a double underscore (``PELOTON_EXPORT_PLUGIN_MY_SINK__API_KEY``);
+* ``PELOTON_EXPORT_PROFILE_<NAME>_<KEY>`` sets ``[profile:<name>] <key>``
+  (``PELOTON_EXPORT_PROFILE_ANNA_USERNAME``); a plugin's key of the profile is
+  ``PELOTON_EXPORT_PROFILE_<NAME>_PLUGIN_<PLUGIN>_<KEY>`` (``[profile:anna] strava.client_id``);
+  a profile name holding ``_`` or ``-`` is followed by a double underscore, as plugin names
+  are (``PELOTON_EXPORT_PROFILE_MY_KID__USERNAME``);
 * names are upper case with ``-`` written as ``_``; the variables in
   :data:`RESERVED_ENV` (``PELOTON_EXPORT_ARCHIVE``, ``PELOTON_EXPORT_STATE_DIR``, ...) keep
   their own meaning and are never read as settings.
@@ -45,6 +51,7 @@ TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 ENV_PREFIX = "PELOTON_EXPORT_"
 PLUGIN_PREFIX = "PELOTON_EXPORT_PLUGIN_"
+PROFILE_PREFIX = "PELOTON_EXPORT_PROFILE_"
 FILE_SUFFIX = "_FILE"
 
 #: ``PELOTON_EXPORT_*`` variables with a meaning of their own: never read as settings.
@@ -63,6 +70,7 @@ RESERVED_ENV = frozenset(
         "PELOTON_EXPORT_INTERVALS_URL",
         "PELOTON_EXPORT_WATCH_MIN_INTERVAL",
         "PELOTON_EXPORT_CONFIG_OPTIONAL",
+        "PELOTON_EXPORT_PROFILE",  # the profile to use (peloton_export.profiles)
         # the test suite's: where ../shared is, where CI keeps screenshots
         "PELOTON_EXPORT_SHARED",
         "PELOTON_EXPORT_ARTIFACTS",
@@ -185,6 +193,11 @@ class Config:
     ssl_cert: str | None = None
     settings: Mapping[str, str] = field(default_factory=dict)
     plugins: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: The ``[profile:NAME]`` sections (file and environment), by lower-case name, as
+    #: written: :func:`peloton_export.profiles.load_profiles` makes them profiles.
+    profiles: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: The profile this config is of (``"default"``: the file's own sections).
+    profile: str = "default"
 
     def get(self, key: str, default: str | None = None) -> str | None:
         """A key of the ``[peloton-export]`` section."""
@@ -233,6 +246,8 @@ def setting_from_env_name(variable: str) -> tuple[str | None, str] | None:
     base = variable.removesuffix(FILE_SUFFIX)
     if variable in RESERVED_ENV or base in RESERVED_ENV or base in SECRET_ENV:
         return None
+    if variable.startswith(PROFILE_PREFIX):
+        return None  # a profile's setting: see profile_env_settings
     if variable.startswith(PLUGIN_PREFIX):
         rest = variable[len(PLUGIN_PREFIX) :]
         if "__" in rest:
@@ -287,6 +302,70 @@ def env_settings(
     return core, plugins
 
 
+def _split_name(rest: str, known: Iterable[str]) -> tuple[str, str] | None:
+    """``NAME_KEY`` -> ``(name, KEY)`` for a profile variable: a name of ``known`` (as the
+    file spells it, ``-`` written ``_``) first, else the part before ``__``, else before the
+    first ``_``."""
+    for name in sorted(known, key=len, reverse=True):
+        spelled = name.upper().replace("-", "_")
+        for separator in ("__", "_"):
+            if rest.startswith(spelled + separator) and len(rest) > len(spelled) + len(separator):
+                return name, rest[len(spelled) + len(separator) :]
+    head, sep, tail = rest.partition("__")
+    if sep and head and tail and "_PLUGIN_" not in f"_{head}_":
+        return head.lower(), tail
+    head, sep, tail = rest.partition("_")
+    return (head.lower(), tail) if sep and head and tail else None
+
+
+def _profile_key(rest: str) -> str | None:
+    """A profile variable's key: ``OUTPUT_DIR`` -> ``output_dir``, ``PLUGIN_STRAVA_CLIENT_ID``
+    -> ``strava.client_id``, ``PLUGIN_MY_SINK__API_KEY`` -> ``my_sink.api_key``."""
+    if not rest.lower().startswith("plugin_"):
+        return rest.lower() or None
+    tail = rest[len("plugin_") :]
+    plugin, sep, key = tail.partition("__") if "__" in tail else tail.partition("_")
+    return f"{plugin.lower()}.{key.lower()}" if sep and plugin and key else None
+
+
+def profile_env_settings(environ: Mapping[str, str], known: Iterable[str] = ()) -> dict[str, dict[str, str]]:
+    """The ``[profile:NAME]`` keys that ``PELOTON_EXPORT_PROFILE_<NAME>_<KEY>`` variables
+    give, by profile name (lower case, or as ``known``, the file's section names, spell it).
+
+    ``..._PLUGIN_<PLUGIN>_<KEY>`` is the profile's ``<plugin>.<key>`` (a plugin name holding
+    ``_`` followed by ``__``); ``<VARIABLE>_FILE`` reads the value from a file, except for
+    :data:`PATH_SETTINGS`.
+
+    :raises ConfigError: a ``_FILE`` that cannot be read, or a key given both ways.
+    """
+    names = list(known)
+    out: dict[str, dict[str, str]] = {}
+    given: dict[tuple[str, str], str] = {}
+    for variable in sorted(environ):
+        if not variable.startswith(PROFILE_PREFIX):
+            continue
+        found = _split_name(variable[len(PROFILE_PREFIX) :], names)
+        if found is None:
+            continue
+        name, rest = found
+        key = _profile_key(rest)
+        if not key:
+            continue
+        value = environ[variable]
+        last = key.rsplit(".", 1)[-1]
+        if last.endswith(FILE_SUFFIX.lower()) and last not in PATH_SETTINGS:
+            key = key[: -len(FILE_SUFFIX)]
+            if key.endswith(".") or not key:
+                continue
+            value = _read_secret_file(variable, value)
+        lowered = key
+        if (name, lowered) in given:
+            raise ConfigError(f"both {given[name, lowered]} and {variable} are set; set only one")
+        given[name, lowered] = variable
+        out.setdefault(name, {})[lowered] = value
+    return out
+
+
 def _ini_problem(exc: configparser.Error | UnicodeDecodeError) -> str:
     """What is wrong with a config file, by line: ``line 3: 'formats tcx' is not
     key = value (or a [section])``; a file that is not UTF-8 says so."""
@@ -314,6 +393,18 @@ def _unrepr(line: str) -> str:
     except (ValueError, SyntaxError):
         return line
     return value if isinstance(value, str) else line
+
+
+def _profile_sections(parser: configparser.ConfigParser, env: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """The ``[profile:NAME]`` sections of the file, by lower-case name, with the
+    ``PELOTON_EXPORT_PROFILE_<NAME>_<KEY>`` variables over them."""
+    profiles: dict[str, dict[str, str]] = {}
+    for section in parser.sections():
+        if section.startswith("profile:"):
+            profiles.setdefault(section.split(":", 1)[1].strip().lower(), {}).update(parser[section])
+    for name, values in profile_env_settings(env, profiles).items():
+        profiles.setdefault(name, {}).update(values)
+    return profiles
 
 
 def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
@@ -361,6 +452,7 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     settings.update(env_core)
     for name, values in env_plugins.items():
         plugins.setdefault(name, {}).update(values)
+    profiles = _profile_sections(parser, env)
     return Config(
         path=path if text is not None else None,
         username=env.get("PELOTON_USERNAME") or peloton.get("username") or None,
@@ -370,6 +462,7 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
         ssl_cert=peloton.get("ssl_cert") or None,
         settings=settings,
         plugins=plugins,
+        profiles=profiles,
     )
 
 
@@ -410,6 +503,7 @@ KNOWN_KEYS: Mapping[str, frozenset[str]] = {
             "stack",
             "stack_gap_s",
             "stack_parts",
+            "default_profile",
         }
     ),
 }
@@ -424,11 +518,11 @@ def unknown_keys(parser: configparser.ConfigParser, path: Path) -> list[str]:
     """
     warnings: list[str] = []
     for section in parser.sections():
-        if section.startswith("plugin:"):
-            continue
+        if section.startswith(("plugin:", "profile:")):
+            continue  # a profile's keys are checked by peloton_export.profiles
         known = KNOWN_KEYS.get(section)
         if known is None:
-            near = difflib.get_close_matches(section, [*KNOWN_KEYS, "plugin:NAME"], n=1)
+            near = difflib.get_close_matches(section, [*KNOWN_KEYS, "plugin:NAME", "profile:NAME"], n=1)
             hint = f"; did you mean [{near[0]}]?" if near else ""
             warnings.append(f"{path}: unknown section [{section}] is ignored{hint}")
             continue

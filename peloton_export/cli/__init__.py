@@ -29,8 +29,9 @@ from peloton_export.config import Config, load_config, split_names
 from peloton_export.errors import ConfigError, LocalFileError, PelotonExportError, RegistrationConflict
 from peloton_export.export.run import DEFAULT_OUTPUT, ExportRequest, ProgressEvent, run_export
 from peloton_export.insights.cli import bike_group
-from peloton_export.paths import archive_dir
+from peloton_export.paths import active_profile, archive_dir
 from peloton_export.plugins import PluginHost, create_host
+from peloton_export.profiles import PROFILE_ENV, for_profile, profile_names, resolve_profile
 from peloton_export.results import ExportReport, Selection, Status, WorkoutResult
 from peloton_export.store.archive import Archive
 
@@ -167,6 +168,28 @@ def _result_lines(result: WorkoutResult, *, dry_run: bool) -> Iterator[str]:
             yield f"  {s.sink}: {s.status} {result.workout_id} {s.remote_id or ''} {s.reason}".rstrip()
 
 
+def _check_profile_chosen(config: Config) -> None:
+    """A household whose accounts are all profiles needs ``--profile`` to sync: the default
+    profile has no login to try.
+
+    :raises ConfigError: no profile chosen, and the default profile is not a member.
+    """
+    from peloton_export.profiles import load_profiles
+
+    ctx = click.get_current_context(silent=True)
+    chosen = ctx.find_root().meta.get(PROFILE_META) if ctx is not None else None
+    if chosen is not None or not config.profiles or config.profile != "default":
+        return
+    members = load_profiles(config)
+    if any(profile.is_default for profile in members):
+        return
+    names = ", ".join(profile.name for profile in members)
+    raise ConfigError(
+        f"this config's Peloton accounts are profiles ({names}) and it has no login of its own: "
+        f"choose one with --profile NAME or {PROFILE_ENV} (`peloton-export watch` runs them all)"
+    )
+
+
 def export_command(host: PluginHost) -> click.Command:
     """The default ``export`` command, bound to ``host``."""
 
@@ -260,6 +283,8 @@ def export_command(host: PluginHost) -> click.Command:
     ) -> None:
         """Export workouts to files (and sinks). This is the default command."""
         _setup_logging(verbose)
+        if not (demo or offline):
+            _check_profile_chosen(config)
         since_at, until_at = _parse_date(since, "--since"), _parse_date(until, "--until")
         if since_at is not None and until_at is not None and until_at <= since_at:
             raise click.BadParameter(
@@ -298,7 +323,8 @@ def export_command(host: PluginHost) -> click.Command:
             for workout_id, reason in report.sync.graph_missing.items():
                 click.echo(f"  no performance graph for {workout_id}, exported without it: {reason}")
         if report.sync_error:
-            click.echo(f"Sync failed: {report.sync_error} (exported the archive as it is)")
+            problem = for_profile(report.sync_error, active_profile())
+            click.echo(f"Sync failed: {problem} (exported the archive as it is)")
         _print_report(report, dry_run=dry_run)
         if report.sync_error:
             raise SystemExit(EXIT_NO_SYNC)
@@ -403,6 +429,20 @@ class _Group(DefaultGroup):  # type: ignore[misc]
                 formatter.write_dl(rows)
 
 
+#: ``ctx.meta`` key of the profile chosen with ``--profile``/``$PELOTON_EXPORT_PROFILE``
+#: (``None`` when none was: ``watch`` and ``status`` then cover the whole household).
+PROFILE_META = "peloton_export.profile"
+
+
+def _complete_profiles(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """The profile names of the config that start with ``incomplete`` (shell completion)."""
+    try:
+        names = profile_names(load_config())
+    except PelotonExportError:
+        return []
+    return [name for name in names if name.startswith(incomplete.lower())]
+
+
 def build_cli(host: PluginHost) -> click.Group:
     """A fresh command group bound to ``host``, with the plugins' commands attached."""
 
@@ -413,11 +453,29 @@ def build_cli(host: PluginHost) -> click.Group:
         context_settings={"help_option_names": ["-h", "--help"]},
     )
     @click.version_option(__version__, prog_name="peloton-export")
+    @click.option(
+        "--profile",
+        "profile_name",
+        metavar="NAME",
+        envvar=PROFILE_ENV,
+        shell_complete=_complete_profiles,
+        help="The household member to work as: a [profile:NAME] of the config, or default "
+        f"(default: ${PROFILE_ENV}, else default; `watch` and `status` without it cover every profile).",
+    )
     @click.pass_context
-    def cli(ctx: click.Context) -> None:
+    def cli(ctx: click.Context, profile_name: str | None) -> None:
         """Export Peloton workouts to TCX, GPX, FIT, CSV and JSON, and send them on."""
         if ctx.obj is None:
             ctx.obj = load_config()
+        from_env = ctx.get_parameter_source("profile_name") == click.core.ParameterSource.ENVIRONMENT
+        if from_env:  # its messages name the variable
+            profile = resolve_profile(None, config=ctx.obj, environ={PROFILE_ENV: profile_name or ""})
+        else:
+            profile = resolve_profile(profile_name or None, config=ctx.obj, environ={})
+        ctx.meta[PROFILE_META] = profile if profile_name else None
+        if not profile.is_default:  # the default profile keeps today's folders, read as before
+            ctx.obj = profile.config
+            ctx.with_resource(profile.activate())
 
     for command in (
         export_command(host),

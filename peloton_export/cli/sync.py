@@ -22,6 +22,7 @@ from peloton_export.store.ledger import Ledger
 
 if TYPE_CHECKING:
     from peloton_export.net.cooldown import CooldownState
+    from peloton_export.profiles import Profile
     from peloton_export.source.client.auth import Authenticator
     from peloton_export.source.client.tokens import Token
     from peloton_export.store.archive import EntryMeta
@@ -30,6 +31,13 @@ if TYPE_CHECKING:
 def _interactive() -> bool:
     """True when a person at a terminal answers the prompts."""
     return sys.stdin.isatty()
+
+
+def command_config() -> Config:
+    """The config the command line loaded (the ``--profile``'s), else the config file's."""
+    ctx = click.get_current_context(silent=True)
+    obj = ctx.find_root().obj if ctx else None
+    return obj if isinstance(obj, Config) else load_config()
 
 
 def _fail(exc: PelotonExportError) -> None:
@@ -59,7 +67,7 @@ def login_command(use_token: bool, username: str | None, ignore_cooldown: bool) 
     """
     from peloton_export.source.client.factory import make_client
 
-    config = load_config()
+    config = command_config()
     try:
         api = make_client(config)
         auth = api.auth
@@ -119,7 +127,7 @@ def logout_command() -> None:
     from peloton_export.source.client.factory import token_store
     from peloton_export.source.client.settings import client_settings
 
-    config = load_config()
+    config = command_config()
     store = token_store(client_settings(config))
     click.echo("Saved Peloton login removed." if store.delete() else "No saved Peloton login.")
 
@@ -161,31 +169,74 @@ def status_command(host: PluginHost) -> click.Command:
     def status(
         formats: tuple[str, ...], sinks: tuple[str, ...], output: Path | None, limit: int, verbose: bool
     ) -> None:
-        """Show the login, the last sync, and what the next run would do. Makes no request."""
-        from peloton_export.config import split_names
-        from peloton_export.export.choices import Choices, fill_from_last_run, last_run, output_folder
+        """Show the login, the last sync, and what the next run would do. Makes no request.
 
-        config = load_config()
-        try:
-            token, cooldown, ledger = _login_and_ledger(config)
-            last = last_run(ledger)
-            given = Choices(tuple(split_names(formats)), output, tuple(split_names(sinks)))
-            filled, _ = fill_from_last_run(given, config, last)
-            format_names, sink_names = _status_targets(config, host, filled.formats, filled.sinks)
-        except PelotonExportError as exc:
-            _fail(exc)
+        With [profile:NAME] sections (and no --profile) each profile is shown in turn."""
+        household = _status_household()
+        if not household:
+            _status_of(command_config(), host, formats, sinks, output, limit, verbose)
             return
-        _echo_login(token, cooldown)
-        if verbose:
-            _echo_auth_settings(config)
-        entries = _echo_sync_state(ledger, limit)
-        if last is not None:
-            click.echo(f"Last run: {last.text() or '(no -f, -o or --sink)'}")
-        out_dir = output_folder(filled.output_dir, config)
-        _echo_pending(ledger, entries, format_names, sink_names, out_dir, limit)
-        _echo_fetch_failures(ledger, limit)
+        from peloton_export.paths import state_dir
+        from peloton_export.unattended.status import watch_status_lines
+
+        names = ", ".join(profile.name for profile in household)
+        click.echo(f"Household: {len(household)} profiles ({names})")
+        for line in watch_status_lines(state_dir()):  # the watcher's own, of the whole household
+            click.echo(line)
+        for profile in household:
+            click.echo("")
+            click.echo(f"Profile {profile.name}: state {profile.state_dir}")
+            with profile.activate():
+                _status_of(profile.config, host, formats, sinks, output, limit, verbose, household=True)
 
     return status
+
+
+def _status_household() -> list[Profile]:
+    """The profiles ``status`` lists one by one: every one of the config when no profile was
+    chosen and it has named ones, else none (one account, shown as before)."""
+    from peloton_export.profiles import load_profiles
+
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.find_root().meta.get("peloton_export.profile") is not None:
+        return []
+    profiles = load_profiles(command_config())
+    return profiles if any(not profile.is_default for profile in profiles) else []
+
+
+def _status_of(
+    config: Config,
+    host: PluginHost,
+    formats: tuple[str, ...],
+    sinks: tuple[str, ...],
+    output: Path | None,
+    limit: int,
+    verbose: bool,
+    *,
+    household: bool = False,
+) -> None:
+    """The status of one profile (the active folders, ``config``)."""
+    from peloton_export.config import split_names
+    from peloton_export.export.choices import Choices, fill_from_last_run, last_run, output_folder
+
+    try:
+        token, cooldown, ledger = _login_and_ledger(config)
+        last = last_run(ledger)
+        given = Choices(tuple(split_names(formats)), output, tuple(split_names(sinks)))
+        filled, _ = fill_from_last_run(given, config, last)
+        format_names, sink_names = _status_targets(config, host, filled.formats, filled.sinks)
+    except PelotonExportError as exc:
+        _fail(exc)
+        return
+    _echo_login(token, cooldown)
+    if verbose:
+        _echo_auth_settings(config)
+    entries = _echo_sync_state(ledger, limit, household=household)
+    if last is not None:
+        click.echo(f"Last run: {last.text() or '(no -f, -o or --sink)'}")
+    out_dir = output_folder(filled.output_dir, config)
+    _echo_pending(ledger, entries, format_names, sink_names, out_dir, limit)
+    _echo_fetch_failures(ledger, limit)
 
 
 def _echo_fetch_failures(ledger: Ledger, limit: int) -> None:
@@ -263,8 +314,11 @@ def _echo_login(token: Token | None, cooldown: CooldownState | None) -> None:
         click.echo(f"Login cooldown until {_fmt_time(cooldown.until)} ({cooldown.reason})")
 
 
-def _echo_sync_state(ledger: Ledger, limit: int) -> list[tuple[str, EntryMeta | None]]:
-    """The watcher, the last sync, the archive and ledger counts, each sink and recent events.
+def _echo_sync_state(
+    ledger: Ledger, limit: int, *, household: bool = False
+) -> list[tuple[str, EntryMeta | None]]:
+    """The watcher (in a household: this profile's last watch run), the last sync, the
+    archive and ledger counts, each sink and recent events.
 
     :returns: the archive's entries (``select_entries`` with no selection).
     """
@@ -272,9 +326,9 @@ def _echo_sync_state(ledger: Ledger, limit: int) -> list[tuple[str, EntryMeta | 
     from peloton_export.store.archive import Archive
     from peloton_export.store.ledger import queries as ledger_queries
     from peloton_export.store.selection import select_entries
-    from peloton_export.unattended.status import watch_status_lines
+    from peloton_export.unattended.status import profile_status_lines, watch_status_lines
 
-    for line in watch_status_lines(state_dir()):
+    for line in profile_status_lines(state_dir()) if household else watch_status_lines(state_dir()):
         click.echo(line)
     last_sync = ledger.get_meta("last_sync")
     detail = f" ({ledger.get_meta('last_sync_summary')})" if last_sync else ""

@@ -7,14 +7,21 @@ runs ``watch --once`` (:mod:`peloton_export.unattended.schedule`).
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Literal, cast
+from typing import TYPE_CHECKING, Literal, cast
 
 import click
 
 from peloton_export.config import split_names
+
+if TYPE_CHECKING:
+    from peloton_export.config import Config
+    from peloton_export.profiles import Profile
+
+log = logging.getLogger("peloton_export.watch")
 
 WATCH_HELP = """Run sync, export and upload now and then every interval, until stopped.
 
@@ -25,6 +32,8 @@ Settings (command line > environment > config file [peloton-export]):
   --log-format log_format       PELOTON_EXPORT_LOG_FORMAT      (text or json)
 
 Logs go to standard output, one line per event. Only one watcher runs per state folder.
+With [profile:NAME] sections (and no --profile) every profile runs in turn each cycle, one
+log line each; --health checks each profile too.
 SIGTERM or Ctrl-C stops it within seconds. After a failed run (Peloton down, login
 needed) it retries after 1 h, 2 h, 4 h ... (at most the interval), never during the
 login cooldown. The status file in the state folder is shown by `peloton-export status`.
@@ -83,6 +92,7 @@ def watch_command(
     from peloton_export.unattended.logformat import LogFormat, setup_logging
     from peloton_export.unattended.notify import Notifier
     from peloton_export.unattended.status import health as check_health
+    from peloton_export.unattended.status import profile_health
     from peloton_export.unattended.watch import (
         DEFAULT_INTERVAL,
         DEFAULT_JITTER,
@@ -92,9 +102,17 @@ def watch_command(
         parse_duration,
     )
 
+    household = _household()
     if health:
         ok, reason = check_health(state_dir(), time.time())
+        lines = []
+        for profile in household:
+            fine, why = profile_health(profile.state_dir)
+            ok = ok and fine
+            lines.append(f"  profile {profile.name}: {'' if fine else 'unhealthy: '}{why}")
         click.echo(("healthy: " if ok else "unhealthy: ") + reason)
+        for line in lines:
+            click.echo(line)
         raise SystemExit(0 if ok else 1)
     config = cast(Config, _config())
     fmt = log_format or (config.get("log_format") or "text").strip().lower()
@@ -108,14 +126,22 @@ def watch_command(
         jitter=parse_duration(jitter_text) if jitter_text else DEFAULT_JITTER,
         floor=interval_floor(),
     )
-    cycle = export_cycle(
-        CycleOptions(
-            formats=tuple(split_names(formats)),
-            sinks=tuple(split_names(sinks)),
-            output_dir=output,
-            options=_options(option_pairs),
-        )
+    cycle_options = CycleOptions(
+        formats=tuple(split_names(formats)),
+        sinks=tuple(split_names(sinks)),
+        output_dir=output,
+        options=_options(option_pairs),
     )
+    if household:
+        from peloton_export.unattended.household import household_cycle
+
+        names = ", ".join(profile.name for profile in household)
+        log.info("watching %d profiles in turn: %s", len(household), names)
+        # each profile's runs, status, cooldown and notifications are its own; the watcher's
+        # lock and status file stay in the state folder
+        watcher = Watcher(household_cycle(cycle_options), schedule=schedule, state_dir=state_dir())
+        raise SystemExit(watcher.run(once=once, now=now))
+    cycle = export_cycle(cycle_options, load=_profile_loader())
     notifier = Notifier.from_config(config, state_dir())
 
     def cooldown_until() -> float | None:
@@ -130,6 +156,40 @@ def watch_command(
         on_problems=lambda problems: notifier.update("run", problems),
     )
     raise SystemExit(watcher.run(once=once, now=now))
+
+
+def _chosen_profile() -> Profile | None:
+    """The profile of ``--profile``/``$PELOTON_EXPORT_PROFILE``, ``None`` when none was given."""
+    from peloton_export.cli import PROFILE_META
+    from peloton_export.profiles import Profile
+
+    ctx = click.get_current_context(silent=True)
+    chosen = ctx.find_root().meta.get(PROFILE_META) if ctx else None
+    return chosen if isinstance(chosen, Profile) else None
+
+
+def _household() -> list[Profile]:
+    """The profiles a ``watch`` covers in turn: every one of the config when no profile was
+    chosen and it has named ones; else none (one account, watched as before)."""
+    from peloton_export.config import Config
+    from peloton_export.profiles import load_profiles
+
+    if _chosen_profile() is not None:
+        return []
+    profiles = load_profiles(cast(Config, _config()))
+    return profiles if any(not profile.is_default for profile in profiles) else []
+
+
+def _profile_loader() -> Callable[[], Config]:
+    """How a one-account watch reads its config again before each run (the chosen profile's)."""
+    from peloton_export.config import load_config
+    from peloton_export.profiles import resolve_profile
+
+    chosen = _chosen_profile()
+    if chosen is None or chosen.is_default:
+        return load_config
+    name = chosen.name
+    return lambda: resolve_profile(name, config=load_config()).config
 
 
 @click.command("schedule", context_settings={"ignore_unknown_options": True})
@@ -160,7 +220,11 @@ def schedule_command(kind: str, watch_args: tuple[str, ...], action: str | None,
     chosen = cast(Literal["systemd", "launchd", "cron"], kind)
     args, what = unit_arguments(chosen, watch_args, cast(Config, _config()), read_last_run(), config_path())
     argv = watch_argv(args)
-    files = service_files(chosen, argv, service_environment(), parse_time(at_time), log_dir=state_dir())
+    environment = service_environment()
+    profile = _chosen_profile()
+    if profile is not None:  # the service watches the member it was made for
+        environment["PELOTON_EXPORT_PROFILE"] = profile.name
+    files = service_files(chosen, argv, environment, parse_time(at_time), log_dir=state_dir())
     if action != "uninstall":  # on stderr when printing: standard output is the file itself
         click.echo(what, err=action is None)
     if action is None:

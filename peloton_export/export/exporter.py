@@ -36,6 +36,7 @@ from peloton_export.export.records import RunRecords
 from peloton_export.export.stacks import Stacks
 from peloton_export.export.workers import run_parallel
 from peloton_export.model import Workout
+from peloton_export.paths import ProfileDirs, enter_dirs
 from peloton_export.plugins import PluginHost, create_host
 from peloton_export.readback import StateFileError, read_state_bytes, same_bytes
 from peloton_export.results import (
@@ -505,9 +506,14 @@ class ExporterRecipe:
     sinks: tuple[str, ...] = ()
     ledger_path: Path | None = None
     entry_points: bool = True
+    #: The run's profile folders (:func:`peloton_export.paths.active_dirs`): a worker
+    #: process works in them too.
+    dirs: ProfileDirs | None = None
 
     def __call__(self) -> Exporter:
         """Build the exporter (plugins are loaded again, quietly: the parent reported them)."""
+        if self.dirs is not None:
+            enter_dirs(self.dirs)  # a worker process is this run's for its whole life
         host = create_host(entry_points=self.entry_points, warn=lambda message: None)
         return Exporter(
             host=host,

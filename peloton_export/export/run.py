@@ -31,8 +31,9 @@ from peloton_export.config import Config, load_config, split_names
 from peloton_export.errors import ConfigError, PelotonExportError
 from peloton_export.export.choices import DEFAULT_OUTPUT, Choices, fill_from_last_run, read_last_run, remember
 from peloton_export.export.exporter import Exporter, ExporterRecipe
-from peloton_export.paths import archive_dir, state_dir
+from peloton_export.paths import active_dirs, active_profile, archive_dir, state_dir
 from peloton_export.plugins import PluginHost, create_host
+from peloton_export.profiles import Profile, for_profile
 from peloton_export.results import ExportReport, RunContext, Selection, WorkoutResult
 from peloton_export.specs import ExportContext, FormatSpec, SinkSpec
 from peloton_export.store.archive import Archive
@@ -86,7 +87,10 @@ class ExportRequest:
     workouts. ``progress`` is called with a :class:`ProgressEvent` per step (from two
     threads while exporting while fetching, never two calls at once). ``config`` defaults
     to :func:`peloton_export.config.load_config`. ``export_while_fetching=False`` fetches
-    everything before exporting anything (see :func:`run_export`).
+    everything before exporting anything (see :func:`run_export`). ``profile`` (a household
+    member, :mod:`peloton_export.profiles`) runs in that profile's folders (tokens, archive,
+    ledger, run lock) with its config (unless ``config`` is given); ``None`` runs in the
+    active profile's (the default one's unless :meth:`Profile.activate` is in force).
     """
 
     formats: Sequence[str] = ()
@@ -104,6 +108,7 @@ class ExportRequest:
     progress: Callable[[ProgressEvent], None] | None = None
     config: Config | None = None
     export_while_fetching: bool = True
+    profile: Profile | None = None
 
 
 def run_export(request: ExportRequest, host: PluginHost | None = None) -> ExportReport:
@@ -128,6 +133,15 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
     :raises PelotonExportError: the run could not go on (the run lock held by another
         run), with a one-line message.
     """
+    profile = request.profile
+    if profile is None:
+        return _run_export(request, host)
+    with profile.activate():
+        return _run_export(dataclasses.replace(request, config=request.config or profile.config), host)
+
+
+def _run_export(request: ExportRequest, host: PluginHost | None) -> ExportReport:
+    """:func:`run_export` in the folders active now."""
     config = request.config or load_config()
     request, taken = _with_remembered_choices(request, config)
     host = host or create_host()
@@ -167,6 +181,7 @@ def run_export(request: ExportRequest, host: PluginHost | None = None) -> Export
             sinks=tuple(spec.name for spec in sinks),
             ledger_path=ledger.path if ledger else None,
             entry_points=host.from_entry_points,
+            dirs=active_dirs(),
         )
         rebuild = recipe if host.rebuildable else None
         if streams(request, selection):
@@ -306,7 +321,8 @@ def _sync_problem(exc: Exception, archive_root: Path | None = None) -> str:
 
     if isinstance(exc, AuthRequired):
         text = str(exc)
-        return text if "login" in text else f"{text}: run `peloton-export login`"
+        text = text if "login" in text else f"{text}: run `peloton-export login`"
+        return for_profile(text, active_profile())  # what a household member must do
     if isinstance(exc, OSError):
         where = f" {archive_root}" if archive_root is not None else ""
         where += f" ({exc.filename})" if exc.filename else ""

@@ -53,7 +53,10 @@ class SyncFeed(Generic[T]):
         self._work = work
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._main, name=name, daemon=True)
+        from peloton_export.paths import carry
+
+        # the sync thread works in the run's profile folders (its token file, cooldown)
+        self._thread = threading.Thread(target=carry(self._main), name=name, daemon=True)
         self._outcome: T | None = None
         self._error: BaseException | None = None
         self.handed_over = 0  # ids handed to the export so far

@@ -82,11 +82,18 @@ class TokenStore:
 
     :param path: the file (mode 0600, folder 0700) used when no keyring is.
     :param keyring_name: the keyring entry's user name; ``None`` keeps the store in the file.
+        Made while a named household profile is active (:mod:`peloton_export.profiles`), the
+        entry is ``<keyring_name>:<profile>``: each member's login is their own.
     :param keyring: a keyring module or object (tests); default: ``import keyring`` if installed.
     """
 
     def __init__(self, path: Path, *, keyring_name: str | None = None, keyring: Any | None = None) -> None:
+        from peloton_export.paths import DEFAULT_PROFILE, active_profile
+
         self.path = Path(path)
+        profile = active_profile()
+        if keyring_name is not None and profile != DEFAULT_PROFILE:
+            keyring_name = f"{keyring_name}:{profile}"
         self.keyring_name = keyring_name
         self.keyring: Any | None = None
         if keyring_name is not None:

@@ -57,12 +57,16 @@ class PluginSettings:
     def get(self, key: str, env: str | None = None, default: str | None = None) -> str | None:
         """``--option NAME.KEY``, else the section's ``KEY``, else ``$env``, else ``default``.
 
-        Empty values count as unset.
+        Empty values count as unset. While a named household profile is active an account
+        variable (:data:`peloton_export.profiles.ACCOUNT_ENV`, such as ``INTERVALS_API_KEY``)
+        is not read: it is the default member's.
         """
+        from peloton_export.profiles import active_account_env
+
         value = self.options.get(f"{self.plugin}.{key}")
         if not value:
             value = self.section.get(key)
-        if not value and env:
+        if not value and env and active_account_env(env):
             value = self.environ.get(env)
         return value or default
 

@@ -63,6 +63,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from peloton_export.paths import carry
 from peloton_export.raw import JsonObject
 from peloton_export.source import fetch_policy
 from peloton_export.source.client.api import PelotonAPI
@@ -560,7 +561,7 @@ def _sync_page(
         if wanted and not fetch:
             report.would_fetch.append(workout_id)
         elif wanted:
-            jobs.append((workout_id, pool.submit(fetcher, workout_id, item)))
+            jobs.append((workout_id, pool.submit(carry(fetcher), workout_id, item)))
             meter.queued += 1
         else:
             seen.append(row)

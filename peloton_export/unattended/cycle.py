@@ -52,6 +52,9 @@ def summarize(report: Any) -> CycleResult:
         log.warning("failed %s: %s", result.workout_id, result.reason)
     for problem in report.problems:
         log.warning("failed %s", problem)
+    paused = getattr(report, "paused", None) or {}
+    if paused:  # a sink that needs the user (an inactive Strava app): in the run's own line
+        parts.append("; ".join(f"{sink} paused: {message}" for sink, message in sorted(paused.items())))
     return CycleResult(ok=bool(report.ok), counts=counts, message="; ".join(parts))
 
 

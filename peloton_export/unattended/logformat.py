@@ -3,7 +3,10 @@
 ``text``: ``2026-01-31T07:00:02Z INFO peloton_export.watch: run 1 ok in 4.2 s: ...``
 (what ``docker logs`` and journald show well). ``json``: one object per line with
 ``time`` (ISO 8601, UTC), ``level``, ``logger`` and ``message``. Secrets registered with
-:func:`peloton_export.sinkkit.protect` are redacted from both.
+:func:`peloton_export.sinkkit.protect` are redacted from both. A record logged while a
+named household profile works (:func:`peloton_export.paths.active_profile`, in the thread
+that logs it) says whose it is: ``... peloton_export.client: [anna] Peloton sync: ...`` in
+text, a ``profile`` field in JSON.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import time
 from typing import Literal, TextIO
 
 from peloton_export.net.redaction import install_redaction
+from peloton_export.paths import DEFAULT_PROFILE, active_profile
 
 LogFormat = Literal["text", "json"]
 
@@ -29,6 +33,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        profile = active_profile()
+        if profile != DEFAULT_PROFILE:
+            event["profile"] = profile
         if record.exc_info and record.exc_info[1] is not None:
             exc = record.exc_info[1]
             event["error"] = f"{type(exc).__name__}: {exc}"
@@ -40,6 +47,9 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         message = record.getMessage().replace("\n", " | ")
+        profile = active_profile()
+        if profile != DEFAULT_PROFILE and not message.startswith(f"profile {profile}:"):
+            message = f"[{profile}] {message}"
         return f"{_utc(record.created)} {record.levelname} {record.name}: {message}"
 
 

@@ -13,7 +13,8 @@ every problem of a scope that holds now: only keys not notified before are sent,
 message; keys no longer present are forgotten, so a problem that clears and comes back is
 notified again. Sticky scopes (``unmapped``) keep their keys: each movement is told once.
 The keys sent are kept in ``<state dir>/notify-state.json`` (no secret in it). URLs are
-never logged.
+never logged. A household profile's notifications name it (``peloton-export needs you
+(anna)``, each line ``anna: ...``) and keep their state in its own state folder.
 """
 
 from __future__ import annotations
@@ -107,6 +108,8 @@ class Notifier:
     :param urls: apprise URLs; with none, :meth:`update` does nothing at all.
     :param state_path: the file remembering which problem keys were sent.
     :param send: ``send(urls, title, body) -> bool`` (default: :func:`apprise_send`).
+    :param profile: the household profile whose problems these are (named in the title and
+        on each line), ``None`` for the default profile (today's messages).
     """
 
     def __init__(
@@ -116,7 +119,9 @@ class Notifier:
         *,
         send: Sender = apprise_send,
         clock: Callable[[], float] = time.time,
+        profile: str | None = None,
     ) -> None:
+        self.profile = profile
         self.urls = list(urls)
         self.state_path = Path(state_path)
         self.send = send
@@ -124,8 +129,10 @@ class Notifier:
 
     @classmethod
     def from_config(cls, config: Config, state_dir: Path) -> Notifier:
-        """A notifier with the URLs of ``config`` and its state in ``state_dir``."""
-        return cls(notify_urls(config), Path(state_dir) / STATE_FILE)
+        """A notifier with the URLs of ``config`` and its state in ``state_dir``, naming
+        ``config``'s profile unless it is the default one."""
+        profile = config.profile if config.profile != "default" else None
+        return cls(notify_urls(config), Path(state_dir) / STATE_FILE, profile=profile)
 
     def _load(self) -> dict[str, dict[str, float]]:
         found = load_state(self.state_path, _parse_sent, what="notification state file")
@@ -150,10 +157,12 @@ class Notifier:
         if not sticky:
             known = {key: when for key, when in known.items() if key in problems}
         if new:
-            lines = [f"- {message}" for message in list(new.values())[:MAX_LINES]]
+            who = f"{self.profile}: " if self.profile else ""
+            lines = [f"- {who}{message}" for message in list(new.values())[:MAX_LINES]]
             if len(new) > MAX_LINES:
                 lines.append(f"- and {len(new) - MAX_LINES} more (see `peloton-export status`)")
-            if self.send(self.urls, TITLE, "\n".join(lines)):
+            title = f"{TITLE} ({self.profile})" if self.profile else TITLE
+            if self.send(self.urls, title, "\n".join(lines)):
                 now = self.clock()
                 known.update(dict.fromkeys(new, now))
                 log.info("notified %d problem(s): %s", len(new), ", ".join(sorted(new)))

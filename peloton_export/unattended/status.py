@@ -46,6 +46,9 @@ from peloton_export.readback import (
 from peloton_export.store.atomic import write_bytes_atomic
 
 STATUS_FILE = "watch-status.json"
+#: Each household profile's own last run in a household watch (the same format), in the
+#: profile's state folder: the watcher's own file stays ``watch-status.json``.
+PROFILE_STATUS_FILE = "profile-status.json"
 #: The watcher's lock file (:data:`peloton_export.unattended.watch.LOCK_NAME`).
 LOCK_FILE = "watch.lock"
 #: The largest status file read (it is a few hundred bytes).
@@ -114,9 +117,36 @@ def _parse_status(fields: Fields) -> WatchStatus | None:
     )
 
 
-def status_path(state_dir: Path) -> Path:
-    """``<state dir>/watch-status.json``."""
-    return Path(state_dir) / STATUS_FILE
+def status_path(state_dir: Path, name: str = STATUS_FILE) -> Path:
+    """``<state dir>/watch-status.json`` (or ``name``)."""
+    return Path(state_dir) / name
+
+
+def read_profile_status(state_dir: Path) -> WatchStatus | None:
+    """A household profile's ``profile-status.json`` in its state folder, or ``None`` (none
+    yet, or unusable: one warning naming it)."""
+    path = status_path(state_dir, PROFILE_STATUS_FILE)
+    return load_state(path, _parse_status, what="profile status file", limit=MAX_STATUS_BYTES)
+
+
+def write_profile_status(state_dir: Path, status: WatchStatus) -> None:
+    """Replace a profile's ``profile-status.json`` atomically."""
+    Path(state_dir).mkdir(parents=True, exist_ok=True)
+    write_bytes_atomic(status_path(state_dir, PROFILE_STATUS_FILE), status.to_json())
+
+
+def profile_health(state_dir: Path) -> tuple[bool, str]:
+    """Whether a household profile's runs work, with a one-line reason: unhealthy after
+    :data:`UNHEALTHY_FAILURES` failed runs in a row; a profile not run yet is healthy."""
+    status = read_profile_status(state_dir)
+    if status is None:
+        return True, "not run yet"
+    if status.failures >= UNHEALTHY_FAILURES:
+        return False, f"{status.failures} runs in a row failed: {status.message}"
+    last = f"last run {_when(status.finished_at)}: {status.outcome or 'unknown'}"
+    if status.failures:
+        last += f" ({status.failures} failed in a row: {status.message})"
+    return True, last
 
 
 def read_status(state_dir: Path) -> WatchStatus | None:
@@ -159,6 +189,27 @@ def _when(epoch: float | None) -> str:
 def _counts(counts: dict[str, int]) -> str:
     order = ("new", "exported", "unchanged", "skipped", "failed")
     return ", ".join(f"{counts[k]} {k}" for k in order if k in counts)
+
+
+def profile_status_lines(state_dir: Path) -> list[str]:
+    """Lines for ``peloton-export status`` about a household profile's last watch run
+    (empty when it has none)::
+
+        Watch: last run 2026-01-31 07:00:02 UTC to 07:00:09 UTC: ok (3 new, 3 exported, ...)
+    """
+    status = read_profile_status(state_dir)
+    if status is None or status.finished_at is None:
+        return []
+    start, ended = _when(status.started_at), _when(status.finished_at)
+    if ended[:10] == start[:10]:
+        ended = ended[11:]
+    counts = _counts(status.counts)
+    lines = [f"Watch: last run {start} to {ended}: {status.outcome}" + (f" ({counts})" if counts else "")]
+    if status.message:
+        lines.append(f"  {status.message}")
+    if status.failures:
+        lines.append(f"Watch: {status.failures} failed run(s) in a row for this profile")
+    return lines
 
 
 def watch_status_lines(state_dir: Path) -> list[str]:

@@ -278,7 +278,7 @@ def _readme_ini_blocks() -> list[str]:
     return [b for b in blocks if "[peloton-export]" in b]
 
 
-@pytest.mark.parametrize("index", range(2))
+@pytest.mark.parametrize("index", range(3))
 def test_the_readme_config_examples_load_without_warnings_and_run(
     index: int,
     tmp_path: Path,
@@ -289,7 +289,7 @@ def test_the_readme_config_examples_load_without_warnings_and_run(
     from peloton_export.config import load_config
 
     blocks = _readme_ini_blocks()
-    assert len(blocks) == 2, "the main example and the Stacked classes one"
+    assert len(blocks) == 3, "the main example, the Household profiles one and the Stacked classes one"
     ini = tmp_path / "readme.ini"
     ini.write_text(blocks[index].replace("password = ...", "password = x"), encoding="utf-8")
     monkeypatch.setenv("PELOTON_CONFIG", str(ini))

@@ -200,5 +200,6 @@ def client_settings(config: Config, environ: Mapping[str, str] | None = None) ->
         fetch_ride_details=parse_bool(
             s.get("fetch_ride_details", "false"), what="[peloton-export] fetch_ride_details"
         ),
-        env_token=env.get("PELOTON_EXPORT_TOKEN") or None,
+        # a pasted token is the default member's: a named household profile logs in as itself
+        env_token=(env.get("PELOTON_EXPORT_TOKEN") or None) if config.profile == "default" else None,
     )

@@ -18,6 +18,7 @@ from peloton_export import ExportContext, SinkSpec, UploadResult, Workout, hooki
 from peloton_export.errors import PelotonExportError
 from peloton_export.formats.fit.devices import PRESETS
 from peloton_export.readback import MAX_STATE_BYTES, StateFileError, read_state_bytes
+from peloton_export.profiles import active_account_env
 from peloton_export.sinkkit import Clock, PluginSettings, UploadJournal
 from peloton_export.store.atomic import write_bytes_atomic
 from peloton_export_garmin.sink import (
@@ -126,7 +127,9 @@ def register_commands(cli: click.Group) -> None:
             _import(settings, import_from, device)
             return
         email = email or settings.email or click.prompt("Garmin email")
-        password = os.environ.get("GARMIN_PASSWORD") or click.prompt("Garmin password", hide_input=True)
+        # a named household profile never takes the default member's GARMIN_PASSWORD
+        given = os.environ.get("GARMIN_PASSWORD") if active_account_env("GARMIN_PASSWORD") else None
+        password = given or click.prompt("Garmin password", hide_input=True)
         session = GarminSession(settings, factory=FACTORY, clock=CLOCK)
         try:
             session.login(

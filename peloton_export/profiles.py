@@ -1,0 +1,345 @@
+"""Household profiles: several Peloton members on one machine, in one config and one watch.
+
+A config file may hold ``[profile:NAME]`` sections, one per member::
+
+    [peloton-export]
+    formats = fit, tcx
+    sinks = strava
+
+    [plugin:strava]
+    client_id = 12345
+    client_secret = ...
+
+    [profile:anna]
+    username = anna@example.com
+    password = ...
+    output_dir = ~/Peloton/anna
+
+    [profile:ben]
+    username = ben@example.com
+    formats = fit
+    sinks = intervals
+    intervals.api_key = ...
+
+Each profile (:class:`Profile`) has its own Peloton login, formats, output folder, sinks
+and sink accounts, and its own folders (:class:`peloton_export.paths.ProfileDirs`): token
+files, archive, ledger, run lock, login cooldown, journals and status files. Its
+:class:`~peloton_export.config.Config` is the file's (``[peloton]``, ``[peloton-export]``,
+``[plugin:*]`` and the environment) with the profile's keys over it, except:
+
+* the Peloton login (``username``, ``password``) is the profile's own, never the
+  ``[peloton]`` one nor ``PELOTON_USERNAME``/``PELOTON_PASSWORD``/``PELOTON_EXPORT_TOKEN``;
+* ``output_dir`` not given in the profile is ``<the config's output_dir, else ./exports>/NAME``;
+* a plugin's account keys (:data:`ACCOUNT_KEYS`: ``api_key``, ``athlete_id``, ``email``,
+  ``password``, ``username``, ``token``, ...) are never taken from ``[plugin:*]``: each
+  profile gives its own (``intervals.api_key = ...`` in its section). The app keys
+  (Strava's ``client_id``/``client_secret``) are shared. Token files live in the profile's
+  config folder, so each member logs in to Strava or Garmin with their own account.
+
+The profile's keys are the ``[peloton]`` keys, the ``[peloton-export]`` keys, and
+``PLUGIN.KEY`` for a plugin's (``strava.client_id``); the environment gives them as
+``PELOTON_EXPORT_PROFILE_<NAME>_<KEY>`` (see :mod:`peloton_export.config`).
+
+A config without ``[profile:NAME]`` sections is one profile, :data:`DEFAULT_PROFILE`
+(``"default"``), with today's folders: existing set-ups are unchanged. With profiles, the
+default one is part of the household (:func:`load_profiles`) when it has a login of its own
+(``[peloton] username``, ``PELOTON_USERNAME``, ``PELOTON_EXPORT_TOKEN`` or a saved login
+file) or ``[peloton-export] default_profile = yes``; ``default_profile = no`` leaves it out.
+
+Run one profile's export with ``run_export(ExportRequest(profile=profile, ...))``: the run
+takes the profile's config and works in its folders (:meth:`Profile.activate`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import os
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from peloton_export.config import KNOWN_KEYS, Config, load_config, parse_bool
+from peloton_export.errors import ConfigError
+from peloton_export.paths import DEFAULT_PROFILE, ProfileDirs, default_dirs, named_dirs, use_dirs
+
+log = logging.getLogger("peloton_export.profiles")
+
+#: The variable that chooses the profile (``--profile`` wins over it).
+PROFILE_ENV = "PELOTON_EXPORT_PROFILE"
+#: What a profile name may be: a lower-case letter or digit, then up to 31 letters, digits,
+#: ``-`` or ``_`` (it names folders and environment variables).
+NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+#: Where files go when neither the profile nor the config names a folder (the same as
+#: :data:`peloton_export.export.choices.DEFAULT_OUTPUT`).
+DEFAULT_OUTPUT = "exports"
+#: ``[plugin:*]`` keys that name an account or hold its secret: a named profile never takes
+#: them from the shared plugin section (nor from the variables that plugins read for them).
+ACCOUNT_KEYS = frozenset(
+    {
+        "username",
+        "password",
+        "email",
+        "api_key",
+        "athlete_id",
+        "token",
+        "access_token",
+        "refresh_token",
+        "token_file",
+        "token_dir",
+        "journal_file",
+        "cooldown_file",
+        "pause_file",
+        "path",  # the directory sink's folder: a member's own
+    }
+)
+#: Variables that plugins and the client read for an account: not read in a named profile.
+ACCOUNT_ENV = frozenset(
+    {
+        "PELOTON_USERNAME",
+        "PELOTON_PASSWORD",
+        "PELOTON_EXPORT_TOKEN",
+        "INTERVALS_API_KEY",
+        "INTERVALS_ATHLETE_ID",
+        "GARMIN_EMAIL",
+        "GARMIN_PASSWORD",
+    }
+)
+_LOGIN_KEYS = frozenset({"username", "password", "ssl_cert"})
+#: ``[peloton-export]`` keys of the watcher itself: one value for the household.
+WATCHER_KEYS = frozenset({"watch_interval", "watch_jitter", "log_format", "default_profile"})
+_TOKEN_FILE = "token.json"  # peloton_export.source.client.factory.TOKEN_FILE
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """One household member: ``name`` (``"default"`` or a ``[profile:NAME]`` name),
+    ``config`` (the resolved settings: login, formats, output folder, sinks, plugins) and
+    ``dirs`` (its folders: ``dirs.state``, ``dirs.archive``, ``dirs.config``, ``dirs.data``)."""
+
+    name: str
+    config: Config = field(repr=False)
+    dirs: ProfileDirs
+
+    @property
+    def is_default(self) -> bool:
+        """True for the default profile (today's single-account set-up)."""
+        return self.name == DEFAULT_PROFILE
+
+    @property
+    def state_dir(self) -> Path:
+        """Its state folder: ledger, run lock, cooldown, journals, status files."""
+        return self.dirs.state
+
+    @property
+    def archive_dir(self) -> Path:
+        """Its raw archive."""
+        return self.dirs.archive
+
+    @property
+    def config_dir(self) -> Path:
+        """Its token caches."""
+        return self.dirs.config
+
+    @property
+    def output_dir(self) -> Path:
+        """Where its files go (``output_dir``, else ``./exports``; ``~`` expanded)."""
+        return Path(self.config.get("output_dir") or DEFAULT_OUTPUT).expanduser()
+
+    @contextmanager
+    def activate(self) -> Iterator[Profile]:
+        """Work in this profile's folders until the block ends (this thread or task; see
+        :func:`peloton_export.paths.use_dirs`)."""
+        with use_dirs(self.dirs):
+            yield self
+
+
+def check_name(name: str, where: str = "profile") -> str:
+    """``name`` in lower case, checked against :data:`NAME_PATTERN`.
+
+    :raises ConfigError: a name that is not one.
+    """
+    lowered = name.strip().lower()
+    if not NAME_PATTERN.fullmatch(lowered):
+        raise ConfigError(
+            f"{where}: {name!r} is not a profile name (a letter or digit, then up to 31 letters, "
+            "digits, - or _)"
+        )
+    return lowered
+
+
+def _warn_unknown(name: str, keys: Mapping[str, str], plugin_names: set[str]) -> None:
+    known = set(KNOWN_KEYS["peloton"]) | set(KNOWN_KEYS["peloton-export"])
+    for key in keys:
+        if "." in key:
+            continue  # PLUGIN.KEY: the plugin's to check
+        if key in WATCHER_KEYS:
+            log.warning("[profile:%s] %s is the watcher's setting: set it in [peloton-export]", name, key)
+        elif key not in known:
+            near = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.5)
+            hint = f"; did you mean {near[0]}?" if near else ""
+            log.warning("[profile:%s]: unknown key %r is ignored%s", name, key, hint)
+
+
+def profile_config(base: Config, name: str, keys: Mapping[str, str]) -> Config:
+    """The :class:`Config` of the named profile ``name`` with section ``keys`` over ``base``
+    (the rules in the module documentation).
+
+    :raises ConfigError: a bad ``ignore_warnings``/``ssl_verify`` value.
+    """
+    _warn_unknown(name, keys, set(base.plugins))
+    settings = {k: v for k, v in base.settings.items() if k != "output_dir"}
+    plugins = {
+        plugin: {k: v for k, v in values.items() if k not in ACCOUNT_KEYS}
+        for plugin, values in base.plugins.items()
+    }
+    for key, value in keys.items():
+        plugin, dot, sub = key.partition(".")
+        if dot:
+            plugins.setdefault(plugin, {})[sub] = value
+        elif key not in _LOGIN_KEYS and key not in ("ignore_warnings", "ssl_verify"):
+            settings[key] = value
+    if not keys.get("output_dir"):
+        settings["output_dir"] = str(Path(base.get("output_dir") or DEFAULT_OUTPUT) / name)
+    where = f"[profile:{name}]"
+    ignore = base.ignore_warnings
+    if "ignore_warnings" in keys:
+        ignore = parse_bool(keys["ignore_warnings"], what=f"{where} ignore_warnings")
+    verify = base.ssl_verify
+    if "ssl_verify" in keys:
+        verify = parse_bool(keys["ssl_verify"], what=f"{where} ssl_verify")
+    return replace(
+        base,
+        username=keys.get("username") or None,
+        password=keys.get("password") or None,
+        ignore_warnings=ignore,
+        ssl_verify=verify,
+        ssl_cert=keys.get("ssl_cert") or base.ssl_cert,
+        settings=settings,
+        plugins=plugins,
+        profile=name,
+    )
+
+
+def _named(config: Config) -> dict[str, Mapping[str, str]]:
+    named: dict[str, Mapping[str, str]] = {}
+    for given, keys in config.profiles.items():
+        name = check_name(given, f"[profile:{given}]")
+        if name == DEFAULT_PROFILE:
+            raise ConfigError(
+                f"[profile:{given}]: {DEFAULT_PROFILE!r} is the profile of the [peloton] and "
+                "[peloton-export] sections; name yours otherwise"
+            )
+        named[name] = keys
+    return named
+
+
+def default_profile(config: Config | None = None) -> Profile:
+    """The default profile: ``config`` (default :func:`load_config`) as it is, today's folders."""
+    return Profile(DEFAULT_PROFILE, config or load_config(), default_dirs())
+
+
+def _default_is_member(config: Config, environ: Mapping[str, str]) -> bool:
+    choice = (config.get("default_profile") or "auto").strip().lower()
+    if choice != "auto":
+        return parse_bool(choice, what="[peloton-export] default_profile (yes, no or auto)")
+    if config.username or environ.get("PELOTON_EXPORT_TOKEN"):
+        return True
+    return (default_dirs().config / _TOKEN_FILE).is_file()
+
+
+def load_profiles(config: Config | None = None, environ: Mapping[str, str] | None = None) -> list[Profile]:
+    """Every profile of the household: the default one (when it is a member, see the module
+    documentation), then the ``[profile:NAME]`` ones in the config's order.
+
+    A config without profiles gives ``[the default profile]``. ``config`` defaults to
+    :func:`load_config`; ``environ`` to the process environment.
+
+    :raises ConfigError: a bad profile name, a profile named ``default``, a bad value.
+    """
+    config = config or load_config()
+    env = os.environ if environ is None else environ
+    named = _named(config)
+    profiles: list[Profile] = []
+    if not named or _default_is_member(config, env):
+        profiles.append(default_profile(config))
+    for name, keys in named.items():
+        profiles.append(Profile(name, profile_config(config, name, keys), named_dirs(name)))
+    return profiles
+
+
+def profile_names(config: Config | None = None) -> list[str]:
+    """Every profile name that :func:`resolve_profile` accepts: ``default`` first, then the
+    named ones (for completion and messages)."""
+    config = config or load_config()
+    return [DEFAULT_PROFILE, *_named(config)]
+
+
+def resolve_profile(
+    name: str | None = None, *, config: Config | None = None, environ: Mapping[str, str] | None = None
+) -> Profile:
+    """The profile called ``name``, else ``$PELOTON_EXPORT_PROFILE``, else the default one.
+
+    ``default`` is always accepted (even when it is not a household member).
+
+    :raises ConfigError: an unknown name, with the nearest known one and the list.
+    """
+    env = os.environ if environ is None else environ
+    config = config or load_config()
+    wanted = name if name is not None else (env.get(PROFILE_ENV) or "").strip() or DEFAULT_PROFILE
+    where = "--profile" if name is not None else PROFILE_ENV
+    chosen = wanted.strip().lower()
+    if chosen == DEFAULT_PROFILE:
+        return default_profile(config)
+    named = _named(config)
+    if chosen not in named:
+        known = [DEFAULT_PROFILE, *named]
+        near = difflib.get_close_matches(chosen, known, n=1)
+        hint = f"did you mean {near[0]}? " if near else ""
+        raise ConfigError(
+            f"{where}: no profile {wanted!r}; {hint}the config has: {', '.join(known)} "
+            "(add a [profile:NAME] section)"
+        )
+    return Profile(chosen, profile_config(config, chosen, named[chosen]), named_dirs(chosen))
+
+
+def for_profile(text: str, name: str) -> str:
+    """A message about the login of profile ``name`` as that profile's member must act on
+    it: ``peloton-export login`` becomes ``peloton-export --profile NAME login`` and the
+    ``[peloton]`` keys and variables become the profile's. The default profile's is ``text``."""
+    if name == DEFAULT_PROFILE:
+        return text
+    variable = f"PELOTON_EXPORT_PROFILE_{name.upper().replace('-', '_')}"
+    variable += "__" if ("_" in name or "-" in name) else "_"
+    return (
+        text.replace("`peloton-export login", f"`peloton-export --profile {name} login")
+        .replace("(peloton-export login)", f"(peloton-export --profile {name} login)")
+        .replace("[peloton] username", f"[profile:{name}] username")
+        .replace("PELOTON_USERNAME/PELOTON_PASSWORD", f"{variable}USERNAME/{variable}PASSWORD")
+    )
+
+
+def active_account_env(variable: str) -> bool:
+    """Whether ``variable`` may be read now: not an :data:`ACCOUNT_ENV` variable while a
+    named profile is active (it is the default member's)."""
+    from peloton_export.paths import active_profile
+
+    return variable not in ACCOUNT_ENV or active_profile() == DEFAULT_PROFILE
+
+
+__all__ = [
+    "ACCOUNT_ENV",
+    "ACCOUNT_KEYS",
+    "DEFAULT_PROFILE",
+    "PROFILE_ENV",
+    "Profile",
+    "check_name",
+    "default_profile",
+    "for_profile",
+    "load_profiles",
+    "profile_config",
+    "profile_names",
+    "resolve_profile",
+]
