@@ -17,8 +17,8 @@ import click
 from peloton_export import ExportContext, SinkSpec, UploadResult, Workout, hookimpl
 from peloton_export.errors import PelotonExportError
 from peloton_export.formats.fit.devices import PRESETS
-from peloton_export.readback import MAX_STATE_BYTES, StateFileError, read_state_bytes
 from peloton_export.profiles import active_account_env
+from peloton_export.readback import MAX_STATE_BYTES, StateFileError, read_state_bytes
 from peloton_export.sinkkit import Clock, PluginSettings, UploadJournal
 from peloton_export.store.atomic import write_bytes_atomic
 from peloton_export_garmin.sink import (
