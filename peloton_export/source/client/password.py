@@ -94,7 +94,34 @@ def parse_hidden_form(page: str) -> tuple[str, dict[str, str]] | None:
     return parser.action, parser.fields
 
 
-class PkceLogin:
+class _PasswordLogin:
+    """What the two password strategies share: they apply when a username and a password
+    are known, and a login first checks them and the password gate (its cooldown)."""
+
+    credentials: Credentials
+    gate: PasswordGate
+
+    def try_login(self) -> Login | None:
+        """A password login (``None``: no username and password)."""
+        if not self.credentials.complete:
+            return None
+        return Login(self.login(), save=True)
+
+    def login(self) -> Token:
+        raise NotImplementedError
+
+    def _ready(self) -> tuple[str, str]:
+        """The username and password, after the gate's check.
+
+        Raises :class:`AuthRequired` when either is missing, or what the gate raises."""
+        username, password = self.credentials.username, self.credentials.password
+        if not (username and password):
+            raise AuthRequired(f"No Peloton username and password: {LOGIN_HINT}")
+        self.gate.check()
+        return username, password
+
+
+class PkceLogin(_PasswordLogin):
     """``pkce``: the 2025 Auth0 authorization-code + PKCE login with username and password."""
 
     name = "pkce"
@@ -109,20 +136,11 @@ class PkceLogin:
         self.credentials = credentials
         self.config_hint = config_hint
 
-    def try_login(self) -> Login | None:
-        """A password login (``None``: no username and password)."""
-        if not self.credentials.complete:
-            return None
-        return Login(self.login(), save=True)
-
     def login(self) -> Token:
         """The Auth0 authorization-code + PKCE login with username and password."""
         import requests  # here, not at the top: commands that never go online stay fast
 
-        username, password = self.credentials.username, self.credentials.password
-        if not (username and password):
-            raise AuthRequired(f"No Peloton username and password: {LOGIN_HINT}")
-        self.gate.check()
+        username, password = self._ready()
         try:
             token = self._pkce_flow(username, password)
         except WrongPassword as exc:
@@ -315,7 +333,7 @@ class PkceLogin:
         raise self._changed("too many redirects")
 
 
-class LegacyLogin:
+class LegacyLogin(_PasswordLogin):
     """``legacy``: the retired ``POST /auth/login`` session cookie (only when configured)."""
 
     name = "legacy"
@@ -335,26 +353,18 @@ class LegacyLogin:
         self.now = now
         self.config_hint = config_hint
 
-    def try_login(self) -> Login | None:
-        """A password login (``None``: no username and password)."""
-        if not self.credentials.complete:
-            return None
-        return Login(self.login(), save=True)
-
     def login(self) -> Token:
         """The retired ``POST /auth/login`` (session cookie), for servers that still take it."""
         import requests
 
-        if not self.credentials.complete:
-            raise AuthRequired(f"No Peloton username and password: {LOGIN_HINT}")
-        self.gate.check()
+        username, password = self._ready()
         session = self.http.new_session()
         try:
             response = self.http.send(
                 "POST",
                 self.settings.api_url + "/auth/login",
                 session=session,
-                json={"username_or_email": self.credentials.username, "password": self.credentials.password},
+                json={"username_or_email": username, "password": password},
                 follow_redirects=False,
             )
         except requests.RequestException as exc:
