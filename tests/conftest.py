@@ -251,3 +251,18 @@ def normalized_fixtures(
 def pytest_addoption(parser: pytest.Parser) -> None:
     """``--update-golden`` rewrites the golden files instead of comparing with them."""
     parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden files")
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A HOME under tmp_path with the config, state and data folders of a run pointed into
+    tmp_path (an empty ``peloton.ini``): what ``schedule`` writes lands there. The path of
+    that HOME."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.setenv("PELOTON_EXPORT_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("PELOTON_CONFIG", str(tmp_path / "peloton.ini"))
+    (tmp_path / "peloton.ini").write_text("", encoding="utf-8")
+    for name in ("PELOTON_EXPORT_CONFIG_DIR", "PELOTON_EXPORT_DATA_DIR", "PELOTON_EXPORT_ARCHIVE"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path / "home"

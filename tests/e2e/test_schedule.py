@@ -6,49 +6,26 @@ The in-process tests are in ``tests/unit/test_schedule.py``.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import stat
 import subprocess
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from peloton_export.cli import build_cli
-from peloton_export.plugins import create_host
 from peloton_export.unattended.schedule import (
     CRON_MARKER,
     cron_line,
     systemd_units,
     watch_argv,
 )
-
-ARGV = ["/opt/peloton export/bin/peloton-export", "watch", "--once", "--option", "directory.path=/x%y"]
-
-
-ENV = {"PELOTON_CONFIG": "/home/me/.config/peloton", "PELOTON_EXPORT_STATE_DIR": "/srv/state dir"}
-
-
-CRON = re.compile(r"^(\d{1,2}) (\d{1,2}) \* \* \* (.+) >> (.+) 2>&1 # peloton-export watch$")
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
-    monkeypatch.setenv("PELOTON_EXPORT_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("PELOTON_CONFIG", str(tmp_path / "peloton.ini"))
-    (tmp_path / "peloton.ini").write_text("", encoding="utf-8")
-    for name in ("PELOTON_EXPORT_CONFIG_DIR", "PELOTON_EXPORT_DATA_DIR", "PELOTON_EXPORT_ARCHIVE"):
-        monkeypatch.delenv(name, raising=False)
-    return tmp_path / "home"
+from tests.unit.test_schedule import ARGV, CRON, ENV, cli_err
 
 
 def cli(*args: str) -> tuple[int, str]:
-    runner = CliRunner()
-    result = runner.invoke(build_cli(create_host(entry_points=False)), list(args), catch_exceptions=False)
-    return result.exit_code, result.output
+    """Exit code and what the command printed (standard output, then standard error)."""
+    code, out, err = cli_err(*args)
+    return code, out + err
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")

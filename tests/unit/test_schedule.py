@@ -25,18 +25,6 @@ ENV = {"PELOTON_CONFIG": "/home/me/.config/peloton", "PELOTON_EXPORT_STATE_DIR":
 CRON = re.compile(r"^(\d{1,2}) (\d{1,2}) \* \* \* (.+) >> (.+) 2>&1 # peloton-export watch$")
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
-    monkeypatch.setenv("PELOTON_EXPORT_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("PELOTON_CONFIG", str(tmp_path / "peloton.ini"))
-    (tmp_path / "peloton.ini").write_text("", encoding="utf-8")
-    for name in ("PELOTON_EXPORT_CONFIG_DIR", "PELOTON_EXPORT_DATA_DIR", "PELOTON_EXPORT_ARCHIVE"):
-        monkeypatch.delenv(name, raising=False)
-    return tmp_path / "home"
-
-
 def cli(*args: str) -> tuple[int, str]:
     """Exit code and standard output (the printed files; what the job does goes to stderr)."""
     code, out, _ = cli_err(*args)
