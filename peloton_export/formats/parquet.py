@@ -266,7 +266,9 @@ def _targets_at(workout: Workout, offsets: Sequence[int]) -> dict[str, list[floa
     return columns
 
 
-def _power_targets_at(cues: Mapping[str, Any] | None, offsets: Sequence[int]) -> dict[str, list[float | None]]:
+def _power_targets_at(
+    cues: Mapping[str, Any] | None, offsets: Sequence[int]
+) -> dict[str, list[float | None]]:
     """``target_power_lower/upper``: each cue's asked watts over its span (``None`` elsewhere)."""
     lower: list[float | None] = [None] * len(offsets)
     upper: list[float | None] = [None] * len(offsets)
