@@ -183,7 +183,9 @@ def test_refused_errors_are_told_apart_from_one_bad_file() -> None:
     json.dumps(line)
 
 
-def _export_into(tmp_path: Path, out: str, *extra: str, wrap: list[str] | None = None) -> tuple[int, list[str]]:
+def _export_into(
+    tmp_path: Path, out: str, *extra: str, wrap: list[str] | None = None
+) -> tuple[int, list[str]]:
     """One offline export of the test archive into ``out`` (in a subprocess, ``wrap`` before
     it); its exit code and every line it printed."""
     env = {**os.environ, "PELOTON_EXPORT_STATE_DIR": str(tmp_path / "state"), "PELOTON_CONFIG": os.devnull}
@@ -229,12 +231,12 @@ def test_an_output_folder_under_proc_is_one_error_line_and_exit_4(tmp_path: Path
 
 
 @needs_mount
-def test_an_output_folder_that_cannot_be_created_on_a_read_only_disk_is_one_error_line(tmp_path: Path) -> None:
+def test_an_output_folder_that_cannot_be_made_on_a_read_only_disk_is_one_error_line(tmp_path: Path) -> None:
     _archive(tmp_path)
     disk = tmp_path / "disk"
     disk.mkdir()
     out = str(disk / "exports" / "2026")
-    setup = f"mount -t tmpfs -o ro,size=1m tmpfs {disk} && exec \"$@\""
+    setup = f'mount -t tmpfs -o ro,size=1m tmpfs {disk} && exec "$@"'
     code, lines = _export_into(
         tmp_path, out, wrap=["unshare", "-m", "--propagation", "private", "sh", "-c", setup, "sh"]
     )
