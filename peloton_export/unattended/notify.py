@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from peloton_export.config import Config
-from peloton_export.net.redaction import protect
+from peloton_export.net.redaction import protect, redact
 from peloton_export.readback import Fields, load_state
 from peloton_export.store.atomic import write_bytes_atomic
 
@@ -167,7 +167,7 @@ class Notifier:
                 where = f" --profile {self.profile}" if self.profile else ""
                 lines.append(f"- and {len(new) - MAX_LINES} more (see `peloton-export{where} status`)")
             title = f"{TITLE} ({self.profile})" if self.profile else TITLE
-            if self.send(self.urls, title, "\n".join(lines)):
+            if self.send(self.urls, title, redact("\n".join(lines))):  # no token a server echoed
                 now = self.clock()
                 known.update(dict.fromkeys(new, now))
                 log.info("notified %d problem(s): %s", len(new), ", ".join(sorted(new)))

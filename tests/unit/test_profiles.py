@@ -629,3 +629,57 @@ def test_a_named_profiles_sink_failures_name_its_login_command(
         }
         assert failed == {f"not logged in to Locker; run `{command} locker login`"}
         assert report.paused == {"pauser": f"Pauser needs a login: run `{command} pauser login`"}
+
+
+def test_a_secret_a_service_echoes_reaches_no_report_ledger_or_notification(
+    dirs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a hostile or broken service answering an upload with its token and the client secret:
+    # the run's report, the ledger (status) and the notification carried them verbatim
+    from peloton_export.errors import UploadError
+    from peloton_export.export.run import ExportRequest, run_export
+    from peloton_export.hookspecs import hookimpl
+    from peloton_export.net.redaction import protect
+    from peloton_export.plugins import create_host
+    from peloton_export.source.demo import demo_workouts
+    from peloton_export.specs import SinkSpec
+    from peloton_export.store.archive import Archive
+
+    token, secret = "access-token-echoed-1234", "client-secret-echoed-5678"
+    protect(token, secret)
+
+    def echoes(path: Path, workout: Any, context: Any) -> Any:
+        raise UploadError(f"Echo upload: HTTP 400: bad token {token} for app {secret}")
+
+    class Sinks:
+        @hookimpl
+        def register_sinks(self) -> list[SinkSpec]:
+            return [SinkSpec(name="echo", accepts=("json",), upload=echoes)]
+
+    profile = resolve_profile("anna", config=household(dirs, monkeypatch))
+    archive = Archive(profile.archive_dir)
+    for raw in list(demo_workouts())[:2]:
+        archive.put_raw(raw)
+    request = ExportRequest(profile=profile, offline=True, formats=("json",), sinks=("echo",))
+    report = run_export(request, create_host(entry_points=False, extra={"sinks": Sinks()}))
+    reasons = [s.reason for r in report.results for s in r.sinks] + [r.reason for r in report.results]
+    assert reasons and all("***" in reason for reason in reasons if "Echo upload" in reason)
+    assert not [reason for reason in reasons if token in reason or secret in reason]
+    ledger = (profile.state_dir / "ledger.sqlite3").read_bytes()
+    assert token.encode() not in ledger and secret.encode() not in ledger
+    bodies: list[str] = []
+    notifier = Notifier(["json://localhost"], dirs / "n.json", profile="anna")
+    notifier.send = lambda urls, title, body: bodies.append(body) is None
+    notifier.update("run", {"workout-failed:x": f"failed: {token}"})
+    assert bodies == ["- anna: failed: ***"]
+
+
+def test_peloton_error_text_that_echoes_a_token_is_redacted() -> None:
+    from peloton_export.net.redaction import protect
+    from peloton_export.source.client.http import _http_message
+
+    protect("eyJ-peloton-token-echo-0001")
+    body = b'{"message": "token eyJ-peloton-token-echo-0001 is not valid"}'
+    assert _http_message("the workout list", 400, body) == (
+        "Peloton answered HTTP 400 for the workout list: token *** is not valid"
+    )
