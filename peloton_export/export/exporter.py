@@ -36,8 +36,10 @@ from peloton_export.export.records import RunRecords
 from peloton_export.export.stacks import Stacks
 from peloton_export.export.workers import run_parallel
 from peloton_export.model import Workout
-from peloton_export.paths import ProfileDirs, enter_dirs
+from peloton_export.net.redaction import redact
+from peloton_export.paths import ProfileDirs, active_profile, enter_dirs
 from peloton_export.plugins import PluginHost, create_host
+from peloton_export.profiles import for_profile
 from peloton_export.readback import StateFileError, read_state_bytes, same_bytes
 from peloton_export.results import (
     ExportReport,
@@ -460,20 +462,30 @@ class Exporter:
         except SinkPaused as exc:
             # A typed state: nothing recorded (the workout stays pending), no later workout
             # offered to the sink in this run, told once in the report.
-            self._sinks_paused[sink.name] = str(exc)
-            log.info("sink %s paused: %s", sink.name, exc)
-            return SinkResult(sink.name, "paused", None, str(exc)), False
+            message = _user_text(exc)
+            self._sinks_paused[sink.name] = message
+            log.info("sink %s paused: %s", sink.name, message)
+            return SinkResult(sink.name, "paused", None, message), False
         except AuthRequired as exc:
             # Every later upload would fail the same way: stop using this sink for the run.
-            self._sinks_down[sink.name] = f"not attempted: {exc}"
-            return SinkResult(sink.name, "failed", None, str(exc)), True
+            message = _user_text(exc)
+            self._sinks_down[sink.name] = f"not attempted: {message}"
+            return SinkResult(sink.name, "failed", None, message), True
         except UploadError as exc:
-            return SinkResult(sink.name, "failed", None, str(exc)), True
+            return SinkResult(sink.name, "failed", None, _user_text(exc)), True
         except Exception as exc:
             owner = self.host.owner("sink", sink.name)
             error = PluginError(f"{type(exc).__name__}: {exc}", plugin=owner, hook="upload")
-            return SinkResult(sink.name, "failed", None, str(error)), True
-        return SinkResult(sink.name, outcome.state, outcome.remote_id, outcome.message), True
+            return SinkResult(sink.name, "failed", None, _user_text(error)), True
+        message = redact(outcome.message) if outcome.message else outcome.message
+        return SinkResult(sink.name, outcome.state, outcome.remote_id, message), True
+
+
+def _user_text(exc: Exception) -> str:
+    """A sink's error as its user reads it (report, ledger, ``status``, notifications): no
+    registered secret (a service's error body may echo a token or the client secret), and
+    every command it names run as this run's profile (``--profile NAME strava login``)."""
+    return for_profile(redact(str(exc)), active_profile())
 
 
 DELETED_REMOTELY = "deleted on the platform; never sent again"
