@@ -375,27 +375,47 @@ def plugins_command(host: PluginHost) -> click.Command:
     return plugins
 
 
+def table_lines(rows: Sequence[Sequence[str]]) -> list[str]:
+    """``rows`` as lines whose columns line up: every column but the last padded to its
+    widest cell plus two spaces (a long name or suffix widens its column, never shifts the
+    ones after it)."""
+    if not rows:
+        return []
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return [
+        "".join(cell.ljust(width + 2) for cell, width in zip(row, widths, strict=False)) + row[-1]
+        for row in rows
+    ]
+
+
 def formats_command(host: PluginHost) -> click.Command:
-    """``formats``: one line per format."""
+    """``formats``: one line per format: name, file suffix, description and plugin."""
 
     @click.command("formats")
     def formats() -> None:
         """List the formats you can pass to --format."""
-        for name, spec in host.formats().items():
-            click.echo(f"{name:10} {spec.suffix:7} {spec.description} [{host.owner('format', name)}]")
+        rows = [
+            (name, spec.suffix, f"{spec.description} [{host.owner('format', name)}]")
+            for name, spec in host.formats().items()
+        ]
+        for line in table_lines(rows):
+            click.echo(line)
 
     return formats
 
 
 def sinks_command(host: PluginHost) -> click.Command:
-    """``sinks``: one line per sink."""
+    """``sinks``: one line per sink: name, the formats it accepts, description and plugin."""
 
     @click.command("sinks")
     def sinks() -> None:
         """List the sinks you can pass to --sink."""
-        for name, spec in host.sinks().items():
-            accepts = ",".join(spec.accepts)
-            click.echo(f"{name:10} accepts {accepts:24} {spec.description} [{host.owner('sink', name)}]")
+        rows = [
+            (name, "accepts " + ",".join(spec.accepts), f"{spec.description} [{host.owner('sink', name)}]")
+            for name, spec in host.sinks().items()
+        ]
+        for line in table_lines(rows):
+            click.echo(line)
 
     return sinks
 
