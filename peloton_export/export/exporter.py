@@ -89,6 +89,7 @@ class Exporter:
     _write_formats: tuple[FormatSpec, ...] | None = None
     _run_plan: ExportPlan | None = None
     _records: RunRecords | None = None
+    _output_ready: bool = False
 
     def plan(self, selection: Selection) -> ExportPlan:
         """What :meth:`run` would do for ``selection``; reads no workout body."""
@@ -350,6 +351,8 @@ class Exporter:
         reason = spec.skip_reason(workout)
         if reason:
             return self._record_not_applicable(workout, FileResult(spec.name, "skipped", None, reason))
+        if not self.context.dry_run:
+            self._ensure_output()
         buffer = io.BytesIO()
         try:
             spec.write(workout, buffer, self.context)
@@ -380,6 +383,21 @@ class Exporter:
                 raise OutputRefused.at(self.context.output_dir, path, exc) from None
             return FileResult(spec.name, "failed", path, f"cannot write {path}: {exc.strerror or exc}")
         return self._record(workout, FileResult(spec.name, "exported", path, summary=row), data)
+
+    def _ensure_output(self) -> None:
+        """Make the output folder before the run's first write (once per exporter).
+
+        :raises OutputRefused: it cannot be made or is not a folder (a file in its place or
+            on its path, ``/proc``, a read-only disk): every workout would fail the same way.
+        """
+        if self._output_ready:
+            return
+        folder = self.context.output_dir
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputRefused.creating(folder, exc) from None
+        self._output_ready = True
 
     def _plugin_error(self, spec: FormatSpec, exc: Exception, hook: str) -> PluginError:
         owner = self.host.owner("format", spec.name)
