@@ -4,7 +4,7 @@ Used by ``tests/e2e/test_packaging.py`` and the install tests. Nothing here reac
 index: builds run ``python -m build --no-isolation`` with this venv's setuptools, and a
 fresh environment gets its third-party libraries from this venv through a folder of
 symlinks (every distribution here except peloton-export's own), so only the wheel under
-test provides ``peloton_export``. ``.ci/packages`` does the real thing from PyPI.
+test provides ``peloton_export``. Installs from PyPI are not tested here.
 """
 
 from __future__ import annotations
