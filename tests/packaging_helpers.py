@@ -4,12 +4,13 @@ Used by ``tests/e2e/test_packaging.py`` and the install tests. Nothing here reac
 index: builds run ``python -m build --no-isolation`` with this venv's setuptools, and a
 fresh environment gets its third-party libraries from this venv through a folder of
 symlinks (every distribution here except peloton-export's own), so only the wheel under
-test provides ``peloton_export``. ``.ci/packages`` does the real thing from PyPI.
+test provides ``peloton_export``. Installs from PyPI are not tested here.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -64,15 +65,18 @@ def copy_tree(dest: Path) -> Path:
     return dest
 
 
-def build_all(dest: Path) -> dict[str, Artefacts]:
+def build_all(dest: Path, only: set[str] | None = None) -> dict[str, Artefacts]:
     """Build the wheel and sdist of every project in :data:`PROJECTS` from a copy of the tree.
 
+    :param only: build just these distributions (default: all).
     :returns: distribution name -> its artefacts.
     :raises subprocess.CalledProcessError: a build failed (its output is in the exception).
     """
     tree = copy_tree(dest / "tree")
     built: dict[str, Artefacts] = {}
     for folder, name in PROJECTS.items():
+        if only is not None and name not in only:
+            continue
         source = tree / folder
         out = dest / "dist" / name
         subprocess.run(
@@ -98,11 +102,22 @@ def project_version(source: Path) -> str:
     return line.split("=", 1)[1].strip().strip("\"'")
 
 
-def dependency_view(dest: Path) -> Path:
+def wheelhouse(built: dict[str, Artefacts], dest: Path) -> Path:
+    """A folder holding just the built wheels (for ``--no-index --find-links``)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for art in built.values():
+        (dest / art.wheel.name).write_bytes(art.wheel.read_bytes())
+    return dest
+
+
+def dependency_view(dest: Path, *, without: tuple[str, ...] = ()) -> Path:
     """A folder of symlinks to this venv's site-packages minus peloton-export's own parts.
 
-    Every top-level entry is linked except ``peloton_export*`` (the core and the plugins,
-    their dist-info folders included), editable-install finders and ``.pth`` files.
+    Every top-level entry is linked (``*.dist-info`` folders copied) except
+    ``peloton_export*`` (the core and the plugins, their dist-info folders included),
+    editable-install finders and ``.pth`` files, and
+    any entry whose name starts with one of ``without`` (``("pip",)``: an environment with
+    no pip, as ``uv tool`` makes them).
     """
     site = Path(sysconfig.get_paths()["purelib"])
     dest.mkdir(parents=True, exist_ok=True)
@@ -110,14 +125,21 @@ def dependency_view(dest: Path) -> Path:
         lowered = entry.name.lower()
         if lowered.startswith(("peloton_export", "peloton-export", "__editable__", "_peloton_export")):
             continue
-        if lowered.endswith(".pth") or lowered == "__pycache__":
+        if lowered.endswith(".pth") or lowered == "__pycache__" or lowered.startswith(without):
             continue
-        (dest / entry.name).symlink_to(entry)
+        if lowered.endswith(".dist-info"):  # copied: uv does not read a linked dist-info
+            shutil.copytree(entry, dest / entry.name)
+        else:
+            (dest / entry.name).symlink_to(entry)
     return dest
 
 
-def fresh_venv(path: Path, view: Path) -> Path:
-    """A new venv at ``path`` whose only extra library path is ``view``; returns its python."""
+def fresh_venv(path: Path, view: Path | None) -> Path:
+    """A new venv at ``path`` whose only extra library path is ``view``; returns its python.
+
+    ``view=None``: the links of :func:`dependency_view` (without pip) go into the venv's own
+    site-packages instead, where installers that look only there (uv) see them installed.
+    """
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True, timeout=120)
     python = path / "bin" / "python"
     purelib = subprocess.run(
@@ -126,8 +148,10 @@ def fresh_venv(path: Path, view: Path) -> Path:
         text=True,
         check=True,
     ).stdout.strip()
-    # appended after the venv's own site-packages: the wheel under test wins
-    (Path(purelib) / "zz_dependency_view.pth").write_text(f"{view}\n", encoding="utf-8")
+    if view is None:
+        dependency_view(Path(purelib), without=("pip",))
+    else:  # appended after the venv's own site-packages: the wheel under test wins
+        (Path(purelib) / "zz_dependency_view.pth").write_text(f"{view}\n", encoding="utf-8")
     return python
 
 

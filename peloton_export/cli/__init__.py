@@ -18,6 +18,7 @@ import click
 from click_default_group import DefaultGroup
 
 from peloton_export import __version__
+from peloton_export.cli.install import install_command, uninstall_command
 from peloton_export.cli.sync import (
     ledger_group,
     login_command,
@@ -532,6 +533,8 @@ def build_cli(host: PluginHost) -> click.Group:
         status_command(host),
         ledger_group,
         bike_group,
+        install_command,
+        uninstall_command,
     ):
         cli.add_command(command)
     host.add_commands(cli)

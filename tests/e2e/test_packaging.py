@@ -6,8 +6,7 @@ copy of the tracked files (``--no-isolation``: this venv's setuptools, no index)
 classifiers, project URLs, ``Requires-Python``, one version); no wheel or sdist holds a
 ``tests`` package, a compiled file or any file of ``../shared`` (compared by content when
 the folder is there); the core wheel holds every module of the package and the demo data;
-and installed into a fresh venv it runs the demo. ``.ci/packages`` repeats the installs
-with pip, pipx and uv from PyPI.
+and installed into a fresh venv it runs the demo.
 """
 
 from __future__ import annotations
