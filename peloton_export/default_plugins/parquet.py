@@ -7,6 +7,10 @@ atomically and only when its bytes changed, and returns a small JSON receipt as 
 format's own file (``<stem>.parquet-receipt``): the ledger tracks the receipt like any other
 exported file, so a later run skips workouts already in the dataset.
 
+Once ``peloton-export bike model`` saved a model, the class cues in watts
+(:mod:`peloton_export.insights.cues`, the json format's ``class_cues``) are in
+``workouts.class_cues`` and per second in ``samples.target_power_lower/upper``.
+
 Without pyarrow every workout is skipped with the message
 ``the parquet format needs pyarrow: pip install 'peloton-export[parquet]'``.
 """
@@ -51,13 +55,15 @@ def write_parquet(workout: Workout, stream: BinaryIO, context: ExportContext) ->
     :raises PelotonExportError: when a dataset file cannot be written.
     """
     from peloton_export.formats import parquet as dataset
+    from peloton_export.insights.cues import cues_for
 
+    found = cues_for(workout, context.state)
+    cues = found.to_json() if found is not None else None
     paths = dataset.relative_paths(workout)
-    samples = dataset.samples_table(workout)
+    samples = dataset.samples_table(workout, cues)
+    laps = context.option("laps") or context.option("fit.laps") or "auto"
     files = {
-        "workouts": dataset.table_bytes(
-            dataset.workouts_table(workout, context.option("laps") or context.option("fit.laps") or "auto")
-        ),
+        "workouts": dataset.table_bytes(dataset.workouts_table(workout, laps, cues)),
         "samples": dataset.table_bytes(samples),
     }
     if not context.dry_run:

@@ -15,7 +15,7 @@ after :func:`pyarrow_missing` said it is there.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC
 from typing import Any
 
@@ -32,6 +32,20 @@ SCHEMA_VERSION = 2
 ROOT = "parquet"
 #: Class target metrics carried per second in ``samples`` (``target_<metric>_lower/upper``).
 TARGET_METRICS: tuple[str, ...] = ("cadence", "resistance", "speed", "incline")
+#: The fields of one ``workouts.class_cues`` entry, as in the json format's ``class_cues.segments``.
+CUE_FIELDS: tuple[str, ...] = (
+    "start_offset",
+    "end_offset",
+    "cadence_low_rpm",
+    "cadence_high_rpm",
+    "resistance_low_pct",
+    "resistance_high_pct",
+    "asked_low_w",
+    "asked_high_w",
+    "delivered_w",
+    "delivered_pct",
+    "in_band_pct",
+)
 INSTALL_HINT = "pip install 'peloton-export[parquet]'"
 
 
@@ -70,6 +84,9 @@ def _schemas() -> tuple[Any, Any]:
             ("max_bpm", f64),
             ("duration_s", f64),
         ]
+    )
+    cue = pa.struct(
+        [("start_offset", pa.int32()), ("end_offset", pa.int32()), *((name, f64) for name in CUE_FIELDS[2:])]
     )
     workouts = pa.schema(
         [
@@ -111,6 +128,9 @@ def _schemas() -> tuple[Any, Any]:
             ("ascent_m", f64),
             ("strokes", pa.int32()),
             ("avg_stroke_distance_m", f64),
+            ("class_cues_device", text),
+            ("class_cues_era", pa.int16()),
+            ("class_cues", pa.list_(cue)),
         ]
     )
     samples_fields: list[tuple[str, Any]] = [
@@ -130,13 +150,36 @@ def _schemas() -> tuple[Any, Any]:
     ]
     for metric in TARGET_METRICS:
         samples_fields += [(f"target_{metric}_lower", f64), (f"target_{metric}_upper", f64)]
+    samples_fields += [("target_power_lower", f64), ("target_power_upper", f64)]
     return workouts, pa.schema(samples_fields)
 
 
-def workouts_table(workout: Workout, laps: str = "auto") -> Any:
+def cue_rows(cues: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """The ``workouts.class_cues`` entries of ``cues`` (the json format's ``class_cues`` dict,
+    :meth:`peloton_export.insights.cues.ClassCues.to_json`, or ``None``): the same numbers,
+    with the cadence and resistance ranges split into their low and high ends."""
+    rows = []
+    for seg in (cues or {}).get("segments") or ():
+        (c_lo, c_hi), (r_lo, r_hi) = seg["cadence_rpm"], seg["resistance_pct"]
+        rows.append(
+            {
+                **{name: seg[name] for name in ("start_offset", "end_offset")},
+                "cadence_low_rpm": c_lo,
+                "cadence_high_rpm": c_hi,
+                "resistance_low_pct": r_lo,
+                "resistance_high_pct": r_hi,
+                **{name: seg[name] for name in CUE_FIELDS[6:]},
+            }
+        )
+    return rows
+
+
+def workouts_table(workout: Workout, laps: str = "auto", cues: Mapping[str, Any] | None = None) -> Any:
     """The one-row ``workouts`` table of ``workout`` (a ``pyarrow.Table``).
 
     :param laps: the lap strategy; ``laps`` counts the laps of that plan (the FIT file's).
+    :param cues: the class cues in watts (the json format's ``class_cues``), or ``None``:
+        ``class_cues`` is then empty and ``class_cues_device``/``_era`` null.
     :raises ConfigError: an unknown lap strategy.
     """
     import pyarrow as pa
@@ -193,6 +236,9 @@ def workouts_table(workout: Workout, laps: str = "auto") -> Any:
         "ascent_m": totals.ascent_m,
         "strokes": totals.strokes,
         "avg_stroke_distance_m": totals.avg_stroke_distance_m,
+        "class_cues_device": cues.get("device") if cues else None,
+        "class_cues_era": cues.get("era") if cues else None,
+        "class_cues": cue_rows(cues),
     }
     return pa.Table.from_pylist([row], schema=schema)
 
@@ -220,9 +266,27 @@ def _targets_at(workout: Workout, offsets: Sequence[int]) -> dict[str, list[floa
     return columns
 
 
-def samples_table(workout: Workout) -> Any:
+def _power_targets_at(
+    cues: Mapping[str, Any] | None, offsets: Sequence[int]
+) -> dict[str, list[float | None]]:
+    """``target_power_lower/upper``: each cue's asked watts over its span (``None`` elsewhere)."""
+    lower: list[float | None] = [None] * len(offsets)
+    upper: list[float | None] = [None] * len(offsets)
+    for seg in (cues or {}).get("segments") or ():
+        start, end = int(seg["start_offset"]), int(seg["end_offset"])
+        for i, offset in enumerate(offsets):
+            if start <= offset <= end:
+                lower[i], upper[i] = seg["asked_low_w"], seg["asked_high_w"]
+    return {"target_power_lower": lower, "target_power_upper": upper}
+
+
+def samples_table(workout: Workout, cues: Mapping[str, Any] | None = None) -> Any:
     """The ``samples`` table of ``workout``: one row per instant (samples and GPS fixes
-    joined on their offset, as in the CSV format), with the class target at that second."""
+    joined on their offset, as in the CSV format), with the class target at that second.
+
+    :param cues: the class cues in watts (the json format's ``class_cues``), or ``None``:
+        ``target_power_lower/upper`` hold each cue's asked watts over its span, else null.
+    """
     import pyarrow as pa
 
     _, schema = _schemas()
@@ -259,6 +323,7 @@ def samples_table(workout: Workout) -> Any:
         "latitude": col(lambda p: p.gps.latitude if p.gps is not None else None),
         "longitude": col(lambda p: p.gps.longitude if p.gps is not None else None),
         **_targets_at(workout, offsets),
+        **_power_targets_at(cues, offsets),
     }
     return pa.Table.from_pydict(columns, schema=schema)
 
@@ -273,11 +338,13 @@ def table_bytes(table: Any) -> bytes:
 
 
 __all__ = [
+    "CUE_FIELDS",
     "INSTALL_HINT",
     "ROOT",
     "SCHEMA_NAME",
     "SCHEMA_VERSION",
     "TARGET_METRICS",
+    "cue_rows",
     "partition",
     "pyarrow_missing",
     "relative_paths",

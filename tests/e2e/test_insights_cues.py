@@ -1,13 +1,15 @@
-"""Class cues in watts on the exported pages and JSON, from the model ``bike model`` saved.
+"""Class cues in watts on the exported pages, JSON and Parquet, from the model ``bike model`` saved.
 
 A synthetic history with class targets (cadence and resistance ranges per block) is put in
-a real archive; ``bike model`` fits and saves; an offline export writes JSON and HTML.
+a real archive; ``bike model`` fits and saves; an offline export writes JSON, HTML and the
+Parquet dataset (read back with DuckDB and pyarrow; skipped without them).
 The screenshots (Debian's Chromium) go to ``$PELOTON_EXPORT_ARTIFACTS/insights``, else a
 tmp folder.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from collections.abc import Iterator
@@ -25,6 +27,8 @@ from peloton_export.store.archive import Archive
 from peloton_export.testing.synth.bike_history import SynthHistory, bike_history
 
 CHROMIUM = Path("/usr/bin/chromium")
+HAVE_PYARROW = importlib.util.find_spec("pyarrow") is not None
+FORMATS = "json,html,parquet" if HAVE_PYARROW else "json,html"
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +51,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SynthHisto
         assert model_path(archive).is_file()
         out = root / "out"
         code = run(
-            ["--offline", "--archive", str(archive), "-o", str(out), "-f", "json,html", "-j", "1", "-q"],
+            ["--offline", "--archive", str(archive), "-o", str(out), "-f", FORMATS, "-j", "1", "-q"],
             host=create_host(entry_points=False),
         )
         assert code == 0
@@ -92,6 +96,51 @@ def test_json_carries_the_asked_and_delivered_watts(setup: tuple[SynthHistory, P
     assert seg["delivered_pct"] == pytest.approx(100 * seg["delivered_w"] / middle, abs=0.1)
 
 
+def test_parquet_carries_the_same_cues_as_the_json(setup: tuple[SynthHistory, Path, Path]) -> None:
+    duckdb = pytest.importorskip("duckdb")
+    pq = pytest.importorskip("pyarrow.parquet")
+    history, _, out = setup
+    ride = history.rides[-1]
+    segments = _json(out, ride.workout_id)["class_cues"]["segments"]
+    con = duckdb.connect()
+    rows = con.execute(
+        "SELECT class_cues_device, class_cues_era, c.start_offset, c.end_offset, c.cadence_low_rpm, "
+        "c.cadence_high_rpm, c.resistance_low_pct, c.resistance_high_pct, c.asked_low_w, c.asked_high_w, "
+        "c.delivered_w, c.delivered_pct, c.in_band_pct FROM (SELECT class_cues_device, class_cues_era, "
+        "unnest(class_cues) AS c FROM read_parquet(?, hive_partitioning = true) WHERE workout_id = ?) "
+        "ORDER BY c.start_offset",
+        [str(out / "parquet" / "workouts" / "**" / "*.parquet"), ride.workout_id],
+    ).fetchall()
+    assert [r[:2] for r in rows] == [("home_bike_v1", 1)] * len(segments)
+    assert [list(r[2:]) for r in rows] == [
+        [
+            s["start_offset"],
+            s["end_offset"],
+            *s["cadence_rpm"],
+            *s["resistance_pct"],
+            s["asked_low_w"],
+            s["asked_high_w"],
+            s["delivered_w"],
+            s["delivered_pct"],
+            s["in_band_pct"],
+        ]
+        for s in segments
+    ]
+    # per second: the span's asked watts inside each cue, null outside every cue
+    path = next((out / "parquet" / "samples").rglob(f"{ride.workout_id}.parquet"))
+    table = pq.read_table(path, columns=["offset_s", "target_power_lower", "target_power_upper"]).to_pylist()
+    for row in table:
+        holding = [s for s in segments if s["start_offset"] <= row["offset_s"] <= s["end_offset"]]
+        if holding:
+            assert (row["target_power_lower"], row["target_power_upper"]) == (
+                holding[-1]["asked_low_w"],
+                holding[-1]["asked_high_w"],
+            )
+        else:
+            assert row["target_power_lower"] is None and row["target_power_upper"] is None
+    assert sum(r["target_power_lower"] is not None for r in table) > len(table) // 2
+
+
 def test_html_shows_the_band_and_the_table(setup: tuple[SynthHistory, Path, Path]) -> None:
     history, _, out = setup
     page = next(
@@ -116,10 +165,19 @@ def test_without_a_saved_model_nothing_changes(
     try:
         plain = tmp_path / "plain"
         code = run(
-            ["--offline", "--archive", str(archive), "-o", str(plain), "-f", "json,html", "-j", "1", "-q"],
+            ["--offline", "--archive", str(archive), "-o", str(plain), "-f", FORMATS, "-j", "1", "-q"],
             host=create_host(entry_points=False),
         )
         assert code == 0
+        if HAVE_PYARROW:
+            import pyarrow.dataset as ds
+
+            workouts = ds.dataset(plain / "parquet" / "workouts", partitioning="hive").to_table()
+            assert workouts.num_rows == 10
+            assert all(c == [] for c in workouts.column("class_cues").to_pylist())
+            assert set(workouts.column("class_cues_device").to_pylist()) == {None}
+            samples = ds.dataset(plain / "parquet" / "samples", partitioning="hive").to_table()
+            assert samples.column("target_power_lower").null_count == samples.num_rows
         for file in plain.glob("*.json"):
             assert "class_cues" not in json.loads(file.read_text(encoding="utf-8"))
         for file in plain.glob("*.html"):
