@@ -10,7 +10,11 @@ Options (``--option fit.<name>=<value>``):
 * ``fit.laps=<strategy>``: ``auto`` (default), ``target``, ``segment``, ``distance`` or
   ``session`` (see :mod:`peloton_export.workout.lap_spans`);
 * ``fit.exercise_map=PATH``: an extra Peloton-movement to Garmin-exercise mapping file (see
-  :mod:`peloton_export.formats.fit.strength`).
+  :mod:`peloton_export.formats.fit.strength`);
+* ``fit.power_targets=true``: the class cues in watts (from the model ``peloton-export bike
+  model`` saved; :mod:`peloton_export.insights.cues`) as the workout steps' power targets,
+  the json format's ``class_cues`` ``asked_low_w``/``asked_high_w`` rounded to whole watts
+  (default false; without a saved model the steps are written as without the option).
 """
 
 from __future__ import annotations
@@ -36,9 +40,18 @@ def write_fit(workout: Workout, stream: BinaryIO, context: ExportContext) -> Non
     from dataclasses import replace
 
     from peloton_export.formats.fit.encode import FitOptions, encode_workout
+    from peloton_export.formats.fit.workout import PowerCue
+    from peloton_export.insights.cues import cues_for
     from peloton_export.sinkkit.templates import activity_title
 
     options = replace(FitOptions.from_context(context), title=activity_title(workout, context, plugin="fit"))
+    if options.power_targets and (cues := cues_for(workout, context.state)) is not None:
+        segments = cues.to_json()["segments"]  # the JSON's numbers, 0.1 W
+        power = tuple(
+            PowerCue(s["start_offset"], s["end_offset"], s["asked_low_w"], s["asked_high_w"])
+            for s in segments
+        )
+        options = replace(options, power_cues=power)
     stream.write(encode_workout(workout, options, context.logger))
 
 
@@ -60,6 +73,7 @@ def register_formats() -> Iterator[FormatSpec]:
             "device": "the device the file claims to come from (a preset, default honest)",
             "laps": "lap strategy (auto, ...)",
             "exercise_map": "an extra movement-mapping JSON file",
+            "power_targets": "true: class cues in watts as workout-step power targets (needs bike model)",
         },
         check_options=check_fit_options,
     )

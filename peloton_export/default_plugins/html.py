@@ -7,7 +7,10 @@ of outdoor workouts (see :mod:`peloton_export.formats.report.page`).
 
 At the end of every run that was not a dry run, ``index.html`` is rebuilt from the ledger
 and the archive for every workout ever exported as ``html`` to that output folder
-(:func:`peloton_export.formats.report.build_index`).
+(:func:`peloton_export.formats.report.build_index`). Once ``peloton-export bike model`` saved
+a model (the built-in ``insights`` plugin loads it), the index also shows each bike's
+calibration drift (:mod:`peloton_export.formats.report.drift`) and is rebuilt on every
+run, so a new model reaches it without a new page.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from peloton_export.specs import ExportContext, FormatSpec
 from peloton_export.workout.filenames import export_stem
 
 if TYPE_CHECKING:
+    from peloton_export.formats.report.drift import DriftDevice
     from peloton_export.results import ExportReport, RunContext
 
 log = logging.getLogger("peloton_export.report")
@@ -50,6 +54,43 @@ def register_formats() -> Iterator[FormatSpec]:
     )
 
 
+def drift_devices(context: RunContext) -> list[DriftDevice]:
+    """The drift section's data from the run's saved bike model (empty without one).
+
+    Each ride's residual against its device's model of all rides, its era and local day
+    (Peloton's timezone for the ride is not in the model file: the day is the start's UTC
+    date), and the change points with their sentences (:mod:`peloton_export.insights.model`).
+    """
+    from peloton_export.formats.report.drift import DriftChange, DriftDevice, DriftRide
+    from peloton_export.insights.cues import STATE_KEY
+    from peloton_export.insights.model import models_from_json
+
+    raw = context.state(STATE_KEY).get("models")
+    if not isinstance(raw, dict):
+        return []
+    try:
+        models = models_from_json(raw)
+    except ValueError as exc:
+        log.warning("index: the bike model's drift is left out (%s)", exc)
+        return []
+    out = []
+    for device in dict.fromkeys(r.device for r in models.rides):
+        rides = sorted((r for r in models.rides if r.device == device), key=lambda r: (r.start, r.workout_id))
+        out.append(
+            DriftDevice(
+                device=device,
+                rides=tuple(DriftRide(r.start.date(), r.residual_pct, r.era, r.title) for r in rides),
+                changes=tuple(
+                    DriftChange(c.date.date(), 100 * c.size, c.sentence())
+                    for c in models.change_points
+                    if c.device == device
+                ),
+                noise_pct=models.noise_pct.get(device),
+            )
+        )
+    return out
+
+
 @hookimpl
 def export_finished(context: RunContext, report: ExportReport) -> None:
     """Rebuild ``index.html`` when html pages may have changed (never on dry runs)."""
@@ -58,12 +99,13 @@ def export_finished(context: RunContext, report: ExportReport) -> None:
     if "html" not in context.formats:
         return
     wrote_html = any(f.format == "html" for r in report.results for f in r.files)
-    if not wrote_html and (
-        (context.output_dir / INDEX_NAME).exists() or not html_pages(context.output_dir, context.ledger)
-    ):
-        return  # nothing new for the index, or html is not used in this folder
+    drift = drift_devices(context)
+    if not wrote_html:
+        exists = (context.output_dir / INDEX_NAME).exists()
+        if (exists and not drift) or (not exists and not html_pages(context.output_dir, context.ledger)):
+            return  # nothing new for the index, or html is not used in this folder
     try:
-        path = build_index(context.output_dir, context.ledger, context.archive)
+        path = build_index(context.output_dir, context.ledger, context.archive, drift)
     except OSError as exc:
         problems = getattr(report, "problems", None)
         message = f"index.html: cannot write it in {context.output_dir}: {exc.strerror or exc}"
@@ -74,4 +116,4 @@ def export_finished(context: RunContext, report: ExportReport) -> None:
     log.info("history page: %s", path)
 
 
-__all__ = ["export_finished", "register_formats", "write_html"]
+__all__ = ["drift_devices", "export_finished", "register_formats", "write_html"]

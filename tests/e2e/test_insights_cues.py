@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,9 @@ from typing import Any
 import pytest
 
 pytest.importorskip("numpy", reason="the insights extra (numpy) is not installed")
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from fit_decode import decode
 
 from peloton_export.cli import run
 from peloton_export.insights.store import model_path
@@ -28,7 +32,8 @@ from peloton_export.testing.synth.bike_history import SynthHistory, bike_history
 
 CHROMIUM = Path("/usr/bin/chromium")
 HAVE_PYARROW = importlib.util.find_spec("pyarrow") is not None
-FORMATS = "json,html,parquet" if HAVE_PYARROW else "json,html"
+FORMATS = "json,html,fit,parquet" if HAVE_PYARROW else "json,html,fit"
+POWER = ["--option", "fit.power_targets=true"]
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +56,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SynthHisto
         assert model_path(archive).is_file()
         out = root / "out"
         code = run(
-            ["--offline", "--archive", str(archive), "-o", str(out), "-f", FORMATS, "-j", "1", "-q"],
+            ["--offline", "--archive", str(archive), "-o", str(out), "-f", FORMATS, *POWER, "-j", "1", "-q"],
             host=create_host(entry_points=False),
         )
         assert code == 0
@@ -64,12 +69,28 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SynthHisto
                 os.environ[k] = v
 
 
-def _json(out: Path, workout_id: str) -> dict[str, Any]:
+def _json_path(out: Path, workout_id: str) -> Path:
     for path in out.glob("*.json"):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("id") == workout_id:
-            return data
+        if json.loads(path.read_text(encoding="utf-8")).get("id") == workout_id:
+            return path
     raise AssertionError(f"no JSON for {workout_id}")
+
+
+def _json(out: Path, workout_id: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(_json_path(out, workout_id).read_text(encoding="utf-8"))
+    return data
+
+
+def _steps(fit: Path) -> list[tuple[int, dict[str, Any], dict[str, Any]]]:
+    """``(start offset, Garmin SDK view, fitparse view)`` of each workout step."""
+    decoded = decode(fit.read_bytes())
+    out, start = [], 0
+    for garmin, parsed in zip(
+        decoded.garmin["workout_step_mesgs"], decoded.fitparse["workout_step"], strict=True
+    ):
+        out.append((start, garmin, parsed))
+        start += garmin["duration_value"] // 1000
+    return out
 
 
 def test_json_carries_the_asked_and_delivered_watts(setup: tuple[SynthHistory, Path, Path]) -> None:
@@ -141,6 +162,45 @@ def test_parquet_carries_the_same_cues_as_the_json(setup: tuple[SynthHistory, Pa
     assert sum(r["target_power_lower"] is not None for r in table) > len(table) // 2
 
 
+def test_fit_steps_carry_the_cues_as_power_targets(setup: tuple[SynthHistory, Path, Path]) -> None:
+    history, _, out = setup
+    ride = history.rides[-1]
+    segments = _json(out, ride.workout_id)["class_cues"]["segments"]
+    steps = _steps(_json_path(out, ride.workout_id).with_suffix(".fit"))
+    by_start = {start: (garmin, parsed) for start, garmin, parsed in steps}
+    for seg in segments:
+        garmin, parsed = by_start[seg["start_offset"]]
+        # FIT workout_power: 1000 + watts; the JSON's asked watts rounded to whole watts
+        low, high = 1000 + round(seg["asked_low_w"]), 1000 + round(seg["asked_high_w"])
+        assert garmin["target_type"] == parsed["target_type"] == "power"
+        assert (garmin["custom_target_power_low"], garmin["custom_target_power_high"]) == (low, high)
+        assert (parsed["custom_target_power_low"], parsed["custom_target_power_high"]) == (low, high)
+        # the class's own cadence cue stays, as the secondary target
+        assert garmin["secondary_target_type"] == "cadence"
+        c_lo, c_hi = seg["cadence_rpm"]
+        assert (
+            garmin["secondary_custom_target_cadence_low"],
+            garmin["secondary_custom_target_cadence_high"],
+        ) == (
+            round(c_lo),
+            round(c_hi),
+        )
+    assert sum(g["target_type"] == "power" for _, g, _ in steps) == len(segments)
+
+
+def test_fit_power_targets_are_opt_in(setup: tuple[SynthHistory, Path, Path], tmp_path: Path) -> None:
+    history, archive, _ = setup
+    plain = tmp_path / "plain"
+    code = run(
+        ["--offline", "--archive", str(archive), "-o", str(plain), "-f", "json,fit", "-j", "1", "-q"],
+        host=create_host(entry_points=False),
+    )
+    assert code == 0
+    steps = _steps(_json_path(plain, history.rides[-1].workout_id).with_suffix(".fit"))
+    assert {g["target_type"] for _, g, _ in steps} <= {"cadence", "open"}
+    assert any(g["target_type"] == "cadence" for _, g, _ in steps)
+
+
 def test_html_shows_the_band_and_the_table(setup: tuple[SynthHistory, Path, Path]) -> None:
     history, _, out = setup
     page = next(
@@ -165,7 +225,19 @@ def test_without_a_saved_model_nothing_changes(
     try:
         plain = tmp_path / "plain"
         code = run(
-            ["--offline", "--archive", str(archive), "-o", str(plain), "-f", FORMATS, "-j", "1", "-q"],
+            [
+                "--offline",
+                "--archive",
+                str(archive),
+                "-o",
+                str(plain),
+                "-f",
+                FORMATS,
+                *POWER,
+                "-j",
+                "1",
+                "-q",
+            ],
             host=create_host(entry_points=False),
         )
         assert code == 0
@@ -180,6 +252,8 @@ def test_without_a_saved_model_nothing_changes(
             assert samples.column("target_power_lower").null_count == samples.num_rows
         for file in plain.glob("*.json"):
             assert "class_cues" not in json.loads(file.read_text(encoding="utf-8"))
+            steps = _steps(file.with_suffix(".fit"))  # fit.power_targets=true, but no model
+            assert steps and all(g["target_type"] != "power" for _, g, _ in steps)
         for file in plain.glob("*.html"):
             if file.name != "index.html":
                 text = file.read_text(encoding="utf-8")

@@ -45,7 +45,7 @@ from peloton_export.config import parse_bool
 from peloton_export.formats.fit.adapter import FIT_EPOCH_S, FitWriter
 from peloton_export.formats.fit.devices import DeviceIdentity, device_for
 from peloton_export.formats.fit.strength import ExerciseMap, load_exercise_map
-from peloton_export.formats.fit.workout import step_spans, workout_messages
+from peloton_export.formats.fit.workout import PowerCue, step_spans, workout_messages
 from peloton_export.model import GpsPoint, Sample, Workout
 from peloton_export.sinkkit.templates import activity_title
 from peloton_export.specs import ExportContext
@@ -80,7 +80,9 @@ class FitOptions:
     ``zones``: write time-in-zone messages (default on); ``device``: a preset from
     :mod:`peloton_export.formats.fit.devices`; ``laps``: a strategy from
     :mod:`peloton_export.workout.lap_spans`;
-    ``exercise_map``: an extra movement-mapping JSON file.
+    ``exercise_map``: an extra movement-mapping JSON file; ``power_targets``: write the class
+    cues in watts ``power_cues`` (filled by the ``fit`` format's writer from the saved bike
+    model) as the workout steps' power targets (:mod:`peloton_export.formats.fit.workout`).
     """
 
     virtual: bool = False
@@ -89,6 +91,8 @@ class FitOptions:
     laps: str = "auto"
     exercise_map: str | None = None
     title: str | None = None  # the activity title (``workout.wkt_name``); None: the default template
+    power_targets: bool = False
+    power_cues: tuple[PowerCue, ...] = ()
 
     @classmethod
     def from_context(cls, context: ExportContext) -> FitOptions:
@@ -108,6 +112,7 @@ class FitOptions:
             device=get("device") or "honest",
             laps=context.option("laps") or get("laps") or "auto",  # as workout.laps.lap_strategy
             exercise_map=get("exercise_map") or None,
+            power_targets=boolean("power_targets", False),
         )
 
 
@@ -382,9 +387,9 @@ def build_messages(
     device = device_for(options.device, sport.family)
     activity = _prepare(workout, sport, logger)
     messages = _file_header(activity, device)
-    messages.extend(
-        workout_messages(workout, activity_title(workout) if options.title is None else options.title, sport)
-    )
+    title = activity_title(workout) if options.title is None else options.title
+    power = options.power_cues if options.power_targets else ()
+    messages.extend(workout_messages(workout, title, sport, power))
     messages.extend(_timed_messages(activity, options, logger))
     messages.append(_timer_event(activity.timeline.stop, "stop_all"))
     laps = _lap_messages(activity, options)

@@ -19,12 +19,19 @@ Garmin Connect names an uploaded activity from ``workout.wkt_name`` and, when th
   FIT has no custom range for resistance or incline, so those (and any other metric) are
   named in ``wkt_step_name`` only, e.g. ``"cadence 80-90 rpm, resistance 32.5-40 %"``, with
   Peloton's decimals (up to two) and speed in the user's unit (mph or km/h).
+* Power targets (opt-in, ``fit.power_targets=true``, with a model saved by ``peloton-export
+  bike model``): a step inside a class cue in watts (:class:`PowerCue`, from
+  :mod:`peloton_export.insights.cues`) gets ``power`` as its primary target,
+  ``custom_target_power_low/high`` the cue's asked watts rounded to whole watts plus
+  :data:`POWER_OFFSET` (the FIT profile's ``workout_power``: values from 1000 are watts,
+  below it percent of FTP); its cadence target becomes the secondary one.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import pairwise
 
 from peloton_export.model import TargetRange, Workout
@@ -33,11 +40,25 @@ from peloton_export.workout.laps import active_end
 from peloton_export.workout.sports import SportChoice
 from peloton_export.workout.units import METRES_PER_MILE
 
-__all__ = ["step_spans", "workout_messages"]
+__all__ = ["POWER_OFFSET", "PowerCue", "step_spans", "workout_messages"]
+
+#: FIT ``workout_power``: a raw target of 1000 or more is ``raw - 1000`` watts.
+POWER_OFFSET = 1000
 
 _UNITS = {"cadence": "rpm", "resistance": "%", "incline": "%", "speed": "m/s"}
 _STEP_NAME_LIMIT = 60
 _RUNNING = frozenset({"running", "walking"})
+
+
+@dataclass(frozen=True, slots=True)
+class PowerCue:
+    """A class cue in watts over the active seconds ``[start_offset, end_offset]`` (both
+    inclusive, as Peloton's targets): ``low_w`` to ``high_w`` W."""
+
+    start_offset: int
+    end_offset: int
+    low_w: float
+    high_w: float
 
 
 def _active_end(workout: Workout) -> int:
@@ -100,9 +121,14 @@ def _uint(value: float) -> int | None:
     return number if 0 <= number <= 0xFFFFFFFE else None
 
 
-def _targets(ranges: dict[str, tuple[float, float]], running: bool) -> dict[str, object]:
-    """Primary (and secondary) FIT target fields of one step."""
+def _targets(
+    ranges: dict[str, tuple[float, float]], running: bool, power: PowerCue | None = None
+) -> dict[str, object]:
+    """Primary (and secondary) FIT target fields of one step (power first when given)."""
     found: list[tuple[str, int, int]] = []
+    if power is not None:
+        low, high = sorted((power.low_w, power.high_w))
+        found.append(("power", *_pair(low + POWER_OFFSET, high + POWER_OFFSET, 1)))
     if "cadence" in ranges:
         low, high = ranges["cadence"]
         divisor = 2 if running else 1
@@ -147,9 +173,17 @@ def _intensity(index: int, count: int, has_targets: bool) -> str:
     return "cooldown" if index == count - 1 else "recovery"
 
 
-def workout_messages(workout: Workout, title: str, sport: SportChoice) -> list[tuple[str, dict[str, object]]]:
+def _power_at(power: Sequence[PowerCue], start: int) -> PowerCue | None:
+    """The cue holding active second ``start``, if any."""
+    return next((c for c in power if c.start_offset <= start <= c.end_offset), None)
+
+
+def workout_messages(
+    workout: Workout, title: str, sport: SportChoice, power: Sequence[PowerCue] = ()
+) -> list[tuple[str, dict[str, object]]]:
     """The ``workout`` message named ``title`` and one ``workout_step`` per target span.
 
+    :param power: class cues in watts; a step they cover gets a power target (module docstring).
     :returns: ``(message name, fields)`` pairs, in file order.
     """
     spans = step_spans(workout)
@@ -173,7 +207,7 @@ def workout_messages(workout: Workout, title: str, sport: SportChoice) -> list[t
             "duration_type": "time",
             "duration_value": (span.end - span.start) * 1000,
             "intensity": _intensity(index, len(spans), bool(ranges)),
-            **_targets(ranges, running),
+            **_targets(ranges, running, _power_at(power, span.start)),
         }
         messages.append(("workout_step", step))
     return messages

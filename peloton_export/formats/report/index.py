@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from peloton_export.formats.report.display import DASH, Units, duration, number
+from peloton_export.formats.report.drift import DriftDevice, drift_section
 from peloton_export.formats.report.facts import (
     POWER_RECORDS,
     RIDE_DISCIPLINES,
@@ -233,7 +234,12 @@ def collect_facts(
     return out, counts
 
 
-def build_index(output_dir: Path, ledger: Ledger | None, archive: Archive | None = None) -> Path:
+def build_index(
+    output_dir: Path,
+    ledger: Ledger | None,
+    archive: Archive | None = None,
+    drift: Sequence[DriftDevice] = (),
+) -> Path:
     """Write ``output_dir/index.html`` for every workout page there; returns its path.
 
     :param output_dir: the export folder holding the workout pages.
@@ -241,11 +247,13 @@ def build_index(output_dir: Path, ledger: Ledger | None, archive: Archive | None
         folder for pages instead).
     :param archive: where to read a workout whose page carries no facts (pages written by
         an older version); ``None`` leaves such pages out of the records.
+    :param drift: the bike models' per-ride residuals, for the calibration-drift section
+        (:mod:`peloton_export.formats.report.drift`); empty: no such section.
     :raises OSError: when the index cannot be written.
     """
     facts, _counts = collect_facts(output_dir, ledger, archive)
     path = output_dir / INDEX_NAME
-    data = render_index(facts).encode("utf-8")
+    data = render_index(facts, drift).encode("utf-8")
     try:
         if path.read_bytes() == data:
             return path
@@ -515,8 +523,11 @@ def _ftp_section(facts: Sequence[Mapping[str, Any]]) -> str:
     return f'<h2>FTP over time</h2><div class="charts">{figure}<div>{table}</div></div>'
 
 
-def render_index(facts: Sequence[Mapping[str, Any]]) -> str:
-    """The history page for ``facts`` (newest first), as text; same facts, same bytes."""
+def render_index(facts: Sequence[Mapping[str, Any]], drift: Sequence[DriftDevice] = ()) -> str:
+    """The history page for ``facts`` (newest first), as text; same facts, same bytes.
+
+    ``drift``: per device, the rides' residuals against the bike model (the calibration
+    section after the FTP; none when empty)."""
     systems = [str(f.get("units")) for f in facts if f.get("units") in ("imperial", "metric")]
     units = Units(systems[0] if systems else "imperial")
     total_time = math.fsum(_num(f.get("duration_s")) or 0.0 for f in facts)
@@ -539,6 +550,7 @@ def render_index(facts: Sequence[Mapping[str, Any]]) -> str:
         body.append(_power_section(facts))
         body.append(_records_section(facts, units))
         body.append(_ftp_section(facts))
+    body.append(drift_section(drift))
     body.append(f"<script>{SCRIPT}</script>")
     return document("Workout history", "\n".join(p for p in body if p), csp=INDEX_CSP)
 

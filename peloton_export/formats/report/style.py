@@ -48,6 +48,9 @@ svg .line{fill:none!important}
 svg .s0{stroke:var(--power);fill:var(--power)}svg .s1{stroke:var(--speed);fill:var(--speed)}
 svg .s2{stroke:var(--cadence);fill:var(--cadence)}svg .s3{stroke:var(--resistance);fill:var(--resistance)}
 svg .s4{stroke:var(--incline);fill:var(--incline)}svg .s5{stroke:var(--altitude);fill:var(--altitude)}
+svg .zero{stroke:var(--muted);stroke-width:1}svg .change{stroke:var(--fg);stroke-width:1.4;
+stroke-dasharray:5 4}svg .level{fill:none!important;stroke-width:2.4}
+ul.changes{margin:.3em 0;padding-left:1.2em}
 .legend{display:flex;flex-wrap:wrap;gap:4px 14px;font-size:.85rem;color:var(--muted);margin:4px 0 0}
 .legend span::before{content:"";display:inline-block;width:14px;height:3px;margin-right:5px;
 vertical-align:middle;background:currentColor}

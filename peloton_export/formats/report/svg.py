@@ -16,6 +16,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from html import escape
 from itertools import groupby
 
@@ -573,6 +574,71 @@ def xy_chart(
     return _chart_svg(metric, label, f'data-points="{count}"', parts)
 
 
+def _date_ticks(first: date, last: date) -> list[tuple[float, str]]:
+    """Five date labels from ``first`` to ``last`` (day-month-year below 240 days, else month-year)."""
+    span = max(last.toordinal() - first.toordinal(), 1)
+    label = "%d %b %Y" if span < 240 else "%b %Y"
+    return [
+        (
+            float(first.toordinal() + span * i / 4),
+            date.fromordinal(first.toordinal() + span * i // 4).strftime(label),
+        )
+        for i in range(5)
+    ]
+
+
+def drift_chart(
+    *,
+    label: str,
+    points: Sequence[tuple[date, float, int, str]],
+    levels: Sequence[tuple[int, date, date, float]],
+    changes: Sequence[tuple[date, str]],
+) -> str:
+    """Per-ride residuals over time with their calibration eras (the history page's drift chart).
+
+    :param points: ``(day, residual %, era, title)`` per ride; a dot each, class ``dot s<era-1>``.
+    :param levels: ``(era, first day, last day, mean residual %)``: a line ``level s<era-1>``.
+    :param changes: ``(day, sentence)`` per change point: a dashed vertical line ``change``.
+    :returns: an ``<svg>`` with ``data-points``, ``data-eras`` and ``data-changes`` (counts
+        drawn); empty without points.
+    """
+    if not points:
+        return ""
+    days = [p[0] for p in points]
+    ys = [p[1] for p in points]
+    ticks = nice_ticks(min(-1.0, min(ys) * 1.1), max(1.0, max(ys) * 1.1))
+    x_ticks = _date_ticks(min(days), max(days))
+    scale = _xy_scale([float(d.toordinal()) for d in days] + [x for x, _ in x_ticks], False, ticks)
+
+    def pct(v: float) -> str:
+        return f"{v:+g} %" if v else "0 %"
+
+    parts = [*_y_grid(ticks, scale.to_y, pct), *_x_axis(x_ticks, scale)]
+    zero = _n(scale.to_y(0.0))
+    parts.append(f'<line class="zero" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{zero}" y2="{zero}"/>')
+    for day, sentence in changes:
+        x = _n(scale.to_x(float(day.toordinal())))
+        parts.append(
+            f'<line class="change" x1="{x}" x2="{x}" y1="{TOP}" y2="{TOP + PLOT_H}" '
+            f'data-date="{day.isoformat()}"><title>{esc(sentence)}</title></line>'
+        )
+    for era, first, last, level in levels:
+        y = _n(scale.to_y(level))
+        x0, x1 = _n(scale.to_x(float(first.toordinal()))), _n(scale.to_x(float(last.toordinal())))
+        parts.append(
+            f'<path class="level s{(era - 1) % 6}" d="M{x0} {y}L{x1} {y}" data-era="{era}">'
+            f"<title>era {era}: mean {level:+.1f} %</title></path>"
+        )
+    for day, value, era, title in points:
+        parts.append(
+            f'<circle class="dot s{(era - 1) % 6}" cx="{_n(scale.to_x(float(day.toordinal())))}" '
+            f'cy="{_n(scale.to_y(value))}" r="3" data-era="{era}">'
+            f"<title>{esc(day.isoformat())} {esc(title)}: {value:+.1f} %</title></circle>"
+        )
+    data = f'data-points="{len(points)}" data-eras="{len(levels)}" data-changes="{len(changes)}"'
+    return _chart_svg("drift", label, data, parts)
+
+
 __all__ = [
     "CHAR_W",
     "GAP_S",
@@ -580,6 +646,7 @@ __all__ = [
     "Zone",
     "bar_chart",
     "clock",
+    "drift_chart",
     "esc",
     "fit_labels",
     "label_box",
