@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from peloton_export.insights.fit import analyze, holdout  # noqa: E402
+from peloton_export.insights.fit import FitError, analyze, fit_model, holdout, predict  # noqa: E402
 from peloton_export.insights.rides import RideSeries, ride_series  # noqa: E402
 from peloton_export.insights.store import load_rides  # noqa: E402
 from peloton_export.source.importers import import_paths  # noqa: E402
@@ -66,6 +66,50 @@ def _table(title: str, rides: list[RideSeries]) -> None:
         )
 
 
+def _mae(pred: list[float], actual: list[float]) -> tuple[float, float]:
+    """(sum of absolute errors, sum of output) of one ride's prediction."""
+    return sum(abs(p - a) for p, a in zip(pred, actual, strict=True)), sum(actual)
+
+
+def floor(title: str, rides: list[RideSeries]) -> None:
+    """What no model of other bikes can remove: the error left with each ride's own calibration.
+
+    Three figures per sample step, each the MAE per sample as a percent of output:
+    held out (a model of the other rides), held out with the prediction rescaled by the
+    ride's own bias (a perfect per-bike calibration, known only after the ride), and the
+    same model form fitted on the ride itself (the form's own floor at this resolution).
+    """
+    rows: dict[int, list[float]] = {}
+    for i, ride in enumerate(rides):
+        others = [r for j, r in enumerate(rides) if j != i]
+        try:
+            model = fit_model(others)
+            own = fit_model([ride])
+        except FitError:
+            continue
+        actual = list(ride.output)
+        pred = [float(v) for v in predict(model, ride.cadence, ride.resistance)]
+        scale = sum(actual) / sum(pred)
+        mine = [float(v) for v in predict(own, ride.cadence, ride.resistance)]
+        err, out = _mae(pred, actual)
+        cal, _ = _mae([p * scale for p in pred], actual)
+        self_err, _ = _mae(mine, actual)
+        acc = rows.setdefault(ride.every_n, [0.0, 0.0, 0.0, 0.0, 0.0])
+        acc[0] += err
+        acc[1] += cal
+        acc[2] += self_err
+        acc[3] += out
+        acc[4] += 1
+    print(f"\n{title}: the floor (MAE per sample)")
+    print("| rides | n | held out | held out, own calibration | form fitted on the ride itself |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for step, (err, cal, self_err, out, n) in sorted(rows.items()):
+        print(
+            f"| {step}-s | {int(n)} | {100 * err / out:.2f} % | {100 * cal / out:.2f} % "
+            f"| {100 * self_err / out:.2f} % |"
+        )
+
+
 def recorded() -> None:
     if not FIXTURES.is_dir():
         print(f"{FIXTURES} is absent: recorded-ride table skipped")
@@ -78,6 +122,7 @@ def recorded() -> None:
     for line in skipped:
         print(f"  left out {line}")
     _table("All recorded rides pooled", rides)
+    floor("All recorded rides pooled", rides)
     devices: dict[str, list[RideSeries]] = {}
     for ride in rides:
         devices.setdefault(ride.device, []).append(ride)

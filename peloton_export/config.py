@@ -397,11 +397,23 @@ def _unrepr(line: str) -> str:
 
 def _profile_sections(parser: configparser.ConfigParser, env: Mapping[str, str]) -> dict[str, dict[str, str]]:
     """The ``[profile:NAME]`` sections of the file, by lower-case name, with the
-    ``PELOTON_EXPORT_PROFILE_<NAME>_<KEY>`` variables over them."""
+    ``PELOTON_EXPORT_PROFILE_<NAME>_<KEY>`` variables over them.
+
+    :raises ConfigError: two sections naming one profile (``[profile:Anna]`` and
+        ``[profile:anna ]``): merged, one member's login would silently be the other's.
+    """
     profiles: dict[str, dict[str, str]] = {}
+    sections: dict[str, str] = {}
     for section in parser.sections():
         if section.startswith("profile:"):
-            profiles.setdefault(section.split(":", 1)[1].strip().lower(), {}).update(parser[section])
+            name = section.split(":", 1)[1].strip().lower()
+            if name in sections:
+                raise ConfigError(
+                    f"[{sections[name]}] and [{section}] are one profile ({name!r}: names ignore "
+                    "case and spaces); rename one or merge them"
+                )
+            sections[name] = section
+            profiles[name] = dict(parser[section])
     for name, values in profile_env_settings(env, profiles).items():
         profiles.setdefault(name, {}).update(values)
     return profiles

@@ -43,6 +43,15 @@ class OutputRefused(LocalFileError):
             f" stopped at {name}, and the next run exports every workout not written yet"
         )
 
+    @classmethod
+    def creating(cls, folder: object, exc: OSError) -> OutputRefused:
+        """The one line for ``exc`` raised making the output folder ``folder`` (a file in
+        its place or on its path, a parent that cannot hold folders, a read-only disk)."""
+        return cls(
+            f"cannot create the output folder {folder} ({exc.strerror or exc}); choose another"
+            " with -o or output_dir"
+        )
+
 
 class SkipWorkout(PelotonExportError):
     """This workout is deliberately not exported (for example an empty COMPLETE workout)."""

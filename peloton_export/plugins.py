@@ -193,8 +193,8 @@ class PluginHost:
         plugin = FIRST_PARTY_SINKS.get(name.lower()) if kind == "sink" else None
         if plugin is not None:
             message += (
-                f". The {name.lower()} sink is the separate plugin {plugin}: install it into the same"
-                f" environment (from a clone of the repository: pip install ./plugins/{plugin})"
+                f". The {name.lower()} sink is the separate plugin {plugin}:"
+                f" peloton-export install {name.lower()}"
             )
         broken = [f for f in self.failures if f.reason.startswith(f"{hook}: ")]
         for failure in broken:

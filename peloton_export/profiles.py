@@ -305,19 +305,25 @@ def resolve_profile(
     return Profile(chosen, profile_config(config, chosen, named[chosen]), named_dirs(chosen))
 
 
+#: A command a message tells the user to run (in backticks or parentheses), not yet naming
+#: a profile: ``peloton-export login``, ``peloton-export strava login``, ``... garmin login
+#: --import PATH``, ``... ledger forget ID``.
+_COMMAND = re.compile(r"([`(])peloton-export (?!--profile )")
+
+
 def for_profile(text: str, name: str) -> str:
-    """A message about the login of profile ``name`` as that profile's member must act on
-    it: ``peloton-export login`` becomes ``peloton-export --profile NAME login`` and the
-    ``[peloton]`` keys and variables become the profile's. The default profile's is ``text``."""
+    """A message as profile ``name``'s member must act on it: every command it names
+    (`` `peloton-export login` ``, `` `peloton-export strava login` ``, ``(peloton-export
+    garmin login --import PATH)``) gets ``--profile NAME`` (run without it, it would act
+    on the default member's login), and the ``[peloton]`` keys and variables become the
+    profile's. The default profile's is ``text``."""
     if name == DEFAULT_PROFILE:
         return text
     variable = f"PELOTON_EXPORT_PROFILE_{name.upper().replace('-', '_')}"
     variable += "__" if ("_" in name or "-" in name) else "_"
-    return (
-        text.replace("`peloton-export login", f"`peloton-export --profile {name} login")
-        .replace("(peloton-export login)", f"(peloton-export --profile {name} login)")
-        .replace("[peloton] username", f"[profile:{name}] username")
-        .replace("PELOTON_USERNAME/PELOTON_PASSWORD", f"{variable}USERNAME/{variable}PASSWORD")
+    text = _COMMAND.sub(lambda match: f"{match.group(1)}peloton-export --profile {name} ", text)
+    return text.replace("[peloton] username", f"[profile:{name}] username").replace(
+        "PELOTON_USERNAME/PELOTON_PASSWORD", f"{variable}USERNAME/{variable}PASSWORD"
     )
 
 

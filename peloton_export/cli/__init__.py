@@ -18,6 +18,7 @@ import click
 from click_default_group import DefaultGroup
 
 from peloton_export import __version__
+from peloton_export.cli.install import install_command, uninstall_command
 from peloton_export.cli.sync import (
     ledger_group,
     login_command,
@@ -42,6 +43,9 @@ EXIT_NO_SYNC = 3
 #: A local file or folder the run needs is unusable (the ledger, the state folder, the
 #: archive folder, a file the disk refused); nothing was exported. The line names it.
 EXIT_LOCAL = 4
+#: Standard output was closed by its reader (``peloton-export ... | head -1``): the shell's
+#: code for a process ended by SIGPIPE (128 + 13), with nothing printed.
+EXIT_PIPE = 141
 INTERRUPTED = "Interrupted; the next run resumes where this one stopped."
 
 
@@ -372,33 +376,74 @@ def plugins_command(host: PluginHost) -> click.Command:
     return plugins
 
 
+def table_lines(rows: Sequence[Sequence[str]]) -> list[str]:
+    """``rows`` as lines whose columns line up: every column but the last padded to its
+    widest cell plus two spaces (a long name or suffix widens its column, never shifts the
+    ones after it)."""
+    if not rows:
+        return []
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return [
+        "".join(cell.ljust(width + 2) for cell, width in zip(row, widths, strict=False)) + row[-1]
+        for row in rows
+    ]
+
+
 def formats_command(host: PluginHost) -> click.Command:
-    """``formats``: one line per format."""
+    """``formats``: one line per format: name, file suffix, description and plugin."""
 
     @click.command("formats")
     def formats() -> None:
         """List the formats you can pass to --format."""
-        for name, spec in host.formats().items():
-            click.echo(f"{name:10} {spec.suffix:7} {spec.description} [{host.owner('format', name)}]")
+        rows = [
+            (name, spec.suffix, f"{spec.description} [{host.owner('format', name)}]")
+            for name, spec in host.formats().items()
+        ]
+        for line in table_lines(rows):
+            click.echo(line)
 
     return formats
 
 
 def sinks_command(host: PluginHost) -> click.Command:
-    """``sinks``: one line per sink."""
+    """``sinks``: one line per sink: name, the formats it accepts, description and plugin."""
 
     @click.command("sinks")
     def sinks() -> None:
         """List the sinks you can pass to --sink."""
-        for name, spec in host.sinks().items():
-            accepts = ",".join(spec.accepts)
-            click.echo(f"{name:10} accepts {accepts:24} {spec.description} [{host.owner('sink', name)}]")
+        rows = [
+            (name, "accepts " + ",".join(spec.accepts), f"{spec.description} [{host.owner('sink', name)}]")
+            for name, spec in host.sinks().items()
+        ]
+        for line in table_lines(rows):
+            click.echo(line)
 
     return sinks
 
 
+class _PipeClosed(Exception):
+    """Standard output's reader went away: the run ends with :data:`EXIT_PIPE`, silently."""
+
+
 class _Group(DefaultGroup):  # type: ignore[misc]
     """The top-level group; its ``--help`` also lists the default ``export`` command's options."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        """The group's context; ``--help`` into a closed pipe is :class:`_PipeClosed`."""
+        try:
+            return super().make_context(info_name, args, parent, **extra)  # type: ignore[no-any-return]
+        except BrokenPipeError:
+            raise _PipeClosed from None
+
+    def invoke(self, ctx: click.Context) -> object:
+        """The command, with a closed standard output (``| head -1``) made
+        :class:`_PipeClosed` (click itself would swallow it and exit 1)."""
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise _PipeClosed from None
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         """A first word that is neither an option nor a command is a mistyped command (the
@@ -488,6 +533,8 @@ def build_cli(host: PluginHost) -> click.Group:
         status_command(host),
         ledger_group,
         bike_group,
+        install_command,
+        uninstall_command,
     ):
         cli.add_command(command)
     host.add_commands(cli)
@@ -531,9 +578,13 @@ def run(
     except KeyboardInterrupt:
         click.echo(INTERRUPTED, err=True)
         return 130
+    except BrokenPipeError:
+        return EXIT_PIPE
     except (OSError, sqlite3.Error) as exc:
         click.echo(f"Error: {local_problem(exc)}", err=True)
         return EXIT_LOCAL
+    except _PipeClosed:
+        return EXIT_PIPE
     except SystemExit as exc:
         return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_FAILURES
     return EXIT_OK
@@ -558,4 +609,25 @@ def main() -> None:
     import signal
 
     signal.signal(signal.SIGTERM, _terminate)
-    sys.exit(run())
+    try:
+        code = run()
+        sys.stdout.flush()  # a reader gone before the last line is a broken pipe here
+    except BrokenPipeError:
+        code = EXIT_PIPE
+    if code == EXIT_PIPE:
+        _silence_stdout()
+    sys.exit(code)
+
+
+def _silence_stdout() -> None:
+    """Point standard output at ``/dev/null``, so that the interpreter's last flush of what
+    a closed pipe did not take prints no ``Exception ignored`` lines."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no file descriptor behind sys.stdout
+        pass
+    finally:
+        os.close(devnull)

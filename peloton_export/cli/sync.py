@@ -305,7 +305,10 @@ def _echo_auth_settings(config: Config) -> None:
 def _echo_login(token: Token | None, cooldown: CooldownState | None) -> None:
     """The login lines: the saved token (if any) and an active cooldown."""
     if token is None:
-        click.echo("Login: none saved (run `peloton-export login`)")
+        from peloton_export.paths import active_profile
+        from peloton_export.profiles import for_profile
+
+        click.echo(for_profile("Login: none saved (run `peloton-export login`)", active_profile()))
     else:
         refresh = ", renewable" if token.refresh_token else ""
         expires = _fmt_time(token.expires_at)

@@ -36,8 +36,10 @@ from peloton_export.export.records import RunRecords
 from peloton_export.export.stacks import Stacks
 from peloton_export.export.workers import run_parallel
 from peloton_export.model import Workout
-from peloton_export.paths import ProfileDirs, enter_dirs
+from peloton_export.net.redaction import redact
+from peloton_export.paths import ProfileDirs, active_profile, enter_dirs
 from peloton_export.plugins import PluginHost, create_host
+from peloton_export.profiles import for_profile
 from peloton_export.readback import StateFileError, read_state_bytes, same_bytes
 from peloton_export.results import (
     ExportReport,
@@ -87,6 +89,7 @@ class Exporter:
     _write_formats: tuple[FormatSpec, ...] | None = None
     _run_plan: ExportPlan | None = None
     _records: RunRecords | None = None
+    _output_ready: bool = False
 
     def plan(self, selection: Selection) -> ExportPlan:
         """What :meth:`run` would do for ``selection``; reads no workout body."""
@@ -348,6 +351,8 @@ class Exporter:
         reason = spec.skip_reason(workout)
         if reason:
             return self._record_not_applicable(workout, FileResult(spec.name, "skipped", None, reason))
+        if not self.context.dry_run:
+            self._ensure_output()
         buffer = io.BytesIO()
         try:
             spec.write(workout, buffer, self.context)
@@ -378,6 +383,21 @@ class Exporter:
                 raise OutputRefused.at(self.context.output_dir, path, exc) from None
             return FileResult(spec.name, "failed", path, f"cannot write {path}: {exc.strerror or exc}")
         return self._record(workout, FileResult(spec.name, "exported", path, summary=row), data)
+
+    def _ensure_output(self) -> None:
+        """Make the output folder before the run's first write (once per exporter).
+
+        :raises OutputRefused: it cannot be made or is not a folder (a file in its place or
+            on its path, ``/proc``, a read-only disk): every workout would fail the same way.
+        """
+        if self._output_ready:
+            return
+        folder = self.context.output_dir
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputRefused.creating(folder, exc) from None
+        self._output_ready = True
 
     def _plugin_error(self, spec: FormatSpec, exc: Exception, hook: str) -> PluginError:
         owner = self.host.owner("format", spec.name)
@@ -460,20 +480,30 @@ class Exporter:
         except SinkPaused as exc:
             # A typed state: nothing recorded (the workout stays pending), no later workout
             # offered to the sink in this run, told once in the report.
-            self._sinks_paused[sink.name] = str(exc)
-            log.info("sink %s paused: %s", sink.name, exc)
-            return SinkResult(sink.name, "paused", None, str(exc)), False
+            message = _user_text(exc)
+            self._sinks_paused[sink.name] = message
+            log.info("sink %s paused: %s", sink.name, message)
+            return SinkResult(sink.name, "paused", None, message), False
         except AuthRequired as exc:
             # Every later upload would fail the same way: stop using this sink for the run.
-            self._sinks_down[sink.name] = f"not attempted: {exc}"
-            return SinkResult(sink.name, "failed", None, str(exc)), True
+            message = _user_text(exc)
+            self._sinks_down[sink.name] = f"not attempted: {message}"
+            return SinkResult(sink.name, "failed", None, message), True
         except UploadError as exc:
-            return SinkResult(sink.name, "failed", None, str(exc)), True
+            return SinkResult(sink.name, "failed", None, _user_text(exc)), True
         except Exception as exc:
             owner = self.host.owner("sink", sink.name)
             error = PluginError(f"{type(exc).__name__}: {exc}", plugin=owner, hook="upload")
-            return SinkResult(sink.name, "failed", None, str(error)), True
-        return SinkResult(sink.name, outcome.state, outcome.remote_id, outcome.message), True
+            return SinkResult(sink.name, "failed", None, _user_text(error)), True
+        message = redact(outcome.message) if outcome.message else outcome.message
+        return SinkResult(sink.name, outcome.state, outcome.remote_id, message), True
+
+
+def _user_text(exc: Exception) -> str:
+    """A sink's error as its user reads it (report, ledger, ``status``, notifications): no
+    registered secret (a service's error body may echo a token or the client secret), and
+    every command it names run as this run's profile (``--profile NAME strava login``)."""
+    return for_profile(redact(str(exc)), active_profile())
 
 
 DELETED_REMOTELY = "deleted on the platform; never sent again"

@@ -318,16 +318,17 @@ def _one_at_a_time(
 def _sync_problem(exc: Exception, archive_root: Path | None = None) -> str:
     """One line for a sync that could not run, saying how to fix it when we know."""
     from peloton_export.errors import AuthRequired
+    from peloton_export.net.redaction import redact
 
     if isinstance(exc, AuthRequired):
-        text = str(exc)
+        text = redact(str(exc))
         text = text if "login" in text else f"{text}: run `peloton-export login`"
         return for_profile(text, active_profile())  # what a household member must do
     if isinstance(exc, OSError):
         where = f" {archive_root}" if archive_root is not None else ""
         where += f" ({exc.filename})" if exc.filename else ""
         return f"could not write the archive{where}: {exc.strerror or exc}"
-    return str(exc)
+    return redact(str(exc))  # a server's error text may echo a token
 
 
 def _export_context(request: ExportRequest, config: Config) -> ExportContext:

@@ -14,7 +14,8 @@ message; keys no longer present are forgotten, so a problem that clears and come
 notified again. Sticky scopes (``unmapped``) keep their keys: each movement is told once.
 The keys sent are kept in ``<state dir>/notify-state.json`` (no secret in it). URLs are
 never logged. A household profile's notifications name it (``peloton-export needs you
-(anna)``, each line ``anna: ...``) and keep their state in its own state folder.
+(anna)``, each line ``anna: ...``; in a household the default member's too, as ``default``)
+and keep their state in its own state folder.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from peloton_export.config import Config
-from peloton_export.net.redaction import protect
+from peloton_export.net.redaction import protect, redact
 from peloton_export.readback import Fields, load_state
 from peloton_export.store.atomic import write_bytes_atomic
 
@@ -130,8 +131,11 @@ class Notifier:
     @classmethod
     def from_config(cls, config: Config, state_dir: Path) -> Notifier:
         """A notifier with the URLs of ``config`` and its state in ``state_dir``, naming
-        ``config``'s profile unless it is the default one."""
-        profile = config.profile if config.profile != "default" else None
+        ``config``'s profile: a named one always, the default one only in a household
+        (``[profile:NAME]`` sections: "peloton-export needs you (default)" tells it from
+        the members'); a single-account set-up's messages name none."""
+        named = config.profile != "default" or bool(config.profiles)
+        profile = config.profile if named else None
         return cls(notify_urls(config), Path(state_dir) / STATE_FILE, profile=profile)
 
     def _load(self) -> dict[str, dict[str, float]]:
@@ -160,9 +164,10 @@ class Notifier:
             who = f"{self.profile}: " if self.profile else ""
             lines = [f"- {who}{message}" for message in list(new.values())[:MAX_LINES]]
             if len(new) > MAX_LINES:
-                lines.append(f"- and {len(new) - MAX_LINES} more (see `peloton-export status`)")
+                where = f" --profile {self.profile}" if self.profile else ""
+                lines.append(f"- and {len(new) - MAX_LINES} more (see `peloton-export{where} status`)")
             title = f"{TITLE} ({self.profile})" if self.profile else TITLE
-            if self.send(self.urls, title, "\n".join(lines)):
+            if self.send(self.urls, title, redact("\n".join(lines))):  # no token a server echoed
                 now = self.clock()
                 known.update(dict.fromkeys(new, now))
                 log.info("notified %d problem(s): %s", len(new), ", ".join(sorted(new)))

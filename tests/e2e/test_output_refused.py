@@ -181,3 +181,63 @@ def test_refused_errors_are_told_apart_from_one_bad_file() -> None:
     )
     assert "\n" not in line and "/out" in line and "a.tcx" in line
     json.dumps(line)
+
+
+def _export_into(
+    tmp_path: Path, out: str, *extra: str, wrap: list[str] | None = None
+) -> tuple[int, list[str]]:
+    """One offline export of the test archive into ``out`` (in a subprocess, ``wrap`` before
+    it); its exit code and every line it printed."""
+    env = {**os.environ, "PELOTON_EXPORT_STATE_DIR": str(tmp_path / "state"), "PELOTON_CONFIG": os.devnull}
+    argv = [sys.executable, "-m", "peloton_export", "--offline", "--archive", str(tmp_path / "archive")]
+    done = subprocess.run(
+        [*(wrap or []), *argv, "-o", out, "-f", "json,tcx,fit,csv", *extra],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+        check=False,
+    )
+    return done.returncode, (done.stdout + done.stderr).splitlines()
+
+
+def _check_cannot_create(code: int, lines: list[str], out: str, why: str) -> None:
+    assert code == 4, lines
+    assert lines == [
+        f"Error: cannot create the output folder {out} ({why}); choose another with -o or output_dir"
+    ], lines
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_an_output_folder_under_a_file_is_one_error_line_and_exit_4(tmp_path: Path, jobs: str) -> None:
+    _archive(tmp_path)
+    (tmp_path / "afile").write_text("not a folder\n", encoding="utf-8")
+    out = str(tmp_path / "afile" / "sub")
+    code, lines = _export_into(tmp_path, out, "-j", jobs)
+    _check_cannot_create(code, lines, out, "Not a directory")
+    assert (tmp_path / "afile").read_text(encoding="utf-8") == "not a folder\n"
+    # the next run, into a folder that can be made, exports every workout
+    code, lines = _export_into(tmp_path, str(tmp_path / "good"), "-j", jobs)
+    assert code == 0 and lines[0].startswith(f"Done: {WORKOUTS} workouts: {WORKOUTS} exported"), lines
+
+
+def test_an_output_folder_under_proc_is_one_error_line_and_exit_4(tmp_path: Path) -> None:
+    """``/proc`` takes no new folders, for root too."""
+    _archive(tmp_path)
+    out = "/proc/peloton-export-no-such-folder"
+    code, lines = _export_into(tmp_path, out)
+    _check_cannot_create(code, lines, out, "No such file or directory")
+
+
+@needs_mount
+def test_an_output_folder_that_cannot_be_made_on_a_read_only_disk_is_one_error_line(tmp_path: Path) -> None:
+    _archive(tmp_path)
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    out = str(disk / "exports" / "2026")
+    setup = f'mount -t tmpfs -o ro,size=1m tmpfs {disk} && exec "$@"'
+    code, lines = _export_into(
+        tmp_path, out, wrap=["unshare", "-m", "--propagation", "private", "sh", "-c", setup, "sh"]
+    )
+    _check_cannot_create(code, lines, out, "Read-only file system")

@@ -152,15 +152,18 @@ def test_dry_run_writes_nothing(host: PluginHost, archive: Archive, tmp_path: Pa
     assert not (tmp_path / "out").exists()
 
 
-def test_unwritable_output_folder_fails_with_a_clear_reason(
+def test_an_output_folder_that_is_a_file_stops_the_run_with_one_reason(
     host: PluginHost, archive: Archive, tmp_path: Path
 ) -> None:
+    from peloton_export.errors import OutputRefused
+
     out = tmp_path / "not-a-folder"
     out.write_text("a file where the output folder should be")
-    report = exporter(host, archive, out, formats=("tcx",)).run(Selection())
-    assert report.count("failed") == 3
-    reason = report.failed[0].reason
-    assert "cannot write" in reason and str(out) in reason and "\n" not in reason
+    with pytest.raises(OutputRefused) as caught:
+        exporter(host, archive, out, formats=("tcx",)).run(Selection())
+    reason = str(caught.value)
+    assert f"cannot create the output folder {out}" in reason and "\n" not in reason
+    assert out.read_text() == "a file where the output folder should be"
 
 
 def test_unknown_format_or_sink_lists_the_choices(host: PluginHost) -> None:

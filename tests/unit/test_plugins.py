@@ -620,3 +620,46 @@ def test_hook_export_finished_builds_the_html_index(tmp_path: Path) -> None:
     index = (out / "index.html").read_text(encoding="utf-8")
     pages = sorted(p.name for p in out.glob("*.html") if p.name != "index.html")
     assert len(pages) == 2 and all(f'href="{name}"' in index for name in pages)
+
+
+def test_the_formats_and_sinks_tables_line_up_whatever_the_name_lengths() -> None:
+    """A long name or suffix (a plugin's, Parquet's ``.parquet-receipt``) widens its column:
+    every line's description starts at the same place (it was pushed right on those lines)."""
+    from click.testing import CliRunner
+
+    from peloton_export.cli import build_cli
+
+    class Wide:
+        @hookimpl
+        def register_formats(self) -> list[FormatSpec]:
+            return [
+                FormatSpec(
+                    name="a-very-long-format-name", suffix=".x", write=_writer, description="long name"
+                ),
+                FormatSpec(name="z", suffix=".a-very-long-suffix", write=_writer, description="long suffix"),
+            ]
+
+        @hookimpl
+        def register_sinks(self) -> list[SinkSpec]:
+            many = ("fit", "tcx", "gpx", "json", "csv", "a-very-long-format-name")
+            return [
+                SinkSpec(name="s", accepts=many, upload=lambda *a: None, description="many formats"),  # type: ignore[arg-type,return-value]
+                SinkSpec(
+                    name="a-long-sink-name", accepts=("fit",), upload=lambda *a: None, description="one"
+                ),  # type: ignore[arg-type,return-value]
+            ]
+
+    host = create_host(entry_points=False, extra={"wide": Wide()})
+    for command, specs in (("formats", host.formats()), ("sinks", host.sinks())):
+        lines = CliRunner().invoke(build_cli(host), [command]).output.splitlines()
+        assert len(lines) == len(specs) >= 2
+        starts = set()
+        for line, (name, spec) in zip(lines, specs.items(), strict=True):
+            assert line.startswith(name + "  ")
+            starts.add(line.index(f"{spec.description} [{host.owner(command[:-1], name)}]"))
+        assert len(starts) == 1, lines
+        if command == "formats":  # the suffix column lines up too
+            assert (
+                len({line.index(spec.suffix + " ") for line, spec in zip(lines, specs.values(), strict=True)})
+                == 1
+            )

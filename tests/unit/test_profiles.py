@@ -293,12 +293,40 @@ def test_notifications_name_the_profile(dirs: Path, monkeypatch: pytest.MonkeyPa
         notifier = Notifier.from_config(profile.config, profile.state_dir)
         notifier.send = send
         notifier.update("run", {"peloton-login": "Peloton needs you to log in again"})
-    assert sent == [
-        ("peloton-export needs you", "- Peloton needs you to log in again"),
+    assert sent == [  # the default member is named too: in a household it is one of three
+        ("peloton-export needs you (default)", "- default: Peloton needs you to log in again"),
         ("peloton-export needs you (anna)", "- anna: Peloton needs you to log in again"),
         ("peloton-export needs you (ben)", "- ben: Peloton needs you to log in again"),
     ]
     assert (dirs / "state" / "profiles" / "anna" / "notify-state.json").is_file()
+    assert (dirs / "state" / "notify-state.json").is_file()  # the default member's, as before
+    sent.clear()
+    alone = household(dirs, monkeypatch, "[peloton-export]\nnotify_urls = json://localhost\n")
+    notifier = Notifier.from_config(alone, dirs / "alone")
+    notifier.send = send
+    notifier.update("run", {"peloton-login": "Peloton needs you to log in again"})
+    assert sent == [("peloton-export needs you", "- Peloton needs you to log in again")]  # no household
+
+
+def test_a_named_profiles_long_notification_points_at_its_own_status(
+    dirs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bodies: list[str] = []
+    notifier = Notifier(["json://localhost"], dirs / "n.json", profile="anna")
+    notifier.send = lambda urls, title, body: bodies.append(body) is None
+    notifier.update("run", {f"workout-failed:{i}": f"workout {i} failed" for i in range(25)})
+    assert bodies[0].endswith("- and 5 more (see `peloton-export --profile anna status`)")
+
+
+def test_two_sections_naming_one_profile_are_an_error_not_one_member(
+    dirs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = "[profile:Anna]\nusername = anna@example.com\n\n[profile:anna ]\nusername = ann@example.com\n"
+    path = dirs / "twice.ini"
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("PELOTON_CONFIG", str(path))
+    with pytest.raises(ConfigError, match=r"\[profile:Anna\] and \[profile:anna \] are one profile \('anna'"):
+        load_config(environ={})
 
 
 def test_login_messages_tell_the_profile_what_to_do() -> None:
@@ -313,6 +341,33 @@ def test_login_messages_tell_the_profile_what_to_do() -> None:
         "`peloton-export --profile ben login`"
     )
     assert "PELOTON_EXPORT_PROFILE_MY_KID__USERNAME" in for_profile(text, "my-kid")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "not logged in to Strava; run `peloton-export strava login`",
+            "not logged in to Strava; run `peloton-export --profile ben strava login`",
+        ),
+        (
+            "Garmin needs a login: run `peloton-export garmin login` or "
+            "`peloton-export garmin login --import PATH` (see the plugin's README)",
+            "Garmin needs a login: run `peloton-export --profile ben garmin login` or "
+            "`peloton-export --profile ben garmin login --import PATH` (see the plugin's README)",
+        ),
+        (
+            "gone from Strava (peloton-export ledger forget 0abc)",
+            "gone from Strava (peloton-export --profile ben ledger forget 0abc)",
+        ),
+        ("run `peloton-export --profile ben login`", "run `peloton-export --profile ben login`"),
+        ("the peloton-export watcher stopped", "the peloton-export watcher stopped"),
+    ],
+)
+def test_every_command_a_message_names_is_the_profiles(text: str, expected: str) -> None:
+    # a named member who ran `peloton-export strava login` as told logged in the default member
+    assert for_profile(text, "ben") == expected
+    assert for_profile(text, "default") == text
 
 
 def run(name: str, outcome: str, message: str = "", **counts: int) -> ProfileRun:
@@ -368,7 +423,7 @@ def test_the_command_line_works_as_the_chosen_profile(
     assert f"Ledger {anna.state_dir / 'ledger.sqlite3'}" in out and "Profile" not in out
     monkeypatch.setenv("PELOTON_EXPORT_PROFILE", "ben")
     assert cli("status") == 0
-    assert "Login: none saved (run `peloton-export login`)" in capsys.readouterr().out
+    assert "Login: none saved (run `peloton-export --profile ben login`)" in capsys.readouterr().out
     assert cli("--profile", "carl", "status") == 2
     assert "--profile: no profile 'carl'" in capsys.readouterr().err
     monkeypatch.setenv("PELOTON_EXPORT_PROFILE", "dora")
@@ -533,3 +588,98 @@ def test_two_profiles_run_at_once_in_two_threads_each_in_its_own_folders(
         assert copied == exported
         assert (profile.state_dir / "ledger.sqlite3").is_file()
     assert not set(Archive(anna.archive_dir).ids()) & set(Archive(ben.archive_dir).ids())
+
+
+def test_a_named_profiles_sink_failures_name_its_login_command(
+    dirs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `peloton-export strava login` as a sink said it would log in the default member's Strava
+    from peloton_export.errors import AuthRequired, SinkPaused
+    from peloton_export.export.run import ExportRequest, run_export
+    from peloton_export.hookspecs import hookimpl
+    from peloton_export.plugins import create_host
+    from peloton_export.source.demo import demo_workouts
+    from peloton_export.specs import SinkSpec
+    from peloton_export.store.archive import Archive
+
+    def needs_login(path: Path, workout: Any, context: Any) -> Any:
+        raise AuthRequired("not logged in to Locker; run `peloton-export locker login`")
+
+    def paused(path: Path, workout: Any, context: Any) -> Any:
+        raise SinkPaused("Pauser needs a login: run `peloton-export pauser login`", reason="login")
+
+    class Sinks:
+        @hookimpl
+        def register_sinks(self) -> list[SinkSpec]:
+            return [
+                SinkSpec(name="locker", accepts=("json",), upload=needs_login),
+                SinkSpec(name="pauser", accepts=("json",), upload=paused),
+            ]
+
+    host = create_host(entry_points=False, extra={"sinks": Sinks()})
+    for name, command in (("anna", "peloton-export --profile anna"), ("default", "peloton-export")):
+        profile = resolve_profile(name, config=household(dirs, monkeypatch))
+        archive = Archive(profile.archive_dir)
+        for raw in list(demo_workouts())[:2]:
+            archive.put_raw(raw)
+        request = ExportRequest(profile=profile, offline=True, formats=("json",), sinks=("locker", "pauser"))
+        report = run_export(request, host)
+        failed = {
+            s.reason for r in report.results for s in r.sinks if s.sink == "locker" and s.status == "failed"
+        }
+        assert failed == {f"not logged in to Locker; run `{command} locker login`"}
+        assert report.paused == {"pauser": f"Pauser needs a login: run `{command} pauser login`"}
+
+
+def test_a_secret_a_service_echoes_reaches_no_report_ledger_or_notification(
+    dirs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a hostile or broken service answering an upload with its token and the client secret:
+    # the run's report, the ledger (status) and the notification carried them verbatim
+    from peloton_export.errors import UploadError
+    from peloton_export.export.run import ExportRequest, run_export
+    from peloton_export.hookspecs import hookimpl
+    from peloton_export.net.redaction import protect
+    from peloton_export.plugins import create_host
+    from peloton_export.source.demo import demo_workouts
+    from peloton_export.specs import SinkSpec
+    from peloton_export.store.archive import Archive
+
+    token, secret = "access-token-echoed-1234", "client-secret-echoed-5678"
+    protect(token, secret)
+
+    def echoes(path: Path, workout: Any, context: Any) -> Any:
+        raise UploadError(f"Echo upload: HTTP 400: bad token {token} for app {secret}")
+
+    class Sinks:
+        @hookimpl
+        def register_sinks(self) -> list[SinkSpec]:
+            return [SinkSpec(name="echo", accepts=("json",), upload=echoes)]
+
+    profile = resolve_profile("anna", config=household(dirs, monkeypatch))
+    archive = Archive(profile.archive_dir)
+    for raw in list(demo_workouts())[:2]:
+        archive.put_raw(raw)
+    request = ExportRequest(profile=profile, offline=True, formats=("json",), sinks=("echo",))
+    report = run_export(request, create_host(entry_points=False, extra={"sinks": Sinks()}))
+    reasons = [s.reason for r in report.results for s in r.sinks] + [r.reason for r in report.results]
+    assert reasons and all("***" in reason for reason in reasons if "Echo upload" in reason)
+    assert not [reason for reason in reasons if token in reason or secret in reason]
+    ledger = (profile.state_dir / "ledger.sqlite3").read_bytes()
+    assert token.encode() not in ledger and secret.encode() not in ledger
+    bodies: list[str] = []
+    notifier = Notifier(["json://localhost"], dirs / "n.json", profile="anna")
+    notifier.send = lambda urls, title, body: bodies.append(body) is None
+    notifier.update("run", {"workout-failed:x": f"failed: {token}"})
+    assert bodies == ["- anna: failed: ***"]
+
+
+def test_peloton_error_text_that_echoes_a_token_is_redacted() -> None:
+    from peloton_export.net.redaction import protect
+    from peloton_export.source.client.http import _http_message
+
+    protect("eyJ-peloton-token-echo-0001")
+    body = b'{"message": "token eyJ-peloton-token-echo-0001 is not valid"}'
+    assert _http_message("the workout list", 400, body) == (
+        "Peloton answered HTTP 400 for the workout list: token *** is not valid"
+    )

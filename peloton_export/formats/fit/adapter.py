@@ -1,4 +1,4 @@
-"""A checked wrapper around ``garmin_fit_sdk.Encoder``.
+"""The checked FIT writer: every value checked against the profile, then our encoder.
 
 The official SDK silently masks out-of-range integers to the field's width (power 70,000 W
 is stored as 4,464 W) and silently drops keys that are not in its profile (a typo such as
@@ -24,7 +24,8 @@ Rules per field kind:
 
 Cost: field names are checked once per distinct key tuple of each message type; values are
 checked with a precomputed rule per field, so the checks add a few milliseconds to an hour
-of 1 Hz records.
+of 1 Hz records. The checked messages are encoded by :mod:`peloton_export.formats.fit.encoder`
+(the same bytes as ``garmin_fit_sdk.Encoder``, which the tests keep as the oracle).
 """
 
 from __future__ import annotations
@@ -34,13 +35,13 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from garmin_fit_sdk import Encoder, Profile
+from garmin_fit_sdk import Profile
 
 from peloton_export.errors import ExportError
+from peloton_export.formats.fit.encoder import FIT_EPOCH_S, encode_messages
 
 __all__ = ["FIT_EPOCH_S", "FitEncodeError", "FitWriter", "field_names"]
 
-FIT_EPOCH_S = 631_065_600
 _MIN_DATE_TIME = 0x10000000
 _MAX_FIELD_BYTES = 255
 
@@ -267,7 +268,7 @@ class FitWriter:
 
     def __init__(self, workout_id: str) -> None:
         self.workout_id = workout_id
-        self._encoder = Encoder()
+        self._messages: list[tuple[str, Mapping[str, object]]] = []
         self._closed = False
 
     def _fail(self, reason: str, message: str, field: str | None = None) -> FitEncodeError:
@@ -298,17 +299,19 @@ class FitWriter:
         return rules.num
 
     def write(self, message: str, fields: Mapping[str, object]) -> None:
-        """Check and encode one message (``None`` values are left out, as the SDK does)."""
+        """Check one message and queue it (``None`` values are left out, as the SDK does).
+
+        The caller must not change ``fields`` before :meth:`close`."""
         if self._closed:
             raise self._fail("the file is already closed", message)
-        num = self.check(message, fields)
-        try:
-            self._encoder.on_mesg(num, fields)  # type: ignore[arg-type]
-        except ValueError as exc:
-            raise self._fail(str(exc), message) from exc
+        self.check(message, fields)
+        self._messages.append((message, fields))
 
     def close(self) -> bytes:
-        """Finish the file (header and CRC) and return its bytes."""
+        """Encode the messages written (header, data, CRC) and return the file's bytes."""
         self._closed = True
-        data: bytes = self._encoder.close()
-        return data
+        messages, self._messages = self._messages, []
+        try:
+            return encode_messages(messages)
+        except ValueError as exc:
+            raise self._fail(str(exc), messages[-1][0] if messages else "file") from exc

@@ -345,7 +345,10 @@ def _wrong_shape(body: bytes, problem: str) -> bool:
 
 
 def _http_message(what: str, status: int, body: bytes) -> str:
-    """A one-line message for an unexpected status, with Peloton's own message if any."""
+    """A one-line message for an unexpected status, with Peloton's own message if any
+    (registered secrets removed: a server's error text may echo the token it was sent)."""
+    from peloton_export.net.redaction import redact
+
     detail = ""
     try:
         data = parse_json_object(body, what="body")
@@ -353,6 +356,6 @@ def _http_message(what: str, status: int, body: bytes) -> str:
         data = {}
     for key in ("message", "error_description", "description", "error"):
         if isinstance(data.get(key), str):
-            detail = f": {data[key][:200]}"
+            detail = f": {redact(data[key][:200])}"
             break
     return f"Peloton answered HTTP {status} for {what}{detail}"

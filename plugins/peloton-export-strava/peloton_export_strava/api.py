@@ -37,6 +37,7 @@ from peloton_export.sinkkit import (
     json_body,
     json_object,
     protect,
+    redact,
     send,
 )
 from peloton_export.specs import ExportContext
@@ -349,7 +350,7 @@ class StravaApi:
         """Raise :class:`AppInactive` for Strava's inactive-application 403 (raw text journaled)."""
         if not is_inactive(response):
             return
-        raw = response.text[:2000]
+        raw = redact(response.text[:2000])  # kept in the journal: no token an answer echoed
         self.journal.set_service_state("app-inactive", raw)
         raise AppInactive(raw)
 
