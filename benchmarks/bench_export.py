@@ -33,8 +33,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def measure(count: int, repeat: int, duration_s: int) -> dict[str, Any]:
     """Normalize ``count`` demo workouts, then time every format's writer over them.
 
-    Returns ``{"normalize_ms": float, "formats": {name: {"n", "ms", "mb"}}, "package": path}`` (milliseconds and
-    megabytes per eligible workout; ``ms``/``mb`` are None when no workout is eligible).
+    Returns ``{"normalize_ms": float, "formats": {name: {"n", "ms", "mb"}}, "package": path}``
+    (milliseconds and megabytes per eligible workout; ``ms``/``mb`` are None when no workout
+    is eligible; ``package`` is the imported package's ``__init__.py``).
     """
     from peloton_export.normalize import normalize
     from peloton_export.plugins import create_host
