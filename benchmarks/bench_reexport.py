@@ -167,8 +167,7 @@ def compare(args: argparse.Namespace, jobs: int, formats: tuple[str, ...], durat
         share = results["after"]["wall"] / results["before"]["wall"]
         cpu_share = results["after"]["cpu"] / results["before"]["cpu"]
         print(
-            f"after / before = {share:.0%} of the wall time (target <= 40 %), "
-            f"{cpu_share:.0%} of the CPU time"
+            f"after / before = {share:.0%} of the wall time (target <= 40 %), {cpu_share:.0%} of the CPU time"
         )
 
 
