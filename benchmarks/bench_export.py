@@ -22,6 +22,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,16 @@ def measure(count: int, repeat: int, duration_s: int) -> dict[str, Any]:
     workouts = [normalize(raw) for raw in raws]
     normalize_ms = (time.perf_counter() - t0) * 1000 / len(workouts)
     host = create_host(entry_points=False)
-    context = ExportContext(output_dir=Path("."))
+    with tempfile.TemporaryDirectory(prefix="bench-export-") as tmp:
+        # the parquet writer also adds to a dataset beside the output folder: keep it out of the cwd
+        formats = _time_formats(host, workouts, ExportContext(output_dir=Path(tmp)), repeat)
+    import peloton_export
+
+    return {"normalize_ms": normalize_ms, "formats": formats, "package": peloton_export.__file__}
+
+
+def _time_formats(host: Any, workouts: list[Any], context: Any, repeat: int) -> dict[str, dict[str, Any]]:
+    """Median ms and MB per eligible workout for every format (None for both when none is)."""
     formats: dict[str, dict[str, Any]] = {}
     for name, spec in sorted(host.formats().items()):
         eligible = [w for w in workouts if spec.skip_reason(w) is None]
@@ -69,9 +79,7 @@ def measure(count: int, repeat: int, duration_s: int) -> dict[str, Any]:
             "ms": statistics.median(runs) * 1000,
             "mb": size / len(eligible) / 1e6,
         }
-    import peloton_export
-
-    return {"normalize_ms": normalize_ms, "formats": formats, "package": peloton_export.__file__}
+    return formats
 
 
 def _cell(value: float | None, spec: str) -> str:
