@@ -30,7 +30,8 @@ fake_module = pytest.importorskip("peloton_export_strava.fake", reason="the Stra
 
 
 def _base_env(tmp_path: Path) -> dict[str, str]:
-    keep = {k: v for k, v in os.environ.items() if not k.startswith(("PELOTON", "STRAVA", "INTERVALS", "GITHUB"))}
+    ours = ("PELOTON", "STRAVA", "INTERVALS", "GITHUB")
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
     return {**keep, "HOME": str(tmp_path / "home")}
 
 
@@ -138,7 +139,14 @@ def test_two_scheduled_runs_sharing_the_cached_state_the_second_does_nothing(
 
 
 def test_a_bad_plugin_name_is_one_error_line(tmp_path: Path) -> None:
-    env = {**_base_env(tmp_path), "PE_ACTION_PATH": str(ROOT), "PE_PLUGINS": "stravaa", "RUNNER_TEMP": str(tmp_path)}
+    env = {
+        **_base_env(tmp_path),
+        "PE_ACTION_PATH": str(ROOT),
+        "PE_PLUGINS": "stravaa",
+        "RUNNER_TEMP": str(tmp_path),
+    }
     run = _run(tmp_path / "ws", env)
     assert run.returncode == 2
-    assert run.stdout.strip() == "::error::peloton-export action: no first-party plugin 'stravaa' (try: strava intervals garmin)"
+    assert run.stdout.strip() == (
+        "::error::peloton-export action: no first-party plugin 'stravaa' (try: strava intervals garmin)"
+    )
