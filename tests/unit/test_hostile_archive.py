@@ -242,7 +242,8 @@ def test_the_fresh_clone_case_is_exported_with_one_warning_line(tmp_path: Path) 
     assert code == 0, output
     warned = [line.strip() for line in output.splitlines() if line.strip().startswith("warning ")]
     assert warned == [
-        f"warning {workout_id}: workout.start_time: NaN is not a time; the start is end_time minus the class length"
+        f"warning {workout_id}: workout.start_time: "
+        "NaN is not a time; the start is end_time minus the class length"
     ], output
     assert _exported_ids(tmp_path / "out") == {*CONTROLS, workout_id}
 

@@ -795,8 +795,12 @@ def test_damaged_values_are_left_out_each_with_one_warning() -> None:
         "performance_graph.seconds_since_pedaling_start": by_field[
             "performance_graph.seconds_since_pedaling_start"
         ],
-        "performance_graph.metrics.output": "3 value(s) not a number in 0 to 10000 watts (such as NaN) were left out",
-        "performance_graph.metrics.heart_rate": "2 value(s) not a heart rate in 1-300 bpm (such as 900) were left out",
+        "performance_graph.metrics.output": (
+            "3 value(s) not a number in 0 to 10000 watts (such as NaN) were left out"
+        ),
+        "performance_graph.metrics.heart_rate": (
+            "2 value(s) not a heart rate in 1-300 bpm (such as 900) were left out"
+        ),
         "performance_graph.metrics.speed": by_field["performance_graph.metrics.speed"],
         "performance_graph.summaries.calories": "NaN is not a number in range; left out",
         "performance_graph.summaries.distance": "-3 is not a number in range; left out",
