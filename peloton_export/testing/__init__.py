@@ -18,10 +18,15 @@ tests with ``pytest_plugins = ["peloton_export.testing.pytest_plugin"]`` (or run
     ``fake_peloton_factory(workouts=None, *, count=None, **options)`` starts more fakes with
     your own workouts (an iterable of :class:`~peloton_export.raw.RawWorkout`, newest first,
     or a callable returning a fresh iterator, which the fake consumes lazily).
-``peloton_env``
+``peloton_folders``
     points peloton-export at ``fake_peloton`` through environment variables, with the
-    config, state and archive dirs in ``tmp_path`` and a saved login, so commands run
-    without a password. Returns the fake.
+    config, state and archive dirs in ``tmp_path``, logged out (for testing a login).
+    Returns the fake.
+``peloton_env``
+    ``peloton_folders`` plus a saved login, so commands run without a password. Returns
+    the fake. For a fake of your own (from the factory), call
+    :func:`~peloton_export.testing.pytest_plugin.point_at` and
+    :func:`~peloton_export.testing.pytest_plugin.save_login` yourself.
 
 Example::
 

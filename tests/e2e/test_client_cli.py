@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,22 +20,14 @@ from peloton_export.testing.pytest_plugin import (  # noqa: F401 (fixtures)
     fake_peloton,
     fake_peloton_factory,
     peloton_env,
+    peloton_folders,
 )
 
 
 @pytest.fixture
-def env(fake_peloton: FakePeloton, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakePeloton]:
-    ini = tmp_path / "peloton.ini"
-    ini.write_text("[peloton-export]\nkeyring = false\nmax_rate = 0\n", encoding="utf-8")
-    monkeypatch.setenv("PELOTON_CONFIG", str(ini))
-    monkeypatch.setenv("PELOTON_EXPORT_API_URL", fake_peloton.api_url)
-    monkeypatch.setenv("PELOTON_EXPORT_AUTH_URL", fake_peloton.auth_url)
-    monkeypatch.setenv("PELOTON_EXPORT_CONFIG_DIR", str(tmp_path / "cfg"))
-    monkeypatch.setenv("PELOTON_EXPORT_STATE_DIR", str(tmp_path / "state"))
-    for name in ("PELOTON_USERNAME", "PELOTON_PASSWORD", "PELOTON_EXPORT_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    yield fake_peloton
-    ledger_module.close_all()
+def env(peloton_folders: FakePeloton) -> FakePeloton:
+    """The fake, with peloton-export's folders under ``tmp_path`` and no saved login."""
+    return peloton_folders
 
 
 def test_login_with_password_prompt(env: FakePeloton, tmp_path: Path) -> None:
@@ -46,7 +37,7 @@ def test_login_with_password_prompt(env: FakePeloton, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "Logged in to Peloton as member" in result.output
     assert env.user.password not in result.output
-    token_file = tmp_path / "cfg" / "token.json"
+    token_file = tmp_path / "config" / "token.json"
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
     assert json.loads(token_file.read_text())["user_id"] == env.user.user_id
 
@@ -63,7 +54,7 @@ def test_login_with_pasted_token(env: FakePeloton, tmp_path: Path) -> None:
     result = CliRunner().invoke(login_command, ["--token"], input=token + "\n")
     assert result.exit_code == 0, result.output
     assert token not in result.output
-    assert json.loads((tmp_path / "cfg" / "token.json").read_text())["access_token"] == token
+    assert json.loads((tmp_path / "config" / "token.json").read_text())["access_token"] == token
     assert env.count(host="auth") == 0
 
 
@@ -84,7 +75,7 @@ def test_status_logout_and_forget(env: FakePeloton, tmp_path: Path) -> None:
     assert "Forgot workout w1" in forget.output and ledger.exported("w1", "tcx") is None
     assert "nothing about" in runner.invoke(ledger_group, ["forget", "w1"]).output
     assert "removed" in runner.invoke(logout_command).output
-    assert not (tmp_path / "cfg" / "token.json").exists()
+    assert not (tmp_path / "config" / "token.json").exists()
     assert "No saved" in runner.invoke(logout_command).output
     assert "none saved" in runner.invoke(status_command).output
 

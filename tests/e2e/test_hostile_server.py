@@ -23,6 +23,8 @@ from peloton_export.testing.pytest_plugin import (  # noqa: F401 (fixtures)
     FakeFactory,
     fake_peloton_factory,
     peloton_env,
+    point_at,
+    save_login,
 )
 from peloton_export.testing.store import default_list_item
 from tests.conftest import cli
@@ -211,9 +213,7 @@ def test_numbers_and_ids_that_would_poison_the_ledger(
 
 def _point_at(fake: FakePeloton, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """What the ``peloton_env`` fixture does, for a fake made by the factory."""
-    from peloton_export.testing.pytest_plugin import peloton_env as env_fixture
-
-    env_fixture.__wrapped__(fake, tmp_path, monkeypatch)  # type: ignore[attr-defined]
+    save_login(point_at(fake, tmp_path, monkeypatch), tmp_path / "config")
     (tmp_path / "peloton.ini").write_text(HOSTILE_INI, encoding="utf-8")
 
 

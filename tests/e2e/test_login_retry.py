@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from click.testing import CliRunner
 
@@ -13,30 +10,20 @@ from peloton_export.cli import sync as cli_sync
 from peloton_export.cli.sync import login_command
 from peloton_export.cli.sync import status_command as status_for
 from peloton_export.plugins import create_host
-from peloton_export.store import ledger as ledger_module
 from peloton_export.testing import FakePeloton
 from peloton_export.testing.pytest_plugin import (  # noqa: F401 (fixtures)
     fake_peloton,
     fake_peloton_factory,
+    peloton_folders,
 )
 
 LOGIN = "/usernamepassword/login"
 
 
 @pytest.fixture
-def env(fake_peloton: FakePeloton, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakePeloton]:
-    ini = tmp_path / "peloton.ini"
-    ini.write_text("[peloton-export]\nkeyring = false\nmax_rate = 0\n", encoding="utf-8")
-    monkeypatch.setenv("PELOTON_CONFIG", str(ini))
-    monkeypatch.setenv("PELOTON_EXPORT_API_URL", fake_peloton.api_url)
-    monkeypatch.setenv("PELOTON_EXPORT_AUTH_URL", fake_peloton.auth_url)
-    monkeypatch.setenv("PELOTON_EXPORT_CONFIG_DIR", str(tmp_path / "cfg"))
-    monkeypatch.setenv("PELOTON_EXPORT_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("PELOTON_EXPORT_DATA_DIR", str(tmp_path / "data"))
-    for name in ("PELOTON_USERNAME", "PELOTON_PASSWORD", "PELOTON_EXPORT_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    yield fake_peloton
-    ledger_module.close_all()
+def env(peloton_folders: FakePeloton) -> FakePeloton:
+    """The fake, with peloton-export's folders under ``tmp_path`` and no saved login."""
+    return peloton_folders
 
 
 def login(fake: FakePeloton, password: str, *args: str) -> tuple[int, str, int]:

@@ -17,6 +17,7 @@ import pytest
 
 from peloton_export.store.runlock import run_lock
 from peloton_export.testing import FakeInbox, FakePeloton
+from peloton_export.testing.pytest_plugin import point_at, save_login
 from peloton_export.unattended.cycle import CycleOptions, export_cycle
 from peloton_export.unattended.status import read_status
 from peloton_export.unattended.watch import Schedule, Watcher
@@ -34,39 +35,15 @@ def fake(fake_peloton_factory: Any) -> FakePeloton:
 
 
 @pytest.fixture
-def env(fake: FakePeloton, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+def env(fake: FakePeloton, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The ``peloton_env`` set-up against ``fake`` (a few workouts, one attempt per request)."""
-    config_dir = tmp_path / "config"
-    config_dir.mkdir()
-    values = {
-        "PELOTON_EXPORT_API_URL": fake.api_url,
-        "PELOTON_EXPORT_AUTH_URL": fake.auth_url,
-        "PELOTON_EXPORT_CONFIG_DIR": str(config_dir),
-        "PELOTON_EXPORT_STATE_DIR": str(tmp_path / "state"),
-        "PELOTON_EXPORT_DATA_DIR": str(tmp_path / "data"),
-        "PELOTON_EXPORT_ARCHIVE": str(tmp_path / "data" / "archive"),
-        "PELOTON_CONFIG": str(tmp_path / "peloton.ini"),
-        "PELOTON_EXPORT_OUTPUT_DIR": str(tmp_path / "out"),
-    }
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
-    for name in ("PELOTON_USERNAME", "PELOTON_PASSWORD", "PELOTON_EXPORT_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
+    point_at(fake, tmp_path, monkeypatch)
+    save_login(fake, tmp_path / "config")
+    monkeypatch.setenv("PELOTON_EXPORT_OUTPUT_DIR", str(tmp_path / "out"))
     (tmp_path / "peloton.ini").write_text(
         "[peloton-export]\nkeyring = false\nmax_rate = 0\nmax_attempts = 1\nformats = tcx,json\n",
         encoding="utf-8",
     )
-    token = {
-        "format": 1,
-        "access_token": fake.issue_token(),
-        "refresh_token": fake.issue_refresh_token(),
-        "expires_at": fake.now() + 86400,
-        "user_id": fake.user.user_id,
-        "source": "token",
-    }
-    (config_dir / "token.json").write_text(json.dumps(token), encoding="utf-8")
-    (config_dir / "token.json").chmod(0o600)
-    return values
 
 
 def watcher_for(tmp_path: Path, runs: int, between: Any = None, **kwargs: Any) -> Watcher:
@@ -104,7 +81,7 @@ def watcher_for(tmp_path: Path, runs: int, between: Any = None, **kwargs: Any) -
     )
 
 
-def test_two_runs_the_second_is_a_no_op(fake: FakePeloton, env: dict[str, str], tmp_path: Path) -> None:
+def test_two_runs_the_second_is_a_no_op(fake: FakePeloton, env: None, tmp_path: Path) -> None:
     counts: list[int] = []
 
     def between() -> None:
@@ -126,9 +103,7 @@ def test_two_runs_the_second_is_a_no_op(fake: FakePeloton, env: dict[str, str], 
     assert status.counts["unchanged"] == WORKOUTS
 
 
-def test_a_failing_run_backs_off_and_then_recovers(
-    fake: FakePeloton, env: dict[str, str], tmp_path: Path
-) -> None:
+def test_a_failing_run_backs_off_and_then_recovers(fake: FakePeloton, env: None, tmp_path: Path) -> None:
     fault = fake.fault("5xx", path=r"/workouts$", times=None)
     statuses: list[Any] = []
 
@@ -145,7 +120,7 @@ def test_a_failing_run_backs_off_and_then_recovers(
     assert final is not None and final.outcome == "ok" and final.failures == 0
 
 
-def test_login_needed_is_notified_once(fake: FakePeloton, env: dict[str, str], tmp_path: Path) -> None:
+def test_login_needed_is_notified_once(fake: FakePeloton, env: None, tmp_path: Path) -> None:
     pytest.importorskip("apprise")
     from peloton_export.config import load_config
     from peloton_export.paths import state_dir
@@ -174,7 +149,7 @@ def _wait_for(predicate: Any, timeout: float) -> bool:
     return False
 
 
-def test_sigterm_mid_run_stops_cleanly(fake: FakePeloton, env: dict[str, str], tmp_path: Path) -> None:
+def test_sigterm_mid_run_stops_cleanly(fake: FakePeloton, env: None, tmp_path: Path) -> None:
     fake.fault("latency", path="/performance_graph", delay=0.4, times=None)  # a slow first backfill
     child_env = {**os.environ, "PELOTON_EXPORT_WATCH_MIN_INTERVAL": "1"}
     log = tmp_path / "watch.log"
