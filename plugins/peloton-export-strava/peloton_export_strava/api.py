@@ -181,7 +181,7 @@ class AthleteLimit(SinkPaused):
 
     def __init__(self, raw: str) -> None:
         super().__init__(
-            "Strava: \"Limit of connected athletes exceeded\": this Strava API application has all "
+            'Strava: "Limit of connected athletes exceeded": this Strava API application has all '
             "the athletes Strava allows it; create your own application at "
             f"{SETTINGS_PAGE} and set its client_id and client_secret in [plugin:strava], or have "
             "the application's owner disconnect an athlete or ask Strava for more",

@@ -140,7 +140,10 @@ def test_athlete_limit_in_a_run_is_one_line_a_paused_sink_and_pending_workouts(
     "body",
     [
         {"message": "Forbidden", "errors": []},
-        {"message": "Forbidden", "errors": [{"resource": "Athlete", "field": "subscription", "code": "required"}]},
+        {
+            "message": "Forbidden",
+            "errors": [{"resource": "Athlete", "field": "subscription", "code": "required"}],
+        },
     ],
     ids=["bare", "subscription"],
 )
