@@ -44,8 +44,13 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--repeats", type=int, default=21)
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny sizes: check that it runs (CI); numbers mean nothing"
+    )
     args = parser.parse_args()
-    workout = normalize(synth_workout("cycling_class", duration_s=3600))
+    if args.smoke:
+        args.repeats = 1
+    workout = normalize(synth_workout("cycling_class", duration_s=120 if args.smoke else 3600))
     context = ExportContext(output_dir=__import__("pathlib").Path("."))
 
     def ours() -> bytes:

@@ -194,7 +194,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", help="also profile one no-op run (cProfile stats file)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--output", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny sizes: check that it runs (CI); numbers mean nothing"
+    )
     args = parser.parse_args(argv)
+    if args.smoke and not args.child:
+        args.workouts, args.latency, args.duration, args.repeat = 3, 0.0, 120, 1
     return child(args) if args.child else parent(args)
 
 

@@ -32,6 +32,7 @@ from peloton_export.specs import ExportContext
 from peloton_export.testing.synth.kinds import synth_workout as demo_workout
 from peloton_export.testing.synth.kinds import synth_workouts as demo_workouts
 from peloton_export.workout.filenames import export_stem
+from peloton_export.workout.memo import clear
 
 KINDS = ("cycling_class", "tread_run", "outdoor_run", "row")
 
@@ -52,10 +53,21 @@ def main() -> None:
     parser.add_argument("--history", type=int, default=2000)
     parser.add_argument("--sample", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny sizes: check that it runs (CI); numbers mean nothing"
+    )
     args = parser.parse_args()
+    if args.smoke:
+        args.history, args.sample, args.repeat = 4, 2, 1
+    long_s = 120 if args.smoke else 3600
 
-    ride = normalize(demo_workout("cycling_class", seed=1, duration_s=3600))
-    page_s = timed(args.repeat, lambda: render_page(ride, "ride.html"))
+    ride = normalize(demo_workout("cycling_class", seed=1, duration_s=long_s))
+
+    def cold_page() -> None:
+        clear()  # the per-workout results the other writers would share: the page pays for them
+        render_page(ride, "ride.html")
+
+    page_s = timed(args.repeat, cold_page)
     page_bytes = len(render_page(ride, "ride.html").encode())
     print("| measure | value |\n| --- | ---: |")
     print(f"| page, 60-min 1 Hz ride: time | {page_s * 1000:.0f} ms |")
@@ -79,7 +91,7 @@ def main() -> None:
         cache_mb = (out / CACHE_NAME).stat().st_size / 1e6
         print(f"| index of {args.history:,} workouts: cache size | {cache_mb:.2f} MB |")
 
-    workouts = [normalize(raw) for raw in demo_workouts(args.sample, duration_s=3600, kinds=KINDS)]
+    workouts = [normalize(raw) for raw in demo_workouts(args.sample, duration_s=long_s, kinds=KINDS)]
     parquet_bytes = json_bytes = 0
     start = time.perf_counter()
     for w in workouts:

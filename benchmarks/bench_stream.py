@@ -164,7 +164,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1, help="export processes")
     parser.add_argument("--step", choices=STEPS, help=argparse.SUPPRESS)
     parser.add_argument("--output", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny sizes: check that it runs (CI); numbers mean nothing"
+    )
     args = parser.parse_args(argv)
+    if args.smoke and not args.step:
+        args.workouts, args.latency, args.duration = 3, 0.0, 120
     return child(args) if args.step else parent(args)
 
 

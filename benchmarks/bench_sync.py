@@ -501,7 +501,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--api-url", help=argparse.SUPPRESS)
     parser.add_argument("--auth-url", help=argparse.SUPPRESS)
     parser.add_argument("--token", default="", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny sizes: check that it runs (CI); numbers mean nothing"
+    )
     args = parser.parse_args(argv)
+    if args.smoke and not args.contender:
+        # peloton-export only: the other libraries are not dependencies of the project
+        args.workouts, args.latency, args.duration = 3, 0.0, 120
+        args.contenders = "peloton-export,peloton-export-again"
     if args.contender:
         return child(args)
     return parent(args)

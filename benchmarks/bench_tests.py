@@ -5,6 +5,7 @@ Usage (from the project root, both venvs built)::
     python benchmarks/bench_tests.py --old ../tl-base --pairs 3 [--unit] [--json FILE]
     python benchmarks/bench_tests.py --old ../main-checkout --old-args "tests/unit -n auto" \
         --new-args "tests/unit -n auto" --pairs 2      # one layer, two trees
+    python benchmarks/bench_tests.py --smoke          # CI: one small test file, this tree twice
 
 Each pair runs the old tree's README command (``.venv-test/bin/python -m pytest``, serial)
 and this tree's (``.venv-test/bin/python -m pytest -n auto``), one after the other in
@@ -37,6 +38,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+SMOKE_TESTS = "tests/unit/test_units.py"
 SUMMARY = re.compile(r"^=*\s*(\d+ passed.*?)\s*=*$")
 
 
@@ -80,7 +82,7 @@ def _run(tree: str, root: Path, args: list[str], timeout: float) -> Run:
 def main(argv: list[str] | None = None) -> int:
     """Run the pairs; print one JSON line per run, then a markdown table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--old", type=Path, required=True, help="the old tree (its own .venv-test)")
+    parser.add_argument("--old", type=Path, help="the old tree (its own .venv-test); required")
     parser.add_argument("--new", type=Path, default=ROOT, help="the new tree (default: this one)")
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--unit", action="store_true", help="also time tests/unit -n auto per pair")
@@ -88,7 +90,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write every run to this file")
     parser.add_argument("--old-args", default="", help="pytest arguments of the old run (default: none)")
     parser.add_argument("--new-args", default="-n auto", help="pytest arguments of the new run")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="CI: this tree as old and new, one pair of one small test file (numbers mean nothing)",
+    )
     options = parser.parse_args(argv)
+    if options.smoke:
+        options.old, options.pairs, options.unit = ROOT, 1, False
+        options.old_args = options.new_args = f"-q -p no:cacheprovider {SMOKE_TESTS}"
+    if options.old is None:
+        parser.error("--old is required (or --smoke)")
     old_args = shlex.split(options.old_args)
     new_args = shlex.split(options.new_args)
     runs: list[Run] = []
@@ -129,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     for run in runs:
         print(f"{run.tree}: {run.summary} (exit {run.code})")
+    if options.smoke and any(run.code for run in runs):
+        return 1  # CI: a smoke run whose tests fail is a broken benchmark set-up
     return 0
 
 

@@ -138,12 +138,18 @@ def main() -> None:
     """Run the benchmark and print medians and ratios."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=21)
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny sizes: check that it runs (CI); numbers mean nothing"
+    )
     args = parser.parse_args()
+    minutes = 2 if args.smoke else 60
+    if args.smoke:
+        args.repeats = 1
 
     context = ExportContext(output_dir=Path("."))
-    ride = workout_factory.cycling(60, laps=3)
+    ride = workout_factory.cycling(minutes, laps=3)
     run = workout_factory.outdoor_run(
-        60, sample_every_s=1, dropout=(0, 0), title="60 min Outdoor Run", laps=()
+        minutes, sample_every_s=1, dropout=(0, 0), title="60 min Outdoor Run", laps=()
     )
     # Give the run the ride's power too, so all three extensions are exercised.
     watts = [s.power_w for s in ride.samples]

@@ -62,6 +62,7 @@ DEFAULT_PLUGINS: dict[str, str] = {
     "unattended": "peloton_export.default_plugins.unattended",
     "notify": "peloton_export.default_plugins.notify",
     "insights": "peloton_export.default_plugins.insights",
+    "serve": "peloton_export.default_plugins.serve",
 }
 
 #: Hook-implementation options the host cannot honour (see the module docstring).

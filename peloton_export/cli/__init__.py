@@ -161,6 +161,7 @@ def _result_lines(result: WorkoutResult, *, dry_run: bool) -> Iterator[str]:
     """The lines of one workout in the report: planned files, a failure or skip, sinks."""
     if dry_run:
         yield from (f"  would write {f.path}" for f in result.files if f.status == "planned" and f.path)
+    yield from (f"  warning {result.workout_id}: {line}" for line in result.warnings)
     if result.status in ("skipped", "failed"):
         reason = result.reason.removeprefix(f"workout {result.workout_id}: ")
         reason = reason.removeprefix(f"workout {result.workout_id}, ")  # a NormalizeError's field
@@ -263,6 +264,13 @@ def export_command(host: PluginHost) -> click.Command:
     )
     @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
     @click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
+    @click.option(
+        "--json",
+        "json_output",
+        is_flag=True,
+        help="Print the run report as one JSON document (schema data/schemas/run-report.schema.json) "
+        "and nothing else on standard output.",
+    )
     @click.pass_obj
     def export(
         config: Config,
@@ -284,6 +292,7 @@ def export_command(host: PluginHost) -> click.Command:
         jobs: int,
         quiet: bool,
         verbose: int,
+        json_output: bool,
     ) -> None:
         """Export workouts to files (and sinks). This is the default command."""
         _setup_logging(verbose)
@@ -316,26 +325,52 @@ def export_command(host: PluginHost) -> click.Command:
             jobs=jobs,
             config=config,
         )
+        if json_output:
+            from peloton_export.cli.documents import emit, report_document, stdout_to_stderr
+
+            show = not quiet and sys.stderr.isatty()
+            with stdout_to_stderr() as stdout, _Progress(show, log_steps=verbose > 0 and not quiet) as bar:
+                report = run_export(replace(request, progress=bar.update), host)
+            code = _exit_code(report)
+            emit(report_document(report, dry_run=dry_run, exit_code=code), stdout)
+            if code:
+                raise SystemExit(code)
+            return
         with _Progress(not quiet and sys.stderr.isatty(), log_steps=verbose > 0 and not quiet) as progress:
             report = run_export(replace(request, progress=progress.update), host)
-        if report.sync is not None:
-            click.echo(report.sync.summary())
-            if report.sync.stopped:
-                click.echo(f"  workout list: {report.sync.stopped}")
-            for workout_id, reason in report.sync.failed.items():
-                click.echo(f"  failed to fetch {workout_id}: {reason}")
-            for workout_id, reason in report.sync.graph_missing.items():
-                click.echo(f"  no performance graph for {workout_id}, exported without it: {reason}")
-        if report.sync_error:
-            problem = for_profile(report.sync_error, active_profile())
-            click.echo(f"Sync failed: {problem} (exported the archive as it is)")
+        _print_sync(report)
         _print_report(report, dry_run=dry_run)
-        if report.sync_error:
-            raise SystemExit(EXIT_NO_SYNC)
-        if not report.ok or (report.sync is not None and report.sync.failed):
-            raise SystemExit(EXIT_FAILURES)
+        code = _exit_code(report)
+        if code:
+            raise SystemExit(code)
 
     return export
+
+
+def _print_sync(report: ExportReport) -> None:
+    """The sync's lines of the text report: its summary, why paging stopped, each workout
+    that failed to fetch or has no performance graph, or why the sync could not run."""
+    if report.sync is not None:
+        click.echo(report.sync.summary())
+        if report.sync.stopped:
+            click.echo(f"  workout list: {report.sync.stopped}")
+        for workout_id, reason in report.sync.failed.items():
+            click.echo(f"  failed to fetch {workout_id}: {reason}")
+        for workout_id, reason in report.sync.graph_missing.items():
+            click.echo(f"  no performance graph for {workout_id}, exported without it: {reason}")
+    if report.sync_error:
+        problem = for_profile(report.sync_error, active_profile())
+        click.echo(f"Sync failed: {problem} (exported the archive as it is)")
+
+
+def _exit_code(report: ExportReport) -> int:
+    """The export's exit code: :data:`EXIT_NO_SYNC` when the sync could not run,
+    :data:`EXIT_FAILURES` when a workout failed (or could not be fetched), else 0."""
+    if report.sync_error:
+        return EXIT_NO_SYNC
+    if not report.ok or (report.sync is not None and report.sync.failed):
+        return EXIT_FAILURES
+    return EXIT_OK
 
 
 @click.command("import")
@@ -393,8 +428,16 @@ def formats_command(host: PluginHost) -> click.Command:
     """``formats``: one line per format: name, file suffix, description and plugin."""
 
     @click.command("formats")
-    def formats() -> None:
+    @click.option(
+        "--json", "json_output", is_flag=True, help="One JSON document (schema formats.schema.json)."
+    )
+    def formats(json_output: bool) -> None:
         """List the formats you can pass to --format."""
+        if json_output:
+            from peloton_export.cli.documents import emit, formats_document
+
+            emit(formats_document(host))
+            return
         rows = [
             (name, spec.suffix, f"{spec.description} [{host.owner('format', name)}]")
             for name, spec in host.formats().items()
@@ -409,8 +452,14 @@ def sinks_command(host: PluginHost) -> click.Command:
     """``sinks``: one line per sink: name, the formats it accepts, description and plugin."""
 
     @click.command("sinks")
-    def sinks() -> None:
+    @click.option("--json", "json_output", is_flag=True, help="One JSON document (sinks.schema.json).")
+    def sinks(json_output: bool) -> None:
         """List the sinks you can pass to --sink."""
+        if json_output:
+            from peloton_export.cli.documents import emit, sinks_document
+
+            emit(sinks_document(host))
+            return
         rows = [
             (name, "accepts " + ",".join(spec.accepts), f"{spec.description} [{host.owner('sink', name)}]")
             for name, spec in host.sinks().items()

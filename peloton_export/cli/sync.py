@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from peloton_export.config import Config, load_config
+from peloton_export.cli.status_facts import (
+    command_config,
+    login_and_ledger,
+    pending_work,
+    status_household,
+    status_targets,
+)
+from peloton_export.config import Config
 from peloton_export.errors import LocalFileError, PelotonExportError
 from peloton_export.plugins import PluginHost
 from peloton_export.results import Selection
@@ -22,7 +29,6 @@ from peloton_export.store.ledger import Ledger
 
 if TYPE_CHECKING:
     from peloton_export.net.cooldown import CooldownState
-    from peloton_export.profiles import Profile
     from peloton_export.source.client.auth import Authenticator
     from peloton_export.source.client.tokens import Token
     from peloton_export.store.archive import EntryMeta
@@ -31,13 +37,6 @@ if TYPE_CHECKING:
 def _interactive() -> bool:
     """True when a person at a terminal answers the prompts."""
     return sys.stdin.isatty()
-
-
-def command_config() -> Config:
-    """The config the command line loaded (the ``--profile``'s), else the config file's."""
-    ctx = click.get_current_context(silent=True)
-    obj = ctx.find_root().obj if ctx else None
-    return obj if isinstance(obj, Config) else load_config()
 
 
 def _fail(exc: PelotonExportError) -> None:
@@ -166,13 +165,36 @@ def status_command(host: PluginHost) -> click.Command:
     @click.option(
         "-v", "--verbose", is_flag=True, help="Also show the settings in use (Peloton's Auth0 values)."
     )
+    @click.option(
+        "--json",
+        "json_output",
+        is_flag=True,
+        help="Print one JSON document (schema data/schemas/status.schema.json) and nothing else.",
+    )
     def status(
-        formats: tuple[str, ...], sinks: tuple[str, ...], output: Path | None, limit: int, verbose: bool
+        formats: tuple[str, ...],
+        sinks: tuple[str, ...],
+        output: Path | None,
+        limit: int,
+        verbose: bool,
+        json_output: bool,
     ) -> None:
         """Show the login, the last sync, and what the next run would do. Makes no request.
 
         With [profile:NAME] sections (and no --profile) each profile is shown in turn."""
-        household = _status_household()
+        if json_output:
+            from peloton_export.cli.documents import emit, stdout_to_stderr
+            from peloton_export.cli.status_document import status_document
+
+            with stdout_to_stderr() as stdout:
+                try:
+                    doc = status_document(command_config(), host, formats, sinks, output, limit)
+                except PelotonExportError as exc:
+                    _fail(exc)
+                    return
+            emit(doc, stdout)
+            return
+        household = status_household()
         if not household:
             _status_of(command_config(), host, formats, sinks, output, limit, verbose)
             return
@@ -192,18 +214,6 @@ def status_command(host: PluginHost) -> click.Command:
     return status
 
 
-def _status_household() -> list[Profile]:
-    """The profiles ``status`` lists one by one: every one of the config when no profile was
-    chosen and it has named ones, else none (one account, shown as before)."""
-    from peloton_export.profiles import load_profiles
-
-    ctx = click.get_current_context(silent=True)
-    if ctx is not None and ctx.find_root().meta.get("peloton_export.profile") is not None:
-        return []
-    profiles = load_profiles(command_config())
-    return profiles if any(not profile.is_default for profile in profiles) else []
-
-
 def _status_of(
     config: Config,
     host: PluginHost,
@@ -220,11 +230,11 @@ def _status_of(
     from peloton_export.export.choices import Choices, fill_from_last_run, last_run, output_folder
 
     try:
-        token, cooldown, ledger = _login_and_ledger(config)
+        token, cooldown, ledger = login_and_ledger(config)
         last = last_run(ledger)
         given = Choices(tuple(split_names(formats)), output, tuple(split_names(sinks)))
         filled, _ = fill_from_last_run(given, config, last)
-        format_names, sink_names = _status_targets(config, host, filled.formats, filled.sinks)
+        format_names, sink_names = status_targets(config, host, filled.formats, filled.sinks)
     except PelotonExportError as exc:
         _fail(exc)
         return
@@ -260,30 +270,6 @@ def _echo_fetch_failures(ledger: Ledger, limit: int) -> None:
             )
         if len(group) > limit:
             click.echo(f"  ... and {len(group) - limit} more (--limit N shows more)")
-
-
-def _login_and_ledger(config: Config) -> tuple[Token | None, CooldownState | None, Ledger]:
-    """The saved login, an active login cooldown and the ledger (read, no request)."""
-    from peloton_export.source.client.factory import login_cooldown, token_store
-    from peloton_export.source.client.settings import client_settings
-
-    settings = client_settings(config)
-    token = token_store(settings).load()
-    cooldown = login_cooldown().active()
-    return token, cooldown, Ledger.for_reading()  # status reads a read-only ledger too
-
-
-def _status_targets(
-    config: Config, host: PluginHost, formats: tuple[str, ...], sinks: tuple[str, ...]
-) -> tuple[list[str], list[str]]:
-    """The format and sink names to check: the options, else the config's (formats: else all)."""
-    from peloton_export.config import split_names
-
-    format_names = split_names(formats) or split_names(config.get("formats")) or ["all"]
-    if "all" in format_names:
-        format_names = list(host.formats())
-    sink_names = split_names(sinks) or split_names(config.get("sinks"))
-    return format_names, sink_names
 
 
 def _echo_auth_settings(config: Config) -> None:
@@ -368,24 +354,10 @@ def _echo_pending(
     limit: int,
 ) -> None:
     """What the next run would do: archived workouts to write or send, then ones not archived yet."""
-    from peloton_export.export.plan import ledger_pending, make_plan, pending_summary
-    from peloton_export.export.stacks import fold_stacks, plan_stacks
+    from peloton_export.export.plan import pending_summary
 
-    plan = make_plan(ledger, entries, formats=format_names, sinks=sink_names, output_dir=out_dir)
-    # recorded stacks count as one activity (new stacks form at export time: stack = auto)
-    plan = fold_stacks(plan, plan_stacks(plan, enabled=False, gap_s=0, times=lambda item: None))
+    plan, unarchived = pending_work(ledger, entries, format_names, sink_names, out_dir)
     todo = plan.todo
-    from peloton_export.source.fetch_policy import settled
-
-    archived = {workout_id for workout_id, _ in entries}
-    # settled as unavailable at Peloton: never fetched again, listed once, on their own
-    given_up = {w for w, record in ledger.fetch_failures().items() if settled(record)}
-    # seen by the sync but not (yet) in the archive, or still in progress at Peloton
-    unarchived = [
-        p
-        for p in ledger_pending(ledger, format_names, sink_names)
-        if (p.kind == "in_progress" or p.workout_id not in archived) and p.workout_id not in given_up
-    ]
     if not todo and not unarchived:
         click.echo(f"Pending in {out_dir}: nothing")
         return

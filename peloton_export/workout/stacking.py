@@ -4,7 +4,7 @@ Pure functions, no I/O: :func:`group` finds the stacks among candidate workouts 
 start and end times, :func:`stack_id` names a stack from its members, and
 :func:`stack_workouts` builds the one :class:`~peloton_export.model.Workout` every format
 writes and every sink delivers. The run step that uses them is
-:meth:`peloton_export.export.exporter.Exporter.run`; the rules are in README "Stacked classes".
+:meth:`peloton_export.export.exporter.Exporter.run`; the rules are in docs/stacks.md.
 
 The stacked workout:
 
@@ -430,6 +430,9 @@ def _totals(ordered: Sequence[Workout], held: Sequence[str] = ()) -> dict[str, A
         "heart_rate_zones": _zones(ordered),
         "is_outdoor": any(w.is_outdoor for w in ordered),
         "notes": notes,
+        "warnings": tuple(
+            f"class {w.id} {line}" if len(ordered) > 1 else line for w in ordered for line in w.warnings
+        ),
         "ascent_m": _total(w.ascent_m for w in ordered),
         "strokes": _summed_strokes(ordered),
         # Peloton's averages are per class: the stack's come from its joined series.

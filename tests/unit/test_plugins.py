@@ -70,11 +70,12 @@ def test_every_hook_has_a_test(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", HOOK_NAMES)
-def test_every_hook_is_in_the_readme(name: str) -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+def test_every_hook_is_in_the_plugin_guide(name: str) -> None:
+    """docs/plugins.md says what each hook is for (the reference is generated from hookspecs)."""
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "plugins.md").read_text(encoding="utf-8")
     spec = getattr(hookspecs, name)
     signature = f"{name}({', '.join(inspect.signature(spec).parameters)})"
-    assert signature in readme
+    assert signature in guide
 
 
 def test_builtins_pass_strict_validation() -> None:

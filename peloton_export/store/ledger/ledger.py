@@ -61,6 +61,7 @@ from peloton_export.store.ledger.schema import (
     _connect,
     _connect_readonly,
     check_version,
+    is_current,
     ledger_error,
     migrate,
 )
@@ -158,6 +159,9 @@ class Ledger:
 
     def _migrate(self) -> None:
         try:
+            with self._lock:
+                if is_current(self._conn, self.path):
+                    return  # no write transaction: a reader never waits for a running export
             with self._tx() as conn:
                 migrate(conn, self.path)
         except sqlite3.Error as exc:

@@ -263,13 +263,39 @@ def check_version(conn: sqlite3.Connection, path: Path) -> None:
         )
 
 
+#: The tables of a ledger at :data:`SCHEMA_VERSION` (a current one needs no statement).
+_TABLES = frozenset(
+    {"schema_version", "workouts", "exports", "uploads", "tombstones", "meta", "stacks", "stack_members"}
+    | {"fetch_failures"}
+)
+_INDEXES = frozenset({"exports_path", "workouts_created"})
+
+
+def is_current(conn: sqlite3.Connection, path: Path) -> bool:
+    """True when ``conn`` holds a ledger at :data:`SCHEMA_VERSION` with every table: opening
+    it needs no write (so a reader, such as ``peloton-export serve``'s pages, takes no write
+    lock while a run holds one).
+
+    :raises LedgerError: ``conn`` is not a ledger, or a newer one.
+    :raises sqlite3.Error: it cannot be read.
+    """
+    tables, version = _version(conn, path)
+    if version != SCHEMA_VERSION or not tables >= _TABLES:
+        return False
+    indexes = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    return indexes >= _INDEXES
+
+
 def migrate(conn: sqlite3.Connection, path: Path) -> None:
     """Create the tables of a new ledger, or upgrade an older one in place to
-    :data:`SCHEMA_VERSION`; run inside a write transaction on ``conn``.
+    :data:`SCHEMA_VERSION`; run inside a write transaction on ``conn``. A ledger already
+    current is left as it is (no statement, see :func:`is_current`).
 
     :raises LedgerError: ``conn`` is not a ledger, or a newer one.
     :raises sqlite3.Error: a statement failed (the caller rolls back).
     """
+    if is_current(conn, path):
+        return
     tables, version = _version(conn, path)
     if "schema_version" in tables:
         row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()

@@ -39,10 +39,7 @@ def make_workout(new_workout: Any) -> Any:
     return new_workout
 
 
-@pytest.fixture(autouse=True)
-def _strava_clock(monkeypatch: pytest.MonkeyPatch, clock: Any) -> None:
-    monkeypatch.setattr(peloton_export_strava, "CLOCK", clock)
-    peloton_export_strava._LIMITS.clear()
+pytestmark = pytest.mark.usefixtures("strava_clock")
 
 
 def section_of(settings: StravaSettings, **more: str) -> dict[str, str]:
@@ -93,13 +90,14 @@ def test_inactive_app_raises_a_pause_without_refresh_and_keeps_strava_raw_answer
     assert api.journal.get(workout.id) is None  # nothing in flight: the workout stays pending
 
 
-def test_another_403_keeps_the_scope_handling(
+def test_another_403_is_not_the_inactive_pause(
     fake_strava: FakeStrava, api: StravaApi, workout: Workout, fit_file: Path, context: ExportContext
 ) -> None:
+    """(test_strava_refusals.py: Strava's own message, never a scope or a login.)"""
     fake_strava.fault("POST", "/api/v3/uploads", 403, {"message": "Forbidden", "errors": []})
-    with pytest.raises(AuthRequired, match="activity:write") as info:
+    with pytest.raises(UploadError, match="HTTP 403: Forbidden") as info:
         StravaUploader(api)(fit_file, workout, context)
-    assert not isinstance(info.value, AppInactive)
+    assert not isinstance(info.value, AppInactive | AuthRequired)
     assert api.journal.service_state() is None
 
 
