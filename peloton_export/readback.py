@@ -161,6 +161,23 @@ def check_replaceable(path: Path) -> bool:
     return True
 
 
+def _open(path: Path, follow: bool) -> int | None:
+    """``path`` opened to read (without following a symlink unless ``follow``), ``None``
+    when it is gone.
+
+    :raises StateFileError: it cannot be opened, or is a symlink and ``follow`` is false.
+    """
+    nofollow = 0 if follow else getattr(os, "O_NOFOLLOW", 0)
+    try:
+        return os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | nofollow)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP and not follow:
+            raise StateFileError(path, "is a symlink, not a file of its own") from None
+        raise StateFileError(path, f"cannot be read ({exc.strerror or exc})") from None
+
+
 def read_state_bytes(path: Path, *, limit: int = MAX_STATE_BYTES, follow: bool = True) -> bytes | None:
     """The bytes of the regular file ``path`` (at most ``limit``), ``None`` when there is none.
 
@@ -189,15 +206,9 @@ def read_state_bytes(path: Path, *, limit: int = MAX_STATE_BYTES, follow: bool =
         raise StateFileError(path, f"is {_kind(info.st_mode)}, not a regular file")
     if info.st_size > limit:
         raise StateFileError(path, f"is too large ({_mb(info.st_size)}, limit {_mb(limit)})")
-    try:
-        nofollow = 0 if follow else getattr(os, "O_NOFOLLOW", 0)
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | nofollow)
-    except FileNotFoundError:
+    fd = _open(path, follow)
+    if fd is None:
         return None
-    except OSError as exc:
-        if exc.errno == errno.ELOOP and not follow:
-            raise StateFileError(path, "is a symlink, not a file of its own") from None
-        raise StateFileError(path, f"cannot be read ({exc.strerror or exc})") from None
     try:
         info = os.fstat(fd)  # replaced between stat and open: check what was opened
         if not stat.S_ISREG(info.st_mode):
