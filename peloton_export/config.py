@@ -488,10 +488,12 @@ def _profile_sections(parser: configparser.ConfigParser, env: Mapping[str, str])
     ``PELOTON_EXPORT_PROFILE_<NAME>_<KEY>`` variables over them.
 
     :raises ConfigError: two sections naming one profile (``[profile:Anna]`` and
-        ``[profile:anna ]``): merged, one member's login would silently be the other's.
+        ``[profile:anna ]``): merged, one member's login would silently be the other's; two
+        whose variables are spelled alike (``[profile:my-kid]``, ``[profile:my_kid]``).
     """
     profiles: dict[str, dict[str, str]] = {}
     sections: dict[str, str] = {}
+    spelled: dict[str, str] = {}
     for section in parser.sections():
         if section.startswith("profile:"):
             name = section.split(":", 1)[1].strip().lower()
@@ -500,7 +502,14 @@ def _profile_sections(parser: configparser.ConfigParser, env: Mapping[str, str])
                     f"[{sections[name]}] and [{section}] are one profile ({name!r}: names ignore "
                     "case and spaces); rename one or merge them"
                 )
+            variable = PROFILE_PREFIX + name.upper().replace("-", "_")
+            if variable in spelled:
+                raise ConfigError(
+                    f"[{spelled[variable]}] and [{section}] have the same variables ({variable}__KEY: "
+                    "- is written _): one member's settings would be the other's; rename one"
+                )
             sections[name] = section
+            spelled[variable] = section
             profiles[name] = dict(parser[section])
     for name, values in profile_env_settings(env, profiles).items():
         profiles.setdefault(name, {}).update(values)
