@@ -14,8 +14,8 @@ import pytest
 from peloton_export.cli import run as cli
 from peloton_export.export.choices import Choices
 from peloton_export.paths import state_dir
-from peloton_export.store.ledger import LEDGER_FILE
 from peloton_export.store.archive import Archive
+from peloton_export.store.ledger import LEDGER_FILE
 from peloton_export.testing.synth.tiny import put_tiny, tiny_id
 
 
