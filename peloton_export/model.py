@@ -124,6 +124,7 @@ class Workout:
     no samples). ``timezone`` is Peloton's own timezone name for the workout (IANA or
     POSIX-style ``Etc/GMT+4``), used for local times; never the host's. ``parts`` names the
     classes of a stacked activity (:mod:`peloton_export.workout.stacking`); its laps are its classes.
+    ``warnings`` names each damaged value that was left out or repaired (see the field).
     """
 
     id: str
@@ -157,6 +158,13 @@ class Workout:
     sets: tuple[ExerciseSet, ...] = ()
     targets: tuple[TargetRange, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    #: Damaged values of Peloton's bodies the normalizer left out or repaired, one line each,
+    #: ``"<field>: <what was done>"``: ``<field>`` a dotted path into the bodies
+    #: (``workout.start_time``, ``performance_graph.metrics.heart_rate``,
+    #: ``performance_graph.summaries.calories``), ``<what was done>`` plain words
+    #: (``"NaN is not a time; the start is end_time minus the class length"``). A run
+    #: prints each as ``warning <workout id>: <line>``; empty for an intact workout.
+    warnings: tuple[str, ...] = ()
     ascent_m: float | None = None
     strokes: int | None = None
     parts: tuple[str, ...] = ()  # a stacked activity's class ids, in start order (empty: one class)

@@ -72,6 +72,9 @@ class WorkoutResult:
     start: datetime | None = None
     files: list[FileResult] = field(default_factory=list)
     sinks: list[SinkResult] = field(default_factory=list)
+    #: The workout's :attr:`~peloton_export.model.Workout.warnings` (``"<field>: <what was
+    #: done>"``: damaged values left out or repaired); the run prints each one.
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -169,6 +169,7 @@ def _result_lines(result: WorkoutResult, *, dry_run: bool) -> Iterator[str]:
     """The lines of one workout in the report: planned files, a failure or skip, sinks."""
     if dry_run:
         yield from (f"  would write {f.path}" for f in result.files if f.status == "planned" and f.path)
+    yield from (f"  warning {result.workout_id}: {line}" for line in result.warnings)
     if result.status in ("skipped", "failed"):
         reason = result.reason.removeprefix(f"workout {result.workout_id}: ")
         reason = reason.removeprefix(f"workout {result.workout_id}, ")  # a NormalizeError's field

@@ -301,6 +301,7 @@ class Exporter:
         """Filter, transform, write and deliver a loaded workout (one class or a stack)."""
         workout_id = workout.id
         result.title, result.start = workout.title, workout.start
+        result.warnings = list(workout.warnings)
         try:
             keep, veto = self.host.keep(workout, self.context)
             if not keep:

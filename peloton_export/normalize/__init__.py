@@ -13,11 +13,21 @@ What is skipped (:class:`SkipWorkout`, with the reason as its message):
   distance, work or strength sets (Peloton records these for classes left at once).
 
 What fails (:class:`NormalizeError`, a one-line message naming the workout and the field):
-a workout body that is not an object, a missing or non-numeric ``start_time`` (or one that
-is not a plausible epoch in seconds), a ``status``/``fitness_discipline`` that is not a
-string, a ``ride`` or performance graph that is not an object, and offsets or metrics that
-are not arrays. Any other bad value (a string where a number belongs, NaN, a negative
-speed, a heart rate of 900) becomes ``None`` for that value only.
+a workout body that is not an object, a ``status`` that is not a string, and a
+``start_time`` that is no plausible epoch time in seconds when no start can be rebuilt
+either (from a valid ``end_time`` minus the class length, else ``created_at``, which
+Peloton sets when the workout is created, seconds to minutes before its start).
+
+What is repaired or left out, with one line in ``Workout.warnings`` each
+(``"<field>: <what was done>"``): a damaged ``start_time`` (rebuilt as above) or
+``end_time`` (start plus the class length); a ``ride``, performance graph, offsets or
+metrics of the wrong type (left out); a ``fitness_discipline`` that is not a string; NaN,
+infinite, negative, absurd or wrong-typed values of the samples (each metric: power,
+cadence, resistance, speed or pace, incline, altitude, heart rate; offsets), of the
+summaries (calories, total output, distance, elevation, averages, strokes) and of
+``total_work`` and ``pause_time_elapsed`` (left out: the value becomes ``None``). A missing
+or ``null`` value is no damage (Peloton leaves many out) and warns nothing; a heart rate of
+0 is Peloton's "no reading".
 
 Time: sample *i* is at ``start_time + seconds_since_pedaling_start[i]`` (never ``start +
 i``: offsets have gaps and leave out pauses). ``elapsed_s`` is ``end - start`` (wall clock,
@@ -53,7 +63,7 @@ from typing import Any
 from peloton_export.errors import NormalizeError, SkipWorkout
 from peloton_export.model import ExerciseSet, GpsPoint, Sample, Workout
 from peloton_export.normalize import summary as _summary
-from peloton_export.normalize._common import Context, JsonObject, is_zero_id, num, obj, positive, text
+from peloton_export.normalize._common import Context, JsonObject, is_zero_id, num, obj, positive, shown, text
 from peloton_export.normalize.gps import read_track
 from peloton_export.normalize.laps import read_laps, read_targets
 from peloton_export.normalize.metrics import (
@@ -122,10 +132,12 @@ def _epoch(value: object, workout_id: str, field: str) -> float:
 
 def _normalize(workout_id: str, workout: JsonObject, raw: RawWorkout) -> Workout:
     """The steps, in the order their checks and notes must happen."""
-    start_s = _start_of_complete(workout_id, workout)
+    start_s, repaired = _start_of_complete(workout_id, workout)
     ctx = Context(workout_id=workout_id, start=datetime.fromtimestamp(start_s, UTC))
-    bodies = _read_bodies(workout_id, workout, raw)
-    discipline = _discipline(workout, bodies.ride, workout_id, ctx)
+    if repaired:
+        ctx.warn("workout.start_time", repaired)
+    bodies = _read_bodies(workout_id, workout, raw, ctx)
+    discipline = _discipline(workout, bodies.ride, ctx)
     series = _read_series(bodies.graph, ctx)
     clock = _read_clock(bodies, start_s, series, ctx)
     totals = _read_totals(bodies, series.samples, ctx)
@@ -140,16 +152,38 @@ def _normalize(workout_id: str, workout: JsonObject, raw: RawWorkout) -> Workout
 # Step 1: the checks without which the workout makes no sense.
 
 
-def _start_of_complete(workout_id: str, workout: JsonObject) -> float:
-    """The start in epoch seconds of a COMPLETE workout.
+def _start_of_complete(workout_id: str, workout: JsonObject) -> tuple[float, str]:
+    """The start in epoch seconds of a COMPLETE workout, and what was done when
+    ``start_time`` is damaged (``""`` when it is not).
 
     :raises SkipWorkout: the status is not ``COMPLETE``.
-    :raises NormalizeError: the status is not a string, or ``start_time`` is no epoch time.
+    :raises NormalizeError: the status is not a string, or ``start_time`` is no epoch time
+        and no start can be rebuilt (see the module docstring).
     """
     status = _expect(workout.get("status"), str, workout_id, "status", "a string")
     if status is not None and status.strip().upper() != "COMPLETE":
         raise SkipWorkout(f"workout {workout_id}: status is {status!r}, not COMPLETE")
-    return _epoch(workout.get("start_time"), workout_id, "start_time")
+    try:
+        return _epoch(workout.get("start_time"), workout_id, "start_time"), ""
+    except NormalizeError:
+        rebuilt = _rebuilt_start(workout)
+        if rebuilt is None:
+            raise
+    seconds, source = rebuilt
+    return seconds, f"{shown(workout.get('start_time'))} is not a time; the start is {source}"
+
+
+def _rebuilt_start(workout: JsonObject) -> tuple[float, str] | None:
+    """A start from ``end_time`` minus the class length, else ``created_at``, with its source."""
+    end_s = num(workout.get("end_time"))
+    ride = obj(workout.get("ride"))
+    duration = _class_duration(ride, None)
+    if end_s is not None and duration is not None and _MIN_EPOCH <= end_s - duration <= _MAX_EPOCH:
+        return end_s - duration, "end_time minus the class length"
+    created = num(workout.get("created_at"))
+    if created is not None and _MIN_EPOCH <= created <= _MAX_EPOCH:
+        return created, "created_at (when Peloton created the workout)"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,18 +196,21 @@ class _Bodies:
     ride_details: JsonObject | None
 
 
-def _read_bodies(workout_id: str, workout: JsonObject, raw: RawWorkout) -> _Bodies:
-    """The class, the performance graph and the ride details, shape-checked.
-
-    :raises NormalizeError: ``ride`` or the graph is not an object, or the graph's offsets
-        or metrics are not arrays.
-    """
-    ride = _ride(workout, workout_id)
-    graph = _expect(raw.performance_graph, dict, workout_id, "performance_graph", "an object")
+def _read_bodies(workout_id: str, workout: JsonObject, raw: RawWorkout, ctx: Context) -> _Bodies:
+    """The class, the performance graph and the ride details, shape-checked: a ``ride`` or
+    graph that is not an object, and offsets or metrics that are not arrays, are left out
+    (warned)."""
+    ride = _ride(workout, ctx)
+    graph = raw.performance_graph
+    if graph is not None and not isinstance(graph, dict):
+        ctx.warn("performance_graph", f"{shown(graph)}, not an object; left out (no samples or summaries)")
+        graph = None
     ride_details = obj(raw.ride_details)
     if graph is not None:
         for key in ("seconds_since_pedaling_start", "metrics"):
-            _expect(graph.get(key), list, workout_id, key, "an array")
+            value = graph.get(key)
+            if value is not None and not isinstance(value, list):
+                ctx.warn(f"performance_graph.{key}", f"{shown(value)}, not an array; left out")
     return _Bodies(workout, ride, graph, ride_details)
 
 
@@ -252,8 +289,12 @@ def _stated_end(
     end_s = num(workout.get("end_time"))
     if end_s is not None and start_s <= end_s <= _MAX_EPOCH:
         return end_s
+    length = "the class length" if duration is not None else "the last sample's offset"
     if workout.get("end_time") is not None:
-        ctx.note("end_time is not a valid time after start_time; using start + duration")
+        ctx.warn(
+            "workout.end_time",
+            f"{shown(workout.get('end_time'))} is not a time after start_time; the end is start + {length}",
+        )
     return start_s + (duration if duration is not None else float(last_offset or 0))
 
 
@@ -314,7 +355,7 @@ def _read_totals(bodies: _Bodies, samples: tuple[Sample, ...], ctx: Context) -> 
     if distance is None and samples and samples[-1].distance_m is not None:
         distance = samples[-1].distance_m
     sets = read_sets(bodies.workout, bodies.ride_details, bodies.graph, ctx)
-    return _Totals(
+    totals = _Totals(
         calories_kcal=calories,
         total_work_j=work,
         distance_m=distance,
@@ -325,6 +366,39 @@ def _read_totals(bodies: _Bodies, samples: tuple[Sample, ...], ctx: Context) -> 
         avg_power_w=_summary.average(sums, "avg_output", ceiling=5_000.0),
         avg_cadence_rpm=_summary.average(sums, "avg_cadence", "avg_stroke_rate", ceiling=300.0),
     )
+    _warn_totals(bodies.workout, sums, totals, ctx)
+    return totals
+
+
+def _warn_totals(
+    workout: JsonObject, sums: dict[str, tuple[object, object]], totals: _Totals, ctx: Context
+) -> None:
+    """One warning per summary (or ``total_work``) that was given but left out as damaged."""
+    kept = {
+        "calories": totals.calories_kcal,
+        "total_calories": totals.calories_kcal,
+        "total_output": totals.total_work_j,
+        "distance": totals.distance_m if totals.distance_from_summary else None,
+        "elevation": totals.ascent_m,
+        "avg_output": totals.avg_power_w,
+        "avg_cadence": totals.avg_cadence_rpm,
+        "avg_stroke_rate": totals.avg_cadence_rpm,
+        "stroke_count": totals.strokes,
+    }
+    for slug, value in kept.items():
+        given = sums.get(slug, (None, None))[0]
+        if value is None and _damaged(given):
+            ctx.warn(
+                f"performance_graph.summaries.{slug}", f"{shown(given)} is not a number in range; left out"
+            )
+    given = workout.get("total_work")
+    if totals.total_work_j is None and _damaged(given):
+        ctx.warn("workout.total_work", f"{shown(given)} is not a number of joules in range; left out")
+
+
+def _damaged(given: object) -> bool:
+    """True for a value that was given (not ``null``) and is no plain zero."""
+    return given is not None and num(given) != 0
 
 
 # Step 5: assembly (class facts, zones, targets, laps).
@@ -372,7 +446,7 @@ def _assemble(
         ftp_w=_summary.ftp(workout),
         max_heart_rate_bpm=max_hr,
         heart_rate_zones=zones,
-        pause_s=_pause(workout),
+        pause_s=_pause(workout, ctx),
         ride_id=_ride_id(ride),
         origin=_summary.detect_origin(workout),
         strava_id=_summary.strava_share(workout),
@@ -383,6 +457,7 @@ def _assemble(
         sets=totals.sets,
         targets=targets,
         notes=tuple(ctx.notes),
+        warnings=tuple(ctx.warnings),
         ascent_m=totals.ascent_m,
         strokes=totals.strokes,
         avg_power_w=totals.avg_power_w,
@@ -402,23 +477,35 @@ def _ride_id(ride: JsonObject | None) -> str | None:
     return None if ride_id is None or is_zero_id(ride_id) else ride_id
 
 
-def _pause(workout: JsonObject) -> float:
+def _pause(workout: JsonObject, ctx: Context) -> float:
     """``pause_time_elapsed`` in seconds (0 when missing, not positive or over a week)."""
-    pause = positive(workout.get("pause_time_elapsed"))
-    return pause if pause is not None and pause < 7 * 86_400 else 0.0
+    given = workout.get("pause_time_elapsed")
+    pause = positive(given)
+    if pause is not None and pause < 7 * 86_400:
+        return pause
+    if _damaged(given):
+        ctx.warn(
+            "workout.pause_time_elapsed", f"{shown(given)} is not a number of seconds in range; taken as 0"
+        )
+    return 0.0
 
 
-def _ride(workout: JsonObject, workout_id: str) -> JsonObject | None:
-    ride = _expect(workout.get("ride"), dict, workout_id, "ride", "an object")
+def _ride(workout: JsonObject, ctx: Context) -> JsonObject | None:
+    ride = workout.get("ride")
+    if ride is not None and not isinstance(ride, dict):
+        ctx.warn("workout.ride", f"{shown(ride)}, not an object; the class is left out")
+        ride = None
     if ride is None:
         # Before December 2020 the class sat under ``peloton.ride``.
         peloton = obj(workout.get("peloton"))
         ride = obj(peloton.get("ride")) if peloton else None
-    return ride  # type: ignore[no-any-return]
+    return ride
 
 
-def _discipline(workout: JsonObject, ride: JsonObject | None, workout_id: str, ctx: Context) -> str:
-    value = _expect(workout.get("fitness_discipline"), str, workout_id, "fitness_discipline", "a string")
+def _discipline(workout: JsonObject, ride: JsonObject | None, ctx: Context) -> str:
+    value = workout.get("fitness_discipline")
+    if value is not None and not isinstance(value, str):
+        ctx.warn("workout.fitness_discipline", f"{shown(value)}, not a string; the class's is used")
     name = text(value) or (text(ride.get("fitness_discipline")) if ride else None)
     if name is None:
         ctx.note("no fitness_discipline; exported as a generic workout")

@@ -99,8 +99,36 @@ class Context:
     workout_id: str
     start: datetime
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def note(self, message: str) -> None:
         """Record a one-line remark (kept in ``Workout.notes``), once."""
         if message not in self.notes:
             self.notes.append(message)
+
+    def warn(self, where: str, done: str) -> None:
+        """Record that a damaged value at ``where`` (a dotted path into Peloton's bodies,
+        ``workout.end_time``) was left out or repaired, and how (kept in
+        ``Workout.warnings`` as ``"<where>: <done>"``), once."""
+        line = f"{where}: {done}"
+        if line not in self.warnings:
+            self.warnings.append(line)
+
+
+def shown(value: object) -> str:
+    """A short, printable description of a damaged JSON value (``NaN``, ``-1``, ``a string``)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, float):
+        return "NaN" if value != value else (repr(value) if abs(value) < 1e15 else f"{value:.3g}")
+    if isinstance(value, int):
+        return str(value) if abs(value) < 10**15 else f"{float(value):.3g}"
+    if isinstance(value, str):
+        return f"the string {value[:20]!r}" if value.isprintable() else "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__

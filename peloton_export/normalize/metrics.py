@@ -18,7 +18,10 @@ Which metric feeds which field:
   offset (carried forward between fixes), else speed integrated over the offsets.
 
 Values outside a sane range (negative power, a heart rate of 400, a speed over 100 m/s, a
-resistance over 100 %) become ``None``, like NaN and non-numbers.
+resistance over 100 %) become ``None``, like NaN and non-numbers; each metric with such
+values gets one warning (``performance_graph.metrics.<slug>: N value(s) ... left out``),
+and so do offsets that are not whole seconds in range. ``null`` values (and a heart rate of
+0) are Peloton's "no reading" and warn nothing.
 """
 
 from __future__ import annotations
@@ -30,7 +33,16 @@ from itertools import pairwise
 from typing import Any
 
 from peloton_export.model import Sample
-from peloton_export.normalize._common import MAX_OFFSET, Context, JsonObject, arr, obj, offset_value, text
+from peloton_export.normalize._common import (
+    MAX_OFFSET,
+    Context,
+    JsonObject,
+    arr,
+    obj,
+    offset_value,
+    shown,
+    text,
+)
 from peloton_export.workout.units import UnitSystem, distance_factor, speed_converter, unit_system
 
 Column = list[float | None]
@@ -138,8 +150,11 @@ def read_offsets(graph: JsonObject, ctx: Context) -> Offsets:
     indices: list[int] = []
     last = -1
     dropped = 0
+    damaged: list[object] = []
     for i, value in enumerate(raw):
         off = offset_value(value)
+        if off is None and value is not None:
+            damaged.append(value)
         if off is None or off <= last:
             dropped += 1
             continue
@@ -148,6 +163,12 @@ def read_offsets(graph: JsonObject, ctx: Context) -> Offsets:
         last = off
     if dropped:
         ctx.note(f"{dropped} sample(s) with a missing, invalid or repeated offset were left out")
+    if damaged:
+        ctx.warn(
+            "performance_graph.seconds_since_pedaling_start",
+            f"{len(damaged)} offset(s) not a whole number of seconds in 0-{MAX_OFFSET} "
+            f"(such as {shown(damaged[0])}) were left out with their samples",
+        )
     return Offsets(offsets, indices)
 
 
@@ -160,6 +181,31 @@ def _column(values: list[Any], offsets: Offsets, convert: Converter) -> Column:
         return head
     size = len(values)
     return [convert(values[i]) if i < size else None for i in offsets.indices]
+
+
+def _checked(metric: Metric, offsets: Offsets, convert: Converter, ctx: Context, wanted: str) -> Column:
+    """:func:`_column`, with one warning when given values were left out as damaged
+    (``wanted`` says what a value must be: "a number in 0-100 %")."""
+    column = _column(metric.values, offsets, convert)
+    if None not in column:
+        return column
+    values = metric.values
+    if isinstance(offsets.indices, range):
+        given: list[Any] = values[: len(column)]
+    else:
+        given = [values[i] if i < len(values) else None for i in offsets.indices]
+    no_reading = (0, 0.0) if metric.slug == "heart_rate" else ()
+    bad = [
+        v
+        for v, c in zip(given, column, strict=False)
+        if c is None and v is not None and not (v.__class__ in (int, float) and v in no_reading)
+    ]
+    if bad:
+        ctx.warn(
+            f"performance_graph.metrics.{metric.slug}",
+            f"{len(bad)} value(s) not {wanted} (such as {shown(bad[0])}) were left out",
+        )
+    return column
 
 
 @dataclass(slots=True)
@@ -203,9 +249,11 @@ def _plain(graph: JsonObject, slug: str, offsets: Offsets, ctx: Context) -> Colu
         ctx.note(f"metric {slug!r} has unknown unit {metric.unit!r}; its values were left out")
         return None
     if slug == "heart_rate":
-        return _column(metric.values, offsets, _heart_rate)
+        return _checked(metric, offsets, _heart_rate, ctx, "a heart rate in 1-300 bpm")
     lo, hi = _RANGES[slug]
-    return _column(metric.values, offsets, _bounded(lo, hi))
+    return _checked(
+        metric, offsets, _bounded(lo, hi), ctx, f"a number in {lo:g} to {hi:g} {metric.unit or ''}".rstrip()
+    )
 
 
 def _speed(graph: JsonObject, offsets: Offsets, ctx: Context) -> tuple[Column | None, str | None]:
@@ -217,7 +265,8 @@ def _speed(graph: JsonObject, offsets: Offsets, ctx: Context) -> tuple[Column | 
         if convert is None:
             ctx.note(f"metric {slug!r} has unknown unit {metric.unit!r}; its values were left out")
             continue
-        return _column(metric.values, offsets, _capped_speed(convert)), metric.unit
+        wanted = f"a finite {slug} of at most {MAX_SPEED_MPS:g} m/s"
+        return _checked(metric, offsets, _capped_speed(convert), ctx, wanted), metric.unit
     return None, None
 
 
@@ -230,7 +279,7 @@ def _altitude(graph: JsonObject, offsets: Offsets, ctx: Context) -> Column | Non
         ctx.note(f"metric 'altitude' has unknown unit {metric.unit!r}; its values were left out")
         return None
     lo, hi = _RANGES["altitude"]
-    return _column(metric.values, offsets, _bounded(lo, hi, factor))
+    return _checked(metric, offsets, _bounded(lo, hi, factor), ctx, f"an altitude in {lo:g} to {hi:g} m")
 
 
 def read_columns(graph: JsonObject, offsets: Offsets, ctx: Context) -> Columns:

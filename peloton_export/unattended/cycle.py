@@ -48,6 +48,9 @@ def summarize(report: Any) -> CycleResult:
         ", ".join(f"{counts[s]} {s}" for s in STATUSES)
         + f" ({files} file{'' if files == 1 else 's'} written)"
     )
+    for result in report.results:
+        for line in getattr(result, "warnings", ()):
+            log.warning("warning %s: %s", result.workout_id, line)
     for result in report.failed:
         log.warning("failed %s: %s", result.workout_id, result.reason)
     for problem in report.problems:

@@ -430,6 +430,9 @@ def _totals(ordered: Sequence[Workout], held: Sequence[str] = ()) -> dict[str, A
         "heart_rate_zones": _zones(ordered),
         "is_outdoor": any(w.is_outdoor for w in ordered),
         "notes": notes,
+        "warnings": tuple(
+            f"class {w.id} {line}" if len(ordered) > 1 else line for w in ordered for line in w.warnings
+        ),
         "ascent_m": _total(w.ascent_m for w in ordered),
         "strokes": _summed_strokes(ordered),
         # Peloton's averages are per class: the stack's come from its joined series.

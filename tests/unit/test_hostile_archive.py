@@ -233,9 +233,28 @@ def test_a_damaged_archived_body_fails_that_workout_alone(case: tuple[str, list[
             assert len(failed) == 1, output
 
 
-def test_the_fresh_clone_case_fails_alone_with_one_line(tmp_path: Path) -> None:
-    """The case a fresh clone hit: it crashed the whole run (``cannot convert float NaN to integer``)."""
+def test_the_fresh_clone_case_is_exported_with_one_warning_line(tmp_path: Path) -> None:
+    """The case a fresh clone hit (it crashed the whole run: ``cannot convert float NaN to
+    integer``): the start is rebuilt from ``end_time`` minus the class length, the workout is
+    exported in every format and the run says so in one line."""
     damage: list[Damage] = [("workout", ("start_time",), math.nan), ("meta", ("start_time",), DROP)]
+    code, workout_id, output = _export(tmp_path, "cycling_class", damage)
+    assert code == 0, output
+    warned = [line.strip() for line in output.splitlines() if line.strip().startswith("warning ")]
+    assert warned == [
+        f"warning {workout_id}: workout.start_time: "
+        "NaN is not a time; the start is end_time minus the class length"
+    ], output
+    assert _exported_ids(tmp_path / "out") == {*CONTROLS, workout_id}
+
+
+def test_a_workout_without_any_usable_time_fails_alone_with_one_line(tmp_path: Path) -> None:
+    damage: list[Damage] = [
+        ("workout", ("start_time",), math.nan),
+        ("workout", ("end_time",), math.inf),
+        ("workout", ("created_at",), "x"),
+        ("meta", ("start_time",), DROP),
+    ]
     code, workout_id, output = _export(tmp_path, "cycling_class", damage)
     assert code == 1, output
     assert f"failed {workout_id}: field 'start_time': expected epoch seconds, got float nan" in output

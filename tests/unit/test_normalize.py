@@ -689,31 +689,132 @@ def test_empty_complete_workout_is_skipped() -> None:
 
 
 @pytest.mark.parametrize(
-    ("workout", "graph", "field"),
+    ("workout", "field"),
     [
-        (workout_body(start_time=None), None, "start_time"),
-        (workout_body(start_time="2024-01-01"), None, "start_time"),
-        (workout_body(start_time=1_700_000_000_000), None, "start_time"),  # milliseconds
-        (workout_body(status=3), None, "status"),
-        (workout_body(fitness_discipline=["cycling"]), None, "fitness_discipline"),
-        (workout_body(ride="a ride"), None, "ride"),
-        (workout_body(), graph_body("1,2,3"), "seconds_since_pedaling_start"),  # type: ignore[arg-type]
-        (workout_body(), {"metrics": {"slug": "output"}}, "metrics"),
+        (workout_body(start_time=None, end_time=None), "start_time"),
+        (workout_body(start_time="2024-01-01", end_time="x"), "start_time"),
+        (workout_body(start_time=1_700_000_000_000, end_time=None, created_at=float("nan")), "start_time"),
+        (workout_body(status=3), "status"),
     ],
 )
-def test_malformed_bodies_raise_one_line_normalize_error(
-    workout: dict[str, Any], graph: Any, field: str
+def test_a_workout_that_cannot_be_exported_raises_one_line_normalize_error(
+    workout: dict[str, Any], field: str
 ) -> None:
     with pytest.raises(NormalizeError) as info:
-        run(workout, graph)
+        run(workout, None)
     assert info.value.workout_id == WID and info.value.field == field
     message = str(info.value)
     assert WID in message and field in message and "\n" not in message
 
 
-def test_graph_that_is_not_an_object() -> None:
-    with pytest.raises(NormalizeError, match="performance_graph"):
-        normalize(RawWorkout(workout_id=WID, workout=workout_body(), performance_graph=[1, 2]))  # type: ignore[arg-type]
+@pytest.mark.parametrize(
+    ("workout", "graph", "warning"),
+    [
+        (
+            workout_body(fitness_discipline=["cycling"]),
+            None,
+            "workout.fitness_discipline: an array, not a string",
+        ),
+        (workout_body(ride="a ride"), None, "workout.ride: the string 'a ride', not an object"),
+        (workout_body(), graph_body("1,2,3"), "performance_graph.seconds_since_pedaling_start: the string"),  # type: ignore[arg-type]
+        (
+            workout_body(),
+            {"metrics": {"slug": "output"}},
+            "performance_graph.metrics: an object, not an array",
+        ),
+        (workout_body(), [1, 2], "performance_graph: an array, not an object"),
+    ],
+)
+def test_a_body_of_the_wrong_shape_is_left_out_with_a_warning(
+    workout: dict[str, Any], graph: Any, warning: str
+) -> None:
+    normalized = normalize(RawWorkout(workout_id=WID, workout=workout, performance_graph=graph))
+    assert [w for w in normalized.warnings if w.startswith(warning)], normalized.warnings
+    assert len(normalized.warnings) == 1, normalized.warnings
+
+
+@pytest.mark.parametrize(
+    ("fields", "start", "warning"),
+    [
+        (
+            {"start_time": float("nan")},
+            START,
+            "NaN is not a time; the start is end_time minus the class length",
+        ),
+        ({"start_time": None}, START, "null is not a time; the start is end_time minus the class length"),
+        (
+            {"start_time": float("inf"), "end_time": None, "created_at": START - 60},
+            START - 60,
+            "inf is not a time; the start is created_at",
+        ),
+        (
+            {"start_time": -1, "end_time": -1, "created_at": START},
+            START,
+            "-1 is not a time; the start is created_at",
+        ),
+    ],
+)
+def test_a_damaged_start_time_is_rebuilt_with_a_warning(
+    fields: dict[str, Any], start: int, warning: str
+) -> None:
+    workout = run(workout_body(**fields))
+    assert workout.start == datetime.fromtimestamp(start, UTC)
+    assert workout.warnings[0].startswith(f"workout.start_time: {warning}"), workout.warnings
+
+
+def test_intact_bodies_have_no_warnings() -> None:
+    graph = graph_body(
+        [1, 2, 3],
+        metric("output", "watts", [100, 110, None]),
+        metric("heart_rate", "bpm", [0, 120, None]),
+        summaries=[
+            {"slug": "calories", "value": 0, "display_unit": "kcal"},
+            {"slug": "distance", "value": None},
+        ],
+    )
+    assert run(workout_body(total_work=0, pause_time_elapsed=0), graph).warnings == ()
+
+
+def test_damaged_values_are_left_out_each_with_one_warning() -> None:
+    nan, inf = float("nan"), float("inf")
+    graph = graph_body(
+        [1, 2, 3, nan, 5],
+        metric("output", "watts", [100, nan, -5, 1, inf]),
+        metric("heart_rate", "bpm", [0, 900, 120, 121, "x"]),
+        metric("speed", "mph", [10, 1e308, 10, 10, 10]),
+        summaries=[
+            {"slug": "calories", "value": nan, "display_unit": "kcal"},
+            {"slug": "distance", "value": -3, "display_unit": "mi"},
+            {"slug": "total_output", "value": inf, "display_unit": "kj"},
+        ],
+    )
+    workout = run(workout_body(end_time="late", pause_time_elapsed=-4, total_work=nan), graph)
+    by_field = {line.split(": ", 1)[0]: line.split(": ", 1)[1] for line in workout.warnings}
+    assert by_field == {
+        "workout.end_time": by_field["workout.end_time"],
+        "performance_graph.seconds_since_pedaling_start": by_field[
+            "performance_graph.seconds_since_pedaling_start"
+        ],
+        "performance_graph.metrics.output": (
+            "3 value(s) not a number in 0 to 10000 watts (such as NaN) were left out"
+        ),
+        "performance_graph.metrics.heart_rate": (
+            "2 value(s) not a heart rate in 1-300 bpm (such as 900) were left out"
+        ),
+        "performance_graph.metrics.speed": by_field["performance_graph.metrics.speed"],
+        "performance_graph.summaries.calories": "NaN is not a number in range; left out",
+        "performance_graph.summaries.distance": "-3 is not a number in range; left out",
+        "performance_graph.summaries.total_output": "inf is not a number in range; left out",
+        "workout.total_work": "NaN is not a number of joules in range; left out",
+        "workout.pause_time_elapsed": "-4 is not a number of seconds in range; taken as 0",
+    }, workout.warnings
+    assert "the string 'late' is not a time after start_time" in by_field["workout.end_time"]
+    assert by_field["performance_graph.seconds_since_pedaling_start"].startswith("1 offset(s)")
+    assert by_field["performance_graph.metrics.speed"].startswith("1 value(s)")
+    assert workout.calories_kcal is None and workout.total_work_j is None
+    assert workout.distance_m == workout.samples[-1].distance_m  # from the speed, not the summary
+    assert [s.power_w for s in workout.samples] == [100.0, None, None, None]
+    assert [s.heart_rate_bpm for s in workout.samples] == [None, None, 120, None]
 
 
 def test_fuzzed_bodies_never_crash_with_anything_but_our_errors() -> None:

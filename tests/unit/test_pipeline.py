@@ -110,10 +110,28 @@ def test_wrong_types_in_body_fail_that_workout_only(
     path = archive.body_path(bad_id, "workout")
     body = json.loads(path.read_bytes())
     body["start_time"] = "yesterday"
+    body["end_time"] = body["created_at"] = None  # nothing left to rebuild a start from
     path.write_text(json.dumps(body))
     report = exporter(host, archive, tmp_path / "out").run(Selection())
     assert report.count("exported") == 2 and report.count("failed") == 1
     assert bad_id in report.failed[0].reason
+
+
+def test_a_damaged_start_time_is_rebuilt_and_the_workout_exported_with_a_warning(
+    host: PluginHost, archive: Archive, tmp_path: Path
+) -> None:
+    bad_id = f"{2:032x}"
+    path = archive.body_path(bad_id, "workout")
+    body = json.loads(path.read_bytes())
+    body["start_time"] = "yesterday"
+    path.write_text(json.dumps(body))
+    report = exporter(host, archive, tmp_path / "out").run(Selection())
+    assert report.count("exported") == 3, report
+    (warned,) = [r for r in report.results if r.warnings]
+    assert warned.workout_id == bad_id
+    assert warned.warnings[0].startswith(
+        "workout.start_time: the string 'yesterday' is not a time; the start is"
+    )
 
 
 def test_writer_crash_is_attributed_and_leaves_no_partial_file(
