@@ -32,6 +32,7 @@ from peloton_export.specs import ExportContext
 from peloton_export.testing.synth.kinds import synth_workout as demo_workout
 from peloton_export.testing.synth.kinds import synth_workouts as demo_workouts
 from peloton_export.workout.filenames import export_stem
+from peloton_export.workout.memo import clear
 
 KINDS = ("cycling_class", "tread_run", "outdoor_run", "row")
 
@@ -61,7 +62,12 @@ def main() -> None:
     long_s = 120 if args.smoke else 3600
 
     ride = normalize(demo_workout("cycling_class", seed=1, duration_s=long_s))
-    page_s = timed(args.repeat, lambda: render_page(ride, "ride.html"))
+
+    def cold_page() -> None:
+        clear()  # the per-workout results the other writers would share: the page pays for them
+        render_page(ride, "ride.html")
+
+    page_s = timed(args.repeat, cold_page)
     page_bytes = len(render_page(ride, "ride.html").encode())
     print("| measure | value |\n| --- | ---: |")
     print(f"| page, 60-min 1 Hz ride: time | {page_s * 1000:.0f} ms |")

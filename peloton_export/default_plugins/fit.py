@@ -164,4 +164,4 @@ def register_commands(cli: click.Group) -> None:
         width = max(len(str(n)) for n in counts.values())
         for name, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
             click.echo(f"  {count:>{width}}  {name}")
-        click.echo("Map them in exercise_map.json in the config folder (see the README).")
+        click.echo('Map them in exercise_map.json in the config folder (see "Strength sets" in docs/fit.md).')

@@ -491,7 +491,7 @@ DISCIPLINE_ALIASES: Mapping[str, tuple[str, ...]] = {
 }
 
 
-#: Option keys every format and sink takes (``PLUGIN.title_template``: README "Activity titles").
+#: Option keys every format and sink takes (``PLUGIN.title_template``: docs/titles.md).
 SHARED_OPTIONS = frozenset({"title_template"})
 #: The run's own option keys (no ``PLUGIN.`` prefix): the title template, the lap strategy,
 #: watch recordings to merge, and stacked classes.

@@ -12,7 +12,7 @@ module is the run's side of it, in one place:
   stack, and the fallbacks when a class cannot be read. Writing and delivering the
   stacked workout is the exporter's (:class:`StackExporter`).
 
-The rules are in README "Stacked classes".
+The rules are in docs/stacks.md.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def plan_stacks(
     times: Callable[[WorkoutPlan], Candidate | None],
     meta: Callable[[str], EntryMeta | None] = lambda workout_id: None,
 ) -> list[StackPlan]:
-    """The stacks of ``plan``'s workouts (see README "Stacked classes").
+    """The stacks of ``plan``'s workouts (see docs/stacks.md).
 
     * A stack the ledger recorded is kept as it is whenever one of its classes is selected,
       even with stacking off (it was delivered as one activity; its classes are never

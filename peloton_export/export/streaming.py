@@ -1,7 +1,7 @@
 """Export while fetching: the sync in a background thread, handing each archived workout over.
 
 :func:`peloton_export.export.run.run_export` runs the sync through a :class:`SyncFeed` when the run
-walks the workout list (see the README's "Export while fetching"): the sync runs in one
+walks the workout list (see "Export while fetching" in docs/fetching.md): the sync runs in one
 thread named ``peloton-export-sync`` (with its own fetch pool) and calls
 :meth:`SyncFeed.archived` with each workout id right after the workout is written to the
 archive; the calling thread consumes :meth:`SyncFeed.batches` and exports, so plugins,

@@ -21,11 +21,16 @@ import math
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from peloton_export.model import Workout
 
 __all__ = [
     "as_utc",
     "format_utc",
     "format_utc_many",
+    "point_times",
     "sanitize_text",
     "valid_position",
     "xml_attr",
@@ -122,3 +127,13 @@ def format_utc_many(times: Iterable[datetime]) -> list[str]:
             prefix = prefixes[minute] = format_utc(t)[:17]
         append(prefix + seconds[second])
     return result
+
+
+def point_times(workout: Workout) -> tuple[str, ...]:
+    """The UTC text (``format_utc``) of every point of
+    :func:`peloton_export.workout.series.workout_points`, computed once per workout and
+    shared by the CSV and TCX writers (:mod:`peloton_export.workout.memo`)."""
+    from peloton_export.workout.memo import once
+    from peloton_export.workout.series import workout_points
+
+    return once(workout, "utc_times", lambda: tuple(format_utc_many(p.time for p in workout_points(workout))))

@@ -27,14 +27,14 @@ from math import isfinite
 from typing import BinaryIO
 
 from peloton_export.errors import ConfigError
-from peloton_export.formats._xml import format_utc_many
+from peloton_export.formats._xml import point_times
 from peloton_export.model import Workout
 from peloton_export.specs import ExportContext, SummarySpec
 from peloton_export.workout.disciplines import display_discipline
 from peloton_export.workout.laps import planned_laps
-from peloton_export.workout.series import Point, iter_points
+from peloton_export.workout.series import Point, workout_points
 from peloton_export.workout.sports import fit_sport
-from peloton_export.workout.stats import summarize
+from peloton_export.workout.stats import workout_stats
 from peloton_export.workout.timeutil import iso_utc, local_time
 from peloton_export.workout.totals import session_totals
 from peloton_export.workout.units import METRES_PER_MILE
@@ -205,11 +205,11 @@ def write_csv(workout: Workout, stream: BinaryIO, context: ExportContext) -> Non
     :raises ConfigError: when ``csv.units`` is neither ``metric`` nor ``imperial``.
     """
     system = display_units(context)
-    points = list(iter_points(workout))
+    points = workout_points(workout)
     if not points:
         stream.write(_no_metrics(workout, context))
         return
-    times = format_utc_many(p.time for p in points)
+    times = point_times(workout)
     header = SAMPLE_COLUMNS if system is None else (*SAMPLE_COLUMNS, *DISPLAY_COLUMNS[system])
     lines = [",".join(header) + "\n"]
     if system is None:
@@ -262,7 +262,7 @@ def summary_row(workout: Workout, context: ExportContext) -> Mapping[str, str]:
     family = fit_sport(workout).family
     totals = session_totals(workout, family)
     laps = planned_laps(workout, context.option("laps") or context.option("fit.laps") or "auto", family)
-    stats = summarize(workout.samples)
+    stats = workout_stats(workout)
     work = workout.total_work_j / 1000 if workout.total_work_j is not None else None
     return {
         "workout_id": workout.id,

@@ -21,9 +21,9 @@ from typing import Any
 
 from peloton_export.model import Workout
 from peloton_export.workout.laps import planned_laps
-from peloton_export.workout.series import iter_points
+from peloton_export.workout.series import workout_points
 from peloton_export.workout.sports import fit_sport
-from peloton_export.workout.stats import summarize
+from peloton_export.workout.stats import workout_stats
 from peloton_export.workout.timeutil import local_time
 from peloton_export.workout.totals import session_totals
 
@@ -187,7 +187,7 @@ def workouts_table(workout: Workout, laps: str = "auto", cues: Mapping[str, Any]
     schema, _ = _schemas()
     family = fit_sport(workout).family
     totals = session_totals(workout, family)
-    stats = summarize(workout.samples)
+    stats = workout_stats(workout)
     row: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "workout_id": workout.id,
@@ -290,7 +290,7 @@ def samples_table(workout: Workout, cues: Mapping[str, Any] | None = None) -> An
     import pyarrow as pa
 
     _, schema = _schemas()
-    points = list(iter_points(workout))
+    points = workout_points(workout)
     offsets = [p.offset for p in points]
 
     def col(get: Any) -> list[Any]:

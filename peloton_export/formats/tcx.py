@@ -44,10 +44,10 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, BinaryIO
 
 from peloton_export import __version__
-from peloton_export.formats._xml import format_utc, format_utc_many, valid_position, xml_text
+from peloton_export.formats._xml import format_utc, point_times, valid_position, xml_text
 from peloton_export.specs import ExportContext
 from peloton_export.workout.laps import PlannedLap, planned_laps
-from peloton_export.workout.series import Point, cumulative_distances, iter_points
+from peloton_export.workout.series import Point, workout_distances, workout_points
 from peloton_export.workout.sports import fit_sport
 from peloton_export.workout.stats import Stats, summarize
 
@@ -300,9 +300,9 @@ def render_tcx(workout: Workout, laps: str = "auto", title: str | None = None) -
     """
     sport = tcx_sport(workout)
     running = sport == "Running"
-    points = list(iter_points(workout))
-    distances = cumulative_distances(points)
-    times = format_utc_many([p.time for p in points])
+    points = workout_points(workout)
+    distances = workout_distances(workout)
+    times = point_times(workout)
     plans = _plan_laps(workout, points, laps)
     major, minor, build = _version_parts()
 

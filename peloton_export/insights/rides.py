@@ -2,7 +2,7 @@
 
 Pure Python (no numpy): exports read rides this way too.
 
-Which samples are left out of a fit (each a named limit, also in the README):
+Which samples are left out of a fit (each a named limit, also in docs/bike.md):
 
 * a missing cadence, resistance or output;
 * cadence below :data:`MIN_CADENCE` rpm (coasting, 0 cadence: the flywheel spins down and

@@ -39,7 +39,8 @@ from datetime import datetime, timedelta
 
 from peloton_export.model import Lap, Workout
 from peloton_export.workout.lap_spans import LapSpan, plan_laps
-from peloton_export.workout.series import cumulative_distances, iter_points
+from peloton_export.workout.memo import once
+from peloton_export.workout.series import workout_distances, workout_points
 from peloton_export.workout.sports import fit_sport
 from peloton_export.workout.stats import apportion
 
@@ -97,7 +98,14 @@ def lap_plan(workout: Workout, end: int, *, strategy: str = "auto", family: str 
     if name == "auto":
         # a stacked activity (:mod:`peloton_export.workout.stacking`): one lap per class
         name = "segment" if workout.parts else DEFAULT_STRATEGY.get(workout.discipline, name)
-    return _merge_short(plan_laps(workout, end, strategy=name, family=family))
+    # computed once per workout and arguments (:mod:`peloton_export.workout.memo`); each caller
+    # gets its own list
+    spans = once(
+        workout,
+        ("lap_plan", end, name, family),
+        lambda: tuple(_merge_short(plan_laps(workout, end, strategy=name, family=family))),
+    )
+    return list(spans)
 
 
 def _merge_short(spans: list[LapSpan]) -> list[LapSpan]:
@@ -171,8 +179,13 @@ def timeline(workout: Workout) -> Timeline:
     """The wall clock of ``workout`` (see the module docstring).
 
     A pause of ``jump`` seconds before a reading at ``time`` is ``[time - jump, time)``, so
-    the active seconds between the two readings stay on the timer.
+    the active seconds between the two readings stay on the timer. Computed once per
+    workout (:mod:`peloton_export.workout.memo`).
     """
+    return once(workout, "timeline", lambda: _timeline(workout))
+
+
+def _timeline(workout: Workout) -> Timeline:
     points = _clock_points(workout)
     start = workout.start
     pauses: list[tuple[datetime, datetime]] = []
@@ -218,6 +231,10 @@ class PlannedLap:
 
 def active_end(workout: Workout) -> int:
     """The last active second the laps cover: the last reading's offset or the timer time."""
+    return once(workout, "active_end", lambda: _active_end(workout))
+
+
+def _active_end(workout: Workout) -> int:
     last = max((s.offset for s in workout.samples), default=0)
     last_fix = max((p.offset for p in workout.track if _valid_position(p.latitude, p.longitude)), default=0)
     timer = math.ceil(workout.timer_s) if math.isfinite(workout.timer_s) else 0
@@ -247,10 +264,15 @@ def planned_laps(workout: Workout, strategy: str = "auto", family: str | None = 
 
     :param family: the FIT sport family (looked up when not given).
     :raises ConfigError: an unknown strategy.
-    """
 
-    if family is None:
-        family = fit_sport(workout).family
+    Computed once per workout and arguments (:mod:`peloton_export.workout.memo`); each caller
+    gets its own list.
+    """
+    known = fit_sport(workout).family if family is None else family
+    return list(once(workout, ("planned_laps", strategy, known), lambda: _planned(workout, strategy, known)))
+
+
+def _planned(workout: Workout, strategy: str, family: str) -> tuple[PlannedLap, ...]:
     spans = lap_plan(workout, active_end(workout), strategy=strategy, family=family)
     clock = timeline(workout)
     bounds = [(clock.at(span.start), clock.at(span.end)) for span in spans]
@@ -261,8 +283,8 @@ def planned_laps(workout: Workout, strategy: str = "auto", family: str | None = 
     calories: Sequence[float | None] = (
         [c.calories_kcal for c in classes] if classes else _calories(workout, timers)
     )
-    points = list(iter_points(workout))
-    distances = cumulative_distances(points)
+    points = workout_points(workout)
+    distances = workout_distances(workout)
     has_distance = any(d is not None for d in distances)
     laps: list[PlannedLap] = []
     before = 0.0
@@ -297,4 +319,4 @@ def planned_laps(workout: Workout, strategy: str = "auto", family: str | None = 
             )
         )
         before = max(before, lap_end)
-    return laps
+    return tuple(laps)

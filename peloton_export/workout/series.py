@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from peloton_export.model import GpsPoint, Sample, Workout
 
-__all__ = ["Point", "cumulative_distances", "iter_points"]
+__all__ = ["Point", "cumulative_distances", "iter_points", "workout_distances", "workout_points"]
 
 
 class Point(NamedTuple):
@@ -128,3 +128,19 @@ def _offset(item: Sample | GpsPoint) -> int:
 
 def _is_sorted(values: list[int]) -> bool:
     return all(a <= b for a, b in pairwise(values))
+
+
+def workout_points(workout: Workout) -> tuple[Point, ...]:
+    """``tuple(iter_points(workout))``, computed once per workout and shared by the writers of
+    one export (:mod:`peloton_export.workout.memo`)."""
+    from peloton_export.workout.memo import once
+
+    return once(workout, "points", lambda: tuple(iter_points(workout)))
+
+
+def workout_distances(workout: Workout) -> tuple[float | None, ...]:
+    """``cumulative_distances`` of :func:`workout_points` (metres, one per point), computed
+    once per workout (:mod:`peloton_export.workout.memo`)."""
+    from peloton_export.workout.memo import once
+
+    return once(workout, "distances", lambda: tuple(cumulative_distances(workout_points(workout))))

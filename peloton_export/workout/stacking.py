@@ -4,7 +4,7 @@ Pure functions, no I/O: :func:`group` finds the stacks among candidate workouts 
 start and end times, :func:`stack_id` names a stack from its members, and
 :func:`stack_workouts` builds the one :class:`~peloton_export.model.Workout` every format
 writes and every sink delivers. The run step that uses them is
-:meth:`peloton_export.export.exporter.Exporter.run`; the rules are in README "Stacked classes".
+:meth:`peloton_export.export.exporter.Exporter.run`; the rules are in docs/stacks.md.
 
 The stacked workout:
 

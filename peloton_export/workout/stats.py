@@ -31,9 +31,9 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from peloton_export.model import Sample
+from peloton_export.model import Sample, Workout
 
-__all__ = ["HR_MAX_BPM", "HR_MIN_BPM", "Stats", "apportion", "samples_between", "summarize"]
+__all__ = ["HR_MAX_BPM", "HR_MIN_BPM", "Stats", "apportion", "samples_between", "summarize", "workout_stats"]
 
 HR_MIN_BPM = 1
 """The lowest heart rate counted as a reading."""
@@ -110,6 +110,14 @@ def summarize(samples: Sequence[Sample], *, distance_start_m: float = 0.0) -> St
         max_speed_mps=max_speed,
         distance_m=distance,
     )
+
+
+def workout_stats(workout: Workout) -> Stats:
+    """``summarize(workout.samples)``, computed once per workout and shared by the writers of
+    one export (:mod:`peloton_export.workout.memo`)."""
+    from peloton_export.workout.memo import once
+
+    return once(workout, "stats", lambda: summarize(workout.samples))
 
 
 def samples_between(samples: Iterable[Sample], start_offset: int, end_offset: int) -> list[Sample]:

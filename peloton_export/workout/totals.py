@@ -26,7 +26,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from peloton_export.model import Sample, Workout
-from peloton_export.workout.series import iter_points
+from peloton_export.workout.memo import once
+from peloton_export.workout.series import workout_points
 from peloton_export.workout.sports import fit_sport
 
 __all__ = ["SessionTotals", "ascent_descent", "integrated_strokes", "session_totals"]
@@ -85,7 +86,7 @@ def series_altitudes(workout: Workout) -> list[float]:
 
     lo, hi = _ALTITUDE_RANGE
     out: list[float] = []
-    for point in iter_points(workout):
+    for point in workout_points(workout):
         s, g = point.sample, point.gps
         value = s.altitude_m if s is not None and s.altitude_m is not None else (g.altitude_m if g else None)
         if value is not None and math.isfinite(value) and lo <= value <= hi:
@@ -104,10 +105,14 @@ def session_totals(workout: Workout, family: str | None = None) -> SessionTotals
     """The shared totals of ``workout`` (see the module docstring).
 
     :param family: the FIT sport family (:func:`peloton_export.workout.sports.fit_sport`);
-        looked up when not given. Strokes are only counted for ``rowing``.
+        looked up when not given. Strokes are only counted for ``rowing``. Computed once per
+        workout and family (:mod:`peloton_export.workout.memo`).
     """
-    if family is None:
-        family = fit_sport(workout).family
+    known = fit_sport(workout).family if family is None else family
+    return once(workout, ("session_totals", known), lambda: _session_totals(workout, known))
+
+
+def _session_totals(workout: Workout, family: str) -> SessionTotals:
     strokes: int | None = None
     if family == "rowing":
         samples = sorted(workout.samples, key=lambda s: s.offset)

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from peloton_export.model import HeartRateZone, Sample, Workout
+from peloton_export.workout.memo import once
 
 __all__ = ["POWER_ZONE_FRACTIONS", "ZoneTimes", "heart_rate_zone_times", "power_zone_times"]
 
@@ -65,7 +66,12 @@ def _seconds(value: float | None) -> float:
 
 
 def heart_rate_zone_times(workout: Workout) -> ZoneTimes | None:
-    """Time in Peloton's heart-rate zones, or ``None`` when there is nothing to report."""
+    """Time in Peloton's heart-rate zones, or ``None`` when there is nothing to report.
+    Computed once per workout (:mod:`peloton_export.workout.memo`)."""
+    return once(workout, "hr_zone_times", lambda: _heart_rate_zone_times(workout))
+
+
+def _heart_rate_zone_times(workout: Workout) -> ZoneTimes | None:
     zones = sorted(workout.heart_rate_zones, key=lambda z: z.number)
     if not zones:
         return None
@@ -111,7 +117,12 @@ def _high_boundaries(zones: Sequence[HeartRateZone], max_hr: float | None) -> tu
 
 
 def power_zone_times(workout: Workout) -> ZoneTimes | None:
-    """Time in the seven FTP-based power zones, or ``None`` without FTP or power."""
+    """Time in the seven FTP-based power zones, or ``None`` without FTP or power.
+    Computed once per workout (:mod:`peloton_export.workout.memo`)."""
+    return once(workout, "power_zone_times", lambda: _power_zone_times(workout))
+
+
+def _power_zone_times(workout: Workout) -> ZoneTimes | None:
     ftp = workout.ftp_w
     if ftp is None or not math.isfinite(ftp) or not 0 < ftp <= 10_000:
         return None

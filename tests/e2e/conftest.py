@@ -9,7 +9,7 @@ import pytest
 from peloton_export.testing import FakePeloton
 
 #: Small limits so each hostile answer costs a test a few seconds at most (the settings a
-#: user can set too: README "Limits and choices").
+#: user can set too: docs/limits.md).
 HOSTILE_INI = (
     "[peloton-export]\nkeyring = false\nmax_rate = 0\n"
     "max_attempts = 2\ntimeout = 2\ndeadline = 2\nmax_body_mb = 2\n"

@@ -270,16 +270,17 @@ def test_out_of_range_settings_are_an_error_in_demo_mode_too(
 
 
 def _readme_ini_blocks() -> list[str]:
-    """The ```ini blocks of the README that hold a ``[peloton-export]`` section."""
+    """The ```ini blocks of the README and the docs pages that hold a ``[peloton-export]`` section."""
     import re
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```ini\n(.*?)```", readme, re.S)
+    root = Path(__file__).resolve().parents[2]
+    pages = [root / "README.md", *sorted((root / "docs").rglob("*.md"))]
+    blocks = [b for p in pages for b in re.findall(r"```ini\n(.*?)```", p.read_text(encoding="utf-8"), re.S)]
     return [b for b in blocks if "[peloton-export]" in b]
 
 
 @pytest.mark.parametrize("index", range(3))
-def test_the_readme_config_examples_load_without_warnings_and_run(
+def test_the_documented_config_examples_load_without_warnings_and_run(
     index: int,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,

@@ -265,7 +265,7 @@ def test_config_title_template_reaches_every_file_of_a_run(tmp_path: Path) -> No
 def test_title_template_options_on_the_command_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`--option fit.title_template=...` (README "Activity titles") works; a bad template is
+    """`--option fit.title_template=...` (docs/titles.md) works; a bad template is
     one usage error (exit 2) before anything is written, naming the setting."""
     from peloton_export.cli import run
     from peloton_export.plugins import create_host

@@ -491,11 +491,13 @@ def test_profile_names_are_completed(dirs: Path, monkeypatch: pytest.MonkeyPatch
     assert _complete_profiles(ctx, param, "B") == ["ben"]
 
 
-def test_the_readme_household_example_is_what_it_says(dirs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_docs_household_example_is_what_it_says(dirs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import re
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    (block,) = [b for b in re.findall(r"```ini\n(.*?)```", readme, re.S) if "[profile:anna]" in b]
+    root = Path(__file__).resolve().parents[2]
+    pages = [root / "README.md", *(root / "docs").rglob("*.md")]
+    text = "\n".join(p.read_text(encoding="utf-8") for p in pages)
+    (block,) = [b for b in re.findall(r"```ini\n(.*?)```", text, re.S) if "[profile:anna]" in b]
     config = household(dirs, monkeypatch, block.replace("{", "{{").replace("}", "}}"))
     anna, ben = load_profiles(config, environ={})
     assert (anna.name, ben.name) == ("anna", "ben")

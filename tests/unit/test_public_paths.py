@@ -1,6 +1,6 @@
 """Every import path plugin authors, the README and the docs name keeps working.
 
-The code moved into stage folders (README "Code layout"); the old paths are re-exports of
+The code moved into stage folders (docs/development.md "Code layout"); the old paths are re-exports of
 the same objects, so a third-party plugin written against them needs no change.
 """
 

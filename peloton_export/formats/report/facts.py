@@ -21,10 +21,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import accumulate
+from operator import sub
 from typing import Any
 
 from peloton_export.model import Sample, Workout
-from peloton_export.workout.stats import summarize
+from peloton_export.workout.stats import workout_stats
 from peloton_export.workout.timeutil import iso_utc, local_time
 
 #: Version of the facts dict; a page or cache entry with another version is recomputed.
@@ -73,7 +74,7 @@ def mean_max(grid: Sequence[float], duration_s: int) -> float | None:
 def _mean_max_prefix(prefix: Sequence[float], duration_s: int) -> float | None:
     if len(prefix) - 1 < duration_s:
         return None
-    best = max(b - a for a, b in zip(prefix, prefix[duration_s:]))  # noqa: B905 (lengths differ)
+    best: float = max(map(sub, prefix[duration_s:], prefix))  # b - a over every window, in C
     return max(best, 0.0) / duration_s
 
 
@@ -130,7 +131,7 @@ def workout_facts(workout: Workout, page: str) -> dict[str, Any]:
          "curve": {"<seconds>": watts, ...},
          "best": {"<record label>": seconds, ...}}
     """
-    stats = summarize(workout.samples)
+    stats = workout_stats(workout)
     distance = workout.distance_m if workout.distance_m is not None else stats.distance_m
     best: dict[str, int] = {}
     table: tuple[tuple[float, str], ...] = ()

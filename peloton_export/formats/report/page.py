@@ -22,7 +22,7 @@ from peloton_export.formats.report.svg import Band, Zone, bar_chart, esc, line_c
 from peloton_export.model import Sample, TargetRange, Workout
 from peloton_export.workout.disciplines import display_discipline
 from peloton_export.workout.laps import planned_laps
-from peloton_export.workout.stats import samples_between, summarize
+from peloton_export.workout.stats import samples_between, summarize, workout_stats
 from peloton_export.workout.timeutil import iso_utc, local_time
 from peloton_export.workout.totals import session_totals
 from peloton_export.workout.zones import POWER_ZONE_FRACTIONS, heart_rate_zone_times, power_zone_times
@@ -217,7 +217,7 @@ def _speed_tile(workout: Workout, units: Units, speed: float | None) -> tuple[st
 
 
 def _totals(workout: Workout, units: Units) -> str:
-    stats = summarize(workout.samples)
+    stats = workout_stats(workout)
     totals = session_totals(workout)
     distance = workout.distance_m if workout.distance_m is not None else stats.distance_m
     work = workout.total_work_j / 1000 if workout.total_work_j is not None else None

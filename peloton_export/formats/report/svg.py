@@ -151,15 +151,19 @@ def _thin(
     if len(points) <= PLOT_W * 2 and not force:
         return list(points)
     out: list[tuple[float, float]] = []
-    for _, group in groupby(points, key=lambda p: int(p[0] * per_pixel)):
-        column = list(group)
-        if len(column) <= 4:
-            out.extend(column)
-            continue
-        ys = [p[1] for p in column]
-        low, high = ys.index(min(ys)), ys.index(max(ys))
-        keep = sorted({0, low, high, len(column) - 1})
-        out.extend(column[i] for i in keep)
+    extend = out.extend
+    start = 0
+    # the columns in one pass; a column is the run of equal pixel indices (x is in order)
+    for _, group in groupby([int(x * per_pixel) for x, _ in points]):
+        width = sum(1 for _ in group)
+        end = start + width
+        if width <= 4:
+            extend(points[start:end])
+        else:
+            ys = [p[1] for p in points[start:end]]
+            low, high = ys.index(min(ys)), ys.index(max(ys))
+            extend(points[start + i] for i in sorted({0, low, high, width - 1}))
+        start = end
     return out
 
 
@@ -316,15 +320,21 @@ def runs(readings: Sequence[tuple[float, float]]) -> list[list[tuple[float, floa
 def _line_path(readings: Sequence[tuple[float, float]], scale: _TimeScale) -> list[str]:
     """The readings as one ``<path>``: a sub-path per run of :func:`runs`, each thinned."""
     path: list[str] = []
-    span, y_min, y_max = scale.span, scale.y_min, scale.y_max
+    append = path.append
+    span, y_min, y_max, invert = scale.span, scale.y_min, scale.y_max, scale.invert
     x_scale, y_scale = PLOT_W / span, PLOT_H / (y_max - y_min)
     dense = len(readings) > PLOT_W * 2
     for run in runs(readings):
-        for i, (x, y) in enumerate(_thin(run, x_scale, force=dense)):
-            share = (min(max(y, y_min), y_max) - y_min) * y_scale
-            px = LEFT + min(max(x, 0.0), span) * x_scale
-            py = TOP + (share if scale.invert else PLOT_H - share)
-            path.append(f"{'L' if i else 'M'}{px:.1f} {py:.1f}")
+        move = "M"
+        for x, y in _thin(run, x_scale, force=dense):
+            # min(max(v, lo), hi) written out: the same floats, without two calls per point
+            y = y_min if y < y_min else y
+            x = 0.0 if x < 0.0 else x
+            share = ((y_max if y > y_max else y) - y_min) * y_scale
+            px = LEFT + (span if x > span else x) * x_scale
+            py = TOP + (share if invert else PLOT_H - share)
+            append(f"{move}{px:.1f} {py:.1f}")
+            move = "L"
     return [f'<path class="line" d="{"".join(path)}"/>'] if path else []
 
 
@@ -420,8 +430,10 @@ def track_map(points: Sequence[tuple[float, float, int]], *, size: int = WIDTH) 
     off_x = margin + (inner - width * factor) / 2
     off_y = margin + (box_h - 2 * margin - height * factor) / 2
 
+    min_x, max_y = min(xs), max(ys)  # once: inside project() they made the map O(n^2)
+
     def project(i: int) -> tuple[str, str]:
-        return _n(off_x + (xs[i] - min(xs)) * factor), _n(off_y + (max(ys) - ys[i]) * factor)
+        return _n(off_x + (xs[i] - min_x) * factor), _n(off_y + (max_y - ys[i]) * factor)
 
     path: list[str] = []
     segment: int | None = None
