@@ -13,12 +13,16 @@ under ``plugins/`` too:
   :data:`LIMIT` entries) when the run starts and again when it ends; anything that
   appeared fails the run (exit 1) with its paths named. Under pytest-xdist only the
   controller checks, once for the whole run.
+* The same session check lists the folder pytest was started in (the checkout, usually)
+  and fails the run if a test left a file there; virtual environments (``.venv*``),
+  caches (:data:`CWD_IGNORED`, ``*.egg-info``) and pytest's own temporary folder are
+  not compared.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -38,11 +42,20 @@ XDG_FOLDERS = {
 #: Read by :func:`real_home` before any test runs (the fixture changes ``HOME``).
 REAL_HOME_KEY = pytest.StashKey[Path]()
 BEFORE_KEY = pytest.StashKey[frozenset[str]]()
+CWD_KEY = pytest.StashKey[Path]()
+CWD_BEFORE_KEY = pytest.StashKey[frozenset[str]]()
+#: Folder names in the working directory that tools (not tests) create or change.
+CWD_IGNORED = frozenset(
+    {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".hypothesis", ".benchmarks", ".git"}
+)
 
 
-def listing(home: Path, depth: int = DEPTH, limit: int = LIMIT) -> frozenset[str]:
+def listing(
+    home: Path, depth: int = DEPTH, limit: int = LIMIT, skip: Callable[[str], bool] | None = None
+) -> frozenset[str]:
     """Every path under ``home`` down to ``depth`` levels, relative to it (symlinks are
-    listed, never followed; unreadable folders are skipped)."""
+    listed, never followed; unreadable folders are skipped; an entry whose absolute path
+    ``skip`` accepts is neither listed nor entered)."""
     found: set[str] = set()
     pending: list[tuple[str, int]] = [(str(home), 0)]
     while pending and len(found) < limit:
@@ -50,6 +63,8 @@ def listing(home: Path, depth: int = DEPTH, limit: int = LIMIT) -> frozenset[str
         try:
             with os.scandir(folder) as entries:
                 for entry in entries:
+                    if skip is not None and skip(entry.path):
+                        continue
                     found.add(os.path.relpath(entry.path, home))
                     if level + 1 < depth and entry.is_dir(follow_symlinks=False):
                         pending.append((entry.path, level + 1))
@@ -81,29 +96,58 @@ def _is_controller(config: pytest.Config) -> bool:
     return not hasattr(config, "workerinput")
 
 
-def pytest_sessionstart(session: pytest.Session) -> None:
-    """List the real HOME before the first test."""
-    if not _is_controller(session.config):
-        return
-    home = Path(os.environ.get("HOME") or Path.home())
-    session.config.stash[REAL_HOME_KEY] = home
-    session.config.stash[BEFORE_KEY] = listing(home)
+def cwd_skip(cwd: Path, temp: Path | None) -> Callable[[str], bool]:
+    """The entries of the working directory ``cwd`` the check leaves out: virtual
+    environments, caches, ``*.egg-info`` and pytest's temporary folder ``temp``."""
+    temp_text = str(temp.resolve()) if temp is not None else None
+
+    def skip(path: str) -> bool:
+        name = os.path.basename(path)
+        if name.startswith(".venv") or name in CWD_IGNORED or name.endswith(".egg-info"):
+            return True
+        return temp_text is not None and os.path.realpath(path) == temp_text
+
+    return skip
 
 
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Fail the run if anything appeared in the real HOME while it ran."""
-    if not _is_controller(session.config) or REAL_HOME_KEY not in session.config.stash:
-        return
-    home = session.config.stash[REAL_HOME_KEY]
-    new = appeared(session.config.stash[BEFORE_KEY], listing(home))
-    if not new:
-        return
+def _cwd_listing(config: pytest.Config, cwd: Path) -> frozenset[str]:
+    basetemp = config.option.basetemp
+    return listing(cwd, skip=cwd_skip(cwd, Path(basetemp) if basetemp else None))
+
+
+def _fail(session: pytest.Session, lines: list[str]) -> None:
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    lines = [f"home guard: the tests wrote into the real HOME ({home}): {len(new)} new paths"]
-    lines += [f"  {home / path}" for path in new[:20]]
     for line in lines:
         if reporter is not None:
             reporter.write_line(line, red=True)
         else:  # pragma: no cover - pytest always has a terminal reporter unless -p no:terminal
             print(line)
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """List the real HOME and the working directory before the first test."""
+    if not _is_controller(session.config):
+        return
+    home = Path(os.environ.get("HOME") or Path.home())
+    session.config.stash[REAL_HOME_KEY] = home
+    session.config.stash[BEFORE_KEY] = listing(home)
+    cwd = Path(session.config.invocation_params.dir)
+    session.config.stash[CWD_KEY] = cwd
+    session.config.stash[CWD_BEFORE_KEY] = _cwd_listing(session.config, cwd)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if anything appeared in the real HOME or the working directory."""
+    if not _is_controller(session.config) or REAL_HOME_KEY not in session.config.stash:
+        return
+    home = session.config.stash[REAL_HOME_KEY]
+    new = appeared(session.config.stash[BEFORE_KEY], listing(home))
+    if new:
+        lines = [f"home guard: the tests wrote into the real HOME ({home}): {len(new)} new paths"]
+        _fail(session, lines + [f"  {home / path}" for path in new[:20]])
+    cwd = session.config.stash[CWD_KEY]
+    new = appeared(session.config.stash[CWD_BEFORE_KEY], _cwd_listing(session.config, cwd))
+    if new:
+        lines = [f"home guard: the tests wrote into the working directory ({cwd}): {len(new)} new paths"]
+        _fail(session, lines + [f"  {cwd / path}" for path in new[:20]])

@@ -16,6 +16,13 @@ Since 2026-06-30 Strava deactivates a personal API application whose owner has n
 subscription and answers every API call with HTTP 403 and ``{"message": "Forbidden",
 "errors": [{"resource": "Application", "field": "Status", "code": "Inactive"}]}``
 (stravalib #730): :class:`AppInactive`, a :class:`~peloton_export.errors.SinkPaused`.
+
+An application with all its athlete places taken answers 403 "Limit of connected athletes
+exceeded" (its authorize page: "This app has exceeded the limit of connected athletes. If
+you are a developer of this application, please contact Strava developer support for how to
+request a quota increase."; jat255/strava-to-fittrackee #22, TrackMyIndoorWorkout #511,
+craibo/ha_strava #288): :class:`AthleteLimit`, also a pause. Any other 403 is shown with
+Strava's own message and is never read as a missing scope or a login to redo.
 """
 
 from __future__ import annotations
@@ -165,6 +172,24 @@ class AppInactive(SinkPaused):
         self.raw = raw
 
 
+class AthleteLimit(SinkPaused):
+    """Strava answered 403 "Limit of connected athletes exceeded": the API application has as
+    many athletes connected as Strava allows it (1 for a new app; 10 for a Standard Tier app
+    since 2026-06-30). A new login with the same application cannot fix it; ``raw`` is
+    Strava's answer as sent.
+    """
+
+    def __init__(self, raw: str) -> None:
+        super().__init__(
+            'Strava: "Limit of connected athletes exceeded": this Strava API application has all '
+            "the athletes Strava allows it; create your own application at "
+            f"{SETTINGS_PAGE} and set its client_id and client_secret in [plugin:strava], or have "
+            "the application's owner disconnect an athlete or ask Strava for more",
+            reason="athlete-limit",
+        )
+        self.raw = raw
+
+
 def strava_errors(response: requests.Response) -> list[dict[str, Any]]:
     """The objects of a Strava error body's ``errors`` list (``[]`` for anything else)."""
     body = json_body(response)
@@ -181,6 +206,23 @@ def is_inactive(response: requests.Response) -> bool:
         str(error.get("resource") or "").casefold() == "application"
         and str(error.get("code") or "").casefold() == "inactive"
         for error in strava_errors(response)
+    )
+
+
+def is_athlete_limit(response: requests.Response) -> bool:
+    """True for Strava's 403 "Limit of connected athletes exceeded" (in the JSON ``message``,
+    an ``errors[]`` code or field, or an HTML page's text)."""
+    if response.status_code != 403:
+        return False
+    return "limit of connected athletes" in " ".join(response.text[:20000].split()).casefold()
+
+
+def forbidden_text(response: requests.Response, what: str) -> str:
+    """One line for a 403 that is neither an inactive app nor the athlete limit: Strava's own
+    message, and what to do (it is not a missing scope and a new login will not change it)."""
+    return (
+        f"{what}: Strava refused it ({error_text(response)}); that is Strava's answer for this "
+        f"application or athlete, not a login problem: see {SETTINGS_PAGE}"
     )
 
 
@@ -258,7 +300,9 @@ class StravaApi:
             data={**form, "client_id": client_id, "client_secret": client_secret},
         )
         self._check_inactive(response)
-        if response.status_code in (400, 401, 403):
+        if response.status_code == 403:  # Strava's own refusal: a new login would get it too
+            raise UploadError(forbidden_text(response, what))
+        if response.status_code in (400, 401):
             raise AuthRequired(
                 f"{what}: Strava refused the authorization (HTTP {response.status_code}); {LOGIN_HINT}"
             )
@@ -347,12 +391,17 @@ class StravaApi:
         raise AuthRequired(f"{what}: Strava does not accept the saved login; {LOGIN_HINT}")
 
     def _check_inactive(self, response: requests.Response) -> None:
-        """Raise :class:`AppInactive` for Strava's inactive-application 403 (raw text journaled)."""
-        if not is_inactive(response):
-            return
-        raw = redact(response.text[:2000])  # kept in the journal: no token an answer echoed
-        self.journal.set_service_state("app-inactive", raw)
-        raise AppInactive(raw)
+        """Raise :class:`AppInactive` for Strava's inactive-application 403 and
+        :class:`AthleteLimit` for its "Limit of connected athletes exceeded" (raw text
+        journaled)."""
+        if is_inactive(response):
+            raw = redact(response.text[:2000])  # kept in the journal: no token an answer echoed
+            self.journal.set_service_state("app-inactive", raw)
+            raise AppInactive(raw)
+        if is_athlete_limit(response):
+            raw = redact(response.text[:2000])
+            self.journal.set_service_state("athlete-limit", raw)
+            raise AthleteLimit(raw)
 
     def update_activity(self, activity_id: str, fields: Mapping[str, str], *, what: str) -> None:
         """``PUT /activities/{id}`` with ``fields`` (e.g. ``sport_type``, ``gear_id``).

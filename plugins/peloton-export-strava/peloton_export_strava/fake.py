@@ -17,6 +17,10 @@ every answer; and faults queued by the test. Strava's 2026-2027 behaviour on req
 * ``inactive = True``: the application is inactive (its owner has no subscription): every
   API call answers 403 ``{"message": "Forbidden", "errors": [{"resource": "Application",
   "field": "Status", "code": "Inactive"}]}`` (stravalib #730); token refreshes still work;
+* ``athlete_limit = "json"`` (or ``"html"``): the application has all the athletes Strava
+  allows it: ``POST /oauth/token`` and every API call answer 403 "Limit of connected
+  athletes exceeded", as a JSON error body or as the HTML page Strava's authorize step
+  shows ("This app has exceeded the limit of connected athletes. ...");
 * ``header_only = True``: an access token in a form or query is refused (2027-06-01);
 * ``api_prefix``: where the API lives (``/api/v3`` today; ``""`` for the 2027 API host);
 * :meth:`FakeStrava.add_activity`: an activity made by someone else (Peloton's own share,
@@ -78,6 +82,7 @@ class FakeStrava(FakeService):
         self.revoked: list[str] = []
         self.offers_revoke = True
         self.inactive = False
+        self.athlete_limit: str | None = None
         self.header_only = False
         self.api_prefix = "/api/v3"
         #: the start (epoch s) of the activity an upload with this external id becomes
@@ -122,7 +127,10 @@ class FakeStrava(FakeService):
             }
             return Response.json(body, 401)
         status, body = self._route(request.method, request.path, request, form, request.files)
-        return Response(status, {}, body) if isinstance(body, bytes) else Response.json(body, status)
+        if isinstance(body, bytes):
+            html = {"Content-Type": "text/html; charset=utf-8"} if body.startswith(b"<!DOCTYPE") else {}
+            return Response(status, html, body)
+        return Response.json(body, status)
 
     def default_headers(self) -> dict[str, str]:
         return {
@@ -135,6 +143,8 @@ class FakeStrava(FakeService):
     def _route(
         self, method: str, path: str, request: RecordedRequest, form: dict[str, str], files: Any
     ) -> tuple[int, Any]:
+        if self.athlete_limit and (path == "/oauth/token" or path.startswith(self.api_prefix + "/")):
+            return self._athlete_limit()
         if path == "/oauth/token" and method == "POST":
             return self._token(form)
         if path == "/oauth/revoke" and method == "POST":
@@ -241,6 +251,24 @@ class FakeStrava(FakeService):
         start = datetime.fromtimestamp(activity["start"], UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         out = {k: v for k, v in activity.items() if k != "start"}
         return {**out, "id_str": str(activity["id"]), "start_date": start}
+
+    def _athlete_limit(self) -> tuple[int, Any]:
+        """Strava's answer when the application has no athlete place left."""
+        if self.athlete_limit == "html":
+            page = (
+                "<!DOCTYPE html><html><head><title>Error 403: Limit of connected athletes exceeded"
+                "</title></head><body><h1>Error 403: Limit of connected athletes exceeded</h1>"
+                "<p>This app has exceeded the limit of connected athletes. If you are a developer "
+                "of this application, please contact Strava developer support for how to request "
+                "a quota increase.</p></body></html>"
+            )
+            return 403, page.encode()
+        return 403, {
+            "message": "Limit of connected athletes exceeded",
+            "errors": [
+                {"resource": "Athlete", "field": "athletes", "code": "limit of connected athletes exceeded"}
+            ],
+        }
 
     def _token(self, form: dict[str, str]) -> tuple[int, Any]:
         if form.get("client_id") != CLIENT_ID or form.get("client_secret") != CLIENT_SECRET:

@@ -42,7 +42,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from peloton_export.errors import AuthRequired, ConfigError, UploadError
+from peloton_export.errors import ConfigError, UploadError
 from peloton_export.model import Workout
 from peloton_export.sinkkit import (
     Existing,
@@ -57,7 +57,16 @@ from peloton_export.sinkkit import (
     render_setting,
 )
 from peloton_export.specs import ExportContext, UploadResult
-from peloton_export_strava.api import PELOTON_SHARE, StravaApi, activity_id, error_text, with_external_id
+from peloton_export_strava.api import (
+    PELOTON_SHARE,
+    ScopeMissing,
+    StravaApi,
+    activity_id,
+    error_text,
+    forbidden_text,
+    missing_scope,
+    with_external_id,
+)
 
 log = logging.getLogger("peloton_export.strava")
 
@@ -281,11 +290,11 @@ class StravaUploader(JournaledUploader):
             return Sent(upload_id=_upload_id(body), progress=body)
         if status >= 500:
             raise InDoubt(f"Strava upload: server error (HTTP {status})")
-        if status == 403:
-            raise AuthRequired(
-                "Strava upload: forbidden (HTTP 403); the login lacks the activity:write scope: "
-                "run `peloton-export strava login` again"
-            )
+        if status == 403:  # a scope only when Strava names one; else Strava's own message
+            scope = missing_scope(response)
+            if scope is not None:
+                raise ScopeMissing(scope, "Strava upload")
+            raise UploadError(forbidden_text(response, "Strava upload"))
         if status == 404:  # no upload endpoint there: the API root is wrong (2027's api_url)
             raise Rejected(
                 f"Strava upload: HTTP 404 from {self.api.settings.api}/uploads: no Strava API there; "

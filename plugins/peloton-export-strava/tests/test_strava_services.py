@@ -93,13 +93,14 @@ def test_inactive_app_raises_a_pause_without_refresh_and_keeps_strava_raw_answer
     assert api.journal.get(workout.id) is None  # nothing in flight: the workout stays pending
 
 
-def test_another_403_keeps_the_scope_handling(
+def test_another_403_is_not_the_inactive_pause(
     fake_strava: FakeStrava, api: StravaApi, workout: Workout, fit_file: Path, context: ExportContext
 ) -> None:
+    """(test_strava_refusals.py: Strava's own message, never a scope or a login.)"""
     fake_strava.fault("POST", "/api/v3/uploads", 403, {"message": "Forbidden", "errors": []})
-    with pytest.raises(AuthRequired, match="activity:write") as info:
+    with pytest.raises(UploadError, match="HTTP 403: Forbidden") as info:
         StravaUploader(api)(fit_file, workout, context)
-    assert not isinstance(info.value, AppInactive)
+    assert not isinstance(info.value, AppInactive | AuthRequired)
     assert api.journal.service_state() is None
 
 

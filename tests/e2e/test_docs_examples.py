@@ -1,0 +1,80 @@
+"""Every shell example of the README and the documentation site runs, unless it is marked.
+
+A fenced ``sh``/``bash``/``console`` block is run with ``bash -euo pipefail`` in a temporary
+folder, with the test's private HOME and the fake Peloton of ``peloton_env`` (loopback, a
+saved login), so an example that syncs runs offline too. A block that cannot run here (a
+real login, a command that runs until stopped, a placeholder) carries the marker
+``<!-- docs-example: not run: REASON -->`` on the line before its fence (docs/development.md,
+"This documentation site"); the Quickstart's and the container section's blocks are run by
+``.ci/fresh-clone`` and ``.ci/container-test``, between their own markers.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from peloton_export.testing import FakePeloton
+
+ROOT = Path(__file__).resolve().parents[2]
+FENCE = re.compile(r"^```(sh|bash|shell|console)\s*$")
+NOT_RUN = re.compile(r"^<!-- docs-example: not run: \S.*-->$")
+#: blocks that a CI script runs, between its own markers
+RUN_ELSEWHERE = ("<!-- quickstart-commands:begin", "<!-- container-commands:begin")
+
+
+def _blocks() -> list[tuple[str, int, str, str]]:
+    """(page, line, the line before the fence, code) of every shell block."""
+    found = []
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
+        lines = page.read_text(encoding="utf-8").splitlines()
+        i = 0
+        while i < len(lines):
+            if FENCE.match(lines[i]):
+                end = next(j for j in range(i + 1, len(lines)) if lines[j].startswith("```"))
+                before = lines[i - 1] if i else ""
+                found.append((str(page.relative_to(ROOT)), i + 1, before, "\n".join(lines[i + 1 : end])))
+                i = end
+            i += 1
+    return found
+
+
+BLOCKS = _blocks()
+RUNNABLE = [b for b in BLOCKS if not NOT_RUN.match(b[2]) and not b[2].startswith(RUN_ELSEWHERE)]
+
+
+def test_the_docs_have_shell_examples_and_each_marker_gives_a_reason() -> None:
+    assert len(BLOCKS) >= 10 and RUNNABLE
+    for page, line, before, _ in BLOCKS:
+        if "docs-example" in before:
+            assert NOT_RUN.match(before), (
+                f"{page}:{line}: the marker is <!-- docs-example: not run: REASON -->"
+            )
+
+
+@pytest.mark.parametrize(
+    ("page", "line", "before", "code"), RUNNABLE, ids=[f"{b[0]}:{b[1]}" for b in RUNNABLE]
+)
+def test_the_shell_example_runs(
+    page: str, line: int, before: str, code: str, peloton_env: FakePeloton, tmp_path: Path
+) -> None:
+    if re.search(r"\bjq\b", code) and shutil.which("jq") is None:
+        pytest.skip("jq is not installed")
+    work = tmp_path / "example"
+    work.mkdir()
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", code],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, f"{page}:{line} exited {done.returncode}:\n{done.stderr[-2000:]}"
