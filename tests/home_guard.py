@@ -15,8 +15,9 @@ under ``plugins/`` too:
   controller checks, once for the whole run.
 * The same session check lists the folder pytest was started in (the checkout, usually)
   and fails the run if a test left a file there; virtual environments (``.venv*``),
-  caches (:data:`CWD_IGNORED`, ``*.egg-info``) and pytest's own temporary folder are
-  not compared.
+  caches (:data:`CWD_IGNORED`, ``*.egg-info``), pytest's own temporary folder and the
+  folder ``$PELOTON_EXPORT_ARTIFACTS`` names (where a caller such as ``.ci/run`` asks the
+  browser tests to keep their screenshots, read when the run starts) are not compared.
 """
 
 from __future__ import annotations
@@ -96,23 +97,31 @@ def _is_controller(config: pytest.Config) -> bool:
     return not hasattr(config, "workerinput")
 
 
-def cwd_skip(cwd: Path, temp: Path | None) -> Callable[[str], bool]:
+def cwd_skip(cwd: Path, temp: Path | None, *asked: Path) -> Callable[[str], bool]:
     """The entries of the working directory ``cwd`` the check leaves out: virtual
-    environments, caches, ``*.egg-info`` and pytest's temporary folder ``temp``."""
-    temp_text = str(temp.resolve()) if temp is not None else None
+    environments, caches, ``*.egg-info``, pytest's temporary folder ``temp`` and the
+    folders in ``asked`` (output places the caller named, such as the screenshots folder)."""
+    kept = {os.path.realpath(folder) for folder in (temp, *asked) if folder is not None}
 
     def skip(path: str) -> bool:
         name = os.path.basename(path)
         if name.startswith(".venv") or name in CWD_IGNORED or name.endswith(".egg-info"):
             return True
-        return temp_text is not None and os.path.realpath(path) == temp_text
+        return os.path.realpath(path) in kept
 
     return skip
 
 
+#: The caller's screenshots folder, read in :func:`pytest_sessionstart` (before
+#: :func:`private_home` clears the ``PELOTON_*`` variables for each test).
+ARTIFACTS_KEY = pytest.StashKey[Path | None]()
+
+
 def _cwd_listing(config: pytest.Config, cwd: Path) -> frozenset[str]:
     basetemp = config.option.basetemp
-    return listing(cwd, skip=cwd_skip(cwd, Path(basetemp) if basetemp else None))
+    artifacts = config.stash.get(ARTIFACTS_KEY, None)
+    asked = (artifacts,) if artifacts is not None else ()
+    return listing(cwd, skip=cwd_skip(cwd, Path(basetemp) if basetemp else None, *asked))
 
 
 def _fail(session: pytest.Session, lines: list[str]) -> None:
@@ -133,6 +142,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     session.config.stash[REAL_HOME_KEY] = home
     session.config.stash[BEFORE_KEY] = listing(home)
     cwd = Path(session.config.invocation_params.dir)
+    artifacts = os.environ.get("PELOTON_EXPORT_ARTIFACTS")
+    session.config.stash[ARTIFACTS_KEY] = Path(artifacts) if artifacts else None
     session.config.stash[CWD_KEY] = cwd
     session.config.stash[CWD_BEFORE_KEY] = _cwd_listing(session.config, cwd)
 

@@ -63,7 +63,8 @@ def point_at(fake: FakePeloton, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     """Point peloton-export at ``fake`` with its folders in ``tmp_path``, logged out.
 
     Sets ``PELOTON_EXPORT_API_URL``/``_AUTH_URL`` to the fake, the config
-    (``tmp_path/config``), state, data and archive dirs under ``tmp_path``,
+    (``tmp_path/config``), state, data and archive dirs and the default output folder
+    (``tmp_path/exports``, where a run without ``-o`` writes) under ``tmp_path``,
     ``PELOTON_CONFIG`` to a new ``tmp_path/peloton.ini`` without keyring or rate ceiling,
     and clears ``PELOTON_USERNAME``, ``PELOTON_PASSWORD`` and ``PELOTON_EXPORT_TOKEN``
     (undone by ``monkeypatch`` after the test). Returns ``fake``.
@@ -74,6 +75,7 @@ def point_at(fake: FakePeloton, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("PELOTON_EXPORT_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("PELOTON_EXPORT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("PELOTON_EXPORT_ARCHIVE", str(tmp_path / "data" / "archive"))
+    monkeypatch.setenv("PELOTON_EXPORT_OUTPUT_DIR", str(tmp_path / "exports"))
     monkeypatch.setenv("PELOTON_CONFIG", str(tmp_path / "peloton.ini"))
     (tmp_path / "peloton.ini").write_text(
         "[peloton-export]\nkeyring = false\nmax_rate = 0\n", encoding="utf-8"

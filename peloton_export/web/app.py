@@ -148,7 +148,9 @@ async def dashboard(request: Request) -> Response:
     state = _state(request)
     profile = _profile(request)
     household = len(state.profiles) > 1
-    view = await _threaded(lambda: profile_status(profile, state.host, household=household))
+    view = await _threaded(
+        lambda: profile_status(profile, state.host, household=household, index=state.index(profile))
+    )
     return _render(
         request,
         "dashboard.html",

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from peloton_export.normalize._common import num, obj, text
 from peloton_export.normalize.summary import instructor
 from peloton_export.raw import epoch_seconds
-from peloton_export.store.archive import Archive, ArchiveError
+from peloton_export.store.archive import Archive, ArchiveError, EntryMeta
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 #: The columns the table sorts by (``?sort=``).
@@ -123,15 +123,21 @@ def _one_line(message: str) -> str:
 
 
 class RowIndex:
-    """The rows of one archive, cached in memory (thread-safe; see the module documentation)."""
+    """The rows of one archive, cached in memory (thread-safe; see the module documentation).
+
+    It also keeps each entry's ``meta.json`` (:class:`EntryMeta`, ``None`` when unreadable)
+    and its folder's size, re-read on the same rule, for the dashboard (:meth:`entries`):
+    a 2,000-workout archive is then one folder listing and 2,000 ``stat`` calls a page.
+    """
 
     def __init__(self, archive: Archive) -> None:
         self.archive = archive
         self._rows: dict[str, tuple[int, Row]] = {}
+        self._metas: dict[str, tuple[int, EntryMeta | None, int]] = {}
         self._lock = threading.Lock()
 
-    def rows(self) -> list[Row]:
-        """Every complete archived workout's row (order undefined)."""
+    def _scan(self) -> dict[str, int]:
+        """Every complete entry's id -> its ``meta.json`` mtime (ns)."""
         seen: dict[str, int] = {}
         try:
             with os.scandir(self.archive.workouts_dir) as found:
@@ -144,7 +150,12 @@ class RowIndex:
                         continue  # no meta.json: an interrupted write, not an entry
                     seen[entry.name] = stamp
         except (FileNotFoundError, NotADirectoryError):
-            return []
+            return {}
+        return seen
+
+    def rows(self) -> list[Row]:
+        """Every complete archived workout's row (order undefined)."""
+        seen = self._scan()
         with self._lock:
             stale = [w for w, stamp in seen.items() if self._rows.get(w, (None,))[0] != stamp]
         fresh = {w: (seen[w], read_row(self.archive, w)) for w in stale}
@@ -153,6 +164,34 @@ class RowIndex:
             for gone in set(self._rows) - set(seen):
                 del self._rows[gone]
             return [row for _, row in self._rows.values()]
+
+    def entries(self) -> tuple[list[tuple[str, EntryMeta | None]], int]:
+        """Every complete entry with its metadata, newest start first (then by id; entries
+        without a start last), and the archive's size in bytes (each folder's files)."""
+        seen = self._scan()
+        with self._lock:
+            stale = [w for w, stamp in seen.items() if self._metas.get(w, (None,))[0] != stamp]
+        fresh = {w: (seen[w], *self._read_meta(w)) for w in stale}
+        with self._lock:
+            self._metas.update(fresh)
+            for gone in set(self._metas) - set(seen):
+                del self._metas[gone]
+            found = [(w, meta, size) for w, (_, meta, size) in self._metas.items()]
+        found.sort(key=lambda item: (-(item[1].start_time or 0) if item[1] else 0, item[0]))
+        return [(w, meta) for w, meta, _ in found], sum(size for _, _, size in found)
+
+    def _read_meta(self, workout_id: str) -> tuple[EntryMeta | None, int]:
+        try:
+            meta: EntryMeta | None = self.archive.meta(workout_id)
+        except ArchiveError:
+            meta = None  # unreadable: the run reports why
+        size = 0
+        try:
+            with os.scandir(self.archive.workouts_dir / workout_id) as files:
+                size = sum(f.stat().st_size for f in files if f.is_file(follow_symlinks=False))
+        except OSError:
+            pass
+        return meta, size
 
     def row(self, workout_id: str) -> Row | None:
         """One workout's row (read now), ``None`` when it is not archived."""

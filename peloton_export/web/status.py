@@ -11,20 +11,19 @@ is the view's ``error`` (one line), never an exception.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from peloton_export.errors import PelotonExportError
-from peloton_export.results import Selection
 from peloton_export.store.archive import Archive
 
 if TYPE_CHECKING:
     from peloton_export.plugins import PluginHost
     from peloton_export.profiles import Profile
     from peloton_export.store.ledger import Ledger
+    from peloton_export.web.rows import RowIndex
 
 
 @dataclass(slots=True)
@@ -95,18 +94,31 @@ def targets(profile: Profile, host: PluginHost, ledger: Ledger | None) -> tuple[
     return formats, sinks, output_folder(filled.output_dir, config)
 
 
-def profile_status(profile: Profile, host: PluginHost, *, household: bool) -> ProfileStatus:
-    """The dashboard facts of ``profile`` (see the module documentation)."""
+def profile_status(
+    profile: Profile, host: PluginHost, *, household: bool, index: RowIndex | None = None
+) -> ProfileStatus:
+    """The dashboard facts of ``profile`` (see the module documentation); ``index`` is the
+    archive's cached entries (:meth:`RowIndex.entries`; default: read the archive now)."""
+    from peloton_export.web.rows import RowIndex
+
     view = ProfileStatus(profile.name)
     with profile.activate():
         try:
-            _fill(view, profile, host, household=household)
+            _fill(
+                view,
+                profile,
+                host,
+                household=household,
+                index=index or RowIndex(Archive(profile.archive_dir)),
+            )
         except (PelotonExportError, OSError, ValueError) as exc:
             view.error = " ".join(str(exc).split())[:400]
     return view
 
 
-def _fill(view: ProfileStatus, profile: Profile, host: PluginHost, *, household: bool) -> None:
+def _fill(
+    view: ProfileStatus, profile: Profile, host: PluginHost, *, household: bool, index: RowIndex
+) -> None:
     from peloton_export.export.plan import make_plan, pending_summary
     from peloton_export.export.stacks import fold_stacks, plan_stacks
     from peloton_export.paths import state_dir
@@ -114,7 +126,6 @@ def _fill(view: ProfileStatus, profile: Profile, host: PluginHost, *, household:
     from peloton_export.source.client.settings import client_settings
     from peloton_export.source.fetch_policy import describe
     from peloton_export.store.ledger import queries
-    from peloton_export.store.selection import select_entries
     from peloton_export.unattended.status import profile_status_lines, watch_status_lines
 
     token = token_store(client_settings(profile.config)).load()
@@ -130,10 +141,9 @@ def _fill(view: ProfileStatus, profile: Profile, host: PluginHost, *, household:
         view.cooldown = f"until {when(cooldown.until)} ({cooldown.reason})"
     state = state_dir()
     view.watch = profile_status_lines(state) if household else watch_status_lines(state)
-    archive = Archive(profile.archive_dir)
-    entries = select_entries(archive, Selection())
+    entries, archive_bytes = index.entries()
     view.archive_count = len(entries)
-    view.archive_mb = _archive_mb(archive)
+    view.archive_mb = round(archive_bytes / 1e6, 1)
     ledger = open_ledger(state)
     formats, sinks, out_dir = targets(profile, host, ledger)
     view.formats, view.sink_names, view.output_dir = formats, sinks, str(out_dir)
@@ -157,22 +167,6 @@ def _fill(view: ProfileStatus, profile: Profile, host: PluginHost, *, household:
     view.pending = pending_summary(plan)
     for record in list(ledger.fetch_failures().values())[:50]:
         view.failures.append((record.workout_id, f"{describe(record)}: {record.reason}"))
-
-
-def _archive_mb(archive: Archive) -> float:
-    """The archive's size in MB (each workout folder's files)."""
-    total = 0
-    try:
-        with os.scandir(archive.workouts_dir) as folders:
-            for folder in folders:
-                try:
-                    with os.scandir(folder.path) as files:
-                        total += sum(f.stat().st_size for f in files if f.is_file(follow_symlinks=False))
-                except OSError:
-                    continue
-    except OSError:
-        return 0.0
-    return round(total / 1e6, 1)
 
 
 __all__ = ["ProfileStatus", "open_ledger", "profile_status", "targets", "when"]

@@ -52,3 +52,40 @@ def test_the_session_check_fails_a_run_that_wrote_into_the_real_home(
         assert result.ret == pytest.ExitCode.OK
         assert "home guard" not in result.stdout.str()
     assert (real_home / "Sync").exists() is into_real_home
+
+
+_INNER_SCREENSHOT = """
+from pathlib import Path
+
+def test_keeps_a_screenshot(private_home):
+    folder = Path.cwd() / "test-artifacts" / "report"
+    folder.mkdir(parents=True)
+    (folder / "page.png").write_bytes(b"png")
+"""
+
+
+@pytest.mark.parametrize("asked", [True, False])
+def test_the_folder_the_caller_names_for_screenshots_is_not_a_stray_write(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, asked: bool
+) -> None:
+    """``.ci/run`` sets ``PELOTON_EXPORT_ARTIFACTS`` to ``test-artifacts/`` of the checkout
+    (the working directory): files there pass the check; the same files written with the
+    variable unset fail the run as strays in the working directory."""
+    if asked:
+        monkeypatch.setenv("PELOTON_EXPORT_ARTIFACTS", str(pytester.path / "test-artifacts"))
+    else:
+        monkeypatch.delenv("PELOTON_EXPORT_ARTIFACTS", raising=False)
+    monkeypatch.setenv("HOME", str(pytester.path / "home"))
+    (pytester.path / "home").mkdir()
+    pytester.makeconftest(_INNER_CONFTEST)
+    pytester.makepyfile(test_inner=textwrap.dedent(_INNER_SCREENSHOT))
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-W", "default")
+    assert (pytester.path / "test-artifacts" / "report" / "page.png").exists()
+    if asked:
+        assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+        assert "home guard" not in result.stdout.str()
+    else:
+        assert result.ret == pytest.ExitCode.TESTS_FAILED
+        result.stdout.fnmatch_lines(
+            ["*home guard: the tests wrote into the working directory*", "*page.png*"]
+        )

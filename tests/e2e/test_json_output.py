@@ -38,8 +38,14 @@ def _json_run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict
 
 
 def test_export_and_status_json_against_the_fake_api(
-    peloton_env: FakePeloton, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    peloton_env: FakePeloton,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # status falls back to the last run's folder only when no output folder is set: the
+    # fixture's PELOTON_EXPORT_OUTPUT_DIR (which keeps runs without -o out of the cwd) would win
+    monkeypatch.delenv("PELOTON_EXPORT_OUTPUT_DIR")
     out = tmp_path / "out"
     before = peloton_env.count()
     code, doc, _ = _json_run(capsys, "-f", "tcx,json", "-o", str(out), "-j", "1", "--json")

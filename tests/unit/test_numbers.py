@@ -484,3 +484,25 @@ def test_an_ftp_outside_the_real_range_is_no_ftp(fixtures_dir: Path, tmp_path: P
     decoded = decode_workout(workout)
     assert decoded.one("session").get("threshold_power") is None
     assert not [z for z in decoded.all("time_in_zone") if z.get("power_zone_high_boundary")]
+
+
+def test_every_format_tells_the_same_story(
+    normalized_fixtures: Mapping[str, Workout], tmp_path: Path
+) -> None:
+    """Conformance over every fixture and demo kind, read back from the written files
+    (``tests/written_numbers.py``): FIT, TCX, GPX, CSV with its summary.csv row, JSON and
+    Parquet agree on duration, distance, calories, lap count, average and maximum power and
+    heart rate, each within its format's rounding, and hold no NaN or infinity."""
+    pytest.importorskip("pyarrow")
+    from written_numbers import non_finite, rendered_numbers, story_problems
+
+    problems: list[str] = []
+    compared = 0
+    for workout in normalized_fixtures.values():
+        numbers = rendered_numbers(workout, tmp_path / workout.id)
+        assert {"fit", "tcx", "csv", "json", "parquet"} <= set(numbers), sorted(numbers)
+        problems += [f"{workout.id} {workout.discipline} {p}" for p in story_problems(numbers)]
+        problems += [f"{workout.id} {p}" for p in non_finite(numbers)]
+        compared += sum(n.distance_m is not None for n in numbers.values())
+    assert compared > 50
+    assert not problems, "\n".join(problems)

@@ -66,9 +66,10 @@ def _no_speed(graph: dict[str, Any]) -> None:
     graph["metrics"] = [m for m in graph["metrics"] if m.get("slug") not in ("speed", "pace")]
 
 
-def _one_story(workout: Workout) -> None:
-    """Records, laps (FIT, TCX) and the session all end at the workout's distance."""
-    from peloton_export.formats.tcx import render_tcx
+def _one_story(workout: Workout, folder: Path) -> None:
+    """Records, laps (FIT, TCX) and every format's total end at the workout's distance,
+    read back from the written files (``tests/written_numbers.py``)."""
+    from written_numbers import rendered_numbers, story_problems
 
     total = workout.distance_m
     assert total is not None and total > 0
@@ -76,13 +77,11 @@ def _one_story(workout: Workout) -> None:
     records = [r["distance"] for r in decoded.all("record") if r.get("distance") is not None]
     assert records and max(records) == pytest.approx(total, abs=0.05)
     assert sum(lap.get("total_distance") or 0 for lap in decoded.all("lap")) == pytest.approx(total, abs=0.5)
-    assert decoded.one("session")["total_distance"] == pytest.approx(total, abs=0.05)
-    import re
-
-    tcx_laps = [
-        float(d) for d in re.findall(r"</TotalTimeSeconds>\s*<DistanceMeters>([0-9.]+)<", render_tcx(workout))
-    ]
-    assert sum(tcx_laps) == pytest.approx(total, abs=0.5)
+    numbers = rendered_numbers(workout, folder)
+    distances = {name: n.distance_m for name, n in numbers.items() if n.distance_m is not None}
+    assert {"fit", "tcx", "csv", "json", "parquet"} <= set(distances), distances
+    assert all(d == pytest.approx(total, abs=0.5) for d in distances.values()), distances
+    assert story_problems(numbers) == []
 
 
 @pytest.mark.parametrize("change", [_zero_motion, _no_speed], ids=["no-moving-sample", "no-speed-series"])
@@ -94,7 +93,7 @@ def test_a_distance_summary_without_series_distance_is_spread_over_time(
     raw = _raw(fixtures_dir, tmp_path, "cycling_workout.json")
     workout = _with_graph(raw, change)
     assert workout.distance_m is not None
-    _one_story(workout)
+    _one_story(workout, tmp_path / "files")
     assert any("spread over their time" in n for n in workout.notes)
 
 
@@ -106,7 +105,7 @@ def test_gps_fixes_at_one_point_still_end_at_the_summary(fixtures_dir: Path, tmp
                 point.update(latitude=points[0]["latitude"], longitude=points[0]["longitude"], distance=0.0)
 
     workout = _with_graph(_raw(fixtures_dir, tmp_path, "just_walk_outdoor.json"), same_point)
-    _one_story(workout)
+    _one_story(workout, tmp_path / "files")
     fixes = [p.distance_m for p in workout.track if p.distance_m is not None]
     assert max(fixes) == pytest.approx(workout.distance_m or 0, abs=0.05)
 

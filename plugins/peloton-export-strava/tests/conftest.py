@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import peloton_export_strava
 import pytest
 from peloton_export_strava.api import StravaApi, StravaSettings
 from peloton_export_strava.fake import CLIENT_ID, CLIENT_SECRET, START, FakeStrava
@@ -25,6 +26,14 @@ def fake_strava(clock: FakeClock) -> Iterator[FakeStrava]:
     fake.quarter, fake.day = int(clock.now // 900), int(clock.now // 86400)
     with fake:
         yield fake
+
+
+@pytest.fixture
+def strava_clock(monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> FakeClock:
+    """The plugin's clock is ``clock``, and no rate-limit state of an earlier test is left."""
+    monkeypatch.setattr(peloton_export_strava, "CLOCK", clock)
+    peloton_export_strava._LIMITS.clear()
+    return clock
 
 
 @pytest.fixture

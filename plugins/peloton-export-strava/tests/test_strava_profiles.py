@@ -13,7 +13,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import peloton_export_strava
 import pytest
 
 from peloton_export.config import load_config
@@ -30,10 +29,7 @@ CLIENT_ID = "424242"
 CLIENT_SECRET = "client-secret-0f1e2d3c4b5a"
 
 
-@pytest.fixture(autouse=True)
-def _strava_clock(monkeypatch: pytest.MonkeyPatch, clock: Any) -> None:
-    monkeypatch.setattr(peloton_export_strava, "CLOCK", clock)
-    peloton_export_strava._LIMITS.clear()
+pytestmark = pytest.mark.usefixtures("strava_clock")
 
 
 def test_an_inactive_strava_app_of_one_profile_leaves_the_others_uploads(

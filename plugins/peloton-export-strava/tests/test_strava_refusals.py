@@ -28,10 +28,7 @@ from peloton_export.store.ledger import Ledger, close_all
 FakeStrava = Any
 
 
-@pytest.fixture(autouse=True)
-def _strava_clock(monkeypatch: pytest.MonkeyPatch, clock: Any) -> None:
-    monkeypatch.setattr(peloton_export_strava, "CLOCK", clock)
-    peloton_export_strava._LIMITS.clear()
+pytestmark = pytest.mark.usefixtures("strava_clock")
 
 
 def section_of(settings: StravaSettings) -> dict[str, str]:

@@ -39,10 +39,7 @@ def make_workout(new_workout: Any) -> Any:
     return new_workout
 
 
-@pytest.fixture(autouse=True)
-def _strava_clock(monkeypatch: pytest.MonkeyPatch, clock: Any) -> None:
-    monkeypatch.setattr(peloton_export_strava, "CLOCK", clock)
-    peloton_export_strava._LIMITS.clear()
+pytestmark = pytest.mark.usefixtures("strava_clock")
 
 
 def section_of(settings: StravaSettings, **more: str) -> dict[str, str]:
