@@ -1,8 +1,9 @@
 """Shell completion, driven the way the shell does it: bash sources the script that
 ``peloton-export completion bash`` prints, sets ``COMP_WORDS``/``COMP_CWORD`` and calls the
 completion function, which runs the installed command with ``_PELOTON_EXPORT_COMPLETE``;
-the test reads ``COMPREPLY``. zsh and fish scripts are checked for their shell's syntax
-when that shell is installed."""
+the test reads ``COMPREPLY``. Where fish is installed it sources its script and answers
+``complete -C``; the zsh and fish scripts are checked for their shell's syntax when that shell
+is installed."""
 
 from __future__ import annotations
 
@@ -126,6 +127,27 @@ def test_zsh_and_fish_scripts(env: dict[str, str], tmp_path: Path, shell: str) -
     check = [shell, "-n", str(path)] if shell == "zsh" else [shell, "--no-execute", str(path)]
     done = subprocess.run(check, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+def test_fish_completes_through_its_own_completion_machinery(env: dict[str, str], tmp_path: Path) -> None:
+    """fish sources the script and answers ``complete -C LINE`` (candidate, tab, help)."""
+    if shutil.which("fish") is None:
+        pytest.skip("fish is not installed: its completion is not driven")
+    script = tmp_path / "completion.fish"
+    script.write_text(_script(env, "fish"), encoding="utf-8")
+
+    def fish(line: str) -> list[str]:
+        program = f"source {script}; complete -C '{line}'"
+        done = subprocess.run(
+            ["fish", "--no-config", "-c", program], capture_output=True, text=True, env=env, timeout=120
+        )
+        assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+        return [row.split("\t")[0] for row in done.stdout.splitlines() if row]
+
+    assert fish("peloton-export sta") == ["status"]
+    assert fish("peloton-export -f t") == ["tcx"]
+    assert fish("peloton-export --profile a") == ["anna"]
+    assert "directory" in fish("peloton-export --sink ")
 
 
 def test_an_unknown_shell_is_a_usage_error(env: dict[str, str]) -> None:
