@@ -2,9 +2,10 @@
 
 A fenced ``sh``/``bash``/``console`` block is run with ``bash -euo pipefail`` (a ``zsh`` block
 with ``zsh -f -euo pipefail``, a ``fish`` block with ``fish --no-config``, each skipped with
-the reason where that shell is not installed) in a temporary folder, with the test's private HOME and the fake Peloton of ``peloton_env`` (loopback, a
-saved login), so an example that syncs runs offline too. A block that cannot run here (a
-real login, a command that runs until stopped, a placeholder) carries the marker
+the reason where that shell is not installed) in a temporary folder, with the test's
+private HOME and the fake Peloton of ``peloton_env`` (loopback, a saved login), so an
+example that syncs runs offline too. A block that cannot run here (a real login, a command
+that runs until stopped, a placeholder) carries the marker
 ``<!-- docs-example: not run: REASON -->`` on the line before its fence (docs/development.md,
 "This documentation site"); the Quickstart's and the container section's blocks are run by
 ``.ci/fresh-clone`` and ``.ci/container-test``, between their own markers.
