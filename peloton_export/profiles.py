@@ -62,7 +62,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from peloton_export.config import KNOWN_KEYS, Config, load_config, parse_bool
-from peloton_export.errors import ConfigError
+from peloton_export.errors import ConfigError, SettingError
 from peloton_export.paths import DEFAULT_PROFILE, ProfileDirs, default_dirs, named_dirs, use_dirs
 
 log = logging.getLogger("peloton_export.profiles")
@@ -207,10 +207,16 @@ def profile_config(base: Config, name: str, keys: Mapping[str, str], *, warn: bo
     where = f"[profile:{name}]"
     ignore = base.ignore_warnings
     if "ignore_warnings" in keys:
-        ignore = parse_bool(keys["ignore_warnings"], what=f"{where} ignore_warnings")
+        ignore = parse_bool(
+            keys["ignore_warnings"],
+            what=f"{where} ignore_warnings",
+            setting=(f"profile:{name}", "ignore_warnings"),
+        )
     verify = base.ssl_verify
     if "ssl_verify" in keys:
-        verify = parse_bool(keys["ssl_verify"], what=f"{where} ssl_verify")
+        verify = parse_bool(
+            keys["ssl_verify"], what=f"{where} ssl_verify", setting=(f"profile:{name}", "ssl_verify")
+        )
     return replace(
         base,
         username=keys.get("username") or None,
@@ -308,7 +314,13 @@ def check_apart(profiles: Sequence[Profile], chosen: Profile | None = None) -> N
 def _default_is_member(config: Config, environ: Mapping[str, str]) -> bool:
     choice = (config.get("default_profile") or "auto").strip().lower()
     if choice != "auto":
-        return parse_bool(choice, what="[peloton-export] default_profile (yes, no or auto)")
+        try:
+            return parse_bool(choice, what="[peloton-export] default_profile")
+        except ConfigError:
+            raw = config.get("default_profile") or ""
+            raise SettingError(
+                "peloton-export", "default_profile", raw, f"expected yes, no or auto, got {raw.strip()!r}"
+            ) from None
     if config.username or environ.get("PELOTON_EXPORT_TOKEN"):
         return True
     return (default_dirs().config / _TOKEN_FILE).is_file()
