@@ -40,40 +40,50 @@ def set_keys(
     for key, value in values.items():
         if value is not None and ("\n" in value or "\r" in value):
             raise ConfigError(f"{key}: a value is one line")
-    pick = matches or (lambda name: name.strip() == section)
     lines = text.splitlines(keepends=True)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
-    start = end = None
-    for i, line in enumerate(lines):
-        header = _SECTION.match(line)
-        if header is None:
-            continue
-        if start is not None:
-            end = i
-            break
-        if pick(header["name"]):
-            start = i
+    found = _find_section(lines, matches or (lambda name: name.strip() == section))
     pending = dict(values)
-    if start is None:
+    if found is None:
         added = [f"{k} = {v}\n" for k, v in pending.items() if v is not None]
         if not added:
             return "".join(lines)
         gap = ["\n"] if lines and lines[-1].strip() else []
         out = "".join([*lines, *gap, f"[{section}]\n", *added])
-        _check(out)
-        return out
-    stop = len(lines) if end is None else end
-    body = lines[start + 1 : stop]
+    else:
+        start, stop = found
+        kept = _rewrite(lines[start + 1 : stop], pending)
+        out = "".join([*lines[: start + 1], *kept, *lines[stop:]])
+    _check(out)
+    return out
+
+
+def _find_section(lines: list[str], pick: Callable[[str], bool]) -> tuple[int, int] | None:
+    """(header line, first line after the section) of the first section ``pick`` takes."""
+    start = None
+    for i, line in enumerate(lines):
+        header = _SECTION.match(line)
+        if header is None:
+            continue
+        if start is not None:
+            return start, i
+        if pick(header["name"]):
+            start = i
+    return None if start is None else (start, len(lines))
+
+
+def _rewrite(body: list[str], pending: dict[str, str | None]) -> list[str]:
+    """A section's lines with the keys of ``pending`` replaced, removed or appended
+    (after its last key line); ``pending`` is emptied of the keys found."""
     kept: list[str] = []
     last_key = -1
     i = 0
     while i < len(body):
-        line = body[i]
-        found = _KEY.match(line)
+        found = _KEY.match(body[i])
         name: str | None = found["key"].strip().lower() if found else None
         j = i + 1
-        while j < len(body) and _is_continuation(body[j]) and found:
+        while found and j < len(body) and _is_continuation(body[j]):
             j += 1
         if name is not None and name in pending:
             new = pending.pop(name)
@@ -85,11 +95,8 @@ def set_keys(
             if found:
                 last_key = len(kept) - 1
         i = j
-    added = [f"{k} = {v}\n" for k, v in pending.items() if v is not None]
-    kept[last_key + 1 : last_key + 1] = added
-    out = "".join([*lines[: start + 1], *kept, *lines[stop:]])
-    _check(out)
-    return out
+    kept[last_key + 1 : last_key + 1] = [f"{k} = {v}\n" for k, v in pending.items() if v is not None]
+    return kept
 
 
 def _check(text: str) -> None:

@@ -92,8 +92,6 @@ def effective(profile: Profile) -> dict[str, str]:
 def check(host: PluginHost, fields: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
     """The fields' values (trimmed) and one error line per bad field (see the module
     documentation); a field the form does not have is an error under its own name."""
-    from peloton_export.unattended.watch import interval_floor, parse_duration
-
     errors: dict[str, str] = {}
     values: dict[str, str] = {}
     for key in fields:
@@ -102,30 +100,37 @@ def check(host: PluginHost, fields: dict[str, str]) -> tuple[dict[str, str], dic
     for key in FIELDS:
         value = " ".join(fields.get(key, "").split())
         values[key] = value
-        if len(value) > MAX_VALUE or not value.isprintable():
-            errors[key] = "too long, or not printable"
-            continue
         try:
-            if key == "formats" and value and split_names(value) != ["all"]:
-                host.resolve("format", split_names(value))
-            elif key == "sinks" and value:
-                host.resolve("sink", split_names(value))
-            elif key == "output_dir" and value:
-                if not value.startswith(("/", "~")):
-                    raise ConfigError("give the whole path of a folder (starting with / or ~)")
-                path = Path(value).expanduser()
-                if path.exists() and not path.is_dir():
-                    raise ConfigError(f"{value} is a file, not a folder")
-            elif key == "watch_interval" and value:
-                seconds = parse_duration(value)
-                floor = interval_floor()
-                if seconds < floor:
-                    raise ConfigError(
-                        f"at least {floor / 3600:g}h (Peloton's limits; a shorter one is refused)"
-                    )
+            if len(value) > MAX_VALUE or not value.isprintable():
+                raise ConfigError("too long, or not printable")
+            if value:
+                check_value(host, key, value)
         except PelotonExportError as exc:
             errors[key] = " ".join(str(exc).split())[:300]
     return values, errors
+
+
+def check_value(host: PluginHost, key: str, value: str) -> None:
+    """Check one non-empty field.
+
+    :raises PelotonExportError: the line to show beside it.
+    """
+    from peloton_export.unattended.watch import interval_floor, parse_duration
+
+    if key == "formats" and split_names(value) != ["all"]:
+        host.resolve("format", split_names(value))
+    elif key == "sinks":
+        host.resolve("sink", split_names(value))
+    elif key == "output_dir":
+        if not value.startswith(("/", "~")):
+            raise ConfigError("give the whole path of a folder (starting with / or ~)")
+        path = Path(value).expanduser()
+        if path.exists() and not path.is_dir():
+            raise ConfigError(f"{value} is a file, not a folder")
+    elif key == "watch_interval":
+        floor = interval_floor()
+        if parse_duration(value) < floor:
+            raise ConfigError(f"at least {floor / 3600:g}h (a shorter interval is refused)")
 
 
 def _new_text(profile: Profile, values: dict[str, str]) -> tuple[Path, str]:
@@ -234,4 +239,4 @@ async def settings_save(request: Request) -> Response:
     return await threaded(lambda: _page(request, profile, values=values, errors=errors, status=400))
 
 
-__all__ = ["check", "effective", "file_values", "save", "settings_page", "settings_save"]
+__all__ = ["check", "check_value", "effective", "file_values", "save", "settings_page", "settings_save"]
