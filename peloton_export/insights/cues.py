@@ -25,6 +25,8 @@ from peloton_export.model import Workout
 
 #: The key of the built-in ``insights`` plugin in ``ExportContext.state``.
 STATE_KEY = "insights"
+#: Cadence cues above this (rpm) are left out (as are resistance cues outside 0-100 %).
+MAX_CUE_CADENCE = 200.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +86,8 @@ def class_cues(workout: Workout, model: BikeModel) -> tuple[ClassCue, ...]:
             continue
         c_lo, c_hi = sorted((float(c.lower or 0), float(c.upper or 0)))
         r_lo, r_hi = sorted((float(t.lower or 0), float(t.upper or 0)))
-        if c_lo <= 0:
-            continue
+        if not (c_lo > 0 and c_hi <= MAX_CUE_CADENCE and r_lo >= 0 and r_hi <= 100):
+            continue  # no Bike cue asks that: a damaged body, left out rather than shown
         low, high = model.watts(c_lo, r_lo), model.watts(c_hi, r_hi)
         watts = [
             s.power_w
@@ -125,7 +127,7 @@ def cues_for(workout: Workout, state: Mapping[str, Any]) -> ClassCues | None:
             return None
         try:
             models = mine["parsed"] = models_from_json(raw)
-        except ValueError:
+        except ValueError:  # the insights plugin checked it at the run's start; a caller may not have
             mine["models"] = None
             return None
     assert isinstance(models, BikeModels)
