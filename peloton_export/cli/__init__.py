@@ -26,8 +26,14 @@ from peloton_export.cli.sync import (
     status_command,
     workouts_text,
 )
-from peloton_export.config import Config, load_config, split_names
-from peloton_export.errors import ConfigError, LocalFileError, PelotonExportError, RegistrationConflict
+from peloton_export.config import Config, config_path, load_config, locate_setting, split_names
+from peloton_export.errors import (
+    ConfigError,
+    LocalFileError,
+    PelotonExportError,
+    RegistrationConflict,
+    SettingError,
+)
 from peloton_export.export.run import DEFAULT_OUTPUT, ExportRequest, ProgressEvent, run_export
 from peloton_export.insights.cli import bike_group
 from peloton_export.paths import active_profile, archive_dir
@@ -474,6 +480,15 @@ class _PipeClosed(Exception):
     """Standard output's reader went away: the run ends with :data:`EXIT_PIPE`, silently."""
 
 
+def _config_of(ctx: click.Context) -> Config | None:
+    """The config the command line loaded, else the file :func:`config_path` names (the
+    error came from reading it)."""
+    if isinstance(ctx.obj, Config):
+        return ctx.obj
+    path = config_path()
+    return Config(path=path) if path.is_file() else None
+
+
 class _Group(DefaultGroup):  # type: ignore[misc]
     """The top-level group; its ``--help`` also lists the default ``export`` command's options."""
 
@@ -493,6 +508,8 @@ class _Group(DefaultGroup):  # type: ignore[misc]
             return super().invoke(ctx)
         except BrokenPipeError:
             raise _PipeClosed from None
+        except SettingError as exc:  # one line naming the file and line (or the variable)
+            raise ConfigError(locate_setting(exc, _config_of(ctx))) from None
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         """A first word that is neither an option nor a command is a mistyped command (the

@@ -22,7 +22,7 @@ from peloton_export.cli.status_facts import (
     status_targets,
 )
 from peloton_export.config import Config
-from peloton_export.errors import LocalFileError, PelotonExportError
+from peloton_export.errors import LocalFileError, PelotonExportError, SettingError
 from peloton_export.plugins import PluginHost
 from peloton_export.results import Selection
 from peloton_export.store.ledger import Ledger
@@ -40,8 +40,8 @@ def _interactive() -> bool:
 
 
 def _fail(exc: PelotonExportError) -> None:
-    if isinstance(exc, LocalFileError):
-        raise exc  # a broken ledger or state folder: its own exit code (4)
+    if isinstance(exc, LocalFileError | SettingError):
+        raise exc  # a broken ledger or state folder: its own exit code (4); a setting: its line
     raise click.ClickException(str(exc))
 
 

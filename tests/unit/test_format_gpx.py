@@ -24,6 +24,7 @@ from peloton_export.errors import SkipFormat
 from peloton_export.formats import gpx
 from peloton_export.model import GpsPoint, Sample, Workout
 from peloton_export.specs import ExportContext, FormatSpec
+from tests.hypothesis_budget import examples
 
 GPX_NS = "http://www.topografix.com/GPX/1/1"
 TPX = "http://www.garmin.com/xmlschemas/TrackPointExtension/v2"
@@ -274,7 +275,9 @@ def gps_workouts(draw: st.DrawFn) -> Workout:
     )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(workout=gps_workouts())
 def test_any_gps_workout_gives_a_valid_deterministic_gpx(schemas_dir: Path, workout: Workout) -> None:
     data = write(workout)
