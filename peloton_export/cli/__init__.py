@@ -151,14 +151,20 @@ def _print_report(report: ExportReport, *, dry_run: bool) -> None:
             format_skips.update((f.format, f.reason) for f in result.files if f.status == "skipped")
     for problem in report.problems:
         click.echo(f"  failed {problem}")
+    for line in _sink_state_lines(report):
+        click.echo(line)
+    for (name, reason), n in sorted(format_skips.items()):
+        click.echo(f"  {name} not written for {workouts_text(n)}: {reason}")
+
+
+def _sink_state_lines(report: ExportReport) -> Iterator[str]:
+    """One line per paused sink and per sink whose service was failing (the breaker)."""
     for sink, message in report.paused.items():
-        click.echo(f"  {sink} paused (its workouts stay pending): {message}")
+        yield f"  {sink} paused (its workouts stay pending): {message}"
     for sink, message in report.failing.items():
         held = sum(s.sink == sink and s.held == "service-failing" for r in report.results for s in r.sinks)
         pending = f" ({workouts_text(held)} not tried stay pending)" if held else ""
-        click.echo(f"  {message}{pending}")
-    for (name, reason), n in sorted(format_skips.items()):
-        click.echo(f"  {name} not written for {workouts_text(n)}: {reason}")
+        yield f"  {message}{pending}"
 
 
 def _result_lines(result: WorkoutResult, *, dry_run: bool) -> Iterator[str]:

@@ -62,11 +62,17 @@ def report_problems(report: ExportReport) -> dict[str, str]:
             problems[f"workout-failed:{result.workout_id}"] = f"{label} failed: {reason}"
     for problem in report.problems:
         problems[f"run:{problem.split(':', 1)[0]}"] = problem
-    for name, message in report.paused.items():  # a typed state (SinkPaused), not message text
-        problems[f"sink-paused:{name}"] = message
-    for name, message in getattr(report, "failing", {}).items():  # ServiceFailing, the breaker
-        problems[f"sink-failing:{name}"] = message
+    problems.update(_sink_states(report))
     return problems
+
+
+def _sink_states(report: ExportReport) -> dict[str, str]:
+    """The typed states of sinks (not message text): paused (``SinkPaused``) and failing
+    (``ServiceFailing``, the breaker)."""
+    states = {f"sink-paused:{name}": message for name, message in report.paused.items()}
+    for name, message in getattr(report, "failing", {}).items():
+        states[f"sink-failing:{name}"] = message
+    return states
 
 
 def unmapped_problems(

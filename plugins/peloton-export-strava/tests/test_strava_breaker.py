@@ -126,9 +126,8 @@ def test_a_down_strava_costs_three_workouts_and_the_next_run_delivers_them_all(
     counted = calls(fake_strava)
     with capsys.disabled():  # the numbers of issue 22's note (seen with -s)
         waited = sum(clock.sleeps)
-        print(
-            f"\n{down} n={n} breaker={breaker}: {sum(counted.values())} requests, {waited:.0f} s waited, {dict(counted)}"
-        )
+        total = sum(counted.values())
+        print(f"\n{down} n={n} breaker={breaker}: {total} requests, {waited:.0f} s waited, {dict(counted)}")
     if breaker and down != "refused":
         per_workout = sum(calls(fake_strava).values())
         assert per_workout > 0
