@@ -38,11 +38,12 @@ import configparser
 import difflib
 import logging
 import os
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from peloton_export.errors import ConfigError
+from peloton_export.errors import ConfigError, SettingError
 from peloton_export.readback import StateFileError, read_state_bytes
 
 #: The yes/no words every boolean setting, option and variable accepts (any case; see
@@ -163,13 +164,17 @@ def split_names(values: str | Iterable[str] | None) -> list[str]:
     return [part.strip() for text in texts for part in text.split(",") if part.strip()]
 
 
-def parse_bool(value: str | None, *, what: str, default: bool = False) -> bool:
+def parse_bool(
+    value: str | None, *, what: str, default: bool = False, setting: tuple[str, str] | None = None
+) -> bool:
     """Read a yes/no word (:data:`TRUE_WORDS`, :data:`FALSE_WORDS`, any case, spaces
     around ignored): the one parser of every boolean setting, ``--option`` and variable.
-    ``None`` (not set) is ``default``.
+    ``None`` (not set) is ``default``. ``setting`` (``(section, key)``) names the config
+    setting the value is, so that the error can name the file and line.
 
     :raises ConfigError: any other word (the empty one included), naming ``what``:
-        ``"<what>: expected true or false, got '<value>'"``.
+        ``"<what>: expected true or false, got '<value>'"`` (a :class:`SettingError` when
+        ``setting`` is given).
     """
     if value is None:
         return default
@@ -178,7 +183,90 @@ def parse_bool(value: str | None, *, what: str, default: bool = False) -> bool:
         return True
     if word in FALSE_WORDS:
         return False
-    raise ConfigError(f"{what}: expected true or false, got {value!r}")
+    problem = f"expected true or false, got {value!r}"
+    if setting is not None:
+        raise SettingError(*setting, value, problem, label=what)
+    raise ConfigError(f"{what}: {problem}")
+
+
+_SECTION_LINE = re.compile(r"\s*\[(?P<name>[^\]]+)\]")
+_KEY_LINE = re.compile(r"(?P<key>[^=:\s][^=:]*?)\s*[=:](?P<value>.*)")
+
+
+def setting_lines(text: str) -> Iterator[tuple[int, str, str, str]]:
+    """``(line number, section, key, value)`` of each ``key = value`` line of an INI text,
+    read the way :mod:`configparser` reads it (keys lower case, ``#``/``;`` comments and
+    indented continuation lines skipped): where a setting was written, since
+    :mod:`configparser` keeps no line numbers. Line numbers start at 1."""
+    section = ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith(("#", ";")):
+            continue
+        if line[:1].isspace() and section:  # a continuation of the value above
+            continue
+        if match := _SECTION_LINE.match(line):
+            section = match["name"]
+            continue
+        if (match := _KEY_LINE.match(stripped)) and section:
+            yield number, section, match["key"].strip().lower(), match["value"].strip()
+
+
+def _env_variable(error: SettingError, environ: Mapping[str, str]) -> str | None:
+    """The environment variable that gave ``error``'s value (see :func:`env_settings`)."""
+    if error.section == "peloton-export":
+        plugin: str | None = None
+    elif error.section.startswith("plugin:"):
+        plugin = error.section.split(":", 1)[1].lower().replace("-", "_")
+    else:
+        return None
+    for variable in sorted(environ):
+        found = setting_from_env_name(variable)
+        if found == (plugin, error.key) and environ[variable].strip() == error.value.strip():
+            return variable
+    return None
+
+
+def locate_setting(
+    error: SettingError, config: Config | None, environ: Mapping[str, str] | None = None
+) -> str:
+    """``error``'s message with where its value came from, for one ``Error:`` line:
+    ``<file>, line N: [section] key: <problem>`` for a value written in the config file,
+    ``$VARIABLE ([section] key): <problem>`` for one given by an environment variable
+    (which wins over the file), else the message as it is (a command-line value). A
+    household profile's own ``[profile:NAME]`` key is looked up first while it is active.
+    The file is read again and each candidate line's value must equal the bad one, so a
+    value is never blamed on a line that did not give it."""
+    env = os.environ if environ is None else environ
+    variable = _env_variable(error, env)
+    if variable is not None:
+        return f"${variable} ({error.label}): {error.problem}"
+    path = config.path if config is not None else None
+    if path is None:
+        return str(error)
+    try:
+        text = read_config_text(path)
+    except ConfigError:
+        return str(error)
+    wanted = [(error.section, error.key)]
+    if config is not None and config.profile != "default":
+        if error.section == "peloton-export":
+            wanted.insert(0, (f"profile:{config.profile}", error.key))
+        elif error.section.startswith("plugin:"):
+            wanted.insert(0, (f"profile:{config.profile}", f"{error.section.split(':', 1)[1]}.{error.key}"))
+
+    def fold(section: str) -> str:  # profile names ignore case and spaces
+        return section.replace(" ", "").lower() if section.lower().startswith("profile:") else section
+
+    found = {
+        (fold(section), key): (number, section, value)
+        for number, section, key, value in setting_lines(text or "")
+    }
+    for section, key in wanted:
+        spot = found.get((fold(section), key))
+        if spot is not None and spot[2] == error.value.strip():
+            return f"{path}, line {spot[0]}: [{spot[1]}] {key}: {error.problem}"
+    return str(error)
 
 
 @dataclass(frozen=True, slots=True)
@@ -400,10 +488,12 @@ def _profile_sections(parser: configparser.ConfigParser, env: Mapping[str, str])
     ``PELOTON_EXPORT_PROFILE_<NAME>_<KEY>`` variables over them.
 
     :raises ConfigError: two sections naming one profile (``[profile:Anna]`` and
-        ``[profile:anna ]``): merged, one member's login would silently be the other's.
+        ``[profile:anna ]``): merged, one member's login would silently be the other's; two
+        whose variables are spelled alike (``[profile:my-kid]``, ``[profile:my_kid]``).
     """
     profiles: dict[str, dict[str, str]] = {}
     sections: dict[str, str] = {}
+    spelled: dict[str, str] = {}
     for section in parser.sections():
         if section.startswith("profile:"):
             name = section.split(":", 1)[1].strip().lower()
@@ -412,7 +502,14 @@ def _profile_sections(parser: configparser.ConfigParser, env: Mapping[str, str])
                     f"[{sections[name]}] and [{section}] are one profile ({name!r}: names ignore "
                     "case and spaces); rename one or merge them"
                 )
+            variable = PROFILE_PREFIX + name.upper().replace("-", "_")
+            if variable in spelled:
+                raise ConfigError(
+                    f"[{spelled[variable]}] and [{section}] have the same variables ({variable}__KEY: "
+                    "- is written _): one member's settings would be the other's; rename one"
+                )
             sections[name] = section
+            spelled[variable] = section
             profiles[name] = dict(parser[section])
     for name, values in profile_env_settings(env, profiles).items():
         profiles.setdefault(name, {}).update(values)
@@ -454,8 +551,14 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
             log.warning("%s", warning)
     peloton = parser["peloton"] if parser.has_section("peloton") else {}
     where = f"{path} [peloton]"
-    ignore = parse_bool(peloton.get("ignore_warnings", "false"), what=f"{where} ignore_warnings")
-    verify = parse_bool(peloton.get("ssl_verify", "true"), what=f"{where} ssl_verify")
+    ignore = parse_bool(
+        peloton.get("ignore_warnings", "false"),
+        what=f"{where} ignore_warnings",
+        setting=("peloton", "ignore_warnings"),
+    )
+    verify = parse_bool(
+        peloton.get("ssl_verify", "true"), what=f"{where} ssl_verify", setting=("peloton", "ssl_verify")
+    )
     settings = dict(parser["peloton-export"]) if parser.has_section("peloton-export") else {}
     plugins = {
         name.split(":", 1)[1]: dict(parser[name]) for name in parser.sections() if name.startswith("plugin:")

@@ -22,6 +22,25 @@ class ConfigError(PelotonExportError):
     """The configuration or the command line is wrong (exit code 2)."""
 
 
+class SettingError(ConfigError):
+    """One setting's value is wrong (exit code 2): ``[section] key`` given ``value``.
+
+    ``problem`` says what is wrong and what is allowed (``expected a number between 1 and
+    600, got 'abc'``). The message is ``<label>: <problem>``, the label ``[section] key``
+    unless given. The command line adds where the value came from (the config file and
+    its line, or the environment variable) with
+    :func:`peloton_export.config.locate_setting`.
+    """
+
+    def __init__(self, section: str, key: str, value: str, problem: str, *, label: str | None = None) -> None:
+        self.section = section
+        self.key = key
+        self.value = value
+        self.problem = problem
+        self.label = label or f"[{section}] {key}"
+        super().__init__(f"{self.label}: {problem}")
+
+
 class LocalFileError(PelotonExportError):
     """A local file or folder the run needs is unusable (the ledger, the state folder, the
     archive): nothing was done and the command exits with code 4. The message names the

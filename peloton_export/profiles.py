@@ -56,13 +56,13 @@ import difflib
 import logging
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from peloton_export.config import KNOWN_KEYS, Config, load_config, parse_bool
-from peloton_export.errors import ConfigError
+from peloton_export.errors import ConfigError, SettingError
 from peloton_export.paths import DEFAULT_PROFILE, ProfileDirs, default_dirs, named_dirs, use_dirs
 
 log = logging.getLogger("peloton_export.profiles")
@@ -183,13 +183,14 @@ def _warn_unknown(name: str, keys: Mapping[str, str], plugin_names: set[str]) ->
             log.warning("[profile:%s]: unknown key %r is ignored%s", name, key, hint)
 
 
-def profile_config(base: Config, name: str, keys: Mapping[str, str]) -> Config:
+def profile_config(base: Config, name: str, keys: Mapping[str, str], *, warn: bool = True) -> Config:
     """The :class:`Config` of the named profile ``name`` with section ``keys`` over ``base``
-    (the rules in the module documentation).
+    (the rules in the module documentation); ``warn=False`` logs no unknown-key warning.
 
     :raises ConfigError: a bad ``ignore_warnings``/``ssl_verify`` value.
     """
-    _warn_unknown(name, keys, set(base.plugins))
+    if warn:
+        _warn_unknown(name, keys, set(base.plugins))
     settings = {k: v for k, v in base.settings.items() if k != "output_dir"}
     plugins = {
         plugin: {k: v for k, v in values.items() if k not in ACCOUNT_KEYS}
@@ -206,10 +207,16 @@ def profile_config(base: Config, name: str, keys: Mapping[str, str]) -> Config:
     where = f"[profile:{name}]"
     ignore = base.ignore_warnings
     if "ignore_warnings" in keys:
-        ignore = parse_bool(keys["ignore_warnings"], what=f"{where} ignore_warnings")
+        ignore = parse_bool(
+            keys["ignore_warnings"],
+            what=f"{where} ignore_warnings",
+            setting=(f"profile:{name}", "ignore_warnings"),
+        )
     verify = base.ssl_verify
     if "ssl_verify" in keys:
-        verify = parse_bool(keys["ssl_verify"], what=f"{where} ssl_verify")
+        verify = parse_bool(
+            keys["ssl_verify"], what=f"{where} ssl_verify", setting=(f"profile:{name}", "ssl_verify")
+        )
     return replace(
         base,
         username=keys.get("username") or None,
@@ -241,10 +248,79 @@ def default_profile(config: Config | None = None) -> Profile:
     return Profile(DEFAULT_PROFILE, config or load_config(), default_dirs())
 
 
+#: ``[plugin:*]`` keys that name a file or folder of one member's own (a login, a journal, the
+#: directory sink's folder): two profiles naming one place would share it.
+OWN_PATH_KEYS = frozenset({"token_file", "token_dir", "journal_file", "cooldown_file", "pause_file", "path"})
+#: Subfolders an export writes inside its output folder (the Parquet dataset,
+#: :data:`peloton_export.formats.parquet.ROOT`): no other profile's folder may be one.
+OUTPUT_SUBFOLDERS = ("parquet",)
+
+
+def _real(path: Path) -> Path:
+    """``path`` as the disk sees it: ``~`` expanded, absolute, symlinks followed (so two
+    spellings of one folder, or a symlinked profile folder, are one place)."""
+    try:
+        return Path(os.path.realpath(path.expanduser()))
+    except (OSError, RuntimeError):  # an unknown ~user, a symlink loop: compare as written
+        return Path(os.path.abspath(path))
+
+
+def profile_places(profile: Profile) -> list[tuple[str, Path]]:
+    """The places that are ``profile``'s alone, as ``(what, path)``: its output folder, its
+    state, login and archive folders, and its plugins' own files and folders
+    (:data:`OWN_PATH_KEYS`, ``strava.token_file``, ``directory.path``)."""
+    places = [
+        ("output folder", profile.output_dir),
+        ("state folder", profile.dirs.state),
+        ("login folder", profile.dirs.config),
+        ("archive", profile.dirs.archive),
+    ]
+    for plugin, values in sorted(profile.config.plugins.items()):
+        for key, value in sorted(values.items()):
+            if key in OWN_PATH_KEYS and value.strip():
+                places.append((f"{plugin}.{key}", Path(value.strip())))
+    return places
+
+
+def check_apart(profiles: Sequence[Profile], chosen: Profile | None = None) -> None:
+    """Refuse a household where two profiles share a place (:func:`profile_places`): one
+    output folder, state folder, login folder, archive, token file or sink folder, or one's
+    output folder being the Parquet dataset inside another's. Their files would be mixed,
+    or one member's login read as the other's. With ``chosen``, only the places it shares
+    with another profile count (the run of that one profile).
+
+    :raises ConfigError: one line naming both profiles and the shared place.
+    """
+    owners: dict[Path, tuple[str, str, Path]] = {}
+    for profile in profiles:
+        places = [(what, path, _real(path)) for what, path in profile_places(profile)]
+        output = _real(profile.output_dir)
+        places += [(f"output folder's {sub}/", output / sub, output / sub) for sub in OUTPUT_SUBFOLDERS]
+        for what, path, real in places:
+            other = owners.get(real)
+            if other is None:
+                owners[real] = (profile.name, what, path)
+                continue
+            name, other_what, _ = other
+            if name == profile.name or (chosen is not None and chosen.name not in (name, profile.name)):
+                continue
+            raise ConfigError(
+                f"profiles {name} and {profile.name} share one place, {real} ({name}'s {other_what}, "
+                f"{profile.name}'s {what}): each member's files and logins must be their own; "
+                f"give one of them its own (output_dir or PLUGIN.KEY in its [profile:NAME] section)"
+            )
+
+
 def _default_is_member(config: Config, environ: Mapping[str, str]) -> bool:
     choice = (config.get("default_profile") or "auto").strip().lower()
     if choice != "auto":
-        return parse_bool(choice, what="[peloton-export] default_profile (yes, no or auto)")
+        try:
+            return parse_bool(choice, what="[peloton-export] default_profile")
+        except ConfigError:
+            raw = config.get("default_profile") or ""
+            raise SettingError(
+                "peloton-export", "default_profile", raw, f"expected yes, no or auto, got {raw.strip()!r}"
+            ) from None
     if config.username or environ.get("PELOTON_EXPORT_TOKEN"):
         return True
     return (default_dirs().config / _TOKEN_FILE).is_file()
@@ -257,7 +333,8 @@ def load_profiles(config: Config | None = None, environ: Mapping[str, str] | Non
     A config without profiles gives ``[the default profile]``. ``config`` defaults to
     :func:`load_config`; ``environ`` to the process environment.
 
-    :raises ConfigError: a bad profile name, a profile named ``default``, a bad value.
+    :raises ConfigError: a bad profile name, a profile named ``default``, a bad value, two
+        profiles sharing a folder or token file (:func:`check_apart`).
     """
     config = config or load_config()
     env = os.environ if environ is None else environ
@@ -267,6 +344,8 @@ def load_profiles(config: Config | None = None, environ: Mapping[str, str] | Non
         profiles.append(default_profile(config))
     for name, keys in named.items():
         profiles.append(Profile(name, profile_config(config, name, keys), named_dirs(name)))
+    # the default profile's folders count even when it is not a member: a plain command runs it
+    check_apart(profiles if profiles[0].is_default else [default_profile(config), *profiles])
     return profiles
 
 
@@ -284,16 +363,19 @@ def resolve_profile(
 
     ``default`` is always accepted (even when it is not a household member).
 
-    :raises ConfigError: an unknown name, with the nearest known one and the list.
+    :raises ConfigError: an unknown name, with the nearest known one and the list; the
+        profile sharing a folder or token file with another (:func:`check_apart`).
     """
     env = os.environ if environ is None else environ
     config = config or load_config()
     wanted = name if name is not None else (env.get(PROFILE_ENV) or "").strip() or DEFAULT_PROFILE
     where = "--profile" if name is not None else PROFILE_ENV
     chosen = wanted.strip().lower()
-    if chosen == DEFAULT_PROFILE:
-        return default_profile(config)
     named = _named(config)
+    if chosen == DEFAULT_PROFILE:
+        profile = default_profile(config)
+        _check_chosen(profile, config, named)
+        return profile
     if chosen not in named:
         known = [DEFAULT_PROFILE, *named]
         near = difflib.get_close_matches(chosen, known, n=1)
@@ -302,7 +384,25 @@ def resolve_profile(
             f"{where}: no profile {wanted!r}; {hint}the config has: {', '.join(known)} "
             "(add a [profile:NAME] section)"
         )
-    return Profile(chosen, profile_config(config, chosen, named[chosen]), named_dirs(chosen))
+    profile = Profile(chosen, profile_config(config, chosen, named[chosen]), named_dirs(chosen))
+    _check_chosen(profile, config, named)
+    return profile
+
+
+def _check_chosen(profile: Profile, config: Config, named: Mapping[str, Mapping[str, str]]) -> None:
+    """:func:`check_apart` for one profile's run, against every other profile of the config
+    (in the config's order, so messages name the two as the household lists them)."""
+    if not named:
+        return
+    household = [
+        profile
+        if name == profile.name
+        else default_profile(config)
+        if name == DEFAULT_PROFILE
+        else Profile(name, profile_config(config, name, named[name], warn=False), named_dirs(name))
+        for name in (DEFAULT_PROFILE, *named)
+    ]
+    check_apart(household, chosen=profile)
 
 
 #: A command a message tells the user to run (in backticks or parentheses), not yet naming
@@ -339,13 +439,16 @@ __all__ = [
     "ACCOUNT_ENV",
     "ACCOUNT_KEYS",
     "DEFAULT_PROFILE",
+    "OWN_PATH_KEYS",
     "PROFILE_ENV",
     "Profile",
+    "check_apart",
     "check_name",
     "default_profile",
     "for_profile",
     "load_profiles",
     "profile_config",
     "profile_names",
+    "profile_places",
     "resolve_profile",
 ]

@@ -115,6 +115,20 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
+def _link(path: Path) -> str:
+    """What the symlink ``path`` is: ``a symlink (to /dev/zero, a device)``, ``a dangling
+    symlink (to gone)``."""
+    target = os.readlink(path)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return f"a dangling symlink (to {target})"
+    except OSError:
+        return f"a symlink (to {target})"
+    kind = "" if stat.S_ISREG(mode) else f", {_kind(mode)}"
+    return f"a symlink (to {target}{kind})"
+
+
 def _mb(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size} bytes"
 
@@ -147,13 +161,37 @@ def check_replaceable(path: Path) -> bool:
     return True
 
 
-def read_state_bytes(path: Path, *, limit: int = MAX_STATE_BYTES) -> bytes | None:
+def _open(path: Path, follow: bool) -> int | None:
+    """``path`` opened to read (without following a symlink unless ``follow``), ``None``
+    when it is gone.
+
+    :raises StateFileError: it cannot be opened, or is a symlink and ``follow`` is false.
+    """
+    nofollow = 0 if follow else getattr(os, "O_NOFOLLOW", 0)
+    try:
+        return os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | nofollow)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP and not follow:
+            raise StateFileError(path, "is a symlink, not a file of its own") from None
+        raise StateFileError(path, f"cannot be read ({exc.strerror or exc})") from None
+
+
+def read_state_bytes(path: Path, *, limit: int = MAX_STATE_BYTES, follow: bool = True) -> bytes | None:
     """The bytes of the regular file ``path`` (at most ``limit``), ``None`` when there is none.
 
-    :raises StateFileError: ``path`` is a FIFO, device, socket, folder, dangling symlink,
-        larger than ``limit`` bytes, or unreadable (the message says which).
+    ``follow=False`` refuses a symlink in ``path``'s place (a login file: read only from
+    the file it was saved in, never through a link to another's), also when one replaces
+    the file between the check and the read.
+
+    :raises StateFileError: ``path`` is a FIFO, device, socket, folder, dangling symlink
+        (any symlink with ``follow=False``), larger than ``limit`` bytes, or unreadable
+        (the message says which).
     """
     path = Path(path)
+    if not follow and os.path.islink(path):
+        raise StateFileError(path, f"is {_link(path)}, not a file of its own")
     try:
         info = os.stat(path)  # follows a symlink: what would be read
     except FileNotFoundError:
@@ -168,12 +206,9 @@ def read_state_bytes(path: Path, *, limit: int = MAX_STATE_BYTES) -> bytes | Non
         raise StateFileError(path, f"is {_kind(info.st_mode)}, not a regular file")
     if info.st_size > limit:
         raise StateFileError(path, f"is too large ({_mb(info.st_size)}, limit {_mb(limit)})")
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except FileNotFoundError:
+    fd = _open(path, follow)
+    if fd is None:
         return None
-    except OSError as exc:
-        raise StateFileError(path, f"cannot be read ({exc.strerror or exc})") from None
     try:
         info = os.fstat(fd)  # replaced between stat and open: check what was opened
         if not stat.S_ISREG(info.st_mode):
@@ -304,9 +339,10 @@ class Fields:
         return default
 
     def pid(self, key: str, default: int = 0) -> int:
-        """A process id in ``1..MAX_PID``."""
+        """A process id in ``1..MAX_PID``; ``0`` is none (what a status file of no running
+        process, a household profile's, holds), read as ``default``."""
         value = self._real(key)
-        if value is None:
+        if value is None or value == 0:
             return default
         if math.isfinite(value) and 1 <= value <= MAX_PID and value == int(value):
             return int(value)

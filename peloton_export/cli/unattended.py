@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal, cast
 import click
 
 from peloton_export.config import split_names
+from peloton_export.errors import ConfigError, SettingError
 
 if TYPE_CHECKING:
     from peloton_export.config import Config
@@ -89,7 +90,7 @@ def watch_command(
     from peloton_export.paths import state_dir
     from peloton_export.source.client.factory import login_cooldown
     from peloton_export.unattended.cycle import CycleOptions, export_cycle
-    from peloton_export.unattended.logformat import LogFormat, setup_logging
+    from peloton_export.unattended.logformat import KEPT_LOG, LogFormat, setup_logging
     from peloton_export.unattended.notify import Notifier
     from peloton_export.unattended.status import health as check_health
     from peloton_export.unattended.status import profile_health
@@ -117,15 +118,33 @@ def watch_command(
     config = cast(Config, _config())
     fmt = log_format or (config.get("log_format") or "text").strip().lower()
     if fmt not in ("text", "json"):
-        raise click.BadParameter(f"expected text or json, got {fmt!r}", param_hint="log_format")
-    setup_logging(cast(LogFormat, fmt), verbose)
-    interval_text = interval or config.get("watch_interval")
-    jitter_text = jitter or config.get("watch_jitter")
-    schedule = Schedule(
-        interval=parse_duration(interval_text) if interval_text else DEFAULT_INTERVAL,
-        jitter=parse_duration(jitter_text) if jitter_text else DEFAULT_JITTER,
-        floor=interval_floor(),
-    )
+        if log_format:
+            raise click.BadParameter(f"expected text or json, got {fmt!r}", param_hint="log_format")
+        raw = config.get("log_format") or ""
+        raise SettingError("peloton-export", "log_format", raw, f"expected text or json, got {raw.strip()!r}")
+    setup_logging(cast(LogFormat, fmt), verbose, keep=state_dir() / KEPT_LOG)
+
+    def duration(given: str | None, key: str, default: float) -> float:
+        """``--interval``/``--jitter``, else the config's ``key``, else ``default`` (s)."""
+        if given:
+            return parse_duration(given)
+        text = config.get(key)
+        if not text or not text.strip():
+            return default
+        try:
+            return parse_duration(text)
+        except ConfigError as exc:
+            raise SettingError("peloton-export", key, text, str(exc)) from None
+
+    interval_s = duration(interval, "watch_interval", DEFAULT_INTERVAL)
+    jitter_s = duration(jitter, "watch_jitter", DEFAULT_JITTER)
+    try:
+        schedule = Schedule(interval=interval_s, jitter=jitter_s, floor=interval_floor())
+    except ConfigError as exc:  # out of range: name the setting when the config gave it
+        key, flag = ("watch_jitter", jitter) if "jitter" in str(exc) else ("watch_interval", interval)
+        if flag or not config.get(key):
+            raise
+        raise SettingError("peloton-export", key, config.get(key) or "", str(exc)) from None
     cycle_options = CycleOptions(
         formats=tuple(split_names(formats)),
         sinks=tuple(split_names(sinks)),

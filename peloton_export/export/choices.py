@@ -7,7 +7,8 @@ sink). The commands that describe a run without being one (``status``, ``--dry-r
 which every export that ends without a failure records in the ledger (``meta`` key
 :data:`LAST_RUN_KEY`). So after ``peloton-export -f tcx,fit -o ~/workouts``, ``status``
 checks TCX and FIT in ``~/workouts``, and ``schedule systemd`` writes those flags into the
-unit.
+unit. A ``--demo`` run is not recorded (it opens no ledger): trying the demo never changes
+what those commands think the user's real runs use.
 """
 
 from __future__ import annotations

@@ -25,10 +25,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from peloton_export.config import Config, load_config, split_names
-from peloton_export.errors import ConfigError, PelotonExportError
+from peloton_export.errors import ConfigError, PelotonExportError, SettingError
 from peloton_export.export.choices import DEFAULT_OUTPUT, Choices, fill_from_last_run, read_last_run, remember
 from peloton_export.export.exporter import Exporter, ExporterRecipe
 from peloton_export.paths import active_dirs, active_profile, archive_dir, state_dir
@@ -145,8 +145,18 @@ def _run_export(request: ExportRequest, host: PluginHost | None) -> ExportReport
     config = request.config or load_config()
     request, taken = _with_remembered_choices(request, config)
     host = host or create_host()
-    formats = host.resolve("format", _format_names(request, config, host))
-    sinks = host.resolve("sink", split_names(request.sinks) or split_names(config.get("sinks")))
+    formats = _from_config_key(
+        "formats",
+        not split_names(request.formats),
+        config,
+        lambda: host.resolve("format", _format_names(request, config, host)),
+    )
+    sinks = _from_config_key(
+        "sinks",
+        not split_names(request.sinks),
+        config,
+        lambda: host.resolve("sink", split_names(request.sinks) or split_names(config.get("sinks"))),
+    )
     context = _export_context(request, config)
     check_options(host, context.options, context, formats=formats, sinks=sinks)
     StackSettings.from_options(context.options)  # a bad stack setting is an error before any work
@@ -610,6 +620,20 @@ def _expand(prefix: str, known: Sequence[str]) -> str:
 
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+_Names = TypeVar("_Names")
+
+
+def _from_config_key(key: str, from_config: bool, config: Config, resolve: Callable[[], _Names]) -> _Names:
+    """``resolve()``; an unknown name that the config's ``key`` gave (``from_config``) is a
+    :class:`SettingError`, so that its message names the file and line."""
+    try:
+        return resolve()
+    except ConfigError as exc:
+        if not from_config or not config.get(key) or isinstance(exc, SettingError):
+            raise
+        raise SettingError("peloton-export", key, config.get(key) or "", str(exc)) from None
 
 
 def _format_names(request: ExportRequest, config: Config, host: PluginHost) -> list[str]:

@@ -15,6 +15,7 @@ import importlib
 import json
 import logging
 import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
@@ -63,6 +64,38 @@ def keyring_name(keyring: Any) -> str:
     if isinstance(backend, ModuleType):
         return backend.__name__
     return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _check_private(path: Path) -> None:
+    """A token file read must be its reader's own: owned by this user (root reads any: a
+    container's volume) and readable by no one else (a looser one, copied or restored
+    without its mode, is made 0600 with a warning).
+
+    :raises UploadError: the file belongs to another user.
+    """
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return  # gone since it was read: the text read is what counts
+    uid = os.geteuid() if hasattr(os, "geteuid") else None
+    if uid not in (None, 0) and info.st_uid != uid:
+        raise UploadError(
+            f"the token file {path} belongs to another user (uid {info.st_uid}), not to you "
+            f"(uid {uid}): a login is read only from your own; {LOG_IN_AGAIN}"
+        )
+    loose = stat.S_IMODE(info.st_mode) & 0o077
+    if loose:
+        try:
+            os.chmod(path, 0o600)
+        except OSError as exc:
+            log.warning("the token file %s is readable by others and cannot be made 0600 (%s)", path, exc)
+        else:
+            log.warning(
+                "the token file %s was readable by others (mode %04o): made 0600; if others could "
+                "read it, log out and log in again",
+                path,
+                stat.S_IMODE(info.st_mode),
+            )
 
 
 def _protect_text(text: str) -> None:
@@ -128,11 +161,12 @@ class TokenStore:
                     _protect_text(value)
                     return value
         try:
-            raw = read_state_bytes(self.path, limit=MAX_TOKEN_BYTES)
+            raw = read_state_bytes(self.path, limit=MAX_TOKEN_BYTES, follow=False)
         except StateFileError as exc:
             raise UploadError(f"the token file {exc}; {LOG_IN_AGAIN}") from None
         if raw is None:
             return None
+        _check_private(self.path)
         text = raw.decode("utf-8", errors="replace")
         _protect_text(text)
         return text

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from peloton_export.config import parse_bool, plugin_section
-from peloton_export.errors import ConfigError
+from peloton_export.errors import SettingError
 from peloton_export.specs import ExportContext
 from peloton_export.workout.disciplines import display_discipline
 
@@ -81,14 +81,22 @@ class PluginSettings:
         try:
             return float(value)
         except ValueError:
-            raise ConfigError(f"{self.where(key)}: expected a number, got {value!r}") from None
+            raise SettingError(
+                f"plugin:{self.plugin}",
+                key,
+                value,
+                f"expected a number, got {value!r}",
+                label=self.where(key),
+            ) from None
 
     def flag(self, key: str, default: bool = False, env: str | None = None) -> bool:
         """A setting read as a boolean (1/true/yes/on, 0/false/no/off).
 
         :raises ConfigError: the value is neither.
         """
-        return parse_bool(self.get(key, env), what=self.where(key), default=default)
+        return parse_bool(
+            self.get(key, env), what=self.where(key), default=default, setting=(f"plugin:{self.plugin}", key)
+        )
 
     def path(self, key: str, default: Path, env: str | None = None) -> Path:
         """A setting read as a path (``~`` expanded)."""

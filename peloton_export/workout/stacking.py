@@ -36,7 +36,7 @@ from itertools import pairwise
 from typing import Any
 
 from peloton_export.config import parse_bool
-from peloton_export.errors import ConfigError
+from peloton_export.errors import SettingError
 from peloton_export.model import ExerciseSet, GpsPoint, HeartRateZone, Lap, Sample, TargetRange, Workout
 
 __all__ = [
@@ -84,21 +84,29 @@ class StackSettings:
     def from_options(cls, options: Mapping[str, str] | None) -> StackSettings:
         """Read ``stack``, ``stack_gap_s`` and ``stack_parts`` (``--option`` or config).
 
-        :raises ConfigError: a value other than ``auto``/``off``, a gap that is not a whole
+        :raises SettingError: a value other than ``auto``/``off``, a gap that is not a whole
             number of seconds in ``0..MAX_GAP_S``, or ``stack_parts`` not true/false.
         """
         options = options or {}
+
+        def bad(key: str, problem: str) -> SettingError:
+            return SettingError("peloton-export", key, options.get(key) or "", problem, label=key)
+
         mode = (options.get("stack") or "off").strip().lower()
         if mode not in ("auto", "off"):
-            raise ConfigError(f"stack must be auto or off, not {mode!r}")
+            raise bad("stack", f"must be auto or off, not {mode!r}")
         gap_text = (options.get("stack_gap_s") or str(DEFAULT_GAP_S)).strip()
         try:
             gap = int(gap_text)
         except ValueError:
-            raise ConfigError(f"stack_gap_s must be a whole number of seconds, not {gap_text!r}") from None
+            raise bad("stack_gap_s", f"must be a whole number of seconds, not {gap_text!r}") from None
         if not 0 <= gap <= MAX_GAP_S:
-            raise ConfigError(f"stack_gap_s must be between 0 and {MAX_GAP_S}, not {gap}")
-        parts = parse_bool((options.get("stack_parts") or "").strip() or None, what="stack_parts")
+            raise bad("stack_gap_s", f"must be between 0 and {MAX_GAP_S}, not {gap}")
+        parts = parse_bool(
+            (options.get("stack_parts") or "").strip() or None,
+            what="stack_parts",
+            setting=("peloton-export", "stack_parts"),
+        )
         return cls(enabled=mode == "auto", gap_s=gap, parts=parts)
 
 

@@ -13,7 +13,9 @@ import pytest
 
 from peloton_export.cli import run as cli
 from peloton_export.export.choices import Choices
+from peloton_export.paths import state_dir
 from peloton_export.store.archive import Archive
+from peloton_export.store.ledger import LEDGER_FILE
 from peloton_export.testing.synth.tiny import put_tiny, tiny_id
 
 
@@ -154,3 +156,32 @@ def test_a_damaged_last_run_record_is_no_record(text: str | None) -> None:
     assert Choices.from_json(text) is None
     good = Choices(("tcx",), Path("/x"), ("strava",))
     assert Choices.from_json(good.to_json()) == good
+
+
+def test_a_demo_run_changes_nothing_status_dry_run_or_schedule_follow(
+    archive: Archive, tmp_path: Path, capsys: pytest.CaptureFixture[str], private_home: Path
+) -> None:
+    """The choice (docs/limits.md): a ``--demo`` run is not one of the user's runs. It keeps
+    no state at all (no ledger, no lock), so the last real run's flags stay what
+    ``status``, ``--dry-run`` and ``schedule`` use, and a demo alone leaves nothing to use."""
+    before = sorted(private_home.rglob("*"))
+    assert cli(["--demo", "-f", "gpx,json", "-o", str(tmp_path / "demo"), "-q", "-j", "1"]) == 0
+    assert any((tmp_path / "demo").rglob("*.json"))
+    assert sorted(private_home.rglob("*")) == before  # no ledger, no lock, no state of any kind
+    assert not (state_dir() / LEDGER_FILE).exists()
+    capsys.readouterr()
+    assert cli(["schedule", "cron", "--at", "05:00"]) == 0
+    assert "no earlier run" in capsys.readouterr().err  # the demo is not an earlier run
+
+    workouts = private_home / "workouts"
+    assert cli(["--offline", "-f", "tcx,fit", "-o", str(workouts), "-q"]) == 0
+    assert cli(["--demo", "-f", "gpx", "-o", str(tmp_path / "demo2"), "-q", "-j", "1"]) == 0
+    capsys.readouterr()
+    assert cli(["status"]) == 0
+    out = _out(capsys)
+    assert "Last run: -f tcx,fit -o ~/workouts" in out, out
+    assert f"Pending in {workouts}: nothing" in out, out
+    assert cli(["--dry-run", "--offline"]) == 0
+    assert "as your last run: -f tcx,fit -o ~/workouts" in _out(capsys)
+    assert cli(["schedule", "systemd", "--at", "05:00"]) == 0
+    assert _systemd_exec(capsys.readouterr().out).endswith(f"watch --once -f tcx,fit -o {workouts}")

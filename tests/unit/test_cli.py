@@ -86,7 +86,7 @@ def test_bad_config_file_exit_2(
     monkeypatch.setenv("PELOTON_CONFIG", str(config))
     assert cli("--offline", "-o", str(tmp_path / "out")) == 2
     err = capsys.readouterr().err
-    assert f"{config} [peloton] ssl_verify: expected true or false, got 'perhaps'" in err
+    assert f"{config}, line 3: [peloton] ssl_verify: expected true or false, got 'perhaps'" in err
 
 
 def test_dry_run_lists_files(archive: Archive, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -80,7 +80,7 @@ def test_every_fit_decodes_and_matches_the_workout(
     assert sorted(fits) == sorted(exported_ids)
     for workout_id, path in fits.items():
         # the workout normalized from the same recorded bodies (once per process)
-        compare(recorded_workouts[workout_id], decode(path.read_bytes()))
+        compare(recorded_workouts[workout_id], decode(path.read_bytes(), both=True))
 
 
 def test_every_json_and_csv_reads_back(exported: tuple[Archive, Path, object]) -> None:

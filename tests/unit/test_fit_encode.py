@@ -37,7 +37,7 @@ def write(workout: object, **options: str) -> bytes:
 @pytest.mark.parametrize("name", sorted(WORKOUTS))
 def test_every_factory_workout_decodes_and_matches(name: str) -> None:
     workout = WORKOUTS[name]
-    decoded = decode(write(workout))
+    decoded = decode(write(workout), both=True)  # both readers, each discipline
     compare(workout, decoded)
 
 

@@ -15,6 +15,7 @@ from fit_decode import decode
 
 from peloton_export.formats.fit.encode import FitOptions, encode_workout
 from peloton_export.model import ExerciseSet, GpsPoint, HeartRateZone, Sample, TargetRange, Workout
+from tests.hypothesis_budget import examples
 
 START = wf.START
 anything = st.one_of(
@@ -97,7 +98,7 @@ def workouts(draw: st.DrawFn) -> Workout:
     )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(workouts(), st.sampled_from(["auto", "distance", "segment"]), st.booleans())
 def test_any_workout_encodes_to_a_valid_file(workout: Workout, laps: str, virtual: bool) -> None:
     decoded = decode(encode_workout(workout, FitOptions(laps=laps, virtual=virtual)))

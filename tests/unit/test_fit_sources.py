@@ -38,7 +38,7 @@ def test_every_demo_kind_encodes_decodes_and_matches(kind: str) -> None:
     workout = _normalized(synth_workout(kind))
     if workout is None:
         pytest.skip(f"the demo kind {kind} is skipped by the normalizer (not exportable)")
-    decoded = decode(encode_workout(workout))
+    decoded = decode(encode_workout(workout), both=True)  # both readers, every demo kind
     compare(workout, decoded)
     assert decoded.one("session")["sport"] != "generic"
 

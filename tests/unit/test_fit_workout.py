@@ -65,7 +65,7 @@ def test_wkt_name_is_the_rendered_title_for_every_demo_kind(kind: str, tmp_path:
     compare(workout, decoded)
     (wkt,) = decoded.garmin["workout_mesgs"]
     assert wkt["wkt_name"] == activity_title(workout) == _expected_title(workout)
-    assert decoded.one("workout")["wkt_name"] == wkt["wkt_name"]  # fitparse agrees
+    assert decoded.fitparse["workout"][0]["wkt_name"] == wkt["wkt_name"]  # fitparse agrees
     custom = decode(_fit(workout, _context(tmp_path, title="{duration_min} min {discipline} {local_date}")))
     assert custom.garmin["workout_mesgs"][0]["wkt_name"] == (
         f"{workout.timer_s / 60:.0f} min {display_discipline(workout.discipline)} "

@@ -25,6 +25,7 @@ from peloton_export.sinkkit.templates import TITLE_LIMIT, activity_title
 from peloton_export.specs import ExportContext
 from peloton_export.workout.series import iter_points
 from peloton_export.workout.stats import apportion, samples_between, summarize
+from tests.hypothesis_budget import examples
 
 TCD = "http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2"
 AX = "http://www.garmin.com/xmlschemas/ActivityExtension/v2"
@@ -492,7 +493,9 @@ def workouts(draw: st.DrawFn) -> Workout:
     )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(workout=workouts())
 def test_any_workout_gives_a_valid_deterministic_tcx(schemas_dir: Path, workout: Workout) -> None:
     data = write(workout)

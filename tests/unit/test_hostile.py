@@ -60,6 +60,7 @@ from peloton_export.store.archive import Archive, ArchiveError
 from peloton_export.testing.synth import KINDS, synth_workout
 from peloton_export.testing.synth.tiny import tiny_bodies
 from tests.conftest import FIXTURES, SCHEMAS
+from tests.hypothesis_budget import examples
 from tests.xsd import validate
 
 Bodies = dict[str, Any]
@@ -588,7 +589,7 @@ def _put_control(archive: Archive) -> None:
 
 
 @settings(
-    max_examples=100,
+    max_examples=examples(100),
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
@@ -614,7 +615,9 @@ def test_a_damaged_workout_exports_or_fails_alone(case: tuple[str, list[tuple[An
             _check_model(normalize(archive.load(workout_id)))
 
 
-@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=examples(40), deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(
     name=st.sampled_from(_base_names()),
     value=hostile_values,

@@ -36,6 +36,7 @@ from peloton_export.raw import RawWorkout
 from peloton_export.store.archive import BODY_FILES, Archive
 from peloton_export.testing.synth import synth_workout
 from peloton_export.testing.synth.tiny import tiny_bodies
+from tests.hypothesis_budget import examples
 from tests.unit.test_hostile import READ_KEYS
 
 #: The damaged workout's kinds: a class with a plan, GPS, strength sets, the Row.
@@ -193,7 +194,7 @@ def _exported_ids(out: Path) -> set[str]:
 
 
 @settings(
-    max_examples=60,
+    max_examples=examples(60),
     deadline=None,
     derandomize=True,
     database=None,

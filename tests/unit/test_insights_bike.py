@@ -15,7 +15,7 @@ import itertools
 from peloton_export.cli import run
 from peloton_export.insights.fit import analyze, fit_model, holdout
 from peloton_export.insights.model import models_from_json
-from peloton_export.insights.rides import LAG_S, ride_series
+from peloton_export.insights.rides import LAG_S, RideSeries, ride_series
 from peloton_export.insights.store import load_models, load_rides, model_path
 from peloton_export.model import Sample
 from peloton_export.plugins import create_host
@@ -27,6 +27,14 @@ from peloton_export.testing.synth.bike_history import SynthHistory, bike_history
 @pytest.fixture(scope="module")
 def history() -> SynthHistory:
     return bike_history(5, rides=24, ride_s=1200)
+
+
+@pytest.fixture(scope="module")
+def series(history: SynthHistory) -> tuple[RideSeries, ...]:
+    """Every ride's series, in ride order (built once: the fits below only read them)."""
+    found = tuple(s for w in history.workouts() if (s := ride_series(w)))
+    assert len(found) == len(history.rides)
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -79,9 +87,10 @@ def test_non_bike_workouts_have_no_series(history: SynthHistory) -> None:
 # -- the fit -------------------------------------------------------------------------------------
 
 
-def test_the_fit_is_monotone_and_close_to_the_true_map(history: SynthHistory) -> None:
-    series = [s for w in history.workouts() if (s := ride_series(w))]
-    model = fit_model(series)
+def test_the_fit_is_monotone_and_close_to_the_true_map(
+    history: SynthHistory, series: tuple[RideSeries, ...]
+) -> None:
+    model = fit_model(list(series))
     errors = []
     for cadence in range(60, 111, 10):
         previous = 0.0
@@ -95,19 +104,18 @@ def test_the_fit_is_monotone_and_close_to_the_true_map(history: SynthHistory) ->
     assert sum(errors) / len(errors) < 0.015
 
 
-def test_outliers_do_not_move_the_fit(history: SynthHistory) -> None:
-    series = [s for w in history.workouts()[:8] if (s := ride_series(w))]
-    clean = fit_model(series)
+def test_outliers_do_not_move_the_fit(series: tuple[RideSeries, ...]) -> None:
+    first = list(series[:8])
+    clean = fit_model(first)
     spiked = [
-        replace(s, output=tuple(p * 3 if i % 50 == 0 else p for i, p in enumerate(s.output))) for s in series
+        replace(s, output=tuple(p * 3 if i % 50 == 0 else p for i, p in enumerate(s.output))) for s in first
     ]
     robust = fit_model(spiked)
     assert robust.watts(90, 45) == pytest.approx(clean.watts(90, 45), rel=0.005)
 
 
-def test_holdout_predicts_unseen_rides(history: SynthHistory) -> None:
-    series = [s for w in history.workouts()[:12] if (s := ride_series(w))]
-    hold, per_ride = holdout(series)
+def test_holdout_predicts_unseen_rides(series: tuple[RideSeries, ...]) -> None:
+    hold, per_ride = holdout(list(series[:12]))
     assert hold.method == "leave-one-ride-out"
     assert hold.rides == 12 and len(per_ride) == 12
     assert 0.5 < hold.mae_pct < 3.0
@@ -115,10 +123,10 @@ def test_holdout_predicts_unseen_rides(history: SynthHistory) -> None:
     assert hold.q05_pct < 0 < hold.q95_pct
 
 
-def test_rides_of_another_device_get_their_own_model(history: SynthHistory) -> None:
-    series = [s for w in history.workouts()[:12] if (s := ride_series(w))]
-    other = [replace(s, device="home_bike_plus", output=tuple(p * 1.3 for p in s.output)) for s in series[:6]]
-    models = analyze([*series[6:], *other])
+def test_rides_of_another_device_get_their_own_model(series: tuple[RideSeries, ...]) -> None:
+    first = series[:12]
+    other = [replace(s, device="home_bike_plus", output=tuple(p * 1.3 for p in s.output)) for s in first[:6]]
+    models = analyze([*first[6:], *other])
     assert models.devices() == ["home_bike_v1", "home_bike_plus"]
     v1, plus = models.latest("home_bike_v1"), models.latest("home_bike_plus")
     assert v1 is not None and plus is not None

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from peloton_export.cli import build_cli, install
+from peloton_export.config import Config
 from peloton_export.errors import ConfigError
 from peloton_export.plugins import FIRST_PARTY_SINKS, create_host
 
@@ -92,9 +93,9 @@ def test_uninstall_refuses_the_core_and_what_is_not_installed(monkeypatch: pytes
 
 
 def test_both_commands_are_on_the_command_line() -> None:
-    result = CliRunner().invoke(build_cli(create_host(entry_points=False)), ["--help"], obj=object())
+    result = CliRunner().invoke(build_cli(create_host(entry_points=False)), ["--help"], obj=Config())
     assert "install" in result.output and "uninstall" in result.output
     result = CliRunner().invoke(
-        build_cli(create_host(entry_points=False)), ["install", "--help"], obj=object()
+        build_cli(create_host(entry_points=False)), ["install", "--help"], obj=Config()
     )
     assert "first-party plugin (strava, intervals, garmin, example)" in result.output

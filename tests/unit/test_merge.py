@@ -58,7 +58,7 @@ def watch_fit(path: Path, start: datetime, seconds: int, *, hr: int = 100, gps: 
             rec["enhanced_altitude"] = 12.0
         enc.write_mesg(rec)
     data = enc.close()
-    decode(data)  # the test's own watch file is valid for both decoders too
+    decode(data, both=True)  # the test's own watch file is valid for both decoders too
     path.write_bytes(data)
     return path
 
@@ -140,7 +140,7 @@ def test_outdoor_workout_without_track_gets_gps(tmp_path: Path) -> None:
     assert merged is not None and len(merged.track) == 10 * 60 + 1
     assert merged.track[0].latitude == pytest.approx(40.0, abs=1e-6)
     assert merged.track[0].altitude_m == pytest.approx(12.0)
-    compare(merged, decode(fit_plugin_bytes(merged)))
+    compare(merged, decode(fit_plugin_bytes(merged), both=True))  # both readers, a merged file
     indoor_run = replace(run, is_outdoor=False)
     indoor = merge_plugin.transform_workout(workout=indoor_run, context=context(tmp_path / "run.fit"))
     assert indoor is None  # samples already have HR, indoor gets no GPS

@@ -37,6 +37,7 @@ from peloton_export.store.runlock import run_lock
 from peloton_export.unattended.notify import Notifier
 from peloton_export.unattended.schedule import ServiceFile, read_installed, uninstall
 from peloton_export.unattended.status import health, read_status, watch_status_lines
+from tests.hypothesis_budget import examples
 
 SPECIALS = ("fifo", "dev_zero", "sparse_300mb", "folder", "dangling")
 
@@ -207,7 +208,9 @@ JSON = st.recursive(
     ),
     max_leaves=8,
 )
-HYPO = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+HYPO = settings(
+    max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 def fields_of(keys: list[str]) -> st.SearchStrategy[dict[str, Any]]:

@@ -46,7 +46,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from peloton_export.config import Config, parse_bool, split_names
-from peloton_export.errors import ConfigError
+from peloton_export.errors import SettingError
 
 VERSION = "0.1.0"
 PROJECT_URL = "https://github.com/peloton-export/peloton-export"
@@ -124,16 +124,31 @@ def _number(settings: Mapping[str, str], key: str, default: float, lo: float, hi
     try:
         value = float(raw)
     except ValueError:
-        raise ConfigError(f"[peloton-export] {key}: expected a number, got {raw!r}") from None
-    if not lo <= value <= hi:
-        raise ConfigError(f"[peloton-export] {key}: must be between {lo:g} and {hi:g}, got {raw}")
+        raise SettingError(
+            "peloton-export", key, raw, f"expected a number between {lo:g} and {hi:g}, got {raw!r}"
+        ) from None
+    if not lo <= value <= hi:  # NaN and infinities too
+        raise SettingError(
+            "peloton-export", key, raw, f"must be between {lo:g} and {hi:g}, got {raw.strip()}"
+        )
     return value
 
 
+def _flag(settings: Mapping[str, str], key: str, default: str) -> bool:
+    """A ``[peloton-export]`` yes/no setting (:func:`parse_bool`)."""
+    return parse_bool(
+        settings.get(key, default), what=f"[peloton-export] {key}", setting=("peloton-export", key)
+    )
+
+
 def _url(value: str, what: str) -> str:
+    given = value
     value = value.strip().rstrip("/")
     if not value.startswith(("https://", "http://")):
-        raise ConfigError(f"{what}: expected an http(s) URL, got {value!r}")
+        key = what.split("/", 1)[0]
+        raise SettingError(
+            "peloton-export", key, given, f"expected an http(s) URL, got {value!r}", label=what
+        )
     return value
 
 
@@ -152,7 +167,9 @@ def _auth_settings(s: Mapping[str, str], env: Mapping[str, str]) -> dict[str, st
     )
     redirect = setting("auth_redirect_uri") or AUTH_REDIRECT_URI
     if not redirect.startswith(("https://", "http://")):
-        raise ConfigError(f"[peloton-export] auth_redirect_uri: expected an http(s) URL, got {redirect!r}")
+        raise SettingError(
+            "peloton-export", "auth_redirect_uri", redirect, f"expected an http(s) URL, got {redirect!r}"
+        )
     return {
         "auth_url": auth_url,
         "auth_client_id": setting("auth_client_id") or AUTH_CLIENT_ID,
@@ -175,8 +192,11 @@ def client_settings(config: Config, environ: Mapping[str, str] | None = None) ->
     strategies = tuple(p.lower() for p in split_names(s.get("auth") or ",".join(DEFAULT_STRATEGIES)))
     unknown = [p for p in strategies if p not in STRATEGIES]
     if unknown or not strategies:
-        raise ConfigError(
-            f"[peloton-export] auth: unknown strategy {unknown}; choose from {', '.join(STRATEGIES)}"
+        raise SettingError(
+            "peloton-export",
+            "auth",
+            s.get("auth") or "",
+            f"unknown strategy {unknown}; choose from {', '.join(STRATEGIES)}",
         )
     max_rate = _number(s, "max_rate", 2.0, 0.0, 50.0)
     return ClientSettings(
@@ -194,12 +214,10 @@ def client_settings(config: Config, environ: Mapping[str, str] | None = None) ->
         max_rate=max_rate or None,
         concurrency=int(_number(s, "concurrency", 3, 1, MAX_CONCURRENCY)),
         page_size=int(_number(s, "page_size", 10, 1, MAX_PAGE_SIZE)),
-        skip_imported=parse_bool(s.get("skip_imported", "true"), what="[peloton-export] skip_imported"),
+        skip_imported=_flag(s, "skip_imported", "true"),
         strategies=strategies,
-        use_keyring=parse_bool(s.get("keyring", "true"), what="[peloton-export] keyring"),
-        fetch_ride_details=parse_bool(
-            s.get("fetch_ride_details", "false"), what="[peloton-export] fetch_ride_details"
-        ),
+        use_keyring=_flag(s, "keyring", "true"),
+        fetch_ride_details=_flag(s, "fetch_ride_details", "false"),
         # a pasted token is the default member's: a named household profile logs in as itself
         env_token=(env.get("PELOTON_EXPORT_TOKEN") or None) if config.profile == "default" else None,
     )
