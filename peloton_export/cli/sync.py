@@ -202,7 +202,7 @@ def status_command(host: PluginHost) -> click.Command:
         from peloton_export.unattended.status import watch_status_lines
 
         names = ", ".join(profile.name for profile in household)
-        click.echo(f"Household: {len(household)} profiles ({names})")
+        click.echo(f"Household: {len(household)} profile{'' if len(household) == 1 else 's'} ({names})")
         for line in watch_status_lines(state_dir()):  # the watcher's own, of the whole household
             click.echo(line)
         for profile in household:
