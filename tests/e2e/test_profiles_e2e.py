@@ -170,6 +170,7 @@ def test_two_profiles_one_watch_cycle_each_their_own(tmp_path: Path, fakes: Any)
     assert not (tmp_path / "data" / "archive").exists()
     assert sorted(p.name for p in (tmp_path / "state").iterdir()) == [
         "profiles",
+        "watch-log.jsonl",  # the watcher's kept log (the web page's Logs), the household's one
         "watch-status.json",
         "watch.lock",
     ]
