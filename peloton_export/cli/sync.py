@@ -43,7 +43,10 @@ def _interactive() -> bool:
 def _fail(exc: PelotonExportError) -> None:
     if isinstance(exc, LocalFileError | SettingError):
         raise exc  # a broken ledger or state folder: its own exit code (4); a setting: its line
-    raise click.ClickException(str(exc))
+    from peloton_export.paths import active_profile
+    from peloton_export.profiles import for_profile
+
+    raise click.ClickException(for_profile(str(exc), active_profile()))  # the member's own commands
 
 
 @click.command("login")

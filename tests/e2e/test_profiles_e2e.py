@@ -435,3 +435,31 @@ def test_a_damaged_profile_status_file_is_one_line_and_the_run_goes_on(
         assert f"profile anna: unhealthy: its status file {path} is a folder: remove it" in health.stdout
     else:  # replaced by the run
         assert json.loads(path.read_text())["outcome"] == "ok"
+
+
+def test_a_profiles_failed_login_command_names_that_profiles_keys_and_command(
+    tmp_path: Path, fakes: Any
+) -> None:
+    """`--profile ben login` with ben's wrong password: the error tells ben what to fix
+    ([profile:ben], its variables, `--profile ben login`), never the default member's keys."""
+    anna, ben = fakes
+    env = household(tmp_path, anna, ben, ben_password="not ben's password")
+    done = subprocess.run(
+        [sys.executable, "-m", "peloton_export", "--profile", "ben", "login"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode != 0
+    (line,) = [line for line in done.stderr.splitlines() if line.strip()]
+    assert line.startswith("Error: Peloton rejected the email or password"), done.stderr
+    assert "fix [profile:ben] username/password" in line
+    assert "PELOTON_EXPORT_PROFILE_BEN_USERNAME/PELOTON_EXPORT_PROFILE_BEN_PASSWORD" in line
+    assert "`peloton-export --profile ben login`" in line
+    assert "[peloton]" not in line and "PELOTON_USERNAME" not in line and "not ben's password" not in line
+    assert not (tmp_path / "config" / "profiles" / "ben" / "token.json").exists()
+    assert not (tmp_path / "state" / "login-cooldown.json").exists()  # the cooldown is ben's
+    assert (tmp_path / "state" / "profiles" / "ben" / "login-cooldown.json").is_file()
