@@ -43,7 +43,10 @@ def _interactive() -> bool:
 def _fail(exc: PelotonExportError) -> None:
     if isinstance(exc, LocalFileError | SettingError):
         raise exc  # a broken ledger or state folder: its own exit code (4); a setting: its line
-    raise click.ClickException(str(exc))
+    from peloton_export.paths import active_profile
+    from peloton_export.profiles import for_profile
+
+    raise click.ClickException(for_profile(str(exc), active_profile()))  # the member's own commands
 
 
 @click.command("login")
@@ -205,7 +208,7 @@ def status_command(host: PluginHost) -> click.Command:
         from peloton_export.unattended.status import watch_status_lines
 
         names = ", ".join(profile.name for profile in household)
-        click.echo(f"Household: {len(household)} profiles ({names})")
+        click.echo(f"Household: {len(household)} profile{'' if len(household) == 1 else 's'} ({names})")
         for line in watch_status_lines(state_dir()):  # the watcher's own, of the whole household
             click.echo(line)
         for profile in household:
