@@ -13,9 +13,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+from click.shell_completion import CompletionItem
 from click_default_group import DefaultGroup
 
 from peloton_export import __version__
+from peloton_export.cli.completion import (
+    complete_disciplines,
+    complete_workout_ids,
+    completion_command,
+    format_completer,
+    sink_completer,
+)
+from peloton_export.cli.configcmd import config_group
 from peloton_export.cli.install import install_command, uninstall_command
 from peloton_export.cli.sync import (
     ledger_group,
@@ -24,7 +33,7 @@ from peloton_export.cli.sync import (
     status_command,
     workouts_text,
 )
-from peloton_export.config import Config, config_path, load_config, locate_setting, split_names
+from peloton_export.config import CONFIG_ENV, Config, config_path, load_config, locate_setting, split_names
 from peloton_export.errors import (
     ConfigError,
     LocalFileError,
@@ -161,10 +170,20 @@ def _print_report(report: ExportReport, *, dry_run: bool) -> None:
             format_skips.update((f.format, f.reason) for f in result.files if f.status == "skipped")
     for problem in report.problems:
         click.echo(f"  failed {problem}")
-    for sink, message in report.paused.items():
-        click.echo(f"  {sink} paused (its workouts stay pending): {message}")
+    for line in _sink_state_lines(report):
+        click.echo(line)
     for (name, reason), n in sorted(format_skips.items()):
         click.echo(f"  {name} not written for {workouts_text(n)}: {reason}")
+
+
+def _sink_state_lines(report: ExportReport) -> Iterator[str]:
+    """One line per paused sink and per sink whose service was failing (the breaker)."""
+    for sink, message in report.paused.items():
+        yield f"  {sink} paused (its workouts stay pending): {message}"
+    for sink, message in report.failing.items():
+        held = sum(s.sink == sink and s.held == "service-failing" for r in report.results for s in r.sinks)
+        pending = f" ({workouts_text(held)} not tried stay pending)" if held else ""
+        yield f"  {message}{pending}"
 
 
 def _result_lines(result: WorkoutResult, *, dry_run: bool) -> Iterator[str]:
@@ -179,7 +198,8 @@ def _result_lines(result: WorkoutResult, *, dry_run: bool) -> Iterator[str]:
     for s in result.sinks:
         if s.status == "planned":
             yield f"  {s.sink}: {s.reason}"
-        elif s.status not in ("failed", "paused"):  # a paused sink has one line of its own
+        elif s.status not in ("failed", "paused") and s.held != "service-failing":
+            # a paused sink, or one whose service is failing, has one line of its own
             yield f"  {s.sink}: {s.status} {result.workout_id} {s.remote_id or ''} {s.reason}".rstrip()
 
 
@@ -215,6 +235,7 @@ def export_command(host: PluginHost) -> click.Command:
         "formats",
         multiple=True,
         metavar="NAME",
+        shell_complete=format_completer(host),
         help="Format to write (repeatable, or comma-separated; 'all' for every format). "
         "Default: the config's formats, else all.",
     )
@@ -225,7 +246,12 @@ def export_command(host: PluginHost) -> click.Command:
         help=f"Folder for the files (default: the config's output_dir, else ./{DEFAULT_OUTPUT}).",
     )
     @click.option(
-        "--sink", "sinks", multiple=True, metavar="NAME", help="Send files to this sink (repeatable)."
+        "--sink",
+        "sinks",
+        multiple=True,
+        metavar="NAME",
+        shell_complete=sink_completer(host),
+        help="Send files to this sink (repeatable).",
     )
     @click.option("--since", help="Only workouts that started on or after this date (UTC).")
     @click.option("--until", help="Only workouts that started before this date (UTC).")
@@ -234,12 +260,18 @@ def export_command(host: PluginHost) -> click.Command:
         "disciplines",
         multiple=True,
         metavar="NAME",
+        shell_complete=complete_disciplines,
         help="Only these disciplines (repeatable): cycling, running, walking, rowing, strength, yoga,"
         " ...; aliases row/rowing (the Row; Peloton's caesar works too), bike, tread, bootcamp.",
     )
     @click.option("--limit", type=click.IntRange(min=1), help="At most this many workouts, newest first.")
     @click.option(
-        "--workout", "workout_ids", multiple=True, metavar="ID", help="Only this workout (repeatable)."
+        "--workout",
+        "workout_ids",
+        multiple=True,
+        metavar="ID",
+        shell_complete=complete_workout_ids,
+        help="Only this workout (repeatable).",
     )
     @click.option("--demo", is_flag=True, help="Export the bundled demo workouts (no account, no network).")
     @click.option("--offline", is_flag=True, help="Export from the raw archive only; make no requests.")
@@ -525,6 +557,24 @@ class _Group(DefaultGroup):  # type: ignore[misc]
         except SettingError as exc:  # one line naming the file and line (or the variable)
             raise ConfigError(locate_setting(exc, _config_of(ctx))) from None
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """The group's arguments; while the shell completes the first word (no argument
+        yet) the default command is not chosen, so that the commands are offered."""
+        if ctx.resilient_parsing and not args:
+            return click.Group.parse_args(self, ctx, args)
+        return super().parse_args(ctx, args)  # type: ignore[no-any-return]
+
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[CompletionItem]:
+        """The first word's candidates: the commands, and for an option the group's own
+        and those of the default command (``peloton-export --for`` is ``--format``)."""
+        items: list[CompletionItem] = super().shell_complete(ctx, incomplete)
+        command = self.commands.get(self.default_cmd_name or "")
+        if command is not None and incomplete.startswith("-"):
+            sub = click.Context(command, info_name=command.name, parent=ctx, resilient_parsing=True)
+            known = {item.value for item in items}
+            items += [item for item in command.shell_complete(sub, incomplete) if item.value not in known]
+        return items
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         """A first word that is neither an option nor a command is a mistyped command (the
         default ``export`` takes no arguments): say which command was meant."""
@@ -568,6 +618,19 @@ def _complete_profiles(ctx: click.Context, param: click.Parameter, incomplete: s
     return [name for name in names if name.startswith(incomplete.lower())]
 
 
+def _choose_profile(ctx: click.Context, profile_name: str | None) -> None:
+    """Make ``--profile``'s (or ``$PELOTON_EXPORT_PROFILE``'s) profile the command's."""
+    from_env = ctx.get_parameter_source("profile_name") == click.core.ParameterSource.ENVIRONMENT
+    if from_env:  # its messages name the variable
+        profile = resolve_profile(None, config=ctx.obj, environ={PROFILE_ENV: profile_name or ""})
+    else:
+        profile = resolve_profile(profile_name or None, config=ctx.obj, environ={})
+    ctx.meta[PROFILE_META] = profile if profile_name else None
+    if not profile.is_default:  # the default profile keeps today's folders, read as before
+        ctx.obj = profile.config
+        ctx.with_resource(profile.activate())
+
+
 def build_cli(host: PluginHost) -> click.Group:
     """A fresh command group bound to ``host``, with the plugins' commands attached."""
 
@@ -579,6 +642,15 @@ def build_cli(host: PluginHost) -> click.Group:
     )
     @click.version_option(__version__, prog_name="peloton-export")
     @click.option(
+        "--config",
+        "config_file",
+        metavar="PATH",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="The config file to read (default: $PELOTON_EXPORT_CONFIG, else $PELOTON_CONFIG, else "
+        "~/.config/peloton when it exists, else ~/.config/peloton-export/config.ini; "
+        "`peloton-export config path` says which).",
+    )
+    @click.option(
         "--profile",
         "profile_name",
         metavar="NAME",
@@ -588,19 +660,22 @@ def build_cli(host: PluginHost) -> click.Group:
         f"(default: ${PROFILE_ENV}, else default; `watch` and `status` without it cover every profile).",
     )
     @click.pass_context
-    def cli(ctx: click.Context, profile_name: str | None) -> None:
+    def cli(ctx: click.Context, config_file: Path | None, profile_name: str | None) -> None:
         """Export Peloton workouts to TCX, GPX, FIT, CSV and JSON, and send them on."""
-        if ctx.obj is None:
-            ctx.obj = load_config()
-        from_env = ctx.get_parameter_source("profile_name") == click.core.ParameterSource.ENVIRONMENT
-        if from_env:  # its messages name the variable
-            profile = resolve_profile(None, config=ctx.obj, environ={PROFILE_ENV: profile_name or ""})
-        else:
-            profile = resolve_profile(profile_name or None, config=ctx.obj, environ={})
-        ctx.meta[PROFILE_META] = profile if profile_name else None
-        if not profile.is_default:  # the default profile keeps today's folders, read as before
-            ctx.obj = profile.config
-            ctx.with_resource(profile.activate())
+        if config_file is not None:  # for this process and the ones it starts (watch, workers)
+            chosen = config_file.expanduser().absolute()
+            if ctx.invoked_subcommand != "config" and str(chosen) != os.devnull and not chosen.is_file():
+                raise ConfigError(f"--config names {chosen}, which does not exist")
+            _set_env(ctx, CONFIG_ENV, str(chosen))
+            ctx.obj = None
+        try:
+            if ctx.obj is None:
+                ctx.obj = load_config()
+            _choose_profile(ctx, profile_name)
+        except ConfigError:
+            if ctx.invoked_subcommand != "config" or profile_name:  # `config` can fix a broken file
+                raise
+            ctx.obj = None
 
     for command in (
         export_command(host),
@@ -615,10 +690,26 @@ def build_cli(host: PluginHost) -> click.Group:
         bike_group,
         install_command,
         uninstall_command,
+        completion_command,
+        config_group(host),
     ):
         cli.add_command(command)
     host.add_commands(cli)
     return cli
+
+
+def _set_env(ctx: click.Context, name: str, value: str) -> None:
+    """``os.environ[name] = value`` until the command ends (in-process callers get theirs back)."""
+    before = os.environ.get(name)
+    os.environ[name] = value
+
+    def restore() -> None:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
+
+    ctx.call_on_close(restore)
 
 
 def run(

@@ -18,6 +18,10 @@ and an unknown one is ``404``):
 ``GET /p/NAME/logins`` (``POST .../STEP``)      Peloton's and each sink's login
                                                 (:mod:`peloton_export.web.logins`)
 ``GET /SINK/callback``                          an OAuth redirect coming back (Strava's)
+``GET /p/NAME/logs?level=&q=``                  the last runs and log lines, masked
+                                                (:mod:`peloton_export.web.logs`)
+``GET|POST /p/NAME/settings``                   formats, output folder, sinks, watch interval
+                                                (:mod:`peloton_export.web.settings`)
 ==============================================  ============================================
 
 Every ``POST`` needs the form's CSRF token; with ``read_only`` every action is ``403``.
@@ -47,7 +51,8 @@ from starlette.routing import Route
 from peloton_export.errors import PelotonExportError
 from peloton_export.results import Selection
 from peloton_export.store.archive import Archive, ArchiveError, read_file
-from peloton_export.web import logins
+from peloton_export.web import logins, logs
+from peloton_export.web import settings as settings_pages
 from peloton_export.web.auth import Sessions, Throttle, verify_password
 from peloton_export.web.forms import read_form
 from peloton_export.web.guard import SESSION_COOKIE, Guard, GuardSettings, cookie
@@ -471,6 +476,19 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return Response("internal error; see the server's log\n", status_code=500, media_type="text/plain")
 
 
+#: Config keys whose values are secrets (masked wherever this server shows text).
+SECRET_KEYS = ("password", "api_key", "client_secret", "token", "access_token", "refresh_token")
+
+
+def _protect_config(profiles: list[Profile]) -> None:
+    from peloton_export.net.redaction import protect
+
+    for profile in profiles:
+        protect(profile.config.password)
+        for section in profile.config.plugins.values():
+            protect(*(v for k, v in section.items() if k.rsplit(".", 1)[-1] in SECRET_KEYS))
+
+
 def create_app(
     profiles: list[Profile],
     host: PluginHost,
@@ -519,6 +537,9 @@ def create_app(
         Route("/p/{name}/logins", logins.logins_page),
         Route("/p/{name}/logins/peloton/{step}", logins.peloton_action, methods=["POST"]),
         Route("/p/{name}/logins/{sink}/{step}", logins.sink_action, methods=["POST"]),
+        Route("/p/{name}/settings", settings_pages.settings_page, methods=["GET"]),
+        Route("/p/{name}/settings", settings_pages.settings_save, methods=["POST"]),
+        Route("/p/{name}/logs", logs.logs_page),
         Route("/{sink}/callback", logins.callback),
     ]
     app = Starlette(
@@ -526,6 +547,10 @@ def create_app(
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
     )
     app.state.serve = state
+    buffer = logs.LogBuffer()
+    logs.attach(buffer)
+    state.logs = buffer
+    _protect_config(profiles)
     guard = GuardSettings(
         password_hash=settings.password_hash,
         allowed_hosts=frozenset(h.lower() for h in settings.allowed_hosts),

@@ -5,6 +5,7 @@ run blocking work in a thread."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -50,6 +51,8 @@ class AppState:
     sessions: Sessions
     throttle: Throttle
     indexes: dict[str, RowIndex] = field(default_factory=dict)
+    #: this server's log events (:class:`peloton_export.web.logs.LogBuffer`)
+    logs: logging.Handler | None = None
     #: OAuth logins under way: state -> (profile, sink, expiry in epoch seconds)
     oauth: dict[str, tuple[str, str, float]] = field(default_factory=dict)
 
