@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import importlib.metadata
 import sys
+from importlib.machinery import PathFinder
 from pathlib import Path
 
 import pytest
 
 from peloton_export import entry_points
+
+
+@pytest.fixture(autouse=True)
+def standard_finders(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the standard path finder looks for distributions (a test run may add others,
+    which the reader leaves to importlib.metadata: the last test checks that)."""
+    finders = [f for f in sys.meta_path if f is PathFinder or not hasattr(f, "find_distributions")]
+    monkeypatch.setattr(sys, "meta_path", finders)
 
 
 def _theirs(group: str) -> list[tuple[str, str, str]]:
@@ -69,6 +78,21 @@ def test_load_imports_the_module_and_follows_attributes() -> None:
     assert attr is entry_points.EntryPoint.load
     with pytest.raises(ValueError, match="not an entry point"):
         entry_points.EntryPoint("x", "not a value!", "g", dist).load()
+
+
+def test_another_distribution_finder_is_left_to_importlib_metadata(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Finder:
+        def find_spec(self, *args: object) -> None:
+            return None
+
+        def find_distributions(self, *args: object) -> list[object]:
+            return []
+
+    monkeypatch.setattr(sys, "meta_path", [*sys.meta_path, Finder()])
+    assert entry_points.scan("peloton_export", sys.path) is None
+    assert [ep.name for ep in entry_points.entry_points("peloton_export")] == [
+        ep.name for ep in importlib.metadata.entry_points(group="peloton_export")
+    ]
 
 
 def test_a_zip_on_the_path_is_left_to_importlib_metadata(tmp_path: Path) -> None:
