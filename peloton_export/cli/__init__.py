@@ -165,10 +165,20 @@ def _print_report(report: ExportReport, *, dry_run: bool) -> None:
             format_skips.update((f.format, f.reason) for f in result.files if f.status == "skipped")
     for problem in report.problems:
         click.echo(f"  failed {problem}")
-    for sink, message in report.paused.items():
-        click.echo(f"  {sink} paused (its workouts stay pending): {message}")
+    for line in _sink_state_lines(report):
+        click.echo(line)
     for (name, reason), n in sorted(format_skips.items()):
         click.echo(f"  {name} not written for {workouts_text(n)}: {reason}")
+
+
+def _sink_state_lines(report: ExportReport) -> Iterator[str]:
+    """One line per paused sink and per sink whose service was failing (the breaker)."""
+    for sink, message in report.paused.items():
+        yield f"  {sink} paused (its workouts stay pending): {message}"
+    for sink, message in report.failing.items():
+        held = sum(s.sink == sink and s.held == "service-failing" for r in report.results for s in r.sinks)
+        pending = f" ({workouts_text(held)} not tried stay pending)" if held else ""
+        yield f"  {message}{pending}"
 
 
 def _result_lines(result: WorkoutResult, *, dry_run: bool) -> Iterator[str]:
@@ -183,7 +193,8 @@ def _result_lines(result: WorkoutResult, *, dry_run: bool) -> Iterator[str]:
     for s in result.sinks:
         if s.status == "planned":
             yield f"  {s.sink}: {s.reason}"
-        elif s.status not in ("failed", "paused"):  # a paused sink has one line of its own
+        elif s.status not in ("failed", "paused") and s.held != "service-failing":
+            # a paused sink, or one whose service is failing, has one line of its own
             yield f"  {s.sink}: {s.status} {result.workout_id} {s.remote_id or ''} {s.reason}".rstrip()
 
 
