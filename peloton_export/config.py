@@ -571,8 +571,7 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     for name, values in env_plugins.items():
         plugins.setdefault(name, {}).update(values)
     profiles = _profile_sections(parser, env)
-    sections = {n.split(":", 1)[1].strip().lower() for n in parser.sections() if n.startswith("profile:")}
-    origins = {name: _profile_origin(name, env) for name in profiles if name not in sections}
+    origins = _profile_origins(parser, profiles, env)
     return Config(
         path=path if text is not None else None,
         username=env.get("PELOTON_USERNAME") or peloton.get("username") or None,
@@ -585,6 +584,14 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
         profiles=profiles,
         profile_origins=origins,
     )
+
+
+def _profile_origins(
+    parser: configparser.ConfigParser, profiles: Mapping[str, object], env: Mapping[str, str]
+) -> dict[str, str]:
+    """For each profile without a ``[profile:NAME]`` section, a variable that gave it."""
+    sections = {n.split(":", 1)[1].strip().lower() for n in parser.sections() if n.startswith("profile:")}
+    return {name: _profile_origin(name, env) for name in profiles if name not in sections}
 
 
 def _profile_origin(name: str, env: Mapping[str, str]) -> str:
