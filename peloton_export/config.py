@@ -224,15 +224,17 @@ def note_legacy_config(path: Path) -> None:
         return
     _NOTED.add(text)
     marker = default_dirs().state / NOTED_FILE
-    try:
-        if marker.read_text(encoding="utf-8") == text:
+    try:  # a state file like any other: a FIFO, /dev/zero or a huge file there is no note
+        if read_state_bytes(marker, limit=64 * 1024) == text.encode("utf-8"):
             return
-    except (OSError, UnicodeDecodeError):
+    except StateFileError:
         pass
     log.warning("%s", text)
-    try:
+    try:  # replaced, never written through: a FIFO or a link there is not opened
         marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.write_text(text, encoding="utf-8")
+        temporary = marker.with_name(f".{marker.name}.{os.getpid()}.tmp")
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, marker)
     except OSError:
         pass
 
