@@ -12,7 +12,7 @@ median of the per-round ratios:
   (target: within 3x);
 * ``gpx / gpxpy bare``: our GPX writer against gpxpy building and serializing the same
   fixes (lat, lon, ele, time) without extensions, with gpxpy's default pretty printing
-  (target: within 2x); ``gpx / gpxpy bare compact`` is the same with
+  (target: within 1.3x, issue 24; within 2x before it); ``gpx / gpxpy bare compact`` is the same with
   ``prettyprint=False`` (what our writer uses); ``gpx / gpxpy+ext`` compares with gpxpy
   plus the same hr/cad/power extension elements built naively, pretty printed.
 
@@ -181,7 +181,7 @@ def main() -> None:
     for name, values in times.items():
         print(f"  {name:<20} {statistics.median(values):8.1f} ms")
     print(f"  tcx / tcx floor            {ratio(times, 'tcx writer', 'tcx floor'):.2f}x  (target <= 3x)")
-    print(f"  gpx / gpxpy bare           {ratio(times, 'gpx writer', 'gpxpy bare'):.2f}x  (target <= 2x)")
+    print(f"  gpx / gpxpy bare           {ratio(times, 'gpx writer', 'gpxpy bare'):.2f}x  (target <= 1.3x)")
     print(f"  gpx / gpxpy bare compact   {ratio(times, 'gpx writer', 'gpxpy bare compact'):.2f}x")
     print(f"  gpx / gpxpy+ext            {ratio(times, 'gpx writer', 'gpxpy+ext'):.2f}x")
 

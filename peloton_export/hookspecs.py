@@ -19,7 +19,8 @@ wrappers (``@hookimpl(wrapper=True)`` or ``hookwrapper=True``) and ordering mark
 them is refused at load, reported on standard error by name and listed under ``failed`` in
 ``peloton-export plugins``.
 
-A registration hook (``register_formats``, ``register_sinks``, ``register_commands``) that
+A registration hook (``register_formats``, ``register_sinks``, ``register_commands``,
+``register_logins``) that
 raises is reported once on standard error by plugin name; only what it would have added is
 left out, and the other plugins keep working.
 """
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from peloton_export.export.plan import ExportPlan
     from peloton_export.model import Workout
     from peloton_export.results import ExportReport, RunContext
-    from peloton_export.specs import ExportContext, FormatSpec, SinkSpec
+    from peloton_export.specs import ExportContext, FormatSpec, LoginSpec, SinkSpec
 
 PROJECT_NAME = "peloton_export"
 
@@ -74,6 +75,21 @@ def register_commands(cli: click.Group) -> None:
     :param cli: the top-level click group; call ``cli.add_command`` or decorate with
         ``@cli.command()`` / ``@cli.group()``.
     """
+
+
+@hookspec
+def register_logins() -> Iterable[LoginSpec]:
+    """Offer the login of this plugin's sink on the ``serve`` Logins page.
+
+    Return or ``yield`` one :class:`~peloton_export.specs.LoginSpec` per sink (its
+    ``name`` is the sink's). The page shows its ``state`` line for each household profile
+    and its form (``fields`` + ``submit``), button (``start``) and ``logout``; an OAuth
+    redirect comes back to ``/NAME/callback`` of the server (``callback``). Store what a
+    user enters only in your token store, never echo it back, never log it: register it
+    with :func:`peloton_export.sinkkit.protect`. A plugin whose hook or step raises is
+    reported on the page by name; the other logins keep working.
+    """
+    raise NotImplementedError
 
 
 @hookspec

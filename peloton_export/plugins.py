@@ -34,7 +34,7 @@ from peloton_export.errors import (
     PluginLoadError,
     RegistrationConflict,
 )
-from peloton_export.specs import FormatSpec, SinkSpec
+from peloton_export.specs import FormatSpec, LoginAnswer, LoginRequest, LoginSpec, SinkSpec
 
 if TYPE_CHECKING:
     import click
@@ -69,9 +69,17 @@ DEFAULT_PLUGINS: dict[str, str] = {
 UNSUPPORTED_MARKERS = ("wrapper", "hookwrapper", "tryfirst", "trylast")
 
 #: What a failing registration hook leaves out, for the message.
-_LOST = {"register_formats": "formats", "register_sinks": "sinks", "register_commands": "commands"}
+_LOST = {
+    "register_formats": "formats",
+    "register_sinks": "sinks",
+    "register_commands": "commands",
+    "register_logins": "logins",
+}
+_KINDS: dict[type, str] = {FormatSpec: "format", SinkSpec: "sink", LoginSpec: "login"}
+#: The steps of a :class:`LoginSpec` the host calls (:meth:`PluginHost.login_step`).
+LoginStep = Literal["state", "submit", "start", "callback", "logout"]
 
-T = TypeVar("T", FormatSpec, SinkSpec)
+T = TypeVar("T", FormatSpec, SinkSpec, LoginSpec)
 
 
 #: Sinks of the first-party plugins that install separately (``plugins/<name>`` in the repository).
@@ -118,6 +126,7 @@ class PluginHost:
     failures: list[LoadFailure] = field(default_factory=list)
     _formats: dict[str, FormatSpec] | None = None
     _sinks: dict[str, SinkSpec] | None = None
+    _logins: dict[str, LoginSpec] | None = None
     _owners: dict[str, str] = field(default_factory=dict)
     trace: Callable[[str], None] | None = None
     from_entry_points: bool = True
@@ -139,6 +148,56 @@ class PluginHost:
         if self._sinks is None:
             self._sinks = self._collect("register_sinks", SinkSpec)
         return self._sinks
+
+    def logins(self) -> dict[str, LoginSpec]:
+        """Every login a plugin offers (``register_logins``) by sink name. A plugin whose
+        hook raises is reported by name (:meth:`login_failures`) and left out; a clash
+        raises ``RegistrationConflict``."""
+        if self._logins is None:
+            self._logins = self._collect("register_logins", LoginSpec)
+        return self._logins
+
+    def login_failures(self) -> list[str]:
+        """One line per plugin whose ``register_logins`` failed (for the Logins page)."""
+        self.logins()
+        prefix = "register_logins: "
+        return [
+            f"plugin {f.name!r} could not offer its login ({f.reason.removeprefix(prefix)})"
+            for f in self.failures
+            if f.reason.startswith(prefix)
+        ]
+
+    def login_step(self, name: str, step: LoginStep, request: LoginRequest) -> LoginAnswer:
+        """Call step ``step`` of login ``name`` (the state line is the answer's ``message``).
+
+        Never raises: a :class:`~peloton_export.errors.PelotonExportError` is a refused
+        answer with its one-line reason; any other exception is reported through ``warn``
+        by plugin name and type only (its text may hold what was typed) and answered as
+        ``plugin 'NAME' failed in its login STEP``. An unknown login or a step the spec
+        lacks is a refused answer.
+        """
+        spec = self.logins().get(name)
+        function = getattr(spec, step, None) if spec is not None else None
+        if spec is None or function is None:
+            return LoginAnswer(message=f"{name} has no login step {step!r}", ok=False)
+        plugin = self.owner("login", name)
+        if self.trace:
+            self.trace(f"login {name} {step} -> plugin {plugin}")
+        try:
+            result = function(request)
+        except PelotonExportError as exc:
+            return LoginAnswer(message=" ".join(str(exc).split())[:400], ok=False)
+        except Exception as exc:
+            self._report(f"Plugin {plugin!r} failed in its login {step} ({type(exc).__name__})")
+            return LoginAnswer(message=f"plugin {plugin!r} failed in its login {step}", ok=False)
+        if step == "state":
+            return LoginAnswer(message=" ".join(str(result).split())[:400])
+        if not isinstance(result, LoginAnswer):
+            self._report(f"Plugin {plugin!r}: its login {step} returned {type(result).__name__}")
+            return LoginAnswer(message=f"plugin {plugin!r} failed in its login {step}", ok=False)
+        return LoginAnswer(
+            message=" ".join(result.message.split())[:400], ok=result.ok, redirect=result.redirect
+        )
 
     @overload
     def resolve(self, kind: Literal["format"], names: Iterable[str]) -> tuple[FormatSpec, ...]: ...
@@ -331,7 +390,7 @@ class PluginHost:
             raise PluginError(f"{type(exc).__name__}: {exc}", plugin=impl.plugin_name, hook=hook) from exc
 
     def _collect(self, hook_name: str, record_type: type[T]) -> dict[str, T]:
-        kind = "format" if record_type is FormatSpec else "sink"
+        kind = _KINDS[record_type]
         found: dict[str, T] = {}
         for impl in self._impls(hook_name):
             try:

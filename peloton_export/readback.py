@@ -339,9 +339,10 @@ class Fields:
         return default
 
     def pid(self, key: str, default: int = 0) -> int:
-        """A process id in ``1..MAX_PID``."""
+        """A process id in ``1..MAX_PID``; ``0`` is none (what a status file of no running
+        process, a household profile's, holds), read as ``default``."""
         value = self._real(key)
-        if value is None:
+        if value is None or value == 0:
             return default
         if math.isfinite(value) and 1 <= value <= MAX_PID and value == int(value):
             return int(value)

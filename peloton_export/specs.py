@@ -152,3 +152,85 @@ class SinkSpec:
     options: Mapping[str, str] = field(default_factory=dict)
     #: Checks the option values once before the run (raises ``ConfigError``, exit 2).
     check_options: Callable[[ExportContext], object] | None = None
+
+
+LoginFieldKind = Literal["text", "secret", "textarea"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoginField:
+    """One field of a sink's login form on the ``serve`` Logins page.
+
+    ``name`` is the form field (letters, digits, ``_``; at most 32). ``kind``: ``"text"``
+    (an email, an athlete id), ``"secret"`` (a password or an API key: a password input,
+    never filled in again) or ``"textarea"`` (a pasted token store: never filled in again).
+    """
+
+    name: str
+    label: str
+    kind: LoginFieldKind = "text"
+    help: str = ""
+
+    @property
+    def secret(self) -> bool:
+        """True for ``"secret"`` and ``"textarea"`` fields: the page never shows their value."""
+        return self.kind != "text"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoginRequest:
+    """What a :class:`LoginSpec` step is given.
+
+    ``profile`` is the household profile the login is for (its folders are active while
+    the step runs: ``peloton_export.paths.config_dir()`` is its token folder);
+    ``section`` its ``[plugin:NAME]`` settings (the profile's own keys over the shared
+    ones); ``fields`` the posted form (``submit``) or the redirect's query (``callback``);
+    ``redirect_uri`` this server's address for the plugin's OAuth redirect
+    (``http://HOST/NAME/callback``) and ``state`` a random value the server made for this
+    login and checks before ``callback`` is called.
+    """
+
+    profile: str
+    section: Mapping[str, str] = field(default_factory=dict)
+    fields: Mapping[str, str] = field(default_factory=dict, repr=False)
+    redirect_uri: str = ""
+    state: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoginAnswer:
+    """The outcome of a login step: ``message`` (one line, shown on the page: never a
+    secret), ``ok``, and ``redirect`` (an address to send the browser to: an OAuth
+    authorize page)."""
+
+    message: str
+    ok: bool = True
+    redirect: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoginSpec:
+    """How a plugin offers its login on the ``serve`` Logins page (``register_logins``).
+
+    ``name`` is the sink it logs in (``"strava"``); ``title`` its heading. ``state``
+    returns one line on the saved login (``"logged in as athlete 777"``, ``"not logged
+    in"``): never a token. ``fields`` and ``submit`` make a form: ``submit`` stores what
+    was entered in the plugin's token store and answers in one line. ``start`` is a button
+    without fields (an OAuth start: answer with ``redirect``); ``callback`` takes the
+    browser's return to ``/NAME/callback`` (``LoginRequest.fields`` is its query, the
+    ``state`` already checked). ``logout`` forgets the saved login. Every step may raise
+    :class:`~peloton_export.errors.PelotonExportError` with a one-line reason; any other
+    exception is reported naming the plugin, and the page goes on.
+    """
+
+    name: str
+    title: str
+    state: Callable[[LoginRequest], str]
+    fields: tuple[LoginField, ...] = ()
+    submit: Callable[[LoginRequest], LoginAnswer] | None = None
+    submit_label: str = "Save"
+    start: Callable[[LoginRequest], LoginAnswer] | None = None
+    start_label: str = "Log in"
+    callback: Callable[[LoginRequest], LoginAnswer] | None = None
+    logout: Callable[[LoginRequest], LoginAnswer] | None = None
+    help: str = ""

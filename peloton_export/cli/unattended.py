@@ -90,7 +90,7 @@ def watch_command(
     from peloton_export.paths import state_dir
     from peloton_export.source.client.factory import login_cooldown
     from peloton_export.unattended.cycle import CycleOptions, export_cycle
-    from peloton_export.unattended.logformat import LogFormat, setup_logging
+    from peloton_export.unattended.logformat import KEPT_LOG, LogFormat, setup_logging
     from peloton_export.unattended.notify import Notifier
     from peloton_export.unattended.status import health as check_health
     from peloton_export.unattended.status import profile_health
@@ -122,7 +122,7 @@ def watch_command(
             raise click.BadParameter(f"expected text or json, got {fmt!r}", param_hint="log_format")
         raw = config.get("log_format") or ""
         raise SettingError("peloton-export", "log_format", raw, f"expected text or json, got {raw.strip()!r}")
-    setup_logging(cast(LogFormat, fmt), verbose)
+    setup_logging(cast(LogFormat, fmt), verbose, keep=state_dir() / KEPT_LOG)
 
     def duration(given: str | None, key: str, default: float) -> float:
         """``--interval``/``--jitter``, else the config's ``key``, else ``default`` (s)."""

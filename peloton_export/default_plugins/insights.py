@@ -27,12 +27,14 @@ log = logging.getLogger("peloton_export.insights")
 def export_started(context: RunContext, plan: ExportPlan) -> None:
     """Load the archive's saved bike model, if there is one."""
     from peloton_export.insights.cues import STATE_KEY
+    from peloton_export.insights.model import models_from_json
     from peloton_export.insights.store import MAX_MODEL_BYTES, model_path
     from peloton_export.store.archive import ArchiveError, read_file
 
     path = model_path(context.archive.root)
     try:
         data = json.loads(read_file(path, limit=MAX_MODEL_BYTES))
+        models_from_json(data)  # every field in range, or no cues (and no drift chart) this run
     except FileNotFoundError:
         return
     except (ArchiveError, ValueError, UnicodeDecodeError) as exc:

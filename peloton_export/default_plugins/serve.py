@@ -112,6 +112,9 @@ def _serve(
         trusted_proxies=frozenset(trusted_proxies),
     )
     app = create_app(profiles, create_host(), settings)
+    import logging
+
+    logging.getLogger("peloton_export").setLevel(logging.INFO)  # the Logs page keeps INFO and up
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

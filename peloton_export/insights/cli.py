@@ -150,7 +150,8 @@ def _era_lines(m: BikeModel) -> list[str]:
     ]
     hold = m.holdout
     if hold is None:
-        return [*lines, "    hold-out: none (one ride); ranges are the fit's own residuals"]
+        why = "one ride" if len(m.rides) == 1 else "the other rides are too short for a fold: see 'left out'"
+        return [*lines, f"    hold-out: none ({why}); ranges are the fit's own residuals"]
     lines.append(
         f"    hold-out ({hold.method}): error {hold.mae_pct:.1f} % per sample, ride bias "
         f"{hold.bias_mean_abs_pct:.1f} % on average (at most {hold.bias_max_abs_pct:.1f} %); "
@@ -212,11 +213,12 @@ def resistance_command(
     model = _pick(_saved(_root(archive_path), refit), device)
     if watts is not None and cadence is not None:
         answer = model.resistance_for(watts, cadence)
-        click.echo(
-            f"{watts:g} W at {cadence:g} rpm: resistance "
-            + _range(answer, "%", 1)
-            + f" [{model.device} era {model.era}]"
+        said = (
+            f"out of reach ({answer.note})"
+            if answer.value is None
+            else "resistance " + _range(answer, "%", 1)
         )
+        click.echo(f"{watts:g} W at {cadence:g} rpm: {said} [{model.device} era {model.era}]")
     if table or watts is None:
         for line in resistance_table(model):
             click.echo(line)

@@ -21,10 +21,12 @@ from typing import Any
 
 from peloton_export.insights.model import BikeModel, BikeModels, models_from_json
 from peloton_export.insights.rides import BIKE_DISCIPLINES, device_key
-from peloton_export.model import Workout
+from peloton_export.model import TargetRange, Workout
 
 #: The key of the built-in ``insights`` plugin in ``ExportContext.state``.
 STATE_KEY = "insights"
+#: Cadence cues above this (rpm) are left out (as are resistance cues outside 0-100 %).
+MAX_CUE_CADENCE = 200.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,19 +75,31 @@ def _r(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
+def _cue_ranges(
+    cadence: TargetRange | None, resistance: TargetRange
+) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """The sorted (cadence, resistance) ranges of one span, or ``None`` when either is
+    missing or asks what no Bike cue asks (above :data:`MAX_CUE_CADENCE` rpm, outside
+    0-100 %: a damaged body, left out rather than shown)."""
+    if cadence is None or None in (cadence.lower, cadence.upper, resistance.lower, resistance.upper):
+        return None
+    c_lo, c_hi = sorted((float(cadence.lower or 0), float(cadence.upper or 0)))
+    r_lo, r_hi = sorted((float(resistance.lower or 0), float(resistance.upper or 0)))
+    if not (c_lo > 0 and c_hi <= MAX_CUE_CADENCE and r_lo >= 0 and r_hi <= 100):
+        return None
+    return (c_lo, c_hi), (r_lo, r_hi)
+
+
 def class_cues(workout: Workout, model: BikeModel) -> tuple[ClassCue, ...]:
     """The cues of ``workout`` under ``model``; empty when it has no cadence and resistance
     targets over the same span."""
     cadence = {(t.start_offset, t.end_offset): t for t in workout.targets if t.metric == "cadence"}
     out: list[ClassCue] = []
     for t in sorted((t for t in workout.targets if t.metric == "resistance"), key=lambda t: t.start_offset):
-        c = cadence.get((t.start_offset, t.end_offset))
-        if c is None or None in (c.lower, c.upper, t.lower, t.upper):
+        ranges = _cue_ranges(cadence.get((t.start_offset, t.end_offset)), t)
+        if ranges is None:
             continue
-        c_lo, c_hi = sorted((float(c.lower or 0), float(c.upper or 0)))
-        r_lo, r_hi = sorted((float(t.lower or 0), float(t.upper or 0)))
-        if c_lo <= 0:
-            continue
+        (c_lo, c_hi), (r_lo, r_hi) = ranges
         low, high = model.watts(c_lo, r_lo), model.watts(c_hi, r_hi)
         watts = [
             s.power_w
@@ -125,7 +139,7 @@ def cues_for(workout: Workout, state: Mapping[str, Any]) -> ClassCues | None:
             return None
         try:
             models = mine["parsed"] = models_from_json(raw)
-        except ValueError:
+        except ValueError:  # the insights plugin checked it at the run's start; a caller may not have
             mine["models"] = None
             return None
     assert isinstance(models, BikeModels)

@@ -168,7 +168,12 @@ def fit_model(rides: Sequence[RideSeries], *, device: str | None = None, era: in
     res_range = _range(pool.res, pool.w)
     for terms in FORMS:
         X = _design(pool.cad, pool.res, terms)
-        beta, _ = huber_irls(X, pool.y, pool.w)
+        try:
+            beta, _ = huber_irls(X, pool.y, pool.w)
+        except np.linalg.LinAlgError:  # too few distinct settings for this form: try a smaller one
+            continue
+        if not np.all(np.isfinite(beta)):
+            continue
         rel = np.expm1(pool.y - X @ beta)
         model = BikeModel(
             device=device or (rides[0].device if rides else "unknown"),
@@ -186,7 +191,10 @@ def fit_model(rides: Sequence[RideSeries], *, device: str | None = None, era: in
         )
         if _monotone(model):
             return model
-    raise FitError("no monotone form fits these rides")
+    raise FitError(
+        "no monotone form fits these rides (too few distinct cadence and resistance settings, "
+        "or output that does not rise with them)"
+    )
 
 
 def predict(model: BikeModel, cadence: Iterable[float], resistance: Iterable[float]) -> Array:
@@ -315,11 +323,19 @@ def analyze(
             changes.append(ChangePoint(device, index, rides[index].start, segs.size(k)))
         for era, (a, b) in enumerate(itertools.pairwise(bounds), start=1):
             era_rides = rides[a:b]
-            model = fit_model(era_rides, device=device, era=era)
+            try:
+                model = fit_model(era_rides, device=device, era=era)
+            except FitError as exc:
+                left_out.extend(f"{r.workout_id}: device {device} era {era}: {exc}" for r in era_rides)
+                continue
             per_ride: list[tuple[float, float]] | None = None
             if with_holdout and len(era_rides) >= 2:
-                hold, per_ride = holdout(era_rides)
-                model = _with_holdout(model, hold)
+                try:
+                    hold, per_ride = holdout(era_rides)
+                except FitError as exc:  # the other rides are too little for a fold's model
+                    left_out.append(f"device {device} era {era}: no hold-out error ({exc})")
+                else:
+                    model = _with_holdout(model, hold)
             for i, ride in enumerate(era_rides):
                 fits.append(
                     RideFit(

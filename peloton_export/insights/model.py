@@ -30,6 +30,15 @@ REF_CADENCE = 90.0
 REF_RESISTANCE = 40.0
 #: Version of the saved JSON layout (``bike-model.json``).
 MODEL_FORMAT = 1
+#: Read-back bounds of a saved model (a fitted one is far inside them; a damaged file is
+#: refused): coefficients of ``ln P``, the fitted cadence (rpm) and resistance (%) ranges,
+#: the 90 % range's percents, and the largest ``ln P`` an answer is evaluated to (e**12 is
+#: about 163 kW: no answer overflows, whatever a class's cue asks).
+MAX_COEF = 100.0
+CADENCE_BOUNDS = (1.0, 250.0)
+RESISTANCE_BOUNDS = (0.0, 100.0)
+PCT_BOUNDS = (-100.0, 1000.0)
+MAX_LOG_WATTS = 12.0
 
 _Term = tuple[
     Callable[[float, float], float], Callable[[float, float], float], Callable[[float, float], float]
@@ -138,10 +147,11 @@ class BikeModel:
         return value + dl * (L - cl) + dp * (p - cp)
 
     def watts(self, cadence: float, resistance: float) -> float:
-        """Predicted output (W) at ``cadence`` rpm and ``resistance`` percent; 0 at 0 rpm."""
-        if cadence <= 0:
+        """Predicted output (W) at ``cadence`` rpm and ``resistance`` percent; 0 at 0 rpm (and
+        for a non-finite input); at most ``e**MAX_LOG_WATTS`` far outside the fitted range."""
+        if not cadence > 0 or not math.isfinite(cadence) or not math.isfinite(resistance):
             return 0.0
-        return math.exp(self.log_watts(cadence, resistance))
+        return math.exp(min(self.log_watts(cadence, resistance), MAX_LOG_WATTS))
 
     def inside(self, cadence: float, resistance: float) -> bool:
         """True when both values lie in the range the model was fitted on."""
@@ -183,6 +193,8 @@ class BikeModel:
         if best is None:
             return Answer(None, low, high, True, "more than 100 % resistance would be needed")
         outside = not self.inside(cadence, best)
+        if best == 0.0:
+            return Answer(best, low, high, outside, "even 0 % resistance gives more at this cadence")
         return Answer(best, low, high, outside, "outside the fitted range" if outside else "")
 
     def _solve(self, watts: float, cadence: float, scale: float) -> float | None:
@@ -256,7 +268,7 @@ def model_from_json(data: Mapping[str, Any]) -> BikeModel:
     """
     try:
         terms = tuple(str(t) for t in data["terms"])
-        coef = tuple(_finite(c) for c in data["coef"])
+        coef = tuple(_bounded(c, -MAX_COEF, MAX_COEF, "coefficient") for c in data["coef"])
         unknown = [t for t in terms if t not in TERMS]
         if unknown or len(terms) != len(coef) or not terms:
             raise ValueError(f"bad terms {list(terms)!r}")
@@ -265,40 +277,40 @@ def model_from_json(data: Mapping[str, Any]) -> BikeModel:
         if hold:
             holdout = HoldOut(
                 method=str(hold["method"]),
-                rides=int(hold["rides"]),
-                seconds=int(hold["seconds"]),
-                mae_pct=_finite(hold["mae_pct"]),
-                bias_mean_abs_pct=_finite(hold["bias_mean_abs_pct"]),
-                bias_max_abs_pct=_finite(hold["bias_max_abs_pct"]),
-                q05_pct=_finite(hold["q05_pct"]),
-                q95_pct=_finite(hold["q95_pct"]),
+                rides=_count(hold["rides"]),
+                seconds=_count(hold["seconds"]),
+                mae_pct=_pct(hold["mae_pct"]),
+                bias_mean_abs_pct=_pct(hold["bias_mean_abs_pct"]),
+                bias_max_abs_pct=_pct(hold["bias_max_abs_pct"]),
+                q05_pct=_pct(hold["q05_pct"]),
+                q95_pct=_pct(hold["q95_pct"]),
                 by_step=tuple(
                     StepError(
-                        int(s["every_n"]),
-                        int(s["rides"]),
-                        _finite(s["mae_pct"]),
-                        _finite(s["bias_mean_abs_pct"]),
-                        _finite(s["bias_max_abs_pct"]),
+                        _count(s["every_n"]),
+                        _count(s["rides"]),
+                        _pct(s["mae_pct"]),
+                        _pct(s["bias_mean_abs_pct"]),
+                        _pct(s["bias_max_abs_pct"]),
                     )
                     for s in hold.get("by_step") or ()
                 ),
             )
         return BikeModel(
             device=str(data["device"]),
-            era=int(data.get("era", 1)),
+            era=_count(data.get("era", 1)),
             era_start=_date(data.get("era_start")),
             era_end=_date(data.get("era_end")),
             terms=terms,
             coef=coef,
-            cadence_range=_pair(data["cadence_range"]),
-            resistance_range=_pair(data["resistance_range"]),
+            cadence_range=_pair(data["cadence_range"], CADENCE_BOUNDS, "cadence range"),
+            resistance_range=_pair(data["resistance_range"], RESISTANCE_BOUNDS, "resistance range"),
             rides=tuple(str(r) for r in data.get("rides") or ()),
-            seconds=int(data.get("seconds", 0)),
+            seconds=_count(data.get("seconds", 0)),
             holdout=holdout,
-            q05_pct=_finite(data.get("q05_pct", -5.0)),
-            q95_pct=_finite(data.get("q95_pct", 5.0)),
+            q05_pct=_bounded(data.get("q05_pct", -5.0), *PCT_BOUNDS, "q05_pct"),
+            q95_pct=_bounded(data.get("q95_pct", 5.0), *PCT_BOUNDS, "q95_pct"),
         )
-    except (KeyError, TypeError, IndexError) as exc:
+    except (KeyError, TypeError, IndexError, AttributeError) as exc:
         raise ValueError(f"malformed bike model ({type(exc).__name__}: {exc})") from None
 
 
@@ -421,7 +433,12 @@ def models_from_json(data: Mapping[str, Any]) -> BikeModels:
     try:
         models = tuple(model_from_json(m) for m in data["models"])
         changes = tuple(
-            ChangePoint(str(c["device"]), int(c["index"]), _need_date(c["date"]), _finite(c["size"]))
+            ChangePoint(
+                str(c["device"]),
+                _count(c["index"]),
+                _need_date(c["date"]),
+                _bounded(c["size"], -1.0, 10.0, "size"),
+            )
             for c in data.get("change_points") or ()
         )
         rides = tuple(
@@ -430,16 +447,16 @@ def models_from_json(data: Mapping[str, Any]) -> BikeModels:
                 start=_need_date(r["start"]),
                 device=str(r["device"]),
                 title=str(r.get("title", "")),
-                every_n=int(r["every_n"]),
-                seconds=int(r["seconds"]),
-                era=int(r["era"]),
-                residual_pct=_finite(r["residual_pct"]),
-                bias_pct=None if r.get("bias_pct") is None else _finite(r["bias_pct"]),
-                mae_pct=None if r.get("mae_pct") is None else _finite(r["mae_pct"]),
+                every_n=_count(r["every_n"]),
+                seconds=_count(r["seconds"]),
+                era=_count(r["era"]),
+                residual_pct=_pct(r["residual_pct"]),
+                bias_pct=None if r.get("bias_pct") is None else _pct(r["bias_pct"]),
+                mae_pct=None if r.get("mae_pct") is None else _pct(r["mae_pct"]),
             )
             for r in data.get("rides") or ()
         )
-        noise = {str(k): _finite(v) for k, v in (data.get("noise_pct") or {}).items()}
+        noise = {str(k): _pct(v) for k, v in (data.get("noise_pct") or {}).items()}
         skipped = tuple(str(s) for s in data.get("skipped") or ())
     except (KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"malformed bike model file ({type(exc).__name__}: {exc})") from None
@@ -471,8 +488,33 @@ def _finite(value: object) -> float:
     return float(value)
 
 
-def _pair(value: Sequence[Any] | Iterable[Any]) -> tuple[float, float]:
-    lo, hi = (_finite(v) for v in value)
+def _bounded(value: object, lo: float, hi: float, what: str) -> float:
+    number = _finite(value)
+    if not lo <= number <= hi:
+        raise ValueError(f"{what} {number!r} is outside {lo:g}..{hi:g}")
+    return number
+
+
+def _pct(value: object) -> float:
+    return _bounded(value, *PCT_BOUNDS, "percent")
+
+
+#: The largest count a model file may hold (rides, seconds, an era or index).
+MAX_COUNT = 10**9
+
+
+def _count(value: object) -> int:
+    """A whole non-negative number of at most :data:`MAX_COUNT` (JSON ``3`` or ``3.0``)."""
+    number = _finite(value)
+    if not (0 <= number <= MAX_COUNT and number == int(number)):
+        raise ValueError(f"expected a count, got {value!r}")
+    return int(number)
+
+
+def _pair(
+    value: Sequence[Any] | Iterable[Any], bounds: tuple[float, float], what: str
+) -> tuple[float, float]:
+    lo, hi = (_bounded(v, *bounds, what) for v in value)
     if not lo < hi:
-        raise ValueError(f"bad range {lo!r}..{hi!r}")
+        raise ValueError(f"bad {what} {lo!r}..{hi!r}")
     return lo, hi

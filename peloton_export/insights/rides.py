@@ -8,7 +8,8 @@ Which samples are left out of a fit (each a named limit, also in docs/bike.md):
 * cadence below :data:`MIN_CADENCE` rpm (coasting, 0 cadence: the flywheel spins down and
   the output no longer follows the cadence reading) or above :data:`MAX_CADENCE` rpm
   (sensor glitches such as a 186 rpm second in a recorded ride);
-* resistance below :data:`MIN_RESISTANCE` %, output of 0 W;
+* resistance below :data:`MIN_RESISTANCE` % or above 100 %, output of 0 W or above
+  :data:`MAX_OUTPUT_W` (no Bike reads that; a damaged body can), any non-finite value;
 * the first :data:`LAG_S` seconds after a resistance change (the reading moves at once, the
   brake magnets follow); at 5-s samples (``every_n=5``), the sample where the resistance
   reading changed.
@@ -27,6 +28,7 @@ from peloton_export.model import Workout
 MIN_CADENCE = 40.0
 MAX_CADENCE = 150.0
 MIN_RESISTANCE = 5.0
+MAX_OUTPUT_W = 3000.0
 LAG_S = 3
 #: Disciplines whose samples come from a Bike.
 BIKE_DISCIPLINES = frozenset({"cycling"})
@@ -78,7 +80,8 @@ def _usable(workout: Workout, every_n: int) -> list[tuple[float, float, float]]:
             previous = r
         if c is None or r is None or p is None:
             continue
-        if not (MIN_CADENCE <= c <= MAX_CADENCE) or r < MIN_RESISTANCE or p <= 0:
+        # Written so that NaN fails every test (each comparison with NaN is false).
+        if not (MIN_CADENCE <= c <= MAX_CADENCE and MIN_RESISTANCE <= r <= 100 and 0 < p <= MAX_OUTPUT_W):
             continue
         if changed_at is not None and sample.offset - changed_at < lag:
             continue

@@ -15,6 +15,7 @@ import json
 import logging
 import sys
 import time
+from pathlib import Path
 from typing import Literal, TextIO
 
 from peloton_export.net.redaction import install_redaction
@@ -57,16 +58,43 @@ def _utc(epoch: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
-def setup_logging(fmt: LogFormat = "text", verbose: int = 0, stream: TextIO | None = None) -> None:
+#: The JSON log lines ``watch`` keeps in its state folder for the ``serve`` Logs page.
+KEPT_LOG = "watch-log.jsonl"
+#: The kept log's size before it is rotated (one older file, ``watch-log.jsonl.1``, stays).
+KEPT_LOG_BYTES = 1_000_000
+
+
+def setup_logging(
+    fmt: LogFormat = "text", verbose: int = 0, stream: TextIO | None = None, *, keep: Path | None = None
+) -> None:
     """Send every log record to ``stream`` (standard output) in ``fmt``, INFO and up
-    (DEBUG with ``verbose``), replacing the root logger's handlers."""
+    (DEBUG with ``verbose``), replacing the root logger's handlers. With ``keep`` (a file:
+    ``<state>/watch-log.jsonl``) the records are also appended there as JSON lines, redacted
+    the same way, rotated at :data:`KEPT_LOG_BYTES`; a folder that cannot be written leaves
+    it out with one warning."""
+    from logging.handlers import RotatingFileHandler
+
     handler = logging.StreamHandler(stream or sys.stdout)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
+        if isinstance(old, RotatingFileHandler):
+            old.close()
     root.addHandler(handler)
+    problem = ""
+    if keep is not None:
+        try:
+            keep.parent.mkdir(parents=True, exist_ok=True)
+            kept = RotatingFileHandler(keep, maxBytes=KEPT_LOG_BYTES, backupCount=1, encoding="utf-8")
+        except OSError as exc:
+            problem = f"cannot keep the log in {keep}: {exc.strerror or exc}"
+        else:
+            kept.setFormatter(JsonFormatter())
+            root.addHandler(kept)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     for noisy in ("urllib3", "apprise"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
     install_redaction()
+    if problem:
+        logging.getLogger("peloton_export.watch").warning("%s", problem)

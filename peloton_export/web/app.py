@@ -15,6 +15,13 @@ and an unknown one is ``404``):
 ``POST /p/NAME/workouts/ID/ACTION``             ``reexport``, ``deliver``, ``forget``, ``retry``
 ``GET /p/NAME/runs/JOB`` (``/events``)          a run's progress (server-sent events)
 ``GET|POST /login``, ``POST /logout``           the password login (when one is set)
+``GET /p/NAME/logins`` (``POST .../STEP``)      Peloton's and each sink's login
+                                                (:mod:`peloton_export.web.logins`)
+``GET /SINK/callback``                          an OAuth redirect coming back (Strava's)
+``GET /p/NAME/logs?level=&q=``                  the last runs and log lines, masked
+                                                (:mod:`peloton_export.web.logs`)
+``GET|POST /p/NAME/settings``                   formats, output folder, sinks, watch interval
+                                                (:mod:`peloton_export.web.settings`)
 ==============================================  ============================================
 
 Every ``POST`` needs the form's CSRF token; with ``read_only`` every action is ``403``.
@@ -30,7 +37,6 @@ import json
 import logging
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,12 +50,21 @@ from starlette.routing import Route
 
 from peloton_export.errors import PelotonExportError
 from peloton_export.results import Selection
-from peloton_export.store.archive import Archive, ArchiveError, check_workout_id, read_file
+from peloton_export.store.archive import Archive, ArchiveError, read_file
+from peloton_export.web import logins, logs
+from peloton_export.web import settings as settings_pages
 from peloton_export.web.auth import Sessions, Throttle, verify_password
 from peloton_export.web.forms import read_form
 from peloton_export.web.guard import SESSION_COOKIE, Guard, GuardSettings, cookie
 from peloton_export.web.jobs import Busy, Jobs
-from peloton_export.web.rows import SORT_KEYS, RowIndex, select
+from peloton_export.web.pagekit import AppState, ServeSettings
+from peloton_export.web.pagekit import profile_of as _profile
+from peloton_export.web.pagekit import render as _render
+from peloton_export.web.pagekit import state_of as _state
+from peloton_export.web.pagekit import threaded as _threaded
+from peloton_export.web.pagekit import workout_id_of as _workout_id
+from peloton_export.web.pagekit import writable as _writable
+from peloton_export.web.rows import SORT_KEYS, select
 from peloton_export.web.status import open_ledger, profile_status, targets
 
 if TYPE_CHECKING:
@@ -62,76 +77,6 @@ STATIC = {"style.css": "text/css; charset=utf-8", "progress.js": "text/javascrip
 ACTIONS = ("reexport", "deliver", "forget", "retry")
 _FORMAT = re.compile(r"^[a-z0-9_-]{1,32}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-@dataclass(frozen=True, slots=True)
-class ServeSettings:
-    """How the server runs: ``read_only`` serves the pages without any action;
-    ``password_hash``, ``allowed_hosts`` and ``trusted_proxies`` are the guard's
-    (:class:`peloton_export.web.guard.GuardSettings`)."""
-
-    read_only: bool = False
-    password_hash: str | None = None
-    allowed_hosts: frozenset[str] = field(default_factory=frozenset)
-    trusted_proxies: frozenset[str] = field(default_factory=frozenset)
-
-
-@dataclass(slots=True)
-class AppState:
-    """What the routes share: the settings, the household, the plugin host, the runs."""
-
-    settings: ServeSettings
-    profiles: dict[str, Profile]
-    host: PluginHost
-    jobs: Jobs
-    templates: Environment
-    sessions: Sessions
-    throttle: Throttle
-    indexes: dict[str, RowIndex] = field(default_factory=dict)
-
-    def index(self, profile: Profile) -> RowIndex:
-        """The workout rows of ``profile``'s archive (cached)."""
-        found = self.indexes.get(profile.name)
-        if found is None:
-            found = self.indexes[profile.name] = RowIndex(Archive(profile.archive_dir))
-        return found
-
-
-def _state(request: Request) -> AppState:
-    state = request.app.state.serve
-    assert isinstance(state, AppState)
-    return state
-
-
-def _profile(request: Request) -> Profile:
-    found = _state(request).profiles.get(str(request.path_params.get("name", "")))
-    if found is None:
-        raise HTTPException(404, "no such profile")
-    return found
-
-
-def _workout_id(request: Request) -> str:
-    try:
-        return check_workout_id(str(request.path_params.get("wid", "")))
-    except ArchiveError:
-        raise HTTPException(404, "no such workout") from None
-
-
-def _render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    state = _state(request)
-    page = state.templates.get_template(name).render(
-        csrf=request.state.csrf,
-        read_only=state.settings.read_only,
-        login_needed=state.settings.password_hash is not None,
-        profiles=list(state.profiles),
-        **context,
-    )
-    return HTMLResponse(page, status_code=status)
-
-
-async def _threaded(function: Any, *args: Any) -> Any:
-    """``function(*args)`` in a worker thread (file and SQLite reads never block the loop)."""
-    return await asyncio.to_thread(function, *args)
 
 
 # -- pages ------------------------------------------------------------------------------------
@@ -316,11 +261,6 @@ async def file(request: Request) -> Response:
 
 
 # -- actions ----------------------------------------------------------------------------------
-
-
-def _writable(request: Request) -> None:
-    if _state(request).settings.read_only:
-        raise HTTPException(403, "this server is read-only (serve --read-only)")
 
 
 def _selection(fields: dict[str, str]) -> Selection:
@@ -536,6 +476,19 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return Response("internal error; see the server's log\n", status_code=500, media_type="text/plain")
 
 
+#: Config keys whose values are secrets (masked wherever this server shows text).
+SECRET_KEYS = ("password", "api_key", "client_secret", "token", "access_token", "refresh_token")
+
+
+def _protect_config(profiles: list[Profile]) -> None:
+    from peloton_export.net.redaction import protect
+
+    for profile in profiles:
+        protect(profile.config.password)
+        for section in profile.config.plugins.values():
+            protect(*(v for k, v in section.items() if k.rsplit(".", 1)[-1] in SECRET_KEYS))
+
+
 def create_app(
     profiles: list[Profile],
     host: PluginHost,
@@ -581,12 +534,23 @@ def create_app(
         Route("/p/{name}/workouts/{wid}/report", report),
         Route("/p/{name}/workouts/{wid}/files/{fmt}", file),
         Route("/p/{name}/workouts/{wid}/{action}", action, methods=["POST"]),
+        Route("/p/{name}/logins", logins.logins_page),
+        Route("/p/{name}/logins/peloton/{step}", logins.peloton_action, methods=["POST"]),
+        Route("/p/{name}/logins/{sink}/{step}", logins.sink_action, methods=["POST"]),
+        Route("/p/{name}/settings", settings_pages.settings_page, methods=["GET"]),
+        Route("/p/{name}/settings", settings_pages.settings_save, methods=["POST"]),
+        Route("/p/{name}/logs", logs.logs_page),
+        Route("/{sink}/callback", logins.callback),
     ]
     app = Starlette(
         routes=routes,
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
     )
     app.state.serve = state
+    buffer = logs.LogBuffer()
+    logs.attach(buffer)
+    state.logs = buffer
+    _protect_config(profiles)
     guard = GuardSettings(
         password_hash=settings.password_hash,
         allowed_hosts=frozenset(h.lower() for h in settings.allowed_hosts),

@@ -8,8 +8,9 @@ In order, for each HTTP request:
 2. **HTTPS**: the request counts as HTTPS when its scheme is, or when it comes from a
    ``--trusted-proxy`` address with ``X-Forwarded-Proto: https`` (from any other client
    the header is ignored); cookies are then ``Secure``.
-3. **Login**: with a password set, every page but ``/login`` and ``/static/`` needs a
-   session cookie (``pe_session``); others are sent to ``/login`` (``GET``) or get ``403``.
+3. **Login**: with a password set, every page but ``/login``, ``/static/`` and an OAuth
+   callback (``/SINK/callback``, checked by its one-time ``state``) needs a session cookie
+   (``pe_session``); others are sent to ``/login`` (``GET``) or get ``403``.
 4. **Cross-site writes**: a ``POST`` whose ``Origin`` is not this server's, or whose
    ``Sec-Fetch-Site`` is ``cross-site``, gets ``403``. Each route then checks the form's
    CSRF token against the ``pe_csrf`` cookie (:func:`peloton_export.web.forms.read_form`):
@@ -52,6 +53,9 @@ CSP = (
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
 _HOST_NAME = re.compile(r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$")
 OPEN_PATHS = ("/login", "/static/")
+#: An OAuth redirect coming back (``/strava/callback``): reached without the session cookie
+#: (see :mod:`peloton_export.web.logins`); its one-time ``state`` is its check.
+CALLBACK_PATH = re.compile(r"^/[a-z0-9_-]{1,32}/callback$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +163,7 @@ class Guard:
             if foreign or _header(scope, b"sec-fetch-site") == "cross-site":
                 await _plain(send, 403, "cross-site request refused", extra)
                 return
-        if not authenticated and not path.startswith(OPEN_PATHS):
+        if not authenticated and not path.startswith(OPEN_PATHS) and not CALLBACK_PATH.match(path):
             if method in ("GET", "HEAD"):
                 await _redirect(send, "/login", extra)
             else:

@@ -94,6 +94,28 @@ def targets(profile: Profile, host: PluginHost, ledger: Ledger | None) -> tuple[
     return formats, sinks, output_folder(filled.output_dir, config)
 
 
+def peloton_login(profile: Profile) -> tuple[str, str]:
+    """The saved Peloton login of the active ``profile`` in one line (its kind and expiry,
+    never a token) and the login cooldown's line (``""`` when none runs).
+
+    :raises PelotonExportError: the saved login is unreadable.
+    """
+    from peloton_export.source.client.factory import login_cooldown, token_store
+    from peloton_export.source.client.settings import client_settings
+
+    token = token_store(client_settings(profile.config)).load()
+    if token is None:
+        login = "none saved: log in on the Logins page, or with peloton-export " + (
+            "login" if profile.is_default else f"--profile {profile.name} login"
+        )
+    else:
+        renew = ", renewable" if token.refresh_token else ""
+        login = f"saved ({token.source}), access expires {when(token.expires_at)}{renew}"
+    cooldown = login_cooldown().active()
+    line = f"until {when(cooldown.until)} ({cooldown.reason})" if cooldown is not None else ""
+    return login, line
+
+
 def profile_status(
     profile: Profile, host: PluginHost, *, household: bool, index: RowIndex | None = None
 ) -> ProfileStatus:
@@ -122,23 +144,11 @@ def _fill(
     from peloton_export.export.plan import make_plan, pending_summary
     from peloton_export.export.stacks import fold_stacks, plan_stacks
     from peloton_export.paths import state_dir
-    from peloton_export.source.client.factory import login_cooldown, token_store
-    from peloton_export.source.client.settings import client_settings
     from peloton_export.source.fetch_policy import describe
     from peloton_export.store.ledger import queries
     from peloton_export.unattended.status import profile_status_lines, watch_status_lines
 
-    token = token_store(client_settings(profile.config)).load()
-    if token is None:
-        view.login = "none saved: log in with peloton-export " + (
-            "login" if profile.is_default else f"--profile {profile.name} login"
-        )
-    else:
-        renew = ", renewable" if token.refresh_token else ""
-        view.login = f"saved ({token.source}), access expires {when(token.expires_at)}{renew}"
-    cooldown = login_cooldown().active()
-    if cooldown is not None:
-        view.cooldown = f"until {when(cooldown.until)} ({cooldown.reason})"
+    view.login, view.cooldown = peloton_login(profile)
     state = state_dir()
     view.watch = profile_status_lines(state) if household else watch_status_lines(state)
     entries, archive_bytes = index.entries()
@@ -169,4 +179,4 @@ def _fill(
         view.failures.append((record.workout_id, f"{describe(record)}: {record.reason}"))
 
 
-__all__ = ["ProfileStatus", "open_ledger", "profile_status", "targets", "when"]
+__all__ = ["ProfileStatus", "open_ledger", "peloton_login", "profile_status", "targets", "when"]

@@ -126,6 +126,67 @@ def test_output_is_deterministic(name: str) -> None:
     assert write(wf.outdoor_run(3)) == write(wf.outdoor_run(3))
 
 
+# --------------------------------------------------------------------------- gpxpy's own bytes
+
+
+def plain_gpxpy_copy(doc: gpxpy.gpx.GPX) -> gpxpy.gpx.GPX:
+    """``doc`` with every trackpoint rebuilt as gpxpy's own ``GPXTrackPoint`` (plain lists)."""
+    for track in doc.tracks:
+        for segment in track.segments:
+            plain = []
+            for point in segment.points:
+                copy = gpxpy.gpx.GPXTrackPoint(
+                    point.latitude, point.longitude, elevation=point.elevation, time=point.time
+                )
+                copy.extensions = list(point.extensions)
+                plain.append(copy)
+            segment.points = plain
+    return doc
+
+
+def assert_gpxpy_bytes(workout: Workout) -> None:
+    """Our trackpoint class (fewer fields, shared extension text) writes gpxpy's bytes."""
+    ours = gpx.build_gpx(workout)
+    theirs = plain_gpxpy_copy(gpx.build_gpx(workout))
+    assert gpx.render_gpx(workout) == theirs.to_xml(version="1.1", prettyprint=False) + "\n"
+    for pretty in (False, True):
+        assert ours.to_xml(version="1.1", prettyprint=pretty) == theirs.to_xml(
+            version="1.1", prettyprint=pretty
+        )
+
+
+def test_the_fast_trackpoint_class_is_in_use() -> None:
+    cls = gpx._point_class()
+    assert cls is not gpxpy.gpx.GPXTrackPoint
+    assert issubclass(cls, gpxpy.gpx.GPXTrackPoint)
+    assert [f.name for f in cls.gpx_11_fields] == ["latitude", "longitude", "elevation", "time", "extensions"]
+
+
+@pytest.mark.parametrize("name", sorted(GPS_WORKOUTS))
+def test_bytes_are_gpxpy_own(name: str) -> None:
+    assert_gpxpy_bytes(GPS_WORKOUTS[name])
+
+
+def test_a_shared_extension_is_serialized_once() -> None:
+    run = wf.outdoor_run(10)
+    calls = 0
+    field = gpx._point_class().gpx_11_fields[-1]
+    real = field._ETree_to_xml
+
+    def counting(*args: object, **kwargs: object) -> str:
+        nonlocal calls
+        calls += 1
+        return str(real(*args, **kwargs))
+
+    field._ETree_to_xml = counting
+    try:
+        gpx.render_gpx(run)
+    finally:
+        del field._ETree_to_xml
+    points = len(run.track)
+    assert 0 < calls < points / 4
+
+
 # --------------------------------------------------------------------------- round trip
 
 
@@ -283,5 +344,6 @@ def test_any_gps_workout_gives_a_valid_deterministic_gpx(schemas_dir: Path, work
     data = write(workout)
     root = assert_valid(schemas_dir, data)
     assert data == write(workout)
+    assert_gpxpy_bytes(workout)
     valid = [g for g in workout.track if -90 <= g.latitude <= 90 and -180 <= g.longitude <= 180]
     assert len(root.findall(".//g:trkpt", NS)) == len(valid)

@@ -54,6 +54,7 @@ def test_every_hookspec_is_documented_and_typed() -> None:
         "filter_workout",
         "register_commands",
         "register_formats",
+        "register_logins",
         "register_sinks",
         "transform_workout",
     ]
@@ -201,6 +202,43 @@ def test_hook_register_formats_raising_is_fatal_in_strict_mode() -> None:
     host = create_host(entry_points=False, strict=True, extra={"raising": _raising_formats_plugin()})
     with pytest.raises(PluginLoadError, match="plugin 'raising' failed in register_formats: RuntimeError"):
         host.formats()
+
+
+def test_hook_register_logins_offers_a_login_through_the_host() -> None:
+    from peloton_export.specs import LoginAnswer, LoginRequest, LoginSpec
+
+    class Logging:
+        @hookimpl
+        def register_logins(self) -> list[LoginSpec]:
+            return [
+                LoginSpec(
+                    name="void",
+                    title="Void",
+                    state=lambda request: f"logged in   for\n{request.profile}",
+                    submit=lambda request: LoginAnswer(message="saved"),
+                )
+            ]
+
+    class Raising:
+        @hookimpl
+        def register_logins(self) -> list[LoginSpec]:
+            raise ValueError("no login today")
+
+    messages: list[str] = []
+    host = create_host(
+        entry_points=False, extra={"logging": Logging(), "raising": Raising()}, warn=messages.append
+    )
+    assert list(host.logins()) == ["void"] and host.owner("login", "void") == "logging"
+    request = LoginRequest(profile="anna")
+    assert host.login_step("void", "state", request).message == "logged in for anna"  # one line
+    assert host.login_step("void", "submit", request) == LoginAnswer(message="saved")
+    assert not host.login_step("void", "start", request).ok  # a step it lacks
+    assert host.login_failures() == [
+        "plugin 'raising' could not offer its login (ValueError: no login today)"
+    ]
+    assert (
+        "Plugin 'raising' failed in register_logins" in messages[0] and "logins are left out" in messages[0]
+    )
 
 
 def test_hook_register_sinks_raising_is_reported_and_others_stay() -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from peloton_export import ExportContext, SinkSpec, UploadResult, Workout, hookimpl
+from peloton_export import ExportContext, LoginSpec, SinkSpec, UploadResult, Workout, hookimpl
 from peloton_export.errors import PelotonExportError
 from peloton_export.formats.fit.devices import PRESETS
 from peloton_export.profiles import active_account_env
@@ -41,6 +41,7 @@ __all__ = [
     "GarminUploader",
     "exists",
     "register_commands",
+    "register_logins",
     "register_sinks",
     "reset_sessions",
     "upload",
@@ -88,6 +89,14 @@ def register_sinks() -> Iterator[SinkSpec]:
         exists=exists,
         description="upload to Garmin Connect (log in first: peloton-export garmin login)",
     )
+
+
+@hookimpl
+def register_logins() -> Iterator[LoginSpec]:
+    """The token import of the ``serve`` Logins page (:mod:`.weblogin`)."""
+    from peloton_export_garmin.weblogin import login_spec
+
+    yield login_spec()
 
 
 DEVICE_CHOICES = ["honest", *[name for name in PRESETS if name != "honest"], "garmin"]

@@ -9,11 +9,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from peloton_export import ExportContext, SinkSpec, UploadResult, Workout, hookimpl
+from peloton_export import ExportContext, LoginSpec, SinkSpec, UploadResult, Workout, hookimpl
 from peloton_export.sinkkit import Clock
 from peloton_export_intervals.sink import IntervalsSettings, IntervalsUploader, external_id
 
-__all__ = ["IntervalsSettings", "IntervalsUploader", "exists", "external_id", "register_sinks", "upload"]
+__all__ = [
+    "IntervalsSettings",
+    "IntervalsUploader",
+    "exists",
+    "external_id",
+    "register_logins",
+    "register_sinks",
+    "upload",
+]
 
 #: Time and sleeping for the sink (tests replace it).
 CLOCK = Clock()
@@ -47,3 +55,11 @@ def register_sinks() -> Iterator[SinkSpec]:
         exists=exists,
         description="upload to intervals.icu (API key in [plugin:intervals] api_key)",
     )
+
+
+@hookimpl
+def register_logins() -> Iterator[LoginSpec]:
+    """The API key form of the ``serve`` Logins page (:mod:`.login`)."""
+    from peloton_export_intervals.login import login_spec
+
+    yield login_spec()

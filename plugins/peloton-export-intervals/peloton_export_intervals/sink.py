@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from peloton_export.errors import AuthRequired, ConfigError, UploadError
 from peloton_export.model import Workout
-from peloton_export.paths import state_dir
+from peloton_export.paths import config_dir, state_dir
 from peloton_export.sinkkit import (
     Clock,
     InDoubt,
@@ -31,6 +31,7 @@ from peloton_export.sinkkit import (
     PluginSettings,
     Rejected,
     Sent,
+    TokenStore,
     UploadJournal,
     activity_title,
     json_body,
@@ -73,9 +74,19 @@ class IntervalsSettings:
 
         :raises ConfigError: an ``athlete_id`` that is neither 0 nor ``i<digits>``.
         """
-        get = PluginSettings.from_context(context, "intervals")
+        return cls.from_settings(PluginSettings.from_context(context, "intervals"))
+
+    @classmethod
+    def from_settings(cls, get: PluginSettings) -> IntervalsSettings:
+        """Read the settings from ``get`` (``--option`` -> section -> environment); the API
+        key is ``api_key``, else ``INTERVALS_API_KEY``, else the one entered on the ``serve``
+        Logins page (:func:`key_store`).
+
+        :raises ConfigError: an ``athlete_id`` that is neither 0 nor ``i<digits>``.
+        :raises UploadError: the saved key's file is unreadable.
+        """
         settings = cls(
-            api_key=get.get("api_key", "INTERVALS_API_KEY"),
+            api_key=get.get("api_key", "INTERVALS_API_KEY") or saved_key(),
             athlete_id=get.get("athlete_id", "INTERVALS_ATHLETE_ID") or "0",
             base_url=(get.get("base_url", "PELOTON_EXPORT_INTERVALS_URL") or DEFAULT_BASE_URL).rstrip("/"),
             journal_file=get.path("journal_file", state_dir() / "intervals-journal.json"),
@@ -86,6 +97,26 @@ class IntervalsSettings:
             )
         protect(settings.api_key)
         return settings
+
+
+#: The file under the profile's config folder holding the key entered on the Logins page.
+KEY_FILE = "intervals-key.json"
+
+
+def key_store() -> TokenStore:
+    """Where the API key entered on the ``serve`` Logins page is kept: ``{"api_key": ...}``
+    in ``<config dir>/intervals-key.json`` (mode 0600; the active profile's folder)."""
+    return TokenStore(config_dir() / KEY_FILE)
+
+
+def saved_key() -> str | None:
+    """The key :func:`key_store` holds, or ``None``.
+
+    :raises UploadError: the file is unreadable or not a JSON object.
+    """
+    record = key_store().load()
+    value = record.get("api_key") if record else None
+    return value if isinstance(value, str) and value else None
 
 
 def external_id(workout: Workout) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from peloton_export import ExportContext, SinkSpec, UploadResult, Workout, hookimpl
+from peloton_export import ExportContext, LoginSpec, SinkSpec, UploadResult, Workout, hookimpl
 from peloton_export.errors import PelotonExportError
 from peloton_export.sinkkit import Clock, PluginSettings
 from peloton_export_strava.api import StravaApi, StravaSettings
@@ -25,6 +25,7 @@ __all__ = [
     "StravaUploader",
     "exists",
     "register_commands",
+    "register_logins",
     "register_sinks",
     "upload",
 ]
@@ -71,6 +72,14 @@ def register_sinks() -> Iterator[SinkSpec]:
         exists=exists,
         description="upload to Strava (log in first: peloton-export strava login)",
     )
+
+
+@hookimpl
+def register_logins() -> Iterator[LoginSpec]:
+    """The Strava login of the ``serve`` Logins page (:mod:`.weblogin`)."""
+    from peloton_export_strava.weblogin import login_spec
+
+    yield login_spec()
 
 
 def _settings() -> StravaSettings:

@@ -7,6 +7,8 @@ refresh_token grants, rotating the refresh token), ``POST /api/v3/uploads`` (mul
 ``activity_id`` or ``error: "... duplicate of activity N"``), ``GET
 /api/v3/athlete/activities``, ``GET`` and ``PUT /api/v3/activities/{id}`` (``sport_type``,
 ``gear_id``), ``GET /api/v3/athlete`` (bikes and shoes only with ``profile:read_all``) and
+``GET /oauth/authorize`` (the athlete approves at once: a 302 back to ``redirect_uri``
+with ``code``, ``state`` and ``scope``; ``authorize_answer = "deny"`` refuses),
 ``POST /oauth/revoke`` (HTTP Basic client credentials, form ``token``; 404 with
 ``offers_revoke = False``) and ``POST /oauth/deauthorize``; 401 bodies ``{"message":
 "Authorization Error", "errors": [...]}``, including Strava's missing-scope answer
@@ -85,6 +87,10 @@ class FakeStrava(FakeService):
         self.athlete_limit: str | None = None
         self.header_only = False
         self.api_prefix = "/api/v3"
+        #: ``GET /oauth/authorize``: "approve" (send back a code) or "deny" (access_denied)
+        self.authorize_answer = "approve"
+        #: the scope an approved authorize step grants (``None``: the one asked for)
+        self.authorize_scope: str | None = None
         #: the start (epoch s) of the activity an upload with this external id becomes
         self.starts: dict[str, int] = {}
 
@@ -119,6 +125,8 @@ class FakeStrava(FakeService):
     # -- the service ------------------------------------------------------------------------
 
     def route(self, request: RecordedRequest) -> Response:
+        if request.path == "/oauth/authorize" and request.method == "GET":
+            return self._authorize(request.query)
         form = {**request.query, **request.form}
         if self.header_only and ("access_token" in request.query or "access_token" in request.form):
             body = {
@@ -269,6 +277,28 @@ class FakeStrava(FakeService):
                 {"resource": "Athlete", "field": "athletes", "code": "limit of connected athletes exceeded"}
             ],
         }
+
+    def _authorize(self, query: dict[str, str]) -> Response:
+        """The authorize page as if the athlete pressed "Authorize" (``authorize_answer =
+        "deny"``: "Cancel"): a 302 to ``redirect_uri`` with ``code``, ``state`` and the
+        granted ``scope`` (or ``error=access_denied``). A wrong ``client_id`` is Strava's
+        400 ``{"message": "Bad Request", ...}``."""
+        from urllib.parse import urlencode
+
+        redirect = query.get("redirect_uri", "")
+        if query.get("client_id") != CLIENT_ID or not redirect.startswith(("http://", "https://")):
+            body = {"message": "Bad Request", "errors": [{"resource": "Application", "code": "invalid"}]}
+            return Response.json(body, 400)
+        if query.get("response_type") != "code":
+            return Response.json({"message": "Bad Request", "errors": [{"field": "response_type"}]}, 400)
+        answer: dict[str, str] = {"state": query.get("state", "")}
+        if self.authorize_answer == "deny":
+            answer["error"] = "access_denied"
+        else:
+            answer["code"] = GOOD_CODE
+            answer["scope"] = self.authorize_scope or query.get("scope", "read")
+        separator = "&" if "?" in redirect else "?"
+        return Response(302, {"Location": redirect + separator + urlencode(answer)}, b"")
 
     def _token(self, form: dict[str, str]) -> tuple[int, Any]:
         if form.get("client_id") != CLIENT_ID or form.get("client_secret") != CLIENT_SECRET:

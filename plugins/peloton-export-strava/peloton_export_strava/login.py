@@ -124,11 +124,7 @@ def login(
     With ``code`` (a code or the redirect address), no server is started.
     """
     settings = api.settings
-    if not settings.client_id or not settings.client_secret:
-        raise AuthRequired(
-            "set client_id and client_secret of your Strava API app in [plugin:strava] "
-            "(or STRAVA_CLIENT_ID / STRAVA_CLIENT_SECRET) first; see the plugin's README"
-        )
+    check_app(settings)
     state = secrets.token_urlsafe(16)
     if code is not None:
         redirect = parse_redirect(code)
@@ -143,6 +139,23 @@ def login(
         redirect = got
         if redirect.state != state:
             raise AuthRequired("the answer's state does not match this login; run the login again")
+    return finish(api, redirect)
+
+
+def check_app(settings: StravaSettings) -> None:
+    """:raises AuthRequired: the Strava API app's ``client_id``/``client_secret`` are not set."""
+    if not settings.client_id or not settings.client_secret:
+        raise AuthRequired(
+            "set client_id and client_secret of your Strava API app in [plugin:strava] "
+            "(or STRAVA_CLIENT_ID / STRAVA_CLIENT_SECRET) first; see the plugin's README"
+        )
+
+
+def finish(api: StravaApi, redirect: Redirect) -> dict[str, object]:
+    """Exchange the redirect's code for tokens and store them; returns the stored record.
+
+    :raises AuthRequired: Strava refused, no code, or the upload scope was not granted.
+    """
     if redirect.error:
         raise AuthRequired(f"Strava login refused: {redirect.error}")
     if not redirect.code:
