@@ -138,6 +138,28 @@ class SinkPaused(UploadError):
         self.reason = reason
 
 
+class ServiceFailing(UploadError):
+    """The service itself is failing, not this workout: a typed state of a sink in a run.
+
+    Raised (by :func:`peloton_export.net.retry.send` and the sink toolkit's uploader) for
+    answers that say nothing about the file: a 5xx after the retries, no answer at all (a
+    refused connection, a timeout), a rate limit longer than the sink waits (e.g. a
+    Cloudflare 429 with a long ``Retry-After``). The workout is recorded as failed with the
+    one line (a later run tries it again); after
+    :data:`peloton_export.export.breaker.BREAKER_AFTER` of them in a row, or at once when
+    the service named a wait (``retry_after``), the run offers no more workouts to the sink
+    (they stay pending, with nothing recorded) and its report lists the sink once in
+    ``ExportReport.failing``.
+
+    :param message: one line naming the request and what the service did (no secret).
+    :param retry_after: seconds the service asked to wait (``Retry-After``), or ``None``.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class PluginError(PelotonExportError):
     """A plugin failed; the message names the plugin and the hook."""
 

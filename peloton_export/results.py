@@ -59,6 +59,12 @@ class SinkResult:
     status: Literal["uploaded", "duplicate", "skipped", "failed", "planned", "paused"]
     remote_id: str | None = None
     reason: str = ""
+    #: Why the sink was not offered this workout (status ``skipped``), a typed state:
+    #: ``"login"`` (an earlier upload of the run raised
+    #: :class:`~peloton_export.errors.AuthRequired`) or ``"service-failing"`` (the sink's
+    #: circuit breaker: its service failed, see
+    #: :class:`~peloton_export.errors.ServiceFailing`); ``""`` otherwise.
+    held: Literal["", "login", "service-failing"] = ""
 
 
 @dataclass(slots=True)
@@ -90,6 +96,10 @@ class ExportReport:
     #: Sinks paused in this run (or still paused since an earlier one): sink name -> the one
     #: line of its :class:`~peloton_export.errors.SinkPaused`. Their workouts stay pending.
     paused: dict[str, str] = field(default_factory=dict)
+    #: Sinks whose service was failing (:class:`~peloton_export.errors.ServiceFailing`), so
+    #: the rest of the run offered them no workout: sink name -> one line (the last failure).
+    #: Their workouts not tried stay pending; the next run tries them again.
+    failing: dict[str, str] = field(default_factory=dict)
 
     def count(self, status: Status) -> int:
         """How many workouts ended with ``status``."""

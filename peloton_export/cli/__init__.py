@@ -15,9 +15,17 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.shell_completion import CompletionItem
 from click_default_group import DefaultGroup
 
 from peloton_export import __version__
+from peloton_export.cli.completion import (
+    complete_disciplines,
+    complete_workout_ids,
+    completion_command,
+    format_completer,
+    sink_completer,
+)
 from peloton_export.cli.install import install_command, uninstall_command
 from peloton_export.cli.sync import (
     ledger_group,
@@ -157,10 +165,20 @@ def _print_report(report: ExportReport, *, dry_run: bool) -> None:
             format_skips.update((f.format, f.reason) for f in result.files if f.status == "skipped")
     for problem in report.problems:
         click.echo(f"  failed {problem}")
-    for sink, message in report.paused.items():
-        click.echo(f"  {sink} paused (its workouts stay pending): {message}")
+    for line in _sink_state_lines(report):
+        click.echo(line)
     for (name, reason), n in sorted(format_skips.items()):
         click.echo(f"  {name} not written for {workouts_text(n)}: {reason}")
+
+
+def _sink_state_lines(report: ExportReport) -> Iterator[str]:
+    """One line per paused sink and per sink whose service was failing (the breaker)."""
+    for sink, message in report.paused.items():
+        yield f"  {sink} paused (its workouts stay pending): {message}"
+    for sink, message in report.failing.items():
+        held = sum(s.sink == sink and s.held == "service-failing" for r in report.results for s in r.sinks)
+        pending = f" ({workouts_text(held)} not tried stay pending)" if held else ""
+        yield f"  {message}{pending}"
 
 
 def _result_lines(result: WorkoutResult, *, dry_run: bool) -> Iterator[str]:
@@ -175,7 +193,8 @@ def _result_lines(result: WorkoutResult, *, dry_run: bool) -> Iterator[str]:
     for s in result.sinks:
         if s.status == "planned":
             yield f"  {s.sink}: {s.reason}"
-        elif s.status not in ("failed", "paused"):  # a paused sink has one line of its own
+        elif s.status not in ("failed", "paused") and s.held != "service-failing":
+            # a paused sink, or one whose service is failing, has one line of its own
             yield f"  {s.sink}: {s.status} {result.workout_id} {s.remote_id or ''} {s.reason}".rstrip()
 
 
@@ -211,6 +230,7 @@ def export_command(host: PluginHost) -> click.Command:
         "formats",
         multiple=True,
         metavar="NAME",
+        shell_complete=format_completer(host),
         help="Format to write (repeatable, or comma-separated; 'all' for every format). "
         "Default: the config's formats, else all.",
     )
@@ -221,7 +241,12 @@ def export_command(host: PluginHost) -> click.Command:
         help=f"Folder for the files (default: the config's output_dir, else ./{DEFAULT_OUTPUT}).",
     )
     @click.option(
-        "--sink", "sinks", multiple=True, metavar="NAME", help="Send files to this sink (repeatable)."
+        "--sink",
+        "sinks",
+        multiple=True,
+        metavar="NAME",
+        shell_complete=sink_completer(host),
+        help="Send files to this sink (repeatable).",
     )
     @click.option("--since", help="Only workouts that started on or after this date (UTC).")
     @click.option("--until", help="Only workouts that started before this date (UTC).")
@@ -230,12 +255,18 @@ def export_command(host: PluginHost) -> click.Command:
         "disciplines",
         multiple=True,
         metavar="NAME",
+        shell_complete=complete_disciplines,
         help="Only these disciplines (repeatable): cycling, running, walking, rowing, strength, yoga,"
         " ...; aliases row/rowing (the Row; Peloton's caesar works too), bike, tread, bootcamp.",
     )
     @click.option("--limit", type=click.IntRange(min=1), help="At most this many workouts, newest first.")
     @click.option(
-        "--workout", "workout_ids", multiple=True, metavar="ID", help="Only this workout (repeatable)."
+        "--workout",
+        "workout_ids",
+        multiple=True,
+        metavar="ID",
+        shell_complete=complete_workout_ids,
+        help="Only this workout (repeatable).",
     )
     @click.option("--demo", is_flag=True, help="Export the bundled demo workouts (no account, no network).")
     @click.option("--offline", is_flag=True, help="Export from the raw archive only; make no requests.")
@@ -511,6 +542,24 @@ class _Group(DefaultGroup):  # type: ignore[misc]
         except SettingError as exc:  # one line naming the file and line (or the variable)
             raise ConfigError(locate_setting(exc, _config_of(ctx))) from None
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """The group's arguments; while the shell completes the first word (no argument
+        yet) the default command is not chosen, so that the commands are offered."""
+        if ctx.resilient_parsing and not args:
+            return click.Group.parse_args(self, ctx, args)
+        return super().parse_args(ctx, args)  # type: ignore[no-any-return]
+
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[CompletionItem]:
+        """The first word's candidates: the commands, and for an option the group's own
+        and those of the default command (``peloton-export --for`` is ``--format``)."""
+        items: list[CompletionItem] = super().shell_complete(ctx, incomplete)
+        command = self.commands.get(self.default_cmd_name or "")
+        if command is not None and incomplete.startswith("-"):
+            sub = click.Context(command, info_name=command.name, parent=ctx, resilient_parsing=True)
+            known = {item.value for item in items}
+            items += [item for item in command.shell_complete(sub, incomplete) if item.value not in known]
+        return items
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         """A first word that is neither an option nor a command is a mistyped command (the
         default ``export`` takes no arguments): say which command was meant."""
@@ -601,6 +650,7 @@ def build_cli(host: PluginHost) -> click.Group:
         bike_group,
         install_command,
         uninstall_command,
+        completion_command,
     ):
         cli.add_command(command)
     host.add_commands(cli)

@@ -183,6 +183,7 @@ def report_document(report: ExportReport, *, dry_run: bool, exit_code: int) -> D
             "sync": _sync(report.sync),
             "sync_error": report.sync_error or None,
             "paused": [{"sink": sink, "message": message} for sink, message in report.paused.items()],
+            "failing": [{"sink": sink, "message": message} for sink, message in report.failing.items()],
             "problems": list(report.problems),
             "notes": list(report.notes),
             "workouts": [_workout(r) for r in report.results],

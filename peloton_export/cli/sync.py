@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from peloton_export.cli.completion import complete_workout_ids, format_completer, sink_completer
 from peloton_export.cli.status_facts import (
     command_config,
     login_and_ledger,
@@ -42,7 +43,10 @@ def _interactive() -> bool:
 def _fail(exc: PelotonExportError) -> None:
     if isinstance(exc, LocalFileError | SettingError):
         raise exc  # a broken ledger or state folder: its own exit code (4); a setting: its line
-    raise click.ClickException(str(exc))
+    from peloton_export.paths import active_profile
+    from peloton_export.profiles import for_profile
+
+    raise click.ClickException(for_profile(str(exc), active_profile()))  # the member's own commands
 
 
 @click.command("login")
@@ -146,12 +150,14 @@ def status_command(host: PluginHost) -> click.Command:
         "--format",
         "formats",
         multiple=True,
+        shell_complete=format_completer(host),
         help="Formats to check (default: the config's formats, else the last run's, else all).",
     )
     @click.option(
         "--sink",
         "sinks",
         multiple=True,
+        shell_complete=sink_completer(host),
         help="Sinks to check (default: the config's sinks, else the last run's).",
     )
     @click.option(
@@ -202,7 +208,7 @@ def status_command(host: PluginHost) -> click.Command:
         from peloton_export.unattended.status import watch_status_lines
 
         names = ", ".join(profile.name for profile in household)
-        click.echo(f"Household: {len(household)} profiles ({names})")
+        click.echo(f"Household: {len(household)} profile{'' if len(household) == 1 else 's'} ({names})")
         for line in watch_status_lines(state_dir()):  # the watcher's own, of the whole household
             click.echo(line)
         for profile in household:
@@ -383,7 +389,7 @@ def ledger_group() -> None:
 
 
 @ledger_group.command("forget")
-@click.argument("workout_id")
+@click.argument("workout_id", shell_complete=complete_workout_ids)
 def forget_command(workout_id: str) -> None:
     """Forget one workout's exports and uploads, so the next run redoes it."""
     removed = Ledger.default().forget(workout_id)
@@ -396,7 +402,7 @@ def forget_command(workout_id: str) -> None:
 
 
 @ledger_group.command("retry")
-@click.argument("workout_ids", nargs=-1)
+@click.argument("workout_ids", nargs=-1, shell_complete=complete_workout_ids)
 @click.option("--all", "retry_all", is_flag=True, help="Retry every workout that failed to fetch.")
 def retry_command(workout_ids: tuple[str, ...], retry_all: bool) -> None:
     """Fetch workouts that failed to fetch again on the next run (settled ones too).

@@ -34,9 +34,9 @@ _LOGIN = re.compile(r"\blog ?in\b|\blogin\b|\bauthori[sz]", re.IGNORECASE)
 NOT_ATTEMPTED = "not attempted:"
 
 
-def _needs_login(status: str, reason: str) -> bool:
+def _needs_login(status: str, reason: str, held: str) -> bool:
     if status == "skipped":
-        return reason.startswith(NOT_ATTEMPTED)
+        return held == "login"  # a typed state: a failing service is not a login
     return status == "failed" and bool(_LOGIN.search(reason))
 
 
@@ -44,7 +44,7 @@ def report_problems(report: ExportReport) -> dict[str, str]:
     """Problems in ``report`` that need the user: ``{key: one-line message}``."""
     problems: dict[str, str] = {}
     for result in report.results:
-        login_sinks = [s for s in result.sinks if _needs_login(s.status, s.reason)]
+        login_sinks = [s for s in result.sinks if _needs_login(s.status, s.reason, s.held)]
         for sink in login_sinks:
             reason = sink.reason.removeprefix(NOT_ATTEMPTED).strip()
             problems.setdefault(f"sink-login:{sink.sink}", f"{sink.sink} needs you to log in again: {reason}")
@@ -62,9 +62,17 @@ def report_problems(report: ExportReport) -> dict[str, str]:
             problems[f"workout-failed:{result.workout_id}"] = f"{label} failed: {reason}"
     for problem in report.problems:
         problems[f"run:{problem.split(':', 1)[0]}"] = problem
-    for name, message in report.paused.items():  # a typed state (SinkPaused), not message text
-        problems[f"sink-paused:{name}"] = message
+    problems.update(_sink_states(report))
     return problems
+
+
+def _sink_states(report: ExportReport) -> dict[str, str]:
+    """The typed states of sinks (not message text): paused (``SinkPaused``) and failing
+    (``ServiceFailing``, the breaker)."""
+    states = {f"sink-paused:{name}": message for name, message in report.paused.items()}
+    for name, message in getattr(report, "failing", {}).items():
+        states[f"sink-failing:{name}"] = message
+    return states
 
 
 def unmapped_problems(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import logging
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,12 +26,14 @@ from peloton_export.errors import (
     OutputRefused,
     PelotonExportError,
     PluginError,
+    ServiceFailing,
     SinkPaused,
     SkipFormat,
     SkipWorkout,
     UploadError,
     refuses_writes,
 )
+from peloton_export.export.breaker import STATE_KEY, SinkBreakers
 from peloton_export.export.plan import ALREADY_DONE, Action, ExportPlan, WorkoutPlan, finish, make_plan
 from peloton_export.export.records import RunRecords
 from peloton_export.export.stacks import Stacks
@@ -84,8 +87,9 @@ class Exporter:
     ledger: Ledger | None = None
     normalize: Callable[..., Workout] | None = None
     config: Config | None = None
-    _sinks_down: dict[str, str] = field(default_factory=dict)
     _sinks_paused: dict[str, str] = field(default_factory=dict)
+    #: the sinks' circuit breakers (:mod:`peloton_export.export.breaker`)
+    _breakers: SinkBreakers | None = None
     _write_formats: tuple[FormatSpec, ...] | None = None
     _run_plan: ExportPlan | None = None
     _records: RunRecords | None = None
@@ -170,6 +174,7 @@ class Exporter:
                     pass
                 batches = [plan.workouts]
         by_workout: dict[str, list[WorkoutResult]] = {}
+        shared = self._share_breakers(jobs, rebuild)
         try:
             for batch in batches:
                 batch_results = self.export_batch(plan, batch, jobs=jobs, rebuild=rebuild, stacking=stacking)
@@ -181,6 +186,11 @@ class Exporter:
             self._records = None  # a later plan reads the ledger again (workers wrote to it)
         report.results = [result for item in plan.workouts for result in by_workout.get(item.workout_id, ())]
         report.paused = self._settle_pauses(report.results)
+        report.failing = self._failing_sinks(report.results)
+        if shared is not None:
+            self._breakers = SinkBreakers(None)  # the holds were read: the folder goes
+            self.context.state.pop(STATE_KEY, None)
+            shared.cleanup()
         report.problems.extend(self.host.export_finished(run, report))
         return report
 
@@ -210,6 +220,35 @@ class Exporter:
                 if earlier is not None:
                     paused[sink.name] = earlier.message
         return paused
+
+    def _share_breakers(
+        self, jobs: int, rebuild: Callable[[], Exporter] | None
+    ) -> tempfile.TemporaryDirectory[str] | None:
+        """With worker processes possible, a folder for the sinks' breakers they share
+        (named in ``context.state``, which the workers get); ``None`` otherwise."""
+        if jobs <= 1 or rebuild is None or not self.sinks or self.context.dry_run:
+            return None
+        folder = tempfile.TemporaryDirectory(prefix="peloton-export-breakers-")
+        self.context.state[STATE_KEY] = {"folder": folder.name}
+        self._breakers = SinkBreakers(Path(folder.name))
+        return folder
+
+    def breakers(self) -> SinkBreakers:
+        """The run's sink breakers (shared with the workers when the run has a folder)."""
+        if self._breakers is None:
+            folder = self.context.state.get(STATE_KEY, {}).get("folder")
+            self._breakers = SinkBreakers(Path(folder) if isinstance(folder, str) else None)
+        return self._breakers
+
+    def _failing_sinks(self, results: Sequence[WorkoutResult]) -> dict[str, str]:
+        """The sinks whose breaker opened in this run (here or in a worker process)."""
+        down = self.breakers().holds().items()
+        failing = {name: hold.message for name, hold in down if hold.cause == "service-failing"}
+        for result in results:
+            for s in result.sinks:
+                if s.held == "service-failing":
+                    failing.setdefault(s.sink, s.reason.removeprefix("not attempted: "))
+        return failing
 
     def use_records(self, records: RunRecords) -> None:
         """Export with ``records`` (the run's, from its plan) instead of reading the ledger."""
@@ -439,8 +478,9 @@ class Exporter:
             return SinkResult(sink.name, "skipped", record.remote_id if record else None, f"already {state}")
         if sink.name in self._sinks_paused:
             return SinkResult(sink.name, "paused", None, self._sinks_paused[sink.name])
-        if sink.name in self._sinks_down:
-            return SinkResult(sink.name, "skipped", None, self._sinks_down[sink.name])
+        hold = self.breakers().hold(sink.name)
+        if hold is not None:
+            return SinkResult(sink.name, "skipped", None, f"not attempted: {hold.message}", held=hold.cause)
         if action is Action.REDELIVER and self._deleted_remotely(sink, workout.id):
             if self.ledger is not None and not self.context.dry_run:
                 self.ledger.tombstone(workout.id, sink.name, f"deleted on {sink.name}")
@@ -488,14 +528,24 @@ class Exporter:
         except AuthRequired as exc:
             # Every later upload would fail the same way: stop using this sink for the run.
             message = _user_text(exc)
-            self._sinks_down[sink.name] = f"not attempted: {message}"
+            self.breakers().put_hold(sink.name, "login", message)
+            return SinkResult(sink.name, "failed", None, message), True
+        except ServiceFailing as exc:
+            # Recorded as failed (a later run tries it again); enough of them in a row, or a
+            # wait the service named, and the rest of the run leaves the sink alone.
+            message = _user_text(exc)
+            opened = self.breakers().failed(sink.name, message, exc.retry_after)
+            if opened is not None:
+                log.info("%s", opened.message)
             return SinkResult(sink.name, "failed", None, message), True
         except UploadError as exc:
+            self.breakers().answered(sink.name)  # the service answered (about this file)
             return SinkResult(sink.name, "failed", None, _user_text(exc)), True
         except Exception as exc:
             owner = self.host.owner("sink", sink.name)
             error = PluginError(f"{type(exc).__name__}: {exc}", plugin=owner, hook="upload")
             return SinkResult(sink.name, "failed", None, _user_text(error)), True
+        self.breakers().answered(sink.name)
         message = redact(outcome.message) if outcome.message else outcome.message
         return SinkResult(sink.name, outcome.state, outcome.remote_id, message), True
 

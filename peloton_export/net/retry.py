@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from peloton_export.errors import UploadError
+from peloton_export.errors import ServiceFailing, UploadError
 
 if TYPE_CHECKING:
     import requests
@@ -159,7 +159,9 @@ def send(
     * Any other status is returned as it is. ``what`` names the request in error messages,
       which never include request bodies or headers.
 
-    :raises UploadError: rate limited too long, no answer, a redirect, an answer too long.
+    :raises ServiceFailing: rate limited too long (with the wait as ``retry_after``), no
+        answer (a refused connection, a timeout, a cut answer).
+    :raises UploadError: a redirect, an answer too long.
     """
     pauses = Backoff(backoff)
     from requests import RequestException  # imported when a request is made, not at start-up
@@ -174,7 +176,7 @@ def send(
             _read_capped(response, max_answer, what)
         except RequestException as exc:
             if not idempotent or last:
-                raise UploadError(f"{what}: {type(exc).__name__} ({_host(url)})") from None
+                raise ServiceFailing(f"{what}: {type(exc).__name__} ({_host(url)})") from None
             clock.sleep(pauses.delay(attempt))
             continue
         if response.status_code == 429:
@@ -184,9 +186,9 @@ def send(
             wait = pauses.delay(attempt) if wait is None else wait
             if wait > max_wait:
                 longer = f"another {wait / 60:.0f} min" if wait < 7 * 86400 else "more than a week"
-                raise UploadError(f"{what}: rate limited (HTTP 429) for {longer}")
+                raise ServiceFailing(f"{what}: rate limited (HTTP 429) for {longer}", retry_after=wait)
             if last:
-                raise UploadError(f"{what}: still rate limited (HTTP 429) after {attempts} tries")
+                raise ServiceFailing(f"{what}: still rate limited (HTTP 429) after {attempts} tries")
             clock.sleep(wait)
             continue
         if response.status_code in RETRYABLE_STATUS and idempotent and not last:

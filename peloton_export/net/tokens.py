@@ -242,12 +242,22 @@ class TokenStore:
         return self.save_text(json.dumps(dict(data), indent=2, sort_keys=True))
 
 
+def _key_name(key: str) -> str:
+    """A key as it may appear in a one-line message: itself when it is a plain name, else
+    quoted with its control characters escaped, cut to 40 characters."""
+    if key.isidentifier() and len(key) <= 40:
+        return key
+    quoted = json.dumps(key)
+    return quoted if len(quoted) <= 40 else quoted[:37] + '..."'
+
+
 def _finite_everywhere(value: Any, where: str, fields: Fields) -> None:
     if value is NON_FINITE:
         fields.problems.append(f"{where or 'a value'} is not a finite number")
     elif isinstance(value, dict):
         for key, item in value.items():
-            _finite_everywhere(item, f"{where}.{key}" if where else str(key), fields)
+            name = _key_name(str(key))
+            _finite_everywhere(item, f"{where}.{name}" if where else name, fields)
     elif isinstance(value, list):
         for index, item in enumerate(value):
             _finite_everywhere(item, f"{where}[{index}]", fields)

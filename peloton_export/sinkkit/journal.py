@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from peloton_export.errors import AuthRequired, PelotonExportError, SinkPaused, UploadError
+from peloton_export.errors import AuthRequired, PelotonExportError, ServiceFailing, SinkPaused, UploadError
 from peloton_export.model import Workout
 from peloton_export.net.retry import Clock
 from peloton_export.readback import Fields, load_state
@@ -255,12 +255,15 @@ class InDoubt(UploadError):
 class SendAgain(UploadError):
     """The service refused for now and resending is safe (it de-duplicates).
 
-    The uploader waits ``wait`` seconds times the attempt number before sending again.
+    The uploader waits ``wait`` seconds times the attempt number before sending again; after
+    the last attempt it raises :class:`~peloton_export.errors.ServiceFailing` (with
+    ``retry_after``, the wait the service asked for, if any).
     """
 
-    def __init__(self, message: str, wait: float) -> None:
+    def __init__(self, message: str, wait: float, *, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.wait = wait
+        self.retry_after = retry_after
 
 
 class UploadLost(UploadError):
@@ -282,7 +285,10 @@ class JournaledUploader(ABC):
       :class:`SendAgain` waits and resends (up to ``attempts`` tries);
       :class:`InDoubt` resends only after :meth:`find` found nothing when
       ``check_after_doubt`` (else the next run looks first); :class:`UploadLost` from
-      :meth:`poll` makes the next attempt look first.
+      :meth:`poll` makes the next attempt look first. The last :class:`SendAgain` or
+      :class:`InDoubt` is raised as :class:`~peloton_export.errors.ServiceFailing` (the
+      service is failing, not the file), as is one raised by :meth:`send` itself (no
+      answer: the entry stays, so the next run looks before sending).
     """
 
     #: How many times one call may send the file.
@@ -367,7 +373,7 @@ class JournaledUploader(ABC):
                     log.info("%s; trying again in %.0f s", exc, exc.wait * attempt)
                     self.clock.sleep(exc.wait * attempt)
                     continue
-                raise UploadError(str(exc)) from None
+                raise ServiceFailing(str(exc), retry_after=exc.retry_after) from None
             except InDoubt as exc:
                 if self.check_after_doubt:
                     log.info("%s; checking before trying again", exc)
@@ -380,7 +386,7 @@ class JournaledUploader(ABC):
                 if attempt < self.attempts:
                     continue
                 tries = f" after {self.attempts} tries" if self.attempts > 1 else ""
-                raise UploadError(f"{exc}{tries}") from None
+                raise ServiceFailing(f"{exc}{tries}") from None
             if sent.upload_id is not None:
                 self.journal.note(workout.id, upload_id=sent.upload_id)
                 result = self._poll(workout, sent.upload_id, sent.progress)

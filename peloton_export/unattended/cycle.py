@@ -58,6 +58,9 @@ def summarize(report: Any) -> CycleResult:
     paused = getattr(report, "paused", None) or {}
     if paused:  # a sink that needs the user (an inactive Strava app): in the run's own line
         parts.append("; ".join(f"{sink} paused: {message}" for sink, message in sorted(paused.items())))
+    failing = getattr(report, "failing", None) or {}
+    if failing:  # a sink whose service failed (the breaker): a later cycle tries again
+        parts.append("; ".join(message for _, message in sorted(failing.items())))
     return CycleResult(ok=bool(report.ok), counts=counts, message="; ".join(parts))
 
 

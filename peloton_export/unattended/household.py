@@ -32,7 +32,13 @@ from peloton_export.errors import AuthRequired, PelotonExportError
 from peloton_export.profiles import Profile, for_profile, load_profiles
 from peloton_export.store.runlock import RunInProgress
 from peloton_export.unattended.cycle import CycleOptions, export_cycle
-from peloton_export.unattended.status import WatchStatus, read_profile_status, write_profile_status
+from peloton_export.unattended.status import (
+    PROFILE_STATUS_FILE,
+    WatchStatus,
+    read_profile_status,
+    status_path,
+    write_profile_status,
+)
 from peloton_export.unattended.watch import CycleResult, classify_failure
 
 log = logging.getLogger("peloton_export.watch")
@@ -195,7 +201,12 @@ def _save(
     try:
         write_profile_status(profile.state_dir, status)
     except OSError as exc:
-        log.warning("profile %s: cannot write its status file: %s", profile.name, exc.strerror or exc)
+        log.warning(
+            "profile %s: cannot write its status file %s: %s (remove what is in its place)",
+            profile.name,
+            status_path(profile.state_dir, PROFILE_STATUS_FILE),
+            exc.strerror or exc,
+        )
 
 
 def run_household(

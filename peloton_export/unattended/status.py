@@ -135,12 +135,23 @@ def write_profile_status(state_dir: Path, status: WatchStatus) -> None:
     write_bytes_atomic(status_path(state_dir, PROFILE_STATUS_FILE), status.to_json())
 
 
+def _unread_profile_health(path: Path) -> tuple[bool, str]:
+    """The health of a profile whose status file gave nothing: not run yet (no file), or a
+    file that cannot be used. A folder in its place is never replaced (unhealthy: each run's
+    outcome is lost); anything else is, by the next run's atomic write."""
+    if not os.path.lexists(path):
+        return True, "not run yet"
+    if os.path.isdir(path) and not os.path.islink(path):
+        return False, f"its status file {path} is a folder: remove it (each run's outcome is lost)"
+    return True, f"its status file {path} is unusable; the next run replaces it"
+
+
 def profile_health(state_dir: Path) -> tuple[bool, str]:
     """Whether a household profile's runs work, with a one-line reason: unhealthy after
     :data:`UNHEALTHY_FAILURES` failed runs in a row; a profile not run yet is healthy."""
     status = read_profile_status(state_dir)
     if status is None:
-        return True, "not run yet"
+        return _unread_profile_health(status_path(state_dir, PROFILE_STATUS_FILE))
     if status.failures >= UNHEALTHY_FAILURES:
         return False, f"{status.failures} runs in a row failed: {status.message}"
     last = f"last run {_when(status.finished_at)}: {status.outcome or 'unknown'}"
@@ -224,7 +235,12 @@ def watch_status_lines(state_dir: Path) -> list[str]:
     if status is None:
         return []
     lines: list[str] = []
-    if status.state == "running":
+    if watcher_gone(state_dir, status):
+        lines.append(
+            f"Watch: the watcher (pid {status.pid}) is gone: it was {status.state} and ended without "
+            f"stopping (killed or crashed); start it again (a run it left half done is redone)"
+        )
+    elif status.state == "running":
         lines.append(f"Watch: running since {_when(status.started_at)} (pid {status.pid})")
     if status.finished_at is not None:
         ended = _when(status.finished_at)
@@ -278,6 +294,19 @@ def watcher_running(state_dir: Path) -> bool:
     return False
 
 
+def watcher_gone(state_dir: Path, status: WatchStatus) -> bool:
+    """True when ``status`` says a watcher is running or waiting (naming its pid) but no
+    process holds ``watch.lock``: it was killed (``kill -9``, out of memory, power lost)
+    before it could write ``stopped``. ``False`` where ``fcntl`` is missing (no lock to ask)."""
+    if status.state == "stopped" or status.pid <= 0:
+        return False
+    try:
+        import fcntl  # noqa: F401 - only whether the lock can be asked
+    except ImportError:  # pragma: no cover - Windows
+        return False
+    return not watcher_running(state_dir)
+
+
 def health(state_dir: Path, now: float) -> tuple[bool, str]:
     """Whether the watcher looks alive and working, with a one-line reason.
 
@@ -286,7 +315,7 @@ def health(state_dir: Path, now: float) -> tuple[bool, str]:
     unhealthy when none does. Unhealthy when there is no status file, a run has taken longer than
     :data:`MAX_RUN_SECONDS`, the next run is overdue by more than
     :data:`LATE_SLACK_SECONDS`, the watcher stopped, or :data:`UNHEALTHY_FAILURES` runs in a
-    row failed.
+    row failed, or the watcher the status names is gone (:func:`watcher_gone`).
     """
     status = read_status(state_dir)
     if status is None:
@@ -299,6 +328,11 @@ def health(state_dir: Path, now: float) -> tuple[bool, str]:
         return False, f"no watcher holds {LOCK_FILE} and {where} is unusable: {problem}"
     if status.state == "stopped":
         return False, "the watcher stopped"
+    if watcher_gone(state_dir, status):
+        return False, (
+            f"the watcher (pid {status.pid}) is gone: no process holds {LOCK_FILE} (killed or "
+            f"crashed while {status.state})"
+        )
     if status.state == "running":
         started = status.started_at or now
         if now - started > MAX_RUN_SECONDS:

@@ -118,7 +118,9 @@ def _report() -> ExportReport:
                 title="Row",
                 start=start,
                 files=[FileResult("fit", "failed", None, "boom")],
-                sinks=[SinkResult("strava", "skipped", None, "not attempted: Strava needs a login")],
+                sinks=[
+                    SinkResult("strava", "skipped", None, "not attempted: Strava needs a login", held="login")
+                ],
             ),
         ]
     )

@@ -170,6 +170,7 @@ def test_two_profiles_one_watch_cycle_each_their_own(tmp_path: Path, fakes: Any)
     assert not (tmp_path / "data" / "archive").exists()
     assert sorted(p.name for p in (tmp_path / "state").iterdir()) == [
         "profiles",
+        "watch-log.jsonl",  # the watcher's kept log (the web page's Logs), the household's one
         "watch-status.json",
         "watch.lock",
     ]
@@ -319,3 +320,146 @@ def report_context(tmp_path: Path) -> Any:
     from peloton_export.specs import ExportContext
 
     return ExportContext(output_dir=tmp_path / "o")
+
+
+def peloton_export(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "peloton_export", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_a_watcher_killed_during_one_profiles_run_is_named_gone_and_the_next_run_whole(
+    tmp_path: Path, fakes: Any
+) -> None:
+    """kill -9 in the middle of anna's run: status and --health say the watcher is gone (not
+    "running"), and the next watch finishes both profiles with whole files, none twice."""
+    import time
+
+    anna, ben = fakes
+    env = household(tmp_path, anna, ben)
+    anna.fault("latency", path=r"/performance_graph$", delay=0.4, times=0)  # anna's run is slow
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "peloton_export", "watch", "--once"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while anna.count(r"/performance_graph$") < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert anna.count(r"/performance_graph$") >= 2  # in the middle of anna's run
+    finally:
+        watcher.kill()  # SIGKILL: no handler runs, nothing is written
+        watcher.wait(timeout=30)
+    assert ben.count(r"^/api/workout/") == 0  # ben's run never started
+    left = json.loads((tmp_path / "state" / "watch-status.json").read_text())
+    assert left["state"] == "running" and left["pid"] == watcher.pid
+    status = peloton_export(env, "status")
+    assert status.returncode == 0 and "Traceback" not in status.stderr
+    assert f"Watch: the watcher (pid {watcher.pid}) is gone: it was running" in status.stdout
+    assert "Watch: running since" not in status.stdout
+    health = peloton_export(env, "watch", "--health")
+    assert health.returncode == 1, health.stdout
+    assert health.stdout.startswith(f"unhealthy: the watcher (pid {watcher.pid}) is gone"), health.stdout
+    # the next watch: both profiles whole, every file once, nothing half written left
+    anna.faults.clear()
+    done = watch_once(env)
+    log = done.stdout + done.stderr
+    assert done.returncode == 0, log
+    assert "profile anna: ok" in log and "profile ben: ok" in log
+    assert exported_ids(tmp_path / "out" / "anna", ".json") == synth_ids(3, 11)
+    assert exported_ids(tmp_path / "out" / "ben", ".json") == synth_ids(2, 22)
+    assert exported_ids(tmp_path / "sink-anna", ".tcx") == synth_ids(3, 11)
+    assert exported_ids(tmp_path / "sink-ben", ".json") == synth_ids(2, 22)
+    written = [
+        p
+        for p in tmp_path.rglob("*")
+        if p.is_file() and p.parts[-2] in ("anna", "ben", "sink-anna", "sink-ben")
+    ]
+    assert not [p for p in written if p.name.startswith(".") or p.suffix in (".tmp", ".part")], written
+    assert len(list((tmp_path / "sink-anna").iterdir())) == 3  # none uploaded twice
+    health = peloton_export(env, "watch", "--health")
+    assert "profile anna: last run" in health.stdout and "gone" not in health.stdout, health.stdout
+
+
+@pytest.mark.parametrize("damage", ["garbage", "bad-fields", "fifo", "dev-zero", "huge", "folder"])
+def test_a_damaged_profile_status_file_is_one_line_and_the_run_goes_on(
+    tmp_path: Path, fakes: Any, damage: str
+) -> None:
+    anna, ben = fakes
+    env = household(tmp_path, anna, ben)
+    assert watch_once(env).returncode == 0
+    path = tmp_path / "state" / "profiles" / "anna" / "profile-status.json"
+    path.unlink()
+    if damage == "garbage":
+        path.write_bytes(b"\x00\xffnot json")
+    elif damage == "bad-fields":
+        path.write_text(
+            '{"format": 1, "failures": 1e999, "pid": -1, "outcome": "weird", "counts": {"new": -5}}'
+        )
+    elif damage == "fifo":
+        os.mkfifo(path)
+    elif damage == "dev-zero":
+        path.symlink_to("/dev/zero")
+    elif damage == "huge":
+        with path.open("wb") as stream:
+            stream.truncate(300 * 1024 * 1024)  # sparse
+    else:
+        path.mkdir()
+    status = peloton_export(env, "status")
+    assert status.returncode == 0 and "Traceback" not in status.stderr, status.stderr
+    assert [b.split(":", 1)[0] for b in status.stdout.split("\nProfile ")[1:]] == ["anna", "ben"]
+    warned = [line for line in status.stderr.splitlines() if str(path) in line]
+    assert len(warned) == 1, status.stderr
+    document = json.loads(peloton_export(env, "status", "--json").stdout)
+    assert [p["profile"] for p in document["profiles"]] == ["anna", "ben"]
+    health = peloton_export(env, "watch", "--health")
+    assert "Traceback" not in health.stderr
+    anna_health = next(line for line in health.stdout.splitlines() if "profile anna:" in line)
+    if damage == "bad-fields":  # read with each bad field at its default; the warning names the file
+        assert anna_health == "  profile anna: last run unknown: unknown" and str(path) in health.stderr
+    else:  # not "not run yet": its file is named
+        assert "not run yet" not in anna_health and str(path) in anna_health, health.stdout
+    done = watch_once(env)
+    log = done.stdout + done.stderr
+    assert "Traceback" not in log and "profile anna: ok" in log and "profile ben: ok" in log, log
+    if damage == "folder":  # never replaced: said with its path, every run, and unhealthy
+        assert f"profile anna: cannot write its status file {path}: Is a directory" in log
+        health = peloton_export(env, "watch", "--health")
+        assert f"profile anna: unhealthy: its status file {path} is a folder: remove it" in health.stdout
+    else:  # replaced by the run
+        assert json.loads(path.read_text())["outcome"] == "ok"
+
+
+def test_a_profiles_failed_login_command_names_that_profiles_keys_and_command(
+    tmp_path: Path, fakes: Any
+) -> None:
+    """`--profile ben login` with ben's wrong password: the error tells ben what to fix
+    ([profile:ben], its variables, `--profile ben login`), never the default member's keys."""
+    anna, ben = fakes
+    env = household(tmp_path, anna, ben, ben_password="not ben's password")
+    done = subprocess.run(
+        [sys.executable, "-m", "peloton_export", "--profile", "ben", "login"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode != 0
+    (line,) = [line for line in done.stderr.splitlines() if line.strip()]
+    assert line.startswith("Error: Peloton rejected the email or password"), done.stderr
+    assert "fix [profile:ben] username/password" in line
+    assert "PELOTON_EXPORT_PROFILE_BEN_USERNAME/PELOTON_EXPORT_PROFILE_BEN_PASSWORD" in line
+    assert "`peloton-export --profile ben login`" in line
+    assert "[peloton]" not in line and "PELOTON_USERNAME" not in line and "not ben's password" not in line
+    assert not (tmp_path / "config" / "profiles" / "ben" / "token.json").exists()
+    assert not (tmp_path / "state" / "login-cooldown.json").exists()  # the cooldown is ben's
+    assert (tmp_path / "state" / "profiles" / "ben" / "login-cooldown.json").is_file()

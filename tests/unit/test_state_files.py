@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from peloton_export import cli
@@ -277,6 +277,7 @@ def test_peloton_token_fields(tmp_path: Path, obj: dict[str, Any]) -> None:
 
 @HYPO
 @given(obj=fields_of(["access_token", "refresh_token", "expires_at", "expires_in", "scope", "athlete_id"]))
+@example(obj={"access_token": {"\n": math.inf}})  # the key's newline reached the one-line error
 def test_sink_token_fields(tmp_path: Path, obj: dict[str, Any]) -> None:
     path = tmp_path / "strava-token.json"
     write_json(path, obj)

@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from peloton_export.atomic import write_bytes_atomic
-from peloton_export.errors import AuthRequired, ConfigError, SinkPaused, UploadError
+from peloton_export.errors import AuthRequired, ConfigError, ServiceFailing, SinkPaused, UploadError
 from peloton_export.model import Workout
 from peloton_export.paths import config_dir, state_dir
 from peloton_export.readback import StateFileError, parse_state_json, read_state_bytes
@@ -57,6 +57,7 @@ from peloton_export.sinkkit import (
     Sent,
     TokenStore,
     UploadJournal,
+    parse_retry_after,
     protect,
     redact,
 )
@@ -208,6 +209,41 @@ def classify(exc: BaseException) -> ErrorKind:
     if status is not None and status >= 500:
         return "server"
     return "other"
+
+
+#: The longest wait (s) an upload rate limit may ask for before the sink stops trying in
+#: this run (:class:`~peloton_export.errors.ServiceFailing`) instead of sending again.
+LONGEST_SEND_AGAIN = 120.0
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and the exceptions behind it (``__cause__``, else ``__context__``), at most 8."""
+    out: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and len(out) < 8:
+        out.append(current)
+        current = current.__cause__ or current.__context__
+    return out
+
+
+def retry_after(exc: BaseException, now: float) -> float | None:
+    """The ``Retry-After`` (s) of the HTTP answer behind a garminconnect error, or ``None``
+    (garminconnect raises ``GarminConnectTooManyRequestsError`` from the requests error that
+    carries the answer)."""
+    for link in _chain(exc):
+        headers = getattr(getattr(link, "response", None), "headers", None)
+        if headers is not None and hasattr(headers, "get"):
+            wait = parse_retry_after(headers.get("Retry-After"), now)
+            if wait is not None:
+                return wait
+    return None
+
+
+def no_answer(exc: BaseException) -> bool:
+    """True when nothing answered (a refused connection, a timeout) behind ``exc``."""
+    import requests
+
+    return any(isinstance(link, requests.ConnectionError | requests.Timeout) for link in _chain(exc))
 
 
 def _short(exc: BaseException) -> str:
@@ -564,11 +600,20 @@ class GarminUploader(JournaledUploader):
                     ) from None
                 if kind == "file":
                     raise Rejected(f"Garmin upload: {_short(exc)}") from None
+                wait = retry_after(exc, self.clock.time()) if kind == "rate" else None
+                if wait is not None and wait > LONGEST_SEND_AGAIN:
+                    # Cloudflare's 429 with an hour's Retry-After: no workout of this run gets
+                    # through; the core's breaker leaves the sink alone (workouts pending)
+                    raise ServiceFailing(
+                        f"Garmin upload: rate limited (HTTP 429), Garmin asked to wait {wait / 60:.0f} min",
+                        retry_after=wait,
+                    ) from None
                 if kind in ("rate", "server"):
                     # safe to send again: Garmin answers a file it already has with 409
-                    raise SendAgain(
-                        f"Garmin upload failed: {_short(exc)}", 60.0 if kind == "rate" else 5.0
-                    ) from None
+                    pause = (wait or 60.0) if kind == "rate" else 5.0
+                    raise SendAgain(f"Garmin upload failed: {_short(exc)}", pause) from None
+                if no_answer(exc):
+                    raise ServiceFailing(f"Garmin upload: no answer ({_short(exc)})") from None
                 raise UploadError(f"Garmin upload failed: {_short(exc)}") from None
         return Sent(read_answer(answer))
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from peloton_export.errors import AuthRequired, ConfigError, SinkPaused, UploadError
+from peloton_export.errors import AuthRequired, ConfigError, ServiceFailing, SinkPaused, UploadError
 from peloton_export.paths import config_dir, state_dir
 from peloton_export.sinkkit import (
     Clock,
@@ -362,8 +362,9 @@ class StravaApi:
             token = self.access_token() if attempt == 1 else self.refresh()
             wait = self.limits.wait_before(kind, self.clock.time())
             if wait > self.settings.max_wait:
-                raise UploadError(
-                    f"{what}: Strava's daily request limit is used up; try again after 00:00 UTC"
+                raise ServiceFailing(
+                    f"{what}: Strava's daily request limit is used up; try again after 00:00 UTC",
+                    retry_after=wait,
                 )
             if wait > 0:
                 log.info("waiting %.0f s for Strava's rate limit window", wait)
@@ -505,18 +506,23 @@ class StravaApi:
 
         :returns: the activities, or ``None`` when Strava refused the look-up (no
             ``activity:read_all``/``activity:read`` scope, an error answer).
+        :raises ServiceFailing: a 5xx after the retries (Strava is failing: nothing is sent
+            blind, which could make a second copy of an upload in doubt).
         """
+        what_look_up = "Strava activity look-up"
         try:
             response = self.request(
                 "GET",
                 "/athlete/activities",
-                what="Strava activity look-up",
+                what=what_look_up,
                 kind="read",
                 params={"after": int(start - within), "before": int(start + within), "per_page": 100},
             )
         except ScopeMissing as exc:
             log.info("cannot look up activities on Strava: %s", exc)
             return None
+        if response.status_code >= 500:  # after send's retries: Strava itself is failing
+            raise ServiceFailing(f"{what_look_up}: HTTP {response.status_code} from Strava")
         if response.status_code != 200:
             log.warning("could not look up activities on Strava (HTTP %s)", response.status_code)
             return None

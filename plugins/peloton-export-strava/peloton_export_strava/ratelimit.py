@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
+from peloton_export.sinkkit import parse_retry_after
+
 if TYPE_CHECKING:
     from requests import Response
 
@@ -86,8 +88,11 @@ class RateLimits:
         """How long to wait after a 429: until the window the headers say is full resets.
 
         When the headers do not show a full window (or are missing), wait for the next
-        15-minute boundary, which is when Strava's short window resets.
+        15-minute boundary, which is when Strava's short window resets. A ``Retry-After``
+        (Cloudflare's 429 in front of Strava sends one) is honoured when it is longer.
         """
         self.note(response, now)
         wait = self.wait_before(kind, now)
-        return wait if wait > 0 else next_quarter_hour(now) - now
+        wait = wait if wait > 0 else next_quarter_hour(now) - now
+        named = parse_retry_after(response.headers.get("Retry-After"), now)
+        return wait if named is None else max(wait, named)

@@ -42,7 +42,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from peloton_export.errors import ConfigError, UploadError
+from peloton_export.errors import ConfigError, ServiceFailing, UploadError
 from peloton_export.model import Workout
 from peloton_export.sinkkit import (
     Existing,
@@ -325,6 +325,8 @@ class StravaUploader(JournaledUploader):
             )
             if response.status_code == 404:
                 raise UploadLost(f"Strava no longer knows upload {upload_id}")
+            if response.status_code >= 500:  # the upload id is kept: the next run polls again
+                raise ServiceFailing(f"Strava upload status: HTTP {response.status_code}")
             if response.status_code != 200:
                 raise UploadError(f"Strava upload status: HTTP {response.status_code}")
             body = json_object(response, "Strava upload status")
