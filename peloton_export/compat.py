@@ -7,7 +7,7 @@ Code written for it keeps working with ``from peloton_export import PelotonWorko
     >>> workout.ride.title
     '45 min Max Capacity Ride'
 
-Its config file (``$PELOTON_CONFIG`` or ``~/.config/peloton``, section ``[peloton]`` with
+Its config file (``$PELOTON_CONFIG`` or ``~/.config/peloton``, still read, section ``[peloton]`` with
 ``username``, ``password``, ``ignore_warnings``, ``ssl_verify``, ``ssl_cert``) and the
 ``PELOTON_USERNAME`` / ``PELOTON_PASSWORD`` variables work unchanged. The login underneath is
 peloton-export's (saved token, the 2025 Auth0 login), not the retired ``/auth/login``.

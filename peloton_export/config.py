@@ -1,6 +1,13 @@
 """The configuration file, compatible with the original peloton-client-library.
 
-The file is INI, read from ``$PELOTON_CONFIG`` or ``~/.config/peloton``. The ``[peloton]``
+The file is INI. Where it is read from (:func:`config_source`, first that applies):
+``--config PATH`` (which sets ``$PELOTON_EXPORT_CONFIG``), ``$PELOTON_EXPORT_CONFIG``,
+``$PELOTON_CONFIG`` (peloton-client-library's variable), ``~/.config/peloton`` when that
+file exists (peloton-client-library's place: noted once, see :func:`note_legacy_config`),
+else the tool's own home, ``config.ini`` in platformdirs' user config folder
+(``~/.config/peloton-export/config.ini`` on Linux, ``~/Library/Application
+Support/peloton-export/config.ini`` on macOS, ``%LOCALAPPDATA%\\peloton-export\\config.ini``
+on Windows). The ``[peloton]``
 section keeps the original keys (``username``, ``password``, ``ignore_warnings``,
 ``ssl_verify``, ``ssl_cert``); ``PELOTON_USERNAME`` and ``PELOTON_PASSWORD`` take
 precedence over it. peloton-export's own settings live in ``[peloton-export]`` and each
@@ -71,6 +78,7 @@ RESERVED_ENV = frozenset(
         "PELOTON_EXPORT_INTERVALS_URL",
         "PELOTON_EXPORT_WATCH_MIN_INTERVAL",
         "PELOTON_EXPORT_CONFIG_OPTIONAL",
+        "PELOTON_EXPORT_CONFIG",  # the config file (--config)
         "PELOTON_EXPORT_PROFILE",  # the profile to use (peloton_export.profiles)
         # the test suite's: where ../shared is, where CI keeps screenshots
         "PELOTON_EXPORT_SHARED",
@@ -96,22 +104,84 @@ SECRET_ENV = (
 PATH_SETTINGS = frozenset({"token_file", "journal_file"})
 
 
+#: The variable naming the config file (``--config`` sets it, so child processes see it).
+CONFIG_ENV = "PELOTON_EXPORT_CONFIG"
+#: peloton-client-library's variable and file, still read.
+LEGACY_ENV = "PELOTON_CONFIG"
+LEGACY_CONFIG = "~/.config/peloton"
+#: The config file's name in the tool's own config folder.
+CONFIG_NAME = "config.ini"
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigSource:
+    """Where the config file is read from: ``path`` and ``origin``, one of ``"PELOTON_EXPORT_CONFIG"``
+    (or ``--config``), ``"PELOTON_CONFIG"``, ``"legacy"`` (``~/.config/peloton``) or ``"home"``
+    (:func:`home_config_path`). ``variable`` names the variable that chose it (explicit
+    choices must name a file, see :func:`_check_named_config`)."""
+
+    path: Path
+    origin: str
+
+    @property
+    def variable(self) -> str | None:
+        """The environment variable that named the file, else ``None``."""
+        return self.origin if self.origin in (CONFIG_ENV, LEGACY_ENV) else None
+
+
+def home_config_path() -> Path:
+    """peloton-export's own config file: ``config.ini`` in platformdirs' user config folder
+    (``~/.config/peloton-export/config.ini`` on Linux, XDG_CONFIG_HOME honoured)."""
+    import platformdirs
+
+    from peloton_export.paths import APP_NAME
+
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / CONFIG_NAME
+
+
+def _legacy_file() -> Path | None:
+    """``~/.config/peloton`` when something other than a folder is there (a broken file is
+    read, so that its error is shown, not silently skipped)."""
+    path = Path(LEGACY_CONFIG).expanduser()
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        return path
+    return None
+
+
+def config_source(environ: Mapping[str, str] | None = None) -> ConfigSource:
+    """Where the config is read from: ``$PELOTON_EXPORT_CONFIG`` (``--config``), else
+    ``$PELOTON_CONFIG``, else ``~/.config/peloton`` when it exists, else :func:`home_config_path`
+    (which need not exist: no file is an empty config)."""
+    env = os.environ if environ is None else environ
+    for variable in (CONFIG_ENV, LEGACY_ENV):
+        value = env.get(variable)
+        if value:
+            return ConfigSource(Path(value).expanduser(), variable)
+    legacy = _legacy_file()
+    if legacy is not None:
+        return ConfigSource(legacy, "legacy")
+    return ConfigSource(home_config_path(), "home")
+
+
 def config_path() -> Path:
-    """``$PELOTON_CONFIG`` or ``~/.config/peloton``."""
-    value = os.environ.get("PELOTON_CONFIG")
-    return Path(value).expanduser() if value else Path("~/.config/peloton").expanduser()
+    """The config file's path (:func:`config_source`)."""
+    return config_source().path
 
 
 def _named_config(env: Mapping[str, str]) -> Path:
-    """:func:`config_path`, checked by :func:`_check_named_config` when ``$PELOTON_CONFIG`` is set."""
-    path = config_path()
-    if os.environ.get("PELOTON_CONFIG"):  # where config_path() reads it
-        _check_named_config(path, {**os.environ, **env})
-    return path
+    """:func:`config_path`, checked by :func:`_check_named_config` when a variable named it;
+    ``~/.config/peloton`` read in its stead of the home is noted once (:func:`note_legacy_config`)."""
+    source = config_source()
+    if source.variable is not None:
+        _check_named_config(source.path, {**os.environ, **env}, source.variable)
+    elif source.origin == "legacy":
+        note_legacy_config(source.path)
+    return source.path
 
 
-def _check_named_config(path: Path, env: Mapping[str, str]) -> None:
-    """A ``$PELOTON_CONFIG`` that names no file is a mistake, not "no config".
+def _check_named_config(path: Path, env: Mapping[str, str], variable: str = LEGACY_ENV) -> None:
+    """A ``$PELOTON_CONFIG`` (or ``$PELOTON_EXPORT_CONFIG``) that names no file is a
+    mistake, not "no config".
 
     ``PELOTON_CONFIG=/dev/null`` (:data:`os.devnull`) is an empty config on purpose, and
     ``PELOTON_EXPORT_CONFIG_OPTIONAL=true`` (what the container image sets) lets the named
@@ -125,8 +195,46 @@ def _check_named_config(path: Path, env: Mapping[str, str]) -> None:
         optional = env.get("PELOTON_EXPORT_CONFIG_OPTIONAL", "").strip() or None
         if parse_bool(optional, what="PELOTON_EXPORT_CONFIG_OPTIONAL"):
             return
-        raise ConfigError(f"PELOTON_CONFIG names {path}, which does not exist")
-    raise ConfigError(f"PELOTON_CONFIG names {path}, which is not a file")
+        raise ConfigError(f"{variable} names {path}, which does not exist")
+    raise ConfigError(f"{variable} names {path}, which is not a file")
+
+
+#: The file in the state folder that remembers the legacy-location note was given.
+NOTED_FILE = "config-location-noted"
+_NOTED: set[str] = set()
+
+
+def note_legacy_config(path: Path) -> None:
+    """Say once that the config is read from peloton-client-library's ``~/.config/peloton``
+    rather than the tool's home (and that a config.ini there is not read, when there is one).
+
+    Once per process and once per machine: the note's text is kept in the default state
+    folder (:data:`NOTED_FILE`) and only a different note is given again. A state folder
+    that cannot be written only means the note may come again.
+    """
+    from peloton_export.paths import default_dirs
+
+    home = home_config_path()
+    text = f"note: the config is read from {path} (peloton-client-library's place); "
+    if home.exists():
+        text += f"{home} exists too and is not read while {path} does: merge them and remove one"
+    else:
+        text += f"peloton-export's own is {home} (move it there to use it; `peloton-export config path`)"
+    if text in _NOTED:
+        return
+    _NOTED.add(text)
+    marker = default_dirs().state / NOTED_FILE
+    try:
+        if marker.read_text(encoding="utf-8") == text:
+            return
+    except (OSError, UnicodeDecodeError):
+        pass
+    log.warning("%s", text)
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(text, encoding="utf-8")
+    except OSError:
+        pass
 
 
 #: The largest config file read (a config is a few kB).
@@ -519,16 +627,17 @@ def _profile_sections(parser: configparser.ConfigParser, env: Mapping[str, str])
 def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
     """Read the config file and apply the environment.
 
-    A missing default file (``~/.config/peloton``) or ``path`` is an empty config; a
-    ``$PELOTON_CONFIG`` naming a missing file raises (see :func:`_check_named_config`).
+    ``path`` is read, else :func:`config_source`'s file. A missing default file or ``path``
+    is an empty config; ``$PELOTON_CONFIG`` or ``$PELOTON_EXPORT_CONFIG`` naming a missing
+    file raises (see :func:`_check_named_config`).
 
     Precedence: the environment over the file (the command line, applied by each command,
     over both). With ``environ`` left out the process environment is used, and the values
     of ``<NAME>_FILE`` secrets (:data:`SECRET_ENV`) are also put into it as ``NAME``, so that
     code reading ``NAME`` directly sees them.
 
-    :raises ConfigError: an unreadable or missing ``$PELOTON_CONFIG`` file, a bad boolean,
-        an unreadable secret file, or a value given both as ``X`` and ``X_FILE``.
+    :raises ConfigError: an unreadable or missing ``$PELOTON_EXPORT_CONFIG``/``$PELOTON_CONFIG``
+        file, a bad boolean, an unreadable secret file, or a value given both as ``X`` and ``X_FILE``.
     """
     env: Mapping[str, str] = os.environ if environ is None else environ
     secrets = secret_file_values(env)

@@ -26,6 +26,7 @@ from peloton_export.cli.completion import (
     format_completer,
     sink_completer,
 )
+from peloton_export.cli.configcmd import config_group
 from peloton_export.cli.install import install_command, uninstall_command
 from peloton_export.cli.sync import (
     ledger_group,
@@ -34,7 +35,7 @@ from peloton_export.cli.sync import (
     status_command,
     workouts_text,
 )
-from peloton_export.config import Config, config_path, load_config, locate_setting, split_names
+from peloton_export.config import CONFIG_ENV, Config, config_path, load_config, locate_setting, split_names
 from peloton_export.errors import (
     INTERRUPTED,
     ConfigError,
@@ -603,6 +604,19 @@ def _complete_profiles(ctx: click.Context, param: click.Parameter, incomplete: s
     return [name for name in names if name.startswith(incomplete.lower())]
 
 
+def _choose_profile(ctx: click.Context, profile_name: str | None) -> None:
+    """Make ``--profile``'s (or ``$PELOTON_EXPORT_PROFILE``'s) profile the command's."""
+    from_env = ctx.get_parameter_source("profile_name") == click.core.ParameterSource.ENVIRONMENT
+    if from_env:  # its messages name the variable
+        profile = resolve_profile(None, config=ctx.obj, environ={PROFILE_ENV: profile_name or ""})
+    else:
+        profile = resolve_profile(profile_name or None, config=ctx.obj, environ={})
+    ctx.meta[PROFILE_META] = profile if profile_name else None
+    if not profile.is_default:  # the default profile keeps today's folders, read as before
+        ctx.obj = profile.config
+        ctx.with_resource(profile.activate())
+
+
 def build_cli(host: PluginHost) -> click.Group:
     """A fresh command group bound to ``host``, with the plugins' commands attached."""
 
@@ -614,6 +628,15 @@ def build_cli(host: PluginHost) -> click.Group:
     )
     @click.version_option(__version__, prog_name="peloton-export")
     @click.option(
+        "--config",
+        "config_file",
+        metavar="PATH",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="The config file to read (default: $PELOTON_EXPORT_CONFIG, else $PELOTON_CONFIG, else "
+        "~/.config/peloton when it exists, else ~/.config/peloton-export/config.ini; "
+        "`peloton-export config path` says which).",
+    )
+    @click.option(
         "--profile",
         "profile_name",
         metavar="NAME",
@@ -623,19 +646,22 @@ def build_cli(host: PluginHost) -> click.Group:
         f"(default: ${PROFILE_ENV}, else default; `watch` and `status` without it cover every profile).",
     )
     @click.pass_context
-    def cli(ctx: click.Context, profile_name: str | None) -> None:
+    def cli(ctx: click.Context, config_file: Path | None, profile_name: str | None) -> None:
         """Export Peloton workouts to TCX, GPX, FIT, CSV and JSON, and send them on."""
-        if ctx.obj is None:
-            ctx.obj = load_config()
-        from_env = ctx.get_parameter_source("profile_name") == click.core.ParameterSource.ENVIRONMENT
-        if from_env:  # its messages name the variable
-            profile = resolve_profile(None, config=ctx.obj, environ={PROFILE_ENV: profile_name or ""})
-        else:
-            profile = resolve_profile(profile_name or None, config=ctx.obj, environ={})
-        ctx.meta[PROFILE_META] = profile if profile_name else None
-        if not profile.is_default:  # the default profile keeps today's folders, read as before
-            ctx.obj = profile.config
-            ctx.with_resource(profile.activate())
+        if config_file is not None:  # for this process and the ones it starts (watch, workers)
+            chosen = config_file.expanduser().absolute()
+            if ctx.invoked_subcommand != "config" and str(chosen) != os.devnull and not chosen.is_file():
+                raise ConfigError(f"--config names {chosen}, which does not exist")
+            _set_env(ctx, CONFIG_ENV, str(chosen))
+            ctx.obj = None
+        try:
+            if ctx.obj is None:
+                ctx.obj = load_config()
+            _choose_profile(ctx, profile_name)
+        except ConfigError:
+            if ctx.invoked_subcommand != "config" or profile_name:  # `config` can fix a broken file
+                raise
+            ctx.obj = None
 
     for command in (
         export_command(host),
@@ -651,10 +677,25 @@ def build_cli(host: PluginHost) -> click.Group:
         install_command,
         uninstall_command,
         completion_command,
+        config_group(host),
     ):
         cli.add_command(command)
     host.add_commands(cli)
     return cli
+
+
+def _set_env(ctx: click.Context, name: str, value: str) -> None:
+    """``os.environ[name] = value`` until the command ends (in-process callers get theirs back)."""
+    before = os.environ.get(name)
+    os.environ[name] = value
+
+    def restore() -> None:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
+
+    ctx.call_on_close(restore)
 
 
 def run(

@@ -51,6 +51,7 @@ LAUNCHD_LABEL = "io.github.peloton-export.watch"
 CRON_MARKER = "# peloton-export watch"
 #: Folder and config variables copied into the service's environment when set (no secrets).
 SERVICE_ENV = (
+    "PELOTON_EXPORT_CONFIG",
     "PELOTON_CONFIG",
     "PELOTON_EXPORT_CONFIG_DIR",
     "PELOTON_EXPORT_DATA_DIR",
