@@ -14,7 +14,9 @@ process: server time, no socket, no browser):
   cold (the first request reads every ``meta.json``) and warm (cached like the rows);
 * the workouts table ``/p/NAME/workouts`` (first page of 100, newest first), cold (the
   first request reads every ``workout.json``) and warm (rows cached; only ``meta.json``
-  is stat'ed), and searched and sorted by output.
+  is stat'ed), and searched and sorted by output;
+* the Logins, Settings and Logs pages (the Logs page reading a watcher's kept log of
+  :data:`KEPT_LINES` lines, masking each).
 
 Prints a Markdown table: the median and the slowest of ``--repeat`` requests (target:
 under 200 ms each for 2,000 workouts, issue 27).
@@ -73,6 +75,10 @@ def request(app: Any, target: str) -> tuple[int, int, float]:
     return status, size, seconds
 
 
+#: Lines in the watcher's kept log (``watch-log.jsonl``) the Logs page reads.
+KEPT_LINES = 5000
+
+
 def build(root: Path, count: int) -> Any:
     """The profile (archive, ledger, output files) and the app serving it."""
     from peloton_export.config import load_config
@@ -102,6 +108,18 @@ def build(root: Path, count: int) -> Any:
             path = out / f"{workout_id}.{fmt}"
             path.write_text("{}")
             ledger.record_export(workout_id, fmt, path, "sha256:0")
+    import json
+
+    from peloton_export.unattended.logformat import KEPT_LOG
+
+    with (dirs.state / KEPT_LOG).open("w", encoding="utf-8") as kept:  # a busy watcher's log
+        for n in range(KEPT_LINES):
+            event = {
+                "time": f"2026-12-{1 + n // 1000:02d}T07:{n // 60 % 60:02d}:{n % 60:02d}Z",
+                "level": "INFO",
+            }
+            event.update(logger="peloton_export.watch", message=f"run {n} ok: 1 exported, token=abc{n}")
+            kept.write(json.dumps(event) + "\n")
     return create_app([profile], create_host())
 
 
@@ -152,6 +170,10 @@ def main() -> None:
                 "/p/default/workouts?q=ride&sort=output&dir=asc",
             ),
             ("workouts table, last page", "/p/default/workouts?sort=title&page=1000"),
+            ("logins (Peloton's login and each sink's)", "/p/default/logins"),
+            ("settings (the config file read again)", "/p/default/settings"),
+            (f"logs ({KEPT_LINES:,} kept watch lines, newest 500 shown)", "/p/default/logs"),
+            ("logs, filtered (level WARNING)", "/p/default/logs?level=WARNING"),
         ]
         for name, target in pages:
             median, slowest, size = timed(app, target, args.repeat)

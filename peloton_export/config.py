@@ -392,6 +392,9 @@ class Config:
     #: The ``[profile:NAME]`` sections (file and environment), by lower-case name, as
     #: written: :func:`peloton_export.profiles.load_profiles` makes them profiles.
     profiles: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: Where a profile that has no ``[profile:NAME]`` section came from: one of its
+    #: ``PELOTON_EXPORT_PROFILE_<NAME>_<KEY>`` variables, by name (for messages).
+    profile_origins: Mapping[str, str] = field(default_factory=dict)
     #: The profile this config is of (``"default"``: the file's own sections).
     profile: str = "default"
 
@@ -677,6 +680,7 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     for name, values in env_plugins.items():
         plugins.setdefault(name, {}).update(values)
     profiles = _profile_sections(parser, env)
+    origins = _profile_origins(parser, profiles, env)
     return Config(
         path=path if text is not None else None,
         username=env.get("PELOTON_USERNAME") or peloton.get("username") or None,
@@ -687,7 +691,22 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
         settings=settings,
         plugins=plugins,
         profiles=profiles,
+        profile_origins=origins,
     )
+
+
+def _profile_origins(
+    parser: configparser.ConfigParser, profiles: Mapping[str, object], env: Mapping[str, str]
+) -> dict[str, str]:
+    """For each profile without a ``[profile:NAME]`` section, a variable that gave it."""
+    sections = {n.split(":", 1)[1].strip().lower() for n in parser.sections() if n.startswith("profile:")}
+    return {name: _profile_origin(name, env) for name in profiles if name not in sections}
+
+
+def _profile_origin(name: str, env: Mapping[str, str]) -> str:
+    """A ``PELOTON_EXPORT_PROFILE_<NAME>_...`` variable that gave profile ``name``."""
+    spelled = PROFILE_PREFIX + name.upper().replace("-", "_") + "_"
+    return next((v for v in sorted(env) if v.startswith(spelled)), spelled + "...")
 
 
 log = logging.getLogger("peloton_export.config")

@@ -233,10 +233,11 @@ def profile_config(base: Config, name: str, keys: Mapping[str, str], *, warn: bo
 def _named(config: Config) -> dict[str, Mapping[str, str]]:
     named: dict[str, Mapping[str, str]] = {}
     for given, keys in config.profiles.items():
-        name = check_name(given, f"[profile:{given}]")
+        where = config.profile_origins.get(given) or f"[profile:{given}]"  # a variable's, by its name
+        name = check_name(given, where)
         if name == DEFAULT_PROFILE:
             raise ConfigError(
-                f"[profile:{given}]: {DEFAULT_PROFILE!r} is the profile of the [peloton] and "
+                f"{where}: {DEFAULT_PROFILE!r} is the profile of the [peloton] and "
                 "[peloton-export] sections; name yours otherwise"
             )
         named[name] = keys

@@ -150,6 +150,31 @@ def check_key(section: str, key: str, host: PluginHost) -> None:
         raise ConfigError(f"unknown key {key!r} in {where}{hint}")
 
 
+def complete_key(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """KEY's candidates (shell completion): the ``[peloton-export]`` keys as they are and
+    the ``[peloton]`` ones as ``peloton.KEY``; for ``unset``, the keys the file has."""
+    try:
+        names = [
+            *sorted(KNOWN_KEYS["peloton-export"]),
+            *(f"peloton.{k}" for k in sorted(KNOWN_KEYS["peloton"])),
+        ]
+        if ctx.command.name == "unset":
+            text = read_config_text(config_source().path) or ""
+            names = [_key_name(section, key) for _, section, key, _ in setting_lines(text)]
+        return [name for name in dict.fromkeys(names) if name.startswith(incomplete.lower())]
+    except Exception:  # a completer offers nothing rather than fail
+        return []
+
+
+def _key_name(section: str, key: str) -> str:
+    """The KEY that names ``[section] key`` (the inverse of :func:`parse_key`)."""
+    if section == "peloton-export":
+        return key
+    if section.startswith("plugin:"):
+        return f"{section.split(':', 1)[1]}.{key}"
+    return f"{section.replace(' ', '').lower()}.{key}"
+
+
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
     loggers = [logging.getLogger(name) for name in _QUIET]
@@ -376,7 +401,7 @@ def config_group(host: PluginHost) -> click.Group:
         click.echo(f"{path}: checked, no problem found", err=True)
 
     @config.command("set", context_settings={"ignore_unknown_options": True})  # a VALUE of -3
-    @click.argument("key")
+    @click.argument("key", shell_complete=complete_key)
     @click.argument("value", required=False)
     @click.pass_context
     def set_command(ctx: click.Context, key: str, value: str | None) -> None:
@@ -395,7 +420,7 @@ def config_group(host: PluginHost) -> click.Group:
         click.echo(f"[{section}] {name} = {shown}  ({path})")
 
     @config.command("unset")
-    @click.argument("key")
+    @click.argument("key", shell_complete=complete_key)
     @click.pass_context
     def unset_command(ctx: click.Context, key: str) -> None:
         """Remove KEY, keeping comments and every other key."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import threading
 from collections import deque
@@ -55,13 +56,22 @@ def mask(text: str) -> str:
 def _event(data: Any) -> dict[str, str] | None:
     if not isinstance(data, dict):
         return None
-    event = {k: " ".join(str(data.get(k, "")).split())[:2000] for k in ("time", "level", "logger", "message")}
-    if not event["message"]:
+    message = data.get("message")
+    if not message:
         return None
-    event["profile"] = str(data.get("profile") or "")[:40]
+    text = str(message)
+    if not text.isprintable():
+        text = " ".join(text.split())
+    level = str(data.get("level", "")).upper()
+    event = {
+        "time": str(data.get("time", ""))[:40],
+        "level": level if level in LEVELS else "INFO",
+        "logger": str(data.get("logger", ""))[:100],
+        "message": text[:2000],
+        "profile": str(data.get("profile") or "")[:40],
+    }
     if data.get("error"):
         event["message"] += f" ({' '.join(str(data['error']).split())[:400]})"
-    event["level"] = event["level"].upper() if event["level"].upper() in LEVELS else "INFO"
     return event
 
 
@@ -100,34 +110,52 @@ def attach(buffer: LogBuffer) -> None:
     logger.addHandler(buffer)
 
 
+#: Parsed kept logs: path -> ((size, mtime), events); a file that changed is read again.
+_KEPT: dict[Path, tuple[tuple[int, int], list[dict[str, str]]]] = {}
+
+
 def read_kept(path: Path) -> list[dict[str, str]]:
     """The events of a kept log (and its rotated ``.1``), oldest first; a missing or
-    unreadable file is none, a line that is not an event is skipped."""
+    unreadable file is none, a line that is not an event is skipped. Each file is parsed
+    once while it stays the same size and age."""
     events: list[dict[str, str]] = []
     for part in (path.with_name(path.name + ".1"), path):
-        try:
-            with part.open("rb") as stream:
-                size = stream.seek(0, 2)
-                stream.seek(max(0, size - TAIL_BYTES))
-                data = stream.read(TAIL_BYTES)
-        except OSError:
-            continue
-        lines = data.decode("utf-8", "replace").splitlines()
-        if len(data) == TAIL_BYTES and lines:
-            lines = lines[1:]  # the first may be cut
-        for line in lines:
-            try:
-                event = _event(json.loads(line))
-            except ValueError:
-                continue
-            if event is not None:
-                events.append(event)
+        events.extend(_read_part(part))
     return events
+
+
+def _read_part(part: Path) -> list[dict[str, str]]:
+    try:
+        with part.open("rb") as stream:
+            info = os.fstat(stream.fileno())
+            key = (info.st_size, info.st_mtime_ns)
+            cached = _KEPT.get(part)
+            if cached is not None and cached[0] == key:
+                return cached[1]
+            stream.seek(max(0, info.st_size - TAIL_BYTES))
+            data = stream.read(TAIL_BYTES)
+    except OSError:
+        return []
+    lines = data.decode("utf-8", "replace").splitlines()
+    if info.st_size > TAIL_BYTES and lines:
+        lines = lines[1:]  # the first may be cut
+    found: list[dict[str, str]] = []
+    for line in lines:
+        try:
+            event = _event(json.loads(line))
+        except ValueError:
+            continue
+        if event is not None:
+            found.append(event)
+    if len(_KEPT) > 16:
+        _KEPT.clear()
+    _KEPT[part] = (key, found)
+    return found
 
 
 def profile_events(profile: Profile, household_state: Path, buffer: LogBuffer | None) -> list[dict[str, str]]:
     """The events of ``profile`` (its own, and the household's without a profile), newest
-    first, masked."""
+    first, not masked yet (:func:`select_events` masks what it keeps)."""
     from peloton_export.unattended.logformat import KEPT_LOG
 
     found: list[dict[str, str]] = []
@@ -138,26 +166,28 @@ def profile_events(profile: Profile, household_state: Path, buffer: LogBuffer | 
             seen.add(path)
             found.extend(read_kept(path))
     found.extend(buffer.snapshot() if buffer else [])
-    mine = [
-        e for e in found if e["profile"] in ("", profile.name) or (profile.is_default and e["profile"] == "")
-    ]
+    mine = [e for e in found if e["profile"] in ("", profile.name)]
     mine.sort(key=lambda e: e["time"], reverse=True)
-    for event in mine:
-        event["message"] = mask(event["message"])
     return mine
 
 
 def select_events(events: list[dict[str, str]], level: str, query: str) -> list[dict[str, str]]:
-    """``events`` at ``level`` and above whose text holds ``query`` (at most :data:`SHOWN`)."""
+    """``events`` at ``level`` and above whose masked text holds ``query`` (at most
+    :data:`SHOWN`, the first ones), masked."""
     floor = LEVELS.index(level) if level in LEVELS else 0
     needle = query.strip().lower()
-    chosen = [
-        e
-        for e in events
-        if LEVELS.index(e["level"]) >= floor
-        and (not needle or needle in f"{e['logger']} {e['message']} {e['profile']}".lower())
-    ]
-    return chosen[:SHOWN]
+    chosen: list[dict[str, str]] = []
+    for event in events:
+        if LEVELS.index(event["level"]) < floor:
+            continue
+        shown = {**event, "message": mask(event["message"])} if needle else event
+        # the text searched is the masked one: a search never finds a secret
+        if needle and needle not in f"{shown['logger']} {shown['message']} {shown['profile']}".lower():
+            continue
+        chosen.append(shown)
+        if len(chosen) == SHOWN:
+            break
+    return chosen if needle else [{**e, "message": mask(e["message"])} for e in chosen]
 
 
 async def logs_page(request: Request) -> Response:

@@ -116,6 +116,17 @@ def test_bash_completes_profile_names_and_archived_workout_ids(env: dict[str, st
     assert candidates(env, tmp_path, f"peloton-export --archive {tmp_path / 'none'} --workout ") == []
 
 
+def test_bash_completes_config_commands_and_keys(env: dict[str, str], tmp_path: Path) -> None:
+    assert candidates(env, tmp_path, "peloton-export config ") == ["edit", "path", "set", "show", "unset"]
+    assert candidates(env, tmp_path, "peloton-export config set for") == ["formats"]
+    assert candidates(env, tmp_path, "peloton-export config set peloton.pa") == ["peloton.password"]
+    # unset offers the keys the file has: the profiles' usernames of the fixture's config
+    assert candidates(env, tmp_path, "peloton-export config unset ") == [
+        "profile:anna.username",
+        "profile:ben.username",
+    ]
+
+
 @pytest.mark.parametrize("shell", ["zsh", "fish"])
 def test_zsh_and_fish_scripts(env: dict[str, str], tmp_path: Path, shell: str) -> None:
     script = _script(env, shell)

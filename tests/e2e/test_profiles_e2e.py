@@ -342,7 +342,7 @@ def test_a_watcher_killed_during_one_profiles_run_is_named_gone_and_the_next_run
 
     anna, ben = fakes
     env = household(tmp_path, anna, ben)
-    anna.fault("latency", path=r"/performance_graph$", delay=0.4, times=0)  # anna's run is slow
+    anna.fault("latency", path=r"/performance_graph$", delay=1.0, times=0)  # anna's run is slow
     watcher = subprocess.Popen(
         [sys.executable, "-m", "peloton_export", "watch", "--once"],
         env=env,

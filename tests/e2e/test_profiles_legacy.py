@@ -122,6 +122,7 @@ def test_watch_goes_on_from_the_old_state(root: Path, fake: FakePeloton) -> None
     assert sorted(p.name for p in (root / "state").iterdir()) == [
         "ledger.sqlite3",
         "run.lock",
+        "watch-log.jsonl",  # the watcher's kept log (main's web Logs page), new in this version
         "watch-status.json",
         "watch.lock",
     ]

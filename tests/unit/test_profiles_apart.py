@@ -302,3 +302,20 @@ def test_a_token_file_of_another_user_is_refused_and_a_loose_one_tightened(
     monkeypatch.setattr(os, "geteuid", lambda: owner + 4321)
     with pytest.raises(UploadError, match=rf"belongs to another user \(uid {owner}\), not to you"):
         TokenStore(path).load()
+
+
+def test_a_bad_name_from_a_variable_is_named_by_the_variable(
+    dirs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    household(dirs, monkeypatch, "[profile:anna]\nusername = a\n")
+    for variable, problem in (
+        ("PELOTON_EXPORT_PROFILE_A.B_USERNAME", "'a.b' is not a profile name"),
+        ("PELOTON_EXPORT_PROFILE_DEFAULT_USERNAME", "'default' is the profile of the [peloton]"),
+    ):
+        config = load_config(environ={variable: "x"})
+        with pytest.raises(ConfigError) as raised:
+            load_profiles(config, environ={})
+        assert str(raised.value).startswith(f"{variable}: {problem}"), raised.value
+    # a file section keeps its own spelling; a variable of a file's profile is not an origin
+    config = load_config(environ={"PELOTON_EXPORT_PROFILE_ANNA_FORMATS": "fit"})
+    assert config.profile_origins == {} and config.profiles["anna"]["formats"] == "fit"

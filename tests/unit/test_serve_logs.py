@@ -129,3 +129,11 @@ def test_watch_keeps_its_lines_redacted(tmp_path: Path) -> None:
         for handler in before[0]:
             root.addHandler(handler)
         root.setLevel(before[1])
+
+
+def test_a_kept_log_is_read_again_when_it_grows(site: dict[str, Any]) -> None:
+    assert "cycle 4 is new" not in call(site["app"], "GET", "/p/anna/logs").text
+    with (site["state"] / KEPT_LOG).open("a") as kept:
+        kept.write(_line("cycle 4 is new", when="2026-12-07T07:00:00Z") + "\n")
+    page = call(site["app"], "GET", "/p/anna/logs").text
+    assert "cycle 4 is new" in page and page.index("cycle 4 is new") < page.index("anna: 2 exported")
