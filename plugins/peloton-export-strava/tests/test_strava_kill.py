@@ -17,8 +17,10 @@ from peloton_export_strava.fake import CLIENT_ID, CLIENT_SECRET
 
 from peloton_export.testing import Hold, tiny_workout
 
+# tests/crash_helpers.py of the core (the command line in a subprocess); this folder's own
+# "tests" name hides the core's package
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
-from crash_helpers import CliEnv  # noqa: E402  (tests/crash_helpers.py: the CLI in a subprocess)
+from crash_helpers import CliEnv
 
 FakeStrava = Any
 
