@@ -1,8 +1,14 @@
-"""peloton_export.entry_points reads the entry points importlib.metadata reads, the same way."""
+"""peloton_export.entry_points reads the entry points importlib.metadata reads, the same way.
+
+importlib.metadata is asked in a fresh interpreter (a subprocess): in a long test process
+another test's leftovers (finders, caches) made it answer nothing under pytest-xdist.
+"""
 
 from __future__ import annotations
 
 import importlib.metadata
+import json
+import subprocess
 import sys
 from importlib.machinery import PathFinder
 from pathlib import Path
@@ -20,11 +26,26 @@ def standard_finders(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "meta_path", finders)
 
 
-def _theirs(group: str) -> list[tuple[str, str, str]]:
-    return sorted(
-        (ep.name, ep.value, ep.dist.name if ep.dist else "")
-        for ep in importlib.metadata.entry_points(group=group)
+_THEIRS = """
+import importlib.metadata, json, sys
+group, path = sys.argv[1], json.loads(sys.argv[2])
+if path is not None:
+    sys.path[:] = path
+found = importlib.metadata.entry_points(group=group)
+print(json.dumps(sorted([ep.name, ep.value, ep.dist.name if ep.dist else ""] for ep in found)))
+"""
+
+
+def _theirs(group: str, path: list[str] | None = None) -> list[tuple[str, str, str]]:
+    """What importlib.metadata finds in a fresh interpreter (``path``: its ``sys.path``)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _THEIRS, group, json.dumps(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
+    return [tuple(row) for row in json.loads(done.stdout)]  # type: ignore[misc]
 
 
 def _ours(group: str, path: list[str]) -> list[tuple[str, str, str]]:
@@ -35,7 +56,7 @@ def _ours(group: str, path: list[str]) -> list[tuple[str, str, str]]:
 
 @pytest.mark.parametrize("group", ["peloton_export", "console_scripts", "pytest11"])
 def test_this_environment_gives_what_importlib_metadata_gives(group: str) -> None:
-    assert _ours(group, sys.path) == _theirs(group)
+    assert _ours(group, sys.path) == _theirs(group, sys.path)
 
 
 def _dist(root: Path, folder: str, name: str, text: str | None) -> None:
@@ -66,7 +87,7 @@ def test_a_made_up_path_gives_what_importlib_metadata_gives(
     path = [str(first), str(tmp_path / "missing"), str(second)]
     monkeypatch.setattr(sys, "path", path)
     ours = _ours("peloton_export", path)
-    assert ours == _theirs("peloton_export")
+    assert ours == _theirs("peloton_export", path)
     assert ("shadowed", "plug_a_old", "plug-a") not in ours and len(ours) == 4
 
 
