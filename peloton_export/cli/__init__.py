@@ -37,6 +37,7 @@ from peloton_export.cli.sync import (
 )
 from peloton_export.config import CONFIG_ENV, Config, config_path, load_config, locate_setting, split_names
 from peloton_export.errors import (
+    INTERRUPTED,
     ConfigError,
     LocalFileError,
     PelotonExportError,
@@ -61,7 +62,6 @@ EXIT_LOCAL = 4
 #: Standard output was closed by its reader (``peloton-export ... | head -1``): the shell's
 #: code for a process ended by SIGPIPE (128 + 13), with nothing printed.
 EXIT_PIPE = 141
-INTERRUPTED = "Interrupted; the next run resumes where this one stopped."
 
 
 def _parse_date(value: str | None, what: str) -> datetime | None:
@@ -768,9 +768,16 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _terminate)
     try:
         code = run()
+        # the run is over: a stop arriving from now on changes nothing (the exit code
+        # stays the run's), and raises nowhere (not in the interpreter's exit handlers)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         sys.stdout.flush()  # a reader gone before the last line is a broken pipe here
     except BrokenPipeError:
         code = EXIT_PIPE
+    except KeyboardInterrupt:  # between run()'s own handling and the lines above
+        click.echo(INTERRUPTED, err=True)
+        code = 130
     if code == EXIT_PIPE:
         _silence_stdout()
     sys.exit(code)

@@ -96,12 +96,15 @@ async def dashboard(request: Request) -> Response:
     view = await _threaded(
         lambda: profile_status(profile, state.host, household=household, index=state.index(profile))
     )
+    sink_logins, login_failures = await _threaded(logins.sink_views, profile, state.host)
     return _render(
         request,
         "dashboard.html",
         title=f"Profile {profile.name}",
         profile=profile.name,
         view=view,
+        sink_logins=sink_logins,
+        login_failures=login_failures,
         running=state.jobs.running(profile.name),
         jobs=state.jobs.recent(profile.name)[:5],
     )

@@ -864,13 +864,15 @@ def test_one_hour_at_1hz_normalizes_fast() -> None:
     raw = RawWorkout(workout_id=WID, workout=workout_body(end_time=START + n + 30), performance_graph=graph)
     best = min(_timed(raw) for _ in range(3))
     assert len(normalize(raw).samples) == n
-    assert best < 0.1, f"took {best * 1000:.0f} ms"
+    assert best < 0.1, f"took {best * 1000:.0f} ms of CPU"
 
 
 def _timed(raw: RawWorkout) -> float:
-    t = time.perf_counter()
+    """CPU seconds of one normalize (process time: a loaded machine's waits for a core,
+    which made wall time reach 132 ms at load 20 on 2 cores, are not counted)."""
+    t = time.process_time()
     normalize(raw)
-    return time.perf_counter() - t
+    return time.process_time() - t
 
 
 # --- real fixtures ------------------------------------------------------------------------

@@ -140,6 +140,15 @@ def test_the_page_shows_each_login_and_names_the_broken_plugins(site: dict[str, 
     assert 'type="password" name="api_key"' in text
 
 
+def test_the_dashboard_shows_each_sink_login_state(site: dict[str, Any]) -> None:
+    browser = Browser(_app(site))
+    assert "Key Service login</dt><dd>no key" in browser.get("/p/default").text
+    browser.post("/p/default/logins/keyplug/submit", {"api_key": TYPED_SECRET})
+    page = browser.get("/p/default").text
+    assert "Key Service login</dt><dd>key saved for default" in page and TYPED_SECRET not in page
+    assert "plugin &#39;brokenreg&#39; could not offer its login" in page  # named, the page goes on
+
+
 def test_an_entered_key_is_stored_never_shown_nor_logged(
     site: dict[str, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
