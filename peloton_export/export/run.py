@@ -110,6 +110,13 @@ class ExportRequest:
     export_while_fetching: bool = True
     profile: Profile | None = None
 
+    def __post_init__(self) -> None:
+        # A Python caller's natural ``output_dir="out"``: folders given as str become Paths.
+        for name in ("output_dir", "archive_dir", "merge"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, Path):
+                object.__setattr__(self, name, Path(value))
+
 
 def run_export(request: ExportRequest, host: PluginHost | None = None) -> ExportReport:
     """Run a whole export: sync (unless offline or demo), export and deliver.
