@@ -224,15 +224,17 @@ def note_legacy_config(path: Path) -> None:
         return
     _NOTED.add(text)
     marker = default_dirs().state / NOTED_FILE
-    try:
-        if marker.read_text(encoding="utf-8") == text:
+    try:  # a state file like any other: a FIFO, /dev/zero or a huge file there is no note
+        if read_state_bytes(marker, limit=64 * 1024) == text.encode("utf-8"):
             return
-    except (OSError, UnicodeDecodeError):
+    except StateFileError:
         pass
     log.warning("%s", text)
-    try:
+    try:  # replaced, never written through: a FIFO or a link there is not opened
         marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.write_text(text, encoding="utf-8")
+        temporary = marker.with_name(f".{marker.name}.{os.getpid()}.tmp")
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, marker)
     except OSError:
         pass
 
@@ -571,16 +573,35 @@ def _ini_problem(exc: configparser.Error | UnicodeDecodeError) -> str:
     if isinstance(exc, UnicodeDecodeError):
         return f"not UTF-8 text (byte {exc.start})"
     if isinstance(exc, configparser.MissingSectionHeaderError):
-        return f"line {exc.lineno}: {exc.line.strip()[:60]!r} comes before any [section]"
+        return f"line {exc.lineno}: {_shown_line(exc.line)} comes before any [section]"
     if isinstance(exc, configparser.ParsingError):
         where = "; ".join(
-            f"line {lineno}: {_unrepr(line).strip()[:60]!r} is not key = value (or a [section])"
+            f"line {lineno}: {_shown_line(_unrepr(line))} is not key = value (or a [section])"
             for lineno, line in exc.errors[:3]
         )
         return where or "not INI"
     if isinstance(exc, configparser.DuplicateOptionError | configparser.DuplicateSectionError):
         return f"line {exc.lineno}: {exc.message.split(': ', 1)[-1]}" if exc.lineno else exc.message
     return str(exc).splitlines()[0]
+
+
+#: Words that make a bad config line's rest a secret (``password hunter2`` without ``=``).
+_SECRET_WORDS = ("password", "secret", "token", "key")
+
+
+def _shown_line(line: str) -> str:
+    """A bad config line as an error may show it: whole (up to 60 characters) when it
+    starts with ``[`` or a known setting's name, only that name when the setting is a
+    secret (``'password ...'``), and not at all otherwise: the file may not be a config
+    file (a ``PELOTON_CONFIG`` pointing at a password file) or the line a secret itself."""
+    text = line.strip()
+    word = re.split(r"[\s=:]", text, maxsplit=1)[0].lower()
+    known = set().union(*KNOWN_KEYS.values())
+    if text.startswith("[") or (word in known and not any(w in word for w in _SECRET_WORDS)):
+        return repr(text[:60])
+    if word in known:
+        return repr(f"{word} ...")
+    return "a line (not shown: it does not start with a known setting)"
 
 
 def _unrepr(line: str) -> str:

@@ -14,6 +14,10 @@ def refuses_writes(exc: OSError) -> bool:
     return exc.errno in REFUSED_ERRNOS
 
 
+#: What a run stopped by Ctrl-C or SIGTERM prints (exit code 130).
+INTERRUPTED = "Interrupted; the next run resumes where this one stopped."
+
+
 class PelotonExportError(Exception):
     """Base class of every error peloton-export reports without a traceback."""
 

@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
-import platformdirs
-
 APP_NAME = "peloton-export"
 #: The name of the profile of a configuration without ``[profile:NAME]`` sections.
 DEFAULT_PROFILE = "default"
@@ -58,8 +56,15 @@ def _dir(env: str, default: str) -> Path:
     return Path(value).expanduser() if value else Path(default)
 
 
+def _platform_dir(kind: str) -> str:
+    """platformdirs' ``user_<kind>_dir`` of the app (imported on first use, not at start-up)."""
+    import platformdirs
+
+    return str(getattr(platformdirs, f"user_{kind}_dir")(APP_NAME, appauthor=False))
+
+
 def _base_data() -> Path:
-    return _dir("PELOTON_EXPORT_DATA_DIR", platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    return _dir("PELOTON_EXPORT_DATA_DIR", _platform_dir("data"))
 
 
 def default_dirs() -> ProfileDirs:
@@ -70,8 +75,8 @@ def default_dirs() -> ProfileDirs:
         profile=DEFAULT_PROFILE,
         data=data,
         archive=_dir("PELOTON_EXPORT_ARCHIVE", str(data / "archive")),
-        state=_dir("PELOTON_EXPORT_STATE_DIR", platformdirs.user_state_dir(APP_NAME, appauthor=False)),
-        config=_dir("PELOTON_EXPORT_CONFIG_DIR", platformdirs.user_config_dir(APP_NAME, appauthor=False)),
+        state=_dir("PELOTON_EXPORT_STATE_DIR", _platform_dir("state")),
+        config=_dir("PELOTON_EXPORT_CONFIG_DIR", _platform_dir("config")),
     )
 
 

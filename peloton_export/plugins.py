@@ -16,15 +16,15 @@ at load with a message naming it, instead of being called in a way it did not ex
 from __future__ import annotations
 
 import importlib
-import importlib.metadata
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, overload
 
 import pluggy
 
+from peloton_export import entry_points as installed
 from peloton_export import hookspecs
 from peloton_export.config import parse_bool, split_names
 from peloton_export.errors import (
@@ -34,7 +34,6 @@ from peloton_export.errors import (
     PluginLoadError,
     RegistrationConflict,
 )
-from peloton_export.specs import FormatSpec, LoginAnswer, LoginRequest, LoginSpec, SinkSpec
 
 if TYPE_CHECKING:
     import click
@@ -42,7 +41,7 @@ if TYPE_CHECKING:
     from peloton_export.export.plan import ExportPlan
     from peloton_export.model import Workout
     from peloton_export.results import ExportReport, RunContext
-    from peloton_export.specs import ExportContext
+    from peloton_export.specs import ExportContext, FormatSpec, LoginAnswer, LoginRequest, LoginSpec, SinkSpec
 
 ENTRY_POINT_GROUP = hookspecs.PROJECT_NAME
 BUILTIN_PREFIX = "peloton_export.default_plugins."
@@ -75,11 +74,13 @@ _LOST = {
     "register_commands": "commands",
     "register_logins": "logins",
 }
-_KINDS: dict[type, str] = {FormatSpec: "format", SinkSpec: "sink", LoginSpec: "login"}
+#: The record classes (of :mod:`peloton_export.specs`, imported when a hook is first
+#: collected: ``--help`` needs none of them) by name.
+_KINDS: dict[str, str] = {"FormatSpec": "format", "SinkSpec": "sink", "LoginSpec": "login"}
 #: The steps of a :class:`LoginSpec` the host calls (:meth:`PluginHost.login_step`).
 LoginStep = Literal["state", "submit", "start", "callback", "logout"]
 
-T = TypeVar("T", FormatSpec, SinkSpec, LoginSpec)
+T = TypeVar("T", "FormatSpec", "SinkSpec", "LoginSpec")
 
 
 #: Sinks of the first-party plugins that install separately (``plugins/<name>`` in the repository).
@@ -90,15 +91,63 @@ FIRST_PARTY_SINKS = {
 }
 
 
-@dataclass(slots=True)
 class PluginInfo:
-    """What the host knows about one registered plugin."""
+    """What the host knows about one registered plugin.
 
-    name: str
-    module: str
-    distribution: str | None = None
-    version: str | None = None
-    builtin: bool = False
+    ``distribution`` and ``version`` of an installed plugin are read from its
+    distribution's metadata (``dist``) the first time they are asked for: parsing every
+    plugin's ``METADATA`` took a third of ``--help``'s start-up, and only ``plugins``,
+    ``status`` and the messages about a failing plugin show them.
+    """
+
+    __slots__ = ("_dist", "_distribution", "_version", "builtin", "module", "name")
+
+    def __init__(
+        self,
+        name: str,
+        module: str,
+        distribution: str | None = None,
+        version: str | None = None,
+        builtin: bool = False,
+        *,
+        dist: _Distribution | None = None,
+    ) -> None:
+        self.name = name
+        self.module = module
+        self.builtin = builtin
+        self._distribution = distribution
+        self._version = version
+        self._dist = dist
+
+    def _resolve(self) -> None:
+        dist, self._dist = self._dist, None
+        if dist is not None:
+            self._distribution, self._version = dist.name, dist.version
+
+    @property
+    def distribution(self) -> str | None:
+        """The installed distribution's name (``None``: not installed as one)."""
+        self._resolve()
+        return self._distribution
+
+    @property
+    def version(self) -> str | None:
+        """The installed distribution's version (``None`` when unknown)."""
+        self._resolve()
+        return self._version
+
+    def __repr__(self) -> str:
+        return f"PluginInfo({self.name!r}, {self.module!r}, builtin={self.builtin})"
+
+
+class _Distribution(Protocol):
+    """An installed distribution (``importlib.metadata.Distribution`` or ours)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def version(self) -> str: ...
 
 
 @dataclass(slots=True)
@@ -140,12 +189,16 @@ class PluginHost:
     def formats(self) -> dict[str, FormatSpec]:
         """Every registered format by name. Raises ``RegistrationConflict`` on a clash."""
         if self._formats is None:
+            from peloton_export.specs import FormatSpec
+
             self._formats = self._collect("register_formats", FormatSpec)
         return self._formats
 
     def sinks(self) -> dict[str, SinkSpec]:
         """Every registered sink by name. Raises ``RegistrationConflict`` on a clash."""
         if self._sinks is None:
+            from peloton_export.specs import SinkSpec
+
             self._sinks = self._collect("register_sinks", SinkSpec)
         return self._sinks
 
@@ -154,6 +207,8 @@ class PluginHost:
         hook raises is reported by name (:meth:`login_failures`) and left out; a clash
         raises ``RegistrationConflict``."""
         if self._logins is None:
+            from peloton_export.specs import LoginSpec
+
             self._logins = self._collect("register_logins", LoginSpec)
         return self._logins
 
@@ -176,6 +231,8 @@ class PluginHost:
         ``plugin 'NAME' failed in its login STEP``. An unknown login or a step the spec
         lacks is a refused answer.
         """
+        from peloton_export.specs import LoginAnswer
+
         spec = self.logins().get(name)
         function = getattr(spec, step, None) if spec is not None else None
         if spec is None or function is None:
@@ -390,7 +447,7 @@ class PluginHost:
             raise PluginError(f"{type(exc).__name__}: {exc}", plugin=impl.plugin_name, hook=hook) from exc
 
     def _collect(self, hook_name: str, record_type: type[T]) -> dict[str, T]:
-        kind = _KINDS[record_type]
+        kind = _KINDS[record_type.__name__]
         found: dict[str, T] = {}
         for impl in self._impls(hook_name):
             try:
@@ -483,8 +540,9 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     return parse_bool(env.get(name, "").strip() or None, what=name)
 
 
-def _entry_points() -> list[importlib.metadata.EntryPoint]:
-    return sorted(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name)
+def _entry_points() -> list[Any]:
+    """The installed ``peloton_export`` entry points by name (:mod:`peloton_export.entry_points`)."""
+    return sorted(installed.entry_points(ENTRY_POINT_GROUP), key=lambda e: e.name)
 
 
 def _sources(entry_points: bool) -> list[Source]:
@@ -492,9 +550,7 @@ def _sources(entry_points: bool) -> list[Source]:
     sources: list[Source] = []
     if entry_points:
         for ep in _entry_points():
-            dist = ep.dist.name if ep.dist else None
-            version = ep.dist.version if ep.dist else None
-            info = PluginInfo(ep.name, ep.value, dist, version, ep.value.startswith(BUILTIN_PREFIX))
+            info = PluginInfo(ep.name, ep.value, builtin=ep.value.startswith(BUILTIN_PREFIX), dist=ep.dist)
             sources.append((ep.name, ep.load, info))
     seen = {name for name, _, _ in sources}
     for name, module in DEFAULT_PLUGINS.items():

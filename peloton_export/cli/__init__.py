@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import sqlite3
 import sys
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from click.shell_completion import CompletionItem
@@ -37,19 +35,26 @@ from peloton_export.cli.sync import (
 )
 from peloton_export.config import CONFIG_ENV, Config, config_path, load_config, locate_setting, split_names
 from peloton_export.errors import (
+    INTERRUPTED,
     ConfigError,
     LocalFileError,
     PelotonExportError,
     RegistrationConflict,
     SettingError,
 )
-from peloton_export.export.run import DEFAULT_OUTPUT, ExportRequest, ProgressEvent, run_export
 from peloton_export.insights.cli import bike_group
-from peloton_export.paths import active_profile, archive_dir
-from peloton_export.plugins import PluginHost, create_host
-from peloton_export.profiles import PROFILE_ENV, for_profile, profile_names, resolve_profile
-from peloton_export.results import ExportReport, Selection, Status, WorkoutResult
-from peloton_export.store.archive import Archive
+from peloton_export.plugins import create_host
+from peloton_export.profiles import DEFAULT_OUTPUT, PROFILE_ENV, profile_names, resolve_profile
+
+# What a command runs is imported when it runs (the export engine, the archive, the
+# results): ``--help`` and ``--version`` build every command and should import little
+# more than click (benchmarks/bench_startup.py, tests/e2e/test_startup.py).
+if TYPE_CHECKING:
+    import sqlite3
+
+    from peloton_export.export.run import ProgressEvent
+    from peloton_export.plugins import PluginHost
+    from peloton_export.results import ExportReport, Status, WorkoutResult
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
 #: The sync could not run at all (login needed, Peloton unreachable, archive disk full);
@@ -61,7 +66,6 @@ EXIT_LOCAL = 4
 #: Standard output was closed by its reader (``peloton-export ... | head -1``): the shell's
 #: code for a process ended by SIGPIPE (128 + 13), with nothing printed.
 EXIT_PIPE = 141
-INTERRUPTED = "Interrupted; the next run resumes where this one stopped."
 
 
 def _parse_date(value: str | None, what: str) -> datetime | None:
@@ -342,6 +346,9 @@ def export_command(host: PluginHost) -> click.Command:
                 f"{until} is not after --since {since}: no workout could match (--until is exclusive)",
                 param_hint="--until",
             )
+        from peloton_export.export.run import ExportRequest, run_export
+        from peloton_export.results import Selection
+
         request = ExportRequest(
             formats=tuple(formats),
             sinks=tuple(split_names(sinks)),
@@ -397,6 +404,9 @@ def _print_sync(report: ExportReport) -> None:
         for workout_id, reason in report.sync.graph_missing.items():
             click.echo(f"  no performance graph for {workout_id}, exported without it: {reason}")
     if report.sync_error:
+        from peloton_export.paths import active_profile
+        from peloton_export.profiles import for_profile
+
         problem = for_profile(report.sync_error, active_profile())
         click.echo(f"Sync failed: {problem} (exported the archive as it is)")
 
@@ -421,7 +431,9 @@ def _exit_code(report: ExportReport) -> int:
 )
 def import_command(paths: tuple[Path, ...], archive_path: Path | None) -> None:
     """Add workouts from raw API JSON or peloton-to-garmin JSON files to the archive."""
+    from peloton_export.paths import archive_dir
     from peloton_export.source.importers import import_paths
+    from peloton_export.store.archive import Archive
 
     report = import_paths(list(paths), Archive(archive_path or archive_dir()))
     for item in report.results:
@@ -444,6 +456,8 @@ def plugins_command(host: PluginHost) -> click.Command:
             data["failed"] = [
                 {"name": f.name, "distribution": f.distribution, "reason": f.reason} for f in host.failures
             ]
+        import json
+
         click.echo(json.dumps(data, indent=2))
 
     return plugins
@@ -737,7 +751,7 @@ def run(
         return 130
     except BrokenPipeError:
         return EXIT_PIPE
-    except (OSError, sqlite3.Error) as exc:
+    except _local_errors() as exc:
         click.echo(f"Error: {local_problem(exc)}", err=True)
         return EXIT_LOCAL
     except _PipeClosed:
@@ -745,6 +759,13 @@ def run(
     except SystemExit as exc:
         return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_FAILURES
     return EXIT_OK
+
+
+def _local_errors() -> tuple[type[OSError], type[sqlite3.Error]] | tuple[type[OSError]]:
+    """``OSError``, and ``sqlite3.Error`` once the ledger's sqlite3 is loaded (none can be
+    raised before): ``--help`` does not import sqlite3 for an ``except`` clause."""
+    sqlite3 = sys.modules.get("sqlite3")
+    return (OSError, sqlite3.Error) if sqlite3 is not None else (OSError,)
 
 
 def local_problem(exc: OSError | sqlite3.Error) -> str:
@@ -768,9 +789,16 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _terminate)
     try:
         code = run()
+        # the run is over: a stop arriving from now on changes nothing (the exit code
+        # stays the run's), and raises nowhere (not in the interpreter's exit handlers)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         sys.stdout.flush()  # a reader gone before the last line is a broken pipe here
     except BrokenPipeError:
         code = EXIT_PIPE
+    except KeyboardInterrupt:  # between run()'s own handling and the lines above
+        click.echo(INTERRUPTED, err=True)
+        code = 130
     if code == EXIT_PIPE:
         _silence_stdout()
     sys.exit(code)

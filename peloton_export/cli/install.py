@@ -9,11 +9,8 @@ pipx's venv, ``uv tool``'s environment). pip is used when this environment can i
 
 from __future__ import annotations
 
-import importlib.metadata
 import importlib.util
 import os
-import shutil
-import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -88,6 +85,8 @@ def installer(action: str) -> list[str]:
     """
     if importlib.util.find_spec("pip") is not None:
         return [sys.executable, "-m", "pip", action] + (["-y"] if action == "uninstall" else [])
+    import shutil
+
     uv = shutil.which("uv")
     if uv is not None:
         return [uv, "pip", action, "--python", sys.executable]
@@ -99,6 +98,8 @@ def installer(action: str) -> list[str]:
 
 def _run(command: Sequence[str]) -> None:
     """Run the installer with its output shown. :raises InstallError: it failed."""
+    import subprocess
+
     try:
         code = subprocess.run(list(command), check=False).returncode
     except OSError as exc:
@@ -110,6 +111,8 @@ def _run(command: Sequence[str]) -> None:
 
 
 def _installed(distribution: str) -> str | None:
+    import importlib.metadata  # not at start-up: it imports email, zipfile, csv and more
+
     try:
         return importlib.metadata.version(distribution)
     except importlib.metadata.PackageNotFoundError:

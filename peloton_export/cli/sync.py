@@ -15,24 +15,18 @@ from typing import TYPE_CHECKING
 import click
 
 from peloton_export.cli.completion import complete_workout_ids, format_completer, sink_completer
-from peloton_export.cli.status_facts import (
-    command_config,
-    login_and_ledger,
-    pending_work,
-    status_household,
-    status_targets,
-)
-from peloton_export.config import Config
 from peloton_export.errors import LocalFileError, PelotonExportError, SettingError
-from peloton_export.plugins import PluginHost
-from peloton_export.results import Selection
-from peloton_export.store.ledger import Ledger
 
+# What the commands run is imported when they run: ``--help`` builds these commands and
+# should import little more than click (benchmarks/bench_startup.py).
 if TYPE_CHECKING:
+    from peloton_export.config import Config
     from peloton_export.net.cooldown import CooldownState
+    from peloton_export.plugins import PluginHost
     from peloton_export.source.client.auth import Authenticator
     from peloton_export.source.client.tokens import Token
     from peloton_export.store.archive import EntryMeta
+    from peloton_export.store.ledger import Ledger
 
 
 def _interactive() -> bool:
@@ -68,6 +62,7 @@ def login_command(use_token: bool, username: str | None, ignore_cooldown: bool) 
     At a terminal a mistyped password may be typed again at once (up to 3 failures);
     unattended runs wait for the cooldown after one failure.
     """
+    from peloton_export.cli.status_facts import command_config
     from peloton_export.source.client.factory import make_client
 
     config = command_config()
@@ -127,6 +122,7 @@ def _typed_login(auth: Authenticator, typed: bool) -> Token:
 @click.command("logout")
 def logout_command() -> None:
     """Forget the saved Peloton login."""
+    from peloton_export.cli.status_facts import command_config
     from peloton_export.source.client.factory import token_store
     from peloton_export.source.client.settings import client_settings
 
@@ -188,6 +184,8 @@ def status_command(host: PluginHost) -> click.Command:
         """Show the login, the last sync, and what the next run would do. Makes no request.
 
         With [profile:NAME] sections (and no --profile) each profile is shown in turn."""
+        from peloton_export.cli.status_facts import command_config, status_household
+
         if json_output:
             from peloton_export.cli.documents import emit, stdout_to_stderr
             from peloton_export.cli.status_document import status_document
@@ -232,6 +230,7 @@ def _status_of(
     household: bool = False,
 ) -> None:
     """The status of one profile (the active folders, ``config``)."""
+    from peloton_export.cli.status_facts import login_and_ledger, status_targets
     from peloton_export.config import split_names
     from peloton_export.export.choices import Choices, fill_from_last_run, last_run, output_folder
 
@@ -318,6 +317,7 @@ def _echo_sync_state(
     :returns: the archive's entries (``select_entries`` with no selection).
     """
     from peloton_export.paths import archive_dir, state_dir
+    from peloton_export.results import Selection
     from peloton_export.store.archive import Archive
     from peloton_export.store.ledger import queries as ledger_queries
     from peloton_export.store.selection import select_entries
@@ -360,6 +360,7 @@ def _echo_pending(
     limit: int,
 ) -> None:
     """What the next run would do: archived workouts to write or send, then ones not archived yet."""
+    from peloton_export.cli.status_facts import pending_work
     from peloton_export.export.plan import pending_summary
 
     plan, unarchived = pending_work(ledger, entries, format_names, sink_names, out_dir)
@@ -392,6 +393,8 @@ def ledger_group() -> None:
 @click.argument("workout_id", shell_complete=complete_workout_ids)
 def forget_command(workout_id: str) -> None:
     """Forget one workout's exports and uploads, so the next run redoes it."""
+    from peloton_export.store.ledger import Ledger
+
     removed = Ledger.default().forget(workout_id)
     if removed:
         click.echo(
@@ -412,6 +415,8 @@ def retry_command(workout_ids: tuple[str, ...], retry_all: bool) -> None:
     """
     if not workout_ids and not retry_all:
         raise click.UsageError("name one or more workout ids, or --all")
+    from peloton_export.store.ledger import Ledger
+
     ledger = Ledger.default()
     targets = list(ledger.fetch_failures()) if retry_all else list(workout_ids)
     cleared = [workout_id for workout_id in targets if ledger.clear_fetch_failure(workout_id)]

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from peloton_export.errors import UploadError
 from peloton_export.hookspecs import hookimpl
-from peloton_export.model import Workout
 from peloton_export.readback import same_bytes
-from peloton_export.specs import ExportContext, SinkSpec, UploadResult
-from peloton_export.store.atomic import write_bytes_atomic
+
+if TYPE_CHECKING:  # not loaded with the plugin (``--help`` loads every built-in)
+    from peloton_export.model import Workout
+    from peloton_export.specs import ExportContext, SinkSpec, UploadResult
 
 
 def destination(context: ExportContext) -> Path:
@@ -36,6 +38,9 @@ def destination(context: ExportContext) -> Path:
 
 def copy_to_directory(path: Path, workout: Workout, context: ExportContext) -> UploadResult:
     """Copy ``path`` into the configured folder, atomically."""
+    from peloton_export.specs import UploadResult
+    from peloton_export.store.atomic import write_bytes_atomic
+
     target = destination(context) / path.name
     data = path.read_bytes()
     try:
@@ -50,6 +55,8 @@ def copy_to_directory(path: Path, workout: Workout, context: ExportContext) -> U
 @hookimpl
 def register_sinks() -> Iterator[SinkSpec]:
     """The ``directory`` sink."""
+    from peloton_export.specs import SinkSpec
+
     yield SinkSpec(
         name="directory",
         accepts=("fit", "tcx", "gpx", "json", "csv"),

@@ -27,10 +27,10 @@ from typing import TYPE_CHECKING, BinaryIO
 import click
 
 from peloton_export.hookspecs import hookimpl
-from peloton_export.specs import ExportContext, FormatSpec
 
 if TYPE_CHECKING:
     from peloton_export.model import Workout
+    from peloton_export.specs import ExportContext, FormatSpec
 
 __all__ = ["find_unmapped", "write_fit"]
 
@@ -58,6 +58,8 @@ def write_fit(workout: Workout, stream: BinaryIO, context: ExportContext) -> Non
 @hookimpl
 def register_formats() -> Iterator[FormatSpec]:
     """Register the ``fit`` format."""
+    from peloton_export.specs import FormatSpec
+
     yield FormatSpec(
         name="fit",
         suffix=".fit",

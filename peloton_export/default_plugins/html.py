@@ -19,16 +19,15 @@ import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, BinaryIO
 
-from peloton_export.formats.report import build_index, render_page
-from peloton_export.formats.report.index import INDEX_NAME, html_pages
 from peloton_export.hookspecs import hookimpl
-from peloton_export.model import Workout
-from peloton_export.specs import ExportContext, FormatSpec
-from peloton_export.workout.filenames import export_stem
 
+# The report code is imported when a page or the index is written, not when the plugin
+# loads (``--help`` loads every built-in plugin: benchmarks/bench_startup.py).
 if TYPE_CHECKING:
     from peloton_export.formats.report.drift import DriftDevice
+    from peloton_export.model import Workout
     from peloton_export.results import ExportReport, RunContext
+    from peloton_export.specs import ExportContext, FormatSpec
 
 log = logging.getLogger("peloton_export.report")
 SUFFIX = ".html"
@@ -36,7 +35,9 @@ SUFFIX = ".html"
 
 def write_html(workout: Workout, stream: BinaryIO, context: ExportContext) -> None:
     """Write the page of ``workout`` as UTF-8 HTML (same workout, same bytes)."""
+    from peloton_export.formats.report import render_page
     from peloton_export.insights.cues import cues_for
+    from peloton_export.workout.filenames import export_stem
 
     page = render_page(workout, export_stem(workout) + SUFFIX, cues=cues_for(workout, context.state))
     stream.write(page.encode("utf-8"))
@@ -45,6 +46,8 @@ def write_html(workout: Workout, stream: BinaryIO, context: ExportContext) -> No
 @hookimpl
 def register_formats() -> Iterator[FormatSpec]:
     """The ``html`` format."""
+    from peloton_export.specs import FormatSpec
+
     yield FormatSpec(
         name="html",
         suffix=SUFFIX,
@@ -98,6 +101,9 @@ def export_finished(context: RunContext, report: ExportReport) -> None:
         return
     if "html" not in context.formats:
         return
+    from peloton_export.formats.report import build_index
+    from peloton_export.formats.report.index import INDEX_NAME, html_pages
+
     wrote_html = any(f.format == "html" for r in report.results for f in r.files)
     drift = drift_devices(context)
     if not wrote_html:

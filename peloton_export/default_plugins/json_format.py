@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from peloton_export.formats.json import workout_to_dict
 from peloton_export.hookspecs import hookimpl
-from peloton_export.model import Workout
-from peloton_export.specs import ExportContext, FormatSpec
+
+if TYPE_CHECKING:
+    from peloton_export.model import Workout
+    from peloton_export.specs import ExportContext, FormatSpec
 
 
 def write_json(workout: Workout, stream: BinaryIO, context: ExportContext) -> None:
@@ -24,6 +25,7 @@ def write_json(workout: Workout, stream: BinaryIO, context: ExportContext) -> No
 
     :raises ConfigError: an unknown lap strategy.
     """
+    from peloton_export.formats.json import workout_to_dict
     from peloton_export.insights.cues import cues_for
     from peloton_export.sinkkit.templates import activity_title  # sinkkit loads requests
 
@@ -40,6 +42,8 @@ def write_json(workout: Workout, stream: BinaryIO, context: ExportContext) -> No
 @hookimpl
 def register_formats() -> Iterator[FormatSpec]:
     """The ``json`` format."""
+    from peloton_export.specs import FormatSpec
+
     yield FormatSpec(
         name="json",
         suffix=".json",

@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from peloton_export.hookspecs import hookimpl
-from peloton_export.workout.merge import MergeSource
 
 if TYPE_CHECKING:
     from peloton_export.export.plan import ExportPlan
     from peloton_export.model import Workout
     from peloton_export.results import ExportReport, RunContext
     from peloton_export.specs import ExportContext
+    from peloton_export.workout.merge import MergeSource
 
 __all__ = ["export_finished", "export_started", "finish", "transform_workout"]
 
@@ -36,6 +36,8 @@ def _source(context: ExportContext) -> MergeSource | None:
     state = context.state.setdefault(NAME, {})
     source: MergeSource | None = state.get("source")
     if source is None:
+        from peloton_export.workout.merge import MergeSource
+
         source = state["source"] = MergeSource.load(Path(target).expanduser().resolve())
         for problem in source.problems:
             context.logger.warning("--merge: skipped %s", problem)

@@ -21,15 +21,15 @@ import contextlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from peloton_export.errors import OutputRefused, PelotonExportError, refuses_writes
 from peloton_export.hookspecs import hookimpl
-from peloton_export.model import Workout
 from peloton_export.readback import same_bytes
-from peloton_export.specs import ExportContext, FormatSpec
-from peloton_export.store.atomic import write_bytes_atomic
-from peloton_export.store.ledger import content_hash
+
+if TYPE_CHECKING:  # not loaded with the plugin (``--help`` loads every built-in)
+    from peloton_export.model import Workout
+    from peloton_export.specs import ExportContext, FormatSpec
 
 SUFFIX = ".parquet-receipt"
 
@@ -56,6 +56,8 @@ def write_parquet(workout: Workout, stream: BinaryIO, context: ExportContext) ->
     """
     from peloton_export.formats import parquet as dataset
     from peloton_export.insights.cues import cues_for
+    from peloton_export.store.atomic import write_bytes_atomic
+    from peloton_export.store.ledger import content_hash
 
     found = cues_for(workout, context.state)
     cues = found.to_json() if found is not None else None
@@ -91,6 +93,8 @@ def write_parquet(workout: Workout, stream: BinaryIO, context: ExportContext) ->
 @hookimpl
 def register_formats() -> Iterator[FormatSpec]:
     """The ``parquet`` format."""
+    from peloton_export.specs import FormatSpec
+
     yield FormatSpec(
         name="parquet",
         suffix=SUFFIX,

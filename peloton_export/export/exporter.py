@@ -11,11 +11,12 @@ is recorded as failed with a one-line reason and the run goes on with the next o
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import logging
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -178,10 +179,11 @@ class Exporter:
         try:
             for batch in batches:
                 batch_results = self.export_batch(plan, batch, jobs=jobs, rebuild=rebuild, stacking=stacking)
-                for workout_id, result in batch_results:
-                    by_workout.setdefault(workout_id, []).append(result)
-                    if progress:
-                        progress(result)
+                with contextlib.closing(batch_results):  # closed here, never by the collector
+                    for workout_id, result in batch_results:
+                        by_workout.setdefault(workout_id, []).append(result)
+                        if progress:
+                            progress(result)
         finally:
             self._records = None  # a later plan reads the ledger again (workers wrote to it)
         report.results = [result for item in plan.workouts for result in by_workout.get(item.workout_id, ())]
@@ -272,7 +274,7 @@ class Exporter:
         jobs: int = 1,
         rebuild: Callable[[], Exporter] | None = None,
         stacking: bool | None = None,
-    ) -> Iterator[tuple[str, WorkoutResult]]:
+    ) -> Generator[tuple[str, WorkoutResult], None, None]:
         """``(workout id, result)`` of ``items`` (part of ``plan``) in their order: a done one
         is ``unchanged`` without being read; a stacked class gives its stack's result (once,
         at its first class) and, with ``stack_parts``, its own; the others go through
@@ -291,17 +293,24 @@ class Exporter:
         else:
             fresh = (self.export_one(item.workout_id, item) for item in todo)
         emitted: set[str] = set()
-        for item in items:
-            if item.workout_id in stacked:
-                for result in run_stacks.results(stacked[item.workout_id], item, emitted):
-                    yield item.workout_id, result
-            elif item.done:
-                yield (
-                    item.workout_id,
-                    WorkoutResult(item.workout_id, "unchanged", ALREADY_DONE),
-                )
-            else:
-                yield item.workout_id, next(fresh)
+        try:
+            for item in items:
+                if item.workout_id in stacked:
+                    for result in run_stacks.results(stacked[item.workout_id], item, emitted):
+                        yield item.workout_id, result
+                elif item.done:
+                    yield (
+                        item.workout_id,
+                        WorkoutResult(item.workout_id, "unchanged", ALREADY_DONE),
+                    )
+                else:
+                    yield item.workout_id, next(fresh)
+        finally:
+            # the pool shuts down here, in this run's flow: left to the garbage collector, a
+            # stop during its shutdown was an "Exception ignored" traceback and exit 0
+            close = getattr(fresh, "close", None)
+            if close is not None:
+                close()
 
     def _parallel(
         self, plan: ExportPlan, jobs: int, rebuild: Callable[[], Exporter] | None, todo: int

@@ -15,15 +15,24 @@ released. :func:`guard_worker` is called first thing in each worker:
 * everywhere it starts a daemon thread that polls ``os.getppid()`` every
   :data:`POLL_SECONDS` and ends the process (``os._exit``) once the parent changed, the
   portable fallback (and a second line of defence);
-* it ignores ``SIGINT``: a Ctrl-C reaches the whole process group, and the parent, not the
-  workers, decides how the run stops (it cancels what is queued and lets each worker finish
-  the workout in hand).
+* it ignores ``SIGINT`` and ``SIGTERM``: a Ctrl-C reaches the whole process group (and
+  systemd's stop the whole control group), and the parent, not the workers, decides how the
+  run stops (it cancels what is queued and lets each worker finish the workout in hand).
+  The workers are started with both signals blocked (:func:`deferred_signals`; a blocked
+  mask is inherited through ``fork`` and ``exec``), so one arriving while a worker is still
+  starting is not its death either.
+
+The parent defers SIGINT and SIGTERM (blocks them, :func:`deferred_signals`) while the pool
+starts its workers and is fed, and while it shuts down: a stop arriving then is raised as
+``KeyboardInterrupt`` right after, never inside the pool's own machinery (where it left a
+traceback, or a pool half shut down).
 
 :func:`parent_alive` lets a worker check before starting a workout.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -75,10 +84,32 @@ def guard_worker(parent_pid: int, *, poll: float = POLL_SECONDS) -> None:
     Ends the process at once (``os._exit(ORPHAN_EXIT)``) when the parent is already gone.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # started blocked by the parent: ignored from now on
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
     _set_parent_death_signal()
     if not parent_alive(parent_pid):  # died before the death signal was asked for
         os._exit(ORPHAN_EXIT)
     threading.Thread(target=_watch, args=(parent_pid, poll), name="parent-watchdog", daemon=True).start()
+
+
+_STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
+
+
+@contextlib.contextmanager
+def deferred_signals() -> Iterator[None]:
+    """Block SIGINT and SIGTERM in this thread for the ``with`` block; one that arrived
+    meanwhile is delivered (its handler runs: ``KeyboardInterrupt``) when the block ends.
+    Threads and processes started inside inherit the blocked mask. Where the platform has
+    no ``pthread_sigmask`` (Windows) nothing is deferred."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 class WorkerExporter(Protocol):
@@ -133,16 +164,31 @@ def run_parallel(
     from concurrent.futures import ProcessPoolExecutor
 
     mp = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(
-        max_workers=jobs,
-        mp_context=mp,
-        initializer=_init_worker,
-        initargs=(rebuild, context, records, os.getpid()),
-    )
+    with deferred_signals():  # the workers and the pool's thread start with the stop signals blocked
+        pool = ProcessPoolExecutor(
+            max_workers=jobs,
+            mp_context=mp,
+            initializer=_init_worker,
+            initargs=(rebuild, context, records, os.getpid()),
+        )
+        try:
+            results = pool.map(_export_in_worker, items, chunksize=2)  # submits every item
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
     try:
-        yield from pool.map(_export_in_worker, items, chunksize=2)
+        yield from results  # a stop here is a KeyboardInterrupt while waiting for a result
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        with deferred_signals():
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
-__all__ = ["ORPHAN_EXIT", "POLL_SECONDS", "WorkerExporter", "guard_worker", "parent_alive", "run_parallel"]
+__all__ = [
+    "ORPHAN_EXIT",
+    "POLL_SECONDS",
+    "WorkerExporter",
+    "deferred_signals",
+    "guard_worker",
+    "parent_alive",
+    "run_parallel",
+]

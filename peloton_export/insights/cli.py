@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from peloton_export.insights.model import Answer, BikeModel, BikeModels, RideFit
+if TYPE_CHECKING:  # the commands import what they run when they run (``--help`` builds them)
+    from peloton_export.insights.model import Answer, BikeModel, BikeModels, RideFit
 
 _ARCHIVE = click.option(
     "--archive",

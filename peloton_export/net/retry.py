@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import threading
 import time as _time
@@ -155,7 +156,9 @@ def send(
       token, a client secret, the file) to wherever it points; it is an error naming the
       host it pointed to.
     * The answer is read up to ``max_answer`` bytes (after gzip decoding); a longer one is
-      an error, not read on (a hostile or broken server cannot fill the memory).
+      an error, not read on (a hostile or broken server cannot fill the memory). ``timeout``
+      bounds the wait for each byte *and* the whole answer's body: a server that drips a
+      byte a second is cut off after ``timeout`` seconds (:class:`ServiceFailing`).
     * Any other status is returned as it is. ``what`` names the request in error messages,
       which never include request bodies or headers.
 
@@ -173,7 +176,7 @@ def send(
             response = session.request(
                 method, url, timeout=timeout, allow_redirects=False, stream=True, **kwargs
             )
-            _read_capped(response, max_answer, what)
+            _read_capped(response, max_answer, what, timeout)
         except RequestException as exc:
             if not idempotent or last:
                 raise ServiceFailing(f"{what}: {type(exc).__name__} ({_host(url)})") from None
@@ -205,10 +208,13 @@ def send(
     return response
 
 
-def _read_capped(response: requests.Response, limit: int, what: str) -> None:
-    """Read ``response``'s body (streamed) into it, at most ``limit`` bytes.
+def _read_capped(response: requests.Response, limit: int, what: str, deadline: float = 60.0) -> None:
+    """Read ``response``'s body (streamed) into it, at most ``limit`` bytes, within
+    ``deadline`` seconds (a timer shuts the connection down when it passes: a read that
+    gets a byte now and then would never time out by itself).
 
     :raises UploadError: the body is longer (the connection is closed unread).
+    :raises ServiceFailing: the body did not arrive in whole within ``deadline`` seconds.
     """
     if response.__dict__.get("_content", False) is not False:  # read already (not streamed)
         if len(response.content) > limit:
@@ -216,18 +222,49 @@ def _read_capped(response: requests.Response, limit: int, what: str) -> None:
                 f"{what}: the answer (HTTP {response.status_code}) is longer than {limit / 2**20:g} MB"
             )
         return
+    from requests import RequestException
+
+    cut = threading.Event()
+    timer = threading.Timer(deadline, _cut_off, args=(response, cut))
+    timer.daemon = True
+    timer.start()
     chunks: list[bytes] = []
     size = 0
-    for chunk in response.iter_content(65536):
-        size += len(chunk)
-        if size > limit:
-            response.close()
-            raise UploadError(
-                f"{what}: the answer (HTTP {response.status_code}) is longer than "
-                f"{limit / 2**20:g} MB; not read"
-            )
-        chunks.append(chunk)
+    try:
+        for chunk in response.iter_content(65536):
+            size += len(chunk)
+            if size > limit:
+                response.close()
+                raise UploadError(
+                    f"{what}: the answer (HTTP {response.status_code}) is longer than "
+                    f"{limit / 2**20:g} MB; not read"
+                )
+            chunks.append(chunk)
+    except (RequestException, OSError, ValueError):
+        if not cut.is_set():
+            raise
+    finally:
+        timer.cancel()
+    if cut.is_set():
+        response.close()
+        raise ServiceFailing(
+            f"{what}: the answer (HTTP {response.status_code}) did not arrive in whole within {deadline:g} s"
+        )
     response._content = b"".join(chunks)  # what .content, .text and .json() read
+
+
+def _cut_off(response: requests.Response, cut: threading.Event) -> None:
+    """Shut the connection of a response still being read down (wakes the blocked read)."""
+    import socket
+
+    cut.set()
+    connection = getattr(response.raw, "_connection", None) or getattr(response.raw, "connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is None:  # urllib3 gave the connection back already: close the file behind it
+        response.close()
+        return
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 def _host(url: str) -> str:

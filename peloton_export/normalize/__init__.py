@@ -207,11 +207,31 @@ def _read_bodies(workout_id: str, workout: JsonObject, raw: RawWorkout, ctx: Con
         graph = None
     ride_details = obj(raw.ride_details)
     if graph is not None:
-        for key in ("seconds_since_pedaling_start", "metrics"):
+        for key, kind, name in _GRAPH_SHAPES:
             value = graph.get(key)
-            if value is not None and not isinstance(value, list):
-                ctx.warn(f"performance_graph.{key}", f"{shown(value)}, not an array; left out")
+            if value is not None and not isinstance(value, kind):
+                ctx.warn(f"performance_graph.{key}", f"{shown(value)}, not {name}; left out")
+    if ride_details is not None:
+        for key, kind, name in _DETAIL_SHAPES:
+            value = ride_details.get(key)
+            if value is not None and not isinstance(value, kind):
+                ctx.warn(f"ride_details.{key}", f"{shown(value)}, not {name}; left out")
     return _Bodies(workout, ride, graph, ride_details)
+
+
+#: The performance graph's parts the reader uses and their JSON type (a part of another
+#: type is left out, warned).
+_GRAPH_SHAPES: tuple[tuple[str, type, str], ...] = (
+    *((key, list, "an array") for key in ("seconds_since_pedaling_start", "metrics", "segment_list")),
+    *((key, list, "an array") for key in ("summaries", "average_summaries", "location_data")),
+    *((key, dict, "an object") for key in ("splits_data", "target_metrics_performance_data")),
+    *((key, dict, "an object") for key in ("effort_zones", "caesar_metrics")),
+)
+_DETAIL_SHAPES: tuple[tuple[str, type, str], ...] = (
+    ("segments", dict, "an object"),
+    ("target_metrics_data", dict, "an object"),
+    ("instructor_cues", list, "an array"),
+)
 
 
 # Step 2: the series (samples and GPS track).
@@ -392,8 +412,61 @@ def _warn_totals(
                 f"performance_graph.summaries.{slug}", f"{shown(given)} is not a number in range; left out"
             )
     given = workout.get("total_work")
-    if totals.total_work_j is None and _damaged(given):
-        ctx.warn("workout.total_work", f"{shown(given)} is not a number of joules in range; left out")
+    usable = positive(given)
+    if _damaged(given) and (usable is None or usable >= 1e9):  # what _summary.total_work takes
+        done = "left out" if totals.total_work_j is None else "the total_output summary is used"
+        ctx.warn("workout.total_work", f"{shown(given)} is not a number of joules in range; {done}")
+
+
+#: The workout's text fields read as they are (``workout.<key>``; ``ride.<key>`` for the class).
+_TEXT_FIELDS = ("workout_type", "device_type", "platform", "timezone", "title", "name")
+_RIDE_TEXT_FIELDS = ("title",)
+
+
+def _warn_wrong_types(workout: JsonObject, ride: JsonObject | None, ctx: Context) -> None:
+    """One warning per class fact given with a value the reader cannot use (a number or
+    an array for a text, NaN for a number, a string for a flag), which is left out: the
+    reader falls back as it does for a missing one."""
+
+    def check(where: str, value: object, usable: bool, done: str = "left out") -> None:
+        if value is not None and not usable:
+            ctx.warn(where, f"{shown(value)}, {done}")
+
+    for key in _TEXT_FIELDS:
+        value = workout.get(key)
+        check(f"workout.{key}", value, isinstance(value, str), "not text; left out")
+    ftp_info = workout.get("ftp_info")
+    check("workout.ftp_info", ftp_info, isinstance(ftp_info, dict), "not an object; no FTP")
+    if isinstance(ftp_info, dict):
+        ftp = ftp_info.get("ftp")
+        watts = num(ftp)
+        check("workout.ftp_info.ftp", ftp, watts is not None and watts >= 0, "not a number of watts; no FTP")
+    flag = workout.get("is_outdoor")
+    check("workout.is_outdoor", flag, isinstance(flag, bool), "not true or false; the GPS track decides")
+    if ride is None:
+        return
+    for key in _RIDE_TEXT_FIELDS:
+        value = ride.get(key)
+        check(f"workout.ride.{key}", value, isinstance(value, str), "not text; left out")
+    person = ride.get("instructor")
+    name = person.get("name") if isinstance(person, dict) else None
+    check("workout.ride.instructor.name", name, isinstance(name, str), "not text; left out")
+    offset = ride.get("pedaling_start_offset")
+    pso = num(offset)
+    check(
+        "workout.ride.pedaling_start_offset",
+        offset,
+        pso is not None and 0 <= pso < 86_400,
+        "not a number of seconds in range; taken as 0",
+    )
+    length = ride.get("duration")
+    seconds = positive(length)
+    check(
+        "workout.ride.duration",
+        length,
+        num(length) == 0 or (seconds is not None and seconds < 7 * 86_400),
+        "not a number of seconds in range; left out",
+    )
 
 
 def _damaged(given: object) -> bool:
@@ -415,6 +488,7 @@ def _assemble(
 ) -> Workout:
     """The :class:`Workout`, with the class facts read last (targets and laps may add notes)."""
     workout, ride, graph = bodies.workout, bodies.ride, bodies.graph
+    _warn_wrong_types(workout, ride, ctx)
     zones, max_hr = _summary.heart_rate_zones(graph)
     units = infer_units(graph, series.speed_unit)
     targets = read_targets(graph, _pedaling_start_offset(ride), _target_speed_unit(graph, units), ctx)

@@ -79,6 +79,7 @@ from peloton_export.testing.server import (
 )
 from peloton_export.testing.service import (
     FakeService,
+    Hold,
     RecordedRequest,
     Response,
     ServiceFault,
@@ -97,6 +98,7 @@ __all__ = [
     "FakeService",
     "Fault",
     "FaultPlan",
+    "Hold",
     "RecordedRequest",
     "RequestRecord",
     "Response",

@@ -33,12 +33,14 @@ keep its state in plain attributes. Standard library only.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import email.parser
 import email.policy
 import json
 import re
 import socket
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -46,7 +48,15 @@ from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
-__all__ = ["FakeService", "RecordedRequest", "Response", "ServiceFault", "loopback_only", "serve_by_hand"]
+__all__ = [
+    "FakeService",
+    "Hold",
+    "RecordedRequest",
+    "Response",
+    "ServiceFault",
+    "loopback_only",
+    "serve_by_hand",
+]
 
 
 def _encode(body: Any) -> bytes:
@@ -130,17 +140,38 @@ class RecordedRequest:
         return json.loads(self.body.decode("utf-8"))
 
 
+@dataclass
+class Hold:
+    """Holds back the answers of the requests a fault matches until :meth:`release`.
+
+    ``reached`` is set once a request is held (its answer decided, nothing sent yet): a test
+    waits for it, then kills the client, or times it out. A held answer is sent after
+    :meth:`release` or after ``longest`` seconds, to a client that may be gone.
+    """
+
+    longest: float = 60.0
+    reached: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def release(self) -> None:
+        """Let every held answer go."""
+        self.released.set()
+
+
 @dataclass(frozen=True)
 class Response:
     """An answer of the fake: status, headers and body.
 
     ``Content-Type`` defaults to :attr:`FakeService.content_type` and ``Content-Length`` is
-    always set from the body.
+    always set from the body. ``drip`` (seconds) sends the body one byte at a time with that
+    pause after each (a server that drips); ``hold`` waits for the :class:`Hold` first.
     """
 
     status: int = 200
     headers: Mapping[str, str] = field(default_factory=dict)
     body: bytes = b""
+    drip: float = 0.0
+    hold: Hold | None = field(default=None, compare=False)
 
     @classmethod
     def json(cls, data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
@@ -178,6 +209,8 @@ class ServiceFault:
     times: int | None = 1
     after: bool = False
     hits: int = 0
+    drip: float = 0.0
+    hold: Hold | None = None
 
     def matches(self, request: RecordedRequest) -> bool:
         """Whether this fault answers ``request``."""
@@ -187,7 +220,7 @@ class ServiceFault:
 
     def response(self) -> Response:
         """The answer this fault sends."""
-        return Response(self.status, dict(self.headers), self.body)
+        return Response(self.status, dict(self.headers), self.body, self.drip, self.hold)
 
 
 class FakeService:
@@ -300,16 +333,23 @@ class FakeService:
         headers: Mapping[str, str] | None = None,
         times: int | None = 1,
         after: bool = False,
+        drip: float = 0.0,
+        hold: Hold | None = None,
     ) -> ServiceFault:
         """Answer the next ``times`` matching requests with ``status``, ``body`` and ``headers``.
 
         ``method`` ``None`` matches any method; ``path`` is a regular expression matched
         against the whole path. ``body`` may be bytes, text or a JSON value. Faults are tried
-        in the order they were added. See :class:`ServiceFault` for ``times`` and ``after``.
+        in the order they were added. See :class:`ServiceFault` for ``times`` and ``after``,
+        :class:`Response` for ``drip`` and ``hold``. ``status`` 0 with ``after=True`` sends
+        the service's own answer, held or dripped: the service acted on the request and the
+        answer is held back (a client killed then never hears it).
         """
         if times is not None and times < 1:
             raise ValueError(f"times must be at least 1 (or None for every request), not {times}")
-        rule = ServiceFault(method, path, status, _encode(body), dict(headers or {}), times, after)
+        rule = ServiceFault(
+            method, path, status, _encode(body), dict(headers or {}), times, after, drip=drip, hold=hold
+        )
         with self.lock:
             self.faults.append(rule)
         return rule
@@ -373,16 +413,18 @@ class FakeService:
                 except Exception as exc:  # answered 500, kept for the test to see
                     self.errors.append(exc)
                     response = Response.text(f"{type(self).__name__}.route failed: {exc!r}", status=500)
-            if rule is not None:
+            if rule is not None and not (rule.after and rule.status == 0):
                 response = rule.response()
             assert response is not None
+            if rule is not None and rule.after and rule.status == 0:  # its own answer, held/dripped
+                response = dataclasses.replace(response, drip=rule.drip, hold=rule.hold)
             merged = {"Content-Type": self.content_type, **self.default_headers()}
             for key, value in response.headers.items():
                 for old in [k for k in merged if k.lower() == key.lower()]:
                     del merged[old]
                 merged[key] = value
             self.statuses.append(response.status)
-        return Response(response.status, merged, response.body)
+        return dataclasses.replace(response, headers=merged)
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -406,13 +448,27 @@ class FakeService:
             def _serve(self) -> None:
                 body = _read_body(self)
                 response = fake.handle(self.command, self.path, dict(self.headers), body)
-                self.send_response(response.status)
-                for key, value in response.headers.items():
-                    if key.lower() != "content-length":
-                        self.send_header(key, value)
-                self.send_header("Content-Length", str(len(response.body)))
-                self.end_headers()
-                self.wfile.write(response.body)
+                if response.hold is not None:
+                    response.hold.reached.set()
+                    response.hold.released.wait(response.hold.longest)
+                try:
+                    self.send_response(response.status)
+                    for key, value in response.headers.items():
+                        if key.lower() != "content-length":
+                            self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(response.body)))
+                    self.end_headers()
+                    if response.drip <= 0:
+                        self.wfile.write(response.body)
+                        return
+                    for i in range(len(response.body)):
+                        if not fake.running:
+                            return
+                        self.wfile.write(response.body[i : i + 1])
+                        self.wfile.flush()
+                        time.sleep(response.drip)
+                except OSError:  # the client went away (killed, timed out): nothing to answer
+                    self.close_connection = True
 
         for name in self.methods:
             setattr(Handler, f"do_{name}", Handler._serve)

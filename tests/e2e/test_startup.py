@@ -163,3 +163,51 @@ def test_pytest_loads_the_fake_peloton_fixtures_only_when_asked(tmp_path: Path) 
         env=env,
     )
     assert "1 passed" in opted.stdout and opted.returncode == 0, opted.stdout
+
+
+# -- --help and --version: not even the engine (issue 24, benchmarks/bench_startup.py) ----------
+
+#: What ``--help`` and ``--version`` need none of: the export engine, the writers' shared
+#: model, the ledger's sqlite3, importlib.metadata (the entry points are read by
+#: peloton_export.entry_points), platformdirs (no folder is asked for) and every heavy library.
+NOT_FOR_HELP = (
+    *HEAVY,
+    "pyarrow",
+    "numpy",
+    "importlib.metadata",
+    "sqlite3",
+    "platformdirs",
+    "peloton_export.export.run",
+    "peloton_export.formats.report",
+    "peloton_export.model",
+    "peloton_export.specs",
+    "peloton_export.store.ledger",
+)
+REPORT_HELP = f"""
+import json as _json, sys as _sys
+print(_json.dumps(sorted(m for m in {NOT_FOR_HELP!r} if m in _sys.modules)))
+"""
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"]], ids=" ".join)
+def test_help_imports_neither_the_engine_nor_the_metadata_reader(tmp_path: Path, args: list[str]) -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", CLI.format(args=args) + REPORT_HELP],
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path, PELOTON_EXPORT_LOAD_PLUGINS=""),
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "peloton-export" in out.stdout
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_the_help_check_sees_an_engine_import(tmp_path: Path) -> None:
+    code = CLI.format(args=["--help"]) + "import peloton_export.export.run\n" + REPORT_HELP
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=_env(tmp_path), timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    found = json.loads(out.stdout.strip().splitlines()[-1])
+    assert "peloton_export.export.run" in found and "peloton_export.model" in found

@@ -107,6 +107,27 @@ def test_the_old_place_is_noted_once_and_again_when_the_home_appears(
     assert len(notes) == 1 and "exists too and is not read" in notes[0]
 
 
+@pytest.mark.parametrize("kind", ["fifo", "dev_zero", "sparse_300mb", "folder", "dangling"])
+def test_a_special_noted_marker_neither_hangs_nor_stops_the_note(
+    kind: str, home: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The state folder's ``config-location-noted`` is a state file like the others (it was
+    read with ``read_text`` and written through: a FIFO there hung every command)."""
+    from peloton_export import config as config_module
+    from peloton_export.paths import default_dirs
+    from tests.unit.test_state_files import make_special, quick
+
+    _legacy(home).write_text(OLD, encoding="utf-8")
+    marker = default_dirs().state / config_module.NOTED_FILE
+    make_special(marker, kind)
+    config_module._NOTED.clear()
+    assert quick(load_config).username == "old@example.com"
+    notes = [r.getMessage() for r in caplog.records if r.getMessage().startswith("note:")]
+    assert len(notes) == 1
+    if kind != "folder":  # a folder cannot be replaced by a file: the note may come again
+        assert marker.is_file() and not marker.is_symlink()
+
+
 def test_an_old_place_that_is_a_folder_is_not_the_config(home: Path) -> None:
     (home / ".config" / "peloton").mkdir(parents=True)
     _home_file(NEW)

@@ -6,7 +6,10 @@ NaN, ±infinity, a huge, negative or wrong-typed value, or by dropping it, store
 two intact workouts the way a damaged disk would (the bytes written over the entry), and
 runs ``peloton-export --offline`` on the archive. It asserts what a user must see: no
 exception escapes (no traceback), the intact workouts are exported, and either the damaged
-one is exported too (exit 0) or it fails alone with one line naming it (exit 1).
+one is exported too (exit 0) or it fails alone with one line naming it (exit 1). A
+workout exported with a value changed by NaN or an infinity must say so in a ``warning
+<id>:`` line (its JSON export is compared with the intact one's), and no written JSON holds
+NaN or Infinity.
 
 The bases are synthetic (no ``../shared``), Hypothesis is derandomized and keeps no example
 database, so the run is the same with or without ``../shared``; the ``@example`` seeds
@@ -189,8 +192,39 @@ def _export(root: Path, kind: str, damage: list[Damage]) -> tuple[int, str, str]
     return code, workout_id, out.getvalue() + err.getvalue()
 
 
+def _strict(text: str) -> Any:
+    """``json.loads`` that refuses ``NaN`` and ``Infinity`` (what a written file must never hold)."""
+
+    def refuse(token: str) -> Any:
+        raise AssertionError(f"a written JSON file holds {token}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
 def _exported_ids(out: Path) -> set[str]:
-    return {json.loads(p.read_text(encoding="utf-8"))["id"] for p in out.glob("*.json")}
+    return {_strict(p.read_text(encoding="utf-8"))["id"] for p in out.glob("*.json")}
+
+
+def _document(out: Path, workout_id: str) -> Any:
+    """The JSON export of ``workout_id`` in ``out`` (``None`` when none was written)."""
+    for path in out.glob("*.json"):
+        document = _strict(path.read_text(encoding="utf-8"))
+        if document.get("id") == workout_id:
+            return document
+    return None
+
+
+@cache
+def _intact_document(kind: str) -> str:
+    """The JSON export of the undamaged target ``kind`` (as text: cached, never changed)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        code, workout_id, output = _export(Path(tmp), kind, [])
+        assert code == 0 and "warning" not in output, output
+        return json.dumps(_document(Path(tmp) / "out", workout_id))
+
+
+def _non_finite(value: Any) -> bool:
+    return isinstance(value, float) and not math.isfinite(value)
 
 
 @settings(
@@ -217,7 +251,21 @@ def _exported_ids(out: Path) -> set[str]:
 @example(case=("strength", [("ride_details", ("segments",), 2**70)]))
 @example(case=("outdoor_run", [("workout", ("status",), math.nan)]))
 @example(case=("cycling_class", [("workout", ("fitness_discipline",), []), ("meta", ("discipline",), DROP)]))
+# a NaN total_work was silently replaced by the total_output summary (no warning line)
+@example(case=("cycling_class", [("workout", ("total_work",), math.nan)]))
+# and these left a class fact out silently (found by this test at 400 examples)
+@example(case=("cycling_class", [("workout", ("device_type",), math.nan)]))
+@example(case=("cycling_class", [("performance_graph", ("segment_list",), math.nan)]))
+@example(case=("cycling_class", [("workout", ("ftp_info",), math.nan)]))
+@example(case=("cycling_class", [("workout", ("ride", "instructor", "name"), math.inf)]))
+@example(case=("cycling_class", [("performance_graph", ("metrics", 0, "values", 3), math.inf)]))
+@example(case=("outdoor_run", [("performance_graph", ("seconds_since_pedaling_start", 2), -math.inf)]))
 def test_a_damaged_archived_body_fails_that_workout_alone(case: tuple[str, list[Damage]]) -> None:
+    """No traceback; the intact workouts exported; the damaged one fails alone with one
+    ``failed <id>:`` line and exit 1, or is exported (exit 0) with every value it changed
+    named in a ``warning <id>:`` line: where only NaN or infinities were put into it and
+    its JSON export is not the intact one's, the run must have said so. No written JSON
+    holds NaN or Infinity, and no warning names an intact workout."""
     kind, damage = case
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -225,10 +273,16 @@ def test_a_damaged_archived_body_fails_that_workout_alone(case: tuple[str, list[
         assert "Traceback" not in output, output
         exported = _exported_ids(root / "out") if (root / "out").is_dir() else set()
         assert set(CONTROLS) <= exported, output
-        failed = [line for line in output.splitlines() if re.match(rf"\s*failed {workout_id}\b", line)]
+        lines = [line.strip() for line in output.splitlines()]
+        failed = [line for line in lines if re.match(rf"failed {workout_id}\b", line)]
+        warned = [line for line in lines if line.startswith("warning ")]
+        assert all(line.startswith(f"warning {workout_id}: ") for line in warned), output
         if workout_id in exported:
             assert code == 0, output
             assert not failed, output
+            changed = _document(root / "out", workout_id) != json.loads(_intact_document(kind))
+            if damage and all(_non_finite(value) for _, _, value in damage) and changed:
+                assert warned, f"a NaN/infinite value changed the export with no warning line: {output}"
         else:
             assert code == 1, output
             assert len(failed) == 1, output
@@ -269,3 +323,27 @@ def test_epoch_seconds_accepts_only_plausible_finite_numbers(value: Any) -> None
     assert epoch_seconds(value) is None
     assert epoch_seconds(1_767_250_800.7) == 1_767_250_800
     assert epoch_seconds(1_767_250_800) == 1_767_250_800
+
+
+@pytest.mark.parametrize(
+    ("damage", "line"),
+    [
+        (
+            ("workout", ("total_work",), math.nan),
+            "workout.total_work: NaN is not a number of joules in range; the total_output summary is used",
+        ),
+        (("workout", ("device_type",), math.nan), "workout.device_type: NaN, not text; left out"),
+        (("workout", ("ride", "title"), 12), "workout.ride.title: 12, not text; left out"),
+        (("workout", ("ftp_info",), []), "workout.ftp_info: an array, not an object; no FTP"),
+        (
+            ("performance_graph", ("segment_list",), math.inf),
+            "performance_graph.segment_list: inf, not an array; left out",
+        ),
+    ],
+)
+def test_a_value_left_out_is_named_in_one_warning_line(damage: Damage, line: str, tmp_path: Path) -> None:
+    code, workout_id, output = _export(tmp_path, "cycling_class", [damage])
+    assert code == 0, output
+    warned = [text.strip() for text in output.splitlines() if text.strip().startswith("warning ")]
+    assert warned == [f"warning {workout_id}: {line}"], output
+    assert _exported_ids(tmp_path / "out") == {*CONTROLS, workout_id}

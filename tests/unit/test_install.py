@@ -59,9 +59,9 @@ def test_pip_is_used_where_it_imports_else_uv(monkeypatch: pytest.MonkeyPatch) -
     assert install.installer("install") == [sys.executable, "-m", "pip", "install"]
     assert install.installer("uninstall") == [sys.executable, "-m", "pip", "uninstall", "-y"]
     monkeypatch.setattr(install.importlib.util, "find_spec", lambda name: None)
-    monkeypatch.setattr(install.shutil, "which", lambda name: "/opt/uv/bin/uv" if name == "uv" else None)
+    monkeypatch.setattr("shutil.which", lambda name: "/opt/uv/bin/uv" if name == "uv" else None)
     assert install.installer("install") == ["/opt/uv/bin/uv", "pip", "install", "--python", sys.executable]
-    monkeypatch.setattr(install.shutil, "which", lambda name: None)
+    monkeypatch.setattr("shutil.which", lambda name: None)
     with pytest.raises(install.InstallError, match="has no pip and no uv is on PATH"):
         install.installer("install")
 

@@ -26,6 +26,13 @@ def test_until_before_since_is_a_usage_error(tmp_path: Path, capsys: pytest.Capt
         ("[peloton-export]\nformats tcx\n", "line 2: 'formats tcx' is not key = value (or a [section])"),
         ("formats = tcx\n", "line 1: 'formats = tcx' comes before any [section]"),
         ("[peloton-export]\nformats = tcx\nformats = fit\n", "line 3: option 'formats' in section"),
+        # a line without "=" that starts with a secret setting: its rest never reaches the terminal
+        ("[peloton]\npassword hunter2secret\n", "line 2: 'password ...' is not key = value"),
+        # PELOTON_CONFIG pointing at a password file: none of it is shown
+        (
+            "root:$6$SECRETHASH:19000:0:99999:7:::\n",
+            "line 1: a line (not shown: it does not start with a known",
+        ),
     ],
 )
 def test_a_config_that_is_not_ini_names_the_line(
@@ -42,6 +49,7 @@ def test_a_config_that_is_not_ini_names_the_line(
     err = capsys.readouterr().err
     assert f"Error: {bad}: cannot read the config file: {expected}" in err, err
     assert "PosixPath" not in err and "Source contains parsing errors" not in err
+    assert "hunter2secret" not in err and "SECRETHASH" not in err
 
 
 def test_counts_are_singular_for_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

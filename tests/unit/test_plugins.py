@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.metadata
 import inspect
 import os
 import types
@@ -13,6 +12,7 @@ from typing import Any
 import pytest
 
 from peloton_export import hookspecs
+from peloton_export import plugins as plugins_module
 from peloton_export.errors import PluginError, PluginLoadError, RegistrationConflict
 from peloton_export.hookspecs import hookimpl
 from peloton_export.plugins import DEFAULT_PLUGINS, create_host
@@ -476,7 +476,7 @@ def fake_entry_points(monkeypatch: pytest.MonkeyPatch) -> dict[str, _FakeEntryPo
         assert group == "peloton_export"
         return list(eps.values())
 
-    monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
+    monkeypatch.setattr(plugins_module.installed, "entry_points", entry_points)
     for var in (
         "PELOTON_EXPORT_LOAD_PLUGINS",
         "PELOTON_EXPORT_DISABLE_PLUGINS",

@@ -6,18 +6,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from peloton_export.formats.csv import SUMMARY, display_units, sets_skip_reason, write_csv, write_sets_csv
-from peloton_export.formats.summaries import update_summary_file
 from peloton_export.hookspecs import hookimpl
-from peloton_export.specs import FormatSpec
 
 if TYPE_CHECKING:
     from peloton_export.results import ExportReport, RunContext
+    from peloton_export.specs import FormatSpec
 
 
 @hookimpl
 def register_formats() -> Iterator[FormatSpec]:
     """The ``csv`` format and its ``summary.csv``."""
+    from peloton_export.formats.csv import SUMMARY, display_units, sets_skip_reason, write_csv, write_sets_csv
+    from peloton_export.specs import FormatSpec
+
     yield FormatSpec(
         name="csv",
         suffix=".csv",
@@ -41,4 +42,7 @@ def register_formats() -> Iterator[FormatSpec]:
 @hookimpl
 def export_finished(context: RunContext, report: ExportReport) -> None:
     """Rewrite ``summary.csv`` with every workout exported as CSV into the output folder."""
+    from peloton_export.formats.csv import SUMMARY
+    from peloton_export.formats.summaries import update_summary_file
+
     update_summary_file(context, report, "csv", SUMMARY)

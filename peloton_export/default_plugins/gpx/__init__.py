@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from peloton_export.formats.gpx import gpx_skip_reason, write_gpx
 from peloton_export.hookspecs import hookimpl
-from peloton_export.specs import FormatSpec
+
+if TYPE_CHECKING:
+    from peloton_export.specs import FormatSpec
 
 
 @hookimpl
 def register_formats() -> Iterator[FormatSpec]:
     """Register the ``gpx`` format (only for workouts with a GPS track)."""
+    from peloton_export.formats.gpx import gpx_skip_reason, write_gpx
+    from peloton_export.specs import FormatSpec
+
     yield FormatSpec(
         name="gpx",
         suffix=".gpx",

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from peloton_export.formats.tcx import write_tcx
 from peloton_export.hookspecs import hookimpl
-from peloton_export.specs import FormatSpec
+
+if TYPE_CHECKING:
+    from peloton_export.specs import FormatSpec
 
 
 @hookimpl
 def register_formats() -> Iterator[FormatSpec]:
     """Register the ``tcx`` format."""
+    from peloton_export.formats.tcx import write_tcx
+    from peloton_export.specs import FormatSpec
+
     yield FormatSpec(
         name="tcx",
         suffix=".tcx",

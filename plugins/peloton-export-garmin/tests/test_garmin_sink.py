@@ -160,3 +160,25 @@ def test_exists_tells_a_deleted_activity(
     assert peloton_export_garmin.exists(remote, context) is True
     fake_garmin.by_content.clear()  # the user deleted it on Garmin Connect
     assert peloton_export_garmin.exists(remote, context) is False
+
+
+def test_cloudflare_429_with_an_hours_retry_after_on_upload_is_a_failing_service_at_once(
+    fake_garmin, real_library, saved_tokens, clock, workout, fit_file, context
+) -> None:
+    """Issue 22: no 3 minutes of waiting per workout; the core's breaker pauses the sink."""
+    from peloton_export.errors import ServiceFailing
+    from peloton_export.testing import FakeService
+
+    headers = {"Server": "cloudflare", "Content-Type": "text/html", "Retry-After": "3600"}
+    page = b"<!DOCTYPE html><html><body>error code: 1015</body></html>"
+    FakeService.fault(fake_garmin, None, "/upload-service/upload", 429, page, headers=headers, times=None)
+    with pytest.raises(ServiceFailing) as info:
+        upload(fit_file, workout, context)
+    assert info.value.retry_after == 3600.0
+    assert str(info.value) == "Garmin upload: rate limited (HTTP 429), Garmin asked to wait 60 min"
+    assert clock.sleeps == []  # not waited out: the breaker leaves the sink for the run
+    assert len(fake_garmin.find("POST", "^/upload-service/upload$")) == 1
+    assert fake_garmin.created == 0
+    fake_garmin.clear_faults()  # Garmin lets us in again: the next run uploads, once
+    assert upload(fit_file, workout, context).state == "uploaded"
+    assert fake_garmin.created == 1

@@ -67,6 +67,8 @@ class IntervalsSettings:
     athlete_id: str = "0"
     base_url: str = DEFAULT_BASE_URL
     journal_file: Path = field(default_factory=lambda: state_dir() / "intervals-journal.json")
+    #: Seconds to wait for an answer, each byte and the whole body (``timeout``).
+    timeout: float = 60.0
 
     @classmethod
     def from_context(cls, context: ExportContext) -> IntervalsSettings:
@@ -90,6 +92,7 @@ class IntervalsSettings:
             athlete_id=get.get("athlete_id", "INTERVALS_ATHLETE_ID") or "0",
             base_url=(get.get("base_url", "PELOTON_EXPORT_INTERVALS_URL") or DEFAULT_BASE_URL).rstrip("/"),
             journal_file=get.path("journal_file", state_dir() / "intervals-journal.json"),
+            timeout=get.number("timeout", 60.0),
         )
         if not re.fullmatch(r"i?\d+", settings.athlete_id):
             raise ConfigError(
@@ -180,6 +183,7 @@ class IntervalsUploader(JournaledUploader):
             f"{self.athlete_url}/activities",
             what="intervals.icu upload",
             clock=self.clock,
+            timeout=self.settings.timeout,
             idempotent=False,
             params=params,
             files=files,
@@ -216,6 +220,7 @@ class IntervalsUploader(JournaledUploader):
             f"{self.athlete_url}/activities",
             what="intervals.icu activity look-up",
             clock=self.clock,
+            timeout=self.settings.timeout,
             idempotent=True,
             params={
                 "oldest": (day - timedelta(days=1)).isoformat(),
@@ -240,6 +245,7 @@ class IntervalsUploader(JournaledUploader):
             f"{self.settings.base_url}/api/v1/activity/{activity_id}",
             what="intervals.icu activity check",
             clock=self.clock,
+            timeout=self.settings.timeout,
             idempotent=True,
         )
         self._check_auth(response, "intervals.icu activity check")

@@ -94,6 +94,8 @@ class StravaSettings:
     journal_file: Path = field(default_factory=lambda: state_dir() / "strava-journal.json")
     max_wait: float = MAX_WAIT
     poll_timeout: float = POLL_TIMEOUT
+    #: Seconds to wait for an answer, each byte and the whole body (``timeout``).
+    timeout: float = 60.0
 
     @property
     def api(self) -> str:
@@ -128,6 +130,7 @@ class StravaSettings:
             client_secret=get.get("client_secret", "STRAVA_CLIENT_SECRET"),
             max_wait=get.number("max_wait", MAX_WAIT),
             poll_timeout=get.number("poll_timeout", POLL_TIMEOUT),
+            timeout=get.number("timeout", 60.0),
             token_file=get.path("token_file", config_dir() / "strava-token.json"),
             journal_file=get.path("journal_file", state_dir() / "strava-journal.json"),
         )
@@ -295,6 +298,7 @@ class StravaApi:
             f"{self.settings.oauth}/oauth/token",
             what=what,
             clock=self.clock,
+            timeout=self.settings.timeout,
             idempotent=True,  # a token request changes nothing we could duplicate
             max_wait=self.settings.max_wait,
             data={**form, "client_id": client_id, "client_secret": client_secret},
@@ -377,6 +381,7 @@ class StravaApi:
                 clock=self.clock,
                 idempotent=idempotent,
                 max_wait=self.settings.max_wait,
+                timeout=self.settings.timeout,
                 wait_on_429=lambda r: self.limits.wait_after_429(r, kind, self.clock.time()),
                 headers={"Authorization": f"Bearer {token}"},
                 **kwargs,
@@ -457,6 +462,7 @@ class StravaApi:
                 f"{self.settings.oauth}/oauth/revoke",
                 what="Strava revoke",
                 clock=self.clock,
+                timeout=self.settings.timeout,
                 idempotent=True,
                 max_wait=self.settings.max_wait,
                 auth=(self.settings.client_id, self.settings.client_secret),
@@ -483,6 +489,7 @@ class StravaApi:
             f"{self.settings.oauth}/oauth/deauthorize",
             what="Strava deauthorize",
             clock=self.clock,
+            timeout=self.settings.timeout,
             idempotent=True,
             max_wait=self.settings.max_wait,
             headers={"Authorization": f"Bearer {token}"},
