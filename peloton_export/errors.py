@@ -76,6 +76,24 @@ class OutputRefused(LocalFileError):
         )
 
 
+class StateRefused(LocalFileError):
+    """The state folder (the ledger, a sink's upload journal, token files) refuses writes
+    (read-only disk, permission denied, disk full or over quota): the run stops at the
+    first such write, since every later delivery would fail the same way. Nothing is
+    recorded that did not happen, so the next run delivers what is left. Exit code 4."""
+
+    @classmethod
+    def at(cls, path: object, exc: OSError) -> StateRefused:
+        """The one line for ``exc`` raised writing the state file ``path`` (its folder named)."""
+        folder = getattr(path, "parent", path)
+        name = getattr(path, "name", path)
+        return cls(
+            f"cannot write into the state folder {folder} ({exc.strerror or exc}) writing {name};"
+            " the run stopped, free some space or make it writable and the next run delivers"
+            " every workout not delivered yet"
+        )
+
+
 class SkipWorkout(PelotonExportError):
     """This workout is deliberately not exported (for example an empty COMPLETE workout)."""
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from peloton_export.errors import (
     AuthRequired,
+    LocalFileError,
     NormalizeError,
     OutputRefused,
     PelotonExportError,
@@ -539,6 +540,8 @@ class Exporter:
             message = _user_text(exc)
             self.breakers().put_hold(sink.name, "login", message)
             return SinkResult(sink.name, "failed", None, message), True
+        except LocalFileError:
+            raise  # the state folder refuses writes: the whole run stops, nothing recorded
         except ServiceFailing as exc:
             # Recorded as failed (a later run tries it again); enough of them in a row, or a
             # wait the service named, and the rest of the run leaves the sink alone.

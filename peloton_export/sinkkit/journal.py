@@ -25,7 +25,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from peloton_export.errors import AuthRequired, PelotonExportError, ServiceFailing, SinkPaused, UploadError
+from peloton_export.errors import (
+    AuthRequired,
+    PelotonExportError,
+    ServiceFailing,
+    SinkPaused,
+    StateRefused,
+    UploadError,
+    refuses_writes,
+)
 from peloton_export.model import Workout
 from peloton_export.net.retry import Clock
 from peloton_export.readback import Fields, load_state
@@ -145,7 +153,12 @@ class UploadJournal:
             for key, entry in entries.items()
             if entry.get("phase") != "done" or now - float(entry.get("at") or now) < self.keep_s
         }
-        write_bytes_atomic(self.path, json.dumps(kept, indent=1, sort_keys=True).encode(), mode=0o600)
+        try:
+            write_bytes_atomic(self.path, json.dumps(kept, indent=1, sort_keys=True).encode(), mode=0o600)
+        except OSError as exc:
+            if refuses_writes(exc):  # every later upload would fail the same way: stop the run
+                raise StateRefused.at(self.path, exc) from None
+            raise
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The entry of ``key`` (a workout id), or ``None``."""
