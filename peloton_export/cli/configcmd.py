@@ -74,14 +74,24 @@ def masked(text: str) -> str:
     """``text`` (an INI file) with each secret's value, continuation lines included,
     replaced by :data:`MASK`; comments and every other line as they are."""
     out: list[str] = []
-    hiding = False
+    hiding = False  # inside a secret's value: its indented continuation lines are hidden
+    shown = False  # the mask was printed for the value being hidden
     for line in text.splitlines():
-        if hiding and line[:1].isspace() and line.strip():
-            continue  # a continuation of the masked value
+        if hiding and (not line.strip() or line[:1].isspace()):
+            # configparser keeps blank lines inside a value (empty_lines_in_values), and a
+            # value whose first line is empty (``token =`` then an indented line) is all
+            # continuation: neither may show a byte of the secret
+            if line.strip() and not shown:
+                out.append(f"{line[: len(line) - len(line.lstrip())]}{MASK}")
+                shown = True
+            elif not line.strip():
+                out.append(line)
+            continue
         hiding = False
         found = _KEY_LINE.match(line)
-        if found and not _SECTION_LINE.match(line) and is_secret(found["key"]) and found["value"].strip():
-            out.append(f"{found['key']}{found['sep']}{MASK}")
+        if found and not _SECTION_LINE.match(line) and is_secret(found["key"]):
+            shown = bool(found["value"].strip())
+            out.append(f"{found['key']}{found['sep']}{MASK}" if shown else line)
             hiding = True
         else:
             out.append(line)

@@ -110,9 +110,14 @@ def _check(text: str) -> None:
 
 
 def write_config(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` atomically, keeping its mode (new: 0600)."""
+    """Replace ``path`` with ``text`` atomically, keeping its mode (new: 0600).
+
+    A ``path`` that is a symlink (a dotfiles manager's) is written through: the file it
+    points to is replaced and the link kept, as an editor would do; replacing the link
+    itself left the pointed-to file unchanged and the link gone."""
     from peloton_export.store.atomic import write_bytes_atomic
 
+    path = Path(os.path.realpath(path))
     try:
         mode = stat.S_IMODE(os.stat(path).st_mode)
     except FileNotFoundError:

@@ -9,6 +9,7 @@ Every file is under the private HOME of tests/home_guard.py (``XDG_CONFIG_HOME``
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -252,3 +253,40 @@ def test_a_devnull_config_cannot_be_changed(
     monkeypatch.setenv("PELOTON_CONFIG", os.devnull)
     assert cli("config", "set", "formats", "tcx") == 2
     assert "there is no file to change" in capsys.readouterr().err
+
+
+def test_show_masks_a_secret_that_is_all_continuation_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    # configparser reads ``session_token =`` then an indented line as the value "\ncont-secret",
+    # and keeps a blank line inside a value: show printed both secrets in the clear (review 25)
+    _home_file(
+        "[peloton]\nsession_token =\n    cont-secret\nusername = me\n"
+        "[plugin:strava]\nclient_secret = first\n\n  after-blank-secret\nclient_id = 42\n"
+        "[peloton-export]\npassword_empty =\nformats = tcx\n"
+    )
+    capsys.readouterr()
+    assert cli("config", "show") == 0
+    out = capsys.readouterr().out
+    for secret in ("cont-secret", "first", "after-blank-secret"):
+        assert secret not in out
+    assert out.count("********") == 2
+    for kept in ("username = me", "client_id = 42", "formats = tcx", "password_empty =\n"):
+        assert kept in out
+
+
+def test_set_writes_through_a_symlinked_config_and_keeps_the_link(home: Path) -> None:
+    # a dotfiles manager (stow, chezmoi) links config.ini to a file in its repository:
+    # set replaced the link by a new file, the linked file unchanged (review 25)
+    target = home / "dotfiles" / "peloton-export.ini"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("[peloton-export]\n# mine\nformats = tcx\n", encoding="utf-8")
+    target.chmod(0o640)
+    link = home_config_path()
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(target)
+    assert cli("config", "set", "formats", "gpx") == 0
+    assert link.is_symlink()
+    assert target.read_text(encoding="utf-8") == "[peloton-export]\n# mine\nformats = gpx\n"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert cli("config", "unset", "formats") == 0
+    assert link.is_symlink()
+    assert target.read_text(encoding="utf-8") == "[peloton-export]\n# mine\n"
