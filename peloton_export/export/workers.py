@@ -105,11 +105,33 @@ def deferred_signals() -> Iterator[None]:
     if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
         yield
         return
+    # The mask alone is not enough: a thread started before the block (with the signals
+    # unblocked) can take the signal, and Python then runs the handler in this thread at
+    # once, in the middle of starting a worker (the child read an empty pipe: EOFError).
+    # So the handlers only note a stop during the block; it is acted on when the block ends.
+    noted: list[int] = []
+
+    def note(signum: int, frame: object) -> None:
+        noted.append(signum)
+
+    handlers: dict[int, signal._HANDLER] = {signum: signal.signal(signum, note) for signum in _STOP_SIGNALS}
     old = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)  # one still blocked is noted now
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+        if noted:
+            _act_on(noted[0], handlers[noted[0]])
+
+
+def _act_on(signum: int, handler: signal._HANDLER) -> None:
+    """Do what the handler in place before :func:`deferred_signals` does for ``signum``."""
+    if callable(handler):
+        handler(signum, None)
+    elif handler == signal.SIG_DFL:
+        signal.raise_signal(signum)
 
 
 class WorkerExporter(Protocol):
